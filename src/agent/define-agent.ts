@@ -1,0 +1,230 @@
+/**
+ * @module agent
+ * Agents are plain values. Everything that can be checked is checked here, at definition
+ * time, with a message that names the field and the value.
+ */
+import { type BudgetLimits, checkBudgetLimits } from '../budget/index.js'
+import { BatonError } from '../errors/index.js'
+import { type GoalCheck, isScorer } from '../goal/index.js'
+import type { MemoryScope } from '../memory/index.js'
+import { checkModelString } from '../model/resolve-model.js'
+import { isModel, type Model } from '../model/types.js'
+import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
+import { isTool, type Tool } from '../tool/index.js'
+import { loadInstructions } from './instructions.js'
+import { checkAgentTree, delegationToolName } from './prepare-agent.js'
+import type { Agent, StallOptions } from './types.js'
+
+export const AGENT_NAME = /^[A-Za-z0-9_-]{1,55}$/
+
+export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
+  /** Letters, digits, `_` and `-`. Sub-agents are offered to their parent as `delegate_<name>`. */
+  name: string
+  /** What this agent is good for. Required for sub-agents: the parent's model reads it. */
+  description?: string
+  /** Inline text, or a prompt file path such as `prompts/lead.md`, with `{{var}}` placeholders. */
+  instructions: string | URL
+  /** Values for `{{var}}` placeholders in the instructions. */
+  vars?: Record<string, unknown>
+  /** A `Model`, or a model string: `openai:<model>`, `anthropic:<model>`, `compatible:<model>`. */
+  model: Model | string
+  tools?: Tool[]
+  /** Sub-agents this agent may delegate to. */
+  agents?: Agent[]
+  /** A typed task (for the root task and for delegations to this agent). Must describe an object. */
+  input?: SchemaInput
+  /** The final answer is parsed as JSON and validated against this schema. */
+  output?: S
+  /** Checks the final answer; a string result is feedback and the loop goes on. */
+  goal?: GoalCheck<Output<S>> | GoalCheck<Output<S>>[]
+  budget?: BudgetLimits
+  /** Memory key globs this agent may read and write (default: all). */
+  memory?: MemoryScope
+  /** The most output tokens one model call may use (also clipped by the budget). */
+  maxOutputTokens?: number
+  /** How many tool calls of one response run at once. Default 16. */
+  toolConcurrency?: number
+  /** Stall detection; `false` turns it off. */
+  stall?: StallOptions | false
+  /** Final answers that fail the goal check before the run ends as `goal_failed`. Default 3. */
+  maxGoalAttempts?: number
+}
+
+type Output<S> = S extends SchemaInput ? InferSchema<S> : string
+
+const KNOWN_KEYS = new Set([
+  'name',
+  'description',
+  'instructions',
+  'vars',
+  'model',
+  'tools',
+  'agents',
+  'input',
+  'output',
+  'goal',
+  'budget',
+  'memory',
+  'maxOutputTokens',
+  'toolConcurrency',
+  'stall',
+  'maxGoalAttempts',
+])
+
+/**
+ * Defines an agent.
+ *
+ * @example
+ * const researcher = defineAgent({
+ *   name: 'researcher',
+ *   description: 'Finds facts on the web',
+ *   instructions: 'prompts/researcher.md',
+ *   model: 'openai:gpt-4o-mini',
+ *   tools: [httpFetch],
+ *   budget: { maxSteps: 10 },
+ * })
+ */
+export function defineAgent<S extends SchemaInput | undefined = undefined>(
+  config: AgentConfig<S>,
+): Agent<Output<S>> {
+  if (typeof config !== 'object' || config === null) {
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `defineAgent: expected an agent definition object, got ${describe(config)}`,
+    )
+  }
+  const { name } = config
+  if (typeof name !== 'string' || !AGENT_NAME.test(name)) {
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `agent name must be 1-55 letters, digits, "_" or "-", got ${typeof name === 'string' ? JSON.stringify(name) : describe(name)}`,
+      { details: { field: 'name', value: name } },
+    )
+  }
+  const where = `agent "${name}"`
+  const fail = (field: string, message: string, value?: unknown): never => {
+    throw new BatonError('INVALID_DEFINITION', `${where}: ${field} ${message}`, {
+      details: { agent: name, field, value },
+    })
+  }
+  for (const key of Object.keys(config))
+    if (!KNOWN_KEYS.has(key)) fail(key, `is not a known agent option (known: ${[...KNOWN_KEYS].join(', ')})`)
+
+  if (config.description !== undefined && typeof config.description !== 'string')
+    fail('description', `must be a string, got ${describe(config.description)}`)
+  if (typeof config.instructions !== 'string' && !(config.instructions instanceof URL)) {
+    fail('instructions', `must be a string or a prompt file path, got ${describe(config.instructions)}`)
+  }
+  if (config.model === undefined || config.model === null) {
+    fail('model', 'is required: a Model object or a model string such as "openai:gpt-4o"')
+  } else if (typeof config.model === 'string') {
+    const problem = checkModelString(config.model)
+    if (problem) fail('model', problem, config.model)
+  } else if (!isModel(config.model)) {
+    fail('model', `must be a model string or a Model (spec "baton.model.v1"), got ${describe(config.model)}`)
+  }
+
+  const tools = listOf(config.tools, 'tools', isTool, 'a tool made by defineTool', fail)
+  const agents = listOf(config.agents, 'agents', isAgent, 'an agent made by defineAgent', fail)
+  const seen = new Map<string, string>()
+  tools.forEach((tool, i) => {
+    const before = seen.get(tool.name)
+    if (before)
+      fail(
+        `tools[${i}]`,
+        `has the name "${tool.name}", which ${before} already uses (tool names must be unique)`,
+        tool.name,
+      )
+    seen.set(tool.name, `tools[${i}]`)
+  })
+  agents.forEach((agent, i) => {
+    if (!agent.description.trim())
+      fail(
+        `agents[${i}]`,
+        `("${agent.name}") needs a description: the planning model chooses sub-agents by it`,
+      )
+    for (const taken of [agent.name, delegationToolName(agent.name)]) {
+      const before = seen.get(taken)
+      if (before)
+        fail(
+          `agents[${i}]`,
+          `("${agent.name}") clashes with ${before}: the name "${taken}" is already taken`,
+          agent.name,
+        )
+    }
+    seen.set(agent.name, `agents[${i}]`)
+    seen.set(delegationToolName(agent.name), `agents[${i}]`)
+  })
+
+  const goal = config.goal === undefined ? [] : Array.isArray(config.goal) ? config.goal : [config.goal]
+  goal.forEach((check, i) => {
+    if (typeof check !== 'function' && !isScorer(check))
+      fail(`goal[${i}]`, `must be a function or a scorer, got ${describe(check)}`)
+  })
+  const positive = (field: 'maxOutputTokens' | 'toolConcurrency' | 'maxGoalAttempts'): number | undefined => {
+    const value = config[field]
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {
+      fail(field, `must be a positive integer, got ${describe(value)}`, value)
+    }
+    return value
+  }
+
+  const agent: Agent<Output<S>> = {
+    kind: 'baton.agent',
+    name,
+    description: config.description ?? '',
+    instructions: loadInstructions(config.instructions, config.vars, `${where}: instructions`),
+    model: config.model,
+    tools,
+    agents,
+    input: config.input === undefined ? undefined : toObjectSchema(config.input, `${where}: input`),
+    output: (config.output === undefined ? undefined : toSchema(config.output, `${where}: output`)) as Agent<
+      Output<S>
+    >['output'],
+    goal: goal as unknown as GoalCheck[],
+    budget: checkBudgetLimits(config.budget, `${where}: budget`),
+    memory: checkScope(config.memory, fail),
+    maxOutputTokens: positive('maxOutputTokens'),
+    toolConcurrency: positive('toolConcurrency') ?? 16,
+    stall: checkStall(config.stall, fail),
+    maxGoalAttempts: positive('maxGoalAttempts') ?? 3,
+  }
+  checkAgentTree(agent)
+  return agent
+}
+
+export function isAgent(value: unknown): value is Agent {
+  return typeof value === 'object' && value !== null && (value as Agent).kind === 'baton.agent'
+}
+
+type Fail = (field: string, message: string, value?: unknown) => never
+
+function listOf<T>(value: unknown, field: string, is: (v: unknown) => v is T, what: string, fail: Fail): T[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value)) return fail(field, `must be an array, got ${describe(value)}`)
+  value.forEach((item, i) => {
+    if (!is(item)) fail(`${field}[${i}]`, `must be ${what}, got ${describe(item)}`)
+  })
+  return [...value]
+}
+
+function checkScope(scope: MemoryScope | undefined, fail: Fail): MemoryScope | undefined {
+  if (scope === undefined) return undefined
+  for (const field of ['read', 'write'] as const) {
+    const globs = scope[field]
+    if (globs !== undefined && (!Array.isArray(globs) || globs.some((glob) => typeof glob !== 'string'))) {
+      fail(`memory.${field}`, `must be an array of key globs, got ${JSON.stringify(globs)}`)
+    }
+  }
+  return scope
+}
+
+function checkStall(stall: StallOptions | false | undefined, fail: Fail): Required<StallOptions> | false {
+  if (stall === false) return false
+  const out = { maxRepeats: 3, maxIdleSteps: 5, warn: true, ...stall }
+  for (const field of ['maxRepeats', 'maxIdleSteps'] as const) {
+    if (!Number.isInteger(out[field]) || out[field] < 1)
+      fail(`stall.${field}`, `must be a positive integer, got ${describe(out[field])}`)
+  }
+  return out
+}

@@ -1,0 +1,5 @@
+export { AGENT_NAME, type AgentConfig, defineAgent, isAgent } from './define-agent.js'
+export { type DelegationInput, type DelegationTool, delegationToolName } from './delegation.js'
+export { fillTemplate, loadInstructions, openPlaceholders } from './instructions.js'
+export { checkAgentTree, type PreparedAgent, prepareAgent } from './prepare-agent.js'
+export type { Agent, StallOptions } from './types.js'

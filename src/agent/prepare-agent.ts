@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto'
+import { BatonError } from '../errors/index.js'
+import type { ToolSpec } from '../model/types.js'
+import type { Tool } from '../tool/index.js'
+import { type DelegationTool, delegationTool } from './delegation.js'
+import type { Agent } from './types.js'
+
+export { delegationToolName } from './delegation.js'
+
+/** What the loop needs of an agent, computed once per agent value. */
+export interface PreparedAgent {
+  readonly agent: Agent
+  readonly tools: ReadonlyMap<string, Tool | DelegationTool>
+  readonly specs: readonly ToolSpec[]
+  /** Hash of the tool specs and output schema: part of every model request hash. */
+  readonly specHash: string
+}
+
+const prepared = new WeakMap<Agent, PreparedAgent>()
+
+/** Prepares an agent (cached): its tool table, the specs the model sees, and their hash. */
+export function prepareAgent(agent: Agent): PreparedAgent {
+  const cached = prepared.get(agent)
+  if (cached) return cached
+  const tools = new Map<string, Tool | DelegationTool>()
+  for (const tool of agent.tools) tools.set(tool.name, tool)
+  for (const child of agent.agents) {
+    const delegation = delegationTool(child)
+    tools.set(delegation.name, delegation)
+  }
+  const specs = [...tools.values()].map((tool) => tool.spec)
+  const specHash = createHash('sha256')
+    .update(JSON.stringify({ specs, output: agent.output?.jsonSchema ?? null }))
+    .digest('hex')
+    .slice(0, 16)
+  const result: PreparedAgent = { agent, tools, specs, specHash }
+  prepared.set(agent, result)
+  return result
+}
+
+/** Refuses delegation cycles: an agent that is (or is named like) one of its own ancestors. */
+export function checkAgentTree(root: Agent): void {
+  const path: Agent[] = []
+  const visit = (agent: Agent): void => {
+    const again = path.findIndex((up) => up === agent || up.name === agent.name)
+    if (again !== -1) {
+      const cycle = [...path.slice(again), agent].map((a) => a.name).join(' → ')
+      throw new BatonError('INVALID_DEFINITION', `agent "${root.name}": agents: delegation cycle ${cycle}`, {
+        details: { field: 'agents', cycle },
+      })
+    }
+    path.push(agent)
+    for (const child of agent.agents) visit(child)
+    path.pop()
+  }
+  visit(root)
+}

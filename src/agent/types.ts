@@ -1,0 +1,38 @@
+import type { BudgetLimits } from '../budget/index.js'
+import type { GoalCheck } from '../goal/index.js'
+import type { MemoryScope } from '../memory/index.js'
+import type { Model } from '../model/types.js'
+import type { Schema } from '../schema/index.js'
+import type { Tool } from '../tool/index.js'
+
+/** Stall detection: the same call repeated, or steps that get nowhere. */
+export interface StallOptions {
+  /** A call with identical arguments made more than this many times stops the run. Default 3. */
+  maxRepeats?: number
+  /** More than this many steps in a row without progress stops the run. Default 5. */
+  maxIdleSteps?: number
+  /** Warn the model once at the limit before stopping. Default true. */
+  warn?: boolean
+}
+
+/** An agent: a plain value made by `defineAgent`. */
+export interface Agent<O = unknown> {
+  readonly kind: 'baton.agent'
+  readonly name: string
+  readonly description: string
+  /** The instructions text (a prompt file is already read; `{{vars}}` left open are filled at run time). */
+  readonly instructions: string
+  readonly model: Model | string
+  readonly tools: readonly Tool[]
+  readonly agents: readonly Agent[]
+  readonly input: Schema | undefined
+  readonly output: Schema<O> | undefined
+  /** Goal checks, in order (typed against the output when defined). */
+  readonly goal: readonly GoalCheck[]
+  readonly budget: BudgetLimits
+  readonly memory: MemoryScope | undefined
+  readonly maxOutputTokens: number | undefined
+  readonly toolConcurrency: number
+  readonly stall: Required<StallOptions> | false
+  readonly maxGoalAttempts: number
+}

@@ -1,0 +1,209 @@
+/**
+ * @module budget
+ * The budget tree. Every agent has a node; a child's usage is charged to every ancestor, and a
+ * call is refused before it is made if any node on the way to the root would go over. Calls in
+ * flight hold a reservation, so concurrent sub-agents cannot jointly overspend.
+ */
+import type { Usage } from '../model/types.js'
+import type { BudgetLimit, BudgetLimits } from './limits.js'
+import type { ModelPrice } from './price-table.js'
+
+export interface BudgetUsage {
+  steps: number
+  inputTokens: number
+  outputTokens: number
+  cachedInputTokens: number
+  reasoningTokens: number
+  costUsd: number
+  toolCalls: number
+}
+
+/** Why a call was refused: which limit, at which agent, how much was used of how much. */
+export interface BudgetRefusal {
+  limit: BudgetLimit
+  used: number
+  max: number
+  /** The agent path whose budget refused. */
+  at: string
+}
+
+/** What a model call may do: its clipped `maxTokens`, and the reservation to settle after. */
+export interface ModelCallGrant {
+  maxTokens: number | undefined
+  reservation: Reservation
+}
+
+interface Reservation {
+  steps: number
+  tokens: number
+  costUsd: number
+}
+
+const emptyUsage = (): BudgetUsage => ({
+  steps: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  reasoningTokens: 0,
+  costUsd: 0,
+  toolCalls: 0,
+})
+
+export class Budget {
+  readonly used: BudgetUsage = emptyUsage()
+  private readonly reserved: Reservation = { steps: 0, tokens: 0, costUsd: 0 }
+  /** The deepest absolute depth this node allows below it. */
+  private readonly depthLimit: number
+
+  constructor(
+    readonly path: string,
+    readonly limits: BudgetLimits,
+    readonly startedAt: number,
+    readonly depth = 0,
+    readonly parent?: Budget,
+  ) {
+    this.depthLimit = limits.maxDepth === undefined ? Number.POSITIVE_INFINITY : depth + limits.maxDepth
+  }
+
+  child(path: string, limits: BudgetLimits, now: number): Budget {
+    return new Budget(path, limits, now, this.depth + 1, this)
+  }
+
+  /** Refuses a sub-agent one level below this node if any node's `maxDepth` forbids it. */
+  checkDelegation(): BudgetRefusal | undefined {
+    const depth = this.depth + 1
+    for (let node: Budget | undefined = this; node; node = node.parent) {
+      if (depth > node.depthLimit) {
+        return { limit: 'maxDepth', used: depth - node.depth, max: node.limits.maxDepth!, at: node.path }
+      }
+    }
+    return undefined
+  }
+
+  /** The first limit (from this node up to the root) that is already spent, if any. */
+  checkSpent(now: number): BudgetRefusal | undefined {
+    for (let node: Budget | undefined = this; node; node = node.parent) {
+      const refusal = node.spent(now)
+      if (refusal) return refusal
+    }
+    return undefined
+  }
+
+  /**
+   * Asks every node for room for one model call whose input is about `inputTokens` long.
+   * Returns the grant (with `maxTokens` clipped to what is left) or the refusal.
+   */
+  beforeModelCall(
+    now: number,
+    inputTokens: number,
+    price: ModelPrice | undefined,
+    wantedMaxTokens: number | undefined,
+  ): ModelCallGrant | BudgetRefusal {
+    let maxTokens = wantedMaxTokens
+    for (let node: Budget | undefined = this; node; node = node.parent) {
+      const spent = node.spent(now)
+      if (spent) return spent
+      const { limits, used, reserved } = node
+      if (limits.maxTokens !== undefined) {
+        const left = limits.maxTokens - used.inputTokens - used.outputTokens - reserved.tokens - inputTokens
+        if (left < 1)
+          return { limit: 'maxTokens', used: limits.maxTokens - left, max: limits.maxTokens, at: node.path }
+        maxTokens = maxTokens === undefined ? left : Math.min(maxTokens, left)
+      }
+      if (limits.maxCostUsd !== undefined && price) {
+        const left = limits.maxCostUsd - used.costUsd - reserved.costUsd - (inputTokens * price.input) / 1e6
+        const affordable =
+          price.output > 0 ? Math.floor((left * 1e6) / price.output) : Number.POSITIVE_INFINITY
+        if (left <= 0 || affordable < 1) {
+          return {
+            limit: 'maxCostUsd',
+            used: used.costUsd + reserved.costUsd,
+            max: limits.maxCostUsd,
+            at: node.path,
+          }
+        }
+        if (Number.isFinite(affordable))
+          maxTokens = maxTokens === undefined ? affordable : Math.min(maxTokens, affordable)
+      }
+    }
+    const reservation: Reservation = {
+      steps: 1,
+      tokens: inputTokens + (maxTokens ?? 0),
+      costUsd: price ? (inputTokens * price.input + (maxTokens ?? 0) * price.output) / 1e6 : 0,
+    }
+    this.each((node) => {
+      node.reserved.steps += reservation.steps
+      node.reserved.tokens += reservation.tokens
+      node.reserved.costUsd += reservation.costUsd
+    })
+    return { maxTokens, reservation }
+  }
+
+  /** Settles a model call: releases its reservation and charges its real usage up the tree. */
+  settleModelCall(grant: ModelCallGrant | undefined, usage: Usage | undefined, costUsd: number): void {
+    this.each((node) => {
+      if (grant) {
+        node.reserved.steps -= grant.reservation.steps
+        node.reserved.tokens -= grant.reservation.tokens
+        node.reserved.costUsd -= grant.reservation.costUsd
+      }
+      if (!usage) return
+      node.used.steps += 1
+      node.used.inputTokens += usage.inputTokens
+      node.used.outputTokens += usage.outputTokens
+      node.used.cachedInputTokens += usage.cachedInputTokens ?? 0
+      node.used.reasoningTokens += usage.reasoningTokens ?? 0
+      node.used.costUsd += costUsd
+    })
+  }
+
+  /** Counts one tool call, or refuses it when a node's `maxToolCalls` is reached. */
+  takeToolCall(now: number): BudgetRefusal | undefined {
+    for (let node: Budget | undefined = this; node; node = node.parent) {
+      const { maxToolCalls, maxWallMs } = node.limits
+      if (maxToolCalls !== undefined && node.used.toolCalls >= maxToolCalls) {
+        return { limit: 'maxToolCalls', used: node.used.toolCalls, max: maxToolCalls, at: node.path }
+      }
+      if (maxWallMs !== undefined && now - node.startedAt >= maxWallMs) {
+        return { limit: 'maxWallMs', used: now - node.startedAt, max: maxWallMs, at: node.path }
+      }
+    }
+    this.each((node) => {
+      node.used.toolCalls += 1
+    })
+    return undefined
+  }
+
+  /** Milliseconds until the nearest `maxWallMs` deadline on the way to the root, if any. */
+  wallMsLeft(now: number): number | undefined {
+    let left: number | undefined
+    for (let node: Budget | undefined = this; node; node = node.parent) {
+      if (node.limits.maxWallMs === undefined) continue
+      const mine = node.startedAt + node.limits.maxWallMs - now
+      left = left === undefined ? mine : Math.min(left, mine)
+    }
+    return left
+  }
+
+  private spent(now: number): BudgetRefusal | undefined {
+    const { limits, used, reserved } = this
+    if (limits.maxSteps !== undefined && used.steps + reserved.steps >= limits.maxSteps) {
+      return { limit: 'maxSteps', used: used.steps, max: limits.maxSteps, at: this.path }
+    }
+    if (limits.maxWallMs !== undefined && now - this.startedAt >= limits.maxWallMs) {
+      return { limit: 'maxWallMs', used: now - this.startedAt, max: limits.maxWallMs, at: this.path }
+    }
+    const tokens = used.inputTokens + used.outputTokens
+    if (limits.maxTokens !== undefined && tokens >= limits.maxTokens) {
+      return { limit: 'maxTokens', used: tokens, max: limits.maxTokens, at: this.path }
+    }
+    if (limits.maxCostUsd !== undefined && used.costUsd >= limits.maxCostUsd) {
+      return { limit: 'maxCostUsd', used: used.costUsd, max: limits.maxCostUsd, at: this.path }
+    }
+    return undefined
+  }
+
+  private each(fn: (node: Budget) => void): void {
+    for (let node: Budget | undefined = this; node; node = node.parent) fn(node)
+  }
+}

@@ -1,0 +1,4 @@
+export { Budget, type BudgetRefusal, type BudgetUsage, type ModelCallGrant } from './budget.js'
+export { estimateTokens, messageChars } from './estimate-tokens.js'
+export { type BudgetLimit, type BudgetLimits, checkBudgetLimits, LIMITS } from './limits.js'
+export { costOf, DEFAULT_PRICES, findPrice, type ModelPrice, type PriceTable } from './price-table.js'

@@ -1,0 +1,67 @@
+import { BatonError } from '../errors/index.js'
+
+/** Budget limits. Every field is optional; a missing field means no limit at that level. */
+export interface BudgetLimits {
+  /** Model calls, counted across this agent and every sub-agent below it. */
+  maxSteps?: number
+  /** Input + output tokens. */
+  maxTokens?: number
+  /** Cost in US dollars, from the price table. */
+  maxCostUsd?: number
+  /** Wall-clock milliseconds from the start of this agent. */
+  maxWallMs?: number
+  /** Tool calls (delegations included). */
+  maxToolCalls?: number
+  /** How many levels of sub-agents may exist below this agent. */
+  maxDepth?: number
+}
+
+export type BudgetLimit = keyof BudgetLimits
+
+export const LIMITS: readonly BudgetLimit[] = [
+  'maxSteps',
+  'maxTokens',
+  'maxCostUsd',
+  'maxWallMs',
+  'maxToolCalls',
+  'maxDepth',
+]
+const INTEGER_LIMITS = new Set<BudgetLimit>(['maxSteps', 'maxTokens', 'maxToolCalls', 'maxDepth'])
+
+/** Validates a budget object; the error names the field and the value. */
+export function checkBudgetLimits(value: unknown, where: string): BudgetLimits {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: expected an object of limits, got ${JSON.stringify(value)}`,
+    )
+  }
+  const out: BudgetLimits = {}
+  for (const [key, limit] of Object.entries(value)) {
+    if (!LIMITS.includes(key as BudgetLimit)) {
+      const hint = LIMITS.find((name) => name.toLowerCase().startsWith(key.toLowerCase().slice(0, 5)))
+      throw new BatonError(
+        'INVALID_DEFINITION',
+        `${where}.${key}: unknown budget limit${hint ? ` (did you mean ${hint}?)` : ''}; known limits: ${LIMITS.join(', ')}`,
+        { details: { field: `${where}.${key}` } },
+      )
+    }
+    if (limit === undefined) continue
+    const integer = INTEGER_LIMITS.has(key as BudgetLimit)
+    const ok =
+      typeof limit === 'number' &&
+      Number.isFinite(limit) &&
+      limit >= 0 &&
+      (!integer || Number.isInteger(limit))
+    if (!ok) {
+      throw new BatonError(
+        'INVALID_DEFINITION',
+        `${where}.${key} must be a non-negative ${integer ? 'integer' : 'number'}, got ${typeof limit === 'string' ? JSON.stringify(limit) : String(limit)}`,
+        { details: { field: `${where}.${key}`, value: limit } },
+      )
+    }
+    out[key as BudgetLimit] = limit
+  }
+  return out
+}

@@ -1,0 +1,68 @@
+/**
+ * Prices in US dollars per million tokens, as published by the providers when this table was
+ * last updated. Prices change: override or extend them with the `prices` run option.
+ */
+export interface ModelPrice {
+  input: number
+  output: number
+  /** Input tokens read from the provider's cache; defaults to `input`. */
+  cachedInput?: number
+}
+
+export type PriceTable = Record<string, ModelPrice>
+
+export const DEFAULT_PRICES: PriceTable = {
+  'openai:gpt-5': { input: 1.25, cachedInput: 0.125, output: 10 },
+  'openai:gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2 },
+  'openai:gpt-5-nano': { input: 0.05, cachedInput: 0.005, output: 0.4 },
+  'openai:gpt-4.1': { input: 2, cachedInput: 0.5, output: 8 },
+  'openai:gpt-4.1-mini': { input: 0.4, cachedInput: 0.1, output: 1.6 },
+  'openai:gpt-4.1-nano': { input: 0.1, cachedInput: 0.025, output: 0.4 },
+  'openai:gpt-4o': { input: 2.5, cachedInput: 1.25, output: 10 },
+  'openai:gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 },
+  'openai:o3': { input: 2, cachedInput: 0.5, output: 8 },
+  'openai:o4-mini': { input: 1.1, cachedInput: 0.275, output: 4.4 },
+  'anthropic:claude-opus-4-5': { input: 5, cachedInput: 0.5, output: 25 },
+  'anthropic:claude-opus-4-1': { input: 15, cachedInput: 1.5, output: 75 },
+  'anthropic:claude-opus-4': { input: 15, cachedInput: 1.5, output: 75 },
+  'anthropic:claude-sonnet-4-5': { input: 3, cachedInput: 0.3, output: 15 },
+  'anthropic:claude-sonnet-4': { input: 3, cachedInput: 0.3, output: 15 },
+  'anthropic:claude-3-7-sonnet': { input: 3, cachedInput: 0.3, output: 15 },
+  'anthropic:claude-haiku-4-5': { input: 1, cachedInput: 0.1, output: 5 },
+  'anthropic:claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, output: 4 },
+  // Test fakes cost nothing.
+  scripted: { input: 0, output: 0 },
+}
+
+/**
+ * The price of a model id: an exact entry, else the longest entry the id starts with followed
+ * by `-` or `:` (dated ids such as `openai:gpt-4o-2024-08-06` use `openai:gpt-4o`).
+ */
+export function findPrice(modelId: string, table: PriceTable): ModelPrice | undefined {
+  const exact = table[modelId]
+  if (exact) return exact
+  let best: string | undefined
+  for (const key of Object.keys(table)) {
+    if (
+      modelId.length > key.length &&
+      modelId.startsWith(key) &&
+      (modelId[key.length] === '-' || modelId[key.length] === ':')
+    ) {
+      if (!best || key.length > best.length) best = key
+    }
+  }
+  return best === undefined ? undefined : table[best]
+}
+
+/** Dollars for one call's usage. Cached input tokens are a part of `inputTokens`. */
+export function costOf(
+  price: ModelPrice,
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number },
+): number {
+  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens)
+  const dollars =
+    (usage.inputTokens - cached) * price.input +
+    cached * (price.cachedInput ?? price.input) +
+    usage.outputTokens * price.output
+  return dollars / 1_000_000
+}

@@ -1,0 +1,16 @@
+import { randomUUID } from 'node:crypto'
+import { type Clock, systemClock } from './clock.js'
+import type { Effects } from './effects.js'
+
+/** Performs every effect for real. The default. */
+export function liveEffects(options: { clock?: Clock; ids?: (kind: string) => string } = {}): Effects {
+  const clock = options.clock ?? systemClock
+  const ids = options.ids ?? ((kind: string) => `${kind}_${randomUUID()}`)
+  return {
+    spec: 'baton.effects.v1',
+    clock,
+    model: (_key, model, request, generateOptions) => model.generate(request, generateOptions),
+    tool: (effect) => effect.run(),
+    id: ids,
+  }
+}

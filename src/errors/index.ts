@@ -1,0 +1,1 @@
+export { BatonError, type ErrorCode, type ErrorInfo, FatalToolError, toErrorInfo } from './baton-error.js'

@@ -1,0 +1,186 @@
+/**
+ * @module events
+ * One event stream drives everything: the loop yields these, `run()` collects them, and the
+ * transcript, live views and scorers all read the same events. `path` is the step key (or the
+ * agent path for agent-level events).
+ */
+import type { BudgetLimit } from '../budget/index.js'
+import type { ErrorInfo } from '../errors/index.js'
+import type { Task } from '../goal/index.js'
+import type { AssistantMessage, FinishReason, Message, Usage } from '../model/types.js'
+import type { ToolErrorInfo } from '../tool/index.js'
+
+export type RunStatus =
+  | 'done'
+  | 'budget_exceeded'
+  | 'goal_failed'
+  | 'stalled'
+  | 'aborted'
+  | 'error'
+  | 'awaiting_approval'
+
+/** Token, cost and count totals. */
+export interface RunUsage {
+  inputTokens: number
+  outputTokens: number
+  cachedInputTokens: number
+  reasoningTokens: number
+  costUsd: number
+  /** Model calls. */
+  steps: number
+  toolCalls: number
+  wallMs: number
+}
+
+/** A tool call waiting for approval (status `awaiting_approval`). */
+export interface PendingApproval {
+  path: string
+  callId: string
+  tool: string
+  args: unknown
+}
+
+interface Base {
+  /** The step key (`root/3/model`, `root/3/tool/call_1`) or, for agent events, the agent path. */
+  path: string
+  /** Set when the event enters the run's stream: position in the run. */
+  seq?: number
+  /** Set when the event enters the run's stream: milliseconds since the run started. */
+  t?: number
+}
+
+export interface RunStartEvent extends Base {
+  type: 'run.start'
+  runId: string
+  agent: string
+  task: Task
+}
+export interface AgentStartEvent extends Base {
+  type: 'agent.start'
+  agent: string
+  depth: number
+  /** The brief (the task, for the root). */
+  task: Task
+  memoryKeys?: string[]
+}
+export interface ModelRequestEvent extends Base {
+  type: 'model.request'
+  model: string
+  /** Only the messages added since this agent's previous request. */
+  messages: Message[]
+  /** Hash of the whole request (chained over the history, tool specs and output schema). */
+  hash: string
+  specHash: string
+  maxTokens?: number
+}
+export interface ModelResponseEvent extends Base {
+  type: 'model.response'
+  message: AssistantMessage
+  usage: Usage
+  costUsd: number
+  finishReason: FinishReason
+  durationMs: number
+}
+export interface ModelErrorEvent extends Base {
+  type: 'model.error'
+  error: ErrorInfo
+}
+export interface ToolCallEvent extends Base {
+  type: 'tool.call'
+  callId: string
+  name: string
+  args: unknown
+}
+export interface ToolProgressEvent extends Base {
+  type: 'tool.progress'
+  callId: string
+  data: unknown
+}
+export interface ToolResultEvent extends Base {
+  type: 'tool.result'
+  callId: string
+  name: string
+  isError: boolean
+  /** Exactly what the model is sent. */
+  content: string
+  /** The tool's whole value, when `content` is a truncated copy of it. */
+  value?: unknown
+  error?: ToolErrorInfo
+  truncated?: boolean
+  durationMs: number
+}
+export interface ApprovalRequestEvent extends Base {
+  type: 'approval.request'
+  callId: string
+  name: string
+  args: unknown
+}
+export interface MemoryWriteEvent extends Base {
+  type: 'memory.write'
+  key: string
+  value: unknown
+  /** The writer's agent path. */
+  by: string
+}
+export interface BudgetExceededEvent extends Base {
+  type: 'budget.exceeded'
+  limit: BudgetLimit
+  used: number
+  max: number
+  /** The agent path whose budget refused. */
+  at: string
+}
+export interface BudgetWarningEvent extends Base {
+  type: 'budget.warning'
+  message: string
+}
+export interface GoalCheckEvent extends Base {
+  type: 'goal.check'
+  check: string
+  passed: boolean
+  attempt: number
+  feedback?: string
+  score?: number
+}
+export interface StallWarningEvent extends Base {
+  type: 'stall.warning'
+  reason: 'repeatedCall' | 'noProgress'
+  message: string
+}
+export interface AgentEndEvent extends Base {
+  type: 'agent.end'
+  agent: string
+  status: RunStatus
+  stopReason: string
+  output: unknown
+  usage: Omit<RunUsage, 'wallMs'>
+  error?: ErrorInfo
+}
+export interface RunEndEvent extends Base {
+  type: 'run.end'
+  status: RunStatus
+  stopReason: string
+  output: unknown
+  usage: RunUsage
+  error?: ErrorInfo
+}
+
+export type BatonEvent =
+  | RunStartEvent
+  | AgentStartEvent
+  | ModelRequestEvent
+  | ModelResponseEvent
+  | ModelErrorEvent
+  | ToolCallEvent
+  | ToolProgressEvent
+  | ToolResultEvent
+  | ApprovalRequestEvent
+  | MemoryWriteEvent
+  | BudgetExceededEvent
+  | BudgetWarningEvent
+  | GoalCheckEvent
+  | StallWarningEvent
+  | AgentEndEvent
+  | RunEndEvent
+
+export type BatonEventType = BatonEvent['type']

@@ -1,0 +1,81 @@
+import type { Model } from '../model/types.js'
+import type { Score, Scorer } from './types.js'
+
+export interface JudgeOptions {
+  /** The grading model (a model object or a model string). */
+  model: Model | string
+  /** What a good answer does, in plain words. */
+  rubric: string
+  /** Minimum score in [0, 1] to pass. Default 0.7. */
+  threshold?: number
+  name?: string
+}
+
+const GRADE_SCHEMA = {
+  type: 'object',
+  properties: {
+    pass: { type: 'boolean' },
+    score: { type: 'number', minimum: 0, maximum: 1 },
+    reason: { type: 'string' },
+  },
+  required: ['pass', 'score', 'reason'],
+  additionalProperties: false,
+}
+
+/**
+ * An LLM grader: asks `model` to grade the answer against `rubric` and reply with
+ * `{ pass, score, reason }`. Serves as a goal check and as an eval scorer.
+ *
+ * @example
+ * defineAgent({ ..., goal: judge({ model: 'openai:gpt-4o-mini', rubric: 'Cites at least two sources' }) })
+ */
+export function judge(options: JudgeOptions): Scorer {
+  const threshold = options.threshold ?? 0.7
+  return {
+    kind: 'baton.scorer',
+    name: options.name ?? 'judge',
+    async score(input, ctx) {
+      const task = typeof input.task === 'string' ? input.task : JSON.stringify(input.task, null, 2)
+      const response = await ctx.generate(options.model, {
+        messages: [
+          {
+            role: 'system',
+            content:
+              'You are a strict grader. Grade the answer against the rubric only. Reply with one JSON object: {"pass": boolean, "score": number from 0 to 1, "reason": string}.',
+          },
+          {
+            role: 'user',
+            content: `Task:\n${task}\n\nRubric:\n${options.rubric}\n\nAnswer to grade:\n${input.text}`,
+          },
+        ],
+        tools: [],
+        output: { name: 'grade', schema: GRADE_SCHEMA },
+      })
+      return readGrade(response.message.content, threshold)
+    },
+  }
+}
+
+function readGrade(text: string, threshold: number): Score {
+  const body = text.trim().replace(/^```(?:json)?\s*\n?|\n?```$/g, '')
+  let grade: { pass?: unknown; score?: unknown; reason?: unknown }
+  try {
+    grade = JSON.parse(body)
+  } catch {
+    return {
+      pass: false,
+      score: 0,
+      reason: `the judge did not reply with JSON: ${JSON.stringify(text.slice(0, 200))}`,
+    }
+  }
+  if (typeof grade?.score !== 'number' || typeof grade.pass !== 'boolean') {
+    return {
+      pass: false,
+      score: 0,
+      reason: `the judge reply lacks "pass" or "score": ${JSON.stringify(text.slice(0, 200))}`,
+    }
+  }
+  const score = Math.max(0, Math.min(1, grade.score))
+  const reason = typeof grade.reason === 'string' ? grade.reason : ''
+  return { pass: grade.pass && score >= threshold, score, reason }
+}

@@ -1,0 +1,56 @@
+/**
+ * @module baton
+ * A supervisor loop for LLM agents: typed tools, scoped sub-agents, shared memory with
+ * provenance, a budget tree, goal checks, and transcripts of every run.
+ *
+ * @example
+ * import { defineAgent, defineTool, run } from 'baton'
+ * const result = await run(agent, 'Plan a two-day trip to Lisbon', { record: 'runs/lisbon.jsonl' })
+ */
+export {
+  type Agent,
+  type AgentConfig,
+  defineAgent,
+  delegationToolName,
+  type StallOptions,
+} from './agent/index.js'
+export {
+  type BudgetLimit,
+  type BudgetLimits,
+  DEFAULT_PRICES,
+  findPrice,
+  type ModelPrice,
+  type PriceTable,
+} from './budget/index.js'
+export { type Clock, type Effects, liveEffects, systemClock, type ToolEffect } from './effects/index.js'
+export { BatonError, type ErrorCode, type ErrorInfo, FatalToolError } from './errors/index.js'
+export type * from './events/index.js'
+export {
+  defineScorer,
+  type GoalCheck,
+  type GoalContext,
+  type GoalFn,
+  type JudgeOptions,
+  judge,
+  type Score,
+  type ScoreContext,
+  type ScoreInput,
+  type Scorer,
+  type Task,
+  type TrajectoryStep,
+} from './goal/index.js'
+export type { ApproveFn } from './loop/index.js'
+export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
+export { memoryTools } from './memory/memory-tools.js'
+export { registerProvider, resolveModel } from './model/index.js'
+export type * from './model/types.js'
+export { DEFAULT_BUDGET, type RunOptions, type RunResult, type RunStream, run, stream } from './run/index.js'
+export type { Schema, SchemaInput, SchemaIssue, ValidationResult } from './schema/index.js'
+export { defineTool, type Tool, type ToolConfig, type ToolContext } from './tool/index.js'
+export {
+  readTranscript,
+  TRANSCRIPT_VERSION,
+  type Transcript,
+  type TranscriptHeader,
+} from './transcript/index.js'
+export { VERSION } from './version.js'

@@ -1,0 +1,110 @@
+/**
+ * @module loop
+ * The supervisor loop: one async generator of events per agent, the same for streaming and
+ * non-streaming runs. Each step checks the budget, calls the model, then either dispatches the
+ * tool calls (sub-agents included) or checks the final answer against the goal.
+ */
+import { openPlaceholders } from '../agent/index.js'
+import { fillTemplate } from '../agent/instructions.js'
+import type { BatonEvent } from '../events/index.js'
+import type { MemoryEntry } from '../memory/index.js'
+import { callModel } from './call-model.js'
+import { checkGoal } from './check-goal.js'
+import { briefOf } from './delegate.js'
+import { dispatch } from './dispatch.js'
+import type { Frame } from './frame.js'
+import { type AgentOutcome, errorOutcome, stoppedOutcome } from './outcome.js'
+import { LoopState } from './state.js'
+
+/** Runs one agent to its end; yields its events (and its sub-agents') and returns its outcome. */
+export async function* agentLoop(
+  frame: Frame,
+  handed: readonly MemoryEntry[] = [],
+): AsyncGenerator<BatonEvent, AgentOutcome> {
+  const { agent, path } = frame
+  const start: BatonEvent = {
+    type: 'agent.start',
+    path,
+    agent: agent.name,
+    depth: frame.depth,
+    task: frame.task,
+  }
+  if (frame.memoryKeys?.length) start.memoryKeys = frame.memoryKeys
+  yield start
+  const state = new LoopState(frame)
+  let outcome: AgentOutcome
+  try {
+    state.push({ role: 'system', content: instructionsOf(frame) })
+    state.push({ role: 'user', content: briefOf(frame.task, handed) })
+    if (!frame.price && hasCostLimit(frame)) {
+      yield {
+        type: 'budget.warning',
+        path,
+        message: `no price is known for model "${frame.model.id}": its calls count as $0 against maxCostUsd (add it with the prices option)`,
+      }
+    }
+    outcome = yield* steps(frame, state)
+  } catch (error) {
+    outcome = stoppedOutcome(frame.signal) ?? errorOutcome(error)
+  } finally {
+    frame.dispose()
+  }
+  const { used } = frame.budget
+  const end: BatonEvent = {
+    type: 'agent.end',
+    path,
+    agent: agent.name,
+    status: outcome.status,
+    stopReason: outcome.stopReason,
+    output: outcome.output,
+    usage: { ...used },
+  }
+  if (outcome.error) end.error = outcome.error
+  yield end
+  return outcome
+}
+
+async function* steps(frame: Frame, state: LoopState): AsyncGenerator<BatonEvent, AgentOutcome> {
+  for (let step = 1; ; step++) {
+    const stopped = stoppedOutcome(frame.signal)
+    if (stopped) return stopped
+    const turn = yield* callModel(frame, state, step)
+    if (!turn.ok) return turn.outcome
+    const { message, finishReason } = turn.response
+    state.push(message)
+    if (message.toolCalls?.length) {
+      const outcome = yield* dispatch(frame, state, step, message.toolCalls)
+      if (outcome) return outcome
+    } else if (finishReason === 'refusal') {
+      return {
+        status: 'error',
+        stopReason: 'refusal',
+        error: {
+          code: 'MODEL_REFUSAL',
+          message: `the model refused: ${message.content || '(no reason given)'}`,
+        },
+      }
+    } else {
+      const outcome = yield* checkGoal(frame, state, step, message.content)
+      if (outcome) return outcome
+    }
+  }
+}
+
+function instructionsOf(frame: Frame): string {
+  const text = fillTemplate(frame.agent.instructions, frame.run.vars)
+  const open = openPlaceholders(text)
+  if (open.length) {
+    throw new Error(
+      `agent "${frame.agent.name}": instructions use ${open.map((n) => `{{${n}}}`).join(', ')} but no value was given (pass vars to defineAgent or to run)`,
+    )
+  }
+  return text
+}
+
+function hasCostLimit(frame: Frame): boolean {
+  for (let node: typeof frame.budget | undefined = frame.budget; node; node = node.parent) {
+    if (node.limits.maxCostUsd !== undefined) return true
+  }
+  return false
+}

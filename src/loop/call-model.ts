@@ -1,0 +1,113 @@
+import { costOf } from '../budget/index.js'
+import { BatonError, toErrorInfo } from '../errors/index.js'
+import type { BatonEvent } from '../events/index.js'
+import type { ModelRequest, ModelResponse, ToolCall } from '../model/types.js'
+import type { Frame } from './frame.js'
+import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
+import type { LoopState } from './state.js'
+
+export type ModelTurn = { ok: true; response: ModelResponse } | { ok: false; outcome: AgentOutcome }
+
+/**
+ * One model call: asks every budget on the way to the root first (clipping `maxTokens` to
+ * what is left), records only the new messages and the request hash, calls the model through
+ * the effects door, and charges the usage up the tree.
+ */
+export async function* callModel(
+  frame: Frame,
+  state: LoopState,
+  step: number,
+): AsyncGenerator<BatonEvent, ModelTurn> {
+  const { run, budget, agent, prepared } = frame
+  const key = `${frame.path}/${step}/model`
+  const grant = budget.beforeModelCall(
+    run.clock.now(),
+    Math.ceil(state.chars / 4),
+    frame.price,
+    agent.maxOutputTokens,
+  )
+  if ('limit' in grant) {
+    yield { type: 'budget.exceeded', path: key, ...grant }
+    return { ok: false, outcome: budgetOutcome(grant) }
+  }
+  const { fresh, hash } = state.nextRequest(prepared.specHash)
+  const request: ModelRequest = {
+    messages: state.history.slice(),
+    tools: prepared.specs as ModelRequest['tools'],
+    path: frame.path,
+  }
+  if (grant.maxTokens !== undefined) request.maxTokens = grant.maxTokens
+  if (agent.output) request.output = { name: `${agent.name}_output`, schema: agent.output.jsonSchema }
+  const requestEvent: BatonEvent = {
+    type: 'model.request',
+    path: key,
+    model: frame.model.id,
+    messages: fresh,
+    hash,
+    specHash: prepared.specHash,
+  }
+  if (grant.maxTokens !== undefined) requestEvent.maxTokens = grant.maxTokens
+  yield requestEvent
+
+  const started = run.clock.now()
+  let response: ModelResponse
+  try {
+    response = checkResponse(
+      await run.effects.model(key, frame.model, request, { signal: frame.signal }),
+      step,
+    )
+  } catch (error) {
+    budget.settleModelCall(grant, undefined, 0)
+    const stopped = stoppedOutcome(frame.signal)
+    if (stopped) return { ok: false, outcome: stopped }
+    const info = toErrorInfo(error)
+    yield { type: 'model.error', path: key, error: info }
+    return {
+      ok: false,
+      outcome: {
+        status: 'error',
+        stopReason: info.code === 'SCRIPT_EXHAUSTED' ? info.code : 'MODEL_ERROR',
+        error: info,
+      },
+    }
+  }
+  const costUsd = frame.price ? costOf(frame.price, response.usage) : 0
+  budget.settleModelCall(grant, response.usage, costUsd)
+  yield {
+    type: 'model.response',
+    path: key,
+    message: response.message,
+    usage: response.usage,
+    costUsd,
+    finishReason: response.finishReason,
+    durationMs: run.clock.now() - started,
+  }
+  return { ok: true, response }
+}
+
+/** Checks the shape of what a model returned and gives every tool call a unique id. */
+function checkResponse(response: ModelResponse, step: number): ModelResponse {
+  if (typeof response !== 'object' || response === null || response.message?.role !== 'assistant') {
+    throw new BatonError('MODEL_ERROR', 'the model returned a response without an assistant message')
+  }
+  const usage = response.usage ?? { inputTokens: 0, outputTokens: 0 }
+  const calls = response.message.toolCalls
+  const single = calls?.length === 1 && typeof calls[0]!.id === 'string' && calls[0]!.id !== ''
+  if (calls?.length && !single) {
+    const seen = new Set<string>()
+    let fixed: ToolCall[] | undefined
+    calls.forEach((call, i) => {
+      if (typeof call.id === 'string' && call.id !== '' && !seen.has(call.id)) {
+        seen.add(call.id)
+        return
+      }
+      // Some servers omit or repeat ids; results must still link to exactly one call.
+      fixed ??= calls.slice()
+      const id = `call_${step}_${i}`
+      seen.add(id)
+      fixed[i] = { ...call, id }
+    })
+    if (fixed) return { ...response, usage, message: { ...response.message, toolCalls: fixed } }
+  }
+  return response.usage ? response : { ...response, usage }
+}

@@ -1,0 +1,188 @@
+import { costOf, findPrice } from '../budget/index.js'
+import { toErrorInfo } from '../errors/index.js'
+import type { BatonEvent } from '../events/index.js'
+import { type GoalCheck, isScorer, parseOutput, type ScoreContext } from '../goal/index.js'
+import { resolveModel } from '../model/resolve-model.js'
+import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
+import { formatIssues } from '../schema/index.js'
+import type { Frame } from './frame.js'
+import { hashText } from './hash.js'
+import { type AgentOutcome, budgetOutcome } from './outcome.js'
+import type { LoopState } from './state.js'
+
+/**
+ * The final answer is done only when it parses against the output schema and every goal
+ * check passes. A failure is feedback for the model (and the loop goes on) until
+ * `maxGoalAttempts` is used up.
+ */
+export async function* checkGoal(
+  frame: Frame,
+  state: LoopState,
+  step: number,
+  text: string,
+): AsyncGenerator<BatonEvent, AgentOutcome | undefined> {
+  const { agent, path } = frame
+  const key = `${path}/${step}/goal`
+  const attempt = state.goalAttempts + 1
+  let output: unknown = text
+  let feedback: string | undefined
+  let check = 'output'
+  if (agent.output) {
+    const parsed = await parseOutput(text, agent.output)
+    if (parsed.success) output = parsed.data
+    else feedback = parsed.issues ? `${parsed.problem}\n${formatIssues(parsed.issues)}` : parsed.problem
+  }
+  const events: BatonEvent[] = []
+  let score: number | undefined
+  for (let i = 0; feedback === undefined && i < agent.goal.length; i++) {
+    const goal = agent.goal[i]!
+    check = isScorer(goal) ? goal.name : `goal[${i}]`
+    try {
+      const verdict = await runCheck(goal, output, text, frame, state, `${key}/${i}`, events)
+      if (verdict.outcome) {
+        yield* events
+        return verdict.outcome
+      }
+      feedback = verdict.feedback
+      score = verdict.score
+    } catch (error) {
+      yield* events
+      const info = toErrorInfo(error)
+      return {
+        status: 'error',
+        stopReason: 'GOAL_CHECK_FAILED',
+        error: { code: 'GOAL_CHECK_FAILED', message: `${check} threw: ${info.message}` },
+      }
+    }
+  }
+  yield* events
+  if (feedback === undefined) {
+    if (agent.output || agent.goal.length)
+      yield { type: 'goal.check', path: key, check: 'all', passed: true, attempt }
+    return { status: 'done', stopReason: 'goal', output }
+  }
+  state.goalAttempts = attempt
+  const event: BatonEvent = { type: 'goal.check', path: key, check, passed: false, attempt, feedback }
+  if (score !== undefined) event.score = score
+  yield event
+  if (attempt >= agent.maxGoalAttempts) {
+    return {
+      status: 'goal_failed',
+      stopReason: check === 'output' ? 'output' : 'goal',
+      output,
+      error: {
+        code: 'GOAL_FAILED',
+        message: `the final answer failed ${check} ${attempt} time(s); last feedback: ${feedback}`,
+      },
+    }
+  }
+  state.push({
+    role: 'user',
+    content: `Your final answer was not accepted: ${feedback}\n\nKeep working and give a corrected final answer.`,
+  })
+  return undefined
+}
+
+interface Verdict {
+  feedback?: string
+  score?: number
+  outcome?: AgentOutcome
+}
+
+async function runCheck(
+  goal: GoalCheck,
+  output: unknown,
+  text: string,
+  frame: Frame,
+  state: LoopState,
+  key: string,
+  events: BatonEvent[],
+): Promise<Verdict> {
+  const memory = frame.run.memory.scoped(
+    frame.agent.memory,
+    frame.path,
+    () => key,
+    (entry) =>
+      events.push({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
+  )
+  if (!isScorer(goal)) {
+    const result = await goal(output, { task: frame.task, text, path: frame.path, memory })
+    if (result === true) return {}
+    return { feedback: typeof result === 'string' && result.trim() ? result : 'the goal check did not pass' }
+  }
+  let refused: AgentOutcome | undefined
+  let calls = 0
+  const ctx: ScoreContext = {
+    signal: frame.signal,
+    generate: async (model, request) => {
+      const result = await judgeCall(frame, await resolveModel(model), request, `${key}/${calls++}`, events)
+      if ('outcome' in result) {
+        refused = result.outcome
+        throw new Error(result.outcome.error?.message ?? 'budget exceeded')
+      }
+      return result
+    },
+  }
+  const { inputTokens, outputTokens, costUsd, steps, toolCalls } = frame.budget.used
+  const usage = { inputTokens, outputTokens, costUsd, steps, toolCalls }
+  try {
+    const score = await goal.score(
+      { task: frame.task, output, text, trajectory: state.trajectory, usage },
+      ctx,
+    )
+    return score.pass
+      ? { score: score.score }
+      : { feedback: score.reason || `${goal.name} did not pass (score ${score.score})`, score: score.score }
+  } catch (error) {
+    if (refused) return { outcome: refused }
+    throw error
+  }
+}
+
+/** A scorer's model call: budgeted and recorded like any other, under the goal's step key. */
+async function judgeCall(
+  frame: Frame,
+  model: Model,
+  request: ModelRequest,
+  key: string,
+  events: BatonEvent[],
+): Promise<ModelResponse | { outcome: AgentOutcome }> {
+  const { run, budget } = frame
+  const price = findPrice(model.id, run.prices)
+  const chars = request.messages.reduce((sum, m) => sum + m.content.length, 0)
+  const grant = budget.beforeModelCall(run.clock.now(), Math.ceil(chars / 4), price, request.maxTokens)
+  if ('limit' in grant) {
+    events.push({ type: 'budget.exceeded', path: key, ...grant })
+    return { outcome: budgetOutcome(grant) }
+  }
+  if (grant.maxTokens !== undefined) request = { ...request, maxTokens: grant.maxTokens }
+  const hash = hashText(JSON.stringify(request))
+  events.push({
+    type: 'model.request',
+    path: `${key}/model`,
+    model: model.id,
+    messages: request.messages,
+    hash,
+    specHash: '',
+  })
+  const started = run.clock.now()
+  try {
+    const response = await run.effects.model(`${key}/model`, model, request, { signal: frame.signal })
+    const costUsd = price ? costOf(price, response.usage) : 0
+    budget.settleModelCall(grant, response.usage, costUsd)
+    events.push({
+      type: 'model.response',
+      path: `${key}/model`,
+      message: response.message,
+      usage: response.usage,
+      costUsd,
+      finishReason: response.finishReason,
+      durationMs: run.clock.now() - started,
+    })
+    return response
+  } catch (error) {
+    budget.settleModelCall(grant, undefined, 0)
+    events.push({ type: 'model.error', path: `${key}/model`, error: toErrorInfo(error) })
+    throw error
+  }
+}

@@ -1,0 +1,108 @@
+import type { DelegationInput, DelegationTool } from '../agent/index.js'
+import type { BatonEvent } from '../events/index.js'
+import type { MemoryEntry } from '../memory/index.js'
+import type { ToolCall } from '../model/types.js'
+import { type ToolOutcome, toolFailure } from '../tool/index.js'
+import { agentLoop } from './agent-loop.js'
+import type { Channel } from './channel.js'
+import { createFrame, type Frame } from './frame.js'
+
+/**
+ * Runs a sub-agent for one delegation call, with scoped context: a fresh history (its
+ * instructions, the brief, and only the memory entries handed over), its own tools, a budget
+ * node under the parent's, and depth + 1. Its events go up the parent's stream.
+ */
+export async function delegate(
+  frame: Frame,
+  step: number,
+  k: number,
+  call: ToolCall,
+  tool: DelegationTool,
+  key: string,
+  sink: Channel<BatonEvent>,
+): Promise<ToolOutcome> {
+  const { run } = frame
+  const { agent } = tool
+  const depth = frame.budget.checkDelegation()
+  if (depth) {
+    return toolFailure(
+      'MAX_DEPTH',
+      `cannot delegate to "${agent.name}": maxDepth ${depth.max} at ${depth.at} does not allow another level of sub-agents`,
+    )
+  }
+  const parsed = await tool.input.validate(call.args ?? {})
+  if (!parsed.success)
+    return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
+  const input = parsed.data as DelegationInput
+  const task = agent.input ? (parsed.data as Record<string, unknown>) : input.task
+  const memoryKeys = agent.input ? undefined : input.memoryKeys
+
+  // Only entries the parent may read can be handed over, and they must exist.
+  const handed: MemoryEntry[] = []
+  if (memoryKeys?.length) {
+    const view = run.memory.scoped(
+      frame.agent.memory,
+      frame.path,
+      () => key,
+      () => {},
+    )
+    for (const memoryKey of memoryKeys) {
+      let entry: MemoryEntry | undefined
+      try {
+        entry = view.entry(memoryKey)
+      } catch (error) {
+        return toolFailure('MEMORY_SCOPE', (error as Error).message)
+      }
+      if (!entry) {
+        const known = view.list().map((e) => e.key)
+        return toolFailure(
+          'MEMORY_KEY_NOT_FOUND',
+          `memory key "${memoryKey}" does not exist${known.length ? `; existing keys: ${known.join(', ')}` : ' (memory is empty)'}`,
+        )
+      }
+      handed.push(entry)
+    }
+  }
+
+  const path = `${frame.path}/${step}/agent:${agent.name}#${k}`
+  const n = run.delegations.get(agent.name) ?? 0
+  run.delegations.set(agent.name, n + 1)
+  const child = createFrame(
+    run,
+    agent,
+    path,
+    frame.budget.child(path, agent.budget, run.clock.now()),
+    frame.signal,
+    task,
+    memoryKeys,
+  )
+  const loop = agentLoop(child, handed)
+  let next = await loop.next()
+  while (!next.done) {
+    sink.push(next.value)
+    next = await loop.next()
+  }
+  const outcome = next.value
+  if (outcome.status === 'done') {
+    const entry = run.memory.set(`agents/${agent.name}/${n}`, outcome.output, path, key)
+    sink.push({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by })
+    const content = typeof outcome.output === 'string' ? outcome.output : JSON.stringify(outcome.output)
+    return { ok: true, value: outcome.output, content, truncated: false }
+  }
+  const failure = toolFailure(
+    'SUB_AGENT_FAILED',
+    `sub-agent "${agent.name}" stopped with status ${outcome.status} (${outcome.stopReason})${outcome.error ? `: ${outcome.error.message}` : ''}`,
+  )
+  return outcome.pending ? { ...failure, pending: outcome.pending } : failure
+}
+
+/** The first user message of an agent: the task, and any memory entries handed to it. */
+export function briefOf(task: unknown, handed: readonly MemoryEntry[]): string {
+  const text = typeof task === 'string' ? task : JSON.stringify(task, null, 2)
+  if (!handed.length) return text
+  const entries = handed.map((entry) => {
+    const value = typeof entry.value === 'string' ? entry.value : JSON.stringify(entry.value, null, 2)
+    return `[${entry.key}] (written by ${entry.by})\n${value}`
+  })
+  return `${text}\n\nShared memory handed to you:\n\n${entries.join('\n\n')}`
+}

@@ -1,0 +1,231 @@
+import type { DelegationTool } from '../agent/index.js'
+import type { BudgetRefusal } from '../budget/index.js'
+import type { BatonEvent, PendingApproval } from '../events/index.js'
+import type { ToolCall } from '../model/types.js'
+import {
+  executeTool,
+  type Tool,
+  type ToolContext,
+  type ToolOutcome,
+  type ToolRun,
+  toolFailure,
+  unknownTool,
+} from '../tool/index.js'
+import { Channel } from './channel.js'
+import { delegate } from './delegate.js'
+import type { Frame } from './frame.js'
+import { type AgentOutcome, budgetOutcome, StopSignal, stoppedOutcome } from './outcome.js'
+import type { LoopState } from './state.js'
+
+interface Job {
+  call: ToolCall
+  tool: Tool | DelegationTool | undefined
+  key: string
+  /** For delegations: the index among this step's delegations to the same sub-agent. */
+  k: number
+}
+
+/**
+ * Runs the tool calls of one response concurrently (bounded by the agent's `toolConcurrency`),
+ * yields their events as they happen, and appends the results to the history in call order.
+ * Returns an outcome when the agent must stop.
+ */
+export async function* dispatch(
+  frame: Frame,
+  state: LoopState,
+  step: number,
+  calls: ToolCall[],
+): AsyncGenerator<BatonEvent, AgentOutcome | undefined> {
+  const { run, prepared, budget } = frame
+  const stepKey = `${frame.path}/${step}`
+  const stall = state.stall?.beforeCalls(calls)
+  if (stall?.stop) {
+    const { reason, message } = stall.stop
+    yield { type: 'stall.warning', path: stepKey, reason, message: `stopping: ${message}` }
+    return { status: 'stalled', stopReason: reason, error: { code: 'STALLED', message } }
+  }
+
+  // Every call to a known tool is counted before anything runs; calls past the limit never start.
+  const jobs: Job[] = []
+  const perAgent = new Map<string, number>()
+  let refusal: BudgetRefusal | undefined
+  for (const call of calls) {
+    const tool = prepared.tools.get(call.name)
+    if (tool) {
+      refusal = budget.takeToolCall(run.clock.now())
+      if (refusal) break
+    }
+    const k = tool?.kind === 'baton.delegation' ? (perAgent.get(tool.name) ?? 0) : 0
+    if (tool?.kind === 'baton.delegation') perAgent.set(tool.name, k + 1)
+    jobs.push({ call, tool, key: `${stepKey}/tool/${call.id}`, k })
+  }
+
+  const sink = new Channel<BatonEvent>()
+  const outcomes: ToolOutcome[] = new Array(jobs.length)
+  const runJob = async (i: number): Promise<void> => {
+    const job = jobs[i]!
+    const { call, key } = job
+    sink.push({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
+    const started = run.clock.now()
+    let outcome: ToolOutcome
+    try {
+      outcome = await runOne(frame, step, job, sink)
+    } catch (error) {
+      outcome = toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${(error as Error).message}`)
+    }
+    if (outcome.ok === false && outcome.fatal) {
+      run.stop(
+        new StopSignal({
+          status: 'error',
+          stopReason: 'TOOL_FATAL',
+          error: { ...outcome.error, details: { path: key } },
+        }),
+      )
+    }
+    outcomes[i] = outcome
+    sink.push(resultEvent(key, call, outcome, run.clock.now() - started))
+  }
+  pool(jobs.length, frame.agent.toolConcurrency, runJob).then(
+    () => sink.close(),
+    () => sink.close(),
+  )
+  yield* sink.drain()
+
+  let progress = false
+  const pending: PendingApproval[] = []
+  for (let i = 0; i < jobs.length; i++) {
+    const { call, tool } = jobs[i]!
+    const outcome = outcomes[i]!
+    if (outcome.ok && stall?.fresh[i] !== false) progress = true
+    if (outcome.ok === false && outcome.pending) pending.push(...outcome.pending)
+    if (outcome.ok && outcome.truncated) {
+      const entry = run.memory.set(`tools/${call.name}/${call.id}`, outcome.value, frame.path, jobs[i]!.key)
+      yield { type: 'memory.write', path: jobs[i]!.key, key: entry.key, value: entry.value, by: entry.by }
+    }
+    const warning = stall?.warnings.find((w) => w.index === i)
+    const content = warning ? `${outcome.content}\n\n${warning.message}` : outcome.content
+    state.push(
+      outcome.ok
+        ? { role: 'tool', toolCallId: call.id, toolName: call.name, content }
+        : { role: 'tool', toolCallId: call.id, toolName: call.name, content, isError: true },
+    )
+    state.trajectory.push({
+      kind: tool?.kind === 'baton.delegation' ? 'agent' : 'tool',
+      name: call.name,
+      args: call.args,
+      ok: outcome.ok,
+    })
+  }
+
+  const stopped = stoppedOutcome(frame.signal)
+  if (stopped) return stopped
+  if (pending.length) {
+    return {
+      status: 'awaiting_approval',
+      stopReason: 'needsApproval',
+      pending,
+      error: { code: 'AWAITING_APPROVAL', message: `${pending.length} tool call(s) need approval` },
+    }
+  }
+  if (refusal) {
+    yield { type: 'budget.exceeded', path: stepKey, ...refusal }
+    return budgetOutcome(refusal)
+  }
+  for (const warning of stall?.warnings ?? [])
+    yield { type: 'stall.warning', path: stepKey, reason: warning.reason, message: warning.message }
+  const after = state.stall?.afterStep(progress)
+  if (after?.stop) {
+    yield {
+      type: 'stall.warning',
+      path: stepKey,
+      reason: after.stop.reason,
+      message: `stopping: ${after.stop.message}`,
+    }
+    return {
+      status: 'stalled',
+      stopReason: after.stop.reason,
+      error: { code: 'STALLED', message: after.stop.message },
+    }
+  }
+  const idleWarning = after?.warnings[0]
+  if (idleWarning) {
+    const last = state.history.at(-1)
+    if (last?.role === 'tool') last.content += `\n\n${idleWarning.message}`
+    yield { type: 'stall.warning', path: stepKey, reason: idleWarning.reason, message: idleWarning.message }
+  }
+  return undefined
+}
+
+function runOne(frame: Frame, step: number, job: Job, sink: Channel<BatonEvent>): Promise<ToolOutcome> {
+  const { call, tool, key } = job
+  if (!tool) return Promise.resolve(unknownTool(call.name, [...frame.prepared.tools.keys()]))
+  if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key, sink)
+  const { run } = frame
+  let memory: ToolContext['memory'] | undefined
+  const ctx: ToolContext = {
+    signal: frame.signal,
+    path: frame.path,
+    step: key,
+    callId: call.id,
+    // Built on first use: most tools never touch memory.
+    get memory() {
+      memory ??= run.memory.scoped(
+        frame.agent.memory,
+        frame.path,
+        () => key,
+        (entry) =>
+          sink.push({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
+      )
+      return memory
+    },
+    progress: (data) => sink.push({ type: 'tool.progress', path: key, callId: call.id, data }),
+  }
+  const toolRun: ToolRun = { effects: run.effects, ctx, stopped: frame.stopped }
+  if (tool.needsApproval) toolRun.approve = approver(frame, tool, key, call, sink)
+  return executeTool(tool, call, toolRun)
+}
+
+function approver(frame: Frame, tool: Tool, key: string, call: ToolCall, sink: Channel<BatonEvent>) {
+  return async (input: unknown, ctx: ToolContext): Promise<boolean | undefined> => {
+    const needs =
+      typeof tool.needsApproval === 'function' ? await tool.needsApproval(input, ctx) : tool.needsApproval
+    if (!needs) return true
+    sink.push({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
+    const approve = frame.run.approve
+    return approve
+      ? Boolean(await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
+      : undefined
+  }
+}
+
+function resultEvent(key: string, call: ToolCall, outcome: ToolOutcome, durationMs: number): BatonEvent {
+  const event: BatonEvent = {
+    type: 'tool.result',
+    path: key,
+    callId: call.id,
+    name: call.name,
+    isError: !outcome.ok,
+    content: outcome.content,
+    durationMs,
+  }
+  if (outcome.ok) {
+    // The whole value is kept only when the model saw a truncated copy; otherwise `content` is it.
+    if (outcome.truncated) {
+      event.truncated = true
+      event.value = outcome.value
+    }
+  } else {
+    event.error = outcome.error
+  }
+  return event
+}
+
+async function pool(count: number, limit: number, run: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < count) await run(next++)
+  }
+  const workers: Promise<void>[] = []
+  for (let w = 0; w < Math.min(limit, count); w++) workers.push(worker())
+  await Promise.all(workers)
+}

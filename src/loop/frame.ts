@@ -1,0 +1,111 @@
+import type { Agent, PreparedAgent } from '../agent/index.js'
+import { prepareAgent } from '../agent/index.js'
+import { type Budget, findPrice, type ModelPrice, type PriceTable } from '../budget/index.js'
+import type { Clock, Effects } from '../effects/index.js'
+import type { PendingApproval } from '../events/index.js'
+import type { Task } from '../goal/index.js'
+import type { Memory } from '../memory/index.js'
+import type { Model } from '../model/types.js'
+import { StopSignal } from './outcome.js'
+
+/** Decides a tool call that needs approval: true runs it, false refuses it. */
+export type ApproveFn = (request: PendingApproval) => boolean | Promise<boolean>
+
+/** Shared by every agent of one run. */
+export interface RunContext {
+  readonly effects: Effects
+  readonly clock: Clock
+  readonly memory: Memory
+  readonly prices: PriceTable
+  readonly approve: ApproveFn | undefined
+  /** The resolved model of every agent in the tree. */
+  readonly models: ReadonlyMap<Agent, Model>
+  /** Values for `{{var}}` placeholders still open in instructions. */
+  readonly vars: Record<string, unknown>
+  /** The next `n` of `agents/<name>/<n>` memory keys. */
+  readonly delegations: Map<string, number>
+  /** Stops the whole run (every agent's signal aborts with this reason). */
+  stop(reason: StopSignal): void
+}
+
+/** One agent's place in the run. */
+export interface Frame {
+  readonly run: RunContext
+  readonly agent: Agent
+  readonly prepared: PreparedAgent
+  readonly model: Model
+  readonly price: ModelPrice | undefined
+  /** `root`, or `<parent>/<step>/agent:<name>#<k>`. */
+  readonly path: string
+  readonly depth: number
+  readonly budget: Budget
+  readonly signal: AbortSignal
+  readonly task: Task
+  /** Memory entries handed over with the brief. */
+  readonly memoryKeys: string[] | undefined
+  /** Rejects when `signal` aborts (made on first use; tool calls race against it). */
+  readonly stopped: Promise<never>
+  /** Releases the frame's timers. */
+  dispose(): void
+}
+
+export function createFrame(
+  run: RunContext,
+  agent: Agent,
+  path: string,
+  budget: Budget,
+  parentSignal: AbortSignal,
+  task: Task,
+  memoryKeys?: string[],
+): Frame {
+  const model = run.models.get(agent)!
+  let signal = parentSignal
+  let dispose = () => {}
+  const wallMs = budget.limits.maxWallMs
+  if (wallMs !== undefined) {
+    // Only this agent's own deadline needs a timer: an ancestor's aborts the parent signal.
+    const controller = new AbortController()
+    signal = AbortSignal.any([parentSignal, controller.signal])
+    const stop = new StopSignal({
+      status: 'budget_exceeded',
+      stopReason: 'maxWallMs',
+      error: {
+        code: 'BUDGET_EXCEEDED',
+        message: `maxWallMs reached at ${path}: ${wallMs} ms`,
+        details: { limit: 'maxWallMs', at: path, max: wallMs },
+      },
+    })
+    dispose = run.clock.setTimeout(
+      () => controller.abort(stop),
+      Math.max(0, budget.startedAt + wallMs - run.clock.now()),
+    )
+  }
+  let stopped: Promise<never> | undefined
+  return {
+    get stopped() {
+      stopped ??= abortedPromise(signal)
+      return stopped
+    },
+    run,
+    agent,
+    prepared: prepareAgent(agent),
+    model,
+    price: findPrice(model.id, run.prices),
+    path,
+    depth: budget.depth,
+    budget,
+    signal,
+    task,
+    memoryKeys,
+    dispose,
+  }
+}
+
+function abortedPromise(signal: AbortSignal): Promise<never> {
+  const promise = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+  promise.catch(() => {})
+  return promise
+}

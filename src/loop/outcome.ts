@@ -1,0 +1,50 @@
+import type { BudgetRefusal } from '../budget/index.js'
+import { type ErrorInfo, toErrorInfo } from '../errors/index.js'
+import type { PendingApproval, RunStatus } from '../events/index.js'
+
+/** How one agent's loop ended. */
+export interface AgentOutcome {
+  status: RunStatus
+  stopReason: string
+  output?: unknown
+  error?: ErrorInfo
+  pending?: PendingApproval[]
+}
+
+/** The reason an agent's signal is aborted with, when Baton itself stops a run or an agent. */
+export class StopSignal extends Error {
+  constructor(readonly outcome: AgentOutcome) {
+    super(`stopped: ${outcome.status} (${outcome.stopReason})`)
+    this.name = 'StopSignal'
+  }
+}
+
+export function budgetOutcome(refusal: BudgetRefusal): AgentOutcome {
+  const used = refusal.limit === 'maxCostUsd' ? `$${refusal.used.toFixed(4)}` : String(refusal.used)
+  return {
+    status: 'budget_exceeded',
+    stopReason: refusal.limit,
+    error: {
+      code: 'BUDGET_EXCEEDED',
+      message: `${refusal.limit} reached at ${refusal.at}: used ${used} of ${refusal.max}`,
+      details: { ...refusal },
+    },
+  }
+}
+
+export function errorOutcome(error: unknown): AgentOutcome {
+  const info = toErrorInfo(error)
+  return { status: 'error', stopReason: info.code, error: info }
+}
+
+/** The outcome an aborted signal stands for, or undefined when the signal is not aborted. */
+export function stoppedOutcome(signal: AbortSignal): AgentOutcome | undefined {
+  if (!signal.aborted) return undefined
+  const reason: unknown = signal.reason
+  if (reason instanceof StopSignal) return reason.outcome
+  return {
+    status: 'aborted',
+    stopReason: 'signal',
+    error: { code: 'ABORTED', message: reason instanceof Error ? reason.message : 'the run was aborted' },
+  }
+}

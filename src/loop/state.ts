@@ -1,0 +1,39 @@
+import { messageChars } from '../budget/index.js'
+import type { TrajectoryStep } from '../goal/index.js'
+import type { Message } from '../model/types.js'
+import type { Frame } from './frame.js'
+import { hashText } from './hash.js'
+import { StallTracker } from './stall.js'
+
+/** The mutable part of one agent's loop: its history and what is derived from it. */
+export class LoopState {
+  readonly history: Message[] = []
+  readonly trajectory: TrajectoryStep[] = []
+  readonly stall: StallTracker | undefined
+  goalAttempts = 0
+  /** Characters in the history, for the budget's token estimate. */
+  chars = 0
+  /** Messages already sent in an earlier request (and so already in the transcript). */
+  private sent = 0
+  private hash = ''
+
+  constructor(frame: Frame) {
+    this.stall = frame.agent.stall ? new StallTracker(frame.agent.stall) : undefined
+  }
+
+  push(message: Message): void {
+    this.history.push(message)
+    this.chars += messageChars(message)
+  }
+
+  /**
+   * The messages added since the previous request, and the request hash chained over them:
+   * recording stays O(new messages) per turn instead of O(history).
+   */
+  nextRequest(specHash: string): { fresh: Message[]; hash: string } {
+    const fresh = this.history.slice(this.sent)
+    this.sent = this.history.length
+    this.hash = hashText(`${this.hash}\n${specHash}\n${JSON.stringify(fresh)}`)
+    return { fresh, hash: this.hash }
+  }
+}

@@ -1,0 +1,41 @@
+import { defineTool, type Tool } from '../tool/index.js'
+
+const KEY = { type: 'string', description: 'A "/"-separated key, e.g. "notes/lisbon".' }
+
+/** Tools that let a model read, write and list shared memory (within its agent's scope). */
+export function memoryTools(): Tool[] {
+  return [
+    defineTool({
+      name: 'memory_read',
+      description: 'Read one entry of shared memory by key. Returns the value and who wrote it.',
+      input: { type: 'object', properties: { key: KEY }, required: ['key'], additionalProperties: false },
+      run: (input, ctx) => {
+        const { key } = input as { key: string }
+        const entry = ctx.memory.entry(key)
+        return entry ? { key, value: entry.value, by: entry.by } : { key, missing: true }
+      },
+    }),
+    defineTool({
+      name: 'memory_write',
+      description: 'Write a value to shared memory under a key, replacing any earlier value.',
+      input: {
+        type: 'object',
+        properties: { key: KEY, value: {} },
+        required: ['key', 'value'],
+        additionalProperties: false,
+      },
+      run: (input, ctx) => {
+        const { key, value } = input as { key: string; value: unknown }
+        ctx.memory.write(key, value)
+        return `stored ${key}`
+      },
+    }),
+    defineTool({
+      name: 'memory_list',
+      description: 'List the keys in shared memory that start with a prefix, with who wrote each.',
+      input: { type: 'object', properties: { prefix: { type: 'string' } }, additionalProperties: false },
+      run: (input, ctx) =>
+        ctx.memory.list((input as { prefix?: string }).prefix ?? '').map(({ key, by }) => ({ key, by })),
+    }),
+  ]
+}

@@ -1,0 +1,107 @@
+/**
+ * @module memory
+ * The per-run blackboard. Every entry records who wrote it (agent path), at which step (a step
+ * key) and when. Agents see it through a scoped view that refuses keys outside their globs.
+ */
+import { BatonError } from '../errors/index.js'
+import { compileGlobs } from './glob.js'
+
+/** A memory entry with its provenance. */
+export interface MemoryEntry {
+  key: string
+  value: unknown
+  /** The agent path that wrote it, e.g. `root/2/agent:researcher#0`. */
+  by: string
+  /** The step key of the write, e.g. `root/2/tool/call_1`. */
+  step: string
+  /** Epoch milliseconds of the write (from the run's clock). */
+  at: number
+}
+
+/** Read/write key globs for one agent. Absent means everything. */
+export interface MemoryScope {
+  read?: string[]
+  write?: string[]
+}
+
+/** What a tool or goal check sees: memory restricted to one agent's scope. */
+export interface ScopedMemory {
+  read(key: string): unknown
+  /** The entry with its provenance, or undefined. */
+  entry(key: string): MemoryEntry | undefined
+  write(key: string, value: unknown): void
+  /** Entries whose key starts with `prefix`, limited to what this agent may read. */
+  list(prefix?: string): MemoryEntry[]
+}
+
+const KEY = /^[A-Za-z0-9_.:@-]+(\/[A-Za-z0-9_.:@-]+)*$/
+
+export class Memory {
+  private readonly entries = new Map<string, MemoryEntry>()
+
+  constructor(private readonly now: () => number) {}
+
+  get size(): number {
+    return this.entries.size
+  }
+
+  get(key: string): MemoryEntry | undefined {
+    return this.entries.get(key)
+  }
+
+  /** Writes without a scope check (the loop's own writes, and replays of recorded writes). */
+  set(key: string, value: unknown, by: string, step: string, at = this.now()): MemoryEntry {
+    checkKey(key)
+    const entry: MemoryEntry = { key, value, by, step, at }
+    this.entries.set(key, entry)
+    return entry
+  }
+
+  list(prefix = ''): MemoryEntry[] {
+    const out: MemoryEntry[] = []
+    for (const entry of this.entries.values()) if (entry.key.startsWith(prefix)) out.push(entry)
+    return out
+  }
+
+  /** A view for one agent: reads and writes outside `scope` throw a `MEMORY_SCOPE` error. */
+  scoped(
+    scope: MemoryScope | undefined,
+    by: string,
+    step: () => string,
+    onWrite: (entry: MemoryEntry) => void,
+  ): ScopedMemory {
+    const canRead = scope?.read ? compileGlobs(scope.read) : () => true
+    const canWrite = scope?.write ? compileGlobs(scope.write) : () => true
+    const refuse = (what: 'read' | 'write', key: string, globs: string[] | undefined): never => {
+      throw new BatonError(
+        'MEMORY_SCOPE',
+        `memory ${what} of "${key}" refused for ${by}: allowed ${what} keys are ${JSON.stringify(globs ?? [])}`,
+        { details: { key, by, allowed: globs ?? [] } },
+      )
+    }
+    return {
+      read: (key) => {
+        if (!canRead(key)) refuse('read', key, scope?.read)
+        return this.entries.get(key)?.value
+      },
+      entry: (key) => {
+        if (!canRead(key)) refuse('read', key, scope?.read)
+        return this.entries.get(key)
+      },
+      write: (key, value) => {
+        if (!canWrite(key)) refuse('write', key, scope?.write)
+        onWrite(this.set(key, value, by, step()))
+      },
+      list: (prefix = '') => this.list(prefix).filter((entry) => canRead(entry.key)),
+    }
+  }
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== 'string' || !KEY.test(key)) {
+    throw new BatonError(
+      'MEMORY_SCOPE',
+      `memory key ${JSON.stringify(key)} is invalid: use "/"-separated segments of letters, digits and _ . : @ -`,
+    )
+  }
+}

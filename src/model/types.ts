@@ -1,0 +1,120 @@
+/**
+ * @module model
+ * The provider-neutral message format and the `Model` interface every provider adapter and
+ * test fake implements. Versioned: a model declares `spec: 'baton.model.v1'`.
+ */
+
+export type JsonSchema = Record<string, unknown>
+
+/** A tool call the model asked for. `args` is parsed JSON; `argsText` keeps unparseable input. */
+export interface ToolCall {
+  id: string
+  name: string
+  args: unknown
+  /** The raw argument text when it was not valid JSON (the call then fails validation). */
+  argsText?: string
+}
+
+/** A reasoning (thinking) part. `data` is opaque provider data kept byte for byte. */
+export interface ReasoningPart {
+  text: string
+  provider?: string
+  data?: unknown
+}
+
+export interface SystemMessage {
+  role: 'system'
+  content: string
+}
+
+export interface UserMessage {
+  role: 'user'
+  content: string
+}
+
+export interface AssistantMessage {
+  role: 'assistant'
+  /** The text of the answer (may be empty when the model only calls tools). */
+  content: string
+  toolCalls?: ToolCall[]
+  reasoning?: ReasoningPart[]
+  /** The provider's own form of this message, for a faithful round trip to the same provider. */
+  provider?: { name: string; data: unknown }
+}
+
+/** One tool result, linked to its call by id. */
+export interface ToolMessage {
+  role: 'tool'
+  toolCallId: string
+  toolName: string
+  content: string
+  isError?: boolean
+}
+
+export type Message = SystemMessage | UserMessage | AssistantMessage | ToolMessage
+
+/** A tool as the model sees it. */
+export interface ToolSpec {
+  name: string
+  description: string
+  parameters: JsonSchema
+}
+
+export interface ModelRequest {
+  messages: Message[]
+  tools: ToolSpec[]
+  /** Upper bound for output tokens, already clipped to what the budget has left. */
+  maxTokens?: number
+  /** Present when the agent has an output schema, so a provider can use native structured output. */
+  output?: { name: string; schema: JsonSchema }
+  /** The agent path making the call, for logging and scripted models. */
+  path?: string
+}
+
+export interface Usage {
+  inputTokens: number
+  outputTokens: number
+  /** Input tokens served from the provider's cache (a part of `inputTokens`). */
+  cachedInputTokens?: number
+  /** Output tokens spent on reasoning (a part of `outputTokens`). */
+  reasoningTokens?: number
+}
+
+export type FinishReason = 'stop' | 'tool-calls' | 'length' | 'refusal' | 'content-filter' | 'other'
+
+export interface ModelResponse {
+  message: AssistantMessage
+  usage: Usage
+  finishReason: FinishReason
+  /** The model id the provider reports having used, when it says. */
+  modelId?: string
+}
+
+export interface GenerateOptions {
+  signal?: AbortSignal
+}
+
+/** Streamed pieces of a response; the last event carries the assembled response. */
+export type ModelStreamEvent =
+  | { type: 'text-delta'; text: string }
+  | { type: 'reasoning-delta'; text: string }
+  | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argsDelta: string }
+  | { type: 'finish'; response: ModelResponse }
+
+/** A language model. Providers and `scriptedModel` implement this. */
+export interface Model {
+  readonly spec: 'baton.model.v1'
+  /** `provider:model`, e.g. `openai:gpt-4o`; used for prices and transcripts. */
+  readonly id: string
+  generate(request: ModelRequest, options?: GenerateOptions): Promise<ModelResponse>
+  stream?(request: ModelRequest, options?: GenerateOptions): AsyncIterable<ModelStreamEvent>
+}
+
+export function isModel(value: unknown): value is Model {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Model).spec === 'baton.model.v1' &&
+    typeof (value as Model).generate === 'function'
+  )
+}

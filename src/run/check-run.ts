@@ -1,0 +1,117 @@
+import { type Agent, checkAgentTree, fillTemplate, isAgent, openPlaceholders } from '../agent/index.js'
+import { checkBudgetLimits } from '../budget/index.js'
+import { BatonError } from '../errors/index.js'
+import type { Task } from '../goal/index.js'
+import { checkModelString } from '../model/resolve-model.js'
+import { isModel } from '../model/types.js'
+import { describe } from '../schema/index.js'
+import type { RunOptions } from './types.js'
+
+const OPTION_KEYS = new Set([
+  'record',
+  'signal',
+  'budget',
+  'model',
+  'prices',
+  'vars',
+  'approve',
+  'clock',
+  'effects',
+])
+
+/** Checks what `run`/`stream` were given; throws a `BatonError` naming what is wrong. */
+export function checkRun(agent: unknown, task: unknown, options: RunOptions): asserts agent is Agent {
+  if (!isAgent(agent))
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `run: expected an agent made by defineAgent, got ${describe(agent)}`,
+    )
+  checkAgentTree(agent)
+  checkTask(task)
+  if (typeof options !== 'object' || options === null)
+    throw new BatonError('INVALID_OPTIONS', `run: options must be an object, got ${describe(options)}`)
+  const bad = (field: string, expected: string, value: unknown): never => {
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `run: options.${field} must be ${expected}, got ${describe(value)}`,
+      { details: { field } },
+    )
+  }
+  for (const key of Object.keys(options))
+    if (!OPTION_KEYS.has(key)) bad(key, `one of the known options (${[...OPTION_KEYS].join(', ')})`, key)
+  if (options.record !== undefined && (typeof options.record !== 'string' || options.record === ''))
+    bad('record', 'a file path', options.record)
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    bad('signal', 'an AbortSignal', options.signal)
+  if (options.approve !== undefined && typeof options.approve !== 'function')
+    bad('approve', 'a function', options.approve)
+  if (options.vars !== undefined && (typeof options.vars !== 'object' || options.vars === null))
+    bad('vars', 'an object', options.vars)
+  if (options.model !== undefined) {
+    if (typeof options.model === 'string') {
+      const problem = checkModelString(options.model)
+      if (problem) throw new BatonError('INVALID_OPTIONS', `run: options.model: ${problem}`)
+    } else if (!isModel(options.model)) bad('model', 'a model string or a Model', options.model)
+  }
+  if (options.prices !== undefined) {
+    if (typeof options.prices !== 'object' || options.prices === null)
+      bad('prices', 'an object of model prices', options.prices)
+    for (const [model, price] of Object.entries(options.prices)) {
+      const ok =
+        typeof price === 'object' &&
+        price !== null &&
+        [price.input, price.output].every((n) => typeof n === 'number' && n >= 0)
+      if (!ok) bad(`prices["${model}"]`, '{ input, output } in USD per million tokens', price)
+    }
+  }
+  checkBudgetLimits(options.budget, 'run: options.budget')
+  for (const each of agentsOf(agent)) {
+    const open = openPlaceholders(fillTemplate(each.instructions, options.vars ?? {}))
+    if (open.length) {
+      throw new BatonError(
+        'INVALID_OPTIONS',
+        `agent "${each.name}": instructions use ${open.map((name) => `{{${name}}}`).join(', ')} but no value was given (pass vars to defineAgent or to run)`,
+      )
+    }
+  }
+}
+
+/** A task is a string or a JSON object. */
+export function checkTask(task: unknown): asserts task is Task {
+  if (typeof task === 'string') {
+    if (task.trim() === '')
+      throw new BatonError('INVALID_TASK', 'run: the task is an empty string; say what the agent should do')
+    return
+  }
+  const plain =
+    typeof task === 'object' &&
+    task !== null &&
+    !Array.isArray(task) &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(task))
+  if (!plain) {
+    throw new BatonError(
+      'INVALID_TASK',
+      `run: the task must be a string or a JSON object, got ${describe(task)}`,
+    )
+  }
+  try {
+    JSON.stringify(task)
+  } catch (error) {
+    throw new BatonError(
+      'INVALID_TASK',
+      `run: the task object cannot be serialized as JSON: ${(error as Error).message}`,
+    )
+  }
+}
+
+/** Every distinct agent in the tree, root first. */
+export function agentsOf(root: Agent): Agent[] {
+  const seen = new Set<Agent>()
+  const visit = (agent: Agent): void => {
+    if (seen.has(agent)) return
+    seen.add(agent)
+    for (const child of agent.agents) visit(child)
+  }
+  visit(root)
+  return [...seen]
+}

@@ -1,0 +1,50 @@
+import type { BudgetLimits, PriceTable } from '../budget/index.js'
+import type { Clock, Effects } from '../effects/index.js'
+import type { ErrorInfo } from '../errors/index.js'
+import type { BatonEvent, PendingApproval, RunStatus, RunUsage } from '../events/index.js'
+import type { ApproveFn } from '../loop/index.js'
+import type { MemoryEntry } from '../memory/index.js'
+import type { Model } from '../model/types.js'
+
+export interface RunOptions {
+  /** Write a JSONL transcript to this path (flushed at every step boundary). */
+  record?: string
+  /** Aborting it stops the run with status `aborted`. */
+  signal?: AbortSignal
+  /** Limits for the root agent, replacing the agent's own field by field. */
+  budget?: BudgetLimits
+  /** Replaces the root agent's model. */
+  model?: Model | string
+  /** Model prices (USD per million tokens), merged over the shipped table. */
+  prices?: PriceTable
+  /** Values for `{{var}}` placeholders left open in instructions. */
+  vars?: Record<string, unknown>
+  /** Decides tool calls that need approval; without it such calls stop the run as `awaiting_approval`. */
+  approve?: ApproveFn
+  /** The clock (e.g. `fakeClock()` from `baton/testing`). */
+  clock?: Clock
+  /** The effects door (live by default; replay and resume pass their own). */
+  effects?: Effects
+}
+
+export interface RunResult<O = unknown> {
+  status: RunStatus
+  /** Machine-readable detail: `goal`, `maxSteps`, `maxCostUsd`, `repeatedCall`, `TOOL_FATAL`, ... */
+  stopReason: string
+  /** The parsed output (with an output schema) or the final text. */
+  output: O | undefined
+  usage: RunUsage
+  /** Shared memory at the end, each entry with its provenance. */
+  memory: MemoryEntry[]
+  /** The transcript path, when recorded. */
+  transcript?: string
+  error?: ErrorInfo
+  /** Tool calls waiting for approval (status `awaiting_approval`). */
+  pending?: PendingApproval[]
+  runId: string
+}
+
+/** The events of a run as they happen, and its result at the end. */
+export interface RunStream<O = unknown> extends AsyncIterable<BatonEvent> {
+  readonly result: Promise<RunResult<O>>
+}

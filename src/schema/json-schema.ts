@@ -1,0 +1,73 @@
+import { createRequire } from 'node:module'
+import { BatonError } from '../errors/index.js'
+import type { JsonSchema } from '../model/types.js'
+import type { Schema, SchemaIssue } from './types.js'
+
+const require = createRequire(import.meta.url)
+
+interface AjvError {
+  instancePath: string
+  keyword: string
+  message?: string
+  params: Record<string, unknown>
+}
+type ValidateFn = ((value: unknown) => boolean) & { errors?: AjvError[] | null }
+interface AjvLike {
+  compile(schema: object): ValidateFn
+}
+
+let ajv2020: AjvLike | undefined
+let ajv07: AjvLike | undefined
+
+// Ajv loads on first use: importing Baton stays fast for people who only use zod.
+function ajvFor(schema: JsonSchema): AjvLike {
+  const draft07 = typeof schema.$schema === 'string' && /draft-0[4-7]/.test(schema.$schema)
+  if (draft07) {
+    ajv07 ??= createAjv(require('ajv').default)
+    return ajv07
+  }
+  ajv2020 ??= createAjv(require('ajv/dist/2020').default)
+  return ajv2020
+}
+
+function createAjv(Ajv: new (options: object) => AjvLike): AjvLike {
+  const ajv = new Ajv({ allErrors: true, strict: false })
+  ;(require('ajv-formats').default as (a: AjvLike) => void)(ajv)
+  return ajv
+}
+
+/** Wraps a plain JSON Schema object, validated with Ajv (draft 2020-12 unless it says draft-07). */
+export function fromJsonSchema(schema: JsonSchema, where: string): Schema {
+  let check: ValidateFn
+  try {
+    check = ajvFor(schema).compile(schema)
+  } catch (error) {
+    throw new BatonError('INVALID_DEFINITION', `${where}: invalid JSON Schema: ${(error as Error).message}`)
+  }
+  const { $schema: _dialect, ...jsonSchema } = schema
+  return {
+    kind: 'json-schema',
+    jsonSchema,
+    validate(value) {
+      if (check(value)) return { success: true, data: value }
+      return { success: false, issues: (check.errors ?? []).map(toIssue) }
+    },
+  }
+}
+
+function toIssue(error: AjvError): SchemaIssue {
+  const path: (string | number)[] = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part))
+  if (error.keyword === 'required' || error.keyword === 'additionalProperties') {
+    const name = error.params.missingProperty ?? error.params.additionalProperty
+    return {
+      path: [...path, String(name)],
+      message: error.keyword === 'required' ? 'required property is missing' : 'property is not allowed',
+    }
+  }
+  const allowed = error.keyword === 'enum' ? `: ${JSON.stringify(error.params.allowedValues)}` : ''
+  return { path, message: `${error.message ?? error.keyword}${allowed}` }
+}

@@ -1,0 +1,120 @@
+/**
+ * @module testing
+ * The fakes Baton's own tests use, shipped so yours can use them too.
+ */
+import { BatonError } from '../errors/index.js'
+import type {
+  AssistantMessage,
+  FinishReason,
+  GenerateOptions,
+  Model,
+  ModelRequest,
+  ModelResponse,
+  ToolCall,
+} from '../model/types.js'
+
+/** One scripted reply: text, tool calls, or both. */
+export interface ScriptStep {
+  text?: string
+  toolCalls?: { name: string; args: object; id?: string }[]
+  usage?: { inputTokens: number; outputTokens: number; cachedInputTokens?: number; reasoningTokens?: number }
+  finishReason?: FinishReason
+}
+
+/** A scripted reply, or a function of the request that returns one. */
+export type ScriptEntry = ScriptStep | ((request: ModelRequest) => ScriptStep | Promise<ScriptStep>)
+
+export interface ScriptedModelOptions {
+  /** Delay before each reply, in milliseconds (honours the abort signal). */
+  latencyMs?: number
+  /** The model id (for prices and transcripts). Default `scripted:model`. */
+  id?: string
+}
+
+export interface ScriptedModel extends Model {
+  /** Every request received, in order. */
+  readonly requests: ModelRequest[]
+  /** Replies not yet played. */
+  readonly remaining: number
+}
+
+/**
+ * A model that plays `steps` in order and fails clearly when it runs out.
+ *
+ * @example
+ * const model = scriptedModel([
+ *   { toolCalls: [{ name: 'add', args: { a: 1, b: 2 } }] },
+ *   (request) => ({ text: `The sum is ${request.messages.at(-1)?.content}` }),
+ * ])
+ */
+export function scriptedModel(
+  steps: readonly ScriptEntry[],
+  options: ScriptedModelOptions = {},
+): ScriptedModel {
+  if (!Array.isArray(steps))
+    throw new BatonError('INVALID_DEFINITION', 'scriptedModel: steps must be an array')
+  const requests: ModelRequest[] = []
+  const latencyMs = options.latencyMs ?? 0
+  let played = 0
+  let calls = 0
+  return {
+    spec: 'baton.model.v1',
+    id: options.id ?? 'scripted:model',
+    requests,
+    get remaining() {
+      return steps.length - played
+    },
+    async generate(request: ModelRequest, generateOptions?: GenerateOptions): Promise<ModelResponse> {
+      requests.push(request)
+      const index = played
+      const entry = steps[index]
+      if (entry === undefined) {
+        throw new BatonError(
+          'SCRIPT_EXHAUSTED',
+          `scriptedModel: the script has ${steps.length} step(s) but call #${index + 1} asked for another${request.path ? ` (agent ${request.path})` : ''}`,
+        )
+      }
+      played++
+      if (latencyMs > 0) await sleep(latencyMs, generateOptions?.signal)
+      else if (generateOptions?.signal?.aborted) throw generateOptions.signal.reason
+      const step = typeof entry === 'function' ? await entry(request) : entry
+      return toResponse(step, index, ++calls)
+    },
+  }
+}
+
+function toResponse(step: ScriptStep, index: number, call: number): ModelResponse {
+  if (typeof step !== 'object' || step === null) {
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `scriptedModel: step ${index} must be an object like { text } or { toolCalls }, got ${String(step)}`,
+    )
+  }
+  const toolCalls: ToolCall[] | undefined = step.toolCalls?.map((tc, i) => ({
+    id: tc.id ?? `call_${call}_${i}`,
+    name: tc.name,
+    args: tc.args,
+  }))
+  const message: AssistantMessage = { role: 'assistant', content: step.text ?? '' }
+  if (toolCalls?.length) message.toolCalls = toolCalls
+  return {
+    message,
+    usage: step.usage ?? { inputTokens: 0, outputTokens: 0 },
+    finishReason: step.finishReason ?? (toolCalls?.length ? 'tool-calls' : 'stop'),
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

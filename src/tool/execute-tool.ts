@@ -1,0 +1,127 @@
+import type { Effects } from '../effects/index.js'
+import { BatonError, FatalToolError } from '../errors/index.js'
+import type { ToolCall } from '../model/types.js'
+import { toolFailure } from './tool-errors.js'
+import type { Tool, ToolContext, ToolOutcome } from './types.js'
+
+/** Everything a tool call needs from the loop. */
+export interface ToolRun {
+  effects: Effects
+  /** The context handed to the tool; its signal is the agent's. */
+  ctx: ToolContext
+  /** Rejects when the agent's signal aborts: a tool that ignores its signal is abandoned, not awaited. */
+  stopped: Promise<never>
+  /**
+   * Asked after validation when the tool needs approval: true runs the call, false refuses
+   * it, undefined leaves it pending (the run stops as `awaiting_approval`).
+   */
+  approve?: (input: unknown, ctx: ToolContext) => Promise<boolean | undefined>
+}
+
+/**
+ * Validates the arguments, runs the tool through the effects door under its timeout, checks
+ * the result, and returns the outcome as data. Never throws: a `FatalToolError` comes back as
+ * an outcome with `fatal: true` and the loop ends the run.
+ */
+export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Promise<ToolOutcome> {
+  if (call.argsText !== undefined) {
+    return toolFailure(
+      'INVALID_ARGUMENTS',
+      `the arguments for tool "${tool.name}" are not valid JSON: ${JSON.stringify(call.argsText.slice(0, 200))}`,
+    )
+  }
+  const parsed = await tool.input.validate(call.args ?? {})
+  if (!parsed.success) {
+    return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
+  }
+  if (run.approve) {
+    const decision = await run.approve(parsed.data, run.ctx)
+    if (decision === undefined) {
+      const pending = { path: run.ctx.step, callId: call.id, tool: tool.name, args: parsed.data }
+      return {
+        ...toolFailure('AWAITING_APPROVAL', `the call to tool "${tool.name}" is waiting for approval`),
+        pending: [pending],
+      }
+    }
+    if (!decision)
+      return toolFailure(
+        'APPROVAL_DENIED',
+        `the call to tool "${tool.name}" was not approved; do not retry it unchanged`,
+      )
+  }
+  let value: unknown
+  try {
+    value = await runWithLimits(tool, parsed.data, run)
+  } catch (error) {
+    if (run.ctx.signal.aborted && !(error instanceof FatalToolError)) {
+      return toolFailure('ABORTED', `tool "${tool.name}" was stopped because the agent is stopping`)
+    }
+    return failureOf(tool, error)
+  }
+  if (tool.output) {
+    const checked = await tool.output.validate(value)
+    if (!checked.success) {
+      return toolFailure(
+        'INVALID_OUTPUT',
+        `tool "${tool.name}" returned a result that does not match its output schema:`,
+        checked.issues,
+      )
+    }
+    value = checked.data
+  }
+  let content: string
+  try {
+    content = typeof value === 'string' ? value : value === undefined ? '(no result)' : JSON.stringify(value)
+  } catch (error) {
+    return toolFailure(
+      'INVALID_OUTPUT',
+      `tool "${tool.name}" returned a result that cannot be sent as JSON: ${(error as Error).message}`,
+    )
+  }
+  if (content.length <= tool.maxResultChars) return { ok: true, value, content, truncated: false }
+  const note = `\n[truncated: the result has ${content.length} characters and only the first ${tool.maxResultChars} are shown; the whole result is in memory under "tools/${tool.name}/${call.id}"]`
+  return { ok: true, value, content: content.slice(0, tool.maxResultChars) + note, truncated: true }
+}
+
+class ToolTimeout extends Error {}
+
+async function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<unknown> {
+  const { effects } = run
+  let { ctx } = run
+  let cancelTimer: (() => void) | undefined
+  let timedOut: Promise<never> | undefined
+  if (tool.timeoutMs !== undefined) {
+    const timeout = new AbortController()
+    ctx = { ...ctx, signal: AbortSignal.any([ctx.signal, timeout.signal]) }
+    const ms = tool.timeoutMs
+    timedOut = new Promise<never>((_, reject) => {
+      cancelTimer = effects.clock.setTimeout(() => {
+        const error = new ToolTimeout(`tool "${tool.name}" timed out after ${ms} ms`)
+        timeout.abort(error)
+        reject(error)
+      }, ms)
+    })
+  }
+  if (ctx.signal.aborted) throw ctx.signal.reason
+  const context = ctx
+  const work = effects.tool({
+    key: ctx.step,
+    name: tool.name,
+    args: input,
+    run: async () => tool.run(input, context),
+  })
+  try {
+    return await Promise.race(timedOut ? [work, run.stopped, timedOut] : [work, run.stopped])
+  } finally {
+    cancelTimer?.()
+  }
+}
+
+function failureOf(tool: Tool, error: unknown): ToolOutcome {
+  if (error instanceof ToolTimeout) return toolFailure('TOOL_TIMEOUT', `${error.message}.`)
+  if (error instanceof FatalToolError) return toolFailure('TOOL_FATAL', error.message, undefined, true)
+  if (error instanceof BatonError) return toolFailure(error.code, `tool "${tool.name}": ${error.message}`)
+  const message = error instanceof Error ? error.message : String(error)
+  const code = error instanceof Error && error.name === 'AbortError' ? 'ABORTED' : 'TOOL_ERROR'
+  return toolFailure(code, `tool "${tool.name}" failed: ${message}`)
+}

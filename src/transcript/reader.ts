@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs'
+import { BatonError } from '../errors/index.js'
+import type { BatonEvent } from '../events/index.js'
+import { migrations } from './migrations/index.js'
+import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'
+
+/**
+ * Reads a transcript. A cut-off last line (a crash mid-write) is dropped and reported as
+ * `truncated`; anything else that is wrong is an error naming the file, the line and the problem.
+ */
+export function readTranscript(path: string): Transcript {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new BatonError('TRANSCRIPT', `${path}: cannot read the transcript: ${(error as Error).message}`)
+  }
+  return parseTranscript(text, path)
+}
+
+export function parseTranscript(text: string, path = '<transcript>'): Transcript {
+  const fail = (line: number, problem: string): never => {
+    throw new BatonError('TRANSCRIPT', `${path}:${line}: ${problem}`, { details: { path, line } })
+  }
+  const lines = text.split('\n')
+  const endsCleanly = lines.at(-1) === ''
+  if (endsCleanly) lines.pop()
+  if (lines.length === 0) fail(1, 'the file is empty; a transcript starts with a header line')
+  let truncated = false
+  const records: Record<string, unknown>[] = []
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!
+    try {
+      const record = JSON.parse(line)
+      if (typeof record !== 'object' || record === null || Array.isArray(record))
+        fail(i + 1, 'expected a JSON object')
+      records.push(record)
+    } catch (error) {
+      if (error instanceof BatonError) throw error
+      // Only the very last line may be cut off by a crash.
+      if (i === lines.length - 1 && !endsCleanly && i > 0) {
+        truncated = true
+        break
+      }
+      fail(i + 1, `not JSON (${(error as Error).message}); is this a Baton transcript?`)
+    }
+  }
+  const header = records.shift()!
+  if (header.type !== 'header')
+    fail(1, `expected a header line ({"type":"header",...}), got type ${JSON.stringify(header.type)}`)
+  const version = header.version
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) {
+    fail(1, `the header has no valid "version" (got ${JSON.stringify(version)})`)
+  }
+  if ((version as number) > TRANSCRIPT_VERSION) {
+    fail(
+      1,
+      `transcript schema version ${version} is newer than this Baton reads (up to ${TRANSCRIPT_VERSION}); upgrade Baton`,
+    )
+  }
+  for (let from = version as number; from < TRANSCRIPT_VERSION; from++) {
+    const migration = migrations[from]
+    if (!migration) fail(1, `transcript schema version ${from} cannot be migrated to ${TRANSCRIPT_VERSION}`)
+    migration!.migrate(header, records)
+    header.version = from + 1
+  }
+  records.forEach((record, i) => {
+    if (
+      typeof record.type !== 'string' ||
+      typeof record.path !== 'string' ||
+      typeof record.seq !== 'number'
+    ) {
+      fail(i + 2, 'an event needs "seq", "type" and "path"')
+    }
+  })
+  return {
+    path,
+    header: header as unknown as TranscriptHeader,
+    events: records as unknown as BatonEvent[],
+    truncated,
+  }
+}

@@ -1,0 +1,24 @@
+// Secrets never reach a transcript: known key shapes and the values of the key variables.
+const KEY_SHAPE = /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}/g
+const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/-]{12,}=*/gi
+const SECRET_VARS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY']
+
+/** Returns a function that replaces API keys, bearer tokens and the values of the key variables. */
+export function secretRedactor(env: NodeJS.ProcessEnv = process.env): (text: string) => string {
+  const values = SECRET_VARS.map((name) => env[name]).filter(
+    (value): value is string => !!value && value.length >= 8,
+  )
+  return (text) => {
+    let out = text
+    // Cheap checks first: this runs on every transcript line.
+    if (out.includes('sk-')) out = out.replace(KEY_SHAPE, 'sk-[redacted]')
+    if (out.includes('earer')) out = out.replace(BEARER, '$1[redacted]')
+    for (const value of values) if (out.includes(value)) out = out.split(value).join('[redacted]')
+    return out
+  }
+}
+
+/** Replaces anything that looks like an API key or bearer token. */
+export function redactSecrets(text: string): string {
+  return secretRedactor()(text)
+}
