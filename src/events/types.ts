@@ -58,6 +58,8 @@ export interface RunStartEvent extends Base {
 export interface AgentStartEvent extends Base {
   type: 'agent.start'
   agent: string
+  /** The model id this agent calls. */
+  model: string
   depth: number
   /** The brief (the task, for the root). */
   task: Task

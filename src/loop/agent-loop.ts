@@ -26,6 +26,7 @@ export async function* agentLoop(
     type: 'agent.start',
     path,
     agent: agent.name,
+    model: frame.model.id,
     depth: frame.depth,
     task: frame.task,
   }

@@ -19,6 +19,9 @@ export interface ToolContext {
   progress(data: unknown): void
 }
 
+/** Decides per call whether a call needs approval. (Method syntax keeps `Tool<X>` assignable to `Tool`.) */
+export type ApprovalCheck<I> = { check(input: I, ctx: ToolContext): boolean | Promise<boolean> }['check']
+
 /** A tool: a plain value made by `defineTool`. */
 export interface Tool<I = unknown, O = unknown> {
   readonly kind: 'baton.tool'
@@ -28,7 +31,7 @@ export interface Tool<I = unknown, O = unknown> {
   readonly output: Schema<O> | undefined
   readonly spec: ToolSpec
   readonly timeoutMs: number | undefined
-  readonly needsApproval: boolean | ((input: I, ctx: ToolContext) => boolean | Promise<boolean>)
+  readonly needsApproval: boolean | ApprovalCheck<I>
   /** Results longer than this many characters are truncated for the model (kept whole in memory). */
   readonly maxResultChars: number
   run(input: I, ctx: ToolContext): O | Promise<O>

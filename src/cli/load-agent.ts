@@ -1,0 +1,56 @@
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { type Agent, isAgent } from '../agent/index.js'
+import { UsageError } from './args.js'
+
+/** Imports an agent module (.js, .mjs, or .ts through tsx when installed) and picks the agent. */
+export async function loadAgent(modulePath: string, exportName: string | undefined): Promise<Agent> {
+  const file = resolve(modulePath)
+  if (!existsSync(file)) throw new UsageError(`agent module not found: ${modulePath} (looked at ${file})`)
+  if (/\.[cm]?tsx?$/.test(file)) await enableTypeScript(modulePath)
+  let module: Record<string, unknown>
+  try {
+    module = await import(pathToFileURL(file).href)
+  } catch (error) {
+    throw new UsageError(`cannot load ${modulePath}: ${(error as Error).message}`)
+  }
+  if (exportName !== undefined) {
+    const chosen = module[exportName]
+    if (!isAgent(chosen)) {
+      throw new UsageError(
+        `${modulePath} has no agent export named "${exportName}"; agent exports: ${agentExports(module).join(', ') || 'none'}`,
+      )
+    }
+    return chosen
+  }
+  for (const name of ['default', 'agent']) if (isAgent(module[name])) return module[name]
+  const found = agentExports(module)
+  if (found.length === 1) return module[found[0]!] as Agent
+  if (found.length > 1)
+    throw new UsageError(
+      `${modulePath} exports several agents (${found.join(', ')}); pick one: baton run ${modulePath}#${found[0]} "<task>"`,
+    )
+  throw new UsageError(
+    `${modulePath} exports no agent; export one made by defineAgent (export default defineAgent({...}))`,
+  )
+}
+
+function agentExports(module: Record<string, unknown>): string[] {
+  return Object.keys(module).filter((name) => isAgent(module[name]))
+}
+
+let registered = false
+
+async function enableTypeScript(modulePath: string): Promise<void> {
+  if (registered || (process.features as { typescript?: unknown }).typescript) return
+  try {
+    const { register } = (await import('tsx/esm/api' as string)) as { register: () => void }
+    register()
+    registered = true
+  } catch {
+    throw new UsageError(
+      `${modulePath} is TypeScript: install tsx (npm i -D tsx) so baton can load it, or compile it to .js`,
+    )
+  }
+}

@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const root = new URL('..', import.meta.url).pathname
+const temp = mkdtempSync(join(tmpdir(), 'baton-cli-'))
+afterAll(() => rmSync(temp, { recursive: true, force: true }))
+
+// The built CLI, as a user runs it (`npm test` builds first).
+function baton(...args: string[]) {
+  const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+  return { code: child.status, stdout: child.stdout, stderr: child.stderr }
+}
+
+describe('baton run', () => {
+  it('runs the example agent offline and exits 0', () => {
+    const transcript = join(temp, 'demo.jsonl')
+    const { code, stdout } = baton('run', 'agents/trip-planner.ts', 'Plan a two-day trip to Lisbon', '--record', transcript)
+    expect(code).toBe(0)
+    expect(stdout).toContain('trip-planner (scripted:offline-demo)')
+    expect(stdout).toContain('→ delegate_researcher')
+    expect(stdout).toContain('status: done (goal)')
+    expect(stdout).toContain('"estimatedCostEur": 290')
+    expect(readFileSync(transcript, 'utf8').split('\n')[0]).toContain('"type":"header"')
+  })
+
+  it('prints the RunResult as JSON with --json, and exits 1 when the run ends without success', () => {
+    const { code, stdout } = baton('run', 'agents/trip-planner.ts', 'Plan a trip', '--json', '--max-steps', '1')
+    expect(code).toBe(1)
+    const result = JSON.parse(stdout)
+    expect(result.status).toBe('budget_exceeded')
+    expect(result.stopReason).toBe('maxSteps')
+  })
+
+  it('answers --help with the usage and exit 0', () => {
+    const { code, stdout } = baton('--help')
+    expect(code).toBe(0)
+    expect(stdout).toContain('baton run <agent-module>[#export] "<task>"')
+    expect(baton('run', '--help').stdout).toContain('--max-cost-usd')
+  })
+
+  it.each([
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['run', 'agents/trip-planner.ts', 'task', '--fast'], 'unknown flag --fast'],
+    [['run', 'agents/trip-planner.ts'], 'missing the task'],
+    [['run'], 'missing the agent module'],
+    [['run', 'agents/nope.ts', 'task'], 'agent module not found: agents/nope.ts'],
+    [['run', 'test/fixtures/no-agent.mjs', 'task'], 'exports no agent'],
+    [['run', 'agents/trip-planner.ts#planner', 'task'], 'no agent export named "planner"'],
+    [['run', 'agents/trip-planner.ts', 'task', '--max-steps', 'many'], '--max-steps must be a non-negative number, got "many"'],
+  ])('refuses %j with one line and exit 2', (args, message) => {
+    const { code, stderr } = baton(...args)
+    expect(code).toBe(2)
+    expect(stderr).toContain(message)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+  })
+})

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { BatonError, defineAgent, defineTool, run } from '../src/index.js'
+import { scriptedModel } from '../src/testing/index.js'
+
+const tool = (name: string) =>
+  defineTool({ name, description: `the ${name} tool`, input: z.object({}), run: () => name })
+const model = scriptedModel([])
+const base = { instructions: 'x', model }
+
+function definitionError(fn: () => unknown): BatonError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(BatonError)
+    expect((error as BatonError).code).toBe('INVALID_DEFINITION')
+    return error as BatonError
+  }
+  throw new Error('expected a definition error')
+}
+
+describe('defineAgent refuses bad definitions, naming the field and the value', () => {
+  it('duplicate tool names', () => {
+    const error = definitionError(() =>
+      defineAgent({ name: 'a', ...base, tools: [tool('search'), tool('search')] }),
+    )
+    expect(error.message).toMatch(/tools\[1\].*"search"/)
+  })
+
+  it('a tool named like a sub-agent, or like its delegation tool', () => {
+    const child = defineAgent({ name: 'search', description: 'searches', ...base })
+    expect(
+      definitionError(() => defineAgent({ name: 'a', ...base, tools: [tool('search')], agents: [child] }))
+        .message,
+    ).toMatch(/agents\[0\].*"search"/)
+    expect(
+      definitionError(() =>
+        defineAgent({ name: 'a', ...base, tools: [tool('delegate_search')], agents: [child] }),
+      ).message,
+    ).toContain('delegate_search')
+  })
+
+  it('delegation cycles, by name and by identity', async () => {
+    const inner = defineAgent({ name: 'lead', description: 'same name as the root', ...base })
+    const middle = defineAgent({ name: 'helper', description: 'helps', ...base, agents: [inner] })
+    expect(definitionError(() => defineAgent({ name: 'lead', ...base, agents: [middle] })).message).toContain(
+      'lead → helper → lead',
+    )
+
+    const a = defineAgent({ name: 'alpha', description: 'a', ...base })
+    const b = defineAgent({ name: 'beta', description: 'b', ...base, agents: [a] })
+    ;(a.agents as unknown as unknown[]).push(b)
+    expect(definitionError(() => defineAgent({ name: 'root', ...base, agents: [a] })).message).toMatch(
+      /cycle alpha → beta → alpha/,
+    )
+    // The cycle made by mutation after definition is caught at run time too.
+    await expect(run(b, 'go')).rejects.toThrow(/delegation cycle/)
+  })
+
+  it('a negative, non-numeric or unknown budget limit', () => {
+    expect(
+      definitionError(() => defineAgent({ name: 'a', ...base, budget: { maxSteps: -1 } })).message,
+    ).toContain('budget.maxSteps must be a non-negative integer, got -1')
+    expect(
+      definitionError(() => defineAgent({ name: 'a', ...base, budget: { maxCostUsd: 'lots' as never } }))
+        .message,
+    ).toContain('budget.maxCostUsd must be a non-negative number, got "lots"')
+    expect(
+      definitionError(() => defineAgent({ name: 'a', ...base, budget: { maxStep: 3 } as never })).message,
+    ).toContain('did you mean maxSteps')
+    expect(
+      definitionError(() => defineAgent({ name: 'a', ...base, budget: { maxSteps: 2.5 } })).message,
+    ).toContain('got 2.5')
+  })
+
+  it('a missing or malformed model', () => {
+    expect(definitionError(() => defineAgent({ name: 'a', instructions: 'x' } as never)).message).toContain(
+      'model is required',
+    )
+    expect(
+      definitionError(() => defineAgent({ name: 'a', instructions: 'x', model: 'gpt-4o' })).message,
+    ).toContain('"gpt-4o"')
+    expect(
+      definitionError(() => defineAgent({ name: 'a', instructions: 'x', model: { id: 'x' } as never }))
+        .message,
+    ).toContain('model must be')
+  })
+
+  it('a bad name, unknown option, missing sub-agent description, bad goal, missing prompt file', () => {
+    expect(definitionError(() => defineAgent({ name: 'has space', ...base })).message).toContain(
+      '"has space"',
+    )
+    expect(definitionError(() => defineAgent({ name: 'a', ...base, tool: [] } as never)).message).toContain(
+      'tool is not a known agent option',
+    )
+    const child = defineAgent({ name: 'child', ...base })
+    expect(definitionError(() => defineAgent({ name: 'a', ...base, agents: [child] })).message).toContain(
+      'needs a description',
+    )
+    expect(definitionError(() => defineAgent({ name: 'a', ...base, goal: 42 as never })).message).toContain(
+      'goal[0]',
+    )
+    expect(
+      definitionError(() => defineAgent({ name: 'a', model, instructions: 'prompts/does-not-exist.md' }))
+        .message,
+    ).toContain('prompts/does-not-exist.md')
+    expect(
+      definitionError(() => defineAgent({ name: 'a', ...base, tools: [{ name: 'x' }] as never })).message,
+    ).toContain('tools[0] must be a tool made by defineTool')
+  })
+})
+
+describe('instructions templates', () => {
+  it('fills {{vars}} from defineAgent and from run, and refuses a run that leaves one open', async () => {
+    const m = scriptedModel([{ text: 'ok' }])
+    const agent = defineAgent({
+      name: 'a',
+      model: m,
+      instructions: 'You plan trips to {{city}} for {{ who }}.',
+      vars: { city: 'Lisbon' },
+    })
+    await expect(run(agent, 'go')).rejects.toThrow(/\{\{who\}\}/)
+    const result = await run(agent, 'go', { vars: { who: 'two people' } })
+    expect(result.status).toBe('done')
+    expect(m.requests[0]!.messages[0]).toEqual({
+      role: 'system',
+      content: 'You plan trips to Lisbon for two people.',
+    })
+  })
+})

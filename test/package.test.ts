@@ -1,0 +1,76 @@
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { VERSION } from '../src/index.js'
+
+const root = new URL('..', import.meta.url).pathname
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+
+// `npm test` builds first; these prove what a user gets from `import 'baton'` under plain Node.
+describe('the package', () => {
+  it('keeps VERSION equal to package.json', () => {
+    expect(VERSION).toBe(pkg.version)
+  })
+
+  it('resolves baton and baton/testing with plain Node (no loader) and runs an agent', () => {
+    expect(existsSync(new URL('../dist/index.js', import.meta.url)), 'run `npm run build` first').toBe(true)
+    const script = `
+      const { defineAgent, defineTool, run } = await import('baton')
+      const { scriptedModel, fakeClock } = await import('baton/testing')
+      const tool = defineTool({ name: 'up', description: 'Upper-cases', input: { type: 'object', properties: { s: { type: 'string' } }, required: ['s'] }, run: ({ s }) => s.toUpperCase() })
+      const agent = defineAgent({ name: 'a', instructions: 'x', tools: [tool], model: scriptedModel([{ toolCalls: [{ name: 'up', args: { s: 'baton' } }] }, (r) => ({ text: r.messages.at(-1).content })]) })
+      const result = await run(agent, 'go')
+      console.log(JSON.stringify({ status: result.status, output: result.output, clock: typeof fakeClock }))
+    `
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+    expect(JSON.parse(out)).toEqual({ status: 'done', output: 'BATON', clock: 'function' })
+  })
+
+  it('does not load zod, ajv or the provider SDKs when the core is imported', () => {
+    const script = `
+      await import('baton')
+      const loaded = Object.keys(require.cache ?? {})
+      console.log(JSON.stringify(loaded))
+    `
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${script}`,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    )
+    const loaded: string[] = JSON.parse(out)
+    expect(loaded.filter((file) => /node_modules\/(zod|ajv|openai|@anthropic-ai)/.test(file))).toEqual([])
+  })
+
+  it('imports nothing but Node built-ins and its own files statically (heavy packages load lazily)', () => {
+    const files = readdirSync(new URL('../dist', import.meta.url), {
+      recursive: true,
+      encoding: 'utf8',
+    }).filter((f) => f.endsWith('.js'))
+    expect(files.length).toBeGreaterThan(20)
+    const foreign: string[] = []
+    for (const file of files) {
+      const code = readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8')
+      for (const match of code.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/gm)) {
+        const specifier = match[1]!
+        if (!specifier.startsWith('.') && !specifier.startsWith('node:'))
+          foreign.push(`${file}: ${specifier}`)
+      }
+    }
+    expect(foreign).toEqual([])
+  })
+
+  it('declares engines, bin and exports as documented', () => {
+    expect(pkg.name).toBe('baton')
+    expect(pkg.type).toBe('module')
+    expect(pkg.engines.node).toBe('>=20')
+    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './testing']))
+    expect(pkg.bin.baton).toBeDefined()
+  })
+})

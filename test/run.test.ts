@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { BatonError, type BatonEvent, defineAgent, defineTool, run, stream } from '../src/index.js'
+import { scriptedModel } from '../src/testing/index.js'
+
+const echo = defineTool({
+  name: 'echo',
+  description: 'Echoes',
+  input: z.object({ text: z.string() }),
+  run: ({ text }) => text,
+})
+
+describe('run()', () => {
+  it('refuses a task that is neither a string nor a JSON object, naming what it got', async () => {
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([]) })
+    for (const [task, got] of [
+      [42, 'number 42'],
+      [null, 'null'],
+      [['a'], 'an array'],
+      [new Date(), 'object'],
+      ['  ', 'empty string'],
+    ] as const) {
+      const error = await run(agent, task as never).catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(BatonError)
+      expect((error as BatonError).code).toBe('INVALID_TASK')
+      expect((error as BatonError).message).toContain(got)
+    }
+  })
+
+  it('accepts a JSON object task and validates it against the agent input schema', async () => {
+    const model = scriptedModel([{ text: 'ok' }, { text: 'ok' }])
+    const agent = defineAgent({ name: 'a', instructions: 'x', model, input: z.object({ city: z.string() }) })
+    await expect(run(agent, { city: 7 })).rejects.toThrow(/at city/)
+    await expect(run(agent, 'Lisbon')).rejects.toThrow(/JSON object task/)
+    const result = await run(agent, { city: 'Lisbon' })
+    expect(result.status).toBe('done')
+    expect(model.requests[0]!.messages[1]!.content).toContain('"city": "Lisbon"')
+  })
+
+  it('refuses unknown or malformed options', async () => {
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([]) })
+    await expect(run(agent, 'go', { recrod: 'x' } as never)).rejects.toThrow(/options.recrod/)
+    await expect(run(agent, 'go', { budget: { maxSteps: -2 } })).rejects.toThrow(
+      /maxSteps must be a non-negative integer, got -2/,
+    )
+    await expect(run(agent, 'go', { model: 'nope' })).rejects.toThrow(/options.model/)
+  })
+
+  it('turns a model failure into status error with the message, never an exception', async () => {
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      tools: [echo],
+      model: scriptedModel([{ toolCalls: [{ name: 'echo', args: { text: 'hi' } }] }]),
+    })
+    const result = await run(agent, 'go')
+    expect(result.status).toBe('error')
+    expect(result.stopReason).toBe('SCRIPT_EXHAUSTED')
+    expect(result.error?.message).toMatch(/script has 1 step\(s\) but call #2/)
+    expect(result.usage.steps).toBe(1)
+    expect(result.usage.toolCalls).toBe(1)
+  })
+
+  it('reports a model string without an installed provider as a run error', async () => {
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: 'anthropic:claude-sonnet-4-5' })
+    const result = await run(agent, 'go')
+    expect(result.status).toBe('error')
+    expect(result.stopReason).toBe('NO_PROVIDER')
+    expect(result.error?.message).toContain('anthropic:claude-sonnet-4-5')
+  })
+
+  it('replaces the root model with options.model', async () => {
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: 'openai:gpt-4o' })
+    const result = await run(agent, 'go', { model: scriptedModel([{ text: 'from the override' }]) })
+    expect(result.output).toBe('from the override')
+  })
+
+  it('stops with status aborted when its signal aborts, mid model call', async () => {
+    const controller = new AbortController()
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      tools: [echo],
+      model: scriptedModel([{ toolCalls: [{ name: 'echo', args: { text: 'a' } }] }, { text: 'never' }], {
+        latencyMs: 200,
+      }),
+    })
+    setTimeout(() => controller.abort(), 50)
+    const started = Date.now()
+    const result = await run(agent, 'go', { signal: controller.signal })
+    expect(result.status).toBe('aborted')
+    expect(result.stopReason).toBe('signal')
+    expect(Date.now() - started).toBeLessThan(190)
+  })
+
+  it('applies the default step limit so no run is unbounded', async () => {
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      tools: [echo],
+      stall: false,
+      model: scriptedModel(
+        Array.from({ length: 150 }, (_, i) => ({ toolCalls: [{ name: 'echo', args: { text: String(i) } }] })),
+      ),
+    })
+    const result = await run(agent, 'go')
+    expect(result.status).toBe('budget_exceeded')
+    expect(result.stopReason).toBe('maxSteps')
+    expect(result.usage.steps).toBe(100)
+  })
+})
+
+describe('stream()', () => {
+  it('yields every event with seq and t, starting with run.start and ending with run.end', async () => {
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      tools: [echo],
+      model: scriptedModel([{ toolCalls: [{ name: 'echo', args: { text: 'hi' } }] }, { text: 'done' }]),
+    })
+    const events: BatonEvent[] = []
+    const runStream = stream(agent, 'go')
+    for await (const event of runStream) events.push(event)
+    expect(events.map((e) => `${e.type} ${e.path}`)).toEqual([
+      'run.start root',
+      'agent.start root',
+      'model.request root/1/model',
+      'model.response root/1/model',
+      'tool.call root/1/tool/call_1_0',
+      'tool.result root/1/tool/call_1_0',
+      'model.request root/2/model',
+      'model.response root/2/model',
+      'agent.end root',
+      'run.end root',
+    ])
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i))
+    expect(events.every((e) => typeof e.t === 'number' && e.t >= 0)).toBe(true)
+    expect((await runStream.result).output).toBe('done')
+  })
+
+  it('aborts the run when the consumer stops reading, and still settles the result', async () => {
+    let toolSignal: AbortSignal | undefined
+    const slow = defineTool({
+      name: 'slow',
+      description: 'slow',
+      input: z.object({}),
+      run: (_input, ctx) =>
+        new Promise((resolve) => {
+          toolSignal = ctx.signal
+          setTimeout(resolve, 5_000)
+        }),
+    })
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      tools: [slow],
+      model: scriptedModel([{ toolCalls: [{ name: 'slow', args: {} }] }]),
+    })
+    const runStream = stream(agent, 'go')
+    for await (const event of runStream) if (event.type === 'tool.call') break
+    const result = await runStream.result
+    expect(result.status).toBe('aborted')
+    expect(toolSignal?.aborted).toBe(true)
+  })
+})
