@@ -39,6 +39,9 @@ interface Reservation {
   costUsd: number
 }
 
+/** Output tokens held for a call in flight when the agent sets no `maxOutputTokens`. */
+export const RESERVED_OUTPUT_TOKENS = 4096
+
 const emptyUsage = (): BudgetUsage => ({
   steps: 0,
   inputTokens: 0,
@@ -126,10 +129,13 @@ export class Budget {
           maxTokens = maxTokens === undefined ? affordable : Math.min(maxTokens, affordable)
       }
     }
+    // Hold the input and the expected output (not the whole clipped maximum: a first call
+    // would otherwise hold everything that is left and starve its concurrent siblings).
+    const output = Math.min(maxTokens ?? 0, wantedMaxTokens ?? RESERVED_OUTPUT_TOKENS)
     const reservation: Reservation = {
       steps: 1,
-      tokens: inputTokens + (maxTokens ?? 0),
-      costUsd: price ? (inputTokens * price.input + (maxTokens ?? 0) * price.output) / 1e6 : 0,
+      tokens: inputTokens + output,
+      costUsd: price ? (inputTokens * price.input + output * price.output) / 1e6 : 0,
     }
     this.each((node) => {
       node.reserved.steps += reservation.steps

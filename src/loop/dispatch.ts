@@ -4,6 +4,7 @@ import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { ToolCall } from '../model/types.js'
 import {
   executeTool,
+  resultMemoryKey,
   type Tool,
   type ToolContext,
   type ToolOutcome,
@@ -99,7 +100,12 @@ export async function* dispatch(
     if (outcome.ok && stall?.fresh[i] !== false) progress = true
     if (outcome.ok === false && outcome.pending) pending.push(...outcome.pending)
     if (outcome.ok && outcome.truncated) {
-      const entry = run.memory.set(`tools/${call.name}/${call.id}`, outcome.value, frame.path, jobs[i]!.key)
+      const entry = run.memory.set(
+        resultMemoryKey(call.name, call.id),
+        outcome.value,
+        frame.path,
+        jobs[i]!.key,
+      )
       yield { type: 'memory.write', path: jobs[i]!.key, key: entry.key, value: entry.value, by: entry.by }
     }
     const warning = stall?.warnings.find((w) => w.index === i)

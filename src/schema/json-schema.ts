@@ -22,12 +22,11 @@ let ajv07: AjvLike | undefined
 // Ajv loads on first use: importing Baton stays fast for people who only use zod.
 function ajvFor(schema: JsonSchema): AjvLike {
   const draft07 = typeof schema.$schema === 'string' && /draft-0[4-7]/.test(schema.$schema)
-  if (draft07) {
-    ajv07 ??= createAjv(require('ajv').default)
-    return ajv07
-  }
-  ajv2020 ??= createAjv(require('ajv/dist/2020').default)
-  return ajv2020
+  const Ajv = draft07 ? require('ajv').default : require('ajv/dist/2020').default
+  // Ajv registers a schema under its `$id`; two definitions may share one, so each gets its own instance.
+  if (schema.$id !== undefined) return createAjv(Ajv)
+  if (draft07) return (ajv07 ??= createAjv(Ajv))
+  return (ajv2020 ??= createAjv(Ajv))
 }
 
 function createAjv(Ajv: new (options: object) => AjvLike): AjvLike {

@@ -79,8 +79,13 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
     )
   }
   if (content.length <= tool.maxResultChars) return { ok: true, value, content, truncated: false }
-  const note = `\n[truncated: the result has ${content.length} characters and only the first ${tool.maxResultChars} are shown; the whole result is in memory under "tools/${tool.name}/${call.id}"]`
+  const note = `\n[truncated: the result has ${content.length} characters and only the first ${tool.maxResultChars} are shown; the whole result is in memory under "${resultMemoryKey(tool.name, call.id)}"]`
   return { ok: true, value, content: content.slice(0, tool.maxResultChars) + note, truncated: true }
+}
+
+/** Where a truncated result is kept whole: `tools/<name>/<callId>` (the id made key-safe). */
+export function resultMemoryKey(toolName: string, callId: string): string {
+  return `tools/${toolName}/${callId.replace(/[^A-Za-z0-9_.:@-]/g, '_') || '_'}`
 }
 
 class ToolTimeout extends Error {}

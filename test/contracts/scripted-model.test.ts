@@ -1,0 +1,12 @@
+import { scriptedModel } from '../../src/testing/index.js'
+import { modelContract } from './model.contract.js'
+
+modelContract({
+  name: 'scriptedModel',
+  make: (script) =>
+    script === 'text'
+      ? scriptedModel([{ text: 'hello there' }])
+      : script === 'tool-calls'
+        ? scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'a' } }, { name: 'lookup', args: { q: 'b' } }] }])
+        : scriptedModel([{ text: 'late' }], { latencyMs: 600 }),
+})
