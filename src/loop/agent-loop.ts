@@ -13,7 +13,7 @@ import { checkGoal } from './check-goal.js'
 import { briefOf } from './delegate.js'
 import { dispatch } from './dispatch.js'
 import type { Frame } from './frame.js'
-import { type AgentOutcome, errorOutcome, stoppedOutcome } from './outcome.js'
+import { type AgentOutcome, errorOutcome, StopSignal, stoppedOutcome } from './outcome.js'
 import { LoopState } from './state.js'
 
 /** Runs one agent to its end; yields its events (and its sub-agents') and returns its outcome. */
@@ -49,6 +49,21 @@ export async function* agentLoop(
     outcome = stoppedOutcome(frame.signal) ?? errorOutcome(error)
   } finally {
     frame.dispose()
+  }
+  // A deadline stops the agent through its signal, outside any budget check: announce it here.
+  const reason: unknown = frame.signal.aborted ? frame.signal.reason : undefined
+  if (reason instanceof StopSignal && reason.outcome === outcome && outcome.stopReason === 'maxWallMs') {
+    const { at, max } = outcome.error?.details as { at: string; max: number }
+    if (at === path) {
+      yield {
+        type: 'budget.exceeded',
+        path,
+        limit: 'maxWallMs',
+        used: frame.run.clock.now() - frame.budget.startedAt,
+        max,
+        at,
+      }
+    }
   }
   const { used } = frame.budget
   const end: BatonEvent = {

@@ -1,18 +1,18 @@
 /**
- * Key globs for memory scopes: `*` matches within one `/`-separated segment, `**` matches any
- * number of segments. `notes/*` matches `notes/a` but not `notes/a/b`; `notes/**` matches both.
+ * Key globs for memory scopes, segment by segment (`/` separates segments): `*` matches within
+ * one segment, and a `**` segment matches any number of segments, none included.
+ * `notes/*` matches `notes/a` but not `notes/a/b`; `notes/**` matches both; `a/**` + `/z`
+ * matches `a/z` and `a/b/c/z`.
  */
 export function compileGlob(glob: string): (key: string) => boolean {
   if (glob === '**') return () => true
+  const segments = glob.split('/')
   let source = ''
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i]!
-    if (char === '*' && glob[i + 1] === '*') {
-      source += '.*'
-      i++
-    } else if (char === '*') source += '[^/]*'
-    else source += char.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-  }
+  segments.forEach((segment, i) => {
+    const last = i === segments.length - 1
+    if (segment === '**') source += last ? '.*' : '(?:[^/]*/)*'
+    else source += segment.split(/\*+/).map(escape).join('[^/]*') + (last ? '' : '/')
+  })
   const re = new RegExp(`^${source}$`)
   return (key) => re.test(key)
 }
@@ -21,4 +21,8 @@ export function compileGlob(glob: string): (key: string) => boolean {
 export function compileGlobs(globs: readonly string[]): (key: string) => boolean {
   const matchers = globs.map(compileGlob)
   return (key) => matchers.some((match) => match(key))
+}
+
+function escape(text: string): string {
+  return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
 }
