@@ -10,14 +10,24 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
 // The built CLI, as a user runs it (`npm test` builds first).
 function baton(...args: string[]) {
-  const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 })
+  const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+  })
   return { code: child.status, stdout: child.stdout, stderr: child.stderr }
 }
 
 describe('baton run', () => {
   it('runs the example agent offline and exits 0', () => {
     const transcript = join(temp, 'demo.jsonl')
-    const { code, stdout } = baton('run', 'agents/trip-planner.ts', 'Plan a two-day trip to Lisbon', '--record', transcript)
+    const { code, stdout } = baton(
+      'run',
+      'agents/trip-planner.ts',
+      'Plan a two-day trip to Lisbon',
+      '--record',
+      transcript,
+    )
     expect(code).toBe(0)
     expect(stdout).toContain('trip-planner (scripted:offline-demo)')
     expect(stdout).toContain('→ delegate_researcher')
@@ -27,7 +37,14 @@ describe('baton run', () => {
   })
 
   it('prints the RunResult as JSON with --json, and exits 1 when the run ends without success', () => {
-    const { code, stdout } = baton('run', 'agents/trip-planner.ts', 'Plan a trip', '--json', '--max-steps', '1')
+    const { code, stdout } = baton(
+      'run',
+      'agents/trip-planner.ts',
+      'Plan a trip',
+      '--json',
+      '--max-steps',
+      '1',
+    )
     expect(code).toBe(1)
     const result = JSON.parse(stdout)
     expect(result.status).toBe('budget_exceeded')
@@ -49,7 +66,10 @@ describe('baton run', () => {
     [['run', 'agents/nope.ts', 'task'], 'agent module not found: agents/nope.ts'],
     [['run', 'test/fixtures/no-agent.mjs', 'task'], 'exports no agent'],
     [['run', 'agents/trip-planner.ts#planner', 'task'], 'no agent export named "planner"'],
-    [['run', 'agents/trip-planner.ts', 'task', '--max-steps', 'many'], '--max-steps must be a non-negative number, got "many"'],
+    [
+      ['run', 'agents/trip-planner.ts', 'task', '--max-steps', 'many'],
+      '--max-steps must be a non-negative number, got "many"',
+    ],
   ])('refuses %j with one line and exit 2', (args, message) => {
     const { code, stderr } = baton(...args)
     expect(code).toBe(2)

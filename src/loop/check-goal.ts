@@ -152,7 +152,7 @@ async function judgeCall(
   const chars = request.messages.reduce((sum, m) => sum + m.content.length, 0)
   const grant = budget.beforeModelCall(run.clock.now(), Math.ceil(chars / 4), price, request.maxTokens)
   if ('limit' in grant) {
-    events.push({ type: 'budget.exceeded', path: key, ...grant })
+    events.push({ type: 'budget.exceeded', path: `${key}/model`, ...grant })
     return { outcome: budgetOutcome(grant) }
   }
   if (grant.maxTokens !== undefined) request = { ...request, maxTokens: grant.maxTokens }

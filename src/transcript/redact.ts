@@ -1,6 +1,10 @@
-// Secrets never reach a transcript: known key shapes and the values of the key variables.
+// Secrets never reach a transcript: known key shapes, bearer tokens, the values of
+// Authorization / API-key headers whatever their scheme, and the values of the key variables.
 const KEY_SHAPE = /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}/g
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/-]{12,}=*/gi
+const HEADER =
+  /((?:authorization|x-api-key|api[-_]key)\\?["']?\s*[:=]\s*\\?["']?(?:(?:Bearer|Basic|Token|Digest)\s+)?)[^\s"'\\,}]+/gi
+const MAYBE_HEADER = /authorization|api[-_]key/i
 const SECRET_VARS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY']
 
 /** Returns a function that replaces API keys, bearer tokens and the values of the key variables. */
@@ -12,7 +16,8 @@ export function secretRedactor(env: NodeJS.ProcessEnv = process.env): (text: str
     let out = text
     // Cheap checks first: this runs on every transcript line.
     if (out.includes('sk-')) out = out.replace(KEY_SHAPE, 'sk-[redacted]')
-    if (out.includes('earer')) out = out.replace(BEARER, '$1[redacted]')
+    if (MAYBE_HEADER.test(out)) out = out.replace(HEADER, '$1[redacted]')
+    if (/bearer/i.test(out)) out = out.replace(BEARER, '$1[redacted]')
     for (const value of values) if (out.includes(value)) out = out.split(value).join('[redacted]')
     return out
   }

@@ -14,6 +14,7 @@ import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
 import { secretRedactor } from './redact.js'
+import { safeStringify } from './safe-json.js'
 import type { TranscriptHeader } from './types.js'
 
 // Events that only open a step: losing them in a crash loses nothing that completed.
@@ -50,7 +51,7 @@ export class TranscriptWriter {
         { cause: error },
       )
     }
-    this.buffer = `${this.redact(JSON.stringify(header))}\n`
+    this.buffer = `${this.redact(safeStringify(header))}\n`
     this.flush()
     open.add(this)
     if (!exitHook) {
@@ -64,7 +65,7 @@ export class TranscriptWriter {
   /** Appends one event as `{"seq":…,"t":…,"type":…,…}` (the event must not carry seq/t yet). */
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.fd === undefined) return
-    this.buffer += `{"seq":${seq},"t":${t},${this.redact(JSON.stringify(event)).slice(1)}\n`
+    this.buffer += `{"seq":${seq},"t":${t},${this.redact(safeStringify(event)).slice(1)}\n`
     if (OPENING.has(event.type)) return
     const took = (event as { durationMs?: number }).durationMs
     if ((took !== undefined && took >= SLOW_STEP_MS) || this.buffer.length >= MAX_BUFFER) this.flush()

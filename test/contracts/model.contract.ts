@@ -19,7 +19,13 @@ const request: ModelRequest = {
     { role: 'system', content: 'You are terse.' },
     { role: 'user', content: 'Say hello, or look up a and b.' },
   ],
-  tools: [{ name: 'lookup', description: 'Looks up a word', parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] } }],
+  tools: [
+    {
+      name: 'lookup',
+      description: 'Looks up a word',
+      parameters: { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] },
+    },
+  ],
 }
 
 export function modelContract(subject: ModelContractSubject): void {

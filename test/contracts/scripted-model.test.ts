@@ -7,6 +7,13 @@ modelContract({
     script === 'text'
       ? scriptedModel([{ text: 'hello there' }])
       : script === 'tool-calls'
-        ? scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'a' } }, { name: 'lookup', args: { q: 'b' } }] }])
+        ? scriptedModel([
+            {
+              toolCalls: [
+                { name: 'lookup', args: { q: 'a' } },
+                { name: 'lookup', args: { q: 'b' } },
+              ],
+            },
+          ])
         : scriptedModel([{ text: 'late' }], { latencyMs: 600 }),
 })

@@ -1,0 +1,297 @@
+/**
+ * `npm run bench`: runs the scenarios S1–S4 against the BUILT library (dist/) and prints one
+ * table. Every measurement runs in a fresh child process under plain `node` (no tsx loader: it
+ * would cost time and ~40 MB of RSS): each scenario file is bundled with esbuild, its imports of
+ * dist/ and of packages left as they are, and piped to `node --input-type=module -`.
+ *
+ *   npm run bench                      all scenarios
+ *   npm run bench -- --only s1,s3      some of them
+ *   npm run bench -- --profile         also run each child under --cpu-prof and list the
+ *                                      functions with the most self time (timings then inflated)
+ *   npm run bench -- --tmpdir /dev/shm write transcripts there instead of the OS temp directory
+ *   npm run bench -- --rounds 50       rounds per mode (S3: fresh processes per mode)
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import { type MeasureOptions, RESULT_MARK, type Row, resultsTable, type Samples, spreadTable } from './lib.js'
+import { topSelfTime } from './profile.js'
+
+const BENCH = dirname(fileURLToPath(import.meta.url))
+const ROOT = resolve(BENCH, '..')
+const DIST = join(ROOT, 'dist')
+
+interface Scenario {
+  id: 's1' | 's2' | 's3' | 's4'
+  file: string
+  title: string
+}
+const SCENARIOS: Scenario[] = [
+  { id: 's1', file: 's1-tool-turns.ts', title: 'S1: 200 instant tool turns' },
+  { id: 's2', file: 's2-parallel-tools.ts', title: 'S2: 10 parallel 50 ms tools' },
+  { id: 's3', file: 's3-concurrent-runs.ts', title: 'S3: 2,000 concurrent runs, 20 ms model' },
+  { id: 's4', file: 's4-fan-out.ts', title: 'S4: fan-out to 5 sub-agents, 20 ms model' },
+]
+/** Fresh processes per S3 measurement, per recording mode. */
+const S3_ROUNDS = 3
+
+// ---------------------------------------------------------------------------------------------
+
+const args = process.argv.slice(2)
+const flag = (name: string): string | undefined => {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+  if (i < 0) return undefined
+  const arg = args[i]!
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (args[i + 1] ?? '')
+}
+const only = flag('only')
+  ?.split(',')
+  .map((s) => s.trim().toLowerCase())
+const profile = args.includes('--profile')
+/** Overrides the rounds per mode (e.g. many rounds to get a clearer profile). */
+const roundsFlag = flag('rounds')
+const rounds = roundsFlag ? Number.parseInt(roundsFlag, 10) : undefined
+if (rounds !== undefined && !(rounds > 0)) {
+  console.error(`bench: --rounds must be a positive integer, got ${roundsFlag}`)
+  process.exit(2)
+}
+/** Where transcripts are written (TMPDIR of the children); default: the OS temp directory. */
+const tmpDirFlag = flag('tmpdir')
+const tmpDir = tmpDirFlag ? resolve(tmpDirFlag) : undefined
+const selected = SCENARIOS.filter((s) => !only || only.includes(s.id))
+if (selected.length === 0) {
+  console.error(`bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')})`)
+  process.exit(2)
+}
+
+ensureBuilt()
+const packageJson = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+const cpuList = cpus()
+console.log(
+  `Baton ${packageJson.version} (dist/) · Node ${process.version} · ${cpuList.length} CPU(s)` +
+    `${cpuList[0] ? ` · ${cpuList[0].model.trim()}` : ''} · ${process.platform}/${process.arch}`,
+)
+console.log(`Transcripts (recording on) are written under ${tmpDir ?? tmpdir()}`)
+if (profile) console.log('--profile: children run under --cpu-prof, so the timings below are inflated.')
+
+const profileDir = profile ? mkdtempSync(join(tmpdir(), 'baton-bench-prof-')) : undefined
+const results = new Map<Scenario['id'], Samples>()
+const started = Date.now()
+try {
+  for (const scenario of selected) {
+    process.stdout.write(`${scenario.title} … `)
+    const t0 = Date.now()
+    const code = await bundle(scenario)
+    const samples =
+      scenario.id === 's3'
+        ? await s3Rounds(scenario, code)
+        : await child(scenario, code, rounds ? { rounds } : {})
+    results.set(scenario.id, samples)
+    console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s`)
+  }
+  console.log(`\nMedians (total ${((Date.now() - started) / 1000).toFixed(0)} s):\n`)
+  const table = rows(results)
+  console.log(resultsTable(table))
+  console.log('\nSpread of the rounds:\n')
+  console.log(spreadTable(table))
+  if (profileDir) printProfiles(profileDir)
+} finally {
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true })
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function s3Rounds(scenario: Scenario, code: string): Promise<Samples> {
+  const all: Samples = {}
+  for (let i = 0; i < (rounds ?? (profile ? 1 : S3_ROUNDS)); i++) {
+    for (const record of [false, true]) {
+      const samples = await child(scenario, code, { record }, ['--expose-gc'], record ? 'on' : 'off')
+      for (const [key, values] of Object.entries(samples)) {
+        const name = `${key}.${record ? 'on' : 'off'}`
+        all[name] = [...(all[name] ?? []), ...values]
+      }
+    }
+  }
+  return all
+}
+
+function rows(results: Map<Scenario['id'], Samples>): Row[] {
+  const out: Row[] = []
+  const m = (samples: Samples, key: string) => samples[key]
+  const s1 = results.get('s1')
+  if (s1)
+    out.push({
+      label: 'S1 µs per tool turn',
+      off: m(s1, 'off'),
+      on: m(s1, 'on'),
+      digits: 1,
+      target: '≤ 30 (on)',
+      meets: (on) => on <= 30,
+      floor: '10',
+    })
+  const s2 = results.get('s2')
+  if (s2)
+    out.push({
+      label: 'S2 wall ms',
+      off: m(s2, 'off'),
+      on: m(s2, 'on'),
+      digits: 1,
+      target: '≈ 50 (≤ 52.5)',
+      meets: (on) => on <= 52.5,
+      floor: '50.6',
+      floorHere: m(s2, 'floor'),
+    })
+  const s3 = results.get('s3')
+  if (s3) {
+    out.push({
+      label: 'S3 wall ms',
+      off: m(s3, 'wallMs.off'),
+      on: m(s3, 'wallMs.on'),
+      digits: 0,
+      target: '≤ 400 (ideal 100)',
+      meets: (on) => on <= 400,
+      floor: '179',
+    })
+    out.push({
+      label: 'S3 peak RSS MB',
+      off: m(s3, 'peakRssMb.off'),
+      on: m(s3, 'peakRssMb.on'),
+      digits: 0,
+      target: '',
+      floor: '77',
+    })
+    out.push({
+      label: 'S3 peak heap KB per run',
+      off: m(s3, 'heapKbPerRun.off'),
+      on: m(s3, 'heapKbPerRun.on'),
+      digits: 1,
+      target: '',
+    })
+  }
+  const s4 = results.get('s4')
+  if (s4)
+    out.push({
+      label: 'S4 wall ms',
+      off: m(s4, 'off'),
+      on: m(s4, 'on'),
+      digits: 1,
+      target: '≤ 103 (ideal 100)',
+      meets: (on) => on <= 103,
+      floor: '102',
+      floorHere: m(s4, 'floor'),
+    })
+  return out
+}
+
+function printProfiles(dir: string) {
+  const modes = { both: 'recording off and on', off: 'recording off', on: 'recording on' }
+  for (const scenario of selected) {
+    for (const [mode, label] of Object.entries(modes)) {
+      const sub = join(dir, scenario.id, mode)
+      if (!existsSync(sub)) continue
+      console.log(`\nTop self time, ${scenario.title}, ${label} (warm-up included):\n`)
+      console.log(topSelfTime(sub, ROOT))
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Bundles a scenario and its helpers into one ES module; dist/ and packages stay imports. */
+async function bundle(scenario: Scenario): Promise<string> {
+  const entry = [
+    `import { measure } from './${scenario.file}'`,
+    `const samples = await measure(JSON.parse(process.env.BATON_BENCH_OPTIONS ?? '{}'))`,
+    `process.stdout.write(${JSON.stringify(RESULT_MARK)} + JSON.stringify(samples) + '\\n')`,
+  ].join('\n')
+  const out = await build({
+    stdin: { contents: entry, resolveDir: BENCH, loader: 'ts', sourcefile: `bench-${scenario.id}.ts` },
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    plugins: [
+      {
+        name: 'dist-external',
+        setup(b) {
+          // Leave the built library as an import of the real file (never bundled or transformed).
+          b.onResolve({ filter: /\/dist\// }, ({ path, resolveDir }) => ({
+            path: pathToFileURL(resolve(resolveDir, path)).href,
+            external: true,
+          }))
+        },
+      },
+    ],
+  })
+  return out.outputFiles[0]!.text
+}
+
+/** Runs one bundled scenario in a fresh `node` and returns what it reports. */
+function child(
+  scenario: Scenario,
+  code: string,
+  options: MeasureOptions,
+  nodeFlags: string[] = [],
+  mode?: 'off' | 'on',
+): Promise<Samples> {
+  const flags = [...nodeFlags]
+  if (profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, scenario.id, mode ?? 'both')}`)
+  const env: NodeJS.ProcessEnv = { ...process.env, BATON_BENCH_OPTIONS: JSON.stringify(options) }
+  if (tmpDir) env.TMPDIR = tmpDir
+  // Never let a loader (tsx) reach the measured process through NODE_OPTIONS.
+  if (env.NODE_OPTIONS?.includes('tsx')) delete env.NODE_OPTIONS
+  return new Promise((resolvePromise, reject) => {
+    const proc = spawn(process.execPath, [...flags, '--input-type=module', '-'], {
+      cwd: BENCH,
+      env,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    let stdout = ''
+    proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    proc.on('error', reject)
+    proc.on('close', (code, signal) => {
+      const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK))
+      if (code !== 0 || !line) {
+        reject(new Error(`${scenario.id} child exited with ${signal ?? code}${stdout ? `:\n${stdout}` : ''}`))
+        return
+      }
+      resolvePromise(JSON.parse(line.slice(RESULT_MARK.length)) as Samples)
+    })
+    proc.stdin.end(code)
+  })
+}
+
+/** Builds dist/ when it is missing; warns when src/ changed after the last build. */
+function ensureBuilt() {
+  const entries = [join(DIST, 'index.js'), join(DIST, 'testing', 'index.js')]
+  if (!entries.every((file) => existsSync(file))) {
+    console.log('dist/ is missing: running npm run build')
+    const built = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' })
+    if (built.status !== 0) process.exit(built.status ?? 1)
+    return
+  }
+  const builtAt = statSync(entries[0]!).mtimeMs
+  const newest = newestMtime(join(ROOT, 'src'))
+  if (newest > builtAt)
+    console.warn(
+      'warning: src/ changed after dist/ was built; run `npm run build` to measure the current code',
+    )
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path))
+    else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs)
+  }
+  return newest
+}

@@ -1,0 +1,76 @@
+/**
+ * S3 — many concurrent runs.
+ * `Promise.all` of 2,000 runs, each 4 tool turns + a final answer, every model call taking
+ * 20 ms. Ideal wall time: 5 × 20 = 100 ms. Reported: wall ms, the process's peak RSS, and the
+ * peak heap growth per run. bench/run.ts runs each measurement in a fresh process (with
+ * --expose-gc), so the RSS belongs to this measurement alone: Node itself, Baton, a small warm-up
+ * and the 2,000 runs.
+ */
+import { z } from 'zod'
+import { defineAgent, defineTool, type RunResult, run } from '../dist/index.js'
+import { type ScriptStep, scriptedModel } from '../dist/testing/index.js'
+import { expectDone, type MeasureOptions, now, type Samples, transcriptDir } from './lib.js'
+
+export const RUNS = 2_000
+export const TOOL_TURNS = 4
+export const LATENCY_MS = 20
+const WARMUP_RUNS = 200
+
+export async function measure(options: MeasureOptions): Promise<Samples> {
+  const record = options.record ?? false
+  const echo = defineTool({
+    name: 'echo',
+    description: 'Returns its text unchanged',
+    input: z.object({ text: z.string() }),
+    run: ({ text }) => text,
+  })
+  const agent = defineAgent({
+    name: 'worker',
+    instructions: 'Echo four times, then answer.',
+    model: scriptedModel([]), // replaced per run by RunOptions.model
+    tools: [echo],
+  })
+  const steps: ScriptStep[] = Array.from({ length: TOOL_TURNS }, (_, i) => ({
+    toolCalls: [{ name: 'echo', args: { text: `turn ${i}` } }],
+  }))
+  steps.push({ text: 'done' })
+  const files = transcriptDir('s3')
+
+  const batch = (count: number, tag: string): Promise<RunResult[]> =>
+    Promise.all(
+      Array.from({ length: count }, (_, i) => {
+        const model = scriptedModel(steps, { latencyMs: LATENCY_MS })
+        return run(agent, `Task ${i}`, record ? { model, record: files.path(`${tag}-${i}`) } : { model })
+      }),
+    )
+  const check = (results: RunResult[]) => {
+    for (const result of results) expectDone(result, 'S3', { steps: TOOL_TURNS + 1, toolCalls: TOOL_TURNS })
+  }
+  const gc = (globalThis as { gc?: () => void }).gc
+
+  try {
+    // Warm up the JIT with a tenth of the load, then start from a collected heap.
+    check(await batch(WARMUP_RUNS, 'warmup'))
+    gc?.()
+    const heapBefore = process.memoryUsage().heapUsed
+    let heapPeak = heapBefore
+    const sampler = setInterval(() => {
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)
+    }, 10)
+
+    const started = now()
+    const results = await batch(RUNS, 'run')
+    const wallMs = now() - started
+
+    clearInterval(sampler)
+    heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)
+    check(results)
+    return {
+      wallMs: [wallMs],
+      peakRssMb: [process.resourceUsage().maxRSS / 1024],
+      heapKbPerRun: [(heapPeak - heapBefore) / 1024 / RUNS],
+    }
+  } finally {
+    files.remove()
+  }
+}
