@@ -352,13 +352,20 @@ describe('a run stopped from outside', () => {
     expect(result.status).toBe('aborted')
     expect(result.stopReason).toBe('consumer')
     expect(result.transcript).toBe(record)
+    expect(result.usage.steps).toBe(2)
 
     const transcript = readTranscript(record)
     expect(transcript.truncated).toBe(false)
     const { events: recorded } = transcript
     expect(recorded.map((e) => e.seq)).toEqual(recorded.map((_, i) => i))
+    // What the consumer saw is exactly the start of the record...
     expect(steps(recorded.slice(0, seen.length))).toEqual(steps(seen))
-    expect(recorded).toHaveLength(seen.length + 1)
+    // ...and the run stopped at once: no model call completed after the break.
+    expect(recorded.filter((e) => e.type === 'model.response').map((e) => e.path)).toEqual([
+      'root/1/model',
+      'root/2/model',
+    ])
+    expect(steps(recorded.slice(-2))).toEqual(['agent.end root', 'run.end root'])
     expect(recorded.at(-1)).toMatchObject({
       type: 'run.end',
       path: 'root',
@@ -393,8 +400,13 @@ describe('a run stopped from outside', () => {
     const record = join(dir, 'first.jsonl')
     const events = stream(longTeam().lead, 'Lead the work', { record })
     for await (const _ of events) break
-    expect((await events.result).status).toBe('aborted')
-    expect(steps(readTranscript(record).events)).toEqual(['run.start root', 'run.end root'])
+    const result = await events.result
+    expect(result.status).toBe('aborted')
+    expect(result.usage.steps).toBe(0)
+    const recorded = readTranscript(record).events
+    expect(steps(recorded.slice(0, 1))).toEqual(['run.start root'])
+    expect(steps(recorded.slice(-2))).toEqual(['agent.end root', 'run.end root'])
+    expect(recorded.some((e) => e.type === 'model.response' || e.type === 'tool.call')).toBe(false)
   })
 
   it('ends the transcript with agent.end and run.end (aborted) when the signal aborts', async () => {

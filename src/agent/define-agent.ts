@@ -11,7 +11,7 @@ import { checkModelString } from '../model/resolve-model.js'
 import { isModel, type Model } from '../model/types.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
 import { isTool, type Tool } from '../tool/index.js'
-import { loadInstructions } from './instructions.js'
+import { loadInstructions, openPlaceholders } from './instructions.js'
 import { checkAgentTree, delegationToolName } from './prepare-agent.js'
 import type { Agent, StallOptions } from './types.js'
 
@@ -169,11 +169,13 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     return value
   }
 
+  const instructions = loadInstructions(config.instructions, config.vars, `${where}: instructions`)
   const agent: Agent<Output<S>> = {
     kind: 'baton.agent',
     name,
     description: config.description ?? '',
-    instructions: loadInstructions(config.instructions, config.vars, `${where}: instructions`),
+    instructions,
+    placeholders: openPlaceholders(instructions),
     model: config.model,
     tools,
     agents,

@@ -22,6 +22,8 @@ export interface Agent<O = unknown> {
   readonly description: string
   /** The instructions text (a prompt file is already read; `{{vars}}` left open are filled at run time). */
   readonly instructions: string
+  /** The `{{var}}` placeholders still open in `instructions` (filled from run vars). */
+  readonly placeholders: readonly string[]
   readonly model: Model | string
   readonly tools: readonly Tool[]
   readonly agents: readonly Agent[]

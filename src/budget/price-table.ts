@@ -11,7 +11,7 @@ export interface ModelPrice {
 
 export type PriceTable = Record<string, ModelPrice>
 
-export const DEFAULT_PRICES: PriceTable = {
+export const DEFAULT_PRICES: PriceTable = Object.freeze({
   'openai:gpt-5': { input: 1.25, cachedInput: 0.125, output: 10 },
   'openai:gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2 },
   'openai:gpt-5-nano': { input: 0.05, cachedInput: 0.005, output: 0.4 },
@@ -32,7 +32,7 @@ export const DEFAULT_PRICES: PriceTable = {
   'anthropic:claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, output: 4 },
   // Test fakes cost nothing.
   scripted: { input: 0, output: 0 },
-}
+})
 
 /**
  * The price of a model id: an exact entry, else the longest entry the id starts with followed
@@ -41,6 +41,18 @@ export const DEFAULT_PRICES: PriceTable = {
 export function findPrice(modelId: string, table: PriceTable): ModelPrice | undefined {
   const exact = table[modelId]
   if (exact) return exact
+  let known = found.get(table)
+  if (!known) found.set(table, (known = new Map()))
+  if (known.has(modelId)) return known.get(modelId)
+  const price = longestPrefix(modelId, table)
+  known.set(modelId, price)
+  return price
+}
+
+// Runs look the same few models up again and again: remember the answers per table.
+const found = new WeakMap<PriceTable, Map<string, ModelPrice | undefined>>()
+
+function longestPrefix(modelId: string, table: PriceTable): ModelPrice | undefined {
   let best: string | undefined
   for (const key of Object.keys(table)) {
     if (

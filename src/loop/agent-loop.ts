@@ -1,8 +1,9 @@
 /**
  * @module loop
- * The supervisor loop: one async generator of events per agent, the same for streaming and
- * non-streaming runs. Each step checks the budget, calls the model, then either dispatches the
- * tool calls (sub-agents included) or checks the final answer against the goal.
+ * The supervisor loop, the same for streaming and non-streaming runs. Each step checks the
+ * budget, calls the model, then either dispatches the tool calls (sub-agents included) or
+ * checks the final answer against the goal. Every event goes into the run's one event stream
+ * (`run.emit`): an async generator that `run()` drains and `stream()` hands to the caller.
  */
 import { openPlaceholders } from '../agent/index.js'
 import { fillTemplate } from '../agent/instructions.js'
@@ -16,12 +17,9 @@ import type { Frame } from './frame.js'
 import { type AgentOutcome, errorOutcome, StopSignal, stoppedOutcome } from './outcome.js'
 import { LoopState } from './state.js'
 
-/** Runs one agent to its end; yields its events (and its sub-agents') and returns its outcome. */
-export async function* agentLoop(
-  frame: Frame,
-  handed: readonly MemoryEntry[] = [],
-): AsyncGenerator<BatonEvent, AgentOutcome> {
-  const { agent, path } = frame
+/** Runs one agent (and, through delegations, its sub-agents) to its end and returns how it ended. */
+export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = []): Promise<AgentOutcome> {
+  const { agent, path, run } = frame
   const start: BatonEvent = {
     type: 'agent.start',
     path,
@@ -31,41 +29,26 @@ export async function* agentLoop(
     task: frame.task,
   }
   if (frame.memoryKeys?.length) start.memoryKeys = frame.memoryKeys
-  yield start
+  run.emit(start)
   const state = new LoopState(frame)
   let outcome: AgentOutcome
   try {
     state.push({ role: 'system', content: instructionsOf(frame) })
     state.push({ role: 'user', content: briefOf(frame.task, handed) })
     if (!frame.price && hasCostLimit(frame)) {
-      yield {
+      run.emit({
         type: 'budget.warning',
         path,
         message: `no price is known for model "${frame.model.id}": its calls count as $0 against maxCostUsd (add it with the prices option)`,
-      }
+      })
     }
-    outcome = yield* steps(frame, state)
+    outcome = await steps(frame, state)
   } catch (error) {
     outcome = stoppedOutcome(frame.signal) ?? errorOutcome(error)
   } finally {
     frame.dispose()
   }
-  // A deadline stops the agent through its signal, outside any budget check: announce it here.
-  const reason: unknown = frame.signal.aborted ? frame.signal.reason : undefined
-  if (reason instanceof StopSignal && reason.outcome === outcome && outcome.stopReason === 'maxWallMs') {
-    const { at, max } = outcome.error?.details as { at: string; max: number }
-    if (at === path) {
-      yield {
-        type: 'budget.exceeded',
-        path,
-        limit: 'maxWallMs',
-        used: frame.run.clock.now() - frame.budget.startedAt,
-        max,
-        at,
-      }
-    }
-  }
-  const { used } = frame.budget
+  announceDeadline(frame, outcome)
   const end: BatonEvent = {
     type: 'agent.end',
     path,
@@ -73,23 +56,23 @@ export async function* agentLoop(
     status: outcome.status,
     stopReason: outcome.stopReason,
     output: outcome.output,
-    usage: { ...used },
+    usage: { ...frame.budget.used },
   }
   if (outcome.error) end.error = outcome.error
-  yield end
+  run.emit(end)
   return outcome
 }
 
-async function* steps(frame: Frame, state: LoopState): AsyncGenerator<BatonEvent, AgentOutcome> {
+async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
   for (let step = 1; ; step++) {
     const stopped = stoppedOutcome(frame.signal)
     if (stopped) return stopped
-    const turn = yield* callModel(frame, state, step)
+    const turn = await callModel(frame, state, step)
     if (!turn.ok) return turn.outcome
     const { message, finishReason } = turn.response
     state.push(message)
     if (message.toolCalls?.length) {
-      const outcome = yield* dispatch(frame, state, step, message.toolCalls)
+      const outcome = await dispatch(frame, state, step, message.toolCalls)
       if (outcome) return outcome
     } else if (finishReason === 'refusal') {
       return {
@@ -101,13 +84,26 @@ async function* steps(frame: Frame, state: LoopState): AsyncGenerator<BatonEvent
         },
       }
     } else {
-      const outcome = yield* checkGoal(frame, state, step, message.content)
+      const outcome = await checkGoal(frame, state, step, message.content)
       if (outcome) return outcome
     }
   }
 }
 
+// A deadline stops the agent through its signal, outside any budget check: announce it here.
+function announceDeadline(frame: Frame, outcome: AgentOutcome): void {
+  const reason: unknown = frame.signal.aborted ? frame.signal.reason : undefined
+  if (!(reason instanceof StopSignal) || reason.outcome !== outcome || outcome.stopReason !== 'maxWallMs')
+    return
+  const { at, max } = (outcome.error?.details ?? {}) as { at?: string; max?: number }
+  if (max === undefined) return
+  if (at !== frame.path) return
+  const used = frame.run.clock.now() - frame.budget.startedAt
+  frame.run.emit({ type: 'budget.exceeded', path: frame.path, limit: 'maxWallMs', used, max, at })
+}
+
 function instructionsOf(frame: Frame): string {
+  if (frame.agent.placeholders.length === 0) return frame.agent.instructions
   const text = fillTemplate(frame.agent.instructions, frame.run.vars)
   const open = openPlaceholders(text)
   if (open.length) {

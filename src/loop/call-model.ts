@@ -13,11 +13,7 @@ export type ModelTurn = { ok: true; response: ModelResponse } | { ok: false; out
  * what is left), records only the new messages and the request hash, calls the model through
  * the effects door, and charges the usage up the tree.
  */
-export async function* callModel(
-  frame: Frame,
-  state: LoopState,
-  step: number,
-): AsyncGenerator<BatonEvent, ModelTurn> {
+export async function callModel(frame: Frame, state: LoopState, step: number): Promise<ModelTurn> {
   const { run, budget, agent, prepared } = frame
   const key = `${frame.path}/${step}/model`
   const grant = budget.beforeModelCall(
@@ -27,7 +23,7 @@ export async function* callModel(
     agent.maxOutputTokens,
   )
   if ('limit' in grant) {
-    yield { type: 'budget.exceeded', path: key, ...grant }
+    run.emit({ type: 'budget.exceeded', path: key, ...grant })
     return { ok: false, outcome: budgetOutcome(grant) }
   }
   const { fresh, hash } = state.nextRequest(prepared.specHash)
@@ -47,7 +43,7 @@ export async function* callModel(
     specHash: prepared.specHash,
   }
   if (grant.maxTokens !== undefined) requestEvent.maxTokens = grant.maxTokens
-  yield requestEvent
+  run.emit(requestEvent)
 
   const started = run.clock.now()
   let response: ModelResponse
@@ -61,7 +57,7 @@ export async function* callModel(
     const stopped = stoppedOutcome(frame.signal)
     if (stopped) return { ok: false, outcome: stopped }
     const info = toErrorInfo(error)
-    yield { type: 'model.error', path: key, error: info }
+    run.emit({ type: 'model.error', path: key, error: info })
     return {
       ok: false,
       outcome: {
@@ -73,7 +69,7 @@ export async function* callModel(
   }
   const costUsd = frame.price ? costOf(frame.price, response.usage) : 0
   budget.settleModelCall(grant, response.usage, costUsd)
-  yield {
+  run.emit({
     type: 'model.response',
     path: key,
     message: response.message,
@@ -81,7 +77,7 @@ export async function* callModel(
     costUsd,
     finishReason: response.finishReason,
     durationMs: run.clock.now() - started,
-  }
+  })
   return { ok: true, response }
 }
 

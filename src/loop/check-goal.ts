@@ -15,12 +15,12 @@ import type { LoopState } from './state.js'
  * check passes. A failure is feedback for the model (and the loop goes on) until
  * `maxGoalAttempts` is used up.
  */
-export async function* checkGoal(
+export async function checkGoal(
   frame: Frame,
   state: LoopState,
   step: number,
   text: string,
-): AsyncGenerator<BatonEvent, AgentOutcome | undefined> {
+): Promise<AgentOutcome | undefined> {
   const { agent, path } = frame
   const key = `${path}/${step}/goal`
   const attempt = state.goalAttempts + 1
@@ -32,21 +32,17 @@ export async function* checkGoal(
     if (parsed.success) output = parsed.data
     else feedback = parsed.issues ? `${parsed.problem}\n${formatIssues(parsed.issues)}` : parsed.problem
   }
-  const events: BatonEvent[] = []
+  const { emit } = frame.run
   let score: number | undefined
   for (let i = 0; feedback === undefined && i < agent.goal.length; i++) {
     const goal = agent.goal[i]!
     check = isScorer(goal) ? goal.name : `goal[${i}]`
     try {
-      const verdict = await runCheck(goal, output, text, frame, state, `${key}/${i}`, events)
-      if (verdict.outcome) {
-        yield* events
-        return verdict.outcome
-      }
+      const verdict = await runCheck(goal, output, text, frame, state, `${key}/${i}`)
+      if (verdict.outcome) return verdict.outcome
       feedback = verdict.feedback
       score = verdict.score
     } catch (error) {
-      yield* events
       const info = toErrorInfo(error)
       return {
         status: 'error',
@@ -55,16 +51,15 @@ export async function* checkGoal(
       }
     }
   }
-  yield* events
   if (feedback === undefined) {
     if (agent.output || agent.goal.length)
-      yield { type: 'goal.check', path: key, check: 'all', passed: true, attempt }
+      emit({ type: 'goal.check', path: key, check: 'all', passed: true, attempt })
     return { status: 'done', stopReason: 'goal', output }
   }
   state.goalAttempts = attempt
   const event: BatonEvent = { type: 'goal.check', path: key, check, passed: false, attempt, feedback }
   if (score !== undefined) event.score = score
-  yield event
+  emit(event)
   if (attempt >= agent.maxGoalAttempts) {
     return {
       status: 'goal_failed',
@@ -96,14 +91,13 @@ async function runCheck(
   frame: Frame,
   state: LoopState,
   key: string,
-  events: BatonEvent[],
 ): Promise<Verdict> {
   const memory = frame.run.memory.scoped(
     frame.agent.memory,
     frame.path,
     () => key,
     (entry) =>
-      events.push({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
+      frame.run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
   )
   if (!isScorer(goal)) {
     const result = await goal(output, { task: frame.task, text, path: frame.path, memory })
@@ -115,7 +109,7 @@ async function runCheck(
   const ctx: ScoreContext = {
     signal: frame.signal,
     generate: async (model, request) => {
-      const result = await judgeCall(frame, await resolveModel(model), request, `${key}/${calls++}`, events)
+      const result = await judgeCall(frame, await resolveModel(model), request, `${key}/${calls++}`)
       if ('outcome' in result) {
         refused = result.outcome
         throw new Error(result.outcome.error?.message ?? 'budget exceeded')
@@ -145,19 +139,19 @@ async function judgeCall(
   model: Model,
   request: ModelRequest,
   key: string,
-  events: BatonEvent[],
 ): Promise<ModelResponse | { outcome: AgentOutcome }> {
   const { run, budget } = frame
+  const { emit } = run
   const price = findPrice(model.id, run.prices)
   const chars = request.messages.reduce((sum, m) => sum + m.content.length, 0)
   const grant = budget.beforeModelCall(run.clock.now(), Math.ceil(chars / 4), price, request.maxTokens)
   if ('limit' in grant) {
-    events.push({ type: 'budget.exceeded', path: `${key}/model`, ...grant })
+    emit({ type: 'budget.exceeded', path: `${key}/model`, ...grant })
     return { outcome: budgetOutcome(grant) }
   }
   if (grant.maxTokens !== undefined) request = { ...request, maxTokens: grant.maxTokens }
   const hash = hashText(JSON.stringify(request))
-  events.push({
+  emit({
     type: 'model.request',
     path: `${key}/model`,
     model: model.id,
@@ -170,7 +164,7 @@ async function judgeCall(
     const response = await run.effects.model(`${key}/model`, model, request, { signal: frame.signal })
     const costUsd = price ? costOf(price, response.usage) : 0
     budget.settleModelCall(grant, response.usage, costUsd)
-    events.push({
+    emit({
       type: 'model.response',
       path: `${key}/model`,
       message: response.message,
@@ -182,7 +176,7 @@ async function judgeCall(
     return response
   } catch (error) {
     budget.settleModelCall(grant, undefined, 0)
-    events.push({ type: 'model.error', path: `${key}/model`, error: toErrorInfo(error) })
+    emit({ type: 'model.error', path: `${key}/model`, error: toErrorInfo(error) })
     throw error
   }
 }

@@ -1,16 +1,14 @@
 import type { DelegationInput, DelegationTool } from '../agent/index.js'
-import type { BatonEvent } from '../events/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
 import { type ToolOutcome, toolFailure } from '../tool/index.js'
 import { agentLoop } from './agent-loop.js'
-import type { Channel } from './channel.js'
 import { createFrame, type Frame } from './frame.js'
 
 /**
  * Runs a sub-agent for one delegation call, with scoped context: a fresh history (its
  * instructions, the brief, and only the memory entries handed over), its own tools, a budget
- * node under the parent's, and depth + 1. Its events go up the parent's stream.
+ * node under the parent's, and depth + 1. Its events go into the run's one stream.
  */
 export async function delegate(
   frame: Frame,
@@ -19,7 +17,6 @@ export async function delegate(
   call: ToolCall,
   tool: DelegationTool,
   key: string,
-  sink: Channel<BatonEvent>,
 ): Promise<ToolOutcome> {
   const { run } = frame
   const { agent } = tool
@@ -76,16 +73,10 @@ export async function delegate(
     task,
     memoryKeys,
   )
-  const loop = agentLoop(child, handed)
-  let next = await loop.next()
-  while (!next.done) {
-    sink.push(next.value)
-    next = await loop.next()
-  }
-  const outcome = next.value
+  const outcome = await agentLoop(child, handed)
   if (outcome.status === 'done') {
     const entry = run.memory.set(`agents/${agent.name}/${n}`, outcome.output, path, key)
-    sink.push({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by })
+    run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by })
     const content = typeof outcome.output === 'string' ? outcome.output : JSON.stringify(outcome.output)
     return { ok: true, value: outcome.output, content, truncated: false }
   }

@@ -12,7 +12,6 @@ import {
   toolFailure,
   unknownTool,
 } from '../tool/index.js'
-import { Channel } from './channel.js'
 import { delegate } from './delegate.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, budgetOutcome, StopSignal, stoppedOutcome } from './outcome.js'
@@ -28,21 +27,21 @@ interface Job {
 
 /**
  * Runs the tool calls of one response concurrently (bounded by the agent's `toolConcurrency`),
- * yields their events as they happen, and appends the results to the history in call order.
+ * emits their events as they happen, and appends the results to the history in call order.
  * Returns an outcome when the agent must stop.
  */
-export async function* dispatch(
+export async function dispatch(
   frame: Frame,
   state: LoopState,
   step: number,
   calls: ToolCall[],
-): AsyncGenerator<BatonEvent, AgentOutcome | undefined> {
+): Promise<AgentOutcome | undefined> {
   const { run, prepared, budget } = frame
   const stepKey = `${frame.path}/${step}`
   const stall = state.stall?.beforeCalls(calls)
   if (stall?.stop) {
     const { reason, message } = stall.stop
-    yield { type: 'stall.warning', path: stepKey, reason, message: `stopping: ${message}` }
+    run.emit({ type: 'stall.warning', path: stepKey, reason, message: `stopping: ${message}` })
     return { status: 'stalled', stopReason: reason, error: { code: 'STALLED', message } }
   }
 
@@ -61,16 +60,15 @@ export async function* dispatch(
     jobs.push({ call, tool, key: `${stepKey}/tool/${call.id}`, k })
   }
 
-  const sink = new Channel<BatonEvent>()
   const outcomes: ToolOutcome[] = new Array(jobs.length)
   const runJob = async (i: number): Promise<void> => {
     const job = jobs[i]!
     const { call, key } = job
-    sink.push({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
+    run.emit({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
     const started = run.clock.now()
     let outcome: ToolOutcome
     try {
-      outcome = await runOne(frame, step, job, sink)
+      outcome = await runOne(frame, step, job)
     } catch (error) {
       outcome = toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${(error as Error).message}`)
     }
@@ -84,13 +82,10 @@ export async function* dispatch(
       )
     }
     outcomes[i] = outcome
-    sink.push(resultEvent(key, call, outcome, run.clock.now() - started))
+    run.emit(resultEvent(key, call, outcome, run.clock.now() - started))
   }
-  pool(jobs.length, frame.agent.toolConcurrency, runJob).then(
-    () => sink.close(),
-    () => sink.close(),
-  )
-  yield* sink.drain()
+  if (jobs.length === 1) await runJob(0)
+  else await pool(jobs.length, frame.agent.toolConcurrency, runJob)
 
   let progress = false
   const pending: PendingApproval[] = []
@@ -106,7 +101,7 @@ export async function* dispatch(
         frame.path,
         jobs[i]!.key,
       )
-      yield { type: 'memory.write', path: jobs[i]!.key, key: entry.key, value: entry.value, by: entry.by }
+      run.emit({ type: 'memory.write', path: jobs[i]!.key, key: entry.key, value: entry.value, by: entry.by })
     }
     const warning = stall?.warnings.find((w) => w.index === i)
     const content = warning ? `${outcome.content}\n\n${warning.message}` : outcome.content
@@ -134,19 +129,19 @@ export async function* dispatch(
     }
   }
   if (refusal) {
-    yield { type: 'budget.exceeded', path: stepKey, ...refusal }
+    run.emit({ type: 'budget.exceeded', path: stepKey, ...refusal })
     return budgetOutcome(refusal)
   }
   for (const warning of stall?.warnings ?? [])
-    yield { type: 'stall.warning', path: stepKey, reason: warning.reason, message: warning.message }
+    run.emit({ type: 'stall.warning', path: stepKey, reason: warning.reason, message: warning.message })
   const after = state.stall?.afterStep(progress)
   if (after?.stop) {
-    yield {
+    run.emit({
       type: 'stall.warning',
       path: stepKey,
       reason: after.stop.reason,
       message: `stopping: ${after.stop.message}`,
-    }
+    })
     return {
       status: 'stalled',
       stopReason: after.stop.reason,
@@ -157,15 +152,20 @@ export async function* dispatch(
   if (idleWarning) {
     const last = state.history.at(-1)
     if (last?.role === 'tool') last.content += `\n\n${idleWarning.message}`
-    yield { type: 'stall.warning', path: stepKey, reason: idleWarning.reason, message: idleWarning.message }
+    run.emit({
+      type: 'stall.warning',
+      path: stepKey,
+      reason: idleWarning.reason,
+      message: idleWarning.message,
+    })
   }
   return undefined
 }
 
-function runOne(frame: Frame, step: number, job: Job, sink: Channel<BatonEvent>): Promise<ToolOutcome> {
+function runOne(frame: Frame, step: number, job: Job): Promise<ToolOutcome> {
   const { call, tool, key } = job
   if (!tool) return Promise.resolve(unknownTool(call.name, [...frame.prepared.tools.keys()]))
-  if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key, sink)
+  if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key)
   const { run } = frame
   let memory: ToolContext['memory'] | undefined
   const ctx: ToolContext = {
@@ -180,23 +180,23 @@ function runOne(frame: Frame, step: number, job: Job, sink: Channel<BatonEvent>)
         frame.path,
         () => key,
         (entry) =>
-          sink.push({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
+          run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
       )
       return memory
     },
-    progress: (data) => sink.push({ type: 'tool.progress', path: key, callId: call.id, data }),
+    progress: (data) => run.emit({ type: 'tool.progress', path: key, callId: call.id, data }),
   }
   const toolRun: ToolRun = { effects: run.effects, ctx, stopped: frame.stopped }
-  if (tool.needsApproval) toolRun.approve = approver(frame, tool, key, call, sink)
+  if (tool.needsApproval) toolRun.approve = approver(frame, tool, key, call)
   return executeTool(tool, call, toolRun)
 }
 
-function approver(frame: Frame, tool: Tool, key: string, call: ToolCall, sink: Channel<BatonEvent>) {
+function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
   return async (input: unknown, ctx: ToolContext): Promise<boolean | undefined> => {
     const needs =
       typeof tool.needsApproval === 'function' ? await tool.needsApproval(input, ctx) : tool.needsApproval
     if (!needs) return true
-    sink.push({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
+    frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
     const approve = frame.run.approve
     return approve
       ? Boolean(await approve({ path: key, callId: call.id, tool: tool.name, args: input }))

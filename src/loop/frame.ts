@@ -2,7 +2,7 @@ import type { Agent, PreparedAgent } from '../agent/index.js'
 import { prepareAgent } from '../agent/index.js'
 import { type Budget, findPrice, type ModelPrice, type PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
-import type { PendingApproval } from '../events/index.js'
+import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import type { Memory } from '../memory/index.js'
 import type { Model } from '../model/types.js'
@@ -26,6 +26,8 @@ export interface RunContext {
   readonly delegations: Map<string, number>
   /** Stops the whole run (every agent's signal aborts with this reason). */
   stop(reason: StopSignal): void
+  /** Puts an event into the run's event stream (stamped, recorded, handed to the consumer). */
+  emit(event: BatonEvent): void
 }
 
 /** One agent's place in the run. */

@@ -11,7 +11,7 @@ export function compileGlob(glob: string): (key: string) => boolean {
   segments.forEach((segment, i) => {
     const last = i === segments.length - 1
     if (segment === '**') source += last ? '.*' : '(?:[^/]*/)*'
-    else source += segment.split(/\*+/).map(escape).join('[^/]*') + (last ? '' : '/')
+    else source += segment.split(/\*+/).map(escapeRegExp).join('[^/]*') + (last ? '' : '/')
   })
   const re = new RegExp(`^${source}$`)
   return (key) => re.test(key)
@@ -23,6 +23,6 @@ export function compileGlobs(globs: readonly string[]): (key: string) => boolean
   return (key) => matchers.some((match) => match(key))
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -66,6 +66,7 @@ export function checkRun(agent: unknown, task: unknown, options: RunOptions): as
   }
   checkBudgetLimits(options.budget, 'run: options.budget')
   for (const each of agentsOf(agent)) {
+    if (each.placeholders.length === 0) continue
     const open = openPlaceholders(fillTemplate(each.instructions, options.vars ?? {}))
     if (open.length) {
       throw new BatonError(

@@ -1,7 +1,8 @@
 /**
  * @module run
- * `run()` and `stream()`: the one place a run is driven. The agent loop yields events; this
- * stamps them (`seq`, `t`), records them, and turns the root outcome into a `RunResult`.
+ * `run()` and `stream()`: the one place a run is driven. The agent loop emits events; this
+ * stamps them (`seq`, `t`), records them, hands them to the stream's reader, and turns the
+ * root outcome into a `RunResult`.
  */
 import type { Agent } from '../agent/index.js'
 import { Budget, type BudgetLimits, DEFAULT_PRICES } from '../budget/index.js'
@@ -18,7 +19,10 @@ import { formatIssues } from '../schema/index.js'
 import { agentTree, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/index.js'
 import { VERSION } from '../version.js'
 import { agentsOf, checkRun } from './check-run.js'
+import { EventQueue } from './event-queue.js'
 import type { RunOptions, RunResult, RunStream } from './types.js'
+
+const defaultEffects = liveEffects()
 
 /** Limits that apply when neither the agent nor the run sets them: no run is unbounded by default. */
 export const DEFAULT_BUDGET: BudgetLimits = { maxSteps: 100, maxDepth: 5 }
@@ -31,15 +35,19 @@ export const DEFAULT_BUDGET: BudgetLimits = { maxSteps: 100, maxDepth: 5 }
  * const result = await run(agent, 'Plan a two-day trip to Lisbon', { record: 'runs/lisbon.jsonl' })
  * console.log(result.status, result.output, result.usage.costUsd)
  */
-export async function run<O>(agent: Agent<O>, task: Task, options: RunOptions = {}): Promise<RunResult<O>> {
-  const events = stream(agent, task, options)
-  for await (const _ of events);
-  return events.result
+export function run<O>(agent: Agent<O>, task: Task, options: RunOptions = {}): Promise<RunResult<O>> {
+  try {
+    checkRun(agent, task, options)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  // Nobody reads the events: they are recorded (when asked) and not kept.
+  return start(agent, task, options, undefined).result as Promise<RunResult<O>>
 }
 
 /**
- * Runs an agent and yields every event as it happens; `result` settles when the run ends.
- * Breaking out of the iteration aborts the run.
+ * Runs an agent and yields every event as it happens; `result` settles when the run ends,
+ * whether or not the events are read. Breaking out of the iteration aborts the run.
  *
  * @example
  * const events = stream(agent, task)
@@ -48,29 +56,83 @@ export async function run<O>(agent: Agent<O>, task: Task, options: RunOptions = 
  */
 export function stream<O>(agent: Agent<O>, task: Task, options: RunOptions = {}): RunStream<O> {
   checkRun(agent, task, options)
-  let settle!: (result: RunResult<O>) => void
+  const queue = new EventQueue()
+  const started = start(agent, task, options, queue)
+  started.result.catch(() => {})
+  let reader: AsyncGenerator<BatonEvent> | undefined
+  return {
+    result: started.result as Promise<RunResult<O>>,
+    [Symbol.asyncIterator]: () => {
+      reader ??= read(queue, started)
+      return reader
+    },
+  }
+}
+
+interface Started {
+  result: Promise<RunResult>
+  controller: AbortController
+  /** Settles when the run has fully ended (transcript closed). */
+  done: Promise<void>
+}
+
+function start(agent: Agent, task: Task, options: RunOptions, queue: EventQueue | undefined): Started {
+  const controller = new AbortController()
+  let settle!: (result: RunResult) => void
   let fail!: (error: unknown) => void
-  const result = new Promise<RunResult<O>>((resolve, reject) => {
+  const result = new Promise<RunResult>((resolve, reject) => {
     settle = resolve
     fail = reject
   })
-  result.catch(() => {})
-  const events = drive(agent, task, options, settle as (result: RunResult) => void, fail)
-  return { result, [Symbol.asyncIterator]: () => events }
+  const done = execute(agent, task, options, controller, queue, settle, fail)
+  return { result, controller, done }
 }
 
-async function* drive(
+// The run's one event stream, read: events as the loop emits them. A reader that stops early
+// aborts the run (and waits for it to end, so its transcript is complete).
+async function* read(queue: EventQueue, started: Started): AsyncGenerator<BatonEvent> {
+  try {
+    for (;;) {
+      const event = queue.take()
+      if (event) yield event
+      else if (queue.closed) break
+      else await queue.more()
+    }
+    if (queue.error !== undefined) throw queue.error
+  } finally {
+    if (!queue.closed) {
+      started.controller.abort(
+        new StopSignal({
+          status: 'aborted',
+          stopReason: 'consumer',
+          error: { code: 'ABORTED', message: 'the consumer stopped reading the run events' },
+        }),
+      )
+      await started.done
+    }
+  }
+}
+
+async function execute(
   agent: Agent,
   task: Task,
   options: RunOptions,
+  controller: AbortController,
+  queue: EventQueue | undefined,
   settle: (result: RunResult) => void,
   fail: (error: unknown) => void,
-): AsyncGenerator<BatonEvent> {
-  const effects = options.effects ?? liveEffects(options.clock ? { clock: options.clock } : {})
+): Promise<void> {
+  const effects = options.effects ?? (options.clock ? liveEffects({ clock: options.clock }) : defaultEffects)
   const { clock } = effects
   const startedAt = clock.now()
   const runId = effects.id('run')
-  const controller = new AbortController()
+  try {
+    if (agent.input) await checkTaskSchema(agent, task)
+  } catch (error) {
+    fail(error)
+    queue?.close(error)
+    return
+  }
   const onAbort = () =>
     controller.abort(
       new StopSignal({
@@ -87,106 +149,81 @@ async function* drive(
   const budget = new Budget('root', limits, startedAt)
   let writer: TranscriptWriter | undefined
   let seq = 0
-  const stamp = (event: BatonEvent): BatonEvent => {
+  const emit = (event: BatonEvent): void => {
     const t = clock.now() - startedAt
-    writer?.write(event, seq, t)
+    if (writer) {
+      try {
+        writer.write(event, seq, t)
+      } catch (error) {
+        // A transcript that cannot be written ends the run: it would not say what happened.
+        writer = undefined
+        controller.abort(
+          new StopSignal({
+            status: 'error',
+            stopReason: 'TRANSCRIPT',
+            error: {
+              code: 'TRANSCRIPT',
+              message: `cannot write the transcript: ${(error as Error).message}`,
+            },
+          }),
+        )
+      }
+    }
     event.seq = seq++
     event.t = t
-    return event
+    queue?.push(event)
   }
-  let loop: AsyncGenerator<BatonEvent, AgentOutcome> | undefined
-  let finished = false
-  let outcome: AgentOutcome = {
-    status: 'aborted',
-    stopReason: 'consumer',
-    error: { code: 'ABORTED', message: 'the consumer stopped reading the run events' },
-  }
+  let outcome: AgentOutcome
   try {
-    try {
-      await checkTaskSchema(agent, task)
-    } catch (error) {
-      fail(error)
-      finished = true
-      throw error
-    }
-    try {
-      const models = await resolveModels(agent, options.model)
-      if (options.record) {
-        writer = new TranscriptWriter(options.record, {
-          type: 'header',
-          version: TRANSCRIPT_VERSION,
-          baton: VERSION,
-          runId,
-          startedAt: new Date(startedAt).toISOString(),
-          task,
-          agent: agentTree(agent, models.get(agent)!.id),
-          budget: limits,
-        })
-      }
-      const run: RunContext = {
-        effects,
-        clock,
-        memory,
-        prices: options.prices ? { ...DEFAULT_PRICES, ...options.prices } : DEFAULT_PRICES,
-        approve: options.approve,
-        models,
-        vars: options.vars ?? {},
-        delegations: new Map(),
-        stop: (reason) => controller.abort(reason),
-      }
-      yield stamp({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
-      loop = agentLoop(createFrame(run, agent, 'root', budget, controller.signal, task))
-      for (;;) {
-        const next = await loop.next()
-        if (next.done) {
-          outcome = next.value
-          break
-        }
-        yield stamp(next.value)
-      }
-    } catch (error) {
-      outcome = errorOutcome(error)
-    }
-    const result = resultOf(outcome, budget, memory, clock.now() - startedAt, runId, writer && options.record)
-    const end = stamp({
-      type: 'run.end',
-      path: 'root',
-      status: result.status,
-      stopReason: result.stopReason,
-      output: result.output,
-      usage: result.usage,
-      ...(result.error ? { error: result.error } : {}),
-    })
-    finished = true
-    settle(result)
-    yield end
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort)
-    if (!finished) {
-      // The consumer stopped early: stop the work, and still end the transcript and the result.
-      controller.abort(new StopSignal(outcome))
-      await loop?.return(outcome)
-      const result = resultOf(
-        outcome,
-        budget,
-        memory,
-        clock.now() - startedAt,
+    const models = resolveModelsNow(agent, options.model) ?? (await resolveModels(agent, options.model))
+    if (options.record) {
+      writer = new TranscriptWriter(options.record, {
+        type: 'header',
+        version: TRANSCRIPT_VERSION,
+        baton: VERSION,
         runId,
-        writer && options.record,
-      )
-      stamp({
-        type: 'run.end',
-        path: 'root',
-        status: result.status,
-        stopReason: result.stopReason,
-        output: undefined,
-        usage: result.usage,
-        ...(result.error ? { error: result.error } : {}),
+        startedAt: new Date(startedAt).toISOString(),
+        task,
+        agent: agentTree(agent, models.get(agent)!.id),
+        budget: limits,
       })
-      settle(result)
     }
-    writer?.close()
+    const run: RunContext = {
+      effects,
+      clock,
+      memory,
+      prices: options.prices ? { ...DEFAULT_PRICES, ...options.prices } : DEFAULT_PRICES,
+      approve: options.approve,
+      models,
+      vars: options.vars ?? {},
+      delegations: new Map(),
+      stop: (reason) => controller.abort(reason),
+      emit,
+    }
+    emit({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
+    outcome = await agentLoop(createFrame(run, agent, 'root', budget, controller.signal, task))
+  } catch (error) {
+    outcome = errorOutcome(error)
   }
+  options.signal?.removeEventListener('abort', onAbort)
+  const result = resultOf(outcome, budget, memory, clock.now() - startedAt, runId, writer && options.record)
+  const end: BatonEvent = {
+    type: 'run.end',
+    path: 'root',
+    status: result.status,
+    stopReason: result.stopReason,
+    output: result.output,
+    usage: result.usage,
+  }
+  if (result.error) end.error = result.error
+  emit(end)
+  try {
+    writer?.close()
+  } catch {
+    // The events are all handed out; a failing close only loses what the OS had not taken.
+  }
+  settle(result)
+  queue?.close()
 }
 
 function resultOf(
@@ -210,6 +247,17 @@ function resultOf(
   if (outcome.error) result.error = outcome.error
   if (outcome.pending) result.pending = outcome.pending
   return result
+}
+
+/** The models of the tree when every one is already a Model object (no provider to load). */
+function resolveModelsNow(root: Agent, override: Model | string | undefined): Map<Agent, Model> | undefined {
+  const models = new Map<Agent, Model>()
+  for (const agent of agentsOf(root)) {
+    const model = agent === root && override !== undefined ? override : agent.model
+    if (typeof model === 'string') return undefined
+    models.set(agent, model)
+  }
+  return models
 }
 
 async function resolveModels(root: Agent, override: Model | string | undefined): Promise<Map<Agent, Model>> {
