@@ -26,7 +26,7 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
     run.emit({ type: 'budget.exceeded', path: key, ...grant })
     return { ok: false, outcome: budgetOutcome(grant) }
   }
-  const { fresh, hash } = state.nextRequest(prepared.specHash)
+  const { fresh, hash } = state.nextRequest(prepared.specHash, run.observed)
   const request: ModelRequest = {
     messages: state.history.slice(),
     tools: prepared.specs as ModelRequest['tools'],

@@ -47,7 +47,7 @@ export async function dispatch(
 
   // Every call to a known tool is counted before anything runs; calls past the limit never start.
   const jobs: Job[] = []
-  const perAgent = new Map<string, number>()
+  let perAgent: Map<string, number> | undefined
   let refusal: BudgetRefusal | undefined
   for (const call of calls) {
     const tool = prepared.tools.get(call.name)
@@ -55,8 +55,12 @@ export async function dispatch(
       refusal = budget.takeToolCall(run.clock.now())
       if (refusal) break
     }
-    const k = tool?.kind === 'baton.delegation' ? (perAgent.get(tool.name) ?? 0) : 0
-    if (tool?.kind === 'baton.delegation') perAgent.set(tool.name, k + 1)
+    let k = 0
+    if (tool?.kind === 'baton.delegation') {
+      perAgent ??= new Map()
+      k = perAgent.get(tool.name) ?? 0
+      perAgent.set(tool.name, k + 1)
+    }
     jobs.push({ call, tool, key: `${stepKey}/tool/${call.id}`, k })
   }
 

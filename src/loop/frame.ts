@@ -28,6 +28,8 @@ export interface RunContext {
   stop(reason: StopSignal): void
   /** Puts an event into the run's event stream (stamped, recorded, handed to the consumer). */
   emit(event: BatonEvent): void
+  /** Whether anything sees the events (a transcript, a stream reader, non-live effects). */
+  readonly observed: boolean
 }
 
 /** One agent's place in the run. */
@@ -60,46 +62,61 @@ export function createFrame(
   task: Task,
   memoryKeys?: string[],
 ): Frame {
-  const model = run.models.get(agent)!
-  let signal = parentSignal
-  let dispose = () => {}
-  const wallMs = budget.limits.maxWallMs
-  if (wallMs !== undefined) {
-    // Only this agent's own deadline needs a timer: an ancestor's aborts the parent signal.
-    const controller = new AbortController()
-    signal = AbortSignal.any([parentSignal, controller.signal])
-    const stop = new StopSignal({
-      status: 'budget_exceeded',
-      stopReason: 'maxWallMs',
-      error: {
-        code: 'BUDGET_EXCEEDED',
-        message: `maxWallMs reached at ${path}: ${wallMs} ms`,
-        details: { limit: 'maxWallMs', at: path, max: wallMs },
-      },
-    })
-    dispose = run.clock.setTimeout(
-      () => controller.abort(stop),
-      Math.max(0, budget.startedAt + wallMs - run.clock.now()),
-    )
+  return new AgentFrame(run, agent, path, budget, parentSignal, task, memoryKeys)
+}
+
+// A class, not an object literal: a literal with an accessor is kept in dictionary mode,
+// which costs memory for every agent of every run.
+class AgentFrame implements Frame {
+  readonly prepared: PreparedAgent
+  readonly model: Model
+  readonly price: ModelPrice | undefined
+  readonly depth: number
+  readonly signal: AbortSignal
+  private cancelTimer: (() => void) | undefined
+  private stoppedPromise: Promise<never> | undefined
+
+  constructor(
+    readonly run: RunContext,
+    readonly agent: Agent,
+    readonly path: string,
+    readonly budget: Budget,
+    parentSignal: AbortSignal,
+    readonly task: Task,
+    readonly memoryKeys: string[] | undefined,
+  ) {
+    this.prepared = prepareAgent(agent)
+    this.model = run.models.get(agent)!
+    this.price = findPrice(this.model.id, run.prices)
+    this.depth = budget.depth
+    this.signal = parentSignal
+    const wallMs = budget.limits.maxWallMs
+    if (wallMs !== undefined) {
+      // Only this agent's own deadline needs a timer: an ancestor's aborts the parent signal.
+      const controller = new AbortController()
+      this.signal = AbortSignal.any([parentSignal, controller.signal])
+      const stop = new StopSignal({
+        status: 'budget_exceeded',
+        stopReason: 'maxWallMs',
+        error: {
+          code: 'BUDGET_EXCEEDED',
+          message: `maxWallMs reached at ${path}: ${wallMs} ms`,
+          details: { limit: 'maxWallMs', at: path, max: wallMs },
+        },
+      })
+      const left = Math.max(0, budget.startedAt + wallMs - run.clock.now())
+      this.cancelTimer = run.clock.setTimeout(() => controller.abort(stop), left)
+    }
   }
-  let stopped: Promise<never> | undefined
-  return {
-    get stopped() {
-      stopped ??= abortedPromise(signal)
-      return stopped
-    },
-    run,
-    agent,
-    prepared: prepareAgent(agent),
-    model,
-    price: findPrice(model.id, run.prices),
-    path,
-    depth: budget.depth,
-    budget,
-    signal,
-    task,
-    memoryKeys,
-    dispose,
+
+  get stopped(): Promise<never> {
+    this.stoppedPromise ??= abortedPromise(this.signal)
+    return this.stoppedPromise
+  }
+
+  dispose(): void {
+    this.cancelTimer?.()
+    this.cancelTimer = undefined
   }
 }
 

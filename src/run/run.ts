@@ -177,16 +177,20 @@ async function execute(
   try {
     const models = resolveModelsNow(agent, options.model) ?? (await resolveModels(agent, options.model))
     if (options.record) {
-      writer = new TranscriptWriter(options.record, {
-        type: 'header',
-        version: TRANSCRIPT_VERSION,
-        baton: VERSION,
-        runId,
-        startedAt: new Date(startedAt).toISOString(),
-        task,
-        agent: agentTree(agent, models.get(agent)!.id),
-        budget: limits,
-      })
+      writer = new TranscriptWriter(
+        options.record,
+        {
+          type: 'header',
+          version: TRANSCRIPT_VERSION,
+          baton: VERSION,
+          runId,
+          startedAt: new Date(startedAt).toISOString(),
+          task,
+          agent: agentTree(agent, models.get(agent)!.id),
+          budget: limits,
+        },
+        (error) => controller.abort(new StopSignal(errorOutcome(error))),
+      )
     }
     const run: RunContext = {
       effects,
@@ -199,6 +203,7 @@ async function execute(
       delegations: new Map(),
       stop: (reason) => controller.abort(reason),
       emit,
+      observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
     }
     emit({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
     outcome = await agentLoop(createFrame(run, agent, 'root', budget, controller.signal, task))
@@ -206,6 +211,12 @@ async function execute(
     outcome = errorOutcome(error)
   }
   options.signal?.removeEventListener('abort', onAbort)
+  // A run too quick to notice that its transcript could not be created must still say so.
+  const unwritable = await writer?.ready()
+  if (unwritable) {
+    outcome = errorOutcome(unwritable)
+    writer = undefined
+  }
   const result = resultOf(outcome, budget, memory, clock.now() - startedAt, runId, writer && options.record)
   const end: BatonEvent = {
     type: 'run.end',
@@ -218,7 +229,7 @@ async function execute(
   if (result.error) end.error = result.error
   emit(end)
   try {
-    writer?.close()
+    await writer?.close()
   } catch {
     // The events are all handed out; a failing close only loses what the OS had not taken.
   }

@@ -53,33 +53,40 @@ export function scriptedModel(
 ): ScriptedModel {
   if (!Array.isArray(steps))
     throw new BatonError('INVALID_DEFINITION', 'scriptedModel: steps must be an array')
-  const requests: ModelRequest[] = []
-  const latencyMs = options.latencyMs ?? 0
-  let played = 0
-  let calls = 0
-  return {
-    spec: 'baton.model.v1',
-    id: options.id ?? 'scripted:model',
-    requests,
-    get remaining() {
-      return steps.length - played
-    },
-    async generate(request: ModelRequest, generateOptions?: GenerateOptions): Promise<ModelResponse> {
-      requests.push(request)
-      const index = played
-      const entry = steps[index]
-      if (entry === undefined) {
-        throw new BatonError(
-          'SCRIPT_EXHAUSTED',
-          `scriptedModel: the script has ${steps.length} step(s) but call #${index + 1} asked for another${request.path ? ` (agent ${request.path})` : ''}`,
-        )
-      }
-      played++
-      if (latencyMs > 0) await sleep(latencyMs, generateOptions?.signal)
-      else if (generateOptions?.signal?.aborted) throw generateOptions.signal.reason
-      const step = typeof entry === 'function' ? await entry(request) : entry
-      return toResponse(step, index, ++calls)
-    },
+  return new Script(steps, options.id ?? 'scripted:model', options.latencyMs ?? 0)
+}
+
+class Script implements ScriptedModel {
+  readonly spec = 'baton.model.v1'
+  readonly requests: ModelRequest[] = []
+  private played = 0
+  private calls = 0
+
+  constructor(
+    private readonly steps: readonly ScriptEntry[],
+    readonly id: string,
+    private readonly latencyMs: number,
+  ) {}
+
+  get remaining(): number {
+    return this.steps.length - this.played
+  }
+
+  async generate(request: ModelRequest, options?: GenerateOptions): Promise<ModelResponse> {
+    this.requests.push(request)
+    const index = this.played
+    const entry = this.steps[index]
+    if (entry === undefined) {
+      throw new BatonError(
+        'SCRIPT_EXHAUSTED',
+        `scriptedModel: the script has ${this.steps.length} step(s) but call #${index + 1} asked for another${request.path ? ` (agent ${request.path})` : ''}`,
+      )
+    }
+    this.played++
+    if (this.latencyMs > 0) await sleep(this.latencyMs, options?.signal)
+    else if (options?.signal?.aborted) throw options.signal.reason
+    const step = typeof entry === 'function' ? await entry(request) : entry
+    return toResponse(step, index, ++this.calls)
   }
 }
 

@@ -9,7 +9,7 @@
  *   steps (fake models, cached tools) costs one write instead of hundreds.
  * Either way a crash loses at most the step in flight.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
@@ -28,43 +28,67 @@ const OPENING = new Set<BatonEventType>([
 const SLOW_STEP_MS = 1
 const MAX_BUFFER = 64 * 1024
 
-const open = new Set<TranscriptWriter>()
+const writers = new Set<TranscriptWriter>()
 let exitHook = false
 
 export class TranscriptWriter {
   private fd: number | undefined
+  private closed = false
   private buffer = ''
   private idleFlush: NodeJS.Immediate | undefined
   private readonly redact = secretRedactor()
+  private readonly opened: Promise<void>
+  private failure: BatonError | undefined
 
+  /**
+   * Checks the place synchronously (so a bad path fails before the run starts), then creates
+   * the file in the background: creating files can block for a while on a busy disk, and the
+   * first step has nothing to write yet. Lines wait in the buffer until the file is there.
+   */
   constructor(
     readonly path: string,
     header: TranscriptHeader,
+    onError: (error: BatonError) => void = () => {},
   ) {
+    const fail = (error: unknown) =>
+      new BatonError('TRANSCRIPT', `cannot write the transcript to ${path}: ${(error as Error).message}`, {
+        cause: error,
+      })
     try {
-      mkdirSync(dirname(path), { recursive: true })
-      this.fd = openSync(path, 'w')
+      // Only the directory is checked here: looking the file up would wait on the directory's
+      // lock while other runs create their files in it.
+      const dir = dirname(path)
+      mkdirSync(dir, { recursive: true })
+      accessSync(dir, constants.W_OK)
     } catch (error) {
-      throw new BatonError(
-        'TRANSCRIPT',
-        `cannot write the transcript to ${path}: ${(error as Error).message}`,
-        { cause: error },
-      )
+      throw fail(error)
     }
     this.buffer = `${this.redact(safeStringify(header))}\n`
-    this.flush()
-    open.add(this)
+    this.opened = new Promise((resolve) => {
+      openFile(path, 'w', (error, fd) => {
+        if (error) {
+          this.closed = true
+          this.failure = fail(error)
+          onError(this.failure)
+        } else {
+          this.fd = fd
+          this.flush()
+        }
+        resolve()
+      })
+    })
+    writers.add(this)
     if (!exitHook) {
       exitHook = true
       process.on('exit', () => {
-        for (const writer of open) writer.flush()
+        for (const writer of writers) writer.flushOnExit()
       })
     }
   }
 
   /** Appends one event as `{"seq":…,"t":…,"type":…,…}` (the event must not carry seq/t yet). */
   write(event: BatonEvent, seq: number, t: number): void {
-    if (this.fd === undefined) return
+    if (this.closed) return
     this.buffer += `{"seq":${seq},"t":${t},${this.redact(safeStringify(event)).slice(1)}\n`
     if (OPENING.has(event.type)) return
     const took = (event as { durationMs?: number }).durationMs
@@ -72,7 +96,7 @@ export class TranscriptWriter {
     else this.idleFlush ??= setImmediate(() => this.flush())
   }
 
-  /** Writes everything buffered, now. */
+  /** Writes everything buffered, now (or as soon as the file exists). */
   flush(): void {
     if (this.idleFlush) {
       clearImmediate(this.idleFlush)
@@ -83,11 +107,28 @@ export class TranscriptWriter {
     this.buffer = ''
   }
 
-  close(): void {
-    if (this.fd === undefined) return
+  /** Resolves once the file exists, with the error if it could not be created. */
+  async ready(): Promise<BatonError | undefined> {
+    await this.opened
+    return this.failure
+  }
+
+  /** The process is exiting: write what is buffered, creating the file now if it is not there yet. */
+  flushOnExit(): void {
+    if (this.closed) return
+    if (this.fd === undefined) this.fd = openSync(this.path, 'w')
     this.flush()
-    closeSync(this.fd)
+  }
+
+  /** Writes what is left and closes the file. */
+  async close(): Promise<void> {
+    await this.opened
+    this.flush()
+    this.closed = true
+    writers.delete(this)
+    if (this.fd === undefined) return
+    const fd = this.fd
     this.fd = undefined
-    open.delete(this)
+    closeSync(fd)
   }
 }
