@@ -945,3 +945,54 @@ describe('the tool context', () => {
     })
   })
 })
+
+describe('ctx under a timeout, and destructured', () => {
+  it('keeps memory and progress when the tool has timeoutMs, and when ctx is destructured', async () => {
+    const seen: string[] = []
+    const timed = defineTool({
+      name: 'timed',
+      description: 'writes memory under a timeout',
+      input: z.object({}),
+      timeoutMs: 1_000,
+      run: (_input, ctx) => {
+        ctx.memory.write('notes/timed', 'yes')
+        ctx.progress('half way')
+        seen.push(String(ctx.signal.aborted))
+        return 'ok'
+      },
+    })
+    const loose = defineTool({
+      name: 'loose',
+      description: 'uses a destructured context',
+      input: z.object({}),
+      run: (_input, { memory, progress, step }) => {
+        memory.write('notes/loose', step)
+        progress('done')
+        return 'ok'
+      },
+    })
+    const model = scriptedModel([
+      {
+        toolCalls: [
+          { name: 'timed', args: {} },
+          { name: 'loose', args: {} },
+        ],
+      },
+      { text: 'finished' },
+    ])
+    const agent = defineAgent({ name: 'a', instructions: 'x', model, tools: [timed, loose] })
+    const events: BatonEvent[] = []
+    const runStream = stream(agent, 'go')
+    for await (const event of runStream) events.push(event)
+    const result = await runStream.result
+    expect(result.status).toBe('done')
+    expect(result.memory.map((e) => [e.key, e.value])).toEqual([
+      ['notes/timed', 'yes'],
+      ['notes/loose', 'root/1/tool/call_1_1'],
+    ])
+    expect(
+      events.filter((e) => e.type === 'tool.progress').map((e) => e.type === 'tool.progress' && e.data),
+    ).toEqual(['half way', 'done'])
+    expect(seen).toEqual(['false'])
+  })
+})

@@ -26,7 +26,6 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
     run.emit({ type: 'budget.exceeded', path: key, ...grant })
     return { ok: false, outcome: budgetOutcome(grant) }
   }
-  const { fresh, hash } = state.nextRequest(prepared.specHash, run.observed)
   const request: ModelRequest = {
     messages: state.history.slice(),
     tools: prepared.specs as ModelRequest['tools'],
@@ -34,16 +33,20 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
   }
   if (grant.maxTokens !== undefined) request.maxTokens = grant.maxTokens
   if (agent.output) request.output = { name: `${agent.name}_output`, schema: agent.output.jsonSchema }
-  const requestEvent: BatonEvent = {
-    type: 'model.request',
-    path: key,
-    model: frame.model.id,
-    messages: fresh,
-    hash,
-    specHash: prepared.specHash,
+  const { fresh, hash } = state.nextRequest(prepared.specHash, run.observed)
+  // Unobserved runs (run() without a transcript) skip building the per-step events.
+  if (run.observed) {
+    const requestEvent: BatonEvent = {
+      type: 'model.request',
+      path: key,
+      model: frame.model.id,
+      messages: fresh,
+      hash,
+      specHash: prepared.specHash,
+    }
+    if (grant.maxTokens !== undefined) requestEvent.maxTokens = grant.maxTokens
+    run.emit(requestEvent)
   }
-  if (grant.maxTokens !== undefined) requestEvent.maxTokens = grant.maxTokens
-  run.emit(requestEvent)
 
   const started = run.clock.now()
   let response: ModelResponse
@@ -69,15 +72,17 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
   }
   const costUsd = frame.price ? costOf(frame.price, response.usage) : 0
   budget.settleModelCall(grant, response.usage, costUsd)
-  run.emit({
-    type: 'model.response',
-    path: key,
-    message: response.message,
-    usage: response.usage,
-    costUsd,
-    finishReason: response.finishReason,
-    durationMs: run.clock.now() - started,
-  })
+  if (run.observed) {
+    run.emit({
+      type: 'model.response',
+      path: key,
+      message: response.message,
+      usage: response.usage,
+      costUsd,
+      finishReason: response.finishReason,
+      durationMs: run.clock.now() - started,
+    })
+  }
   return { ok: true, response }
 }
 

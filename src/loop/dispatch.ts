@@ -1,6 +1,7 @@
 import type { DelegationTool } from '../agent/index.js'
 import type { BudgetRefusal } from '../budget/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
+import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
 import {
   executeTool,
@@ -68,7 +69,8 @@ export async function dispatch(
   const runJob = async (i: number): Promise<void> => {
     const job = jobs[i]!
     const { call, key } = job
-    run.emit({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
+    if (run.observed)
+      run.emit({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
     const started = run.clock.now()
     let outcome: ToolOutcome
     try {
@@ -86,7 +88,7 @@ export async function dispatch(
       )
     }
     outcomes[i] = outcome
-    run.emit(resultEvent(key, call, outcome, run.clock.now() - started))
+    if (run.observed) run.emit(resultEvent(key, call, outcome, run.clock.now() - started))
   }
   if (jobs.length === 1) await runJob(0)
   else await pool(jobs.length, frame.agent.toolConcurrency, runJob)
@@ -170,29 +172,50 @@ function runOne(frame: Frame, step: number, job: Job): Promise<ToolOutcome> {
   const { call, tool, key } = job
   if (!tool) return Promise.resolve(unknownTool(call.name, [...frame.prepared.tools.keys()]))
   if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key)
-  const { run } = frame
-  let memory: ToolContext['memory'] | undefined
-  const ctx: ToolContext = {
-    signal: frame.signal,
-    path: frame.path,
-    step: key,
-    callId: call.id,
-    // Built on first use: most tools never touch memory.
-    get memory() {
-      memory ??= run.memory.scoped(
-        frame.agent.memory,
-        frame.path,
-        () => key,
-        (entry) =>
-          run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
-      )
-      return memory
-    },
-    progress: (data) => run.emit({ type: 'tool.progress', path: key, callId: call.id, data }),
-  }
-  const toolRun: ToolRun = { effects: run.effects, ctx, stopped: frame.stopped }
+  const ctx = new CallContext(frame, key, call.id)
+  const toolRun: ToolRun = { effects: frame.run.effects, ctx, stopped: frame.stopped }
   if (tool.needsApproval) toolRun.approve = approver(frame, tool, key, call)
   return executeTool(tool, call, toolRun)
+}
+
+/** What a tool's `run` gets as `ctx`. A class: an object literal with a getter would stay in dictionary mode. */
+class CallContext implements ToolContext {
+  readonly signal: AbortSignal
+  readonly path: string
+  private scoped: ScopedMemory | undefined
+
+  constructor(
+    private readonly frame: Frame,
+    readonly step: string,
+    readonly callId: string,
+  ) {
+    this.signal = frame.signal
+    this.path = frame.path
+  }
+
+  // Built on first use: most tools never touch memory.
+  get memory(): ScopedMemory {
+    const { frame, step } = this
+    this.scoped ??= frame.run.memory.scoped(
+      frame.agent.memory,
+      frame.path,
+      () => step,
+      (entry) =>
+        frame.run.emit({
+          type: 'memory.write',
+          path: step,
+          key: entry.key,
+          value: entry.value,
+          by: entry.by,
+        }),
+    )
+    return this.scoped
+  }
+
+  // A bound function: tools destructure it (`run: (input, { progress }) => …`).
+  readonly progress = (data: unknown): void => {
+    this.frame.run.emit({ type: 'tool.progress', path: this.step, callId: this.callId, data })
+  }
 }
 
 function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {

@@ -5,6 +5,8 @@ import type { Frame } from './frame.js'
 import { hashText } from './hash.js'
 import { StallTracker } from './stall.js'
 
+const NOTHING: Message[] = []
+
 /** The mutable part of one agent's loop: its history and what is derived from it. */
 export class LoopState {
   readonly history: Message[] = []
@@ -30,11 +32,11 @@ export class LoopState {
    * The messages added since the previous request, and the request hash chained over them:
    * recording stays O(new messages) per turn instead of O(history).
    */
-  nextRequest(specHash: string, hashed: boolean): { fresh: Message[]; hash: string } {
-    const fresh = this.history.slice(this.sent)
+  nextRequest(specHash: string, observed: boolean): { fresh: Message[]; hash: string } {
+    // Only worth its cost when someone sees the events (a transcript, a reader).
+    const fresh = observed ? this.history.slice(this.sent) : NOTHING
     this.sent = this.history.length
-    // The chain is only worth its cost when someone sees the events (a transcript, a reader).
-    if (hashed) this.hash = hashText(`${this.hash}\n${specHash}\n${JSON.stringify(fresh)}`)
+    if (observed) this.hash = hashText(`${this.hash}\n${specHash}\n${JSON.stringify(fresh)}`)
     return { fresh, hash: this.hash }
   }
 }

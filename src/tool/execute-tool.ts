@@ -30,7 +30,8 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
       `the arguments for tool "${tool.name}" are not valid JSON: ${JSON.stringify(call.argsText.slice(0, 200))}`,
     )
   }
-  const parsed = await tool.input.validate(call.args ?? {})
+  const validated = tool.input.validate(call.args ?? {})
+  const parsed = validated instanceof Promise ? await validated : validated
   if (!parsed.success) {
     return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
   }
@@ -97,7 +98,10 @@ async function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<
   let timedOut: Promise<never> | undefined
   if (tool.timeoutMs !== undefined) {
     const timeout = new AbortController()
-    ctx = { ...ctx, signal: AbortSignal.any([ctx.signal, timeout.signal]) }
+    // The same context (memory, progress, ...) seen through a signal that also fires on timeout.
+    ctx = Object.create(ctx, {
+      signal: { value: AbortSignal.any([ctx.signal, timeout.signal]), enumerable: true },
+    })
     const ms = tool.timeoutMs
     timedOut = new Promise<never>((_, reject) => {
       cancelTimer = effects.clock.setTimeout(() => {
