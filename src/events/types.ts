@@ -1,8 +1,8 @@
 /**
  * @module events
- * One event stream drives everything: the loop yields these, `run()` collects them, and the
- * transcript, live views and scorers all read the same events. `path` is the step key (or the
- * agent path for agent-level events).
+ * One event stream drives everything: the loop emits these into the run's stream, `stream()`
+ * hands them to the caller, and the transcript, live views and scorers all read the same
+ * events. `path` is the step key (or the agent path for agent-level events).
  */
 import type { BudgetLimit } from '../budget/index.js'
 import type { ErrorInfo } from '../errors/index.js'
