@@ -42,7 +42,10 @@ export function findPrice(modelId: string, table: PriceTable): ModelPrice | unde
   const exact = table[modelId]
   if (exact) return exact
   let known = found.get(table)
-  if (!known) found.set(table, (known = new Map()))
+  if (!known) {
+    known = new Map()
+    found.set(table, known)
+  }
   if (known.has(modelId)) return known.get(modelId)
   const price = longestPrefix(modelId, table)
   known.set(modelId, price)

@@ -25,8 +25,12 @@ function ajvFor(schema: JsonSchema): AjvLike {
   const Ajv = draft07 ? require('ajv').default : require('ajv/dist/2020').default
   // Ajv registers a schema under its `$id`; two definitions may share one, so each gets its own instance.
   if (schema.$id !== undefined) return createAjv(Ajv)
-  if (draft07) return (ajv07 ??= createAjv(Ajv))
-  return (ajv2020 ??= createAjv(Ajv))
+  if (draft07) {
+    ajv07 ??= createAjv(Ajv)
+    return ajv07
+  }
+  ajv2020 ??= createAjv(Ajv)
+  return ajv2020
 }
 
 function createAjv(Ajv: new (options: object) => AjvLike): AjvLike {
