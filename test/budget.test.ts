@@ -748,3 +748,51 @@ describe('stall detection', () => {
     )
   })
 })
+
+describe('stall detection and identical calls in one response', () => {
+  it('counts identical calls made in the same response as one repetition', async () => {
+    let rolls = 0
+    const roll = defineTool({
+      name: 'roll',
+      description: 'Rolls a die',
+      input: z.object({ sides: z.number() }),
+      run: () => ++rolls,
+    })
+    const five = { toolCalls: Array.from({ length: 5 }, () => ({ name: 'roll', args: { sides: 6 } })) }
+    const agent = defineAgent({
+      name: 'dice',
+      instructions: 'Roll.',
+      tools: [roll],
+      model: scriptedModel([five, { text: 'rolled' }]),
+    })
+    const result = await run(agent, 'Roll five dice')
+    expect(result.status).toBe('done')
+    expect(rolls).toBe(5)
+  })
+
+  it('still stops a model that asks for the same call step after step', async () => {
+    const roll = defineTool({
+      name: 'roll',
+      description: 'Rolls a die',
+      input: z.object({ sides: z.number() }),
+      run: () => 4,
+    })
+    const again = {
+      toolCalls: [
+        { name: 'roll', args: { sides: 6 } },
+        { name: 'roll', args: { sides: 6 } },
+      ],
+    }
+    const agent = defineAgent({
+      name: 'dice',
+      instructions: 'Roll.',
+      tools: [roll],
+      model: scriptedModel([again, again, again, again, { text: 'never' }]),
+    })
+    const result = await run(agent, 'Roll')
+    expect(result.status).toBe('stalled')
+    expect(result.stopReason).toBe('repeatedCall')
+    expect(result.usage.steps).toBe(4)
+    expect(result.usage.toolCalls).toBe(6)
+  })
+})

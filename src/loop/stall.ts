@@ -24,21 +24,30 @@ export class StallTracker {
   beforeCalls(calls: readonly ToolCall[]): StallVerdict & { fresh: boolean[] } {
     const verdict: StallVerdict & { fresh: boolean[] } = { warnings: [], fresh: [] }
     const { maxRepeats, warn } = this.options
+    // Identical calls in one response (roll the dice three times) are one repetition, not three:
+    // what counts is how many steps asked for the same call.
+    const thisStep = calls.length > 1 ? new Map<string, number>() : undefined
     calls.forEach((call, index) => {
       const key = `${call.name}\u0000${call.argsText ?? stableStringify(call.args)}`
-      const count = (this.counts.get(key) ?? 0) + 1
-      this.counts.set(key, count)
+      let count = thisStep?.get(key)
+      const first = count === undefined
+      if (count === undefined) {
+        count = (this.counts.get(key) ?? 0) + 1
+        this.counts.set(key, count)
+        thisStep?.set(key, count)
+      }
       verdict.fresh.push(count === 1)
+      if (!first) return
       if (count > maxRepeats) {
         verdict.stop ??= {
           reason: 'repeatedCall',
-          message: `"${call.name}" was called ${count} times with the same arguments`,
+          message: `"${call.name}" was called in ${count} steps with the same arguments`,
         }
       } else if (count === maxRepeats && warn) {
         verdict.warnings.push({
           index,
           reason: 'repeatedCall',
-          message: `Note: you have now called "${call.name}" ${count} times with these exact arguments. Calling it again with the same arguments will stop the run; change approach or give your final answer.`,
+          message: `Note: you have now called "${call.name}" with these exact arguments in ${count} steps. Calling it again with the same arguments will stop the run; change approach or give your final answer.`,
         })
       }
     })
