@@ -1,31 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import {
-  type BatonEvent,
-  defineAgent,
-  defineTool,
-  type MemoryScope,
-  type ModelRequest,
-  memoryTools,
-  type RunStream,
-  stream,
-  type ToolMessage,
-} from '../src/index.js'
+import { defineAgent, defineTool, type MemoryScope, memoryTools, stream } from '../src/index.js'
 import { fakeClock, scriptedModel } from '../src/testing/index.js'
-
-async function collect<O>(events: RunStream<O>) {
-  const seen: BatonEvent[] = []
-  for await (const event of events) seen.push(event)
-  return { events: seen, result: await events.result }
-}
-
-function ofType<T extends BatonEvent['type']>(events: BatonEvent[], type: T) {
-  return events.filter((e): e is Extract<BatonEvent, { type: T }> => e.type === type)
-}
-
-function toolMessages(request: ModelRequest | undefined): ToolMessage[] {
-  return (request?.messages ?? []).filter((m): m is ToolMessage => m.role === 'tool')
-}
+import { collect, ofType, toolMessages } from './helpers.js'
 
 const write = defineTool({
   name: 'write',

@@ -1,0 +1,24 @@
+/** Small helpers the cross-module tests share. */
+import type { BatonEvent, ModelRequest, RunStream, ToolMessage } from '../src/index.js'
+
+/** Reads a whole run: every event, then the result. */
+export async function collect<O>(
+  events: RunStream<O>,
+): Promise<{ events: BatonEvent[]; result: Awaited<RunStream<O>['result']> }> {
+  const seen: BatonEvent[] = []
+  for await (const event of events) seen.push(event)
+  return { events: seen, result: await events.result }
+}
+
+/** The events of one type, typed. */
+export function ofType<T extends BatonEvent['type']>(
+  events: readonly BatonEvent[],
+  type: T,
+): Extract<BatonEvent, { type: T }>[] {
+  return events.filter((e): e is Extract<BatonEvent, { type: T }> => e.type === type)
+}
+
+/** The tool results a request carries. */
+export function toolMessages(request: ModelRequest | undefined): ToolMessage[] {
+  return (request?.messages ?? []).filter((m): m is ToolMessage => m.role === 'tool')
+}
