@@ -106,8 +106,8 @@ export interface Row {
   digits: number
   /** Shown as is, e.g. `≤ 30 (on)`. */
   target: string
-  /** Whether the recording-on median meets the target; undefined when there is no target. */
-  meets?: (on: number) => boolean
+  /** Whether a median meets the target (judged for each mode); undefined when there is no target. */
+  meets?: (value: number) => boolean
   /** The hand-written floor from /work/shared/peers.md, for scale. */
   floor?: string
   /** The same floor measured here, in the same rounds, when the scenario has one. */
@@ -129,16 +129,26 @@ const med = (values: number[] | undefined): number | undefined => (values ? medi
 
 export function resultsTable(rows: Row[]): string {
   return renderTable(
-    ['scenario', 'recording off', 'recording on', 'target', 'met', 'hand-written floor (peers.md · here)'],
+    [
+      'scenario',
+      'recording off',
+      'recording on',
+      'target',
+      'met (off · on)',
+      'hand-written floor (peers.md · here)',
+    ],
     rows.map((row) => {
+      const off = med(row.off)
       const on = med(row.on)
       const here = med(row.floorHere)
+      const met = (value: number | undefined) =>
+        row.meets === undefined || value === undefined ? '' : row.meets(value) ? 'yes' : 'NO'
       return [
         row.label,
-        formatNumber(med(row.off), row.digits),
+        formatNumber(off, row.digits),
         formatNumber(on, row.digits),
         row.target,
-        row.meets === undefined || on === undefined ? '' : row.meets(on) ? 'yes' : 'NO',
+        row.meets === undefined ? '' : `${met(off)} · ${met(on)}`,
         [row.floor, here === undefined ? '' : `here: ${formatNumber(here, row.digits)}`]
           .filter(Boolean)
           .join(' · '),

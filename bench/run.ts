@@ -252,6 +252,9 @@ function child(
   env.TMPDIR = tmpDir
   // Never let a loader (tsx) reach the measured process through NODE_OPTIONS.
   if (env.NODE_OPTIONS?.includes('tsx')) delete env.NODE_OPTIONS
+  // Let the kernel finish writing out the previous round's files first: on 2 cores its
+  // writeback would otherwise run during this measurement.
+  spawnSync('sync')
   return new Promise((resolvePromise, reject) => {
     const proc = spawn(process.execPath, [...flags, '--input-type=module', '-'], {
       cwd: BENCH,

@@ -51,7 +51,7 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
       await Promise.all(Array.from({ length: CALLS }, () => sleep(TOOL_MS)))
       return now() - started
     }
-    return await alternate(once, { warmup: options.warmup ?? 3, rounds: options.rounds ?? 7 }, floor)
+    return await alternate(once, { warmup: options.warmup ?? 20, rounds: options.rounds ?? 7 }, floor)
   } finally {
     files.remove()
   }

@@ -83,7 +83,7 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
       await sleep(LATENCY_MS)
       return now() - started
     }
-    return await alternate(once, { warmup: options.warmup ?? 3, rounds: options.rounds ?? 7 }, floor)
+    return await alternate(once, { warmup: options.warmup ?? 20, rounds: options.rounds ?? 7 }, floor)
   } finally {
     files.remove()
   }

@@ -12,7 +12,7 @@ import { isModel, type Model } from '../model/types.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
 import { isTool, type Tool } from '../tool/index.js'
 import { loadInstructions, openPlaceholders } from './instructions.js'
-import { checkAgentTree, delegationToolName } from './prepare-agent.js'
+import { checkAgentTree, delegationToolName, prepareAgent } from './prepare-agent.js'
 import type { Agent, StallOptions } from './types.js'
 
 export const AGENT_NAME = /^[A-Za-z0-9_-]{1,55}$/
@@ -192,6 +192,8 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     maxGoalAttempts: positive('maxGoalAttempts') ?? 3,
   }
   checkAgentTree(agent)
+  // Tool table, specs and their hash are computed now, once per definition, not in the first run.
+  prepareAgent(agent)
   return agent
 }
 

@@ -62,8 +62,7 @@ export async function delegate(
   }
 
   const path = `${frame.path}/${step}/agent:${agent.name}#${k}`
-  const n = run.delegations.get(agent.name) ?? 0
-  run.delegations.set(agent.name, n + 1)
+  const n = run.nextDelegation(agent.name)
   const child = createFrame(
     run,
     agent,

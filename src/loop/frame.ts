@@ -22,8 +22,8 @@ export interface RunContext {
   readonly models: ReadonlyMap<Agent, Model>
   /** Values for `{{var}}` placeholders still open in instructions. */
   readonly vars: Record<string, unknown>
-  /** The next `n` of `agents/<name>/<n>` memory keys. */
-  readonly delegations: Map<string, number>
+  /** The next `n` of `agents/<name>/<n>` memory keys for a sub-agent. */
+  nextDelegation(agent: string): number
   /** Stops the whole run (every agent's signal aborts with this reason). */
   stop(reason: StopSignal): void
   /** Puts an event into the run's event stream (stamped, recorded, handed to the consumer). */

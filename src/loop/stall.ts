@@ -15,7 +15,7 @@ export interface StallVerdict {
  * failed or repeated an earlier one). Warns the model once at the limit when `warn` is set.
  */
 export class StallTracker {
-  private readonly counts = new Map<string, number>()
+  private counts: Map<string, number> | undefined
   private idle = 0
 
   constructor(private readonly options: Required<StallOptions>) {}
@@ -32,6 +32,7 @@ export class StallTracker {
       let count = thisStep?.get(key)
       const first = count === undefined
       if (count === undefined) {
+        this.counts ??= new Map()
         count = (this.counts.get(key) ?? 0) + 1
         this.counts.set(key, count)
         thisStep?.set(key, count)

@@ -37,29 +37,32 @@ export interface ScopedMemory {
 const KEY = /^[A-Za-z0-9_.:@-]+(\/[A-Za-z0-9_.:@-]+)*$/
 
 export class Memory {
-  private readonly entries = new Map<string, MemoryEntry>()
+  // Made on the first write: most runs of a busy service never touch memory.
+  private entries: Map<string, MemoryEntry> | undefined
 
   constructor(private readonly now: () => number) {}
 
   get size(): number {
-    return this.entries.size
+    return this.entries?.size ?? 0
   }
 
   get(key: string): MemoryEntry | undefined {
-    return this.entries.get(key)
+    return this.entries?.get(key)
   }
 
   /** Writes without a scope check (the loop's own writes, and replays of recorded writes). */
   set(key: string, value: unknown, by: string, step: string, at = this.now()): MemoryEntry {
     checkKey(key)
     const entry: MemoryEntry = { key, value, by, step, at }
+    this.entries ??= new Map()
     this.entries.set(key, entry)
     return entry
   }
 
   list(prefix = ''): MemoryEntry[] {
     const out: MemoryEntry[] = []
-    for (const entry of this.entries.values()) if (entry.key.startsWith(prefix)) out.push(entry)
+    if (this.entries)
+      for (const entry of this.entries.values()) if (entry.key.startsWith(prefix)) out.push(entry)
     return out
   }
 
@@ -82,11 +85,11 @@ export class Memory {
     return {
       read: (key) => {
         if (!canRead(key)) refuse('read', key, scope?.read)
-        return this.entries.get(key)?.value
+        return this.entries?.get(key)?.value
       },
       entry: (key) => {
         if (!canRead(key)) refuse('read', key, scope?.read)
-        return this.entries.get(key)
+        return this.entries?.get(key)
       },
       write: (key, value) => {
         if (!canWrite(key)) refuse('write', key, scope?.write)

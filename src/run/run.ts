@@ -148,6 +148,7 @@ async function execute(
   const limits = { ...DEFAULT_BUDGET, ...agent.budget, ...options.budget }
   const budget = new Budget('root', limits, startedAt)
   let writer: TranscriptWriter | undefined
+  let delegations: Map<string, number> | undefined
   let seq = 0
   const emit = (event: BatonEvent): void => {
     const t = clock.now() - startedAt
@@ -200,7 +201,12 @@ async function execute(
       approve: options.approve,
       models,
       vars: options.vars ?? {},
-      delegations: new Map(),
+      nextDelegation: (name) => {
+        delegations ??= new Map()
+        const n = delegations.get(name) ?? 0
+        delegations.set(name, n + 1)
+        return n
+      },
       stop: (reason) => controller.abort(reason),
       emit,
       observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
