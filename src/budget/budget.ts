@@ -137,30 +137,31 @@ export class Budget {
       tokens: inputTokens + output,
       costUsd: price ? (inputTokens * price.input + output * price.output) / 1e6 : 0,
     }
-    this.each((node) => {
+    for (let node: Budget | undefined = this; node; node = node.parent) {
       node.reserved.steps += reservation.steps
       node.reserved.tokens += reservation.tokens
       node.reserved.costUsd += reservation.costUsd
-    })
+    }
     return { maxTokens, reservation }
   }
 
   /** Settles a model call: releases its reservation and charges its real usage up the tree. */
   settleModelCall(grant: ModelCallGrant | undefined, usage: Usage | undefined, costUsd: number): void {
-    this.each((node) => {
+    // Plain loops on the tree here and below: these run for every call of every agent.
+    for (let node: Budget | undefined = this; node; node = node.parent) {
       if (grant) {
         node.reserved.steps -= grant.reservation.steps
         node.reserved.tokens -= grant.reservation.tokens
         node.reserved.costUsd -= grant.reservation.costUsd
       }
-      if (!usage) return
+      if (!usage) continue
       node.used.steps += 1
       node.used.inputTokens += usage.inputTokens
       node.used.outputTokens += usage.outputTokens
       node.used.cachedInputTokens += usage.cachedInputTokens ?? 0
       node.used.reasoningTokens += usage.reasoningTokens ?? 0
       node.used.costUsd += costUsd
-    })
+    }
   }
 
   /** Counts one tool call, or refuses it when a node's `maxToolCalls` is reached. */
@@ -174,9 +175,7 @@ export class Budget {
         return { limit: 'maxWallMs', used: now - node.startedAt, max: maxWallMs, at: node.path }
       }
     }
-    this.each((node) => {
-      node.used.toolCalls += 1
-    })
+    for (let node: Budget | undefined = this; node; node = node.parent) node.used.toolCalls += 1
     return undefined
   }
 
@@ -207,9 +206,5 @@ export class Budget {
       return { limit: 'maxCostUsd', used: used.costUsd, max: limits.maxCostUsd, at: this.path }
     }
     return undefined
-  }
-
-  private each(fn: (node: Budget) => void): void {
-    for (let node: Budget | undefined = this; node; node = node.parent) fn(node)
   }
 }

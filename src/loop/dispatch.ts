@@ -109,7 +109,7 @@ export async function dispatch(
       )
       run.emit({ type: 'memory.write', path: jobs[i]!.key, key: entry.key, value: entry.value, by: entry.by })
     }
-    const warning = stall?.warnings.find((w) => w.index === i)
+    const warning = stall?.warnings.length ? stall.warnings.find((w) => w.index === i) : undefined
     const content = warning ? `${outcome.content}\n\n${warning.message}` : outcome.content
     state.push(
       outcome.ok
@@ -138,8 +138,9 @@ export async function dispatch(
     run.emit({ type: 'budget.exceeded', path: stepKey, ...refusal })
     return budgetOutcome(refusal)
   }
-  for (const warning of stall?.warnings ?? [])
-    run.emit({ type: 'stall.warning', path: stepKey, reason: warning.reason, message: warning.message })
+  if (stall)
+    for (const warning of stall.warnings)
+      run.emit({ type: 'stall.warning', path: stepKey, reason: warning.reason, message: warning.message })
   const after = state.stall?.afterStep(progress)
   if (after?.stop) {
     run.emit({

@@ -91,7 +91,8 @@ export function resultMemoryKey(toolName: string, callId: string): string {
 
 class ToolTimeout extends Error {}
 
-async function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<unknown> {
+// Not async: the common case (no timeout) is one race, with nothing to clean up.
+function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<unknown> {
   const { effects } = run
   let { ctx } = run
   let cancelTimer: (() => void) | undefined
@@ -111,7 +112,7 @@ async function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<
       }, ms)
     })
   }
-  if (ctx.signal.aborted) throw ctx.signal.reason
+  if (ctx.signal.aborted) return Promise.reject(ctx.signal.reason)
   const context = ctx
   const work = effects.tool({
     key: ctx.step,
@@ -119,11 +120,8 @@ async function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<
     args: input,
     run: async () => tool.run(input, context),
   })
-  try {
-    return await Promise.race(timedOut ? [work, run.stopped, timedOut] : [work, run.stopped])
-  } finally {
-    cancelTimer?.()
-  }
+  if (!timedOut) return Promise.race([work, run.stopped])
+  return Promise.race([work, run.stopped, timedOut]).finally(() => cancelTimer?.())
 }
 
 function failureOf(tool: Tool, error: unknown): ToolOutcome {
