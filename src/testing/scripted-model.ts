@@ -111,17 +111,39 @@ function toResponse(step: ScriptStep, index: number, call: number): ModelRespons
   }
 }
 
+// One abort listener per signal, not one per call: adding listeners to an AbortSignal costs
+// several microseconds each, and a fake model should cost as close to nothing as it can.
+const sleepers = new WeakMap<AbortSignal, Set<() => void>>()
+
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = () => {
+    if (!signal) {
+      setTimeout(resolve, ms)
+      return
+    }
+    if (signal.aborted) return reject(signal.reason)
+    let waiting = sleepers.get(signal)
+    if (!waiting) {
+      const set = new Set<() => void>()
+      waiting = set
+      sleepers.set(signal, set)
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const wake of set) wake()
+          set.clear()
+        },
+        { once: true },
+      )
+    }
+    const cancel = () => {
       clearTimeout(timer)
-      reject(signal?.reason)
+      reject(signal.reason)
     }
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
+      waiting.delete(cancel)
       resolve()
     }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
+    waiting.add(cancel)
   })
 }
