@@ -4,7 +4,7 @@ const KEY_SHAPE = /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}/g
 const BEARER = /\b(Bearer\s+)[A-Za-z0-9._~+/-]{12,}=*/gi
 const HEADER =
   /((?:authorization|x-api-key|api[-_]key)\\?["']?\s*[:=]\s*\\?["']?(?:(?:Bearer|Basic|Token|Digest)\s+)?)[^\s"'\\,}]+/gi
-const MAYBE_HEADER = /authorization|api[-_]key/i
+const MAYBE_SECRET = /sk-|bearer|authorization|api[-_]key/i
 const SECRET_VARS = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY']
 
 /** Returns a function that replaces API keys, bearer tokens and the values of the key variables. */
@@ -14,10 +14,13 @@ export function secretRedactor(env: NodeJS.ProcessEnv = process.env): (text: str
   )
   return (text) => {
     let out = text
-    // Cheap checks first: this runs on every transcript line.
-    if (out.includes('sk-')) out = out.replace(KEY_SHAPE, 'sk-[redacted]')
-    if (MAYBE_HEADER.test(out)) out = out.replace(HEADER, '$1[redacted]')
-    if (/bearer/i.test(out)) out = out.replace(BEARER, '$1[redacted]')
+    // One cheap test first: this runs on every transcript line, and most lines hold no secret.
+    if (MAYBE_SECRET.test(out)) {
+      out = out
+        .replace(KEY_SHAPE, 'sk-[redacted]')
+        .replace(HEADER, '$1[redacted]')
+        .replace(BEARER, '$1[redacted]')
+    }
     for (const value of values) if (out.includes(value)) out = out.split(value).join('[redacted]')
     return out
   }
