@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
-import type { RunResult } from '../dist/index.js'
+import { z } from 'zod'
+import { defineTool, type RunResult } from '../dist/index.js'
 
 /** What a scenario child reports: named series of samples (one per measured round). */
 export type Samples = Record<string, number[]>
@@ -172,4 +173,14 @@ export function spreadTable(rows: Row[]): string {
       String(row.on?.length ?? row.off?.length ?? 0),
     ]),
   )
+}
+
+/** The tool every scenario calls: returns its text unchanged (zod input, so validation is measured). */
+export function echoTool() {
+  return defineTool({
+    name: 'echo',
+    description: 'Returns its text unchanged',
+    input: z.object({ text: z.string() }),
+    run: ({ text }) => text,
+  })
 }

@@ -1,23 +1,19 @@
-/**
- * S1 — orchestration overhead per tool turn.
- * One agent, one echo tool, 200 tool turns (distinct arguments, so stall detection stays quiet),
- * then a final answer; the model answers instantly. Reported: total run time / 200, in µs,
- * including everything `run()` does to set up and tear down (and making the scripted model).
- */
-import { z } from 'zod'
-import { defineAgent, defineTool, run } from '../dist/index.js'
+import { defineAgent, run } from '../dist/index.js'
 import { type ScriptStep, scriptedModel } from '../dist/testing/index.js'
-import { alternate, expectDone, type MeasureOptions, now, type Samples, transcriptDir } from './lib.js'
+import {
+  alternate,
+  echoTool,
+  expectDone,
+  type MeasureOptions,
+  now,
+  type Samples,
+  transcriptDir,
+} from './lib.js'
 
 export const TURNS = 200
 
 export async function measure(options: MeasureOptions): Promise<Samples> {
-  const echo = defineTool({
-    name: 'echo',
-    description: 'Returns its text unchanged',
-    input: z.object({ text: z.string() }),
-    run: ({ text }) => text,
-  })
+  const echo = echoTool()
   const agent = defineAgent({
     name: 'echoer',
     instructions: 'Call echo until told otherwise, then answer.',

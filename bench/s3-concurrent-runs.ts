@@ -1,15 +1,6 @@
-/**
- * S3 — many concurrent runs.
- * `Promise.all` of 2,000 runs, each 4 tool turns + a final answer, every model call taking
- * 20 ms. Ideal wall time: 5 × 20 = 100 ms. Reported: wall ms, the process's peak RSS, and the
- * peak heap growth per run. bench/run.ts runs each measurement in a fresh process (with
- * --expose-gc), so the RSS belongs to this measurement alone: Node itself, Baton, a small warm-up
- * and the 2,000 runs.
- */
-import { z } from 'zod'
-import { defineAgent, defineTool, type RunResult, run } from '../dist/index.js'
+import { defineAgent, type RunResult, run } from '../dist/index.js'
 import { type ScriptStep, scriptedModel } from '../dist/testing/index.js'
-import { expectDone, type MeasureOptions, now, type Samples, transcriptDir } from './lib.js'
+import { echoTool, expectDone, type MeasureOptions, now, type Samples, transcriptDir } from './lib.js'
 
 export const RUNS = 2_000
 export const TOOL_TURNS = 4
@@ -18,12 +9,7 @@ const WARMUP_RUNS = 200
 
 export async function measure(options: MeasureOptions): Promise<Samples> {
   const record = options.record ?? false
-  const echo = defineTool({
-    name: 'echo',
-    description: 'Returns its text unchanged',
-    input: z.object({ text: z.string() }),
-    run: ({ text }) => text,
-  })
+  const echo = echoTool()
   const agent = defineAgent({
     name: 'worker',
     instructions: 'Echo four times, then answer.',

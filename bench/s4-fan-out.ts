@@ -1,24 +1,21 @@
-/**
- * S4 — delegation fan-out.
- * A supervisor delegates to 5 sub-agents in one response; each sub-agent makes 3 model calls
- * (2 tool turns + a final answer); every model call takes 20 ms. Critical path: supervisor call,
- * 3 sub-agent calls, supervisor call = 100 ms. Reported: wall ms of the whole run.
- */
-import { z } from 'zod'
-import { type Agent, defineAgent, defineTool, delegationToolName, run } from '../dist/index.js'
+import { type Agent, defineAgent, delegationToolName, run } from '../dist/index.js'
 import { scriptedModel } from '../dist/testing/index.js'
-import { alternate, expectDone, type MeasureOptions, now, type Samples, sleep, transcriptDir } from './lib.js'
+import {
+  alternate,
+  echoTool,
+  expectDone,
+  type MeasureOptions,
+  now,
+  type Samples,
+  sleep,
+  transcriptDir,
+} from './lib.js'
 
 export const WORKERS = 5
 export const LATENCY_MS = 20
 
 export async function measure(options: MeasureOptions): Promise<Samples> {
-  const echo = defineTool({
-    name: 'echo',
-    description: 'Returns its text unchanged',
-    input: z.object({ text: z.string() }),
-    run: ({ text }) => text,
-  })
+  const echo = echoTool()
   // Scripted models are consumed as they play, so every run gets fresh agents (made before the
   // clock starts: defining agents is not part of running them).
   const supervisor = (): Agent => {
