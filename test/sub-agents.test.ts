@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineAgent, defineTool, stream, type ToolMessage } from '../src/index.js'
+import { defineAgent, defineTool, type ModelRequest, stream, type ToolMessage } from '../src/index.js'
 import { fakeClock, scriptedModel } from '../src/testing/index.js'
 import { collect, ofType, toolMessages } from './helpers.js'
 
@@ -616,5 +616,47 @@ describe('concurrent delegations', () => {
       'answer to one',
       'answer to two',
     ])
+  })
+})
+
+describe('delegation arguments that are not JSON', () => {
+  it('come back to the parent as a tool error naming the problem, and no child runs', async () => {
+    const childModel = scriptedModel([{ text: 'never' }])
+    const child = defineAgent({
+      name: 'helper',
+      description: 'Helps',
+      instructions: 'Help.',
+      model: childModel,
+    })
+    const broken = {
+      spec: 'baton.model.v1' as const,
+      id: 'scripted:broken',
+      calls: 0,
+      async generate(request: ModelRequest) {
+        this.calls++
+        if (this.calls === 1) {
+          return {
+            message: {
+              role: 'assistant' as const,
+              content: '',
+              toolCalls: [{ id: 'c1', name: 'delegate_helper', args: undefined, argsText: '{"task": "half' }],
+            },
+            usage: { inputTokens: 0, outputTokens: 0 },
+            finishReason: 'tool-calls' as const,
+          }
+        }
+        const last = toolMessages(request).at(-1)
+        return {
+          message: { role: 'assistant' as const, content: `${last?.isError}: ${last?.content}` },
+          usage: { inputTokens: 0, outputTokens: 0 },
+          finishReason: 'stop' as const,
+        }
+      },
+    }
+    const lead = defineAgent({ name: 'lead', instructions: 'Lead.', model: broken, agents: [child] })
+    const { result } = await collect(stream(lead, 'go'))
+    expect(result.status).toBe('done')
+    expect(result.output).toMatch(/^true: Error: the arguments for tool "delegate_helper" are not valid JSON/)
+    expect(childModel.requests).toHaveLength(0)
   })
 })

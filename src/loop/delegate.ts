@@ -27,6 +27,12 @@ export async function delegate(
       `cannot delegate to "${agent.name}": maxDepth ${depth.max} at ${depth.at} does not allow another level of sub-agents`,
     )
   }
+  if (call.argsText !== undefined) {
+    return toolFailure(
+      'INVALID_ARGUMENTS',
+      `the arguments for tool "${tool.name}" are not valid JSON: ${JSON.stringify(call.argsText.slice(0, 200))}`,
+    )
+  }
   const parsed = await tool.input.validate(call.args ?? {})
   if (!parsed.success)
     return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
