@@ -109,7 +109,7 @@ export interface Row {
   target: string
   /** Whether a median meets the target (judged for each mode); undefined when there is no target. */
   meets?: (value: number) => boolean
-  /** The hand-written floor from /work/shared/peers.md, for scale. */
+  /** The hand-written floor of the peer comparison, for scale. */
   floor?: string
   /** The same floor measured here, in the same rounds, when the scenario has one. */
   floorHere?: number[] | undefined
@@ -136,7 +136,7 @@ export function resultsTable(rows: Row[]): string {
       'recording on',
       'target',
       'met (off · on)',
-      'hand-written floor (peers.md · here)',
+      'hand-written floor (peer comparison · here)',
     ],
     rows.map((row) => {
       const off = med(row.off)
