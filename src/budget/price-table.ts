@@ -7,6 +7,8 @@ export interface ModelPrice {
   output: number
   /** Input tokens read from the provider's cache; defaults to `input`. */
   cachedInput?: number
+  /** Input tokens written to the provider's cache (Anthropic); defaults to `input`. */
+  cacheWrite?: number
 }
 
 export type PriceTable = Record<string, ModelPrice>
@@ -22,14 +24,14 @@ export const DEFAULT_PRICES: PriceTable = Object.freeze({
   'openai:gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6 },
   'openai:o3': { input: 2, cachedInput: 0.5, output: 8 },
   'openai:o4-mini': { input: 1.1, cachedInput: 0.275, output: 4.4 },
-  'anthropic:claude-opus-4-5': { input: 5, cachedInput: 0.5, output: 25 },
-  'anthropic:claude-opus-4-1': { input: 15, cachedInput: 1.5, output: 75 },
-  'anthropic:claude-opus-4': { input: 15, cachedInput: 1.5, output: 75 },
-  'anthropic:claude-sonnet-4-5': { input: 3, cachedInput: 0.3, output: 15 },
-  'anthropic:claude-sonnet-4': { input: 3, cachedInput: 0.3, output: 15 },
-  'anthropic:claude-3-7-sonnet': { input: 3, cachedInput: 0.3, output: 15 },
-  'anthropic:claude-haiku-4-5': { input: 1, cachedInput: 0.1, output: 5 },
-  'anthropic:claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, output: 4 },
+  'anthropic:claude-opus-4-5': { input: 5, cachedInput: 0.5, cacheWrite: 6.25, output: 25 },
+  'anthropic:claude-opus-4-1': { input: 15, cachedInput: 1.5, cacheWrite: 18.75, output: 75 },
+  'anthropic:claude-opus-4': { input: 15, cachedInput: 1.5, cacheWrite: 18.75, output: 75 },
+  'anthropic:claude-sonnet-4-5': { input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 },
+  'anthropic:claude-sonnet-4': { input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 },
+  'anthropic:claude-3-7-sonnet': { input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 },
+  'anthropic:claude-haiku-4-5': { input: 1, cachedInput: 0.1, cacheWrite: 1.25, output: 5 },
+  'anthropic:claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, cacheWrite: 1, output: 4 },
   // Test fakes cost nothing.
   scripted: { input: 0, output: 0 },
 })
@@ -72,12 +74,14 @@ function longestPrefix(modelId: string, table: PriceTable): ModelPrice | undefin
 /** Dollars for one call's usage. Cached input tokens are a part of `inputTokens`. */
 export function costOf(
   price: ModelPrice,
-  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number },
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number; cacheWriteTokens?: number },
 ): number {
   const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens)
+  const written = Math.min(usage.cacheWriteTokens ?? 0, usage.inputTokens - cached)
   const dollars =
-    (usage.inputTokens - cached) * price.input +
+    (usage.inputTokens - cached - written) * price.input +
     cached * (price.cachedInput ?? price.input) +
+    written * (price.cacheWrite ?? price.input) +
     usage.outputTokens * price.output
   return dollars / 1_000_000
 }

@@ -83,6 +83,15 @@ export interface ModelResponseEvent extends Base {
   finishReason: FinishReason
   durationMs: number
 }
+/** A model call failed and is being retried (after `delayMs`). */
+export interface ModelRetryEvent extends Base {
+  type: 'model.retry'
+  attempt: number
+  delayMs: number
+  code: string
+  status?: number
+  message: string
+}
 export interface ModelErrorEvent extends Base {
   type: 'model.error'
   error: ErrorInfo
@@ -172,6 +181,7 @@ export type BatonEvent =
   | AgentStartEvent
   | ModelRequestEvent
   | ModelResponseEvent
+  | ModelRetryEvent
   | ModelErrorEvent
   | ToolCallEvent
   | ToolProgressEvent

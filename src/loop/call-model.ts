@@ -1,7 +1,7 @@
 import { costOf } from '../budget/index.js'
 import { BatonError, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import type { ModelRequest, ModelResponse, ToolCall } from '../model/types.js'
+import type { GenerateOptions, ModelRequest, ModelResponse, ToolCall } from '../model/types.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
@@ -52,7 +52,7 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
   let response: ModelResponse
   try {
     response = checkResponse(
-      await run.effects.model(key, frame.model, request, { signal: frame.signal }),
+      await run.effects.model(key, frame.model, request, callOptions(frame, key)),
       step,
     )
   } catch (error) {
@@ -111,4 +111,16 @@ function checkResponse(response: ModelResponse, step: number): ModelResponse {
     if (fixed) return { ...response, usage, message: { ...response.message, toolCalls: fixed } }
   }
   return response.usage ? response : { ...response, usage }
+}
+
+/** The signal, the deadline the wall-clock budget sets, and retries reported as events. */
+function callOptions(frame: Frame, key: string): GenerateOptions {
+  const { run } = frame
+  const options: GenerateOptions = {
+    signal: frame.signal,
+    onRetry: (retry) => run.emit({ type: 'model.retry', path: key, ...retry }),
+  }
+  const left = frame.budget.wallMsLeft(run.clock.now())
+  if (left !== undefined) options.deadline = Date.now() + left
+  return options
 }

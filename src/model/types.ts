@@ -78,6 +78,8 @@ export interface Usage {
   cachedInputTokens?: number
   /** Output tokens spent on reasoning (a part of `outputTokens`). */
   reasoningTokens?: number
+  /** Input tokens written to the provider's cache (a part of `inputTokens`; Anthropic bills them apart). */
+  cacheWriteTokens?: number
 }
 
 export type FinishReason = 'stop' | 'tool-calls' | 'length' | 'refusal' | 'content-filter' | 'other'
@@ -92,6 +94,22 @@ export interface ModelResponse {
 
 export interface GenerateOptions {
   signal?: AbortSignal
+  /** Called before each retry, so that retries are visible as events. */
+  onRetry?: (retry: RetryInfo) => void
+  /** Epoch ms after which no retry may start (what the wall-clock budget has left). */
+  deadline?: number
+}
+
+/** One failed attempt that is about to be retried. */
+export interface RetryInfo {
+  /** The attempt that failed, from 1. */
+  attempt: number
+  /** How long Baton waits before the next attempt. */
+  delayMs: number
+  /** What went wrong: `HTTP_429`, `NETWORK`, `TIMEOUT`, `STREAM_CUT`, `EMPTY_RESPONSE`, ... */
+  code: string
+  status?: number
+  message: string
 }
 
 /** Streamed pieces of a response; the last event carries the assembled response. */
@@ -100,6 +118,8 @@ export type ModelStreamEvent =
   | { type: 'reasoning-delta'; text: string }
   | { type: 'tool-call-delta'; index: number; id?: string; name?: string; argsDelta: string }
   | { type: 'finish'; response: ModelResponse }
+  /** The call is being retried from the start: drop the deltas received so far. */
+  | { type: 'restart' }
 
 /** A language model. Providers and `scriptedModel` implement this. */
 export interface Model {

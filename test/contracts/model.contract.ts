@@ -4,12 +4,14 @@
  * the scenario named by `script`.
  */
 import { describe, expect, it } from 'vitest'
-import type { Model, ModelRequest } from '../../src/index.js'
+import type { Model, ModelRequest, ModelResponse } from '../../src/index.js'
 
 export type ContractScript = 'text' | 'tool-calls' | 'slow'
 
 export interface ModelContractSubject {
   name: string
+  /** Whether the model must implement `stream` (every provider adapter does). */
+  streaming?: boolean
   /** A model that answers the next request per `script`: 'text' says "hello"; 'tool-calls' calls `lookup` twice ({ q: "a" }, { q: "b" }); 'slow' takes 500 ms or more. */
   make(script: ContractScript): Model | Promise<Model>
 }
@@ -58,6 +60,28 @@ export function modelContract(subject: ModelContractSubject): void {
       expect(response.finishReason).toBe('tool-calls')
     })
 
+    it('streams the same response it generates: text deltas, then a finish event', async () => {
+      const model = await subject.make('text')
+      if (!model.stream) return expect(subject.streaming ?? false).toBe(false)
+      const generated = await (await subject.make('text')).generate(request)
+      const events = []
+      for await (const event of model.stream(request)) events.push(event)
+      const last = events.at(-1)
+      expect(last?.type).toBe('finish')
+      const text = events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('')
+      expect(text).toBe(generated.message.content)
+      if (last?.type === 'finish') expect(normalize(last.response)).toEqual(normalize(generated))
+    })
+
+    it('streams parallel tool calls assembled like the generated ones', async () => {
+      const model = await subject.make('tool-calls')
+      if (!model.stream) return expect(subject.streaming ?? false).toBe(false)
+      const generated = await (await subject.make('tool-calls')).generate(request)
+      let finish: ModelResponse | undefined
+      for await (const event of model.stream(request)) if (event.type === 'finish') finish = event.response
+      expect(finish && normalize(finish)).toEqual(normalize(generated))
+    })
+
     it('stops promptly when its signal aborts', async () => {
       const model = await subject.make('slow')
       const controller = new AbortController()
@@ -67,4 +91,14 @@ export function modelContract(subject: ModelContractSubject): void {
       expect(Date.now() - started).toBeLessThan(400)
     })
   })
+}
+
+/** What must agree between a streamed and a plain call (ids are compared by position only). */
+function normalize(response: ModelResponse) {
+  return {
+    content: response.message.content,
+    toolCalls: (response.message.toolCalls ?? []).map((call) => ({ name: call.name, args: call.args })),
+    finishReason: response.finishReason,
+    usage: response.usage,
+  }
 }

@@ -1,0 +1,73 @@
+import type {
+  GenerateOptions,
+  Model,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamEvent,
+} from '../model/types.js'
+import {
+  afterFailure,
+  type RetryContext,
+  type RetryPolicy,
+  retryableError,
+  startAttempt,
+  withRetries,
+} from './retry.js'
+
+/** What a provider adapter implements: one request, plain or streamed, with no retries of its own. */
+export interface Adapter<C> {
+  /** `provider:model`, e.g. `anthropic:claude-sonnet-4-5`. */
+  id: string
+  /** The provider's name in error messages. */
+  provider: string
+  /** The SDK client, made (and the SDK loaded) on first use. */
+  client(): Promise<C>
+  generate(client: C, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse>
+  /** Yields deltas and ends with a `finish` event; throws a retryable error when the stream is cut. */
+  stream(client: C, request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelStreamEvent>
+  policy: RetryPolicy
+  scrub(text: string): string
+}
+
+/**
+ * Wraps an adapter into a `Model`: one retry policy around both calls. A streamed call that
+ * fails is retried from the start; a `restart` event tells the reader to drop the deltas it has.
+ */
+export function adapterModel<C>(adapter: Adapter<C>): Model {
+  let client: Promise<C> | undefined
+  const getClient = () => {
+    client ??= adapter.client()
+    return client
+  }
+  const context = (options: GenerateOptions): RetryContext => ({ ...options, scrub: adapter.scrub })
+  return {
+    spec: 'baton.model.v1',
+    id: adapter.id,
+    async generate(request, options = {}) {
+      const sdk = await getClient()
+      return withRetries(adapter.provider, (signal) => adapter.generate(sdk, request, signal), adapter.policy, context(options))
+    },
+    async *stream(request, options = {}) {
+      const sdk = await getClient()
+      for (let n = 1; ; n++) {
+        const attempt = startAttempt(adapter.policy, options.signal)
+        let failed: unknown
+        let finished = false
+        try {
+          for await (const event of adapter.stream(sdk, request, attempt.signal)) {
+            yield event
+            if (event.type === 'finish') finished = true
+          }
+          if (!finished) throw retryableError('STREAM_CUT', 'the stream ended before the response was complete')
+          return
+        } catch (error) {
+          failed = error
+        } finally {
+          attempt.end()
+        }
+        await afterFailure(adapter.provider, failed, n, attempt.signal, adapter.policy, context(options))
+        yield { type: 'restart' }
+      }
+    },
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * @module providers
+ * One retry policy for every provider: exponential backoff with jitter, honouring
+ * `retry-after-ms` and `retry-after`, bounded by attempts, by the per-attempt timeout, by the
+ * caller's deadline (the wall-clock budget) and by its abort signal. The SDKs' own retries are
+ * off, so this is the only place a request is repeated, and every repeat is reported.
+ */
+import { BatonError } from '../errors/index.js'
+import type { GenerateOptions, RetryInfo } from '../model/types.js'
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. Default 4. */
+  maxAttempts: number
+  /** The first backoff; doubled each time. Default 500 ms. */
+  baseDelayMs: number
+  /** No single wait is longer; a `retry-after` asking for more ends the call. Default 30 s. */
+  maxDelayMs: number
+  /** Each attempt is abandoned (and retried) after this long. Default 120 s. */
+  timeoutMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000, timeoutMs: 120_000 }
+
+const RETRY_STATUS = new Set([408, 409, 429, 500, 502, 503, 504, 529])
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+])
+
+/** How one attempt failed. */
+export interface Failure {
+  retryable: boolean
+  code: string
+  status?: number
+  message: string
+  retryAfterMs?: number
+}
+
+class AttemptTimeout extends Error {}
+
+/** What an adapter throws for a response that broke off or came back empty: retried like a network error. */
+export function retryableError(code: 'STREAM_CUT' | 'EMPTY_RESPONSE' | 'MALFORMED_RESPONSE', message: string): BatonError {
+  return new BatonError('MODEL_ERROR', message, { details: { code, retryable: true } })
+}
+
+export interface RetryContext extends GenerateOptions {
+  /** Removes secrets from messages before they reach an error or an event. */
+  scrub: (text: string) => string
+  random?: () => number
+}
+
+/**
+ * Runs `attempt` until it succeeds or a failure cannot (or may no longer) be retried; then
+ * throws a `BatonError` with code `MODEL_ERROR` carrying the provider's own message.
+ */
+export async function withRetries<T>(
+  provider: string,
+  attempt: (signal: AbortSignal) => Promise<T>,
+  policy: RetryPolicy,
+  context: RetryContext,
+): Promise<T> {
+  for (let n = 1; ; n++) {
+    const run = startAttempt(policy, context.signal)
+    try {
+      return await attempt(run.signal)
+    } catch (error) {
+      await afterFailure(provider, error, n, run.signal, policy, context)
+    } finally {
+      run.end()
+    }
+  }
+}
+
+/** One attempt's signal: aborted by the caller's signal or by the per-attempt timeout. */
+export function startAttempt(policy: RetryPolicy, outer: AbortSignal | undefined): { signal: AbortSignal; end(): void } {
+  if (outer?.aborted) throw outer.reason
+  const controller = new AbortController()
+  const onAbort = () => controller.abort(outer?.reason)
+  outer?.addEventListener('abort', onAbort, { once: true })
+  const timer = setTimeout(
+    () => controller.abort(new AttemptTimeout(`no answer within ${policy.timeoutMs} ms`)),
+    policy.timeoutMs,
+  )
+  return {
+    signal: controller.signal,
+    end() {
+      clearTimeout(timer)
+      outer?.removeEventListener('abort', onAbort)
+    },
+  }
+}
+
+/**
+ * After attempt `n` failed: throws when it must not be retried, otherwise reports the retry
+ * and waits the backoff (or what the provider asked for).
+ */
+export async function afterFailure(
+  provider: string,
+  error: unknown,
+  n: number,
+  attemptSignal: AbortSignal,
+  policy: RetryPolicy,
+  context: RetryContext,
+): Promise<void> {
+  const outer = context.signal
+  if (outer?.aborted) throw outer.reason
+  const failure = classify(error, attemptSignal, context.scrub)
+  const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1))
+  const delayMs = Math.round(failure.retryAfterMs ?? backoff / 2 + ((context.random ?? Math.random)() * backoff) / 2)
+  const tooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxDelayMs
+  const pastDeadline = context.deadline !== undefined && Date.now() + delayMs >= context.deadline
+  if (!failure.retryable || n >= policy.maxAttempts || tooLong || pastDeadline) {
+    const why = !failure.retryable
+      ? ''
+      : n >= policy.maxAttempts
+        ? ` (gave up after ${n} attempts)`
+        : tooLong
+          ? ` (the provider asks to wait ${failure.retryAfterMs} ms, more than maxDelayMs ${policy.maxDelayMs})`
+          : ` (no retry: the wall-clock budget ends before ${delayMs} ms)`
+    throw new BatonError('MODEL_ERROR', `${provider}: ${failure.message}${why}`, {
+      details: { provider, code: failure.code, status: failure.status, attempts: n, retryable: failure.retryable },
+    })
+  }
+  const info: RetryInfo = { attempt: n, delayMs, code: failure.code, message: failure.message }
+  if (failure.status !== undefined) info.status = failure.status
+  context.onRetry?.(info)
+  await sleep(delayMs, outer)
+}
+
+/** Classifies what an SDK (or an adapter) threw. */
+export function classify(error: unknown, attemptSignal: AbortSignal, scrub: (text: string) => string): Failure {
+  if (attemptSignal.aborted && attemptSignal.reason instanceof AttemptTimeout) {
+    return { retryable: true, code: 'TIMEOUT', message: attemptSignal.reason.message }
+  }
+  const err = error as {
+    status?: unknown
+    headers?: unknown
+    name?: string
+    code?: unknown
+    cause?: { code?: unknown }
+    message?: string
+    details?: Record<string, unknown>
+  }
+  if (error instanceof BatonError) {
+    const code = typeof error.details?.code === 'string' ? error.details.code : error.code
+    return { retryable: error.details?.retryable === true, code, message: scrub(error.message) }
+  }
+  const message = scrub(providerMessage(error))
+  if (typeof err?.status === 'number') {
+    const failure: Failure = { retryable: RETRY_STATUS.has(err.status), code: `HTTP_${err.status}`, status: err.status, message }
+    const after = retryAfterMs(err.headers)
+    if (after !== undefined) failure.retryAfterMs = after
+    return failure
+  }
+  const code = typeof err?.cause?.code === 'string' ? err.cause.code : typeof err?.code === 'string' ? err.code : undefined
+  const network =
+    err?.name === 'APIConnectionError' ||
+    err?.name === 'APIConnectionTimeoutError' ||
+    (code !== undefined && NETWORK_CODES.has(code)) ||
+    /fetch failed|terminated|socket hang up|other side closed/i.test(err?.message ?? '')
+  if (network) return { retryable: true, code: 'NETWORK', message: code ? `${message} (${code})` : message }
+  return { retryable: false, code: 'MODEL_ERROR', message }
+}
+
+/** The provider's own error message, not the SDK's wrapping of it. */
+function providerMessage(error: unknown): string {
+  const err = error as { error?: { message?: unknown; error?: { message?: unknown } }; message?: unknown }
+  const inner = err?.error?.error?.message ?? err?.error?.message
+  if (typeof inner === 'string' && inner) return inner
+  return typeof err?.message === 'string' ? err.message : String(error)
+}
+
+/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date). */
+export function retryAfterMs(headers: unknown): number | undefined {
+  const get = (name: string): string | null | undefined => {
+    if (!headers) return undefined
+    if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name)
+    const value = (headers as Record<string, unknown>)[name]
+    return typeof value === 'string' ? value : undefined
+  }
+  const ms = Number(get('retry-after-ms'))
+  if (get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms
+  const after = get('retry-after')
+  if (!after) return undefined
+  const seconds = Number(after)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const date = Date.parse(after)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
