@@ -1,10 +1,4 @@
-import type {
-  GenerateOptions,
-  Model,
-  ModelRequest,
-  ModelResponse,
-  ModelStreamEvent,
-} from '../model/types.js'
+import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js'
 import {
   afterFailure,
   type RetryContext,
@@ -45,7 +39,12 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
     id: adapter.id,
     async generate(request, options = {}) {
       const sdk = await getClient()
-      return withRetries(adapter.provider, (signal) => adapter.generate(sdk, request, signal), adapter.policy, context(options))
+      return withRetries(
+        adapter.provider,
+        (signal) => adapter.generate(sdk, request, signal),
+        adapter.policy,
+        context(options),
+      )
     },
     async *stream(request, options = {}) {
       const sdk = await getClient()
@@ -58,7 +57,8 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
             yield event
             if (event.type === 'finish') finished = true
           }
-          if (!finished) throw retryableError('STREAM_CUT', 'the stream ended before the response was complete')
+          if (!finished)
+            throw retryableError('STREAM_CUT', 'the stream ended before the response was complete')
           return
         } catch (error) {
           failed = error

@@ -1,5 +1,5 @@
-import { type RetryPolicy, DEFAULT_RETRY } from './retry.js'
 import { secretRedactor } from '../transcript/redact.js'
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 
 /** What every provider adapter accepts. */
 export interface ProviderOptions {

@@ -19,7 +19,12 @@ export interface RetryPolicy {
   timeoutMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000, timeoutMs: 120_000 }
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  timeoutMs: 120_000,
+}
 
 const RETRY_STATUS = new Set([408, 409, 429, 500, 502, 503, 504, 529])
 const NETWORK_CODES = new Set([
@@ -48,7 +53,10 @@ export interface Failure {
 class AttemptTimeout extends Error {}
 
 /** What an adapter throws for a response that broke off or came back empty: retried like a network error. */
-export function retryableError(code: 'STREAM_CUT' | 'EMPTY_RESPONSE' | 'MALFORMED_RESPONSE', message: string): BatonError {
+export function retryableError(
+  code: 'STREAM_CUT' | 'EMPTY_RESPONSE' | 'MALFORMED_RESPONSE',
+  message: string,
+): BatonError {
   return new BatonError('MODEL_ERROR', message, { details: { code, retryable: true } })
 }
 
@@ -81,7 +89,10 @@ export async function withRetries<T>(
 }
 
 /** One attempt's signal: aborted by the caller's signal or by the per-attempt timeout. */
-export function startAttempt(policy: RetryPolicy, outer: AbortSignal | undefined): { signal: AbortSignal; end(): void } {
+export function startAttempt(
+  policy: RetryPolicy,
+  outer: AbortSignal | undefined,
+): { signal: AbortSignal; end(): void } {
   if (outer?.aborted) throw outer.reason
   const controller = new AbortController()
   const onAbort = () => controller.abort(outer?.reason)
@@ -115,7 +126,9 @@ export async function afterFailure(
   if (outer?.aborted) throw outer.reason
   const failure = classify(error, attemptSignal, context.scrub)
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1))
-  const delayMs = Math.round(failure.retryAfterMs ?? backoff / 2 + ((context.random ?? Math.random)() * backoff) / 2)
+  const delayMs = Math.round(
+    failure.retryAfterMs ?? backoff / 2 + ((context.random ?? Math.random)() * backoff) / 2,
+  )
   const tooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxDelayMs
   const pastDeadline = context.deadline !== undefined && Date.now() + delayMs >= context.deadline
   if (!failure.retryable || n >= policy.maxAttempts || tooLong || pastDeadline) {
@@ -127,7 +140,13 @@ export async function afterFailure(
           ? ` (the provider asks to wait ${failure.retryAfterMs} ms, more than maxDelayMs ${policy.maxDelayMs})`
           : ` (no retry: the wall-clock budget ends before ${delayMs} ms)`
     throw new BatonError('MODEL_ERROR', `${provider}: ${failure.message}${why}`, {
-      details: { provider, code: failure.code, status: failure.status, attempts: n, retryable: failure.retryable },
+      details: {
+        provider,
+        code: failure.code,
+        status: failure.status,
+        attempts: n,
+        retryable: failure.retryable,
+      },
     })
   }
   const info: RetryInfo = { attempt: n, delayMs, code: failure.code, message: failure.message }
@@ -137,7 +156,11 @@ export async function afterFailure(
 }
 
 /** Classifies what an SDK (or an adapter) threw. */
-export function classify(error: unknown, attemptSignal: AbortSignal, scrub: (text: string) => string): Failure {
+export function classify(
+  error: unknown,
+  attemptSignal: AbortSignal,
+  scrub: (text: string) => string,
+): Failure {
   if (attemptSignal.aborted && attemptSignal.reason instanceof AttemptTimeout) {
     return { retryable: true, code: 'TIMEOUT', message: attemptSignal.reason.message }
   }
@@ -156,12 +179,22 @@ export function classify(error: unknown, attemptSignal: AbortSignal, scrub: (tex
   }
   const message = scrub(providerMessage(error))
   if (typeof err?.status === 'number') {
-    const failure: Failure = { retryable: RETRY_STATUS.has(err.status), code: `HTTP_${err.status}`, status: err.status, message }
+    const failure: Failure = {
+      retryable: RETRY_STATUS.has(err.status),
+      code: `HTTP_${err.status}`,
+      status: err.status,
+      message,
+    }
     const after = retryAfterMs(err.headers)
     if (after !== undefined) failure.retryAfterMs = after
     return failure
   }
-  const code = typeof err?.cause?.code === 'string' ? err.cause.code : typeof err?.code === 'string' ? err.code : undefined
+  const code =
+    typeof err?.cause?.code === 'string'
+      ? err.cause.code
+      : typeof err?.code === 'string'
+        ? err.code
+        : undefined
   const network =
     err?.name === 'APIConnectionError' ||
     err?.name === 'APIConnectionTimeoutError' ||
