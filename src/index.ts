@@ -44,6 +44,16 @@ export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export { memoryTools } from './memory/memory-tools.js'
 export { registerProvider, resolveModel } from './model/index.js'
 export type * from './model/types.js'
+export {
+  type AnthropicOptions,
+  anthropic,
+  compatible,
+  DEFAULT_RETRY,
+  openai,
+  openaiResponses,
+  type ProviderOptions,
+  type RetryPolicy,
+} from './providers/index.js'
 export { DEFAULT_BUDGET, type RunOptions, type RunResult, type RunStream, run, stream } from './run/index.js'
 export type { Schema, SchemaInput, SchemaIssue, ValidationResult } from './schema/index.js'
 export { defineTool, type Tool, type ToolConfig, type ToolContext } from './tool/index.js'

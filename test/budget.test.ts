@@ -333,7 +333,7 @@ describe('maxTokens', () => {
     expect(second).toBeGreaterThan(0)
   })
 
-  it("uses the agent's maxOutputTokens when it is smaller, and sends no maxTokens when nothing limits it", async () => {
+  it("uses the agent's maxOutputTokens when it is smaller, and asks for 4096 when nothing else limits it", async () => {
     const limited = scriptedModel([{ text: 'ok' }])
     await run(defineAgent({ name: 'a', instructions: 'x', model: limited, maxOutputTokens: 50 }), 'go', {
       budget: { maxTokens: 10_000 },
@@ -342,7 +342,7 @@ describe('maxTokens', () => {
 
     const free = scriptedModel([{ text: 'ok' }])
     await run(defineAgent({ name: 'a', instructions: 'x', model: free }), 'go')
-    expect(free.requests[0]!.maxTokens).toBeUndefined()
+    expect(free.requests[0]!.maxTokens).toBe(4096)
   })
 
   it("clips a child's maxTokens to the smaller of its own limit and what its ancestors have left", async () => {

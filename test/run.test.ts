@@ -61,12 +61,18 @@ describe('run()', () => {
     expect(result.usage.toolCalls).toBe(1)
   })
 
-  it('reports a model string without an installed provider as a run error', async () => {
-    const agent = defineAgent({ name: 'a', instructions: 'x', model: 'anthropic:claude-sonnet-4-5' })
-    const result = await run(agent, 'go')
-    expect(result.status).toBe('error')
-    expect(result.stopReason).toBe('NO_PROVIDER')
-    expect(result.error?.message).toContain('anthropic:claude-sonnet-4-5')
+  it('reports a model string whose provider has no API key as a run error naming the variable', async () => {
+    const saved = process.env.ANTHROPIC_API_KEY
+    delete process.env.ANTHROPIC_API_KEY
+    try {
+      const agent = defineAgent({ name: 'a', instructions: 'x', model: 'anthropic:claude-sonnet-4-5' })
+      const result = await run(agent, 'go')
+      expect(result.status).toBe('error')
+      expect(result.error?.message).toContain('ANTHROPIC_API_KEY')
+      expect(result.usage.steps).toBe(0)
+    } finally {
+      if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved
+    }
   })
 
   it('replaces the root model with options.model', async () => {

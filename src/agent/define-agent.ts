@@ -17,6 +17,9 @@ import type { Agent, StallOptions } from './types.js'
 
 export const AGENT_NAME = /^[A-Za-z0-9_-]{1,55}$/
 
+/** What one model call asks for when the agent does not say (the budget may clip it lower). */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096
+
 export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
   /** Letters, digits, `_` and `-`. Sub-agents are offered to their parent as `delegate_<name>`. */
   name: string
@@ -40,7 +43,7 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
   budget?: BudgetLimits
   /** Memory key globs this agent may read and write (default: all). */
   memory?: MemoryScope
-  /** The most output tokens one model call may use (also clipped by the budget). */
+  /** The most output tokens one model call asks for (default 4096; the budget may clip it lower). */
   maxOutputTokens?: number
   /** How many tool calls of one response run at once. Default 16. */
   toolConcurrency?: number
@@ -186,7 +189,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     goal: goal as unknown as GoalCheck[],
     budget: checkBudgetLimits(config.budget, `${where}: budget`),
     memory: checkScope(config.memory, fail),
-    maxOutputTokens: positive('maxOutputTokens'),
+    maxOutputTokens: positive('maxOutputTokens') ?? DEFAULT_MAX_OUTPUT_TOKENS,
     toolConcurrency: positive('toolConcurrency') ?? 16,
     stall: checkStall(config.stall, fail),
     maxGoalAttempts: positive('maxGoalAttempts') ?? 3,

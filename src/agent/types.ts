@@ -33,7 +33,8 @@ export interface Agent<O = unknown> {
   readonly goal: readonly GoalCheck[]
   readonly budget: BudgetLimits
   readonly memory: MemoryScope | undefined
-  readonly maxOutputTokens: number | undefined
+  /** What each model call asks for (default 4096), clipped by the budget. */
+  readonly maxOutputTokens: number
   readonly toolConcurrency: number
   readonly stall: Required<StallOptions> | false
   readonly maxGoalAttempts: number

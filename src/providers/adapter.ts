@@ -30,7 +30,11 @@ export interface Adapter<C> {
 export function adapterModel<C>(adapter: Adapter<C>): Model {
   let client: Promise<C> | undefined
   const getClient = () => {
-    client ??= adapter.client()
+    // A client that could not be made (no key yet, say) is tried again on the next call.
+    client ??= adapter.client().catch((error: unknown) => {
+      client = undefined
+      throw error
+    })
     return client
   }
   const context = (options: GenerateOptions): RetryContext => ({ ...options, scrub: adapter.scrub })
@@ -61,6 +65,8 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
             throw retryableError('STREAM_CUT', 'the stream ended before the response was complete')
           return
         } catch (error) {
+          // A failure after the answer is complete (closing the body, say) is not worth a retry.
+          if (finished) return
           failed = error
         } finally {
           attempt.end()

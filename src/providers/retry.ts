@@ -168,8 +168,6 @@ export function classify(
     status?: unknown
     headers?: unknown
     name?: string
-    code?: unknown
-    cause?: { code?: unknown }
     message?: string
     details?: Record<string, unknown>
   }
@@ -189,19 +187,33 @@ export function classify(
     if (after !== undefined) failure.retryAfterMs = after
     return failure
   }
-  const code =
-    typeof err?.cause?.code === 'string'
-      ? err.cause.code
-      : typeof err?.code === 'string'
-        ? err.code
-        : undefined
+  const code = causeCode(error)
+  // openai 6 leaves `name` as 'Error' on its connection errors: the class name tells.
+  const kind = err?.name === 'Error' ? (error as object).constructor?.name : err?.name
   const network =
-    err?.name === 'APIConnectionError' ||
-    err?.name === 'APIConnectionTimeoutError' ||
+    kind === 'APIConnectionError' ||
+    kind === 'APIConnectionTimeoutError' ||
     (code !== undefined && NETWORK_CODES.has(code)) ||
-    /fetch failed|terminated|socket hang up|other side closed/i.test(err?.message ?? '')
+    /fetch failed|terminated|socket hang up|other side closed|^connection error|^request timed out/i.test(
+      err?.message ?? '',
+    )
   if (network) return { retryable: true, code: 'NETWORK', message: code ? `${message} (${code})` : message }
+  // An `error` event in the middle of a stream (no HTTP status): overloaded and server errors pass.
+  const type = (err as { error?: { error?: { type?: unknown }; type?: unknown } }).error
+  const errorType = type?.error?.type ?? type?.type
+  if (errorType === 'overloaded_error' || errorType === 'api_error' || errorType === 'server_error') {
+    return { retryable: true, code: 'STREAM_ERROR', message }
+  }
   return { retryable: false, code: 'MODEL_ERROR', message }
+}
+
+/** A system error code (`ECONNRESET`, `UND_ERR_SOCKET`, ...) anywhere down the cause chain. */
+function causeCode(error: unknown): string | undefined {
+  let at = error as { code?: unknown; cause?: unknown } | undefined
+  for (let depth = 0; at && depth < 6; depth++, at = at.cause as typeof at) {
+    if (typeof at.code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(at.code)) return at.code
+  }
+  return undefined
 }
 
 /** The provider's own error message, not the SDK's wrapping of it. */

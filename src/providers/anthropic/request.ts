@@ -1,0 +1,160 @@
+/**
+ * Baton's provider-neutral request → an Anthropic Messages request body.
+ *
+ * System messages go to `system`; the rest becomes alternating user / assistant turns. Tool
+ * results that follow one another become one user turn of `tool_result` blocks (results first,
+ * any user text after them, as the API asks). An assistant message this provider produced is
+ * re-sent as its own content blocks, untouched: thinking blocks keep their signatures byte for
+ * byte, which the API requires in a tool loop with extended thinking.
+ */
+import type { AssistantMessage, Message, ModelRequest, ToolCall } from '../../model/types.js'
+
+/** One Anthropic content block, kept as the JSON it is on the wire. */
+export type Block = { type: string } & Record<string, unknown>
+
+export interface Turn {
+  role: 'user' | 'assistant'
+  content: string | Block[]
+}
+
+export interface BodyConfig {
+  model: string
+  /** Output tokens when the request does not say (the budget did not clip them). */
+  maxTokens?: number
+  thinking?: { budgetTokens: number }
+  params?: Record<string, unknown>
+}
+
+export const DEFAULT_MAX_TOKENS = 4096
+/** The smallest thinking budget the API accepts. */
+const MIN_THINKING_TOKENS = 1024
+
+/** The body of a `messages.create` call (without `stream`). */
+export function toBody(request: ModelRequest, config: BodyConfig): Record<string, unknown> {
+  const maxTokens = request.maxTokens ?? config.maxTokens ?? DEFAULT_MAX_TOKENS
+  const body: Record<string, unknown> = { ...config.params, model: config.model, max_tokens: maxTokens }
+  const system = systemText(request)
+  if (system) body.system = system
+  body.messages = toTurns(request.messages)
+  if (request.tools.length) {
+    body.tools = request.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      input_schema: tool.parameters,
+    }))
+  }
+  if (config.thinking) {
+    // The thinking budget must stay below max_tokens, which the run's budget may have clipped;
+    // below the API's minimum the call goes without thinking rather than failing.
+    const budget = Math.min(config.thinking.budgetTokens, maxTokens - 1)
+    if (budget >= MIN_THINKING_TOKENS) body.thinking = { type: 'enabled', budget_tokens: budget }
+  }
+  return body
+}
+
+/** The system messages, joined, plus the JSON instruction when an output schema is set. */
+function systemText(request: ModelRequest): string {
+  const parts: string[] = []
+  for (const message of request.messages)
+    if (message.role === 'system' && message.content) parts.push(message.content)
+  // Anthropic has no JSON mode: ask for it. The loop validates the answer and feeds errors back.
+  if (request.output) {
+    parts.push(
+      `Give your final answer as a single JSON value matching this JSON Schema ("${request.output.name}"), ` +
+        `with no other text and no code fences:\n${JSON.stringify(request.output.schema)}`,
+    )
+  }
+  return parts.join('\n\n')
+}
+
+interface PendingTurn {
+  role: 'user' | 'assistant'
+  results: Block[]
+  blocks: Block[]
+}
+
+/** Alternating user / assistant turns; adjacent messages of one role share a turn. */
+export function toTurns(messages: readonly Message[]): Turn[] {
+  const pending: PendingTurn[] = []
+  const turn = (role: 'user' | 'assistant'): PendingTurn => {
+    const last = pending.at(-1)
+    if (last?.role === role) return last
+    const next: PendingTurn = { role, results: [], blocks: [] }
+    pending.push(next)
+    return next
+  }
+  for (const message of messages) {
+    switch (message.role) {
+      case 'system':
+        break
+      case 'user':
+        if (message.content.trim()) turn('user').blocks.push({ type: 'text', text: message.content })
+        break
+      case 'tool': {
+        const result: Block = {
+          type: 'tool_result',
+          tool_use_id: message.toolCallId,
+          content: message.content,
+        }
+        if (message.isError) result.is_error = true
+        turn('user').results.push(result)
+        break
+      }
+      case 'assistant': {
+        const blocks = assistantBlocks(message)
+        // An empty assistant turn is refused by the API; its neighbours simply join.
+        if (blocks.length) turn('assistant').blocks.push(...blocks)
+        break
+      }
+    }
+  }
+  return pending.map(({ role, results, blocks }) => {
+    const only = blocks[0]
+    if (!results.length && blocks.length === 1 && role === 'user' && only?.type === 'text')
+      return { role, content: only.text as string }
+    return { role, content: [...results, ...blocks] }
+  })
+}
+
+/**
+ * The content blocks of an assistant message: the provider's own blocks when this adapter made
+ * the message (and its tool calls still carry the ids it gave them), else rebuilt from the
+ * neutral form, with Anthropic reasoning parts turned back into (redacted) thinking blocks.
+ */
+export function assistantBlocks(message: AssistantMessage): Block[] {
+  const raw = ownBlocks(message)
+  if (raw) return raw
+  const blocks: Block[] = []
+  for (const part of message.reasoning ?? []) {
+    if (part.provider !== 'anthropic' || typeof part.data !== 'object' || part.data === null) continue
+    const data = part.data as { signature?: unknown; redacted?: unknown }
+    if (typeof data.redacted === 'string') blocks.push({ type: 'redacted_thinking', data: data.redacted })
+    else if (typeof data.signature === 'string')
+      blocks.push({ type: 'thinking', thinking: part.text, signature: data.signature })
+  }
+  if (message.content.trim()) blocks.push({ type: 'text', text: message.content })
+  for (const call of message.toolCalls ?? []) {
+    blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: inputOf(call) })
+  }
+  return blocks
+}
+
+function ownBlocks(message: AssistantMessage): Block[] | undefined {
+  const provider = message.provider
+  if (provider?.name !== 'anthropic' || !Array.isArray(provider.data)) return undefined
+  const blocks = provider.data as Block[]
+  if (
+    !blocks.length ||
+    !blocks.every((b) => typeof b === 'object' && b !== null && typeof b.type === 'string')
+  )
+    return undefined
+  const ids = blocks.filter((b) => b.type === 'tool_use').map((b) => b.id)
+  const calls = message.toolCalls ?? []
+  if (ids.length !== calls.length || calls.some((call, i) => call.id !== ids[i])) return undefined
+  return blocks
+}
+
+/** Tool input must be an object; arguments that were not valid JSON are sent as `{}`. */
+function inputOf(call: ToolCall): unknown {
+  return typeof call.args === 'object' && call.args !== null && !Array.isArray(call.args) ? call.args : {}
+}
