@@ -1,6 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { BatonError, type BatonEvent, defineAgent, defineTool, run, stream } from '../src/index.js'
+import {
+  BatonError,
+  type BatonEvent,
+  defineAgent,
+  defineTool,
+  readTranscript,
+  run,
+  stream,
+} from '../src/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 
 const echo = defineTool({
@@ -72,6 +83,39 @@ describe('run()', () => {
       expect(result.usage.steps).toBe(0)
     } finally {
       if (saved !== undefined) process.env.ANTHROPIC_API_KEY = saved
+    }
+  })
+
+  it('runs every agent of the tree on options.model, and records that in the header', async () => {
+    const child = defineAgent({
+      name: 'helper',
+      description: 'Helps',
+      instructions: 'Help.',
+      model: 'openai:gpt-4o',
+    })
+    const lead = defineAgent({
+      name: 'lead',
+      instructions: 'Lead.',
+      model: 'anthropic:claude-haiku-4-5',
+      agents: [child],
+    })
+    const shared = scriptedModel([
+      { toolCalls: [{ name: 'delegate_helper', args: { task: 'help' } }] },
+      { text: 'helped' },
+      { text: 'done' },
+    ])
+    const dir = mkdtempSync(join(tmpdir(), 'baton-run-'))
+    try {
+      const result = await run(lead, 'go', { model: shared, record: join(dir, 'run.jsonl') })
+      expect(result.status).toBe('done')
+      expect(shared.requests.map((r) => r.path)).toEqual(['root', 'root/1/agent:helper#0', 'root'])
+      const { header } = readTranscript(join(dir, 'run.jsonl'))
+      expect([header.agent.model, header.agent.agents[0]!.model]).toEqual([
+        'scripted:model',
+        'scripted:model',
+      ])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

@@ -90,7 +90,7 @@ Runs the agent exported by a .js or .ts module (the default export, an export na
 Flags for run:
   --json                 print the RunResult as JSON instead of the live log
   --record <file>        write the transcript (JSONL) to <file>
-  --model <provider:model>  replace the root agent's model (openai:…, anthropic:…, compatible:…)
+  --model <provider:model>  run every agent on this model (openai:…, anthropic:…, compatible:…)
   --max-steps <n>        budget: model calls, sub-agents included
   --max-tokens <n>       budget: input + output tokens
   --max-cost-usd <n>     budget: US dollars

@@ -187,7 +187,7 @@ async function execute(
           runId,
           startedAt: new Date(startedAt).toISOString(),
           task,
-          agent: agentTree(agent, models.get(agent)!.id),
+          agent: agentTree(agent, models),
           budget: limits,
         },
         (error) => controller.abort(new StopSignal(errorOutcome(error))),
@@ -270,7 +270,7 @@ function resultOf(
 function resolveModelsNow(root: Agent, override: Model | string | undefined): Map<Agent, Model> | undefined {
   const models = new Map<Agent, Model>()
   for (const agent of agentsOf(root)) {
-    const model = agent === root && override !== undefined ? override : agent.model
+    const model = override ?? agent.model
     if (typeof model === 'string') return undefined
     models.set(agent, model)
   }
@@ -279,8 +279,10 @@ function resolveModelsNow(root: Agent, override: Model | string | undefined): Ma
 
 async function resolveModels(root: Agent, override: Model | string | undefined): Promise<Map<Agent, Model>> {
   const models = new Map<Agent, Model>()
+  // One override is resolved once: every agent shares the model (and its connection pool).
+  const shared = override === undefined ? undefined : await resolveModel(override)
   for (const agent of agentsOf(root)) {
-    models.set(agent, await resolveModel(agent === root && override !== undefined ? override : agent.model))
+    models.set(agent, shared ?? (await resolveModel(agent.model)))
   }
   return models
 }

@@ -13,7 +13,7 @@ export interface RunOptions {
   signal?: AbortSignal
   /** Limits for the root agent, replacing the agent's own field by field. */
   budget?: BudgetLimits
-  /** Replaces the root agent's model. */
+  /** Replaces the model of every agent in the tree (try a whole agent tree on another model). */
   model?: Model | string
   /** Model prices (USD per million tokens), merged over the shipped table. */
   prices?: PriceTable

@@ -2,15 +2,15 @@ import type { Agent } from '../agent/index.js'
 import { prepareAgent } from '../agent/index.js'
 import type { AgentTree } from './types.js'
 
-/** The agent tree as the header records it. */
-export function agentTree(agent: Agent, model?: string): AgentTree {
+/** The agent tree as the header records it, with the model each agent actually runs on. */
+export function agentTree(agent: Agent, models?: ReadonlyMap<Agent, { id: string }>): AgentTree {
   const tree: AgentTree = {
     name: agent.name,
     description: agent.description,
-    model: model ?? (typeof agent.model === 'string' ? agent.model : agent.model.id),
+    model: models?.get(agent)?.id ?? (typeof agent.model === 'string' ? agent.model : agent.model.id),
     tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description })),
     specHash: prepareAgent(agent).specHash,
-    agents: agent.agents.map((child) => agentTree(child)),
+    agents: agent.agents.map((child) => agentTree(child, models)),
   }
   if (agent.output) tree.output = agent.output.jsonSchema
   return tree
