@@ -58,7 +58,11 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
   } catch (error) {
     budget.settleModelCall(grant, undefined, 0)
     const stopped = stoppedOutcome(frame.signal)
-    if (stopped) return { ok: false, outcome: stopped }
+    if (stopped) {
+      // The call was cut short by the run stopping: say so, so no request is left open.
+      if (stopped.error) run.emit({ type: 'model.error', path: key, error: stopped.error })
+      return { ok: false, outcome: stopped }
+    }
     const info = toErrorInfo(error)
     run.emit({ type: 'model.error', path: key, error: info })
     return {

@@ -135,7 +135,9 @@ export async function afterFailure(
     const why = !failure.retryable
       ? ''
       : n >= policy.maxAttempts
-        ? ` (gave up after ${n} attempts)`
+        ? policy.maxAttempts === 1
+          ? ' (retries are off)'
+          : ` (gave up after ${n} attempts)`
         : tooLong
           ? ` (the provider asks to wait ${failure.retryAfterMs} ms, more than maxDelayMs ${policy.maxDelayMs})`
           : ` (no retry: the wall-clock budget ends before ${delayMs} ms)`

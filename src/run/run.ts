@@ -138,7 +138,7 @@ async function execute(
       new StopSignal({
         status: 'aborted',
         stopReason: 'signal',
-        error: { code: 'ABORTED', message: 'the run was aborted by its signal' },
+        error: { code: 'ABORTED', message: abortMessage(options.signal) },
       }),
     )
   if (options.signal?.aborted) onAbort()
@@ -302,4 +302,15 @@ async function checkTaskSchema(agent: Agent, task: Task): Promise<void> {
       `run: the task does not match the input schema of agent "${agent.name}":\n${formatIssues(checked.issues)}`,
     )
   }
+}
+
+function abortMessage(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason
+  const why =
+    reason instanceof Error && reason.name !== 'AbortError'
+      ? reason.message
+      : typeof reason === 'string'
+        ? reason
+        : ''
+  return why ? `the run was aborted by its signal: ${why}` : 'the run was aborted by its signal'
 }

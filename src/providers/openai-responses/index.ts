@@ -15,6 +15,7 @@ import type { Model, ModelRequest } from '../../model/types.js'
 import { adapterModel } from '../adapter.js'
 import { dispatcher } from '../http.js'
 import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
+import { retryableError } from '../retry.js'
 import { toBody } from './request.js'
 import { fromResponse } from './response.js'
 import { translate } from './stream.js'
@@ -71,7 +72,9 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
       })
     },
     async generate(client, request, signal) {
-      const response = await send((body) => client.responses.create(body, { signal }), request)
+      const response = await send((body) => client.responses.create(body, { signal }), request).catch(
+        malformed,
+      )
       return fromResponse(response)
     },
     async *stream(client, request, signal) {
@@ -82,6 +85,15 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
       yield* translate(events)
     },
   })
+}
+
+/** The SDK reading a 200 body that is not a Responses object (a proxy's HTML page) throws a TypeError. */
+function malformed(error: unknown): never {
+  const parse = error instanceof TypeError && (error as { status?: unknown }).status === undefined
+  if (parse && !/fetch failed|terminated/i.test(error.message)) {
+    throw retryableError('MALFORMED_RESPONSE', `the answer is not a Responses object (${error.message})`)
+  }
+  throw error
 }
 
 /** The 400 a model without encrypted reasoning answers `include: ['reasoning.encrypted_content']` with. */
