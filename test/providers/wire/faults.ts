@@ -409,12 +409,10 @@ export function checkTranscript(
     expect(end.error).toEqual(result.error)
   }
   const open = new Set<string>()
-  const order: string[] = []
   for (const event of events) {
     if (event.type === 'model.request') {
       expect(open.has(event.path), `a second model.request for ${event.path} while one is open`).toBe(false)
       open.add(event.path)
-      order.push(event.path)
     } else if (event.type === 'model.retry') {
       expect(open.has(event.path), `model.retry for ${event.path} outside a model call`).toBe(true)
     } else if (event.type === 'model.response' || event.type === 'model.error') {
