@@ -1,7 +1,7 @@
 import { costOf } from '../budget/index.js'
 import { BatonError, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import type { GenerateOptions, ModelRequest, ModelResponse, ToolCall } from '../model/types.js'
+import type { ModelRequest, ModelResponse, ToolCall } from '../model/types.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
@@ -51,10 +51,7 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
   const started = run.clock.now()
   let response: ModelResponse
   try {
-    response = checkResponse(
-      await run.effects.model(key, frame.model, request, callOptions(frame, key)),
-      step,
-    )
+    response = checkResponse(await run.effects.model(key, frame.model, request, frame.callOptions(key)), step)
   } catch (error) {
     budget.settleModelCall(grant, undefined, 0)
     const stopped = stoppedOutcome(frame.signal)
@@ -115,16 +112,4 @@ function checkResponse(response: ModelResponse, step: number): ModelResponse {
     if (fixed) return { ...response, usage, message: { ...response.message, toolCalls: fixed } }
   }
   return response.usage ? response : { ...response, usage }
-}
-
-/** The signal, the deadline the wall-clock budget sets, and retries reported as events. */
-function callOptions(frame: Frame, key: string): GenerateOptions {
-  const { run } = frame
-  const options: GenerateOptions = {
-    signal: frame.signal,
-    onRetry: (retry) => run.emit({ type: 'model.retry', path: key, ...retry }),
-  }
-  const left = frame.budget.wallMsLeft(run.clock.now())
-  if (left !== undefined) options.deadline = Date.now() + left
-  return options
 }

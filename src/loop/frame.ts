@@ -5,7 +5,7 @@ import type { Clock, Effects } from '../effects/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import type { Memory } from '../memory/index.js'
-import type { Model } from '../model/types.js'
+import type { GenerateOptions, Model } from '../model/types.js'
 import { StopSignal } from './outcome.js'
 
 /** Decides a tool call that needs approval: true runs it, false refuses it. */
@@ -49,6 +49,8 @@ export interface Frame {
   readonly memoryKeys: string[] | undefined
   /** Rejects when `signal` aborts (made on first use; tool calls race against it). */
   readonly stopped: Promise<never>
+  /** Options for the model call at step key `key`: the signal, the wall-clock deadline, retries as events. */
+  callOptions(key: string): GenerateOptions
   /** Releases the frame's timers. */
   dispose(): void
 }
@@ -75,6 +77,8 @@ class AgentFrame implements Frame {
   readonly signal: AbortSignal
   private cancelTimer: (() => void) | undefined
   private stoppedPromise: Promise<never> | undefined
+  private modelKey = ''
+  private options: GenerateOptions | undefined
 
   constructor(
     readonly run: RunContext,
@@ -112,6 +116,17 @@ class AgentFrame implements Frame {
   get stopped(): Promise<never> {
     this.stoppedPromise ??= abortedPromise(this.signal)
     return this.stoppedPromise
+  }
+
+  callOptions(key: string): GenerateOptions {
+    // One model call at a time per agent: the retry reporter reads the key of the current one.
+    this.modelKey = key
+    this.options ??= {
+      signal: this.signal,
+      onRetry: (retry) => this.run.emit({ type: 'model.retry', path: this.modelKey, ...retry }),
+    }
+    const left = this.budget.wallMsLeft(this.run.clock.now())
+    return left === undefined ? this.options : { ...this.options, deadline: Date.now() + left }
   }
 
   dispose(): void {
