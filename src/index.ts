@@ -54,6 +54,16 @@ export {
   type ProviderOptions,
   type RetryPolicy,
 } from './providers/index.js'
+export {
+  type Divergence,
+  type ForkOptions,
+  fork,
+  type ReplayOptions,
+  type ReplayResult,
+  type ResumeOptions,
+  replay,
+  resume,
+} from './replay/index.js'
 export { DEFAULT_BUDGET, type RunOptions, type RunResult, type RunStream, run, stream } from './run/index.js'
 export type { Schema, SchemaInput, SchemaIssue, ValidationResult } from './schema/index.js'
 export { defineTool, type Tool, type ToolConfig, type ToolContext } from './tool/index.js'

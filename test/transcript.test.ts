@@ -110,6 +110,8 @@ const TEAM_STEPS = [
   'run.end root',
 ]
 
+const echoParameters = { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] }
+
 describe('a recorded run', () => {
   it('writes a header line, then one line per event with contiguous seq, t and a step key', async () => {
     const record = join(dir, 'nested', 'run.jsonl')
@@ -130,14 +132,14 @@ describe('a recorded run', () => {
         name: 'lead',
         description: 'Leads the work',
         model: 'scripted:lead',
-        tools: [{ name: 'echo', description: 'Echoes a number back' }],
+        tools: [{ name: 'echo', description: 'Echoes a number back', parameters: echoParameters }],
         specHash: expect.stringMatching(/^[0-9a-f]{16}$/),
         agents: [
           {
             name: 'helper',
             description: 'Does sub-tasks',
             model: 'scripted:helper',
-            tools: [{ name: 'echo', description: 'Echoes a number back' }],
+            tools: [{ name: 'echo', description: 'Echoes a number back', parameters: echoParameters }],
             specHash: expect.stringMatching(/^[0-9a-f]{16}$/),
             agents: [],
           },

@@ -3,25 +3,44 @@
  * The one door to the world. Model calls, tool calls, the clock and ids all go through an
  * `Effects` object, addressed by a step key derived from structure (`root/3/model`,
  * `root/3/tool/<callId>`, `root/3/agent:researcher#0/2/model`), never from timing. Live runs,
- * replays and resumes differ only in which implementation is passed in.
+ * replays, resumes and forks differ only in which implementation is passed in.
  */
-import type { GenerateOptions, Model, ModelRequest, ModelResponse } from '../model/types.js'
+import type { GenerateOptions, Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
+import type { ToolContext } from '../tool/types.js'
 import type { Clock } from './clock.js'
 
-/** What a tool effect needs: the tool's run function and its arguments. */
+/** A model call: the request, and what the transcript records of it (to check a replay against). */
+export interface ModelEffect {
+  /** The step key, e.g. `root/3/model`. */
+  key: string
+  model: Model
+  request: ModelRequest
+  options: GenerateOptions
+  /** The messages added since the agent's previous request (as recorded). */
+  fresh: Message[]
+  /** The request hash chained over the history, tool specs and output schema (as recorded). */
+  hash: string
+  specHash: string
+}
+
+/** A tool call: the validated arguments and how to run the tool for real. */
 export interface ToolEffect {
   /** The step key, e.g. `root/3/tool/call_1`. */
   key: string
   name: string
   args: unknown
+  ctx: ToolContext
   run: () => Promise<unknown>
 }
 
 export interface Effects {
-  readonly spec: 'baton.effects.v1'
+  readonly spec: 'baton.effects.v2'
   readonly clock: Clock
-  model(key: string, model: Model, request: ModelRequest, options: GenerateOptions): Promise<ModelResponse>
+  model(effect: ModelEffect): Promise<ModelResponse>
+  /** The tool's value, or a `RecordedOutcome` to use as it is (replays). */
   tool(effect: ToolEffect): Promise<unknown>
   /** A fresh id for `kind` (e.g. `run`). */
   id(kind: string): string
+  /** The memory key a delegation made at `toolKey` wrote its result under (replays keep it). */
+  delegationKey?(toolKey: string): string | undefined
 }

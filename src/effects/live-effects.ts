@@ -7,9 +7,9 @@ export function liveEffects(options: { clock?: Clock; ids?: (kind: string) => st
   const clock = options.clock ?? systemClock
   const ids = options.ids ?? ((kind: string) => `${kind}_${randomUUID()}`)
   return {
-    spec: 'baton.effects.v1',
+    spec: 'baton.effects.v2',
     clock,
-    model: (_key, model, request, generateOptions) => model.generate(request, generateOptions),
+    model: (effect) => effect.model.generate(effect.request, effect.options),
     tool: (effect) => effect.run(),
     id: ids,
   }

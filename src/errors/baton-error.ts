@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'SCRIPT_EXHAUSTED'
   | 'MEMORY_SCOPE'
   | 'TRANSCRIPT'
+  | 'REPLAY_DIVERGENCE'
+  | 'REPLAY_MISSING'
   | 'ABORTED'
   | 'INTERNAL'
 

@@ -13,6 +13,8 @@ export interface Score {
 
 /** A tool call or delegation the agent made, in order: what trajectory scorers read. */
 export interface TrajectoryStep {
+  /** The agent path that made the call. */
+  path: string
   kind: 'tool' | 'agent'
   name: string
   args: unknown
@@ -26,6 +28,8 @@ export interface ScoreInput<O = unknown> {
   /** The final answer text as the model wrote it. */
   text: string
   trajectory: readonly TrajectoryStep[]
+  /** What the eval case expects, when the scorer runs in an eval. */
+  expected?: unknown
   usage: { inputTokens: number; outputTokens: number; costUsd: number; steps: number; toolCalls: number }
 }
 

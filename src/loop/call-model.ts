@@ -6,6 +6,9 @@ import type { Frame } from './frame.js'
 import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
 
+// Failures that are not the provider's, named as they are in the stop reason.
+const OWN_STOP_REASONS = new Set(['SCRIPT_EXHAUSTED', 'REPLAY_DIVERGENCE', 'REPLAY_MISSING'])
+
 export type ModelTurn = { ok: true; response: ModelResponse } | { ok: false; outcome: AgentOutcome }
 
 /**
@@ -51,7 +54,16 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
   const started = run.clock.now()
   let response: ModelResponse
   try {
-    response = checkResponse(await run.effects.model(key, frame.model, request, frame.callOptions(key)), step)
+    const effect = {
+      key,
+      model: frame.model,
+      request,
+      options: frame.callOptions(key),
+      fresh,
+      hash,
+      specHash: prepared.specHash,
+    }
+    response = checkResponse(await run.effects.model(effect), step)
   } catch (error) {
     budget.settleModelCall(grant, undefined, 0)
     const stopped = stoppedOutcome(frame.signal)
@@ -66,7 +78,7 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
       ok: false,
       outcome: {
         status: 'error',
-        stopReason: info.code === 'SCRIPT_EXHAUSTED' ? info.code : 'MODEL_ERROR',
+        stopReason: OWN_STOP_REASONS.has(info.code) ? info.code : 'MODEL_ERROR',
         error: info,
       },
     }

@@ -161,7 +161,15 @@ async function judgeCall(
   })
   const started = run.clock.now()
   try {
-    const response = await run.effects.model(`${key}/model`, model, request, { signal: frame.signal })
+    const response = await run.effects.model({
+      key: `${key}/model`,
+      model,
+      request,
+      options: { signal: frame.signal },
+      fresh: request.messages,
+      hash,
+      specHash: '',
+    })
     const costUsd = price ? costOf(price, response.usage) : 0
     budget.settleModelCall(grant, response.usage, costUsd)
     emit({

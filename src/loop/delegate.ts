@@ -69,6 +69,8 @@ export async function delegate(
 
   const path = `${frame.path}/${step}/agent:${agent.name}#${k}`
   const n = run.nextDelegation(agent.name)
+  // A replay keeps the key the recording used: concurrent delegations may number differently.
+  const resultKey = run.effects.delegationKey?.(key) ?? `agents/${agent.name}/${n}`
   const child = createFrame(
     run,
     agent,
@@ -80,7 +82,7 @@ export async function delegate(
   )
   const outcome = await agentLoop(child, handed)
   if (outcome.status === 'done') {
-    const entry = run.memory.set(`agents/${agent.name}/${n}`, outcome.output, path, key)
+    const entry = run.memory.set(resultKey, outcome.output, path, key)
     run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by })
     const content = typeof outcome.output === 'string' ? outcome.output : JSON.stringify(outcome.output)
     return { ok: true, value: outcome.output, content, truncated: false }

@@ -1,6 +1,7 @@
 import type { DelegationTool } from '../agent/index.js'
 import type { BudgetRefusal } from '../budget/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
+import type { TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
 import {
@@ -116,12 +117,15 @@ export async function dispatch(
         ? { role: 'tool', toolCallId: call.id, toolName: call.name, content }
         : { role: 'tool', toolCallId: call.id, toolName: call.name, content, isError: true },
     )
-    state.trajectory.push({
+    const step: TrajectoryStep = {
+      path: frame.path,
       kind: tool?.kind === 'baton.delegation' ? 'agent' : 'tool',
       name: call.name,
       args: call.args,
       ok: outcome.ok,
-    })
+    }
+    state.trajectory.push(step)
+    run.trajectory.push(step)
   }
 
   const stopped = stoppedOutcome(frame.signal)

@@ -3,7 +3,7 @@ import { prepareAgent } from '../agent/index.js'
 import { type Budget, findPrice, type ModelPrice, type PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
-import type { Task } from '../goal/index.js'
+import type { Task, TrajectoryStep } from '../goal/index.js'
 import type { Memory } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
 import { StopSignal } from './outcome.js'
@@ -28,6 +28,8 @@ export interface RunContext {
   stop(reason: StopSignal): void
   /** Puts an event into the run's event stream (stamped, recorded, handed to the consumer). */
   emit(event: BatonEvent): void
+  /** Every tool call and delegation of the run, in the order they finished, agents included. */
+  readonly trajectory: TrajectoryStep[]
   /** Whether anything sees the events (a transcript, a stream reader, non-live effects). */
   readonly observed: boolean
 }

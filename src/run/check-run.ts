@@ -17,6 +17,7 @@ const OPTION_KEYS = new Set([
   'approve',
   'clock',
   'effects',
+  'from',
 ])
 
 /** Checks what `run`/`stream` were given; throws a `BatonError` naming what is wrong. */

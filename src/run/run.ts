@@ -9,7 +9,7 @@ import { Budget, type BudgetLimits, DEFAULT_PRICES } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import type { Task } from '../goal/index.js'
+import type { Task, TrajectoryStep } from '../goal/index.js'
 import { type AgentOutcome, agentLoop, createFrame, type RunContext, StopSignal } from '../loop/index.js'
 import { errorOutcome } from '../loop/outcome.js'
 import { Memory } from '../memory/index.js'
@@ -149,6 +149,7 @@ async function execute(
   const budget = new Budget('root', limits, startedAt)
   let writer: TranscriptWriter | undefined
   let delegations: Map<string, number> | undefined
+  const trajectory: TrajectoryStep[] = []
   let seq = 0
   const emit = (event: BatonEvent): void => {
     const t = clock.now() - startedAt
@@ -189,6 +190,9 @@ async function execute(
           task,
           agent: agentTree(agent, models),
           budget: limits,
+          ...(options.prices ? { prices: options.prices } : {}),
+          ...(options.vars ? { vars: options.vars } : {}),
+          ...(options.from ? { from: options.from } : {}),
         },
         (error) => controller.abort(new StopSignal(errorOutcome(error))),
       )
@@ -209,6 +213,7 @@ async function execute(
       },
       stop: (reason) => controller.abort(reason),
       emit,
+      trajectory,
       observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
     }
     emit({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
@@ -223,7 +228,15 @@ async function execute(
     outcome = errorOutcome(unwritable)
     writer = undefined
   }
-  const result = resultOf(outcome, budget, memory, clock.now() - startedAt, runId, writer && options.record)
+  const result = resultOf(
+    outcome,
+    budget,
+    memory,
+    clock.now() - startedAt,
+    runId,
+    writer && options.record,
+    trajectory,
+  )
   const end: BatonEvent = {
     type: 'run.end',
     path: 'root',
@@ -250,6 +263,7 @@ function resultOf(
   wallMs: number,
   runId: string,
   transcript: string | undefined,
+  trajectory: TrajectoryStep[],
 ): RunResult {
   const { used } = budget
   const result: RunResult = {
@@ -258,6 +272,7 @@ function resultOf(
     output: outcome.output,
     usage: { ...used, wallMs },
     memory: memory.list(),
+    trajectory,
     runId,
   }
   if (transcript) result.transcript = transcript

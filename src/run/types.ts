@@ -2,6 +2,7 @@ import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import type { ErrorInfo } from '../errors/index.js'
 import type { BatonEvent, PendingApproval, RunStatus, RunUsage } from '../events/index.js'
+import type { TrajectoryStep } from '../goal/index.js'
 import type { ApproveFn } from '../loop/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { Model } from '../model/types.js'
@@ -25,6 +26,8 @@ export interface RunOptions {
   clock?: Clock
   /** The effects door (live by default; replay and resume pass their own). */
   effects?: Effects
+  /** Recorded in the header: the run this one replays, resumes or forks. */
+  from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
 }
 
 export interface RunResult<O = unknown> {
@@ -36,6 +39,8 @@ export interface RunResult<O = unknown> {
   usage: RunUsage
   /** Shared memory at the end, each entry with its provenance. */
   memory: MemoryEntry[]
+  /** Every tool call and delegation, sub-agents' included, in the order they finished. */
+  trajectory: TrajectoryStep[]
   /** The transcript path, when recorded. */
   transcript?: string
   error?: ErrorInfo

@@ -1,6 +1,7 @@
 import type { Effects } from '../effects/index.js'
 import { BatonError, FatalToolError } from '../errors/index.js'
 import type { ToolCall } from '../model/types.js'
+import { isRecorded } from './recorded.js'
 import { toolFailure } from './tool-errors.js'
 import type { Tool, ToolContext, ToolOutcome } from './types.js'
 
@@ -53,6 +54,8 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
   let value: unknown
   try {
     value = await runWithLimits(tool, parsed.data, run)
+    // A replay hands back the recorded outcome: use it exactly as it was.
+    if (isRecorded(value)) return value.outcome
   } catch (error) {
     if (run.ctx.signal.aborted && !(error instanceof FatalToolError)) {
       return toolFailure('ABORTED', `tool "${tool.name}" was stopped because the agent is stopping`)
@@ -118,6 +121,7 @@ function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<unknow
     key: ctx.step,
     name: tool.name,
     args: input,
+    ctx,
     run: async () => tool.run(input, context),
   })
   if (!timedOut) return Promise.race([work, run.stopped])

@@ -8,7 +8,11 @@ export function agentTree(agent: Agent, models?: ReadonlyMap<Agent, { id: string
     name: agent.name,
     description: agent.description,
     model: models?.get(agent)?.id ?? (typeof agent.model === 'string' ? agent.model : agent.model.id),
-    tools: agent.tools.map((tool) => ({ name: tool.name, description: tool.description })),
+    tools: agent.tools.map((tool) => ({
+      name: tool.name,
+      description: tool.description,
+      parameters: tool.spec.parameters,
+    })),
     specHash: prepareAgent(agent).specHash,
     agents: agent.agents.map((child) => agentTree(child, models)),
   }

@@ -11,7 +11,8 @@ export interface AgentTree {
   name: string
   description: string
   model: string
-  tools: { name: string; description: string }[]
+  /** Each tool as the model was offered it (delegation tools are not listed). */
+  tools: { name: string; description: string; parameters: JsonSchema }[]
   specHash: string
   output?: JsonSchema
   agents: AgentTree[]
@@ -28,6 +29,12 @@ export interface TranscriptHeader {
   task: Task
   agent: AgentTree
   budget: BudgetLimits
+  /** Price overrides the run was given (`prices` option). */
+  prices?: Record<string, { input: number; output: number; cachedInput?: number; cacheWrite?: number }>
+  /** Values the run gave for `{{var}}` placeholders (`vars` option). */
+  vars?: Record<string, unknown>
+  /** Set when this run replayed, resumed or forked another: that run's id and how. */
+  from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
 }
 
 export interface Transcript {

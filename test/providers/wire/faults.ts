@@ -361,7 +361,7 @@ export function streamingEffects(): Effects {
   const live = liveEffects()
   return {
     ...live,
-    async model(_key, model, request, options) {
+    async model({ model, request, options }) {
       if (!model.stream) throw new Error(`${model.id} cannot stream`)
       let response: ModelResponse | undefined
       let text = ''

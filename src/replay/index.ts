@@ -1,0 +1,12 @@
+export { describeDivergence, lineDiff } from './diff.js'
+export { agentPathOf, Recording } from './recording.js'
+export {
+  type ForkOptions,
+  fork,
+  type ReplayOptions,
+  type ReplayResult,
+  type ResumeOptions,
+  replay,
+  resume,
+} from './replay.js'
+export { type Divergence, type ReplayEffects, type ReplayPolicy, replayEffects } from './replay-effects.js'

@@ -1,0 +1,64 @@
+import type {
+  MemoryWriteEvent,
+  ModelErrorEvent,
+  ModelRequestEvent,
+  ModelResponseEvent,
+  ToolResultEvent,
+} from '../events/index.js'
+import { resultMemoryKey } from '../tool/index.js'
+import type { AgentTree, Transcript } from '../transcript/index.js'
+
+/** The agent path of a step key: `root/2/agent:a#0/3/tool/c1` → `root/2/agent:a#0`. */
+export function agentPathOf(key: string): string {
+  return key.replace(/\/\d+\/(model|tool\/[^/]+|goal(\/.*)?)$/, '')
+}
+
+/** A transcript indexed by step key, for replaying it. */
+export class Recording {
+  readonly requests = new Map<string, ModelRequestEvent>()
+  readonly responses = new Map<string, ModelResponseEvent>()
+  readonly errors = new Map<string, ModelErrorEvent>()
+  readonly toolResults = new Map<string, ToolResultEvent>()
+  /** Memory writes a tool made itself (not the loop's writes for it), by the tool's step key. */
+  readonly toolWrites = new Map<string, MemoryWriteEvent[]>()
+  /** The memory key each delegation's result was written under, by the delegation's step key. */
+  readonly delegationKeys = new Map<string, string>()
+
+  constructor(readonly transcript: Transcript) {
+    const writes: MemoryWriteEvent[] = []
+    for (const event of transcript.events) {
+      if (event.type === 'model.request') this.requests.set(event.path, event)
+      else if (event.type === 'model.response') this.responses.set(event.path, event)
+      else if (event.type === 'model.error') this.errors.set(event.path, event)
+      else if (event.type === 'tool.result') {
+        // A call that was waiting for approval has no result yet: a resume runs it.
+        if (event.error?.code !== 'AWAITING_APPROVAL') this.toolResults.set(event.path, event)
+      } else if (event.type === 'memory.write') writes.push(event)
+    }
+    for (const write of writes) {
+      if (!/\/tool\/[^/]+$/.test(write.path)) continue
+      const caller = agentPathOf(write.path)
+      if (write.by !== caller && write.by.startsWith(`${caller}/`)) {
+        this.delegationKeys.set(write.path, write.key)
+        continue
+      }
+      const result = this.toolResults.get(write.path)
+      if (result?.truncated && write.key === resultMemoryKey(result.name, result.callId)) continue
+      const list = this.toolWrites.get(write.path) ?? []
+      list.push(write)
+      this.toolWrites.set(write.path, list)
+    }
+  }
+
+  get header() {
+    return this.transcript.header
+  }
+
+  /** The recorded definition of the agent at an agent path (by name down the tree). */
+  agentAt(path: string): AgentTree | undefined {
+    const names = [...path.matchAll(/agent:([^#/]+)#/g)].map((m) => m[1]!)
+    let node: AgentTree | undefined = this.header.agent
+    for (const name of names) node = node?.agents.find((child) => child.name === name)
+    return node
+  }
+}

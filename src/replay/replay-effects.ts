@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto'
+import { type Effects, type ModelEffect, systemClock, type ToolEffect } from '../effects/index.js'
+import { BatonError } from '../errors/index.js'
+import type { ModelResponse } from '../model/types.js'
+import { recordedOutcome, type ToolOutcome } from '../tool/index.js'
+import { describeDivergence } from './diff.js'
+import { agentPathOf, type Recording } from './recording.js'
+
+/** A step where a replay and its recording parted. */
+export interface Divergence {
+  step: string
+  message: string
+}
+
+export interface ReplayPolicy {
+  /** What to do when the recording has no answer for a step: fail, or call the model / tool live. */
+  onMissing: 'error' | 'live'
+  /** What to do when a request differs from the recorded one. `ignore` keeps using the recording. */
+  onDivergence: 'error' | 'live' | 'ignore'
+  /** Run tools for real instead of reusing their recorded results. */
+  liveTools: boolean
+  /** Steps that go live whatever the recording holds (a fork's tail). */
+  liveFrom?: (key: string) => boolean
+}
+
+export interface ReplayEffects extends Effects {
+  /** Every divergence met (a lenient replay goes on after them). */
+  readonly divergences: Divergence[]
+  /** Model calls and tool calls made live. */
+  readonly live: { model: number; tool: number }
+}
+
+// Recorded errors that only say the run stopped around the call: there is nothing to replay.
+const CUT_SHORT = new Set(['ABORTED', 'BUDGET_EXCEEDED'])
+
+/** Effects that answer from a recording, step key by step key, checking every request against it. */
+export function replayEffects(recording: Recording, policy: ReplayPolicy): ReplayEffects {
+  const divergences: Divergence[] = []
+  const live = { model: 0, tool: 0 }
+  // Agents whose history left the recording: everything under them runs live.
+  const livePaths: string[] = []
+  const isLive = (key: string) =>
+    policy.liveFrom?.(key) === true || livePaths.some((p) => key === p || key.startsWith(`${p}/`))
+  const goLive = (effect: ModelEffect): Promise<ModelResponse> => {
+    live.model++
+    return effect.model.generate(effect.request, effect.options)
+  }
+  const missing = (key: string, what: string) =>
+    new BatonError(
+      'REPLAY_MISSING',
+      `${key}: the recording has no ${what} for this step (${recording.transcript.path})`,
+      {
+        details: { step: key, path: recording.transcript.path },
+      },
+    )
+
+  return {
+    spec: 'baton.effects.v2',
+    clock: systemClock,
+    divergences,
+    live,
+    id: (kind) => `${kind}_${randomUUID()}`,
+    delegationKey: (toolKey) => recording.delegationKeys.get(toolKey),
+
+    async model(effect) {
+      const { key } = effect
+      if (isLive(key)) return goLive(effect)
+      const request = recording.requests.get(key)
+      const response = recording.responses.get(key)
+      const error = recording.errors.get(key)
+      const answered = response !== undefined || (error !== undefined && !CUT_SHORT.has(error.error.code))
+      if (!request || !answered) {
+        if (policy.onMissing === 'live') {
+          livePaths.push(agentPathOf(key))
+          return goLive(effect)
+        }
+        throw missing(key, 'model answer')
+      }
+      if (policy.onDivergence !== 'ignore' && request.hash && request.hash !== effect.hash) {
+        const message = describeDivergence(recording, request, effect)
+        divergences.push({ step: key, message })
+        if (policy.onDivergence === 'error') {
+          throw new BatonError('REPLAY_DIVERGENCE', message, { details: { step: key } })
+        }
+        livePaths.push(agentPathOf(key))
+        return goLive(effect)
+      }
+      if (response)
+        return { message: response.message, usage: response.usage, finishReason: response.finishReason }
+      // The recorded call failed for good: the replay fails the same way.
+      throw new BatonError('MODEL_ERROR', error!.error.message, {
+        details: { ...error!.error.details, replayed: true },
+      })
+    },
+
+    async tool(effect: ToolEffect) {
+      const { key } = effect
+      if (policy.liveTools || isLive(key)) {
+        live.tool++
+        return effect.run()
+      }
+      const result = recording.toolResults.get(key)
+      if (!result) {
+        if (policy.onMissing === 'live') {
+          live.tool++
+          return effect.run()
+        }
+        throw missing(key, 'tool result')
+      }
+      // What the tool wrote to memory is part of what it did.
+      for (const write of recording.toolWrites.get(key) ?? []) effect.ctx.memory.write(write.key, write.value)
+      const outcome: ToolOutcome = result.isError
+        ? {
+            ok: false,
+            error: result.error ?? { code: 'TOOL_ERROR', message: result.content },
+            content: result.content,
+            fatal: result.error?.code === 'TOOL_FATAL',
+          }
+        : {
+            ok: true,
+            value: result.value ?? result.content,
+            content: result.content,
+            truncated: result.truncated === true,
+          }
+      return recordedOutcome(outcome)
+    },
+  }
+}
