@@ -62,100 +62,133 @@ function resultOf<T>(request: ModelRequest, tool: string): T {
   }
 }
 
-const researcher = defineAgent({
-  name: 'researcher',
-  description: 'Finds the sights worth seeing in a city, with sources.',
-  instructions: 'prompts/researcher.md',
-  tools: [cityGuide],
-  output: z.object({ sights: z.array(z.object({ name: z.string(), area: z.string(), source: z.string() })) }),
-  budget: { maxSteps: 4 },
-  model: scriptedModel(
-    [
-      {
-        toolCalls: [{ name: 'city_guide', args: { city: 'Lisbon' } }],
-        usage: { inputTokens: 180, outputTokens: 20 },
-      },
-      (request) => ({
-        text: JSON.stringify({ sights: resultOf(request, 'city_guide') }),
-        usage: { inputTokens: 320, outputTokens: 120 },
-      }),
-    ],
-    { latencyMs: 40 },
-  ),
-})
+/** What the scripted models read from a brief: the city, the number of days and travellers. */
+function tripOf(text: string) {
+  const city = /\b(Lisbon|Porto)\b/i.exec(text)?.[1] ?? 'Lisbon'
+  const words: Record<string, number> = { one: 1, two: 2, three: 3, four: 4 }
+  const days = /(\d+|one|two|three|four)[- ]days?\b/i.exec(text)?.[1] ?? '2'
+  const travellers = /(\d+) (?:people|travellers|persons)/i.exec(text)?.[1] ?? '1'
+  return {
+    city: city[0]!.toUpperCase() + city.slice(1).toLowerCase(),
+    days: words[days.toLowerCase()] ?? Number(days),
+    travellers: Number(travellers),
+  }
+}
 
-const budgeter = defineAgent({
-  name: 'budgeter',
-  description: 'Estimates what a trip costs in euros.',
-  instructions: 'prompts/budgeter.md',
-  tools: [estimateCosts],
-  budget: { maxSteps: 4 },
-  model: scriptedModel(
-    [
-      {
-        toolCalls: [{ name: 'estimate_costs', args: { city: 'Lisbon', days: 2, travellers: 1 } }],
-        usage: { inputTokens: 150, outputTokens: 25 },
-      },
-      (request) => {
-        const estimate = resultOf<{ totalEur: number; perDayEur: number }>(request, 'estimate_costs')
-        return {
-          text: `About €${estimate.totalEur} in total (€${estimate.perDayEur} a day).`,
-          usage: { inputTokens: 260, outputTokens: 30 },
-        }
-      },
-    ],
-    { latencyMs: 30 },
-  ),
-})
+const briefOf = (request: ModelRequest) => request.messages.find((m) => m.role === 'user')?.content ?? ''
 
-export default defineAgent({
-  name: 'trip-planner',
-  instructions: 'prompts/trip-planner.md',
-  agents: [researcher, budgeter],
-  output: z.object({
-    city: z.string(),
-    days: z.array(z.object({ day: z.number(), plan: z.string() })),
-    estimatedCostEur: z.number(),
-    sources: z.array(z.string()),
-  }),
-  budget: { maxSteps: 12, maxCostUsd: 0.5 },
-  model: scriptedModel(
-    [
-      {
-        toolCalls: [
-          {
-            name: 'delegate_researcher',
-            args: { task: 'List the sights worth seeing in Lisbon, with sources.' },
-          },
-          {
-            name: 'delegate_budgeter',
-            args: { task: 'Estimate the cost of 2 days in Lisbon for 1 traveller.' },
-          },
-        ],
-        usage: { inputTokens: 240, outputTokens: 60 },
-      },
-      (request) => {
-        const { sights } = resultOf<{ sights: { name: string; area: string; source: string }[] }>(
-          request,
-          'delegate_researcher',
-        )
-        const total = Number(/€(\d+)/.exec(resultOf<string>(request, 'delegate_budgeter'))?.[1])
-        const byArea = (areas: string[]) => sights.filter((s) => areas.includes(s.area)).map((s) => s.name)
-        const plan = {
-          city: 'Lisbon',
-          days: [
-            {
-              day: 1,
-              plan: `Belém: ${byArea(['Belém']).join(' and ')}; evening at ${byArea(['Alcântara']).join(', ')}.`,
-            },
-            { day: 2, plan: `${byArea(['Alfama']).join(', ')}, then the tram 28 through the old town.` },
-          ],
-          estimatedCostEur: total,
-          sources: [...new Set(sights.map((s) => s.source))],
-        }
-        return { text: JSON.stringify(plan), usage: { inputTokens: 520, outputTokens: 180 } }
-      },
-    ],
-    { id: 'scripted:offline-demo', latencyMs: 50 },
-  ),
-})
+interface Sight {
+  name: string
+  area: string
+  source: string
+}
+
+/**
+ * A fresh trip planner (scripted models are used up as they play: evals make one per case).
+ * The offline script is a small policy: every step reads the brief and the tool results it got.
+ */
+export function tripPlanner() {
+  const researcher = defineAgent({
+    name: 'researcher',
+    description: 'Finds the sights worth seeing in a city, with sources.',
+    instructions: 'prompts/researcher.md',
+    tools: [cityGuide],
+    output: z.object({
+      sights: z.array(z.object({ name: z.string(), area: z.string(), source: z.string() })),
+    }),
+    budget: { maxSteps: 4 },
+    model: scriptedModel(
+      [
+        (request) => ({
+          toolCalls: [{ name: 'city_guide', args: { city: tripOf(briefOf(request)).city } }],
+          usage: { inputTokens: 180, outputTokens: 20 },
+        }),
+        (request) => ({
+          text: JSON.stringify({ sights: resultOf(request, 'city_guide') }),
+          usage: { inputTokens: 320, outputTokens: 120 },
+        }),
+      ],
+      { id: 'scripted:offline-demo', latencyMs: 40 },
+    ),
+  })
+
+  const budgeter = defineAgent({
+    name: 'budgeter',
+    description: 'Estimates what a trip costs in euros.',
+    instructions: 'prompts/budgeter.md',
+    tools: [estimateCosts],
+    budget: { maxSteps: 4 },
+    model: scriptedModel(
+      [
+        (request) => ({
+          toolCalls: [{ name: 'estimate_costs', args: tripOf(briefOf(request)) }],
+          usage: { inputTokens: 150, outputTokens: 25 },
+        }),
+        (request) => {
+          const estimate = resultOf<{ totalEur: number; perDayEur: number }>(request, 'estimate_costs')
+          return {
+            text: `About €${estimate.totalEur} in total (€${estimate.perDayEur} a day).`,
+            usage: { inputTokens: 260, outputTokens: 30 },
+          }
+        },
+      ],
+      { id: 'scripted:offline-demo', latencyMs: 30 },
+    ),
+  })
+
+  return defineAgent({
+    name: 'trip-planner',
+    instructions: 'prompts/trip-planner.md',
+    agents: [researcher, budgeter],
+    output: z.object({
+      city: z.string(),
+      days: z.array(z.object({ day: z.number(), plan: z.string() })),
+      estimatedCostEur: z.number(),
+      sources: z.array(z.string()),
+    }),
+    budget: { maxSteps: 12, maxCostUsd: 0.5 },
+    model: scriptedModel(
+      [
+        (request) => {
+          const { city, days, travellers } = tripOf(briefOf(request))
+          const people = travellers === 1 ? '1 traveller' : `${travellers} travellers`
+          return {
+            toolCalls: [
+              {
+                name: 'delegate_researcher',
+                args: { task: `List the sights worth seeing in ${city}, with sources.` },
+              },
+              {
+                name: 'delegate_budgeter',
+                args: { task: `Estimate the cost of ${days} days in ${city} for ${people}.` },
+              },
+            ],
+            usage: { inputTokens: 240, outputTokens: 60 },
+          }
+        },
+        (request) => {
+          const { city, days } = tripOf(briefOf(request))
+          const { sights } = resultOf<{ sights: Sight[] }>(request, 'delegate_researcher')
+          const total = Number(/€(\d+)/.exec(resultOf<string>(request, 'delegate_budgeter'))?.[1])
+          // Spread the sights over the days, neighbours together.
+          const byArea = [...sights].sort((a, b) => a.area.localeCompare(b.area))
+          const perDay = Math.max(1, Math.ceil(byArea.length / days))
+          const plan = {
+            city,
+            days: Array.from({ length: days }, (_, d) => {
+              const today = byArea.slice(d * perDay, (d + 1) * perDay)
+              const text = today.map((s) => `${s.name} (${s.area})`).join(', ')
+              return { day: d + 1, plan: text || 'A free day to wander.' }
+            }),
+            estimatedCostEur: total,
+            sources: [...new Set(sights.map((s) => s.source))],
+          }
+          return { text: JSON.stringify(plan), usage: { inputTokens: 520, outputTokens: 180 } }
+        },
+      ],
+      { id: 'scripted:offline-demo', latencyMs: 50 },
+    ),
+  })
+}
+
+export default tripPlanner()
