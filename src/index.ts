@@ -24,6 +24,39 @@ export {
 } from './budget/index.js'
 export { type Clock, type Effects, liveEffects, systemClock, type ToolEffect } from './effects/index.js'
 export { BatonError, type ErrorCode, type ErrorInfo, FatalToolError } from './errors/index.js'
+export {
+  type AgentFactory,
+  type BaselineComparison,
+  type BaselineThresholds,
+  type CaseResult,
+  type CaseSummary,
+  compareToBaseline,
+  defineEval,
+  type Eval,
+  type EvalCase,
+  type EvalConfig,
+  type EvalMode,
+  type EvalProgress,
+  type EvalReport,
+  type EvalResult,
+  type EvalSummary,
+  exact,
+  type IncludesOptions,
+  includes,
+  matchesSchema,
+  maxCost,
+  maxSteps,
+  mergeReports,
+  type Regression,
+  type RunEvalOptions,
+  readReport,
+  regex,
+  renderHtml,
+  runEval,
+  type ScorerResult,
+  type TrajectoryOptions,
+  trajectory,
+} from './eval/index.js'
 export type * from './events/index.js'
 export {
   defineScorer,

@@ -6,11 +6,26 @@ export class UsageError extends Error {}
 export interface RunArgs {
   module: string
   exportName: string | undefined
-  task: string
+  /** The task; undefined with `--resume` (the task comes from the transcript). */
+  task: string | undefined
+  /** `--resume <transcript>`: go on with a crashed, stopped or paused run. */
+  resume: string | undefined
   json: boolean
   record: string | undefined
   model: string | undefined
   budget: BudgetLimits
+  debug: boolean
+}
+
+export interface ReplayArgs {
+  transcript: string
+  /** `--agent <module>[#export]`; without it, the module the transcript's header names. */
+  agent: { module: string; exportName: string | undefined } | undefined
+  liveTools: boolean
+  lenient: boolean
+  json: boolean
+  record: string | undefined
+  model: string | undefined
   debug: boolean
 }
 
@@ -23,16 +38,9 @@ const BUDGET_FLAGS: Record<string, keyof BudgetLimits> = {
   '--max-depth': 'maxDepth',
 }
 
-/** Parses `baton run <module>[#export] "<task>" [flags]`. */
-export function parseRunArgs(argv: readonly string[]): RunArgs {
+/** Splits `--flag=value`, and reads a flag's value from the next argument otherwise. */
+function flags(argv: readonly string[], onFlag: (flag: string, value: () => string) => void): string[] {
   const positional: string[] = []
-  const args: Omit<RunArgs, 'module' | 'exportName' | 'task'> = {
-    json: false,
-    record: undefined,
-    model: undefined,
-    budget: {},
-    debug: false,
-  }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const [flag, inline] =
@@ -45,52 +53,128 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
         throw new UsageError(`${flag} needs a value`)
       return next
     }
+    if (flag.startsWith('-') && flag !== '-') onFlag(flag, value)
+    else positional.push(arg)
+  }
+  return positional
+}
+
+/** `path/to/module.ts#export` → the module and the export name. */
+export function splitTarget(target: string): { module: string; exportName: string | undefined } {
+  const hash = target.lastIndexOf('#')
+  return hash > 0
+    ? { module: target.slice(0, hash), exportName: target.slice(hash + 1) }
+    : { module: target, exportName: undefined }
+}
+
+/** Parses `baton run <module>[#export] "<task>" [flags]` and `baton run <module>[#export] --resume <file> [flags]`. */
+export function parseRunArgs(argv: readonly string[]): RunArgs {
+  const args: Omit<RunArgs, 'module' | 'exportName' | 'task'> = {
+    resume: undefined,
+    json: false,
+    record: undefined,
+    model: undefined,
+    budget: {},
+    debug: false,
+  }
+  const positional = flags(argv, (flag, value) => {
     if (flag === '--json') args.json = true
     else if (flag === '--debug') args.debug = true
     else if (flag === '--record') args.record = value()
     else if (flag === '--model') args.model = value()
+    else if (flag === '--resume') args.resume = value()
     else if (flag in BUDGET_FLAGS) {
       const raw = value()
       const number = Number(raw)
       if (raw.trim() === '' || !Number.isFinite(number) || number < 0)
         throw new UsageError(`${flag} must be a non-negative number, got ${JSON.stringify(raw)}`)
       args.budget[BUDGET_FLAGS[flag]!] = number
-    } else if (flag.startsWith('-') && flag !== '-') {
+    } else {
       throw new UsageError(
-        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --model, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
+        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --model, --resume, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
       )
-    } else positional.push(arg)
-  }
+    }
+  })
   if (positional.length === 0)
-    throw new UsageError('missing the agent module: baton run <agent-module>[#export] "<task>"')
+    throw new UsageError(
+      args.resume === undefined
+        ? 'missing the agent module: baton run <agent-module>[#export] "<task>"'
+        : 'missing the agent module: baton run <agent-module>[#export] --resume <transcript>',
+    )
+  if (args.resume !== undefined) {
+    if (positional.length > 1)
+      throw new UsageError(
+        `a resumed run takes its task from the transcript; remove ${JSON.stringify(positional[1])}: baton run ${positional[0]} --resume ${args.resume}`,
+      )
+    return { ...args, ...splitTarget(positional[0]!), task: undefined }
+  }
   if (positional.length === 1)
     throw new UsageError('missing the task: baton run <agent-module>[#export] "<task>"')
   if (positional.length > 2)
     throw new UsageError(
       `too many arguments (${positional.length}); quote the task: baton run ${positional[0]} "<task>"`,
     )
-  const [target, task] = positional as [string, string]
-  const hash = target.lastIndexOf('#')
-  return {
-    ...args,
-    module: hash > 0 ? target.slice(0, hash) : target,
-    exportName: hash > 0 ? target.slice(hash + 1) : undefined,
-    task,
+  return { ...args, ...splitTarget(positional[0]!), task: positional[1]! }
+}
+
+/** Parses `baton replay <transcript> [flags]`. */
+export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
+  const args: Omit<ReplayArgs, 'transcript'> = {
+    agent: undefined,
+    liveTools: false,
+    lenient: false,
+    json: false,
+    record: undefined,
+    model: undefined,
+    debug: false,
   }
+  const positional = flags(argv, (flag, value) => {
+    if (flag === '--json') args.json = true
+    else if (flag === '--debug') args.debug = true
+    else if (flag === '--live-tools') args.liveTools = true
+    else if (flag === '--lenient') args.lenient = true
+    else if (flag === '--agent') args.agent = splitTarget(value())
+    else if (flag === '--record') args.record = value()
+    else if (flag === '--model') args.model = value()
+    else
+      throw new UsageError(
+        `unknown flag ${flag} for "baton replay"; expected one of --agent, --live-tools, --lenient, --model, --json, --record, --debug`,
+      )
+  })
+  if (positional.length === 0)
+    throw new UsageError(
+      'missing the transcript: baton replay <transcript> [--agent <agent-module>[#export]]',
+    )
+  if (positional.length > 1)
+    throw new UsageError(
+      `too many arguments (${positional.length}); baton replay takes one transcript: baton replay ${positional[0]}`,
+    )
+  return { ...args, transcript: positional[0]! }
 }
 
 export const HELP = `baton — run LLM agents
 
 Usage:
   baton run <agent-module>[#export] "<task>" [flags]
+  baton run <agent-module>[#export] --resume <transcript> [flags]
+  baton replay <transcript> [--agent <agent-module>[#export]] [--live-tools] [--lenient]
+               [--model <provider:model>] [--json] [--record <file>]
 
-Runs the agent exported by a .js or .ts module (the default export, an export named
-"agent", or the one named after #) on the task, showing each agent and tool call.
+run     Runs the agent exported by a .js or .ts module (the default export, an export named
+        "agent", or the one named after #) on the task, showing each agent and tool call.
+        With --resume, goes on with a run that crashed, ran out of budget or paused: the
+        transcript's task and recorded steps replay (completed model calls are not paid for
+        again), then the run continues live and the transcript is rewritten, complete.
+replay  Re-runs a transcript through the agent with no model calls: model answers and tool
+        results come from the recording, and every model request is checked against the
+        recorded one. The first difference is shown with its step key and a diff.
 
 Flags for run:
   --json                 print the RunResult as JSON instead of the live log
-  --record <file>        write the transcript (JSONL) to <file>
+  --record <file>        write the transcript (JSONL) to <file> (with --resume: instead of
+                         rewriting the resumed transcript)
   --model <provider:model>  run every agent on this model (openai:…, anthropic:…, compatible:…)
+  --resume <transcript>  go on with the run recorded in <transcript> (no task argument)
   --max-steps <n>        budget: model calls, sub-agents included
   --max-tokens <n>       budget: input + output tokens
   --max-cost-usd <n>     budget: US dollars
@@ -99,5 +183,17 @@ Flags for run:
   --max-depth <n>        budget: levels of sub-agents
   --debug                show stack traces
 
-Exit codes: 0 the run is done, 1 it ended without success, 2 usage error.
+Flags for replay:
+  --agent <module>[#export]  the agent to replay through (needed when the transcript does
+                         not name the module that defined its agent)
+  --live-tools           run the tools for real instead of reusing their recorded results
+  --lenient              on a divergence, go on live (with the agents' models, or --model)
+                         instead of failing
+  --model <provider:model>  the model for the steps that go live (with --lenient)
+  --json                 print the result as JSON (with its divergences) instead of the log
+  --record <file>        write the replay's own transcript to <file>
+  --debug                show stack traces
+
+Exit codes: 0 the run is done, 1 it ended without success (a replay that diverged
+included), 2 usage error.
 `

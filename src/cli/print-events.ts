@@ -1,4 +1,5 @@
 import type { BatonEvent } from '../events/index.js'
+import type { Divergence } from '../replay/index.js'
 import type { RunResult } from '../run/index.js'
 
 const depthOf = (path: string): number => (path.match(/agent:/g) ?? []).length
@@ -33,18 +34,53 @@ export function formatEvent(event: BatonEvent): string | undefined {
   }
 }
 
-export function formatResult(result: RunResult): string {
+/** What a replay or resume adds to its result. */
+export interface ReplayInfo {
+  divergences: Divergence[]
+  live: { model: number; tool: number }
+  /** Divergences went on live instead of ending the run. */
+  lenient: boolean
+}
+
+export function formatResult(result: RunResult, replay?: ReplayInfo): string {
   const { usage } = result
   const output = typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2)
+  const divergences = replay?.divergences ?? []
+  // A divergence is shown whole below; its error message would only repeat it.
+  const shown = result.error?.code === 'REPLAY_DIVERGENCE' && divergences.length > 0
   const lines = [
     '',
     `status: ${result.status} (${result.stopReason})`,
-    ...(result.error && result.status !== 'done' ? [`error: ${result.error.message}`] : []),
+    ...(result.error && result.status !== 'done' && !shown ? [`error: ${result.error.message}`] : []),
+    ...divergences.flatMap((divergence) =>
+      formatDivergence(divergence, replay?.lenient ? ' (went on live)' : ''),
+    ),
     `usage: ${usage.steps} model calls, ${usage.toolCalls} tool calls, ${usage.inputTokens}+${usage.outputTokens} tokens, $${usage.costUsd.toFixed(4)}, ${usage.wallMs} ms`,
+    ...(replay
+      ? [
+          `live: ${replay.live.model} model calls, ${replay.live.tool} tool calls (the rest came from the recording)`,
+        ]
+      : []),
     ...(result.transcript ? [`transcript: ${result.transcript}`] : []),
     ...(output === undefined ? [] : ['', output]),
   ]
   return lines.join('\n')
+}
+
+const DIFFERS = 'the request differs from the recording: '
+
+/** `divergence at <step key>: what differs`, then the diff lines (`-` recorded, `+` now), indented. */
+export function formatDivergence(divergence: Divergence, note = ''): string[] {
+  let text = divergence.message
+  if (text.startsWith(`${divergence.step}: `)) text = text.slice(divergence.step.length + 2)
+  const [first = '', ...rest] = text.split('\n')
+  const head = first.startsWith(DIFFERS)
+    ? ['the request differs from the recording:', first.slice(DIFFERS.length)]
+    : [first]
+  return [
+    `divergence at ${divergence.step}${note}: ${head[0]}`,
+    ...[...head.slice(1), ...rest].map((line) => `  ${line}`),
+  ]
 }
 
 function clip(text: string, max = 100): string {

@@ -43,4 +43,6 @@ export interface Effects {
   id(kind: string): string
   /** The memory key a delegation made at `toolKey` wrote its result under (replays keep it). */
   delegationKey?(toolKey: string): string | undefined
+  /** The recorded approval decision for the call at `toolKey`, if there is one (replays). */
+  approval?(toolKey: string): boolean | undefined
 }

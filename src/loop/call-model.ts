@@ -3,7 +3,7 @@ import { BatonError, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { ModelRequest, ModelResponse, ToolCall } from '../model/types.js'
 import type { Frame } from './frame.js'
-import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
+import { type AgentOutcome, budgetOutcome, StopSignal, stoppedOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
 
 // Failures that are not the provider's, named as they are in the stop reason.
@@ -73,17 +73,18 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
       return { ok: false, outcome: stopped }
     }
     const info = toErrorInfo(error)
+    const replayed = info.code === 'REPLAY_DIVERGENCE' || info.code === 'REPLAY_MISSING'
     run.emit({ type: 'model.error', path: key, error: info })
-    return {
-      ok: false,
-      outcome: {
-        status: 'error',
-        stopReason: OWN_STOP_REASONS.has(info.code) ? info.code : 'MODEL_ERROR',
-        error: info,
-      },
+    const outcome: AgentOutcome = {
+      status: 'error',
+      stopReason: OWN_STOP_REASONS.has(info.code) ? info.code : 'MODEL_ERROR',
+      error: info,
     }
+    // A replay that left its recording ends the whole run, not just this agent.
+    if (replayed) run.stop(new StopSignal(outcome))
+    return { ok: false, outcome }
   }
-  const costUsd = frame.price ? costOf(frame.price, response.usage) : 0
+  const costUsd = response.costUsd ?? (frame.price ? costOf(frame.price, response.usage) : 0)
   budget.settleModelCall(grant, response.usage, costUsd)
   if (run.observed) {
     run.emit({

@@ -29,6 +29,8 @@ export async function resolveModel(model: Model | string): Promise<Model> {
   const problem = checkModelString(model)
   if (problem) throw new BatonError('INVALID_DEFINITION', `model: ${problem}`)
   const [, provider = '', name = ''] = MODEL_STRING.exec(model) ?? []
+  // The shipped providers register themselves when loaded; load them on the first model string.
+  if (!factories.has(provider)) await import('../providers/index.js')
   const factory = factories.get(provider)
   if (!factory) {
     throw new BatonError(

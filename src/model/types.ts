@@ -90,6 +90,8 @@ export interface ModelResponse {
   finishReason: FinishReason
   /** The model id the provider reports having used, when it says. */
   modelId?: string
+  /** What the call cost, when known already (a replay reuses the recorded cost); else priced from the table. */
+  costUsd?: number
 }
 
 export interface GenerateOptions {

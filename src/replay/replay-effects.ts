@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type Effects, type ModelEffect, systemClock, type ToolEffect } from '../effects/index.js'
-import { BatonError } from '../errors/index.js'
+import { BatonError, type ErrorCode } from '../errors/index.js'
 import type { ModelResponse } from '../model/types.js'
 import { recordedOutcome, type ToolOutcome } from '../tool/index.js'
 import { describeDivergence } from './diff.js'
@@ -31,7 +31,7 @@ export interface ReplayEffects extends Effects {
 }
 
 // Recorded errors that only say the run stopped around the call: there is nothing to replay.
-const CUT_SHORT = new Set(['ABORTED', 'BUDGET_EXCEEDED'])
+const CUT_SHORT = new Set(['ABORTED', 'BUDGET_EXCEEDED', 'REPLAY_DIVERGENCE', 'REPLAY_MISSING'])
 
 /** Effects that answer from a recording, step key by step key, checking every request against it. */
 export function replayEffects(recording: Recording, policy: ReplayPolicy): ReplayEffects {
@@ -61,6 +61,12 @@ export function replayEffects(recording: Recording, policy: ReplayPolicy): Repla
     live,
     id: (kind) => `${kind}_${randomUUID()}`,
     delegationKey: (toolKey) => recording.delegationKeys.get(toolKey),
+    approval(toolKey) {
+      if (policy.liveFrom?.(toolKey) || livePaths.some((p) => toolKey.startsWith(`${p}/`))) return undefined
+      const result = recording.toolResults.get(toolKey)
+      if (!result) return undefined
+      return result.error?.code !== 'APPROVAL_DENIED'
+    },
 
     async model(effect) {
       const { key } = effect
@@ -76,8 +82,15 @@ export function replayEffects(recording: Recording, policy: ReplayPolicy): Repla
         }
         throw missing(key, 'model answer')
       }
-      if (policy.onDivergence !== 'ignore' && request.hash && request.hash !== effect.hash) {
-        const message = describeDivergence(recording, request, effect)
+      const otherModel = request.model !== effect.model.id
+      const otherRequest = request.hash !== '' && request.hash !== effect.hash
+      if (policy.onDivergence !== 'ignore' && (otherRequest || otherModel)) {
+        const modelLine = `the model changed: the recording used ${request.model}, this run ${effect.model.id}`
+        const message = !otherRequest
+          ? `${key}: ${modelLine}`
+          : otherModel
+            ? `${describeDivergence(recording, request, effect)}\n(also, ${modelLine})`
+            : describeDivergence(recording, request, effect)
         divergences.push({ step: key, message })
         if (policy.onDivergence === 'error') {
           throw new BatonError('REPLAY_DIVERGENCE', message, { details: { step: key } })
@@ -85,11 +98,14 @@ export function replayEffects(recording: Recording, policy: ReplayPolicy): Repla
         livePaths.push(agentPathOf(key))
         return goLive(effect)
       }
-      if (response)
-        return { message: response.message, usage: response.usage, finishReason: response.finishReason }
-      // The recorded call failed for good: the replay fails the same way.
-      throw new BatonError('MODEL_ERROR', error!.error.message, {
-        details: { ...error!.error.details, replayed: true },
+      if (response) {
+        const { message, usage, finishReason, costUsd } = response
+        return { message, usage, finishReason, costUsd }
+      }
+      // The recorded call failed for good: the replay fails the same way, with the same code.
+      const failure = error!.error
+      throw new BatonError(failure.code as ErrorCode, failure.message, {
+        details: { ...failure.details, replayed: true },
       })
     },
 

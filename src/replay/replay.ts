@@ -4,15 +4,16 @@
  * with no network, `resume` replays a crashed, stopped or paused run and goes on live, and
  * `fork` re-runs it from a step with a different model, prompt or tool.
  */
+import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
-import { run } from '../run/run.js'
-import type { RunOptions, RunResult } from '../run/types.js'
+import { run, stream } from '../run/run.js'
+import type { RunOptions, RunResult, RunStream } from '../run/types.js'
 import { readTranscript, type Transcript } from '../transcript/index.js'
 import { Recording } from './recording.js'
-import { type Divergence, type ReplayPolicy, replayEffects } from './replay-effects.js'
+import { type Divergence, type ReplayEffects, type ReplayPolicy, replayEffects } from './replay-effects.js'
 
 export interface ReplayOptions {
   /** Fail on the first divergence (default), or go on live from it (needs a model that can answer). */
@@ -46,6 +47,14 @@ export interface ReplayResult<O = unknown> extends RunResult<O> {
   live: { model: number; tool: number }
 }
 
+/** A replay, resume or fork under way: its events as they happen, and its result. */
+export interface ReplayStream<O = unknown> {
+  events: RunStream<O>
+  result: Promise<ReplayResult<O>>
+}
+
+export type ReplayMode = 'replay' | 'resume' | 'fork'
+
 /**
  * Replays a transcript: model answers (and, by default, tool results) come from the recording,
  * and each request is checked against the recorded one. Makes no model calls unless lenient.
@@ -54,75 +63,64 @@ export interface ReplayResult<O = unknown> extends RunResult<O> {
  * const result = await replay('runs/lisbon.jsonl', agent)
  * if (result.status === 'error') console.error(result.error?.message) // names the step and the diff
  */
-export function replay<O>(
+export async function replay<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
   options: ReplayOptions = {},
 ): Promise<ReplayResult<O>> {
-  const strict = options.strict ?? true
-  return again(transcript, agent, options, 'replay', {
-    onMissing: strict ? 'error' : 'live',
-    onDivergence: strict ? 'error' : 'live',
-    liveTools: options.liveTools ?? false,
-  })
+  return finish(replayStream(transcript, agent, 'replay', options))
 }
 
 /**
  * Resumes a run that crashed, ran out of budget or paused for approval: its recorded prefix
  * replays (completed model calls are not paid for again), then it goes on live. By default the
- * new, complete transcript replaces the old one.
+ * new, complete transcript replaces the old one, once the resume got past the recorded prefix.
  */
-export function resume<O>(
+export async function resume<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
   options: ResumeOptions = {},
 ): Promise<ReplayResult<O>> {
-  const record = options.record ?? (typeof transcript === 'string' ? transcript : undefined)
-  return again(transcript, agent, { ...options, ...(record ? { record } : {}) }, 'resume', {
-    onMissing: 'live',
-    onDivergence: options.strict === false ? 'live' : 'error',
-    liveTools: false,
-  })
+  return finish(replayStream(transcript, agent, 'resume', options))
 }
 
 /** Re-runs a transcript from root step `from` on: earlier steps come from the recording as they are. */
-export function fork<O>(
+export async function fork<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
   options: ForkOptions,
 ): Promise<ReplayResult<O>> {
-  if (!Number.isInteger(options.from) || options.from < 1) {
-    throw new BatonError(
-      'INVALID_OPTIONS',
-      `fork: from must be a root step number (1 or more), got ${String(options.from)}`,
-    )
-  }
-  const liveFrom = (key: string) => Number(/^root\/(\d+)\//.exec(key)?.[1] ?? 0) >= options.from
-  return again(transcript, agent, options, 'fork', {
-    onMissing: 'live',
-    onDivergence: 'ignore',
-    liveTools: options.liveTools ?? false,
-    liveFrom,
-  })
+  return finish(replayStream(transcript, agent, 'fork', options))
 }
 
-async function again<O>(
+async function finish<O>(started: ReplayStream<O>): Promise<ReplayResult<O>> {
+  for await (const _ of started.events);
+  return started.result
+}
+
+/**
+ * The one way a transcript is run again, as a stream of events (what `replay`, `resume` and
+ * `fork` drain, and what the CLI shows live).
+ */
+export function replayStream<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
-  options: ReplayOptions & { budget?: BudgetLimits },
-  mode: 'replay' | 'resume' | 'fork',
-  policy: ReplayPolicy,
-): Promise<ReplayResult<O>> {
+  mode: ReplayMode,
+  options: ReplayOptions & { budget?: BudgetLimits; from?: number } = {},
+): ReplayStream<O> {
   const recording = new Recording(typeof transcript === 'string' ? readTranscript(transcript) : transcript)
-  const { header } = recording
+  const { header, path } = { header: recording.header, path: recording.transcript.path }
   if (header.agent.name !== agent.name) {
     throw new BatonError(
       'TRANSCRIPT',
-      `${recording.transcript.path}:1: this transcript was recorded for agent "${header.agent.name}", not "${agent.name}"`,
-      { details: { path: recording.transcript.path, line: 1 } },
+      `${path}:1: this transcript was recorded for agent "${header.agent.name}", not "${agent.name}"`,
+      {
+        details: { path, line: 1 },
+      },
     )
   }
-  const effects = replayEffects(recording, policy)
+  if (mode === 'replay') refuseUnfinished(recording)
+  const effects = replayEffects(recording, policyOf(mode, options))
   const runOptions: RunOptions = {
     effects,
     budget: { ...header.budget, ...options.budget },
@@ -130,10 +128,75 @@ async function again<O>(
   }
   if (header.prices) runOptions.prices = header.prices
   if (header.vars) runOptions.vars = header.vars
+  if (header.source) runOptions.source = header.source
   if (options.model) runOptions.model = options.model
-  if (options.record) runOptions.record = options.record
   if (options.signal) runOptions.signal = options.signal
   if (options.approve) runOptions.approve = options.approve
-  const result = await run(agent, header.task, runOptions)
-  return { ...result, divergences: effects.divergences, live: { ...effects.live } }
+  // A resume writes next to its recording and replaces it only once it got past the prefix:
+  // a resume that fails on a divergence keeps the recording a fixed agent can still resume.
+  const replaces = mode === 'resume' && options.record === undefined && existsSync(path)
+  const record = replaces ? `${path}.resuming` : options.record
+  if (record) runOptions.record = record
+  const events = stream(agent, header.task, runOptions)
+  const result = events.result.then((result) => {
+    if (replaces) {
+      const kept = result.stopReason === 'REPLAY_DIVERGENCE' || result.stopReason === 'REPLAY_MISSING'
+      if (kept) rmSync(record!, { force: true })
+      else {
+        renameSync(record!, path)
+        result.transcript = path
+      }
+    }
+    return { ...result, divergences: effects.divergences, live: { ...effects.live } }
+  })
+  result.catch(() => {})
+  return { events, result }
 }
+
+function policyOf(mode: ReplayMode, options: ReplayOptions & { from?: number }): ReplayPolicy {
+  const strict = options.strict ?? true
+  if (mode === 'replay') {
+    return {
+      onMissing: strict ? 'error' : 'live',
+      onDivergence: strict ? 'error' : 'live',
+      liveTools: options.liveTools ?? false,
+    }
+  }
+  if (mode === 'resume')
+    return { onMissing: 'live', onDivergence: strict ? 'error' : 'live', liveTools: false }
+  const from = options.from
+  if (from === undefined || !Number.isInteger(from) || from < 1) {
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `fork: from must be a root step number (1 or more), got ${String(from)}`,
+    )
+  }
+  const liveFrom = (key: string) => Number(/^root\/(\d+)\//.exec(key)?.[1] ?? 0) >= from
+  return { onMissing: 'live', onDivergence: 'ignore', liveTools: options.liveTools ?? false, liveFrom }
+}
+
+/** A strict replay needs the whole run: a cut-off or unfinished transcript is for `resume`. */
+function refuseUnfinished(recording: Recording): void {
+  const { path, events, truncated } = recording.transcript
+  const lines = events.length + 1
+  if (truncated) {
+    throw new BatonError(
+      'TRANSCRIPT',
+      `${path}:${lines + 1}: the last line is cut off (the run crashed while writing it); resume it instead of replaying it`,
+      {
+        details: { path, line: lines + 1 },
+      },
+    )
+  }
+  if (events.at(-1)?.type !== 'run.end') {
+    throw new BatonError(
+      'TRANSCRIPT',
+      `${path}:${lines}: the run did not end (no run.end line): it crashed or was killed; resume it instead of replaying it`,
+      {
+        details: { path, line: lines },
+      },
+    )
+  }
+}
+
+export type { Divergence, ReplayEffects }

@@ -18,6 +18,7 @@ const OPTION_KEYS = new Set([
   'clock',
   'effects',
   'from',
+  'source',
 ])
 
 /** Checks what `run`/`stream` were given; throws a `BatonError` naming what is wrong. */

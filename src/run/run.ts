@@ -193,6 +193,7 @@ async function execute(
           ...(options.prices ? { prices: options.prices } : {}),
           ...(options.vars ? { vars: options.vars } : {}),
           ...(options.from ? { from: options.from } : {}),
+          ...(options.source ? { source: options.source } : {}),
         },
         (error) => controller.abort(new StopSignal(errorOutcome(error))),
       )

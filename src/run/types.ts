@@ -26,6 +26,8 @@ export interface RunOptions {
   clock?: Clock
   /** The effects door (live by default; replay and resume pass their own). */
   effects?: Effects
+  /** Recorded in the header: the agent's module, so `baton replay` can find it. */
+  source?: { module: string; export?: string }
   /** Recorded in the header: the run this one replays, resumes or forks. */
   from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
 }

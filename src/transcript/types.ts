@@ -33,6 +33,8 @@ export interface TranscriptHeader {
   prices?: Record<string, { input: number; output: number; cachedInput?: number; cacheWrite?: number }>
   /** Values the run gave for `{{var}}` placeholders (`vars` option). */
   vars?: Record<string, unknown>
+  /** The agent's module (relative to where `baton run` ran) and export, when run from the CLI. */
+  source?: { module: string; export?: string }
   /** Set when this run replayed, resumed or forked another: that run's id and how. */
   from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
 }

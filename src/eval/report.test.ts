@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { defineAgent } from '../agent/index.js'
+import { defineScorer } from '../goal/index.js'
+import { scriptedModel } from '../testing/index.js'
+import { compareToBaseline } from './baseline.js'
+import { defineEval } from './define-eval.js'
+import { renderHtml } from './html-report.js'
+import {
+  byCase,
+  type CaseResult,
+  type EvalReport,
+  mergeReports,
+  parseReport,
+  readReport,
+  summarize,
+} from './report.js'
+import { runEval } from './runner.js'
+
+async function sampleReport(): Promise<EvalReport> {
+  const definition = defineEval({
+    name: 'html',
+    agent: () =>
+      defineAgent({
+        name: 'a',
+        instructions: 'x',
+        model: scriptedModel([{ text: '<b>bold</b> & "quoted"' }]),
+      }),
+    cases: [
+      { name: 'ok', input: 'go' },
+      { name: 'bad', input: 'go' },
+    ],
+    scorers: [
+      defineScorer('tag', () => ({
+        pass: false,
+        score: 0.25,
+        reason: 'expected </td><script>alert(1)</script>',
+      })),
+    ],
+  })
+  return runEval(definition, { mode: 'live' })
+}
+
+/** A report made of rows, for baseline tests. */
+function reportOf(rows: Partial<CaseResult>[], name = 'e'): EvalReport {
+  const results = rows.map((row, i) => ({
+    case: `c${i}`,
+    trial: 1,
+    pass: true,
+    score: 1,
+    scores: [],
+    status: 'done' as const,
+    stopReason: 'goal',
+    inputTokens: 10,
+    outputTokens: 10,
+    costUsd: 0.01,
+    latencyMs: 5,
+    steps: 4,
+    toolCalls: 1,
+    ...row,
+  }))
+  const summary = summarize(results)
+  return {
+    version: 1,
+    baton: '0',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    durationMs: 1,
+    summary,
+    evals: [{ name, mode: 'replay', trials: 1, summary, cases: byCase(results), results }],
+  }
+}
+
+describe('JSON report', () => {
+  it('round-trips through JSON and a file, and refuses other versions', async () => {
+    const report = await sampleReport()
+    expect(report.version).toBe(1)
+    expect(report.summary).toMatchObject({ cases: 2, runs: 2, passed: 0, passRate: 0, score: 0.25 })
+    const text = JSON.stringify(report)
+    expect(parseReport(text)).toEqual(report)
+    const dir = mkdtempSync(join(tmpdir(), 'baton-report-'))
+    try {
+      const file = join(dir, 'report.json')
+      writeFileSync(file, text)
+      expect(readReport(file)).toEqual(report)
+      writeFileSync(file, JSON.stringify({ ...report, version: 2 }))
+      expect(() => readReport(file)).toThrow(
+        `${file}: eval report version 2 is not supported (this Baton reads version 1)`,
+      )
+      expect(() => readReport(join(dir, 'none.json'))).toThrow(/cannot read the eval report/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    expect(() => parseReport('{"version":1}', 'x.json')).toThrow(
+      'x.json: not an eval report (no "evals" list)',
+    )
+  })
+
+  it('merges the reports of several evals', () => {
+    const merged = mergeReports([reportOf([{}, { pass: false }], 'one'), reportOf([{}], 'two')])
+    expect(merged.evals.map((e) => e.name)).toEqual(['one', 'two'])
+    expect(merged.summary).toMatchObject({
+      cases: 3,
+      runs: 3,
+      passed: 2,
+      passedAtK: 2,
+      passRate: 2 / 3,
+      score: 1,
+    })
+  })
+})
+
+describe('HTML report', () => {
+  it('is one self-contained page that escapes every text', async () => {
+    const html = renderHtml(await sampleReport())
+    expect(html.startsWith('<!doctype html>')).toBe(true)
+    expect(html).toContain('<style>')
+    expect(html).not.toMatch(/<script|<link|\bsrc=|\bhref=|https?:/i)
+    expect(html).toContain('&lt;/td&gt;&lt;script&gt;alert(1)&lt;/script&gt;')
+    expect(html).toContain('<td>bad</td>')
+    expect(html).toContain('pass rate')
+    expect(html.match(/<tr>/g)).toHaveLength(3)
+  })
+
+  it('shows pass@k by case when there are trials, and each eval of a merged report', () => {
+    const one = reportOf([{}, { pass: false, failure: 'exact: expected "a", got "b"' }], 'one')
+    one.evals[0]!.trials = 3
+    const html = renderHtml(mergeReports([one, reportOf([{}], 'two')]))
+    expect(html).toContain('<th>pass@3</th>')
+    expect(html).toContain('<h2>two <small')
+    expect(html).toContain('exact: expected &quot;a&quot;, got &quot;b&quot;')
+  })
+})
+
+describe('compareToBaseline', () => {
+  it('flags a case that passed and now fails', () => {
+    const result = compareToBaseline(reportOf([{}, {}]), reportOf([{}, {}]))
+    expect(result).toEqual({ regressed: false, regressions: [], missing: [], added: [] })
+    const failing = compareToBaseline(reportOf([{}, { pass: false }]), reportOf([{}, {}]))
+    expect(failing.regressed).toBe(true)
+    expect(failing.regressions).toEqual([
+      {
+        eval: 'e',
+        case: 'c1',
+        kind: 'failing',
+        before: true,
+        after: false,
+        message: 'e/c1: passed in the baseline, fails now',
+      },
+    ])
+  })
+
+  it('flags cost and steps that rose past the thresholds, and only those', () => {
+    // c2 rose by exactly 20%: not more than the threshold.
+    const now = reportOf([{ costUsd: 0.0125 }, { costUsd: 0.011, steps: 6 }, { steps: 6 }])
+    const before = reportOf([{}, {}, { steps: 5 }])
+    const result = compareToBaseline(now, before)
+    expect(result.regressions.map((r) => [r.case, r.kind])).toEqual([
+      ['c0', 'cost'],
+      ['c1', 'steps'],
+    ])
+    expect(result.regressions[0]!.message).toBe(
+      'e/c0: cost rose from $0.010000 to $0.012500 (+25%), more than the 20% allowed',
+    )
+    expect(result.regressions[1]!.message).toBe(
+      'e/c1: steps rose from 4 to 6 (+50%), more than the 20% allowed',
+    )
+    const lenient = compareToBaseline(now, before, { costIncrease: 0.3, stepsIncrease: 0.6 })
+    expect(lenient.regressed).toBe(false)
+  })
+
+  it('lists cases that appeared or disappeared without calling them regressions', () => {
+    const result = compareToBaseline(reportOf([{}]), reportOf([{}, {}]))
+    expect(result).toMatchObject({ regressed: false, missing: ['e/c1'], added: [] })
+  })
+})

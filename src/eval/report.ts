@@ -1,0 +1,220 @@
+import { readFileSync } from 'node:fs'
+import { BatonError, type ErrorInfo } from '../errors/index.js'
+import type { RunStatus } from '../events/index.js'
+import { VERSION } from '../version.js'
+
+/** `replay` answers from cassettes (offline), `record` runs live and writes them, `live` runs live. */
+export type EvalMode = 'replay' | 'record' | 'live'
+
+/** One scorer's verdict on one run. */
+export interface ScorerResult {
+  name: string
+  pass: boolean
+  score: number
+  reason?: string
+}
+
+/** One run of one case (one trial). */
+export interface CaseResult {
+  case: string
+  /** From 1. */
+  trial: number
+  /** The run ended `done`, nothing failed around it, and every scorer passed. */
+  pass: boolean
+  /** The mean of the scorer scores, in [0, 1]. */
+  score: number
+  scores: ScorerResult[]
+  status: RunStatus
+  stopReason: string
+  /** What went wrong: the run's error, a missing or divergent cassette, a scorer that threw. */
+  error?: ErrorInfo
+  /** Why the case failed, in one line (absent when it passed). */
+  failure?: string
+  inputTokens: number
+  outputTokens: number
+  costUsd: number
+  /** Wall time of this run and its scoring, in this mode. */
+  latencyMs: number
+  steps: number
+  toolCalls: number
+  /** The cassette replayed or recorded. */
+  cassette?: string
+}
+
+/** A case over its trials. */
+export interface CaseSummary {
+  case: string
+  trials: number
+  /** Trials that passed. */
+  passed: number
+  /** pass@k: at least one of the k trials passed. */
+  passAtK: boolean
+  /** Means over the trials. */
+  score: number
+  costUsd: number
+  steps: number
+  latencyMs: number
+}
+
+export interface EvalSummary {
+  cases: number
+  /** Runs: cases × trials. */
+  runs: number
+  /** Runs that passed. */
+  passed: number
+  /** passed / runs: the per-trial pass rate. */
+  passRate: number
+  /** Cases with at least one passing trial. */
+  passedAtK: number
+  /** passedAtK / cases. */
+  passAtK: number
+  /** The mean score over runs. */
+  score: number
+  inputTokens: number
+  outputTokens: number
+  costUsd: number
+  meanLatencyMs: number
+}
+
+/** One eval's results. */
+export interface EvalResult {
+  name: string
+  mode: EvalMode
+  trials: number
+  summary: EvalSummary
+  cases: CaseSummary[]
+  /** Every run, by case then trial. */
+  results: CaseResult[]
+}
+
+/** What `runEval` returns and `baton eval` writes as JSON: one or more evals, versioned. */
+export interface EvalReport {
+  version: 1
+  /** The Baton version that made it. */
+  baton: string
+  createdAt: string
+  durationMs: number
+  summary: EvalSummary
+  evals: EvalResult[]
+}
+
+export const REPORT_VERSION = 1
+
+/** Totals and rates over runs. */
+export function summarize(results: readonly CaseResult[]): EvalSummary {
+  const cases = byCase(results)
+  const passed = results.filter((r) => r.pass).length
+  const passedAtK = cases.filter((c) => c.passAtK).length
+  return {
+    cases: cases.length,
+    runs: results.length,
+    passed,
+    passRate: ratio(passed, results.length),
+    passedAtK,
+    passAtK: ratio(passedAtK, cases.length),
+    score: mean(results.map((r) => r.score)),
+    inputTokens: sum(results.map((r) => r.inputTokens)),
+    outputTokens: sum(results.map((r) => r.outputTokens)),
+    costUsd: sum(results.map((r) => r.costUsd)),
+    meanLatencyMs: mean(results.map((r) => r.latencyMs)),
+  }
+}
+
+/** The summary of several evals (case names are only unique within an eval). */
+function combine(summaries: readonly EvalSummary[]): EvalSummary {
+  const total = (field: keyof EvalSummary) => sum(summaries.map((s) => s[field]))
+  const runs = total('runs')
+  const cases = total('cases')
+  const byRuns = (field: 'score' | 'meanLatencyMs') =>
+    ratio(sum(summaries.map((s) => s[field] * s.runs)), runs)
+  return {
+    cases,
+    runs,
+    passed: total('passed'),
+    passRate: ratio(total('passed'), runs),
+    passedAtK: total('passedAtK'),
+    passAtK: ratio(total('passedAtK'), cases),
+    score: byRuns('score'),
+    inputTokens: total('inputTokens'),
+    outputTokens: total('outputTokens'),
+    costUsd: total('costUsd'),
+    meanLatencyMs: byRuns('meanLatencyMs'),
+  }
+}
+
+/** Each case over its trials, in the order the cases first appear. */
+export function byCase(results: readonly CaseResult[]): CaseSummary[] {
+  const groups = new Map<string, CaseResult[]>()
+  for (const result of results) {
+    const group = groups.get(result.case) ?? []
+    group.push(result)
+    groups.set(result.case, group)
+  }
+  return [...groups].map(([name, runs]) => ({
+    case: name,
+    trials: runs.length,
+    passed: runs.filter((r) => r.pass).length,
+    passAtK: runs.some((r) => r.pass),
+    score: mean(runs.map((r) => r.score)),
+    costUsd: mean(runs.map((r) => r.costUsd)),
+    steps: mean(runs.map((r) => r.steps)),
+    latencyMs: mean(runs.map((r) => r.latencyMs)),
+  }))
+}
+
+/** Combines reports (several eval files run together) into one. */
+export function mergeReports(reports: readonly EvalReport[]): EvalReport {
+  const evals = reports.flatMap((r) => r.evals)
+  return {
+    version: REPORT_VERSION,
+    baton: VERSION,
+    createdAt: reports[0]?.createdAt ?? new Date().toISOString(),
+    durationMs: Math.max(0, ...reports.map((r) => r.durationMs)),
+    summary: combine(evals.map((e) => e.summary)),
+    evals,
+  }
+}
+
+/** Reads a JSON eval report (e.g. a baseline), refusing anything that is not one of version 1. */
+export function readReport(path: string): EvalReport {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `${path}: cannot read the eval report: ${(error as Error).message}`,
+    )
+  }
+  return parseReport(text, path)
+}
+
+/** Parses a JSON eval report; `where` names it in errors. */
+export function parseReport(text: string, where = '<report>'): EvalReport {
+  let data: Partial<EvalReport>
+  try {
+    data = JSON.parse(text)
+  } catch (error) {
+    throw new BatonError('INVALID_OPTIONS', `${where}: not JSON: ${(error as Error).message}`)
+  }
+  if (typeof data !== 'object' || data === null || !Array.isArray(data.evals))
+    throw new BatonError('INVALID_OPTIONS', `${where}: not an eval report (no "evals" list)`)
+  if (data.version !== REPORT_VERSION)
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `${where}: eval report version ${JSON.stringify(data.version)} is not supported (this Baton reads version ${REPORT_VERSION})`,
+    )
+  return data as EvalReport
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0)
+}
+
+function mean(values: readonly number[]): number {
+  return values.length ? sum(values) / values.length : 0
+}
+
+function ratio(a: number, b: number): number {
+  return b ? a / b : 0
+}

@@ -1,0 +1,106 @@
+import { BatonError } from '../errors/index.js'
+import { describe } from '../schema/index.js'
+import { VERSION } from '../version.js'
+import { DEFAULT_CASSETTE_DIR } from './cassettes.js'
+import type { Eval } from './define-eval.js'
+import {
+  byCase,
+  type CaseResult,
+  type EvalMode,
+  type EvalReport,
+  REPORT_VERSION,
+  summarize,
+} from './report.js'
+import { runCase } from './run-case.js'
+
+export interface RunEvalOptions {
+  /** `replay` (default): offline, from cassettes; `record`: live, writes cassettes; `live`: no cassettes. */
+  mode?: EvalMode
+  /** Runs at once (cases × trials). Default: the eval's, else 4. */
+  concurrency?: number
+  /** Runs per case, for pass@k. Default: the eval's, else 1. */
+  trials?: number
+  /** Default `evals/cassettes`: a case's cassette is `<dir>/<eval>/<case>.jsonl`. */
+  cassetteDir?: string
+  /** Told when each run starts and ends (for a live view). */
+  onProgress?: (event: EvalProgress) => void
+  /** Aborting it stops the runs in flight (they end `aborted`) and the ones not started. */
+  signal?: AbortSignal
+}
+
+export type EvalProgress =
+  | { type: 'case.start'; eval: string; case: string; trial: number }
+  | { type: 'case.end'; eval: string; result: CaseResult }
+
+const MODES = new Set<EvalMode>(['replay', 'record', 'live'])
+export const DEFAULT_EVAL_CONCURRENCY = 4
+
+/**
+ * Runs every case of an eval (× trials), concurrently up to a limit, scores each run and
+ * returns the report. In replay mode no model is called: a missing or divergent cassette is a
+ * failed case that says why.
+ *
+ * @example
+ * const report = await runEval(supportDeskEval, { mode: 'replay' })
+ * console.log(report.summary.passRate)
+ */
+export async function runEval<O>(definition: Eval<O>, options: RunEvalOptions = {}): Promise<EvalReport> {
+  const mode = options.mode ?? 'replay'
+  if (!MODES.has(mode)) bad('mode', '"replay", "record" or "live"', mode)
+  const trials = count('trials', options.trials ?? definition.trials ?? 1)
+  const concurrency = count(
+    'concurrency',
+    options.concurrency ?? definition.concurrency ?? DEFAULT_EVAL_CONCURRENCY,
+  )
+  const cassetteDir = options.cassetteDir ?? DEFAULT_CASSETTE_DIR
+  if (typeof cassetteDir !== 'string' || cassetteDir === '')
+    bad('cassetteDir', 'a directory path', cassetteDir)
+
+  const startedAt = new Date()
+  const started = performance.now()
+  const jobs = definition.cases.flatMap((item) =>
+    Array.from({ length: trials }, (_, k) => ({ item, trial: k + 1 })),
+  )
+  const results: CaseResult[] = new Array(jobs.length)
+  await pool(jobs.length, concurrency, async (i) => {
+    const { item, trial } = jobs[i]!
+    options.onProgress?.({ type: 'case.start', eval: definition.name, case: item.name, trial })
+    const result = await runCase(definition, item, trial, { mode, cassetteDir, signal: options.signal })
+    results[i] = result
+    options.onProgress?.({ type: 'case.end', eval: definition.name, result })
+  })
+  const summary = summarize(results)
+  return {
+    version: REPORT_VERSION,
+    baton: VERSION,
+    createdAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    summary,
+    evals: [{ name: definition.name, mode, trials, summary, cases: byCase(results), results }],
+  }
+}
+
+/** Runs `task(0..count-1)` with at most `limit` at once. */
+async function pool(count: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < count) await task(next++)
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker))
+}
+
+function count(field: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
+    bad(field, 'a whole number of 1 or more', value)
+  return value as number
+}
+
+function bad(field: string, expected: string, value: unknown): never {
+  throw new BatonError(
+    'INVALID_OPTIONS',
+    `runEval: options.${field} must be ${expected}, got ${describe(value)}`,
+    {
+      details: { field },
+    },
+  )
+}
