@@ -104,6 +104,11 @@ export interface Row {
   /** The rounds of each mode; the table shows their median. */
   off: number[] | undefined
   on: number[] | undefined
+  /**
+   * The scenario has no recording toggle (replays write no transcript): its one series is `off`,
+   * shown once, and the recording-on column says so.
+   */
+  noToggle?: boolean
   digits: number
   /** Shown as is, e.g. `≤ 30 (on)`. */
   target: string
@@ -126,6 +131,9 @@ export function renderTable(header: string[], rows: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n')
 }
 
+/** The recording-on cell of a scenario without a recording toggle. */
+const NO_TOGGLE = 'no toggle (value once)'
+
 const med = (values: number[] | undefined): number | undefined => (values ? median(values) : undefined)
 
 export function resultsTable(rows: Row[]): string {
@@ -147,9 +155,9 @@ export function resultsTable(rows: Row[]): string {
       return [
         row.label,
         formatNumber(off, row.digits),
-        formatNumber(on, row.digits),
+        row.noToggle ? NO_TOGGLE : formatNumber(on, row.digits),
         row.target,
-        row.meets === undefined ? '' : `${met(off)} · ${met(on)}`,
+        row.meets === undefined ? '' : row.noToggle ? met(off) : `${met(off)} · ${met(on)}`,
         [row.floor, here === undefined ? '' : `here: ${formatNumber(here, row.digits)}`]
           .filter(Boolean)
           .join(' · '),
@@ -169,7 +177,7 @@ export function spreadTable(rows: Row[]): string {
     rows.map((row) => [
       row.label,
       range(row.off, row.digits),
-      range(row.on, row.digits),
+      row.noToggle ? NO_TOGGLE : range(row.on, row.digits),
       String(row.on?.length ?? row.off?.length ?? 0),
     ]),
   )

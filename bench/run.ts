@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the scenarios S1–S4 against the BUILT library (dist/) and prints one
+ * `npm run bench`: runs the scenarios S1–S6 against the BUILT library (dist/) and prints one
  * table. Every measurement runs in a fresh child process under plain `node` (no tsx loader: it
  * would cost time and ~40 MB of RSS): each scenario file is bundled with esbuild, its imports of
  * dist/ and of packages left as they are, and piped to `node --input-type=module -`.
@@ -17,7 +17,16 @@ import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
-import { type MeasureOptions, RESULT_MARK, type Row, resultsTable, type Samples, spreadTable } from './lib.js'
+import {
+  formatNumber,
+  type MeasureOptions,
+  median,
+  RESULT_MARK,
+  type Row,
+  resultsTable,
+  type Samples,
+  spreadTable,
+} from './lib.js'
 import { topSelfTime } from './profile.js'
 
 const BENCH = dirname(fileURLToPath(import.meta.url))
@@ -25,7 +34,7 @@ const ROOT = resolve(BENCH, '..')
 const DIST = join(ROOT, 'dist')
 
 interface Scenario {
-  id: 's1' | 's2' | 's3' | 's4'
+  id: 's1' | 's2' | 's3' | 's4' | 's5' | 's6'
   file: string
   title: string
 }
@@ -34,6 +43,8 @@ const SCENARIOS: Scenario[] = [
   { id: 's2', file: 's2-parallel-tools.ts', title: 'S2: 10 parallel 50 ms tools' },
   { id: 's3', file: 's3-concurrent-runs.ts', title: 'S3: 2,000 concurrent runs, 20 ms model' },
   { id: 's4', file: 's4-fan-out.ts', title: 'S4: fan-out to 5 sub-agents, 20 ms model' },
+  { id: 's5', file: 's5-replay.ts', title: 'S5: replay throughput' },
+  { id: 's6', file: 's6-eval-replay.ts', title: 'S6: 1,000-case eval in replay mode' },
 ]
 /** Fresh processes per S3 measurement, per recording mode. */
 const S3_ROUNDS = 3
@@ -101,6 +112,8 @@ try {
   console.log(`\nMedians (total ${((Date.now() - started) / 1000).toFixed(0)} s):\n`)
   const table = rows(results)
   console.log(resultsTable(table))
+  const s6 = results.get('s6')
+  if (s6) console.log(`\n${s6ByConcurrency(s6)}`)
   console.log('\nSpread of the rounds:\n')
   console.log(spreadTable(table))
   if (profileDir) printProfiles(profileDir)
@@ -189,7 +202,63 @@ function rows(results: Map<Scenario['id'], Samples>): Row[] {
       floor: '102',
       floorHere: m(s4, 'floor'),
     })
+  const s5 = results.get('s5')
+  if (s5) {
+    const runs = { long: '200-turn run', 'fan-out': '5 sub-agents' }
+    const sources = { parsed: 'parsed', file: 'from file' }
+    for (const [run, runLabel] of Object.entries(runs))
+      for (const [source, sourceLabel] of Object.entries(sources))
+        out.push({
+          label: `S5 replayed steps/s, ${runLabel}, ${sourceLabel}`,
+          off: m(s5, `${run}.${source}`),
+          on: undefined,
+          noToggle: true,
+          digits: 0,
+          target: '≥ 20,000',
+          meets: (value) => value >= 20_000,
+        })
+  }
+  const s6 = results.get('s6')
+  if (s6) {
+    const best = s6Best(s6)
+    const picks = best === 'default' ? ['default'] : ['default', best]
+    const label = (key: string) =>
+      key === 'default' ? 'default concurrency (4)' : `best: concurrency ${key.slice(1)}`
+    for (const key of picks)
+      out.push({
+        label: `S6 s for 1,000 cases, ${label(key)}`,
+        off: m(s6, key),
+        on: undefined,
+        noToggle: true,
+        digits: 2,
+        target: '≤ 5',
+        meets: (value) => value <= 5,
+      })
+    for (const key of picks)
+      out.push({
+        label: `S6 cases/s, ${label(key)}`,
+        off: m(s6, key)?.map((seconds) => 1_000 / seconds),
+        on: undefined,
+        noToggle: true,
+        digits: 0,
+        target: '≥ 200',
+        meets: (value) => value >= 200,
+      })
+  }
   return out
+}
+
+/** The concurrency key of S6 (`c16`, or `default`) with the lowest median wall time. */
+function s6Best(samples: Samples): string {
+  return Object.keys(samples).reduce((a, b) => (median(samples[b]!) < median(samples[a]!) ? b : a))
+}
+
+function s6ByConcurrency(samples: Samples): string {
+  const shown = Object.keys(samples).map((key) => {
+    const name = key === 'default' ? 'default (4)' : key.slice(1)
+    return `${name}: ${formatNumber(median(samples[key]!), 2)} s`
+  })
+  return `S6 median s for 1,000 cases by concurrency: ${shown.join(' · ')}`
 }
 
 function printProfiles(dir: string) {
@@ -198,7 +267,12 @@ function printProfiles(dir: string) {
     for (const [mode, label] of Object.entries(modes)) {
       const sub = join(dir, scenario.id, mode)
       if (!existsSync(sub)) continue
-      console.log(`\nTop self time, ${scenario.title}, ${label} (warm-up included):\n`)
+      // S5 and S6 have no recording toggle; their untimed recording of the inputs is profiled too.
+      const what =
+        scenario.id === 's5' || scenario.id === 's6'
+          ? 'warm-up, recording of the inputs and clean-up included'
+          : `${label}, warm-up included`
+      console.log(`\nTop self time, ${scenario.title} (${what}):\n`)
       console.log(topSelfTime(sub, ROOT))
     }
   }

@@ -1,4 +1,5 @@
 import type { BudgetLimits } from '../budget/index.js'
+import type { EvalMode } from '../eval/index.js'
 
 /** A command-line mistake: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -26,6 +27,27 @@ export interface ReplayArgs {
   json: boolean
   record: string | undefined
   model: string | undefined
+  debug: boolean
+}
+
+export interface EvalArgs {
+  /** Eval files (or folders of them); empty: every `evals/*.eval.{ts,js,mjs}`. */
+  files: string[]
+  mode: EvalMode
+  /** Runs at once; undefined: each eval's own (else 4). */
+  concurrency: number | undefined
+  /** Runs per case; undefined: each eval's own (else 1). */
+  trials: number | undefined
+  /** Where to write the JSON report. */
+  json: string | undefined
+  /** Where to write the HTML report. */
+  html: string | undefined
+  /** A JSON report to compare with. */
+  baseline: string | undefined
+  costIncrease: number
+  stepsIncrease: number
+  /** Undefined: `evals/cassettes`. */
+  cassettes: string | undefined
   debug: boolean
 }
 
@@ -152,6 +174,99 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
   return { ...args, transcript: positional[0]! }
 }
 
+const EVAL_MODES: readonly EvalMode[] = ['replay', 'record', 'live']
+
+/** Parses `baton eval [files…] [flags]`. */
+export function parseEvalArgs(argv: readonly string[]): EvalArgs {
+  const args: Omit<EvalArgs, 'files'> = {
+    mode: 'replay',
+    concurrency: undefined,
+    trials: undefined,
+    json: undefined,
+    html: undefined,
+    baseline: undefined,
+    costIncrease: 0.2,
+    stepsIncrease: 0.2,
+    cassettes: undefined,
+    debug: false,
+  }
+  const whole = (flag: string, raw: string): number => {
+    const number = Number(raw)
+    if (raw.trim() === '' || !Number.isInteger(number) || number < 1)
+      throw new UsageError(`${flag} must be a whole number of 1 or more, got ${JSON.stringify(raw)}`)
+    return number
+  }
+  const fraction = (flag: string, raw: string): number => {
+    const number = Number(raw)
+    if (raw.trim() === '' || !Number.isFinite(number) || number < 0)
+      throw new UsageError(
+        `${flag} must be a non-negative fraction (0.2 allows a 20% rise), got ${JSON.stringify(raw)}`,
+      )
+    return number
+  }
+  const path = (flag: string, raw: string): string => {
+    if (raw.trim() === '') throw new UsageError(`${flag} needs a file path`)
+    return raw
+  }
+  const files = flags(argv, (flag, value) => {
+    if (flag === '--debug') args.debug = true
+    else if (flag === '--mode') {
+      const mode = value()
+      if (!EVAL_MODES.includes(mode as EvalMode))
+        throw new UsageError(`--mode must be replay, record or live, got ${JSON.stringify(mode)}`)
+      args.mode = mode as EvalMode
+    } else if (flag === '--concurrency') args.concurrency = whole(flag, value())
+    else if (flag === '--trials') args.trials = whole(flag, value())
+    else if (flag === '--json') args.json = path(flag, value())
+    else if (flag === '--html') args.html = path(flag, value())
+    else if (flag === '--baseline') args.baseline = path(flag, value())
+    else if (flag === '--cost-increase') args.costIncrease = fraction(flag, value())
+    else if (flag === '--steps-increase') args.stepsIncrease = fraction(flag, value())
+    else if (flag === '--cassettes') args.cassettes = path(flag, value())
+    else
+      throw new UsageError(
+        `unknown flag ${flag} for "baton eval"; expected one of --mode, --concurrency, --trials, --json, --html, --baseline, --cost-increase, --steps-increase, --cassettes, --debug`,
+      )
+  })
+  return { ...args, files }
+}
+
+export const EVAL_HELP = `baton eval — run eval suites
+
+Usage:
+  baton eval [files…] [--mode replay|record|live] [--concurrency <n>] [--trials <k>]
+             [--json <file>] [--html <file>] [--baseline <report.json>]
+             [--cost-increase <fraction>] [--steps-increase <fraction>] [--cassettes <dir>]
+
+Runs every eval (each export made by defineEval) of the given files, or of every
+evals/*.eval.ts, .js and .mjs file when none is given, and grades each case with its scorers.
+Shows progress, then a table (eval, case, pass, score, tokens in+out, cost, latency, steps),
+why each failed case failed, and the totals with the pass rate and pass@k.
+
+Modes:
+  replay (default)  offline: every case replays its cassette, <cassettes>/<eval>/<case>.jsonl;
+                    no model is called. A missing cassette, or an agent whose requests
+                    differ from the recording, fails the case and says which step and how.
+  record            runs the agents' own models and writes the cassettes
+  live              runs the agents' own models and writes no cassettes
+
+Flags:
+  --mode <mode>          replay, record or live (default replay)
+  --concurrency <n>      runs at once (default: the eval's, else 4)
+  --trials <k>           runs per case, for pass@k (default: the eval's, else 1)
+  --json <file>          write the JSON report (an EvalReport) to <file>
+  --html <file>          write a self-contained HTML report to <file>
+  --baseline <file>      compare with an earlier JSON report; exit 1 on a regression: a case
+                         that passed there and fails now, or whose cost or steps rose too much
+  --cost-increase <f>    the rise in a case's mean cost allowed by --baseline (default 0.2: 20%)
+  --steps-increase <f>   the rise in a case's mean steps allowed by --baseline (default 0.2)
+  --cassettes <dir>      where cassettes are read and written (default evals/cassettes)
+  --debug                show stack traces
+
+Exit codes: 0 every case passed (and no regression), 1 a case failed or a regression,
+2 usage error (a bad flag, no eval files, a file that exports no eval).
+`
+
 export const HELP = `baton — run LLM agents
 
 Usage:
@@ -159,6 +274,8 @@ Usage:
   baton run <agent-module>[#export] --resume <transcript> [flags]
   baton replay <transcript> [--agent <agent-module>[#export]] [--live-tools] [--lenient]
                [--model <provider:model>] [--json] [--record <file>]
+  baton eval [files…] [--mode replay|record|live] [--concurrency <n>] [--trials <k>]
+             [--json <file>] [--html <file>] [--baseline <report.json>] [--cassettes <dir>]
 
 run     Runs the agent exported by a .js or .ts module (the default export, an export named
         "agent", or the one named after #) on the task, showing each agent and tool call.
@@ -168,6 +285,10 @@ run     Runs the agent exported by a .js or .ts module (the default export, an e
 replay  Re-runs a transcript through the agent with no model calls: model answers and tool
         results come from the recording, and every model request is checked against the
         recorded one. The first difference is shown with its step key and a diff.
+eval    Runs eval suites (default: evals/*.eval.ts), offline from their cassettes unless
+        --mode record or live, and prints a table of the cases with the pass rate and pass@k;
+        --json and --html write reports, --baseline exits 1 on a regression.
+        baton eval --help lists its flags.
 
 Flags for run:
   --json                 print the RunResult as JSON instead of the live log
@@ -194,6 +315,6 @@ Flags for replay:
   --record <file>        write the replay's own transcript to <file>
   --debug                show stack traces
 
-Exit codes: 0 the run is done, 1 it ended without success (a replay that diverged
-included), 2 usage error.
+Exit codes: 0 the run is done (eval: every case passed), 1 it ended without success (a
+replay that diverged included; eval: a case failed or a regression), 2 usage error.
 `

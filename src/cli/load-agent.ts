@@ -42,15 +42,21 @@ function agentExports(module: Record<string, unknown>): string[] {
 
 let registered = false
 
-async function enableTypeScript(modulePath: string): Promise<void> {
-  if (registered || (process.features as { typescript?: unknown }).typescript) return
+/**
+ * Loads TypeScript through tsx when it is installed, even on a Node that strips types itself:
+ * modules import their siblings as `./x.js` (TypeScript's NodeNext convention), which tsx maps
+ * to `x.ts` and Node's own type stripping does not. Node's stripping is the fallback.
+ */
+export async function enableTypeScript(file: string): Promise<void> {
+  if (registered) return
   try {
     const { register } = (await import('tsx/esm/api' as string)) as { register: () => void }
     register()
     registered = true
   } catch {
+    if ((process.features as { typescript?: unknown }).typescript) return
     throw new UsageError(
-      `${modulePath} is TypeScript: install tsx (npm i -D tsx) so baton can load it, or compile it to .js`,
+      `${file} is TypeScript: install tsx (npm i -D tsx) so baton can load it, or compile it to .js`,
     )
   }
 }

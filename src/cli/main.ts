@@ -2,15 +2,16 @@
 /**
  * @module cli
  * `baton run <agent-module>[#export] "<task>"`, `baton run <agent-module>[#export] --resume
- * <transcript>` and `baton replay <transcript>`. Exit codes: 0 done, 1 the run ended without
- * success, 2 usage error.
+ * <transcript>`, `baton replay <transcript>` and `baton eval [files…]`. Exit codes: 0 done (every
+ * eval case passed), 1 the run ended without success (a case failed or regressed), 2 usage error.
  */
 import { relative, resolve, sep } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { ReplayResult } from '../replay/index.js'
 import { type RunResult, type RunStream, stream } from '../run/index.js'
 import { readTranscript } from '../transcript/index.js'
-import { HELP, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
+import { EVAL_HELP, HELP, parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
+import { evalCommand } from './eval-command.js'
 import { loadAgent } from './load-agent.js'
 import { formatEvent, formatResult, type ReplayInfo } from './print-events.js'
 import { replayTarget, startAgain } from './replay-command.js'
@@ -21,15 +22,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP)
     return command === undefined ? 2 : 0
   }
-  if (command !== 'run' && command !== 'replay')
-    throw new UsageError(`unknown command "${command}"; expected "run" or "replay" (see baton --help)`)
+  if (command !== 'run' && command !== 'replay' && command !== 'eval')
+    throw new UsageError(
+      `unknown command "${command}"; expected "run", "replay" or "eval" (see baton --help)`,
+    )
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(HELP)
+    process.stdout.write(command === 'eval' ? EVAL_HELP : HELP)
     return 0
   }
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
   const { signal } = controller
+
+  if (command === 'eval') return evalCommand(parseEvalArgs(rest), { out: process.stdout, signal })
 
   if (command === 'replay') {
     const args = parseReplayArgs(rest)
