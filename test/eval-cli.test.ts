@@ -212,6 +212,30 @@ describe.concurrent('baton eval --mode record', async () => {
   })
 })
 
+describe('baton eval --model', () => {
+  it('puts every agent on the given model (here one with no key, so every case fails saying so)', async () => {
+    const saved = process.env.OPENAI_API_KEY
+    delete process.env.OPENAI_API_KEY
+    try {
+      const { code, stdout } = await baton([
+        'eval',
+        'evals/support-desk.eval.ts',
+        '--mode',
+        'live',
+        '--model',
+        'openai:gpt-4o-mini',
+      ])
+      expect(code).toBe(1)
+      const failed = stdout.split('\n').filter((line) => line.startsWith('✗ support-desk/'))
+      expect(failed).toHaveLength(6)
+      for (const line of failed) expect(line).toContain('openai:gpt-4o-mini: no API key')
+      expect(stdout).toContain('Pass rate: 0% (0/6 runs)')
+    } finally {
+      if (saved !== undefined) process.env.OPENAI_API_KEY = saved
+    }
+  })
+})
+
 describe.concurrent('baton eval usage', async () => {
   it('answers --help with its flags, and baton --help lists it', async () => {
     const help = await baton(['eval', '--help'])

@@ -48,6 +48,8 @@ export interface EvalArgs {
   stepsIncrease: number
   /** Undefined: `evals/cassettes`. */
   cassettes: string | undefined
+  /** Puts every agent on this model (record and live modes). */
+  model: string | undefined
   debug: boolean
 }
 
@@ -188,6 +190,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     costIncrease: 0.2,
     stepsIncrease: 0.2,
     cassettes: undefined,
+    model: undefined,
     debug: false,
   }
   const whole = (flag: string, raw: string): number => {
@@ -223,9 +226,10 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     else if (flag === '--cost-increase') args.costIncrease = fraction(flag, value())
     else if (flag === '--steps-increase') args.stepsIncrease = fraction(flag, value())
     else if (flag === '--cassettes') args.cassettes = path(flag, value())
+    else if (flag === '--model') args.model = value()
     else
       throw new UsageError(
-        `unknown flag ${flag} for "baton eval"; expected one of --mode, --concurrency, --trials, --json, --html, --baseline, --cost-increase, --steps-increase, --cassettes, --debug`,
+        `unknown flag ${flag} for "baton eval"; expected one of --mode, --concurrency, --trials, --json, --html, --baseline, --cost-increase, --steps-increase, --cassettes, --model, --debug`,
       )
   })
   return { ...args, files }
@@ -237,6 +241,7 @@ Usage:
   baton eval [files…] [--mode replay|record|live] [--concurrency <n>] [--trials <k>]
              [--json <file>] [--html <file>] [--baseline <report.json>]
              [--cost-increase <fraction>] [--steps-increase <fraction>] [--cassettes <dir>]
+             [--model <provider:model>]
 
 Runs every eval (each export made by defineEval) of the given files, or of every
 evals/*.eval.ts, .js and .mjs file when none is given, and grades each case with its scorers.
@@ -261,6 +266,8 @@ Flags:
   --cost-increase <f>    the rise in a case's mean cost allowed by --baseline (default 0.2: 20%)
   --steps-increase <f>   the rise in a case's mean steps allowed by --baseline (default 0.2)
   --cassettes <dir>      where cassettes are read and written (default evals/cassettes)
+  --model <m>            run every agent on this model (record and live modes), e.g. re-record the
+                         shipped cassettes with a real model: --mode record --model openai:gpt-4o-mini
   --debug                show stack traces
 
 Exit codes: 0 every case passed (and no regression), 1 a case failed or a regression,

@@ -69,6 +69,7 @@ export async function evalCommand(args: EvalArgs, io: EvalCommandIO): Promise<nu
       cassetteDir,
       ...(args.concurrency !== undefined ? { concurrency: args.concurrency } : {}),
       ...(args.trials !== undefined ? { trials: args.trials } : {}),
+      ...(args.model !== undefined ? { model: args.model } : {}),
       onProgress: (event) => progress.update(event),
       ...(io.signal ? { signal: io.signal } : {}),
     })

@@ -3,6 +3,7 @@ import { isAgent } from '../agent/index.js'
 import { BatonError, type ErrorInfo, toErrorInfo } from '../errors/index.js'
 import type { ScoreInput } from '../goal/index.js'
 import { stableStringify } from '../loop/stable-stringify.js'
+import type { Model } from '../model/types.js'
 import { type ReplayOptions, replay } from '../replay/index.js'
 import { run } from '../run/index.js'
 import type { RunOptions, RunResult } from '../run/types.js'
@@ -18,6 +19,8 @@ export interface CaseRunOptions {
   mode: EvalMode
   cassetteDir: string
   signal: AbortSignal | undefined
+  /** Overrides the eval's model (record and live modes: re-record with a real model). */
+  model?: Model | string
 }
 
 const RECORD_HINT = 're-record it with `baton eval --mode record` if the change is intended'
@@ -31,6 +34,7 @@ export async function runCase<O>(
 ): Promise<CaseResult> {
   const started = performance.now()
   const { mode, cassetteDir, signal } = options
+  const model = options.model ?? definition.model
   const which = `case "${item.name}"${trial > 1 ? ` (trial ${trial})` : ''}`
   const cassette = mode === 'live' ? undefined : cassettePath(cassetteDir, definition.name, item.name, trial)
   let result: RunResult<O> | undefined
@@ -62,7 +66,7 @@ export async function runCase<O>(
         )
       // A model override is never called in a strict replay; it prices the recorded usage.
       const replayOptions: ReplayOptions = { strict: true }
-      if (definition.model) replayOptions.model = definition.model
+      if (model) replayOptions.model = model
       if (signal) replayOptions.signal = signal
       const replayed = await replay(transcript, agent, replayOptions)
       result = replayed
@@ -71,7 +75,7 @@ export async function runCase<O>(
       const runOptions: RunOptions = {}
       if (cassette) runOptions.record = cassette
       if (definition.budget) runOptions.budget = definition.budget
-      if (definition.model) runOptions.model = definition.model
+      if (model) runOptions.model = model
       if (item.vars) runOptions.vars = item.vars
       if (signal) runOptions.signal = signal
       result = await run(agent, item.input, runOptions)

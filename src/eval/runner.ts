@@ -1,4 +1,5 @@
 import { BatonError } from '../errors/index.js'
+import type { Model } from '../model/types.js'
 import { describe } from '../schema/index.js'
 import { VERSION } from '../version.js'
 import { DEFAULT_CASSETTE_DIR } from './cassettes.js'
@@ -26,6 +27,8 @@ export interface RunEvalOptions {
   onProgress?: (event: EvalProgress) => void
   /** Aborting it stops the runs in flight (they end `aborted`) and the ones not started. */
   signal?: AbortSignal
+  /** Puts every agent on this model (record and live modes: re-record the cassettes with a real model). */
+  model?: Model | string
 }
 
 export type EvalProgress =
@@ -65,7 +68,12 @@ export async function runEval<O>(definition: Eval<O>, options: RunEvalOptions = 
   await pool(jobs.length, concurrency, async (i) => {
     const { item, trial } = jobs[i]!
     options.onProgress?.({ type: 'case.start', eval: definition.name, case: item.name, trial })
-    const result = await runCase(definition, item, trial, { mode, cassetteDir, signal: options.signal })
+    const result = await runCase(definition, item, trial, {
+      mode,
+      cassetteDir,
+      signal: options.signal,
+      ...(options.model ? { model: options.model } : {}),
+    })
     results[i] = result
     options.onProgress?.({ type: 'case.end', eval: definition.name, result })
   })
