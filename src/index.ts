@@ -73,6 +73,7 @@ export {
   type TrajectoryStep,
 } from './goal/index.js'
 export type { ApproveFn } from './loop/index.js'
+export { compileGlob } from './memory/glob.js'
 export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export { memoryTools } from './memory/memory-tools.js'
 export { registerProvider, resolveModel } from './model/index.js'

@@ -83,7 +83,7 @@ const KNOWN_KEYS = new Set([
  *   description: 'Finds facts on the web',
  *   instructions: 'prompts/researcher.md',
  *   model: 'openai:gpt-4o-mini',
- *   tools: [httpFetch],
+ *   tools: [httpFetch()],
  *   budget: { maxSteps: 10 },
  * })
  */

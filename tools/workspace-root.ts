@@ -1,0 +1,137 @@
+import type { Stats } from 'node:fs'
+import { lstat, mkdir, realpath, stat } from 'node:fs/promises'
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+
+/** A path the model gave, checked to be inside the root. */
+export interface Resolved {
+  /** The real path (symbolic links resolved) to open. */
+  real: string
+  /** The path relative to the root, with `/` separators (`.` for the root): what messages show. */
+  shown: string
+}
+
+/**
+ * Confines the paths a model gives to one directory. Paths are resolved against the root;
+ * absolute paths outside it, `..` that leads out of it and symbolic links whose target is
+ * outside it are refused, and so are writes whose parent directories lead out through a link.
+ * Errors name the path and the reason.
+ */
+export class WorkspaceRoot {
+  private real: Promise<string> | undefined
+
+  constructor(readonly root: string) {}
+
+  /** An existing file or directory inside the root. */
+  async existing(path: string): Promise<Resolved & { stats: Stats }> {
+    const { root, rel } = await this.lexical(path)
+    let real: string
+    try {
+      real = await realpath(join(root, rel))
+    } catch (error) {
+      throw fsError(path, error)
+    }
+    this.confine(path, root, real)
+    return { real, shown: shownPath(rel), stats: await stat(real) }
+  }
+
+  /**
+   * Where to write a file: its real path, once every directory on the way (created if missing)
+   * is checked to be inside the root. An existing symbolic link is followed only if it stays inside.
+   */
+  async writable(path: string): Promise<Resolved> {
+    const { root, rel } = await this.lexical(path)
+    if (rel === '') throw new Error(`"${path}": is the workspace root, not a file`)
+    const shown = shownPath(rel)
+    let ancestor = join(root, rel)
+    const missing: string[] = []
+    let real: string
+    for (;;) {
+      try {
+        real = await realpath(ancestor)
+        break
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fsError(path, error)
+        // Something is there but cannot be resolved: a link to nothing, which could point anywhere.
+        if (
+          await lstat(ancestor).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          throw new Error(`"${path}": goes through a symbolic link whose target does not exist`)
+        }
+        missing.unshift(basename(ancestor))
+        ancestor = dirname(ancestor)
+      }
+    }
+    this.confine(path, root, real)
+    const stats = await stat(real)
+    if (missing.length === 0) {
+      if (stats.isDirectory()) throw new Error(`"${path}": is a directory, not a file`)
+      if (!stats.isFile()) throw new Error(`"${path}": is not a regular file`)
+      return { real, shown }
+    }
+    if (!stats.isDirectory())
+      throw new Error(`"${path}": ${shownPath(relative(root, real))} is a file, not a directory`)
+    if (missing.length > 1) await mkdir(join(real, ...missing.slice(0, -1)), { recursive: true })
+    return { real: join(real, ...missing), shown }
+  }
+
+  /** The root-relative, `/`-separated form of a real path inside the root. */
+  async shown(real: string): Promise<string> {
+    return shownPath(relative(await this.realRoot(), real))
+  }
+
+  private async lexical(path: string): Promise<{ root: string; rel: string }> {
+    if (typeof path !== 'string' || path.includes('\0')) {
+      throw new Error(`${JSON.stringify(path)}: not a usable path`)
+    }
+    const root = await this.realRoot()
+    const given = resolve(this.root)
+    if (isAbsolute(path)) {
+      // Either spelling of the root is fine: as configured, or with its links resolved.
+      const absolute = resolve(path)
+      for (const base of [given, root]) {
+        const rel = relative(base, absolute)
+        if (!leavesRoot(rel)) return { root, rel }
+      }
+      throw new Error(
+        `"${path}": an absolute path outside the workspace; use a path relative to the workspace root`,
+      )
+    }
+    const rel = relative(given, resolve(given, path))
+    if (leavesRoot(rel)) throw new Error(`"${path}": ".." leads outside the workspace`)
+    return { root, rel }
+  }
+
+  private confine(path: string, root: string, real: string): void {
+    if (leavesRoot(relative(root, real))) {
+      throw new Error(`"${path}": a symbolic link on this path leads outside the workspace`)
+    }
+  }
+
+  private realRoot(): Promise<string> {
+    this.real ??= realpath(this.root).catch((error: NodeJS.ErrnoException) => {
+      this.real = undefined
+      throw new Error(`the workspace root ${this.root} cannot be used (${error.code ?? error.message})`)
+    })
+    return this.real
+  }
+}
+
+function leavesRoot(rel: string): boolean {
+  return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)
+}
+
+function shownPath(rel: string): string {
+  return rel === '' ? '.' : rel.split(sep).join('/')
+}
+
+function fsError(path: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return new Error(`"${path}": no such file or directory`)
+  if (code === 'ENOTDIR') return new Error(`"${path}": a part of the path is a file, not a directory`)
+  if (code === 'EACCES' || code === 'EPERM') return new Error(`"${path}": permission denied`)
+  if (code === 'ELOOP') return new Error(`"${path}": too many levels of symbolic links`)
+  return new Error(`"${path}": ${(error as Error).message}`)
+}
