@@ -73,6 +73,15 @@ export {
   type TrajectoryStep,
 } from './goal/index.js'
 export type { ApproveFn } from './loop/index.js'
+export {
+  type McpHttpServer,
+  type McpServerConfig,
+  type McpStdioServer,
+  McpToolError,
+  type McpTools,
+  type McpToolsOptions,
+  mcpTools,
+} from './mcp/index.js'
 export { compileGlob } from './memory/glob.js'
 export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export { memoryTools } from './memory/memory-tools.js'

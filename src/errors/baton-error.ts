@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'TRANSCRIPT'
   | 'REPLAY_DIVERGENCE'
   | 'REPLAY_MISSING'
+  | 'MCP_CONNECTION'
   | 'ABORTED'
   | 'INTERNAL'
 

@@ -1,0 +1,55 @@
+import { BatonError } from '../errors/index.js'
+import { describe } from '../schema/index.js'
+import { TOOL_NAME } from '../tool/index.js'
+import type { McpServerConfig } from './connect.js'
+import type { McpToolsOptions } from './mcp-tools.js'
+
+/** Refuses a server config `mcpTools` cannot use, naming the field, before anything starts. */
+export function checkServer(server: unknown): asserts server is McpServerConfig {
+  const bad = (message: string, value: unknown) =>
+    new BatonError('INVALID_OPTIONS', `mcpTools: ${message}, got ${describe(value)}`, {
+      details: { field: 'server' },
+    })
+  if (typeof server !== 'object' || server === null)
+    throw bad('expected { command, args? } or { url, headers? }', server)
+  const s = server as Record<string, unknown>
+  if ('command' in s === 'url' in s) throw bad('give either `command` (stdio) or `url` (streamable HTTP)', s)
+  if ('command' in s) {
+    if (typeof s.command !== 'string' || s.command.trim() === '')
+      throw bad('`command` must be a non-empty string', s.command)
+    if (s.args !== undefined && !(Array.isArray(s.args) && s.args.every((a) => typeof a === 'string')))
+      throw bad('`args` must be an array of strings', s.args)
+    return
+  }
+  let url: URL | undefined
+  try {
+    url = new URL(s.url as string)
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw bad('`url` must be an http(s) URL', s.url instanceof URL ? s.url.href : s.url)
+}
+
+/** Refuses bad `mcpTools` options, naming the field and the value. */
+export function checkOptions(options: McpToolsOptions): void {
+  const bad = (field: string, message: string, value: unknown) =>
+    new BatonError('INVALID_OPTIONS', `mcpTools: ${field} ${message}, got ${describe(value)}`, {
+      details: { field, value },
+    })
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw bad('options', 'must be an object', options)
+  const { prefix, include, exclude } = options
+  if (prefix !== undefined && (typeof prefix !== 'string' || (prefix !== '' && !TOOL_NAME.test(prefix))))
+    throw bad('prefix', 'must be letters, digits, "_" or "-"', prefix)
+  for (const [field, list] of [
+    ['include', include],
+    ['exclude', exclude],
+  ] as const) {
+    if (list !== undefined && !(Array.isArray(list) && list.every((n) => typeof n === 'string')))
+      throw bad(field, 'must be an array of MCP tool names', list)
+  }
+  for (const field of ['timeoutMs', 'connectTimeoutMs'] as const) {
+    const ms = options[field]
+    if (ms !== undefined && (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0))
+      throw bad(field, 'must be a positive number', ms)
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * @module mcp
+ * An MCP server's tools as Baton tools: arguments validated with Ajv against each tool's
+ * `inputSchema` before the call, results mapped to text or structured values, errors sent back
+ * to the model as tool errors.
+ */
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { BatonError } from '../errors/index.js'
+import { defineTool, type Tool, type ToolContext } from '../tool/index.js'
+import { checkOptions, checkServer } from './check-options.js'
+import { type Connection, connect, connectionError, type McpServerConfig } from './connect.js'
+import { inputSchema, type McpCallResult, resultValue, toolName } from './convert.js'
+
+const DEFAULT_TIMEOUT_MS = 60_000
+
+export interface McpToolsOptions {
+  /** Put before every tool name (e.g. `'fs_'`): letters, digits, `_` and `-`. */
+  prefix?: string
+  /** Only these MCP tools (by their MCP name). Unknown names are refused, listing what exists. */
+  include?: string[]
+  /** Leave these MCP tools out (by their MCP name). */
+  exclude?: string[]
+  /** The time limit of each call: a slower call fails as a tool timeout and is cancelled. Default 60,000. */
+  timeoutMs?: number
+  /** The time limit for starting the server, the handshake and listing the tools. Default 60,000. */
+  connectTimeoutMs?: number
+}
+
+/** What `mcpTools` returns: the tools, and the connection to close when you are done. */
+export interface McpTools {
+  tools: Tool[]
+  /** The server's name and version, as it reported them. */
+  server: { name: string; version: string; instructions?: string }
+  /** The pid of a stdio server's process (undefined over HTTP). */
+  pid: number | undefined
+  /** The MCP SDK client, for what Baton does not wrap (resources, prompts). */
+  client: Client
+  /** Ends the session (HTTP) or the server process (stdio). Safe to call twice. */
+  close(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** One tool as listed by the server (the fields Baton reads). */
+interface ListedTool {
+  name: string
+  title?: string
+  description?: string
+  inputSchema: unknown
+  annotations?: { title?: string }
+  execution?: { taskSupport?: string }
+}
+
+/**
+ * Connects to an MCP server and turns its tools into Baton tools.
+ *
+ * @example
+ * const fs = await mcpTools(
+ *   { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/tmp/work'] },
+ *   { prefix: 'fs_' },
+ * )
+ * try {
+ *   const agent = defineAgent({ name: 'clerk', instructions: '…', model, tools: fs.tools })
+ *   await run(agent, 'Summarise notes.txt')
+ * } finally {
+ *   await fs.close()
+ * }
+ */
+export async function mcpTools(server: McpServerConfig, options: McpToolsOptions = {}): Promise<McpTools> {
+  checkServer(server)
+  checkOptions(options)
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS
+  const connection = await connect(server, connectTimeoutMs)
+  try {
+    const listed = await listAll(connection, connectTimeoutMs)
+    const tools = toBatonTools(connection, listed, options, timeoutMs)
+    const info = connection.client.getServerVersion()
+    const instructions = connection.client.getInstructions()
+    const close = () => connection.close()
+    return {
+      tools,
+      server: {
+        name: info?.name ?? 'unknown',
+        version: info?.version ?? 'unknown',
+        ...(instructions ? { instructions } : {}),
+      },
+      pid: connection.pid,
+      client: connection.client,
+      close,
+      [Symbol.asyncDispose]: close,
+    }
+  } catch (error) {
+    await connection.close()
+    throw error
+  }
+}
+
+async function listAll(connection: Connection, timeoutMs: number): Promise<ListedTool[]> {
+  const tools: ListedTool[] = []
+  let cursor: string | undefined
+  try {
+    do {
+      const page = await connection.client.listTools(cursor ? { cursor } : undefined, { timeout: timeoutMs })
+      tools.push(...(page.tools as ListedTool[]))
+      cursor = page.nextCursor
+    } while (cursor)
+  } catch (error) {
+    if (connection.closed) throw connection.lostError(error)
+    throw connectionError(
+      `could not list the tools of the MCP server ${connection.label}: ${(error as Error).message}`,
+      error,
+    )
+  }
+  return tools
+}
+
+function toBatonTools(
+  connection: Connection,
+  listed: ListedTool[],
+  options: McpToolsOptions,
+  timeoutMs: number,
+): Tool[] {
+  const available = new Set(listed.map((tool) => tool.name))
+  const missing = (options.include ?? []).filter((name) => !available.has(name))
+  if (missing.length) {
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `mcpTools: include names tools the MCP server ${connection.label} does not have: ${missing.map((n) => JSON.stringify(n)).join(', ')}. It has: ${[...available].join(', ') || '(no tools)'}`,
+      { details: { field: 'include', value: missing } },
+    )
+  }
+  const include = options.include ? new Set(options.include) : undefined
+  const exclude = new Set(options.exclude ?? [])
+  const byName = new Map<string, string>()
+  const tools: Tool[] = []
+  for (const tool of listed) {
+    if (include && !include.has(tool.name)) continue
+    if (exclude.has(tool.name)) continue
+    // Tools that must run as MCP tasks cannot be called with a plain tools/call.
+    if (tool.execution?.taskSupport === 'required') {
+      if (!include) continue
+      throw new BatonError(
+        'INVALID_OPTIONS',
+        `mcpTools: the MCP tool "${tool.name}" of ${connection.label} only runs as an MCP task, which Baton does not support`,
+        { details: { field: 'include', value: tool.name } },
+      )
+    }
+    const name = toolName(tool.name, options.prefix)
+    const clash = byName.get(name)
+    if (clash !== undefined) {
+      throw new BatonError(
+        'INVALID_DEFINITION',
+        `mcpTools: the MCP tools "${clash}" and "${tool.name}" of ${connection.label} both become the tool name "${name}"; leave one out with \`exclude\``,
+        { details: { field: 'name', value: name, tools: [clash, tool.name] } },
+      )
+    }
+    byName.set(name, tool.name)
+    tools.push(toBatonTool(connection, tool, name, timeoutMs))
+  }
+  return tools
+}
+
+function toBatonTool(connection: Connection, tool: ListedTool, name: string, timeoutMs: number): Tool {
+  const mcpName = tool.name
+  const description =
+    nonEmpty(tool.description) ??
+    nonEmpty(tool.title) ??
+    nonEmpty(tool.annotations?.title) ??
+    `The tool "${mcpName}" of the MCP server ${connection.label}.`
+  try {
+    return defineTool({
+      name,
+      description,
+      input: inputSchema(tool.inputSchema),
+      timeoutMs,
+      run: (args: unknown, ctx: ToolContext) => callTool(connection, mcpName, args, ctx, timeoutMs),
+    })
+  } catch (error) {
+    if (!(error instanceof BatonError)) throw error
+    throw new BatonError(
+      error.code,
+      `mcpTools: the MCP tool "${mcpName}" of ${connection.label} cannot be used (${error.message}); leave it out with \`exclude\``,
+      { cause: error, details: { field: 'inputSchema', tool: mcpName } },
+    )
+  }
+}
+
+async function callTool(
+  connection: Connection,
+  mcpName: string,
+  args: unknown,
+  ctx: ToolContext,
+  timeoutMs: number,
+): Promise<unknown> {
+  if (connection.closed) throw connection.lostError()
+  let result: McpCallResult
+  try {
+    result = (await connection.client.callTool(
+      { name: mcpName, arguments: (args ?? {}) as Record<string, unknown> },
+      undefined,
+      {
+        signal: ctx.signal,
+        timeout: timeoutMs,
+        onprogress: (progress) => ctx.progress(progress),
+      },
+    )) as McpCallResult
+  } catch (error) {
+    if (ctx.signal.aborted) throw error
+    if (connection.closed || isFetchFailure(error)) throw connection.lostError(error)
+    throw error
+  }
+  return resultValue(result, mcpName)
+}
+
+function isFetchFailure(error: unknown): boolean {
+  return error instanceof TypeError && error.message === 'fetch failed'
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value : undefined
+}
