@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs the scenarios S1–S6 against the BUILT library (dist/) and prints one
+ * `npm run bench`: runs the scenarios S1–S7 against the BUILT library (dist/) and prints one
  * table. Every measurement runs in a fresh child process under plain `node` (no tsx loader: it
  * would cost time and ~40 MB of RSS): each scenario file is bundled with esbuild, its imports of
  * dist/ and of packages left as they are, and piped to `node --input-type=module -`.
@@ -7,7 +7,8 @@
  *   npm run bench                      all scenarios
  *   npm run bench -- --only s1,s3      some of them
  *   npm run bench -- --profile         also run each child under --cpu-prof and list the
- *                                      functions with the most self time (timings then inflated)
+ *                                      functions with the most self time (timings then inflated;
+ *                                      S7: the processes it starts, not the one that times them)
  *   npm run bench -- --tmpdir /dev/shm write transcripts there instead of .tmp/bench
  *   npm run bench -- --rounds 50       rounds per mode (S3: fresh processes per mode)
  */
@@ -34,7 +35,7 @@ const ROOT = resolve(BENCH, '..')
 const DIST = join(ROOT, 'dist')
 
 interface Scenario {
-  id: 's1' | 's2' | 's3' | 's4' | 's5' | 's6'
+  id: 's1' | 's2' | 's3' | 's4' | 's5' | 's6' | 's7'
   file: string
   title: string
 }
@@ -45,6 +46,7 @@ const SCENARIOS: Scenario[] = [
   { id: 's4', file: 's4-fan-out.ts', title: 'S4: fan-out to 5 sub-agents, 20 ms model' },
   { id: 's5', file: 's5-replay.ts', title: 'S5: replay throughput' },
   { id: 's6', file: 's6-eval-replay.ts', title: 'S6: 1,000-case eval in replay mode' },
+  { id: 's7', file: 's7-cold-start.ts', title: 'S7: cold start (baton --help, import baton)' },
 ]
 /** Fresh processes per S3 measurement, per recording mode. */
 const S3_ROUNDS = 3
@@ -102,10 +104,11 @@ try {
     process.stdout.write(`${scenario.title} … `)
     const t0 = Date.now()
     const code = await bundle(scenario)
+    const options: MeasureOptions & { cpuProfDir?: string } = rounds ? { rounds } : {}
+    // S7 times processes it starts: those are the ones to profile.
+    if (scenario.id === 's7' && profileDir) options.cpuProfDir = join(profileDir, 's7')
     const samples =
-      scenario.id === 's3'
-        ? await s3Rounds(scenario, code)
-        : await child(scenario, code, rounds ? { rounds } : {})
+      scenario.id === 's3' ? await s3Rounds(scenario, code) : await child(scenario, code, options)
     results.set(scenario.id, samples)
     console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s`)
   }
@@ -245,6 +248,40 @@ function rows(results: Map<Scenario['id'], Samples>): Row[] {
         meets: (value) => value >= 200,
       })
   }
+  const s7 = results.get('s7')
+  if (s7) {
+    const bare = m(s7, 'bare')
+    out.push(
+      {
+        label: 'S7 ms, baton --help (process wall)',
+        off: m(s7, 'help'),
+        on: undefined,
+        noToggle: true,
+        digits: 0,
+        target: '≤ 150',
+        meets: (value) => value <= 150,
+        floorHere: bare,
+      },
+      {
+        label: "S7 ms, import('baton') (inside the process)",
+        off: m(s7, 'importIn'),
+        on: undefined,
+        noToggle: true,
+        digits: 1,
+        target: '≤ 80',
+        meets: (value) => value <= 80,
+      },
+      {
+        label: 'S7 ms, node -e "await import(\'baton\')" (process wall)',
+        off: m(s7, 'importWall'),
+        on: undefined,
+        noToggle: true,
+        digits: 0,
+        target: '',
+        floorHere: bare,
+      },
+    )
+  }
   return out
 }
 
@@ -264,6 +301,16 @@ function s6ByConcurrency(samples: Samples): string {
 function printProfiles(dir: string) {
   const modes = { both: 'recording off and on', off: 'recording off', on: 'recording on' }
   for (const scenario of selected) {
+    if (scenario.id === 's7') {
+      const kinds = { help: 'node dist/cli/main.js --help', import: "import('baton')", bare: 'node -e 0' }
+      for (const [kind, label] of Object.entries(kinds)) {
+        const sub = join(dir, 's7', kind)
+        if (!existsSync(sub)) continue
+        console.log(`\nTop self time, S7 ${label} (all its processes, warm-up included):\n`)
+        console.log(topSelfTime(sub, ROOT))
+      }
+      continue
+    }
     for (const [mode, label] of Object.entries(modes)) {
       const sub = join(dir, scenario.id, mode)
       if (!existsSync(sub)) continue
@@ -321,7 +368,8 @@ function child(
   mode?: 'off' | 'on',
 ): Promise<Samples> {
   const flags = [...nodeFlags]
-  if (profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, scenario.id, mode ?? 'both')}`)
+  if (profileDir && scenario.id !== 's7')
+    flags.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, scenario.id, mode ?? 'both')}`)
   const env: NodeJS.ProcessEnv = { ...process.env, BATON_BENCH_OPTIONS: JSON.stringify(options) }
   env.TMPDIR = tmpDir
   // Never let a loader (tsx) reach the measured process through NODE_OPTIONS.

@@ -283,6 +283,7 @@ Usage:
                [--model <provider:model>] [--json] [--record <file>]
   baton eval [files…] [--mode replay|record|live] [--concurrency <n>] [--trials <k>]
              [--json <file>] [--html <file>] [--baseline <report.json>] [--cassettes <dir>]
+  baton view <transcript.jsonl | report.json> [--out <file.html>]
 
 run     Runs the agent exported by a .js or .ts module (the default export, an export named
         "agent", or the one named after #) on the task, showing each agent and tool call.
@@ -296,6 +297,9 @@ eval    Runs eval suites (default: evals/*.eval.ts), offline from their cassette
         --mode record or live, and prints a table of the cases with the pass rate and pass@k;
         --json and --html write reports, --baseline exits 1 on a regression.
         baton eval --help lists its flags.
+view    Writes a transcript or an eval report as one self-contained HTML page (default: the
+        input's name with .html; --out <file.html> to choose) and prints its path: agent tree,
+        timeline, model calls, tool calls, memory writes, budget. baton view --help for more.
 
 Flags for run:
   --json                 print the RunResult as JSON instead of the live log

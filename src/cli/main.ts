@@ -5,16 +5,12 @@
  * <transcript>`, `baton replay <transcript>` and `baton eval [files…]`. Exit codes: 0 done (every
  * eval case passed), 1 the run ended without success (a case failed or regressed), 2 usage error.
  */
+// Only what every command needs loads up front; each command imports its own parts (the run
+// loop, providers, transcripts, eval) when it runs, so that `baton --help` starts fast.
 import { relative, resolve, sep } from 'node:path'
-import { BatonError } from '../errors/index.js'
 import type { ReplayResult } from '../replay/index.js'
-import { type RunResult, type RunStream, stream } from '../run/index.js'
-import { readTranscript } from '../transcript/index.js'
+import type { RunResult, RunStream } from '../run/index.js'
 import { EVAL_HELP, HELP, parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
-import { evalCommand } from './eval-command.js'
-import { loadAgent } from './load-agent.js'
-import { formatEvent, formatResult, type ReplayInfo } from './print-events.js'
-import { replayTarget, startAgain } from './replay-command.js'
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -22,22 +18,37 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP)
     return command === undefined ? 2 : 0
   }
-  if (command !== 'run' && command !== 'replay' && command !== 'eval')
+  if (command !== 'run' && command !== 'replay' && command !== 'eval' && command !== 'view')
     throw new UsageError(
-      `unknown command "${command}"; expected "run", "replay" or "eval" (see baton --help)`,
+      `unknown command "${command}"; expected "run", "replay", "eval" or "view" (see baton --help)`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(command === 'eval' ? EVAL_HELP : HELP)
+    process.stdout.write(
+      command === 'eval'
+        ? EVAL_HELP
+        : command === 'view'
+          ? (await import('./view-command.js')).VIEW_HELP
+          : HELP,
+    )
     return 0
+  }
+  if (command === 'view') {
+    const { parseViewArgs, viewCommand } = await import('./view-command.js')
+    return viewCommand(parseViewArgs(rest), { out: process.stdout })
   }
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
   const { signal } = controller
 
-  if (command === 'eval') return evalCommand(parseEvalArgs(rest), { out: process.stdout, signal })
+  if (command === 'eval') {
+    const args = parseEvalArgs(rest)
+    const { evalCommand } = await import('./eval-command.js')
+    return evalCommand(args, { out: process.stdout, signal })
+  }
 
   if (command === 'replay') {
     const args = parseReplayArgs(rest)
+    const { loadAgent, readTranscript, replayTarget, startAgain } = await replayParts()
     const transcript = readTranscript(args.transcript)
     const target = replayTarget(transcript, args.agent)
     const agent = await loadAgent(target.module, target.exportName)
@@ -53,6 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   const args = parseRunArgs(rest)
   if (args.resume !== undefined) {
+    const { loadAgent, readTranscript, startAgain } = await replayParts()
     const transcript = readTranscript(args.resume)
     const agent = await loadAgent(args.module, args.exportName)
     // Like resume(): the new, complete transcript replaces the old one unless --record says where.
@@ -65,6 +77,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     })
     return show(again.events, again.result, args.json, true)
   }
+  const [{ loadAgent }, { stream }] = await Promise.all([
+    import('./load-agent.js'),
+    import('../run/index.js'),
+  ])
   const agent = await loadAgent(args.module, args.exportName)
   const events = stream(agent, args.task!, {
     signal,
@@ -76,23 +92,28 @@ export async function main(argv: readonly string[]): Promise<number> {
   return show(events, events.result, args.json)
 }
 
-/** Prints the live log (or nothing, with --json), then the result; returns the exit code. */
+/** What `baton replay` and `baton run --resume` load. */
+async function replayParts() {
+  const [{ loadAgent }, { readTranscript }, { replayTarget, startAgain }] = await Promise.all([
+    import('./load-agent.js'),
+    import('../transcript/index.js'),
+    import('./replay-command.js'),
+  ])
+  return { loadAgent, readTranscript, replayTarget, startAgain }
+}
+
+/**
+ * Shows the run (a live tree on a terminal, plain lines otherwise, nothing with --json), then
+ * the result; returns the exit code.
+ */
 async function show(
   events: RunStream,
   result: Promise<RunResult | ReplayResult>,
   json: boolean,
   strict?: boolean,
 ): Promise<number> {
-  for await (const event of events) {
-    if (json) continue
-    const line = formatEvent(event)
-    if (line !== undefined) process.stdout.write(`${line}\n`)
-  }
-  const ended = await result
-  let replay: ReplayInfo | undefined
-  if ('divergences' in ended) replay = { divergences: ended.divergences, live: ended.live, lenient: !strict }
-  process.stdout.write(json ? `${JSON.stringify(ended, null, 2)}\n` : `${formatResult(ended, replay)}\n`)
-  return ended.status === 'done' ? 0 : 1
+  const { printRun } = await import('./print-events.js')
+  return printRun(events, result, { json, strict })
 }
 
 const debug = process.argv.includes('--debug')
@@ -100,9 +121,12 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
   },
-  (error: unknown) => {
+  async (error: unknown) => {
+    const { BatonError } = await import('../errors/index.js')
     const usage = error instanceof UsageError || (error instanceof BatonError && error.code !== 'INTERNAL')
-    process.stderr.write(`baton: ${(error as Error).message}\n`)
+    const message = String((error as Error)?.message ?? error)
+    // A usage error is one line (a compiler's error about the agent module may span several).
+    process.stderr.write(`baton: ${usage && !debug ? message.replace(/\s*\n\s*/g, ' ') : message}\n`)
     if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`)
     process.exitCode = usage ? 2 : 1
   },

@@ -1,6 +1,53 @@
 import type { BatonEvent } from '../events/index.js'
-import type { Divergence } from '../replay/index.js'
+import type { Divergence, ReplayResult } from '../replay/index.js'
 import type { RunResult } from '../run/index.js'
+import { LiveTree, oneLine, type TreeOutput } from './live-tree.js'
+
+export interface PrintOptions {
+  /** Print the result as JSON, and nothing while the run goes on. */
+  json: boolean
+  /** A replay or resume that fails on a divergence (rather than going on live). */
+  strict?: boolean
+  /** Default: process.stdout. */
+  out?: TreeOutput
+  /** Reads NO_COLOR and TERM (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+/**
+ * Shows a run as it goes (a live tree on a terminal, plain lines otherwise, nothing with --json),
+ * then its result; returns the exit code: 0 done, 1 ended without success.
+ */
+export async function printRun(
+  events: AsyncIterable<BatonEvent>,
+  result: Promise<RunResult | ReplayResult>,
+  options: PrintOptions,
+): Promise<number> {
+  const out = options.out ?? process.stdout
+  const env = options.env ?? process.env
+  const tree =
+    !options.json && out.isTTY && env.TERM !== 'dumb'
+      ? new LiveTree(out, { color: !env.NO_COLOR }) // NO_COLOR: any non-empty value
+      : undefined
+  try {
+    for await (const event of events) {
+      if (options.json) continue
+      if (tree) tree.update(event)
+      else {
+        const line = formatEvent(event)
+        if (line !== undefined) out.write(`${line}\n`)
+      }
+    }
+  } finally {
+    tree?.end()
+  }
+  const ended = await result
+  let replay: ReplayInfo | undefined
+  if ('divergences' in ended)
+    replay = { divergences: ended.divergences, live: ended.live, lenient: !options.strict }
+  out.write(options.json ? `${JSON.stringify(ended, null, 2)}\n` : `${formatResult(ended, replay)}\n`)
+  return ended.status === 'done' ? 0 : 1
+}
 
 const depthOf = (path: string): number => (path.match(/agent:/g) ?? []).length
 
@@ -11,7 +58,11 @@ export function formatEvent(event: BatonEvent): string | undefined {
     case 'agent.start':
       return `${indent}▸ ${event.agent} (${event.model})${typeof event.task === 'string' && event.path !== 'root' ? `: ${clip(event.task)}` : ''}`
     case 'tool.call':
-      return `${indent}  → ${event.name} ${clip(JSON.stringify(event.args))}`
+      return `${indent}  → ${event.name} ${clip(JSON.stringify(event.args) ?? '')}`
+    case 'approval.request':
+      return `${indent}  ? ${event.name} awaits approval ${clip(JSON.stringify(event.args) ?? '')}`
+    case 'model.retry':
+      return `${indent}  ↻ model retry ${event.attempt} in ${event.delayMs} ms: ${clip(event.message)}`
     case 'tool.result':
       return event.isError
         ? `${indent}  ✗ ${event.name}: ${clip(event.content)}`
@@ -84,6 +135,7 @@ export function formatDivergence(divergence: Divergence, note = ''): string[] {
 }
 
 function clip(text: string, max = 100): string {
-  const flat = text.replace(/\s+/g, ' ')
+  // Escape sequences and control characters from the run (in a tool result) never reach the terminal.
+  const flat = oneLine(text)
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
 }

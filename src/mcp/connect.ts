@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
-import { BatonError, type ErrorCode } from '../errors/index.js'
+import { BatonError } from '../errors/index.js'
 import { VERSION } from '../version.js'
 
 /** An MCP server started as a child process, spoken to over stdin/stdout. */

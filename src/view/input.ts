@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs'
+import { BatonError } from '../errors/index.js'
+import { type EvalReport, parseReport } from '../eval/index.js'
+import { parseTranscript, type Transcript } from '../transcript/index.js'
+
+/** What `baton view` can show: a transcript or an eval report. */
+export type ViewInput =
+  | { kind: 'transcript'; transcript: Transcript }
+  | { kind: 'report'; report: EvalReport }
+
+/** How to get a file the viewer takes: the fix part of every error. */
+export const VIEW_INPUT_HINT =
+  "baton view takes a transcript (JSONL, written by baton run --record <file> or run()'s record option) or an eval report (JSON, written by baton eval --json <file>)"
+
+/**
+ * Reads a file for the viewer and tells a transcript (line 1 is a header) from an eval report
+ * (a JSON object with an "evals" list). Anything else throws a `BatonError` (code `TRANSCRIPT`)
+ * whose message is one line: the file, the problem and the fix.
+ */
+export function readViewInput(path: string): ViewInput {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new BatonError(
+      'TRANSCRIPT',
+      `${path}: cannot read it (${systemProblem(error)}); ${VIEW_INPUT_HINT}`,
+      {
+        cause: error,
+        details: { path },
+      },
+    )
+  }
+  return parseViewInput(text, path)
+}
+
+/** Like `readViewInput`, for text already in memory; `path` names it in errors. */
+export function parseViewInput(text: string, path = '<input>'): ViewInput {
+  const newline = text.indexOf('\n')
+  const first = tryJson(newline < 0 ? text : text.slice(0, newline))
+  if (isRecord(first) && first.type === 'header') {
+    try {
+      return { kind: 'transcript', transcript: parseTranscript(text, path) }
+    } catch (error) {
+      if (!(error instanceof BatonError)) throw error
+      const line = (error.details as { line?: number } | undefined)?.line
+      // The header says it is one: drop the reader's "is this a Baton transcript?".
+      const message = oneLine(error.message).replace(/; is this a Baton transcript\?$/, '')
+      // A newer schema already says what to do ("upgrade Baton").
+      if (/upgrade Baton/.test(message))
+        throw new BatonError('TRANSCRIPT', message, { details: error.details })
+      throw new BatonError(
+        'TRANSCRIPT',
+        `${message}; the transcript is damaged${line ? ` at line ${line}` : ''}: repair ${line ? 'that line' : 'it'} or record the run again`,
+        { details: error.details },
+      )
+    }
+  }
+  const whole = newline < 0 ? first : tryJson(text)
+  if (isRecord(whole) && Array.isArray(whole.evals)) {
+    try {
+      return { kind: 'report', report: parseReport(text, path) }
+    } catch (error) {
+      if (!(error instanceof BatonError)) throw error
+      throw new BatonError('TRANSCRIPT', `${oneLine(error.message)}; ${VIEW_INPUT_HINT}`)
+    }
+  }
+  throw new BatonError(
+    'TRANSCRIPT',
+    `${path}: not a Baton transcript or eval report (${whatItIs(text, first, whole)}); ${VIEW_INPUT_HINT}`,
+    {
+      details: { path },
+    },
+  )
+}
+
+function whatItIs(text: string, first: unknown, whole: unknown): string {
+  if (text.trim() === '') return 'the file is empty'
+  if (isRecord(first) && typeof first.seq === 'number' && typeof first.type === 'string')
+    return `line 1 is an event (${oneLine(String(first.type))}), not the header line: the start of the file is missing`
+  if (isRecord(whole))
+    return 'a JSON object without the "evals" list of a report, and no transcript header line'
+  if (whole !== undefined) return 'JSON, but not an object'
+  if (first === undefined) return 'line 1 is not JSON'
+  if (isRecord(first)) return 'line 1 is JSON but not a transcript header ({"type":"header",...})'
+  return 'line 1 is JSON but not an object'
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function systemProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EISDIR') return 'it is a directory'
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  return oneLine((error as Error).message)
+}
+
+/** Error text on one line: no control characters (JSON errors quote the bad text), not too long. */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+  const line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ')
+  return line.length > 400 ? `${line.slice(0, 399)}…` : line
+}

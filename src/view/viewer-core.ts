@@ -1,0 +1,418 @@
+/**
+ * The part of the viewer that needs no DOM: it indexes a transcript's lines into rows (one per
+ * model call, tool call or other event), agents and budget series. It ships inside the HTML
+ * page as plain JavaScript, and the unit tests run the same text in Node.
+ *
+ * Kept as a string (no build step bundles browser code): plain ES2020, no template literals.
+ * Every line is parsed once while indexing and its object dropped; a row keeps only the line
+ * numbers of its events and short previews, and the detail view parses those lines again.
+ */
+export const VIEWER_CORE = String.raw`
+'use strict';
+
+/** The agent path an event belongs to: "root", or up to the last "agent:<name>#<k>" segment. */
+function agentPathOf(path) {
+  var i = path.lastIndexOf('/agent:');
+  if (i < 0) {
+    var s = path.indexOf('/');
+    return s < 0 ? path : path.slice(0, s);
+  }
+  var j = path.indexOf('/', i + 1);
+  return j < 0 ? path : path.slice(0, j);
+}
+
+/** The agent that delegated to this one, or null for the root. */
+function parentAgentPath(agentPath) {
+  var i = agentPath.lastIndexOf('/agent:');
+  return i < 0 ? null : agentPathOf(agentPath.slice(0, i));
+}
+
+/** The step number of a step key inside its agent, or null for agent-level events. */
+function stepOf(path, agentPath) {
+  if (path.length <= agentPath.length) return null;
+  var rest = path.slice(agentPath.length + 1);
+  var slash = rest.indexOf('/');
+  var segment = slash < 0 ? rest : rest.slice(0, slash);
+  return /^\d+$/.test(segment) ? Number(segment) : null;
+}
+
+function safeJson(value) {
+  try {
+    var text = JSON.stringify(value);
+    return text === undefined ? String(value) : text;
+  } catch (error) {
+    return String(value);
+  }
+}
+
+/** One line of text, at most max characters. */
+function preview(value, max) {
+  var text = typeof value === 'string' ? value : value === undefined ? '' : safeJson(value);
+  if (text.length > max * 4) text = text.slice(0, max * 4);
+  text = text.replace(/\s+/g, ' ').trim();
+  return text.length > max ? text.slice(0, max - 1) + '\u2026' : text;
+}
+
+/** 12345 -> "12,345" (toLocaleString is far too slow for a hundred thousand rows). */
+function fmtInt(n) {
+  if (typeof n !== 'number' || !isFinite(n) || Math.abs(n) >= 1e21) return String(n);
+  var digits = String(Math.abs(Math.round(n)));
+  var out = '';
+  while (digits.length > 3) {
+    out = ',' + digits.slice(-3) + out;
+    digits = digits.slice(0, -3);
+  }
+  return (n < 0 && Math.round(n) !== 0 ? '-' : '') + digits + out;
+}
+
+function fmtUsd(n) {
+  if (typeof n !== 'number' || !isFinite(n)) return String(n);
+  return '$' + (n !== 0 && Math.abs(n) < 0.01 ? n.toFixed(6) : n.toFixed(4));
+}
+
+function fmtMs(n) {
+  if (typeof n !== 'number' || !isFinite(n)) return '';
+  return n >= 10000 ? (n / 1000).toFixed(1) + ' s' : fmtInt(n) + ' ms';
+}
+
+function plural(n, word) {
+  return fmtInt(n) + ' ' + word + (n === 1 ? '' : 's');
+}
+
+/** Model and tool calls are grouped by step key: one row per call. */
+var GROUP = {
+  'model.request': 'model',
+  'model.retry': 'model',
+  'model.response': 'model',
+  'model.error': 'model',
+  'tool.call': 'tool',
+  'tool.progress': 'tool',
+  'approval.request': 'tool',
+  'tool.result': 'tool',
+};
+
+var KIND = {
+  'run.start': 'run',
+  'run.end': 'run',
+  'agent.start': 'agent',
+  'agent.end': 'agent',
+  'memory.write': 'memory',
+  'goal.check': 'goal',
+  'budget.exceeded': 'budget',
+  'budget.warning': 'budget',
+  'stall.warning': 'stall',
+};
+
+/** Every event type the viewer knows; anything else still gets a row of kind "other". */
+var EVENT_TYPES = Object.keys(GROUP).concat(Object.keys(KIND));
+
+function createIndex(header) {
+  return {
+    header: header,
+    agents: [],
+    agentByPath: new Map(),
+    rows: [],
+    openCalls: new Map(),
+    series: { x: [], tokens: [], cost: [], steps: [], tools: [] },
+    totals: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0, toolCalls: 0 },
+    counts: {},
+    events: 0,
+    lastT: 0,
+    runStart: null,
+    runEnd: null,
+    memoryWrites: 0,
+    problems: 0,
+  };
+}
+
+function ensureAgent(ix, path) {
+  var id = ix.agentByPath.get(path);
+  if (id !== undefined) return ix.agents[id];
+  var parentPath = parentAgentPath(path);
+  var parent = parentPath === null ? null : ensureAgent(ix, parentPath);
+  var cut = path.lastIndexOf('/agent:');
+  var name = path;
+  var k = '';
+  if (cut < 0) {
+    if (ix.header && ix.header.agent && typeof ix.header.agent.name === 'string') name = ix.header.agent.name;
+  } else {
+    var segment = path.slice(cut + 7);
+    var hash = segment.lastIndexOf('#');
+    name = hash < 0 ? segment : segment.slice(0, hash);
+    k = hash < 0 ? '' : segment.slice(hash + 1);
+  }
+  var agent = {
+    id: ix.agents.length,
+    path: path,
+    name: name,
+    k: k,
+    parent: parent ? parent.id : -1,
+    depth: parent ? parent.depth + 1 : 0,
+    model: '',
+    task: '',
+    status: null,
+    stopReason: '',
+    error: null,
+    usage: null,
+    own: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0, toolCalls: 0 },
+    total: null,
+    rows: [],
+    children: [],
+  };
+  ix.agents.push(agent);
+  ix.agentByPath.set(path, agent.id);
+  if (parent) parent.children.push(agent.id);
+  return agent;
+}
+
+function agentLabel(agent) {
+  return agent.k === '' ? agent.name : agent.name + '#' + agent.k;
+}
+
+function pushSeries(ix, t) {
+  var s = ix.series;
+  s.x.push(t);
+  s.tokens.push(ix.totals.inputTokens + ix.totals.outputTokens);
+  s.cost.push(ix.totals.costUsd);
+  s.steps.push(ix.totals.steps);
+  s.tools.push(ix.totals.toolCalls);
+}
+
+function flagRow(row, level) {
+  if (level > row.flag) row.flag = level;
+}
+
+function toolText(row) {
+  var text = row.title + '(' + (row.args || '') + ')';
+  if (row.result !== undefined) text += ' \u2192 ' + (row.isError ? '\u2717 ' : '') + row.result;
+  else if (row.approval) text += ' \u2014 awaiting approval';
+  return text;
+}
+
+function errorText(error) {
+  if (!error || typeof error !== 'object') return preview(error, 160);
+  return preview((error.code ? error.code + ': ' : '') + (error.message || ''), 200);
+}
+
+var UPDATE = {
+  'run.start': function (ix, row, e) {
+    ix.runStart = e;
+    row.title = 'run start';
+    row.text = preview(e.agent, 60) + ': ' + preview(e.task, 160);
+  },
+  'run.end': function (ix, row, e) {
+    ix.runEnd = e;
+    row.title = 'run end';
+    row.text = String(e.status) + ' (' + String(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
+    if (e.status !== 'done') flagRow(row, 2);
+    if (e.usage) row.meta = fmtInt((e.usage.inputTokens || 0) + (e.usage.outputTokens || 0)) + ' tok \u00b7 ' + fmtUsd(e.usage.costUsd || 0);
+  },
+  'agent.start': function (ix, row, e, agent) {
+    if (typeof e.model === 'string') agent.model = e.model;
+    agent.task = preview(e.task, 300);
+    row.title = 'agent start';
+    row.text = agentLabel(agent) + (agent.model ? ' (' + agent.model + ')' : '') + ': ' + preview(e.task, 160);
+    if (Array.isArray(e.memoryKeys) && e.memoryKeys.length) row.meta = 'memory: ' + preview(e.memoryKeys.join(', '), 60);
+  },
+  'agent.end': function (ix, row, e, agent) {
+    agent.status = e.status;
+    agent.stopReason = e.stopReason;
+    agent.error = e.error || null;
+    agent.usage = e.usage || null;
+    row.title = 'agent end';
+    row.text = agentLabel(agent) + ': ' + String(e.status) + ' (' + String(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
+    if (e.status !== 'done') flagRow(row, 2);
+    if (e.usage) row.meta = plural(e.usage.steps || 0, 'step') + ' \u00b7 ' + fmtInt((e.usage.inputTokens || 0) + (e.usage.outputTokens || 0)) + ' tok';
+  },
+  'model.request': function (ix, row, e, agent, t) {
+    row.title = row.goal ? 'judge call' : 'model call';
+    row.model = e.model;
+    row.messages = Array.isArray(e.messages) ? e.messages.length : 0;
+    row.text = plural(row.messages, 'new message');
+    ix.totals.steps++;
+    agent.own.steps++;
+    pushSeries(ix, t);
+  },
+  'model.retry': function (ix, row, e) {
+    row.retries = (row.retries || 0) + 1;
+    flagRow(row, 1);
+    row.note = 'retry ' + String(e.attempt) + ': ' + preview(e.code, 40);
+    if (!row.title) row.title = 'model call';
+  },
+  'model.response': function (ix, row, e, agent, t) {
+    var m = e.message || {};
+    var calls = Array.isArray(m.toolCalls) ? m.toolCalls.map(function (c) { return c && c.name; }) : [];
+    var said = calls.length ? calls.join(', ') : '\u201c' + preview(m.content, 140) + '\u201d';
+    if (!row.title) row.title = 'model call';
+    row.text = (row.messages !== undefined ? plural(row.messages, 'new message') + ' \u2192 ' : '\u2192 ') + said;
+    var u = e.usage || {};
+    var input = u.inputTokens || 0;
+    var output = u.outputTokens || 0;
+    var cost = typeof e.costUsd === 'number' ? e.costUsd : 0;
+    row.meta = fmtInt(input) + '/' + fmtInt(output) + ' tok' + (cost ? ' \u00b7 ' + fmtUsd(cost) : '') + ' \u00b7 ' + fmtMs(e.durationMs);
+    if (e.finishReason === 'length' || e.finishReason === 'refusal' || e.finishReason === 'content-filter') flagRow(row, 1);
+    ix.totals.inputTokens += input;
+    ix.totals.outputTokens += output;
+    ix.totals.costUsd += cost;
+    agent.own.inputTokens += input;
+    agent.own.outputTokens += output;
+    agent.own.costUsd += cost;
+    pushSeries(ix, t);
+  },
+  'model.error': function (ix, row, e) {
+    if (!row.title) row.title = 'model call';
+    flagRow(row, 2);
+    row.text = (row.messages !== undefined ? plural(row.messages, 'new message') + ' \u2192 ' : '') + '\u2717 ' + errorText(e.error);
+  },
+  'tool.call': function (ix, row, e, agent, t) {
+    row.title = String(e.name);
+    row.args = preview(e.args, 120);
+    row.text = toolText(row);
+    ix.totals.toolCalls++;
+    agent.own.toolCalls++;
+    pushSeries(ix, t);
+  },
+  'tool.progress': function (ix, row, e) {
+    row.progress = (row.progress || 0) + 1;
+    if (!row.title) row.title = 'tool';
+    row.note = 'progress: ' + preview(e.data, 60);
+  },
+  'approval.request': function (ix, row, e) {
+    row.approval = true;
+    if (!row.title) row.title = String(e.name);
+    if (row.args === undefined) row.args = preview(e.args, 120);
+    flagRow(row, 1);
+    row.text = toolText(row);
+  },
+  'tool.result': function (ix, row, e) {
+    if (!row.title) row.title = String(e.name);
+    row.isError = e.isError === true;
+    row.result = preview(e.content, 160);
+    if (row.isError) flagRow(row, 2);
+    row.text = toolText(row);
+    row.meta = fmtMs(e.durationMs) + (e.truncated ? ' \u00b7 truncated' : '');
+  },
+  'memory.write': function (ix, row, e) {
+    ix.memoryWrites++;
+    row.title = 'memory';
+    row.text = String(e.key) + ' = ' + preview(e.value, 140);
+    row.meta = 'by ' + preview(e.by, 60);
+  },
+  'goal.check': function (ix, row, e) {
+    row.title = 'goal check';
+    row.text = String(e.check) + ': ' + (e.passed ? 'passed' : 'failed') + ' (attempt ' + String(e.attempt) + ')' +
+      (e.feedback ? ' \u2014 ' + preview(e.feedback, 140) : '');
+    if (typeof e.score === 'number') row.meta = 'score ' + e.score.toFixed(2);
+    if (!e.passed) flagRow(row, 1);
+  },
+  'budget.exceeded': function (ix, row, e) {
+    row.title = 'budget exceeded';
+    row.text = String(e.limit) + ': used ' + fmtInt(e.used) + ' of ' + fmtInt(e.max) + ' (at ' + String(e.at) + ')';
+    flagRow(row, 2);
+  },
+  'budget.warning': function (ix, row, e) {
+    row.title = 'budget warning';
+    row.text = preview(e.message, 200);
+    flagRow(row, 1);
+  },
+  'stall.warning': function (ix, row, e) {
+    row.title = 'stall';
+    row.text = String(e.reason) + ': ' + preview(e.message, 180);
+    flagRow(row, typeof e.message === 'string' && e.message.indexOf('stopping') === 0 ? 2 : 1);
+  },
+};
+
+/** Adds one event (from line number line) to the index. */
+function addEvent(ix, line, e) {
+  ix.events++;
+  var type = String(e.type);
+  var path = String(e.path);
+  ix.counts[type] = (ix.counts[type] || 0) + 1;
+  var t = typeof e.t === 'number' ? e.t : ix.lastT;
+  if (t > ix.lastT) ix.lastT = t;
+  var agent = ensureAgent(ix, agentPathOf(path));
+  var group = GROUP[type];
+  var row;
+  if (group) {
+    var open = ix.openCalls.get(path);
+    if (open !== undefined && ix.rows[open].kind === group) {
+      row = ix.rows[open];
+      row.lines.push(line);
+      if (t > row.t1) row.t1 = t;
+    }
+  }
+  if (!row) {
+    row = {
+      id: ix.rows.length,
+      kind: group || KIND[type] || 'other',
+      type: type,
+      seq: typeof e.seq === 'number' ? e.seq : ix.events - 1,
+      t0: t,
+      t1: t,
+      agent: agent.id,
+      path: path,
+      step: stepOf(path, agent.path),
+      goal: path.indexOf('/goal/') >= 0,
+      lines: [line],
+      flag: 0,
+      title: '',
+      text: '',
+      meta: '',
+    };
+    ix.rows.push(row);
+    agent.rows.push(row.id);
+    if (group) ix.openCalls.set(path, row.id);
+  }
+  var update = UPDATE[type];
+  if (update) update(ix, row, e, agent, t);
+  else {
+    row.title = type;
+    row.text = preview(e, 200);
+  }
+  // A call's row is complete once it has its answer: later events on that path get rows of their own.
+  if (type === 'model.response' || type === 'model.error' || type === 'tool.result') ix.openCalls.delete(path);
+}
+
+/** After the last event: subtree totals for agents that have no agent.end, and problem counts. */
+function finishIndex(ix) {
+  ix.openCalls.clear();
+  for (var i = ix.agents.length - 1; i >= 0; i--) {
+    var a = ix.agents[i];
+    var total = {
+      inputTokens: a.own.inputTokens,
+      outputTokens: a.own.outputTokens,
+      costUsd: a.own.costUsd,
+      steps: a.own.steps,
+      toolCalls: a.own.toolCalls,
+    };
+    for (var c = 0; c < a.children.length; c++) {
+      var child = ix.agents[a.children[c]].total;
+      total.inputTokens += child.inputTokens;
+      total.outputTokens += child.outputTokens;
+      total.costUsd += child.costUsd;
+      total.steps += child.steps;
+      total.toolCalls += child.toolCalls;
+    }
+    a.total = total;
+  }
+  var problems = 0;
+  for (var r = 0; r < ix.rows.length; r++) if (ix.rows[r].flag > 0) problems++;
+  ix.problems = problems;
+  return ix;
+}
+
+/** Splits the embedded data into lines: line 0 is the header, every other line one event. */
+function splitLines(text) {
+  var lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+/** Indexes a whole transcript text at once (the page indexes in slices, to stay responsive). */
+function buildIndex(text) {
+  var lines = splitLines(text);
+  var ix = createIndex(JSON.parse(lines[0]));
+  for (var i = 1; i < lines.length; i++) addEvent(ix, i, JSON.parse(lines[i]));
+  return finishIndex(ix);
+}
+`
