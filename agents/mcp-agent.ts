@@ -30,7 +30,7 @@ export async function mcpAgent(model: Model | string = liveModel(), folder = wor
   const agent = defineAgent({
     name: 'mcp-agent',
     description: 'Answers questions about the files of a folder, through an MCP filesystem server.',
-    instructions: 'prompts/mcp-agent.md',
+    instructions: new URL('../prompts/mcp-agent.md', import.meta.url),
     model,
     tools: fs.tools,
     budget: { maxSteps: 8, maxCostUsd: 0.2 },

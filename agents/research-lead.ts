@@ -41,7 +41,7 @@ export function researchLead(model: Model | string = liveModel()) {
   const researcher = defineAgent({
     name: 'researcher',
     description: 'Finds facts, with their sources: in the team notes first, then on the web.',
-    instructions: 'prompts/fact-finder.md',
+    instructions: new URL('../prompts/fact-finder.md', import.meta.url),
     model,
     tools: [
       ...workspaceTools({ root: fileURLToPath(new URL('./data/research', import.meta.url)), readOnly: true }),
@@ -52,7 +52,7 @@ export function researchLead(model: Model | string = liveModel()) {
   const analyst = defineAgent({
     name: 'analyst',
     description: 'Works out comparisons, ratios and differences from notes it is given.',
-    instructions: 'prompts/analyst.md',
+    instructions: new URL('../prompts/analyst.md', import.meta.url),
     model,
     tools: [calculate],
     output: z.object({ findings: z.array(z.string()), figures: z.record(z.string(), z.number()) }),
@@ -61,7 +61,7 @@ export function researchLead(model: Model | string = liveModel()) {
   return defineAgent({
     name: 'research-lead',
     description: 'Answers a question by delegating the finding and the working out.',
-    instructions: 'prompts/research-lead.md',
+    instructions: new URL('../prompts/research-lead.md', import.meta.url),
     model,
     agents: [researcher, analyst],
     budget: { maxSteps: 24, maxCostUsd: 0.5 },

@@ -61,7 +61,7 @@ function triage(text: string, order: { status: string; item: string; daysLate?: 
 export function supportDesk() {
   return defineAgent({
     name: 'support-desk',
-    instructions: 'prompts/support-desk.md',
+    instructions: new URL('../prompts/support-desk.md', import.meta.url),
     tools: [lookupOrder],
     output: Triage,
     budget: { maxSteps: 4, maxToolCalls: 2 },

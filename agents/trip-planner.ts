@@ -91,7 +91,7 @@ export function tripPlanner() {
   const researcher = defineAgent({
     name: 'researcher',
     description: 'Finds the sights worth seeing in a city, with sources.',
-    instructions: 'prompts/researcher.md',
+    instructions: new URL('../prompts/researcher.md', import.meta.url),
     tools: [cityGuide],
     output: z.object({
       sights: z.array(z.object({ name: z.string(), area: z.string(), source: z.string() })),
@@ -115,7 +115,7 @@ export function tripPlanner() {
   const budgeter = defineAgent({
     name: 'budgeter',
     description: 'Estimates what a trip costs in euros.',
-    instructions: 'prompts/budgeter.md',
+    instructions: new URL('../prompts/budgeter.md', import.meta.url),
     tools: [estimateCosts],
     budget: { maxSteps: 4 },
     model: scriptedModel(
@@ -138,7 +138,7 @@ export function tripPlanner() {
 
   return defineAgent({
     name: 'trip-planner',
-    instructions: 'prompts/trip-planner.md',
+    instructions: new URL('../prompts/trip-planner.md', import.meta.url),
     agents: [researcher, budgeter],
     output: z.object({
       city: z.string(),

@@ -33,7 +33,7 @@ export function workspaceAgent(model: Model | string = liveModel(), root = works
   return defineAgent({
     name: 'workspace-agent',
     description: 'Reads and writes the files of one folder.',
-    instructions: 'prompts/workspace-agent.md',
+    instructions: new URL('../prompts/workspace-agent.md', import.meta.url),
     model,
     tools: workspaceTools({ root }),
     budget: { maxSteps: 10, maxToolCalls: 12, maxCostUsd: 0.2 },

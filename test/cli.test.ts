@@ -44,6 +44,7 @@ describe('baton run', () => {
       '--json',
       '--max-steps',
       '1',
+      '--no-record',
     )
     expect(code).toBe(1)
     const result = JSON.parse(stdout)
@@ -66,6 +67,11 @@ describe('baton run', () => {
     [['run', 'agents/nope.ts', 'task'], 'agent module not found: agents/nope.ts'],
     [['run', 'test/fixtures/no-agent.mjs', 'task'], 'exports no agent'],
     [['run', 'agents/trip-planner.ts#planner', 'task'], 'no agent export named "planner"'],
+    [['run', 'agents/trip-planner.ts', 'task', '--json=yes'], '--json takes no value; remove "=yes"'],
+    [
+      ['run', 'agents/trip-planner.ts', 'task', '--record', 'x.jsonl', '--no-record'],
+      '--record and --no-record contradict each other',
+    ],
     [
       ['run', 'agents/trip-planner.ts', 'task', '--max-steps', 'many'],
       '--max-steps must be a non-negative number, got "many"',

@@ -672,7 +672,7 @@ export default defineAgent({
 })
 `,
     )
-    const { code, stdout } = onTerminal(['run', module, 'go'], { NO_COLOR: '1' })
+    const { code, stdout } = onTerminal(['run', module, 'go', '--no-record'], { NO_COLOR: '1' })
     expect(code, stdout).toBe(0)
     expect(stdout).toMatch(/└─ [⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] worker \(scripted:w\) waiting on the model 0\.\d s/)
     expect(stdout).toMatch(/└─ [⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] worker \(scripted:w\) calling wait 0\.[3-6] s/)
@@ -685,7 +685,13 @@ export default defineAgent({
   })
 
   it('prints only JSON with --json', () => {
-    const { code, stdout } = onTerminal(['run', 'agents/trip-planner.ts', 'Plan a trip', '--json'])
+    const { code, stdout } = onTerminal([
+      'run',
+      'agents/trip-planner.ts',
+      'Plan a trip',
+      '--json',
+      '--no-record',
+    ])
     expect(code).toBe(0)
     expect(stdout).not.toContain('\x1b')
     expect(JSON.parse(stdout)).toMatchObject({ status: 'done' })

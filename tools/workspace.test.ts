@@ -296,6 +296,20 @@ describe('search_files', () => {
     expect(found[100]).toBe('[only the first 100 matches are shown; narrow the search with path or glob]')
   })
 
+  it('stops a regular expression that backtracks without end, and says why', async () => {
+    await mkdir(join(root, 'slow'))
+    await writeFile(join(root, 'slow', 'a.txt'), `${'a'.repeat(40)}b\n`)
+    // Without the limit this would run for ~2^40 steps (and the test would time out).
+    await expect(call('search_files', { query: '(a+)+$', regex: true, path: 'slow' })).rejects.toThrow(
+      'the regular expression "(a+)+$" ran for more than 2 s (stopped in slow/a.txt); nested quantifiers',
+    )
+    // The same search is fine on text it does not backtrack on.
+    await writeFile(join(root, 'slow', 'a.txt'), 'aaa\n')
+    expect(await call('search_files', { query: '(a+)+$', regex: true, path: 'slow' })).toBe(
+      'slow/a.txt:1: aaa',
+    )
+  })
+
   it('explains an invalid regular expression', async () => {
     await expect(call('search_files', { query: '(unclosed', regex: true })).rejects.toThrow(
       /^not a valid regular expression: /,

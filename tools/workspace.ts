@@ -1,5 +1,6 @@
 import { constants } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
+import { Script } from 'node:vm'
 import { BatonError, compileGlob, defineTool, type Tool } from 'baton'
 import { bytesText, looksBinary } from './binary.js'
 import { readLines } from './read-lines.js'
@@ -200,6 +201,8 @@ interface SearchInput {
 
 async function searchText(ws: WorkspaceRoot, input: SearchInput, signal: AbortSignal): Promise<string> {
   const matches = matcher(input)
+  // Regular expression time left for this call (see matcher).
+  const clock = { leftMs: REGEX_TIME_MS }
   const inGlob = input.glob ? compileGlob(input.glob) : () => true
   const { real, shown, stats } = await ws.existing(input.path ?? '.')
   const files: AsyncIterable<Entry> | Entry[] = stats.isDirectory()
@@ -219,8 +222,15 @@ async function searchText(ws: WorkspaceRoot, input: SearchInput, signal: AbortSi
     if (!handle) continue
     try {
       if (await isBinary(handle)) continue
-      for await (const line of readLines(handle, MAX_SEARCHED_LINE_BYTES)) {
-        if (!matches(line.text)) continue
+      const lines: { number: number; text: string }[] = []
+      for await (const line of readLines(handle, MAX_SEARCHED_LINE_BYTES)) lines.push(line)
+      const hits = matches(
+        lines.map((line) => line.text),
+        where,
+        clock,
+      )
+      for (const hit of hits) {
+        const line = lines[hit]!
         if (found.length === MAX_MATCHES) {
           found.push(`[only the first ${MAX_MATCHES} matches are shown; narrow the search with path or glob]`)
           break search
@@ -238,7 +248,22 @@ async function searchText(ws: WorkspaceRoot, input: SearchInput, signal: AbortSi
   return found.length ? found.join('\n') : `no matches for ${JSON.stringify(input.query)} in ${shown}`
 }
 
-function matcher({ query, regex, caseSensitive }: SearchInput): (text: string) => boolean {
+/** Finds the indices of the matching lines of one file. */
+type Matcher = (lines: string[], where: string, clock: { leftMs: number }) => number[]
+
+/** How long one search_files call may spend running a regular expression, all files together. */
+const REGEX_TIME_MS = 2_000
+
+const REGEX_SCAN = new Script(
+  'const hits = []; for (let i = 0; i < lines.length; i++) if (re.test(lines[i])) hits.push(i); hits',
+)
+
+/**
+ * A substring, or a regular expression run under a time limit: a pattern that backtracks without
+ * end, such as `(a+)+$`, would otherwise hold the process. It runs in a `vm` context whose
+ * timeout interrupts it, one file at a time.
+ */
+function matcher({ query, regex, caseSensitive }: SearchInput): Matcher {
   if (regex) {
     let re: RegExp
     try {
@@ -246,11 +271,33 @@ function matcher({ query, regex, caseSensitive }: SearchInput): (text: string) =
     } catch (error) {
       throw new Error(`not a valid regular expression: ${(error as Error).message}`)
     }
-    return (text) => re.test(text)
+    return (lines, where, clock) => {
+      const started = performance.now()
+      try {
+        const hits = REGEX_SCAN.runInNewContext(
+          { re, lines },
+          { timeout: Math.max(1, Math.ceil(clock.leftMs)) },
+        )
+        return Array.from(hits as number[])
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error
+        throw new Error(
+          `the regular expression ${JSON.stringify(query)} ran for more than ${REGEX_TIME_MS / 1000} s (stopped in ${where}); nested quantifiers such as (a+)+ backtrack without end: simplify it, or search for a plain substring`,
+        )
+      } finally {
+        clock.leftMs -= performance.now() - started
+      }
+    }
   }
-  if (caseSensitive) return (text) => text.includes(query)
   const lower = query.toLowerCase()
-  return (text) => text.toLowerCase().includes(lower)
+  const test = caseSensitive
+    ? (text: string) => text.includes(query)
+    : (text: string) => text.toLowerCase().includes(lower)
+  return (lines) => {
+    const hits: number[] = []
+    for (let i = 0; i < lines.length; i++) if (test(lines[i]!)) hits.push(i)
+    return hits
+  }
 }
 
 function entryLine(shown: string, entry: Entry): string {

@@ -12,7 +12,10 @@ export interface RunArgs {
   /** `--resume <transcript>`: go on with a crashed, stopped or paused run. */
   resume: string | undefined
   json: boolean
+  /** Where the transcript goes; undefined: `runs/<agent>-<time>.jsonl`. */
   record: string | undefined
+  /** `--no-record`: leave no transcript (and no HTML trace). */
+  noRecord: boolean
   model: string | undefined
   budget: BudgetLimits
   debug: boolean
@@ -71,14 +74,18 @@ function flags(argv: readonly string[], onFlag: (flag: string, value: () => stri
       arg.startsWith('--') && arg.includes('=')
         ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
         : [arg, undefined]
+    let read = false
     const value = (): string => {
+      read = true
       const next = inline ?? argv[++i]
       if (next === undefined || (inline === undefined && next.startsWith('--')))
         throw new UsageError(`${flag} needs a value`)
       return next
     }
-    if (flag.startsWith('-') && flag !== '-') onFlag(flag, value)
-    else positional.push(arg)
+    if (flag.startsWith('-') && flag !== '-') {
+      onFlag(flag, value)
+      if (inline !== undefined && !read) throw new UsageError(`${flag} takes no value; remove "=${inline}"`)
+    } else positional.push(arg)
   }
   return positional
 }
@@ -97,6 +104,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     resume: undefined,
     json: false,
     record: undefined,
+    noRecord: false,
     model: undefined,
     budget: {},
     debug: false,
@@ -105,6 +113,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     if (flag === '--json') args.json = true
     else if (flag === '--debug') args.debug = true
     else if (flag === '--record') args.record = value()
+    else if (flag === '--no-record') args.noRecord = true
     else if (flag === '--model') args.model = value()
     else if (flag === '--resume') args.resume = value()
     else if (flag in BUDGET_FLAGS) {
@@ -115,10 +124,12 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       args.budget[BUDGET_FLAGS[flag]!] = number
     } else {
       throw new UsageError(
-        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --model, --resume, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
+        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --no-record, --model, --resume, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
       )
     }
   })
+  if (args.noRecord && args.record !== undefined)
+    throw new UsageError('--record and --no-record contradict each other; keep one')
   if (positional.length === 0)
     throw new UsageError(
       args.resume === undefined
@@ -129,6 +140,10 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     if (positional.length > 1)
       throw new UsageError(
         `a resumed run takes its task from the transcript; remove ${JSON.stringify(positional[1])}: baton run ${positional[0]} --resume ${args.resume}`,
+      )
+    if (args.noRecord)
+      throw new UsageError(
+        '--no-record does not go with --resume: a resumed run rewrites its transcript (or writes --record <file>)',
       )
     return { ...args, ...splitTarget(positional[0]!), task: undefined }
   }
@@ -286,7 +301,10 @@ Usage:
   baton view <transcript.jsonl | report.json> [--out <file.html>]
 
 run     Runs the agent exported by a .js or .ts module (the default export, an export named
-        "agent", or the one named after #) on the task, showing each agent and tool call.
+        "agent", or the one named after #) on the task, showing each agent and tool call, and
+        leaves its transcript and HTML trace in runs/. With no API key for the agent's models,
+        a module that exports \`recording\` (a transcript path) is replayed from it instead,
+        and the output says so; a module's exported \`close()\` is called when the run ends.
         With --resume, goes on with a run that crashed, ran out of budget or paused: the
         transcript's task and recorded steps replay (completed model calls are not paid for
         again), then the run continues live and the transcript is rewritten, complete.
@@ -303,8 +321,10 @@ view    Writes a transcript or an eval report as one self-contained HTML page (d
 
 Flags for run:
   --json                 print the RunResult as JSON instead of the live log
-  --record <file>        write the transcript (JSONL) to <file> (with --resume: instead of
-                         rewriting the resumed transcript)
+  --record <file>        write the transcript (JSONL) to <file>, the HTML trace beside it
+                         (default: runs/<agent>-<time>.jsonl and .html; with --resume: the
+                         resumed transcript is rewritten unless --record says where)
+  --no-record            leave no transcript and no trace
   --model <provider:model>  run every agent on this model (openai:…, anthropic:…, compatible:…)
   --resume <transcript>  go on with the run recorded in <transcript> (no task argument)
   --max-steps <n>        budget: model calls, sub-agents included

@@ -4,8 +4,22 @@ import { pathToFileURL } from 'node:url'
 import { type Agent, isAgent } from '../agent/index.js'
 import { UsageError } from './args.js'
 
+/** An agent and the module it came from (whose other exports the CLI may use). */
+export interface LoadedAgent {
+  agent: Agent
+  module: Record<string, unknown>
+}
+
 /** Imports an agent module (.js, .mjs, or .ts through tsx when installed) and picks the agent. */
 export async function loadAgent(modulePath: string, exportName: string | undefined): Promise<Agent> {
+  return (await loadAgentModule(modulePath, exportName)).agent
+}
+
+/** Like `loadAgent`, and also returns the module's exports. */
+export async function loadAgentModule(
+  modulePath: string,
+  exportName: string | undefined,
+): Promise<LoadedAgent> {
   const file = resolve(modulePath)
   if (!existsSync(file)) throw new UsageError(`agent module not found: ${modulePath} (looked at ${file})`)
   if (/\.[cm]?tsx?$/.test(file)) await enableTypeScript(modulePath)
@@ -15,6 +29,20 @@ export async function loadAgent(modulePath: string, exportName: string | undefin
   } catch (error) {
     throw new UsageError(`cannot load ${modulePath}: ${(error as Error).message}`)
   }
+  try {
+    return { agent: pickAgent(module, modulePath, exportName), module }
+  } catch (error) {
+    // A module that started something (an MCP server, say) is stopped before the error shows.
+    if (typeof module.close === 'function') await Promise.resolve(module.close()).catch(() => {})
+    throw error
+  }
+}
+
+function pickAgent(
+  module: Record<string, unknown>,
+  modulePath: string,
+  exportName: string | undefined,
+): Agent {
   if (exportName !== undefined) {
     const chosen = module[exportName]
     if (!isAgent(chosen)) {

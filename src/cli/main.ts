@@ -7,7 +7,6 @@
  */
 // Only what every command needs loads up front; each command imports its own parts (the run
 // loop, providers, transcripts, eval) when it runs, so that `baton --help` starts fast.
-import { relative, resolve, sep } from 'node:path'
 import type { ReplayResult } from '../replay/index.js'
 import type { RunResult, RunStream } from '../run/index.js'
 import { EVAL_HELP, HELP, parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
@@ -37,7 +36,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return viewCommand(parseViewArgs(rest), { out: process.stdout })
   }
   const controller = new AbortController()
-  process.once('SIGINT', () => controller.abort())
+  // The first Ctrl-C aborts the run (it ends as `aborted`, its transcript closed); a second one
+  // leaves at once, with the terminal's cursor shown again.
+  process.on('SIGINT', () => {
+    if (!controller.signal.aborted) return controller.abort()
+    if (process.stdout.isTTY) process.stdout.write('\x1b[?25h\n')
+    process.exit(130)
+  })
   const { signal } = controller
 
   if (command === 'eval') {
@@ -48,58 +53,78 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   if (command === 'replay') {
     const args = parseReplayArgs(rest)
-    const { loadAgent, readTranscript, replayTarget, startAgain } = await replayParts()
+    const { loadAgentModule, readTranscript, replayTarget, startAgain } = await replayParts()
     const transcript = readTranscript(args.transcript)
     const target = replayTarget(transcript, args.agent)
-    const agent = await loadAgent(target.module, target.exportName)
-    const again = startAgain(transcript, agent, 'replay', {
-      strict: !args.lenient,
-      liveTools: args.liveTools,
-      signal,
-      ...(args.model ? { model: args.model } : {}),
-      ...(args.record ? { record: args.record } : {}),
-    })
-    return show(again.events, again.result, args.json, !args.lenient)
+    const { agent, module } = await loadAgentModule(target.module, target.exportName)
+    try {
+      const again = startAgain(transcript, agent, 'replay', {
+        strict: !args.lenient,
+        liveTools: args.liveTools,
+        signal,
+        ...(args.model ? { model: args.model } : {}),
+        ...(args.record ? { record: args.record } : {}),
+      })
+      return await show(again.events, again.result, args.json, !args.lenient)
+    } finally {
+      await closeModule(module)
+    }
   }
 
   const args = parseRunArgs(rest)
   if (args.resume !== undefined) {
-    const { loadAgent, readTranscript, startAgain } = await replayParts()
+    const { loadAgentModule, readTranscript, startAgain } = await replayParts()
     const transcript = readTranscript(args.resume)
-    const agent = await loadAgent(args.module, args.exportName)
-    // Like resume(): the new, complete transcript replaces the old one unless --record says where.
-    const again = startAgain(transcript, agent, 'resume', {
-      strict: true,
-      budget: args.budget,
-      ...(args.record ? { record: args.record } : {}),
-      signal,
-      ...(args.model ? { model: args.model } : {}),
-    })
-    return show(again.events, again.result, args.json, true)
+    const { agent, module } = await loadAgentModule(args.module, args.exportName)
+    try {
+      // Like resume(): the new, complete transcript replaces the old one unless --record says where.
+      const again = startAgain(transcript, agent, 'resume', {
+        strict: true,
+        budget: args.budget,
+        ...(args.record ? { record: args.record } : {}),
+        signal,
+        ...(args.model ? { model: args.model } : {}),
+      })
+      return await show(again.events, again.result, args.json, true)
+    } finally {
+      await closeModule(module)
+    }
   }
-  const [{ loadAgent }, { stream }] = await Promise.all([
+  const [{ loadAgentModule }, { runCommand }] = await Promise.all([
     import('./load-agent.js'),
-    import('../run/index.js'),
+    import('./run-command.js'),
   ])
-  const agent = await loadAgent(args.module, args.exportName)
-  const events = stream(agent, args.task!, {
-    signal,
-    budget: args.budget,
-    source: sourceOf(args.module, args.exportName),
-    ...(args.record ? { record: args.record } : {}),
-    ...(args.model ? { model: args.model } : {}),
-  })
-  return show(events, events.result, args.json)
+  const loaded = await loadAgentModule(args.module, args.exportName)
+  try {
+    return await runCommand(args, loaded, {
+      out: process.stdout,
+      err: process.stderr,
+      env: process.env,
+      signal,
+    })
+  } finally {
+    await closeModule(loaded.module)
+  }
+}
+
+/** Calls the agent module's exported `close()` (stopping an MCP server, say), if it has one. */
+async function closeModule(module: Record<string, unknown>): Promise<void> {
+  if (typeof module.close !== 'function') return
+  try {
+    await (module.close as () => unknown)()
+  } catch (error) {
+    process.stderr.write(`baton: the agent module's close() failed: ${(error as Error).message}\n`)
+  }
 }
 
 /** What `baton replay` and `baton run --resume` load. */
 async function replayParts() {
-  const [{ loadAgent }, { readTranscript }, { replayTarget, startAgain }] = await Promise.all([
+  const [{ loadAgentModule }, { readTranscript }, { replayTarget, startAgain }] = await Promise.all([
     import('./load-agent.js'),
     import('../transcript/index.js'),
     import('./replay-command.js'),
   ])
-  return { loadAgent, readTranscript, replayTarget, startAgain }
+  return { loadAgentModule, readTranscript, replayTarget, startAgain }
 }
 
 /**
@@ -114,6 +139,14 @@ async function show(
 ): Promise<number> {
   const { printRun } = await import('./print-events.js')
   return printRun(events, result, { json, strict })
+}
+
+// Output piped into a reader that stops early (`| head`) does not stop the run: it goes on
+// quietly and still leaves its transcript.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error
+  })
 }
 
 const debug = process.argv.includes('--debug')
@@ -131,9 +164,3 @@ main(process.argv.slice(2)).then(
     process.exitCode = usage ? 2 : 1
   },
 )
-
-/** The module as the header records it: relative to here, with `/` separators. */
-function sourceOf(module: string, exportName: string | undefined): { module: string; export?: string } {
-  const path = relative(process.cwd(), resolve(module)).split(sep).join('/')
-  return exportName ? { module: path, export: exportName } : { module: path }
-}

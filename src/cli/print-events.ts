@@ -1,3 +1,4 @@
+import { isAbsolute, relative, resolve, sep } from 'node:path'
 import type { BatonEvent } from '../events/index.js'
 import type { Divergence, ReplayResult } from '../replay/index.js'
 import type { RunResult } from '../run/index.js'
@@ -112,8 +113,8 @@ export function formatResult(result: RunResult, replay?: ReplayInfo): string {
           `live: ${replay.live.model} model calls, ${replay.live.tool} tool calls (the rest came from the recording)`,
         ]
       : []),
-    ...(result.transcript ? [`transcript: ${result.transcript}`] : []),
     ...(output === undefined ? [] : ['', output]),
+    ...(result.transcript ? ['', `transcript: ${shortPath(result.transcript)}`] : []),
   ]
   return lines.join('\n')
 }
@@ -138,4 +139,10 @@ function clip(text: string, max = 100): string {
   // Escape sequences and control characters from the run (in a tool result) never reach the terminal.
   const flat = oneLine(text)
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat
+}
+
+/** A path as one would type it: relative to the working directory when it is inside it. */
+export function shortPath(path: string): string {
+  const from = relative(process.cwd(), resolve(path))
+  return from === '' || from.startsWith('..') || isAbsolute(from) ? path : from.split(sep).join('/')
 }
