@@ -23,6 +23,8 @@ function baton(...args: string[]) {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
+    // No key: `baton run` on an example agent replays its shipped recording.
+    env: { ...process.env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', OPENAI_BASE_URL: '' },
   })
   if (child.status !== 0) throw new Error(`baton ${args.join(' ')} exited ${child.status}: ${child.stderr}`)
   return child.stdout.trim()
@@ -70,6 +72,38 @@ describe.skipIf(!existsSync(CHROMIUM))(
     afterAll(async () => {
       await browser?.close()
       rmSync(temp, { recursive: true, force: true })
+    })
+
+    it('shows the trace the first run writes (the research lead, replayed offline), analyst expanded', async () => {
+      const transcript = join(temp, 'first-run.jsonl')
+      const out = baton(
+        'run',
+        'agents/research-lead.ts',
+        'How much bigger is Lisbon than Porto, by population and by area?',
+        '--record',
+        transcript,
+      )
+      expect(out).toContain('So this is a replay of the recorded run')
+      const trace = join(temp, 'first-run.html')
+      expect(out).toContain(`trace:      ${trace}`)
+      const { page, errors, requests } = await open(browser, trace)
+      expect(await text(page, '[data-testid=run-status]')).toBe('done')
+      expect(await text(page, '[data-testid=run-task]')).toContain('Lisbon than Porto')
+      const analyst = page.locator('[data-testid=agent-node][data-agent=analyst]')
+      expect(await analyst.getAttribute('data-expanded')).toBe('false')
+      await analyst.locator('[data-testid=agent-toggle]').first().click()
+      const tools = page.locator(
+        '[data-testid=agent-node][data-agent=analyst] [data-testid=agent-step][data-kind=tool]',
+      )
+      expect(await tools.count()).toBe(3)
+      expect(await tools.first().innerText()).toContain('calculate({"expression":"545796 / 231962"})')
+      await tools.first().click()
+      expect(await text(page, '[data-testid=tool-result]')).toContain('2.352954')
+      await page.screenshot({ path: join(artifacts, 'first-run.png'), fullPage: true })
+      expect(statSync(join(artifacts, 'first-run.png')).size).toBeGreaterThan(10_000)
+      expect(errors).toEqual([])
+      expect(requests.filter((url) => !url.startsWith('file:'))).toEqual([])
+      await page.close()
     })
 
     describe('a recorded run of the trip planner', () => {
