@@ -1,0 +1,245 @@
+/**
+ * The viewer's detail pane: the selected row's events parsed again and shown in full (a model
+ * call's messages and response, a tool call's arguments and result, a memory write's provenance,
+ * any other event's fields) with the raw events on demand.
+ *
+ * A piece of the page script VIEWER_UI assembles: its functions run inside that one function
+ * scope and use its state, index and DOM helpers. Plain ES2020 in a string: no template literals.
+ */
+export const VIEWER_UI_DETAIL = String.raw`
+  // ---- detail of one row ----
+  var detailEl = document.getElementById('detail');
+  function find(events, type) {
+    for (var i = 0; i < events.length; i++) if (events[i] && events[i].type === type) return events[i];
+    return null;
+  }
+  function agentButton(agent, text) {
+    var button = h('button', { class: 'link', testid: 'reveal-agent', text: text || agentLabel(agent), title: agent.path });
+    button.addEventListener('click', function () { revealAgent(agent.id); });
+    return button;
+  }
+  function renderDetail(row) {
+    var events = row.lines.map(parseLine);
+    var agent = ix.agents[row.agent];
+    var parts = [h('div', { class: 'dhead' }, [
+      h('span', { class: 'badge k-' + row.kind, text: kindLabel(row) }), ' ',
+      h('b', { testid: 'detail-title', text: row.kind === 'tool' ? row.title : row.title || row.type }), ' ',
+      h('code', { text: row.path }),
+      h('span', { class: 'muted', text: ' \u00b7 seq ' + events.map(function (e) { return e ? e.seq : '?'; }).join(', ') + ' \u00b7 t ' + fmtMs(row.t0) + ' \u00b7 agent ' }),
+      agentButton(agent),
+    ])];
+    var render = DETAIL[row.kind] || detailFields;
+    parts.push(render(row, events, agent));
+    var raw = h('details', { class: 'raw', testid: 'raw-events' }, h('summary', { text: 'raw events (' + events.length + ')' }));
+    raw.addEventListener('toggle', function () {
+      if (raw.open && raw.childNodes.length === 1) events.forEach(function (e) { raw.appendChild(jsonBlock(e)); });
+    });
+    parts.push(raw);
+    detailEl.setAttribute('data-row', row.id);
+    detailEl.setAttribute('data-kind', row.kind);
+    detailEl.replaceChildren.apply(detailEl, parts);
+  }
+  function messageEl(m) {
+    if (!m || typeof m !== 'object') return jsonBlock(m);
+    var role = String(m.role);
+    var head = [h('span', { class: 'role', text: role })];
+    if (role === 'tool') head.push(' ', h('code', { text: String(m.toolName) + ' \u00b7 ' + String(m.toolCallId) }));
+    if (m.isError) head.push(' ', h('span', { class: 'errtag', text: 'error' }));
+    var el = h('div', { class: 'msg r-' + role + (m.isError ? ' is-error' : ''), testid: 'message', 'data-role': role }, h('div', { class: 'mhead' }, head));
+    if (Array.isArray(m.reasoning) && m.reasoning.length) el.appendChild(reasoningEl(m.reasoning));
+    if (m.content !== undefined && m.content !== '') el.appendChild(contentBlock(m.content, 'message-content'));
+    if (Array.isArray(m.toolCalls)) m.toolCalls.forEach(function (c) { el.appendChild(toolCallEl(c)); });
+    return el;
+  }
+  function toolCallEl(call) {
+    var el = h('div', { class: 'tcall', testid: 'tool-call' }, [
+      h('div', null, ['\u2192 ', h('b', { text: String(call && call.name) }), ' ', h('code', { class: 'muted', text: String(call && call.id) })]),
+    ]);
+    if (call && call.argsText !== undefined) {
+      el.appendChild(h('div', { class: 'warning', text: 'arguments that are not valid JSON:' }));
+      el.appendChild(textBlock(call.argsText));
+    } else el.appendChild(jsonBlock(call ? call.args : call, 'tool-call-args'));
+    return el;
+  }
+  function reasoningEl(parts) {
+    var el = h('div', { class: 'reasoning', testid: 'reasoning' }, h('div', { class: 'mhead' }, h('span', { class: 'role', text: 'reasoning' })));
+    parts.forEach(function (part) {
+      if (part && part.text) el.appendChild(textBlock(part.text, 'thinking'));
+      if (part && part.data !== undefined) {
+        var data = h('details', null, h('summary', { text: 'provider data' + (part.provider ? ' (' + part.provider + ')' : '') }));
+        data.appendChild(jsonBlock(part.data));
+        el.appendChild(data);
+      }
+    });
+    return el;
+  }
+  /** Every message of an agent's requests up to this one: what the model was sent in full. */
+  function fullHistory(row) {
+    var agent = ix.agents[row.agent];
+    var messages = [];
+    for (var i = 0; i < agent.rows.length; i++) {
+      var r = ix.rows[agent.rows[i]];
+      if (r.id > row.id) break;
+      if (r.kind !== 'model' || r.goal) continue;
+      var request = find(r.lines.map(parseLine), 'model.request');
+      if (request && Array.isArray(request.messages)) messages = messages.concat(request.messages);
+    }
+    return messages;
+  }
+  var DETAIL = {
+    model: function (row, events) {
+      var box = h('div');
+      var request = find(events, 'model.request');
+      var response = find(events, 'model.response');
+      var failure = find(events, 'model.error');
+      if (request) {
+        box.appendChild(kv([
+          ['model', String(request.model)],
+          ['request hash', String(request.hash)],
+          ['spec hash', String(request.specHash)],
+          request.maxTokens !== undefined ? ['max tokens', fmtInt(request.maxTokens)] : null,
+        ]));
+        var messages = Array.isArray(request.messages) ? request.messages : [];
+        var sent = section(row.goal ? 'Request (' + plural(messages.length, 'message') + ')' : 'Request: ' + plural(messages.length, 'new message'), 'request-messages');
+        messages.forEach(function (m) { sent.appendChild(messageEl(m)); });
+        if (!row.goal) {
+          var all = h('button', { class: 'more', testid: 'full-history', text: 'show the whole history sent with this request' });
+          all.addEventListener('click', function () {
+            var history = section('The whole history sent (' + plural(fullHistory(row).length, 'message') + ')', 'history');
+            fullHistory(row).forEach(function (m) { history.appendChild(messageEl(m)); });
+            all.replaceWith(history);
+          });
+          sent.appendChild(all);
+        }
+        box.appendChild(sent);
+      }
+      var retries = events.filter(function (e) { return e && e.type === 'model.retry'; });
+      if (retries.length) {
+        var retry = section('Retries', 'retries', 'warn');
+        retries.forEach(function (e) {
+          retry.appendChild(h('div', { testid: 'retry', text: 'attempt ' + e.attempt + ' failed: ' + e.code + (e.status ? ' (HTTP ' + e.status + ')' : '') + ' ' + preview(e.message, 300) + '; waited ' + fmtMs(e.delayMs) }));
+        });
+        box.appendChild(retry);
+      }
+      if (response) {
+        var answer = section('Response', 'response');
+        var u = response.usage || {};
+        answer.appendChild(kv([
+          ['finish', String(response.finishReason)],
+          ['tokens', 'in ' + fmtInt(u.inputTokens || 0) + ' \u00b7 out ' + fmtInt(u.outputTokens || 0) + (u.cachedInputTokens ? ' \u00b7 cached ' + fmtInt(u.cachedInputTokens) : '') + (u.reasoningTokens ? ' \u00b7 reasoning ' + fmtInt(u.reasoningTokens) : '')],
+          ['cost', fmtUsd(response.costUsd || 0)],
+          ['duration', fmtMs(response.durationMs)],
+        ]));
+        var message = response.message || {};
+        if (Array.isArray(message.reasoning) && message.reasoning.length) answer.appendChild(reasoningEl(message.reasoning));
+        if (message.content) answer.appendChild(contentBlock(message.content, 'response-text'));
+        else if (!message.toolCalls || !message.toolCalls.length) answer.appendChild(h('div', { class: 'muted', text: '(no text)' }));
+        if (Array.isArray(message.toolCalls)) message.toolCalls.forEach(function (c) { answer.appendChild(toolCallEl(c)); });
+        if (message.provider !== undefined) {
+          var provider = h('details', null, h('summary', { text: 'provider message' }));
+          provider.addEventListener('toggle', function () {
+            if (provider.open && provider.childNodes.length === 1) provider.appendChild(jsonBlock(message.provider));
+          });
+          answer.appendChild(provider);
+        }
+        box.appendChild(answer);
+      }
+      if (failure) {
+        var failed = section('Error', 'model-error', 'bad');
+        failed.appendChild(errorBlock(failure.error));
+        box.appendChild(failed);
+      }
+      if (!response && !failure) box.appendChild(h('div', { class: 'warning', text: 'No response was recorded for this call (the run stopped or crashed while it was in flight).' }));
+      return box;
+    },
+    tool: function (row, events, agent) {
+      var box = h('div');
+      var call = find(events, 'tool.call');
+      var result = find(events, 'tool.result');
+      var approval = find(events, 'approval.request');
+      var first = call || approval || result || {};
+      box.appendChild(kv([
+        ['tool', String(first.name)],
+        ['call id', String(first.callId)],
+        result ? ['duration', fmtMs(result.durationMs)] : null,
+      ]));
+      if (row.title.indexOf('delegate_') === 0 && row.step !== null) {
+        var subs = delegated(row, agent);
+        if (subs.length) box.appendChild(h('div', { class: 'subs' }, ['sub-agent: '].concat(subs.map(function (s) { return agentButton(s); }))));
+      }
+      var args = section('Arguments', 'tool-args-section');
+      args.appendChild(jsonBlock(call ? call.args : approval ? approval.args : undefined, 'tool-args'));
+      box.appendChild(args);
+      if (approval) {
+        var wait = section('Approval requested', 'approval', 'warn');
+        wait.appendChild(jsonBlock(approval.args));
+        box.appendChild(wait);
+      }
+      var progress = events.filter(function (e) { return e && e.type === 'tool.progress'; });
+      if (progress.length) {
+        var steps = section('Progress (' + progress.length + ')', 'progress');
+        progress.forEach(function (e) { steps.appendChild(jsonBlock(e.data)); });
+        box.appendChild(steps);
+      }
+      if (result) {
+        var out = section(result.isError ? 'Result: error' : 'Result', 'tool-result', result.isError ? 'bad' : '');
+        out.setAttribute('data-error', String(result.isError === true));
+        if (result.error) out.appendChild(errorBlock(result.error, 'tool-error'));
+        out.appendChild(contentBlock(result.content, 'tool-result-content'));
+        if (result.truncated) {
+          var whole = h('details', null, h('summary', { text: 'the whole value (the model got the truncated text above)' }));
+          whole.appendChild(jsonBlock(result.value));
+          out.appendChild(whole);
+        }
+        box.appendChild(out);
+      } else box.appendChild(h('div', { class: 'warning', text: 'No result was recorded for this call.' }));
+      return box;
+    },
+    memory: function (row, events) {
+      var e = events[0] || {};
+      var by = ix.agentByPath.get(String(e.by));
+      var box = h('div', { testid: 'memory-write' });
+      box.appendChild(kv([
+        ['key', h('code', { text: String(e.key) })],
+        ['written by', by !== undefined ? agentButton(ix.agents[by], String(e.by)) : String(e.by)],
+        ['at', h('code', { text: String(e.path) })],
+        ['step', row.step !== null ? String(row.step) : ''],
+      ], 'memory-provenance'));
+      var value = section('Value', 'memory-value');
+      value.appendChild(jsonBlock(e.value));
+      box.appendChild(value);
+      return box;
+    },
+  };
+  /** The sub-agents a delegation started: same step, same name, k-th delegation of that name. */
+  function delegated(row, agent) {
+    var name = row.title.slice('delegate_'.length);
+    var k = 0;
+    for (var i = 0; i < agent.rows.length; i++) {
+      var r = ix.rows[agent.rows[i]];
+      if (r.id === row.id) break;
+      if (r.kind === 'tool' && r.step === row.step && r.title === row.title) k++;
+    }
+    var path = agent.path + '/' + row.step + '/agent:' + name + '#' + k;
+    var id = ix.agentByPath.get(path);
+    return id === undefined ? [] : [ix.agents[id]];
+  }
+  function detailFields(row, events, agent) {
+    var box = h('div');
+    events.forEach(function (e) {
+      if (!e) return;
+      var pairs = [];
+      Object.keys(e).forEach(function (key) {
+        if (key === 'seq' || key === 't' || key === 'path') return;
+        var value = e[key];
+        if (key === 'error') value = errorBlock(value, 'event-error');
+        else if (typeof value === 'string' && value.length > 200) value = textBlock(value);
+        else if (typeof value !== 'object' || value === null) value = String(value);
+        pairs.push([key, value]);
+      });
+      box.appendChild(kv(pairs, 'event-fields'));
+    });
+    if (row.kind === 'agent' && row.type === 'agent.start') box.appendChild(h('div', null, ['agent: ', agentButton(agent, 'show ' + agentLabel(agent) + ' in the tree')]));
+    return box;
+  }
+`
