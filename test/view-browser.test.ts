@@ -22,7 +22,7 @@ function baton(...args: string[]) {
   const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 60_000,
     // No key: `baton run` on an example agent replays its shipped recording.
     env: { ...process.env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', OPENAI_BASE_URL: '' },
   })

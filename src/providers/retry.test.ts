@@ -190,11 +190,11 @@ describe('withRetries', () => {
       withRetries(
         'openai',
         call.attempt,
-        { ...fast, baseDelayMs: 60_000, maxDelayMs: 120_000 },
+        { ...fast, baseDelayMs: 30_000, maxDelayMs: 60_000 },
         { scrub, signal: backoff.signal },
       ),
     ).rejects.toThrow('stopped while waiting')
-    // The backoff is at least 30 s: ending well before that means the abort ended the wait.
+    // The backoff is at least 15 s: ending well before that means the abort ended the wait.
     expect(Date.now() - started).toBeLessThan(10_000)
   })
 

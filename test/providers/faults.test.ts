@@ -590,9 +590,9 @@ describe('retried until the policy gives up', () => {
     const run = await drive(
       anthropicMessages,
       [
-        ({ request }) => hang(request, 60_000),
-        ({ request }) => hang(request, 60_000),
-        ({ request }) => hang(request, 60_000),
+        ({ request }) => hang(request, 15_000),
+        ({ request }) => hang(request, 15_000),
+        ({ request }) => hang(request, 15_000),
       ],
       { model: { retry: { ...FAST, maxAttempts: 3, timeoutMs: 100 } } },
     )
@@ -607,7 +607,7 @@ describe('retried until the policy gives up', () => {
       [1, 'TIMEOUT', 'no answer within 100 ms'],
       [2, 'TIMEOUT', 'no answer within 100 ms'],
     ])
-    // Three attempts of 100 ms and two short waits: nowhere near the minute the server would hang.
+    // Three attempts of 100 ms and two short waits: nowhere near the 15 s the server would hang.
     expect(run.wallMs).toBeGreaterThanOrEqual(295)
     expect(run.wallMs).toBeLessThan(20_000)
   })
@@ -633,9 +633,9 @@ describe('bounded by the wall-clock budget', () => {
     // The run's clock stands still: only a backoff slept for real could make this run late.
     const run = await drive(
       openaiChat,
-      [() => openaiChat.error(503, message, { 'retry-after-ms': '60000' })],
+      [() => openaiChat.error(503, message, { 'retry-after-ms': '30000' })],
       {
-        model: { retry: { ...FAST, maxDelayMs: 120_000 } },
+        model: { retry: { ...FAST, maxDelayMs: 60_000 } },
         budget: { maxWallMs: 600 },
         clock: fakeClock(),
       },
@@ -643,19 +643,19 @@ describe('bounded by the wall-clock budget', () => {
     expect(run.hits).toHaveLength(1)
     expect(retries(run)).toEqual([])
     // What the code does: the call fails for good (a model error naming the budget), not budget_exceeded.
-    expectFailed(run, `openai:gpt-test: ${message} (no retry: the wall-clock budget ends before 60000 ms)`, {
+    expectFailed(run, `openai:gpt-test: ${message} (no retry: the wall-clock budget ends before 30000 ms)`, {
       provider: 'openai:gpt-test',
       code: 'HTTP_503',
       status: 503,
       attempts: 1,
       retryable: true,
     })
-    // Well under the minute the backoff would take.
-    expect(run.wallMs).toBeLessThan(20_000)
+    // Well under the 30 s the backoff would take.
+    expect(run.wallMs).toBeLessThan(15_000)
   })
 
   it('a jittered backoff longer than what is left is not slept either', async () => {
-    const policy = { baseDelayMs: 60_000, maxDelayMs: 120_000 }
+    const policy = { baseDelayMs: 30_000, maxDelayMs: 60_000 }
     const run = await drive(openaiChat, [() => openaiChat.error(500, 'The server had an error.')], {
       model: { retry: policy },
       budget: { maxWallMs: 500 },
@@ -670,11 +670,11 @@ describe('bounded by the wall-clock budget', () => {
         run.result.error?.message ?? '',
       )?.[1],
     )
-    expect(ms).toBeGreaterThanOrEqual(30_000)
-    expect(ms).toBeLessThanOrEqual(60_000)
+    expect(ms).toBeGreaterThanOrEqual(15_000)
+    expect(ms).toBeLessThanOrEqual(30_000)
     checkTranscript(run.transcript, run.result)
-    // Well under the 30 s or more the backoff would take.
-    expect(run.wallMs).toBeLessThan(20_000)
+    // Well under the 15 s or more the backoff would take.
+    expect(run.wallMs).toBeLessThan(10_000)
   })
 
   it('a first wait that fits is slept; the second, which would not, is not', async () => {
@@ -948,10 +948,10 @@ describe('an abort signal', () => {
     const controller = new AbortController()
     const run = await drive(
       openaiChat,
-      [() => openaiChat.error(503, 'Service unavailable.', { 'retry-after-ms': '60000' })],
+      [() => openaiChat.error(503, 'Service unavailable.', { 'retry-after-ms': '30000' })],
       {
         signal: controller.signal,
-        model: { retry: { ...FAST, maxDelayMs: 120_000 } },
+        model: { retry: { ...FAST, maxDelayMs: 60_000 } },
         // The retry event comes as the wait begins.
         onEvent: (event) => {
           if (event.type === 'model.retry') controller.abort(new Error('the user pressed stop'))
@@ -963,7 +963,7 @@ describe('an abort signal', () => {
       {
         type: 'model.retry',
         attempt: 1,
-        delayMs: 60_000,
+        delayMs: 30_000,
         code: 'HTTP_503',
         status: 503,
         message: 'Service unavailable.',
@@ -976,8 +976,8 @@ describe('an abort signal', () => {
       message: 'the run was aborted by its signal: the user pressed stop',
     })
     checkTranscript(run.transcript, run.result, { inFlight: true })
-    // Well under the minute the wait would take.
-    expect(run.wallMs).toBeLessThan(20_000)
+    // Well under the 30 s the wait would take.
+    expect(run.wallMs).toBeLessThan(15_000)
   })
 })
 
