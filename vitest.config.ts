@@ -1,9 +1,54 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Test files that start processes, a browser or real servers. They run after the fast in-process
+ * tests, with timeouts sized for a busy machine: every wait inside them (a child's `timeout`, a
+ * server's start-up deadline) stays well under E2E_TIMEOUT_MS so a hang fails with its own message.
+ */
+export const e2eFiles = [
+  'test/cli.test.ts',
+  'test/crash.test.ts',
+  'test/eval-cli.test.ts',
+  'test/examples.test.ts',
+  'test/first-run.test.ts',
+  'test/live-tree.test.ts',
+  'test/mcp.test.ts',
+  'test/package.test.ts',
+  'test/providers/real-socket.test.ts',
+  'test/replay-cli.test.ts',
+  'test/view-browser.test.ts',
+  'test/view.test.ts',
+  'tools/http-fetch.test.ts',
+  'tools/http-pinning.test.ts',
+  'tools/run.test.ts',
+]
+
+export const E2E_TIMEOUT_MS = 180_000
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts', 'agents/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'tools/**/*.test.ts', 'agents/**/*.test.ts'],
+          exclude: e2eFiles,
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: e2eFiles,
+          testTimeout: E2E_TIMEOUT_MS,
+          hookTimeout: E2E_TIMEOUT_MS,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 })

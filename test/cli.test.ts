@@ -13,7 +13,7 @@ function baton(...args: string[]) {
   const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: 60_000,
   })
   return { code: child.status, stdout: child.stdout, stderr: child.stderr }
 }

@@ -28,7 +28,7 @@ interface Ran {
  */
 function baton(args: string[], cwd = root): Promise<Ran> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd, timeout: 30_000 })
+    const child = spawn(process.execPath, [main, ...args], { cwd, timeout: 60_000 })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text))
@@ -353,7 +353,7 @@ describe('progress', async () => {
       const child = spawnSync('script', ['-qec', command, '/dev/null'], {
         cwd: root,
         encoding: 'utf8',
-        timeout: 30_000,
+        timeout: 60_000,
       })
       expect(child.status).toBe(0)
       expect(child.stdout).toContain('\r\x1b[2K[')

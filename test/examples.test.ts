@@ -70,6 +70,6 @@ describe('the shipped recordings of the example agents', () => {
         expect(result.usage.toolCalls).toBe(end.usage.toolCalls)
       }
     },
-    30_000,
+    120_000,
   )
 })

@@ -33,7 +33,7 @@ function baton(args: string[], cwd: string, env: Record<string, string>) {
     child.stderr.on('data', (chunk) => {
       stderr += chunk
     })
-    const timer = setTimeout(() => child.kill(), 30_000)
+    const timer = setTimeout(() => child.kill(), 60_000)
     child.on('error', fail)
     child.on('close', (code) => {
       clearTimeout(timer)

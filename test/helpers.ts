@@ -1,12 +1,19 @@
 /** Small helpers the cross-module tests share. */
 import type { BatonEvent, ModelRequest, RunStream, ToolMessage } from '../src/index.js'
 
-/** Reads a whole run: every event, then the result. */
+/**
+ * Reads a whole run: every event, then the result. `onEvent` sees each event as it comes, so a
+ * test can act at a point in the run (abort once a retry is waiting) instead of after a delay.
+ */
 export async function collect<O>(
   events: RunStream<O>,
+  onEvent?: (event: BatonEvent) => void,
 ): Promise<{ events: BatonEvent[]; result: Awaited<RunStream<O>['result']> }> {
   const seen: BatonEvent[] = []
-  for await (const event of events) seen.push(event)
+  for await (const event of events) {
+    seen.push(event)
+    onEvent?.(event)
+  }
   return { events: seen, result: await events.result }
 }
 

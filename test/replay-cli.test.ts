@@ -25,7 +25,7 @@ function baton(args: string[], log?: string) {
   const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: 60_000,
     env: { ...process.env, BATON_TEST_LOG: log ?? '' },
   })
   return { code: child.status, stdout: child.stdout, stderr: child.stderr }

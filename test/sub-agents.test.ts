@@ -486,7 +486,7 @@ describe('concurrent delegations', () => {
             spans[name] = { start: performance.now(), end: Number.NaN }
             arrived[name].open()
             // Only a concurrent sibling can arrive while this one waits.
-            overlapSeen[name] = await arrived[other].wait(2_000)
+            overlapSeen[name] = await arrived[other].wait(15_000)
             return { text: `${name} result` }
           },
         ],
@@ -534,7 +534,7 @@ describe('concurrent delegations', () => {
       [
         async () => {
           // Finishes only after the second delegation has finished (when they run concurrently).
-          await betaDone.wait(2_000)
+          await betaDone.wait(15_000)
           return { text: 'SLOW' }
         },
       ],

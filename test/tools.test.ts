@@ -47,8 +47,11 @@ function agentWith(model: Model, tools: Tool[], extra: { toolConcurrency?: numbe
   return defineAgent({ name: 'worker', instructions: 'Use the tools.', model, tools, ...extra })
 }
 
-/** Tests that would hang if calls were not concurrent or timeouts did not fire fail fast instead. */
-const HANG_MS = 2_000
+/**
+ * Tests that would hang if calls were not concurrent or timeouts did not fire fail sooner than
+ * the suite's timeout instead; a busy machine never comes near it.
+ */
+const HANG_MS = 15_000
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -461,13 +464,18 @@ describe('FatalToolError with queued calls', () => {
 describe('concurrency', () => {
   it('all tool calls of one response run concurrently', async () => {
     const spans: { start: number; end: number }[] = []
+    // No call ends before all five have started: run one after another, they would hang (and
+    // fail at the suite's timeout).
+    const allStarted = deferred()
+    let starts = 0
     const nap = defineTool({
       name: 'nap',
       description: 'Sleeps',
       input: z.object({ i: z.number() }),
       run: async ({ i }) => {
         const start = performance.now()
-        await sleep(50)
+        if (++starts === 5) allStarted.resolve()
+        await allStarted.promise
         spans[i] = { start, end: performance.now() }
         return `slept ${i}`
       },

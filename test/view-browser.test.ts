@@ -22,7 +22,7 @@ function baton(...args: string[]) {
   const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
     cwd: root,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 60_000,
     // No key: `baton run` on an example agent replays its shipped recording.
     env: { ...process.env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', OPENAI_BASE_URL: '' },
   })
@@ -31,7 +31,7 @@ function baton(...args: string[]) {
 }
 
 /** A page that records what it fetched and every script error. */
-async function open(browser: Browser, file: string, timeout = 30_000) {
+async function open(browser: Browser, file: string, timeout = 60_000) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
   const errors: string[] = []
   const requests: string[] = []
@@ -361,7 +361,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         console.log(
           `50 MB transcript: ${big.events} events, ${(big.bytes / 2 ** 20).toFixed(1)} MB; page ${(htmlBytes / 2 ** 20).toFixed(1)} MB (+${Math.round((htmlBytes - big.bytes) / 1024)} KB); baton view ${Math.round(viewMs)} ms; ready in Chromium ${Math.round(readyMs)} ms`,
         )
-      }, 240_000)
+      }, 300_000)
 
       it('is the transcript plus a small constant', () => {
         expect(big.bytes).toBeGreaterThan(49 * 2 ** 20)

@@ -236,7 +236,8 @@ describe('http_fetch limits', () => {
     await expect(fetchWith({ allowPrivate: true, timeoutMs: 300 }, { url: `${local}/slow` })).rejects.toThrow(
       `no complete response from ${local}/slow within 300 ms`,
     )
-    expect(Date.now() - started).toBeLessThan(3_000)
+    // The server never answers: only the timeout can have ended the fetch, and soon.
+    expect(Date.now() - started).toBeLessThan(20_000)
   })
 
   it('gives up after timeoutMs when the body stalls', async () => {

@@ -12,7 +12,7 @@ export interface ModelContractSubject {
   name: string
   /** Whether the model must implement `stream` (every provider adapter does). */
   streaming?: boolean
-  /** A model that answers the next request per `script`: 'text' says "hello"; 'tool-calls' calls `lookup` twice ({ q: "a" }, { q: "b" }); 'slow' takes 500 ms or more. */
+  /** A model that answers the next request per `script`: 'text' says "hello"; 'tool-calls' calls `lookup` twice ({ q: "a" }, { q: "b" }); 'slow' takes 10 s or more. */
   make(script: ContractScript): Model | Promise<Model>
 }
 
@@ -88,7 +88,8 @@ export function modelContract(subject: ModelContractSubject): void {
       const started = Date.now()
       setTimeout(() => controller.abort(new Error('stop now')), 20)
       await expect(model.generate(request, { signal: controller.signal })).rejects.toBeDefined()
-      expect(Date.now() - started).toBeLessThan(400)
+      // Well before the 10 s the answer takes.
+      expect(Date.now() - started).toBeLessThan(5_000)
     })
   })
 }

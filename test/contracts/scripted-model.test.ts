@@ -15,5 +15,5 @@ modelContract({
               ],
             },
           ])
-        : scriptedModel([{ text: 'late' }], { latencyMs: 600 }),
+        : scriptedModel([{ text: 'late' }], { latencyMs: 10_000 }),
 })

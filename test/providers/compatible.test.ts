@@ -22,7 +22,7 @@ const server = setupServer(
     OLLAMA_URL,
     async (body) => {
       const script = /^contract-(.+)$/.exec(body.model)?.[1]
-      if (script === 'slow') await delay(600)
+      if (script === 'slow') await delay(10_000)
       // Like many local servers: no usage at all.
       return script ? contractAnswer(script, { usage: null }) : reply(body)
     },

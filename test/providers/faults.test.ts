@@ -27,6 +27,7 @@ import {
   stream,
   type Transcript,
 } from '../../src/index.js'
+import { type FakeClock, fakeClock } from '../../src/testing/index.js'
 import { collect, ofType } from '../helpers.js'
 import {
   anthropicMessages,
@@ -75,6 +76,10 @@ interface Drive {
   /** Make the model calls stream (`model.stream`) instead of `model.generate`. */
   streamed?: boolean
   withTool?: boolean
+  /** The run's clock (a fake one makes the wall-clock budget move only when the test says). */
+  clock?: FakeClock
+  /** Sees each event as the run yields it. */
+  onEvent?: (event: BatonEvent) => void
 }
 
 interface Driven {
@@ -114,8 +119,9 @@ async function drive(wire: Wire, steps: Step[], options: Drive = {}): Promise<Dr
   if (options.budget) runOptions.budget = options.budget
   if (options.signal) runOptions.signal = options.signal
   if (options.streamed) runOptions.effects = streamingEffects()
+  if (options.clock) runOptions.clock = options.clock
   const started = Date.now()
-  const { events, result } = await collect(stream(agent, 'Say hello.', runOptions))
+  const { events, result } = await collect(stream(agent, 'Say hello.', runOptions), options.onEvent)
   const wallMs = Date.now() - started
   expect(result.transcript).toBe(record)
   const text = readFileSync(record, 'utf8')
@@ -583,7 +589,11 @@ describe('retried until the policy gives up', () => {
   it('Anthropic: a timeout on every attempt gives up after maxAttempts, each attempt bounded', async () => {
     const run = await drive(
       anthropicMessages,
-      [({ request }) => hang(request), ({ request }) => hang(request), ({ request }) => hang(request)],
+      [
+        ({ request }) => hang(request, 15_000),
+        ({ request }) => hang(request, 15_000),
+        ({ request }) => hang(request, 15_000),
+      ],
       { model: { retry: { ...FAST, maxAttempts: 3, timeoutMs: 100 } } },
     )
     expect(run.hits).toHaveLength(3)
@@ -597,9 +607,9 @@ describe('retried until the policy gives up', () => {
       [1, 'TIMEOUT', 'no answer within 100 ms'],
       [2, 'TIMEOUT', 'no answer within 100 ms'],
     ])
-    // Three attempts of 100 ms and two short waits: nowhere near the SDK's own timeout.
+    // Three attempts of 100 ms and two short waits: nowhere near the 15 s the server would hang.
     expect(run.wallMs).toBeGreaterThanOrEqual(295)
-    expect(run.wallMs).toBeLessThan(2_000)
+    expect(run.wallMs).toBeLessThan(20_000)
   })
 
   it('a retry-after longer than maxDelayMs ends the call at once', async () => {
@@ -612,39 +622,44 @@ describe('retried until the policy gives up', () => {
       `openai:gpt-test: ${message} (the provider asks to wait 60000 ms, more than maxDelayMs 200)`,
       { provider: 'openai:gpt-test', code: 'HTTP_429', status: 429, attempts: 1, retryable: true },
     )
-    expect(run.wallMs).toBeLessThan(1_000)
+    // Well under the 60 s the provider asked for.
+    expect(run.wallMs).toBeLessThan(20_000)
   })
 })
 
 describe('bounded by the wall-clock budget', () => {
   it('a backoff (retry-after-ms) that would end past maxWallMs is not slept: the run ends at once', async () => {
     const message = 'Service unavailable.'
+    // The run's clock stands still: only a backoff slept for real could make this run late.
     const run = await drive(
       openaiChat,
-      [() => openaiChat.error(503, message, { 'retry-after-ms': '1500' })],
+      [() => openaiChat.error(503, message, { 'retry-after-ms': '30000' })],
       {
-        model: { retry: { ...FAST, maxDelayMs: 5_000 } },
+        model: { retry: { ...FAST, maxDelayMs: 60_000 } },
         budget: { maxWallMs: 600 },
+        clock: fakeClock(),
       },
     )
     expect(run.hits).toHaveLength(1)
     expect(retries(run)).toEqual([])
     // What the code does: the call fails for good (a model error naming the budget), not budget_exceeded.
-    expectFailed(run, `openai:gpt-test: ${message} (no retry: the wall-clock budget ends before 1500 ms)`, {
+    expectFailed(run, `openai:gpt-test: ${message} (no retry: the wall-clock budget ends before 30000 ms)`, {
       provider: 'openai:gpt-test',
       code: 'HTTP_503',
       status: 503,
       attempts: 1,
       retryable: true,
     })
-    expect(run.wallMs).toBeLessThan(600)
+    // Well under the 30 s the backoff would take.
+    expect(run.wallMs).toBeLessThan(15_000)
   })
 
   it('a jittered backoff longer than what is left is not slept either', async () => {
-    const policy = { baseDelayMs: 2_000, maxDelayMs: 4_000 }
+    const policy = { baseDelayMs: 30_000, maxDelayMs: 60_000 }
     const run = await drive(openaiChat, [() => openaiChat.error(500, 'The server had an error.')], {
       model: { retry: policy },
       budget: { maxWallMs: 500 },
+      clock: fakeClock(),
     })
     expect(run.hits).toHaveLength(1)
     expect(retries(run)).toEqual([])
@@ -655,37 +670,52 @@ describe('bounded by the wall-clock budget', () => {
         run.result.error?.message ?? '',
       )?.[1],
     )
-    expect(ms).toBeGreaterThanOrEqual(1_000)
-    expect(ms).toBeLessThanOrEqual(2_000)
+    expect(ms).toBeGreaterThanOrEqual(15_000)
+    expect(ms).toBeLessThanOrEqual(30_000)
     checkTranscript(run.transcript, run.result)
-    expect(run.wallMs).toBeLessThan(500)
+    // Well under the 15 s or more the backoff would take.
+    expect(run.wallMs).toBeLessThan(10_000)
   })
 
   it('a first wait that fits is slept; the second, which would not, is not', async () => {
     const message = 'Service unavailable.'
-    const fail: Step = () => openaiChat.error(503, message, { 'retry-after-ms': '300' })
+    // Two waits of 2 s in a budget of 3.8 s: the first fits unless the first answer took 1.8 s;
+    // the second cannot, once the first was slept. The run's clock stands still, so the budget
+    // counts only the real time the first wait took.
+    const fail: Step = () => openaiChat.error(503, message, { 'retry-after-ms': '2000' })
     const run = await drive(openaiChat, [fail, fail], {
-      model: { retry: { ...FAST, maxDelayMs: 1_000 } },
-      budget: { maxWallMs: 500 },
+      model: { retry: { ...FAST, maxDelayMs: 5_000 } },
+      budget: { maxWallMs: 3_800 },
+      clock: fakeClock(),
     })
     expect(run.hits).toHaveLength(2)
     expect(retries(run)).toEqual([
-      { type: 'model.retry', attempt: 1, delayMs: 300, code: 'HTTP_503', status: 503, message },
+      { type: 'model.retry', attempt: 1, delayMs: 2_000, code: 'HTTP_503', status: 503, message },
     ])
-    expectFailed(run, `openai:gpt-test: ${message} (no retry: the wall-clock budget ends before 300 ms)`, {
+    expectFailed(run, `openai:gpt-test: ${message} (no retry: the wall-clock budget ends before 2000 ms)`, {
       provider: 'openai:gpt-test',
       code: 'HTTP_503',
       status: 503,
       attempts: 2,
       retryable: true,
     })
-    expect(run.wallMs).toBeLessThan(500)
+    // The first wait was slept, the second was not (that would make 4 s).
+    expect(run.wallMs).toBeGreaterThanOrEqual(1_990)
+    expect(run.wallMs).toBeLessThan(4_000)
   })
 
   it('a call still in flight when maxWallMs runs out is abandoned: budget_exceeded, promptly', async () => {
-    const run = await drive(openaiChat, [({ request }) => hang(request)], {
+    const clock = fakeClock()
+    const step: Step = ({ request }) => {
+      const answer = hang(request, 60_000)
+      // The call is in flight: now the budget's 250 ms pass on the run's clock.
+      clock.advance(250)
+      return answer
+    }
+    const run = await drive(openaiChat, [step], {
       model: { retry: { ...FAST, timeoutMs: 10_000 } },
       budget: { maxWallMs: 250 },
+      clock,
     })
     expect(run.hits).toHaveLength(1)
     expect(retries(run)).toEqual([])
@@ -698,8 +728,9 @@ describe('bounded by the wall-clock budget', () => {
     checkTranscript(run.transcript, run.result, { inFlight: true })
     const [exceeded] = ofType(run.events, 'budget.exceeded')
     expect(exceeded).toMatchObject({ limit: 'maxWallMs', max: 250, at: 'root' })
-    expect(run.wallMs).toBeGreaterThanOrEqual(245)
-    expect(run.wallMs).toBeLessThan(1_000)
+    expect(run.result.usage.wallMs).toBe(250)
+    // Promptly: well before the 10 s attempt timeout could have ended the call.
+    expect(run.wallMs).toBeLessThan(8_000)
   })
 })
 
@@ -894,7 +925,7 @@ describe('an abort signal', () => {
         [
           ({ request }) => {
             setTimeout(() => controller.abort(new Error('the user pressed stop')), 50)
-            return hang(request)
+            return hang(request, 60_000)
           },
         ],
         { signal: controller.signal, model: { retry: { ...FAST, timeoutMs: 10_000 } } },
@@ -908,7 +939,8 @@ describe('an abort signal', () => {
         message: 'the run was aborted by its signal: the user pressed stop',
       })
       checkTranscript(done.transcript, done.result, { inFlight: true })
-      expect(done.wallMs).toBeLessThan(1_000)
+      // Well before the 10 s attempt timeout could have ended the call.
+      expect(done.wallMs).toBeLessThan(8_000)
     },
   )
 
@@ -916,20 +948,22 @@ describe('an abort signal', () => {
     const controller = new AbortController()
     const run = await drive(
       openaiChat,
-      [
-        () => {
-          setTimeout(() => controller.abort(new Error('the user pressed stop')), 100)
-          return openaiChat.error(503, 'Service unavailable.', { 'retry-after-ms': '3000' })
+      [() => openaiChat.error(503, 'Service unavailable.', { 'retry-after-ms': '30000' })],
+      {
+        signal: controller.signal,
+        model: { retry: { ...FAST, maxDelayMs: 60_000 } },
+        // The retry event comes as the wait begins.
+        onEvent: (event) => {
+          if (event.type === 'model.retry') controller.abort(new Error('the user pressed stop'))
         },
-      ],
-      { signal: controller.signal, model: { retry: { ...FAST, maxDelayMs: 5_000 } } },
+      },
     )
     expect(run.hits).toHaveLength(1)
     expect(retries(run)).toEqual([
       {
         type: 'model.retry',
         attempt: 1,
-        delayMs: 3_000,
+        delayMs: 30_000,
         code: 'HTTP_503',
         status: 503,
         message: 'Service unavailable.',
@@ -942,7 +976,8 @@ describe('an abort signal', () => {
       message: 'the run was aborted by its signal: the user pressed stop',
     })
     checkTranscript(run.transcript, run.result, { inFlight: true })
-    expect(run.wallMs).toBeLessThan(1_000)
+    // Well under the 30 s the wait would take.
+    expect(run.wallMs).toBeLessThan(15_000)
   })
 })
 

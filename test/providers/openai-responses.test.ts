@@ -52,7 +52,7 @@ const twoCalls = [
 const server = setupServer(
   responsesHandler(async (body) => {
     if (body.model === 'contract-tool-calls') return { output: twoCalls }
-    if (body.model === 'contract-slow') await delay(600)
+    if (body.model === 'contract-slow') await delay(10_000)
     return { output: [item.message('hello there')] }
   }),
 )
