@@ -13,6 +13,8 @@ export const e2eFiles = [
   'test/first-run.test.ts',
   'test/live-tree.test.ts',
   'test/mcp.test.ts',
+  'test/package-install.test.ts',
+  'test/package-tarball.test.ts',
   'test/package.test.ts',
   'test/providers/real-socket.test.ts',
   'test/replay-cli.test.ts',
