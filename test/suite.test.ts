@@ -4,7 +4,7 @@
  * would fail on a busy machine.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join, normalize } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import config, { E2E_TIMEOUT_MS, e2eFiles } from '../vitest.config.js'
 
@@ -17,6 +17,22 @@ const MARKERS: [string, RegExp][] = [
   ['a real server', /\bcreateServer\(|\.listen\(\s*0\b/],
   ['an MCP server process', /\bmcp(Tools|Agent)\(/],
 ]
+
+/** The file's own text and that of the test helpers (files under test/) it imports, transitively. */
+function sourceWithLocalImports(file: string, seen = new Set<string>()): string {
+  if (seen.has(file)) return ''
+  seen.add(file)
+  const text = readFileSync(file, 'utf8')
+  const imported = [...text.matchAll(/from\s+['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) =>
+    normalize(join(dirname(file), m[1]!.replace(/\.js$/, '.ts'))),
+  )
+  return [
+    text,
+    ...imported
+      .filter((dep) => dep.startsWith('test/') && existsSync(dep))
+      .map((dep) => sourceWithLocalImports(dep, seen)),
+  ].join('\n')
+}
 
 function testFiles(): string[] {
   return ROOTS.flatMap((root) =>
@@ -31,7 +47,7 @@ describe('the unit and e2e projects', () => {
     const misplaced = testFiles()
       .filter((file) => !e2eFiles.includes(file))
       .flatMap((file) => {
-        const text = readFileSync(file, 'utf8')
+        const text = sourceWithLocalImports(file)
         return MARKERS.filter(([, marker]) => marker.test(text)).map(([what]) => `${file} starts ${what}`)
       })
     expect(misplaced).toEqual([])
