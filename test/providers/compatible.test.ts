@@ -189,7 +189,13 @@ describe('compatible() responses', () => {
     expect(generated.message).toEqual({
       role: 'assistant',
       content: 'Hello!',
-      reasoning: [{ text: 'The user wants a greeting.' }],
+      reasoning: [
+        {
+          text: 'The user wants a greeting.',
+          provider: 'openai-chat',
+          data: { reasoning_content: 'The user wants a greeting.' },
+        },
+      ],
     })
     const events = await collect(model().stream!(request))
     expect(events.map((e) => (e.type === 'reasoning-delta' ? e.text : '')).join('')).toBe(
