@@ -7,7 +7,8 @@
  * `completion_tokens` (only `total_tokens` includes it); some servers report cached tokens next
  * to the prompt. The headline counts alone cannot say which shape a response has, so the rule is:
  * a part larger than its headline count cannot be inside it; otherwise, when a total is given,
- * the shape whose sum equals it wins (inclusive when several do); with no total, inclusive.
+ * the shape whose sum equals it wins (inclusive when several do); with no total, inclusive. What
+ * a total counts beyond all of that is reasoning reported nowhere else, and is output.
  */
 import type { Usage } from '../model/types.js'
 
@@ -36,8 +37,13 @@ export function normalizeUsage(reported: ReportedUsage): Usage {
     inputTokens: input + (cachedOutside ? cached : 0),
     outputTokens: output + (reasoningOutside ? reasoning : 0),
   }
+  // A total above every count it could be made of has reasoning nobody itemised (Gemini's
+  // compatible endpoint counts its thoughts in the total only): it is billed as output.
+  const unlisted = total === undefined ? 0 : total - usage.inputTokens - usage.outputTokens
+  const thought = reasoning + Math.max(0, unlisted)
+  usage.outputTokens += Math.max(0, unlisted)
   if (cached > 0) usage.cachedInputTokens = cached
-  if (reasoning > 0) usage.reasoningTokens = reasoning
+  if (thought > 0) usage.reasoningTokens = thought
   return usage
 }
 

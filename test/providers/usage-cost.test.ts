@@ -141,6 +141,14 @@ describe('usage: reasoning tokens inside or outside the output count', () => {
     expect(m.costUsd).toBeCloseTo(dollars(410, 0, 840), 12)
   })
 
+  it('Gemini (OpenAI-compatible endpoint): thoughts counted in total_tokens only', async () => {
+    chatUsage(OLLAMA_URL, { prompt_tokens: 8, completion_tokens: 15, total_tokens: 650 })
+    const m = await measure(compatible('gemini-2.5-flash', { apiKey: KEY, baseURL: OLLAMA_URL }))
+    expect(m.plain).toEqual({ inputTokens: 8, outputTokens: 642, reasoningTokens: 627 })
+    expect(m.streamed).toEqual(m.plain)
+    expect(m.costUsd).toBeCloseTo(dollars(8, 0, 642), 12)
+  })
+
   it('Responses API: inside (OpenAI) and beside (a total that counts it apart)', async () => {
     responsesUsage({
       input_tokens: 800,
