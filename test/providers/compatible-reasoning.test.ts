@@ -167,6 +167,17 @@ describe('compatible: reasoning_content goes back on the assistant message (Deep
   })
 })
 
+describe('compatible: reasoning without provider data', () => {
+  it('goes to a compatible server as reasoning_content (a message recorded before parts had data)', async () => {
+    const seen = serve()
+    const first = await model().generate(ask)
+    const old: Message = { ...first.message, reasoning: [{ text: THOUGHT }] }
+    const answer = await model().generate(next(old))
+    expect(answer.message.content).toBe('Tomorrow in Hangzhou: light rain, 7~13°C.')
+    expect(assistants(seen[1]!.body)[0]!.reasoning_content).toBe(THOUGHT)
+  })
+})
+
 describe('compatible: servers that name the field `reasoning` (vLLM, Ollama)', () => {
   it('get it back under that name, plain and streamed', async () => {
     const seen = serve('reasoning')
