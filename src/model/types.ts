@@ -40,6 +40,16 @@ export interface AssistantMessage {
   reasoning?: ReasoningPart[]
   /** The provider's own form of this message, for a faithful round trip to the same provider. */
   provider?: { name: string; data: unknown }
+  /** Why the provider refused to answer, when it says (Anthropic's `stop_details`). */
+  refusal?: RefusalDetails
+}
+
+/** A provider's account of a refusal; its explanation is also the end of the message's `content`. */
+export interface RefusalDetails {
+  /** The policy category, e.g. `cyber` or `bio`. */
+  category?: string
+  /** The provider's explanation, for people (its wording may change). */
+  explanation?: string
 }
 
 /** One tool result, linked to its call by id. */

@@ -59,20 +59,21 @@ modelContract({
 })
 
 describe('compatible() configuration', () => {
-  it('needs a base URL and says both ways to give one', () => {
+  it('needs a base URL when it is called, and says both ways to give one', async () => {
     vi.stubEnv('OPENAI_BASE_URL', '')
-    const error = (() => {
-      try {
-        compatible('llama3')
-      } catch (e) {
-        return e
-      }
-    })()
+    // Defining (or replaying) needs no server: the URL is checked when a call is about to be made.
+    const m = compatible('llama3')
+    expect(m.id).toBe('compatible:llama3')
+    const error = await m.generate({ messages: [{ role: 'user', content: 'hi' }], tools: [] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(BatonError)
     expect(error).toMatchObject({ code: 'INVALID_DEFINITION' })
     expect((error as Error).message).toContain('compatible:llama3')
     expect((error as Error).message).toContain('baseURL')
     expect((error as Error).message).toContain('OPENAI_BASE_URL')
+    expect(received).toHaveLength(0)
   })
 
   it('takes the URL from OPENAI_BASE_URL and needs no key', async () => {
@@ -189,7 +190,13 @@ describe('compatible() responses', () => {
     expect(generated.message).toEqual({
       role: 'assistant',
       content: 'Hello!',
-      reasoning: [{ text: 'The user wants a greeting.' }],
+      reasoning: [
+        {
+          text: 'The user wants a greeting.',
+          provider: 'openai-chat',
+          data: { reasoning_content: 'The user wants a greeting.' },
+        },
+      ],
     })
     const events = await collect(model().stream!(request))
     expect(events.map((e) => (e.type === 'reasoning-delta' ? e.text : '')).join('')).toBe(

@@ -36,8 +36,10 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
   }
   const id = `anthropic:${model}`
   const policy = retryPolicy(options.retry)
-  const apiKey = options.apiKey ?? env('ANTHROPIC_API_KEY')
-  const baseURL = options.baseURL ?? env('ANTHROPIC_BASE_URL')
+  // Key and URL are read, and checked, when the first call is about to be made: a model that is
+  // only defined, resolved or replayed needs neither (and one set after the model was made counts).
+  let apiKey = options.apiKey ?? env('ANTHROPIC_API_KEY')
+  let redact = scrubber(apiKey)
   const config: BodyConfig = { model }
   if (options.maxTokens !== undefined) config.maxTokens = options.maxTokens
   if (options.thinking) config.thinking = options.thinking
@@ -48,8 +50,11 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
     id,
     provider: 'anthropic',
     policy,
-    scrub: scrubber(apiKey),
+    scrub: (text) => redact(text),
     async client() {
+      apiKey = options.apiKey ?? env('ANTHROPIC_API_KEY')
+      redact = scrubber(apiKey)
+      const baseURL = options.baseURL ?? env('ANTHROPIC_BASE_URL')
       if (apiKey === undefined) {
         throw new BatonError(
           'INVALID_DEFINITION',

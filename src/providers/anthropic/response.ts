@@ -7,10 +7,12 @@ import type {
   FinishReason,
   ModelResponse,
   ReasoningPart,
+  RefusalDetails,
   ToolCall,
   Usage,
 } from '../../model/types.js'
 import { retryableError } from '../retry.js'
+import { normalizeUsage } from '../usage.js'
 import type { Block } from './request.js'
 
 /** The parts of an Anthropic `Message` this adapter reads. */
@@ -18,7 +20,15 @@ export interface WireMessage {
   model?: string
   content: Block[]
   stop_reason?: string | null
+  /** With `stop_reason: "refusal"`: `{ type: 'refusal', category, explanation }`. */
+  stop_details?: WireStopDetails | null
   usage?: WireUsage | null
+}
+
+export interface WireStopDetails {
+  type?: string
+  category?: string | null
+  explanation?: string | null
 }
 
 export interface WireUsage {
@@ -67,8 +77,27 @@ export function toResponse(message: WireMessage, argsText?: ReadonlyMap<Block, s
     usage: toUsage(message.usage),
     finishReason: finishReason(message.stop_reason),
   }
+  if (response.finishReason === 'refusal') addRefusal(assistant, message.stop_details)
   if (typeof message.model === 'string' && message.model) response.modelId = message.model
   return response
+}
+
+/**
+ * Keeps the API's account of a refusal, and ends the message's text with it: that text is what a
+ * run that stops on the refusal reports, and a refusal often comes with no text at all.
+ */
+function addRefusal(message: AssistantMessage, details: WireStopDetails | null | undefined): void {
+  if (typeof details !== 'object' || details === null) return
+  if (details.type !== undefined && details.type !== 'refusal') return
+  const refusal: RefusalDetails = {}
+  if (typeof details.category === 'string' && details.category) refusal.category = details.category
+  if (typeof details.explanation === 'string' && details.explanation.trim())
+    refusal.explanation = details.explanation
+  if (refusal.category === undefined && refusal.explanation === undefined) return
+  message.refusal = refusal
+  const category = refusal.category === undefined ? '' : `(category: ${refusal.category})`
+  const line = [refusal.explanation ?? 'refused', category].filter(Boolean).join(' ')
+  message.content = message.content.trim() ? `${message.content}\n\n${line}` : line
 }
 
 function toolCall(block: Block, argsText: string | undefined): ToolCall {
@@ -81,18 +110,20 @@ function toolCall(block: Block, argsText: string | undefined): ToolCall {
   return call
 }
 
-/** Anthropic counts cache reads and writes apart from `input_tokens`; Baton counts them in. */
+/**
+ * Anthropic counts cache reads and writes apart from `input_tokens`; Baton counts them in.
+ * Thinking is a part of `output_tokens`, unless a server reports more of it than that.
+ */
 export function toUsage(usage: WireUsage | null | undefined): Usage {
   const read = usage?.cache_read_input_tokens ?? 0
   const written = usage?.cache_creation_input_tokens ?? 0
-  const result: Usage = {
-    inputTokens: (usage?.input_tokens ?? 0) + read + written,
-    outputTokens: usage?.output_tokens ?? 0,
-  }
-  if (read > 0) result.cachedInputTokens = read
+  const result = normalizeUsage({
+    input: (usage?.input_tokens ?? 0) + read + written,
+    output: usage?.output_tokens,
+    cached: read,
+    reasoning: usage?.output_tokens_details?.thinking_tokens,
+  })
   if (written > 0) result.cacheWriteTokens = written
-  const thinking = usage?.output_tokens_details?.thinking_tokens
-  if (typeof thinking === 'number' && thinking > 0) result.reasoningTokens = thinking
   return result
 }
 

@@ -8,7 +8,7 @@
 import type { ModelStreamEvent } from '../../model/types.js'
 import { retryableError } from '../retry.js'
 import type { Block } from './request.js'
-import { toResponse, type WireMessage, type WireUsage } from './response.js'
+import { toResponse, type WireMessage, type WireStopDetails, type WireUsage } from './response.js'
 
 // Fields are optional: some servers leave out an empty piece.
 type Delta =
@@ -23,7 +23,11 @@ type StreamEvent =
   | { type: 'content_block_start'; index: number; content_block: Block }
   | { type: 'content_block_delta'; index: number; delta: Delta }
   | { type: 'content_block_stop'; index: number }
-  | { type: 'message_delta'; delta: { stop_reason?: string | null }; usage?: WireUsage | null }
+  | {
+      type: 'message_delta'
+      delta: { stop_reason?: string | null; stop_details?: WireStopDetails | null }
+      usage?: WireUsage | null
+    }
   | { type: 'message_stop' }
 
 /** Error types the API sends inside a stream (an `error` event has no HTTP status to retry on). */
@@ -69,6 +73,7 @@ class Assembly {
   private readonly tools = new Map<number, number>()
   private readonly argsText = new Map<Block, string>()
   private stop: string | null = null
+  private stopDetails: WireStopDetails | null = null
   private usage: WireUsage = {};
 
   *apply(event: StreamEvent): Generator<ModelStreamEvent> {
@@ -105,6 +110,7 @@ class Assembly {
         return
       case 'message_delta':
         if (event.delta?.stop_reason) this.stop = event.delta.stop_reason
+        if (event.delta?.stop_details) this.stopDetails = event.delta.stop_details
         // Usage counters here are running totals for the whole message: overwrite, never add.
         for (const [key, value] of Object.entries(event.usage ?? {})) {
           if (value !== null && value !== undefined) (this.usage as Record<string, unknown>)[key] = value
@@ -166,6 +172,7 @@ class Assembly {
     const message: WireMessage = {
       content: this.blocks.filter((block) => block !== undefined),
       stop_reason: this.stop,
+      stop_details: this.stopDetails ?? this.started.stop_details ?? null,
       usage: this.usage,
     }
     if (this.started.model) message.model = this.started.model

@@ -44,15 +44,8 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
   if (typeof model !== 'string' || model.trim() === '') {
     throw new BatonError('INVALID_DEFINITION', `${flavor}: the model name is empty`)
   }
-  const baseURL = options.baseURL ?? env('OPENAI_BASE_URL')
-  if (flavor === 'compatible' && baseURL === undefined) {
-    throw new BatonError(
-      'INVALID_DEFINITION',
-      `${id}: no server URL: pass the baseURL option (e.g. compatible('${model}', { baseURL: 'http://localhost:11434/v1' })) or set the OPENAI_BASE_URL environment variable`,
-      { details: { field: 'baseURL' } },
-    )
-  }
-  // Read again when the client is made: a key set after the model was made still counts.
+  // Key and URL are read, and checked, when the first call is about to be made: a model that is
+  // only defined, resolved or replayed needs neither (and one set after the model was made counts).
   let apiKey = options.apiKey ?? env('OPENAI_API_KEY')
   let redact = scrubber(apiKey)
   const policy = retryPolicy(options.retry)
@@ -65,6 +58,14 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
     async client() {
       apiKey = options.apiKey ?? env('OPENAI_API_KEY')
       redact = scrubber(apiKey)
+      const baseURL = options.baseURL ?? env('OPENAI_BASE_URL')
+      if (flavor === 'compatible' && baseURL === undefined) {
+        throw new BatonError(
+          'INVALID_DEFINITION',
+          `${id}: no server URL: pass the baseURL option (e.g. compatible('${model}', { baseURL: 'http://localhost:11434/v1' })) or set the OPENAI_BASE_URL environment variable`,
+          { details: { field: 'baseURL' } },
+        )
+      }
       if (apiKey === undefined && flavor === 'openai') {
         throw new BatonError(
           'INVALID_DEFINITION',

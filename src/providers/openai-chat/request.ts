@@ -8,8 +8,9 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions'
-import type { Message, ModelRequest, ToolCall } from '../../model/types.js'
+import type { AssistantMessage, Message, ModelRequest, ToolCall } from '../../model/types.js'
 import type { ProviderOptions } from '../options.js'
+import { CHAT_PROVIDER, REASONING_FIELDS, type ReasoningData } from './response.js'
 
 /** Which dialect of Chat Completions a server speaks. */
 export type Flavor = 'openai' | 'compatible'
@@ -56,6 +57,7 @@ function toWireMessage(message: Message, flavor: Flavor): ChatCompletionMessageP
         // `null` is the documented content of a message that only calls tools.
         content: message.content !== '' ? message.content : calls.length > 0 ? null : '',
       }
+      Object.assign(wire, reasoningFields(message, flavor))
       if (calls.length > 0) {
         wire.tool_calls = calls.map((call) => ({
           id: call.id,
@@ -66,6 +68,30 @@ function toWireMessage(message: Message, flavor: Flavor): ChatCompletionMessageP
       return wire
     }
   }
+}
+
+/**
+ * The reasoning fields (`reasoning_content`, `reasoning`) this adapter received with the message,
+ * sent back byte for byte: DeepSeek in thinking mode answers 400 to a tool loop's next request
+ * without them. Reasoning from other providers stays out (it means nothing to this server);
+ * reasoning of no provider (a message recorded before parts carried one) goes to a compatible
+ * server as `reasoning_content`.
+ */
+function reasoningFields(message: AssistantMessage, flavor: Flavor): ReasoningData {
+  const fields: ReasoningData = {}
+  let unowned = ''
+  for (const part of message.reasoning ?? []) {
+    if (part.provider === undefined && typeof part.text === 'string') unowned += part.text
+    if (part.provider !== CHAT_PROVIDER || typeof part.data !== 'object' || part.data === null) continue
+    const data = part.data as Record<string, unknown>
+    for (const field of REASONING_FIELDS) {
+      const value = data[field]
+      if (typeof value === 'string') fields[field] = (fields[field] ?? '') + value
+    }
+  }
+  const own = REASONING_FIELDS.some((field) => fields[field] !== undefined)
+  if (!own && unowned !== '' && flavor === 'compatible') fields.reasoning_content = unowned
+  return fields
 }
 
 /**

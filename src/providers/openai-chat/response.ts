@@ -3,8 +3,16 @@
  * OpenAI, it reads what OpenAI-compatible servers really send (no usage, missing or repeated
  * tool call ids, arguments as an object instead of a JSON string, reasoning text).
  */
-import type { AssistantMessage, FinishReason, ModelResponse, ToolCall, Usage } from '../../model/types.js'
+import type {
+  AssistantMessage,
+  FinishReason,
+  ModelResponse,
+  ReasoningPart,
+  ToolCall,
+  Usage,
+} from '../../model/types.js'
 import { retryableError } from '../retry.js'
+import { normalizeUsage } from '../usage.js'
 
 export interface WireToolCall {
   index?: number
@@ -23,9 +31,20 @@ export interface WireMessage {
   reasoning?: string | null
 }
 
+/** The `provider` of the reasoning parts this adapter makes. */
+export const CHAT_PROVIDER = 'openai-chat'
+
+/** Where servers put reasoning text on an assistant message: vLLM, DeepSeek, llama.cpp; Ollama, OpenRouter. */
+export const REASONING_FIELDS = ['reasoning_content', 'reasoning'] as const
+
+/** A reasoning part's `data`: the reasoning fields of the wire message, as received. */
+export type ReasoningData = { [F in (typeof REASONING_FIELDS)[number]]?: string }
+
 export interface WireUsage {
   prompt_tokens?: number | null
   completion_tokens?: number | null
+  total_tokens?: number | null
+  prompt_cache_hit_tokens?: number | null
   prompt_tokens_details?: { cached_tokens?: number | null } | null
   completion_tokens_details?: { reasoning_tokens?: number | null } | null
 }
@@ -55,11 +74,27 @@ export function fromCompletion(completion: WireCompletion): ModelResponse {
     finishReason = 'refusal'
   }
   if (toolCalls.length > 0) message.toolCalls = toolCalls
-  const reasoning = wire.reasoning_content || wire.reasoning
-  if (typeof reasoning === 'string' && reasoning !== '') message.reasoning = [{ text: reasoning }]
+  const reasoning = reasoningPart(wire)
+  if (reasoning) message.reasoning = [reasoning]
   const response: ModelResponse = { message, usage: toUsage(completion.usage), finishReason }
   if (typeof completion.model === 'string' && completion.model !== '') response.modelId = completion.model
   return response
+}
+
+/**
+ * The reasoning text, and in `data` the reasoning fields exactly as the server sent them: servers
+ * in thinking mode (DeepSeek) refuse the next request of a tool loop unless the assistant message
+ * carries its `reasoning_content` back, so `./request.ts` sends these fields back unchanged.
+ */
+function reasoningPart(wire: WireMessage): ReasoningPart | undefined {
+  const data: ReasoningData = {}
+  for (const field of REASONING_FIELDS) {
+    const value = wire[field]
+    if (typeof value === 'string' && value !== '') data[field] = value
+  }
+  const text = data.reasoning_content ?? data.reasoning
+  if (text === undefined) return undefined
+  return { text, provider: CHAT_PROVIDER, data }
 }
 
 /** Ids may be missing or repeated here: the loop gives every call a unique id. */
@@ -102,19 +137,14 @@ export function toFinishReason(reason: string | null | undefined, hasToolCalls: 
   }
 }
 
-/** Token counts; a server that reports none (many compatible ones) costs zero. */
+/** Token counts, normalised (see `../usage.ts`); a server that reports none (many compatible ones) costs zero. */
 export function toUsage(wire: WireUsage | null | undefined): Usage {
-  const usage: Usage = {
-    inputTokens: count(wire?.prompt_tokens),
-    outputTokens: count(wire?.completion_tokens),
-  }
-  const cached = count(wire?.prompt_tokens_details?.cached_tokens)
-  if (cached > 0) usage.cachedInputTokens = cached
-  const reasoning = count(wire?.completion_tokens_details?.reasoning_tokens)
-  if (reasoning > 0) usage.reasoningTokens = reasoning
-  return usage
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0
+  return normalizeUsage({
+    input: wire?.prompt_tokens,
+    output: wire?.completion_tokens,
+    total: wire?.total_tokens,
+    // DeepSeek also reports its cache hits as `prompt_cache_hit_tokens` (inside `prompt_tokens`).
+    cached: wire?.prompt_tokens_details?.cached_tokens ?? wire?.prompt_cache_hit_tokens,
+    reasoning: wire?.completion_tokens_details?.reasoning_tokens,
+  })
 }

@@ -6,7 +6,14 @@
  */
 import type { ModelStreamEvent } from '../../model/types.js'
 import { retryableError } from '../retry.js'
-import { fromCompletion, type WireCompletion, type WireToolCall, type WireUsage } from './response.js'
+import {
+  fromCompletion,
+  REASONING_FIELDS,
+  type ReasoningData,
+  type WireCompletion,
+  type WireToolCall,
+  type WireUsage,
+} from './response.js'
 
 export interface WireChunk {
   model?: string | null
@@ -52,7 +59,7 @@ class Assembly {
   private usage: WireUsage | undefined
   private content = ''
   private refusal = ''
-  private reasoning = ''
+  private readonly reasoning: ReasoningData = {}
   private readonly slots = new Map<number, Slot>()
   private last: Slot | undefined;
 
@@ -72,11 +79,15 @@ class Assembly {
       this.refusal += delta.refusal
       yield { type: 'text-delta', text: delta.refusal }
     }
-    const reasoning = delta.reasoning_content || delta.reasoning
-    if (typeof reasoning === 'string' && reasoning !== '') {
-      this.reasoning += reasoning
-      yield { type: 'reasoning-delta', text: reasoning }
+    // Each field is kept apart, to be sent back as it came; a server sending both repeats itself.
+    let piece: string | undefined
+    for (const field of REASONING_FIELDS) {
+      const value = delta[field]
+      if (typeof value !== 'string' || value === '') continue
+      this.reasoning[field] = (this.reasoning[field] ?? '') + value
+      piece ??= value
     }
+    if (piece !== undefined) yield { type: 'reasoning-delta', text: piece }
     for (const call of delta.tool_calls ?? []) yield this.toolCall(call)
     if (choice.finish_reason) this.finishReason = choice.finish_reason
   }
@@ -138,7 +149,8 @@ class Assembly {
           message: {
             content: this.content || null,
             refusal: this.refusal || null,
-            reasoning_content: this.reasoning || null,
+            reasoning_content: this.reasoning.reasoning_content ?? null,
+            reasoning: this.reasoning.reasoning ?? null,
             tool_calls: calls.length > 0 ? calls : null,
           },
         },

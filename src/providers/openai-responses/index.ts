@@ -27,8 +27,9 @@ const TIMEOUT_MARGIN_MS = 5_000
 
 /** A `Model` with id `openai:<model>` that calls the Responses API. */
 export function openaiResponses(model: string, options: ProviderOptions = {}): Model {
-  const baseURL = options.baseURL ?? env('OPENAI_BASE_URL')
-  const apiKey = options.apiKey ?? env('OPENAI_API_KEY')
+  // Key and URL are read, and checked, when the first call is about to be made (never for a replay).
+  let apiKey = options.apiKey ?? env('OPENAI_API_KEY')
+  let redact = scrubber(apiKey)
   const policy = retryPolicy(options.retry)
   // Non-reasoning models (gpt-4o, gpt-4.1, *-chat-latest) refuse to be asked for encrypted
   // reasoning; the first refusal turns the request off for this model, then the call goes on.
@@ -49,8 +50,11 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
     id: `openai:${model}`,
     provider: 'openai',
     policy,
-    scrub: scrubber(apiKey),
+    scrub: (text) => redact(text),
     async client() {
+      apiKey = options.apiKey ?? env('OPENAI_API_KEY')
+      redact = scrubber(apiKey)
+      const baseURL = options.baseURL ?? env('OPENAI_BASE_URL')
       if (!apiKey && !baseURL) {
         throw new BatonError(
           'MODEL_ERROR',

@@ -20,6 +20,7 @@ import type {
   Usage,
 } from '../../model/types.js'
 import { retryableError } from '../retry.js'
+import { normalizeUsage } from '../usage.js'
 import { PROVIDER } from './request.js'
 
 /** Provider error codes worth another attempt (the rest are the request's fault). */
@@ -106,13 +107,15 @@ function toReasoning(item: ResponseReasoningItem): ReasoningPart {
   return { text: (summary.length ? summary : content).join('\n\n'), provider: PROVIDER, data: item }
 }
 
+/** Token counts, normalised (see `../usage.ts`): reasoning and cache reads inside or beside the headline counts. */
 export function toUsage(usage: ResponseUsage | null | undefined): Usage {
-  const result: Usage = { inputTokens: usage?.input_tokens ?? 0, outputTokens: usage?.output_tokens ?? 0 }
-  const cached = usage?.input_tokens_details?.cached_tokens
-  const reasoning = usage?.output_tokens_details?.reasoning_tokens
-  if (typeof cached === 'number') result.cachedInputTokens = cached
-  if (typeof reasoning === 'number') result.reasoningTokens = reasoning
-  return result
+  return normalizeUsage({
+    input: usage?.input_tokens,
+    output: usage?.output_tokens,
+    total: usage?.total_tokens,
+    cached: usage?.input_tokens_details?.cached_tokens,
+    reasoning: usage?.output_tokens_details?.reasoning_tokens,
+  })
 }
 
 /** An error the API reported inside a response or a stream (not as an HTTP status). */

@@ -25,6 +25,8 @@ export interface MessageJson {
   content: Block[]
   stop_reason: string | null
   stop_sequence: string | null
+  /** With `stop_reason: "refusal"`: `{ type: 'refusal', category, explanation }`; else `null`. */
+  stop_details?: { type: 'refusal'; category: string | null; explanation: string | null } | null
   usage: UsageJson
 }
 
@@ -46,7 +48,12 @@ let ids = 0
 
 export function message(
   content: Block[],
-  options: { stop?: string; usage?: Partial<UsageJson>; model?: string } = {},
+  options: {
+    stop?: string
+    usage?: Partial<UsageJson>
+    model?: string
+    stopDetails?: MessageJson['stop_details']
+  } = {},
 ): MessageJson {
   return {
     id: `msg_${String(++ids).padStart(4, '0')}`,
@@ -57,6 +64,7 @@ export function message(
     stop_reason:
       options.stop ?? (content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn'),
     stop_sequence: null,
+    stop_details: options.stopDetails ?? null,
     usage: {
       input_tokens: 12,
       cache_creation_input_tokens: 0,
@@ -127,6 +135,7 @@ export function sseEvents(msg: MessageJson, options: { interleave?: boolean } = 
           content: [],
           stop_reason: null,
           stop_sequence: null,
+          stop_details: null,
           usage: { ...usage, output_tokens: 1 },
         },
       },
@@ -147,7 +156,8 @@ export function sseEvents(msg: MessageJson, options: { interleave?: boolean } = 
       event: 'message_delta',
       data: {
         type: 'message_delta',
-        delta: { stop_reason: msg.stop_reason, stop_sequence: null },
+        // The stop details (a refusal's category and explanation) come with the stop reason.
+        delta: { stop_reason: msg.stop_reason, stop_sequence: null, stop_details: msg.stop_details ?? null },
         usage: { output_tokens: usage.output_tokens },
       },
     },
