@@ -17,6 +17,7 @@ export const e2eFiles = [
   'test/package-tarball.test.ts',
   'test/package.test.ts',
   'test/providers/real-socket.test.ts',
+  'test/providers/replay-cli-config.test.ts',
   'test/replay-cli.test.ts',
   'test/view-browser.test.ts',
   'test/view.test.ts',
