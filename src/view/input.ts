@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
 import { type EvalReport, parseReport } from '../eval/index.js'
+import { deeperThan, MAX_DEPTH } from '../transcript/depth.js'
 import { parseTranscript, type Transcript } from '../transcript/index.js'
 
 /** What `baton view` can show: a transcript or an eval report. */
@@ -47,7 +48,7 @@ export function parseViewInput(text: string, path = '<input>'): ViewInput {
       // The header says it is one: drop the reader's "is this a Baton transcript?".
       const message = oneLine(error.message).replace(/; is this a Baton transcript\?$/, '')
       // A newer schema already says what to do ("upgrade Baton").
-      if (/upgrade Baton/.test(message))
+      if (/upgrade Baton|record the run again$/.test(message))
         throw new BatonError('TRANSCRIPT', message, { details: error.details })
       throw new BatonError(
         'TRANSCRIPT',
@@ -58,6 +59,12 @@ export function parseViewInput(text: string, path = '<input>'): ViewInput {
   }
   const whole = newline < 0 ? first : tryJson(text)
   if (isRecord(whole) && Array.isArray(whole.evals)) {
+    if (text.length > 2 * MAX_DEPTH && deeperThan(whole, MAX_DEPTH))
+      throw new BatonError(
+        'TRANSCRIPT',
+        `${path}:1: the report is nested more than ${MAX_DEPTH} levels deep, which baton eval never writes: it is damaged; write it again with baton eval --json <file>`,
+        { details: { path, line: 1 } },
+      )
     try {
       return { kind: 'report', report: parseReport(text, path) }
     } catch (error) {
