@@ -13,8 +13,8 @@ import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync
 import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
-import { secretRedactor } from './redact.js'
-import { safeStringify } from './safe-json.js'
+import { type Redactor, redactor } from './redact.js'
+import { transcriptJson } from './transcript-json.js'
 import type { TranscriptHeader } from './types.js'
 
 // Events that only open a step: losing them in a crash loses nothing that completed.
@@ -36,7 +36,7 @@ export class TranscriptWriter {
   private closed = false
   private buffer = ''
   private idleFlush: NodeJS.Immediate | undefined
-  private readonly redact = secretRedactor()
+  private readonly redact: Redactor = redactor()
   private readonly opened: Promise<void>
   private failure: BatonError | undefined
 
@@ -63,7 +63,7 @@ export class TranscriptWriter {
     } catch (error) {
       throw fail(error)
     }
-    this.buffer = `${this.redact(safeStringify(header))}\n`
+    this.buffer = `${headerJson(header, this.redact)}\n`
     this.opened = new Promise((resolve) => {
       openFile(path, 'w', (error, fd) => {
         if (error) {
@@ -89,7 +89,7 @@ export class TranscriptWriter {
   /** Appends one event as `{"seq":…,"t":…,"type":…,…}` (the event must not carry seq/t yet). */
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.closed) return
-    this.buffer += `{"seq":${seq},"t":${t},${this.redact(safeStringify(event)).slice(1)}\n`
+    this.buffer += `{"seq":${seq},"t":${t},${transcriptJson(event, this.redact).slice(1)}\n`
     if (OPENING.has(event.type)) return
     const took = (event as { durationMs?: number }).durationMs
     if ((took !== undefined && took >= SLOW_STEP_MS) || this.buffer.length >= MAX_BUFFER) this.flush()
@@ -131,4 +131,14 @@ export class TranscriptWriter {
     this.fd = undefined
     closeSync(fd)
   }
+}
+
+/**
+ * The header line. The agent tree's tool schemas come from the code, not from a model: a
+ * parameter named `password` keeps its schema there (strings are still redacted).
+ */
+function headerJson(header: TranscriptHeader, redact: Redactor): string {
+  const { agent, ...rest } = header
+  const schemas: Redactor = { ...redact, secretName: () => false }
+  return `${transcriptJson(rest, redact).slice(0, -1)},"agent":${transcriptJson(agent, schemas, 2)}}`
 }
