@@ -86,6 +86,34 @@ describe('a secret-named field', () => {
   ])('%s is not secret-named: its value is kept', (name) => {
     expect(clean({ [name]: 7 })).toEqual({ [name]: 7 })
   })
+
+  it('a memory entry whose key ends with a secret name is written with its value redacted', async () => {
+    const keeper = defineTool({
+      name: 'keep',
+      description: 'Keeps the settings',
+      input: { type: 'object' },
+      run: (_input, ctx) => {
+        ctx.memory.write('service/apiKey', 918273645)
+        ctx.memory.write('service/region', 'eu-west-1')
+        return 'kept'
+      },
+    })
+    const model = scriptedModel([{ toolCalls: [{ name: 'keep', args: {} }] }, { text: 'done' }])
+    const record = join(dir, 'memory.jsonl')
+    const result = await run(
+      defineAgent({ name: 'keeper', instructions: 'Keep.', model, tools: [keeper] }),
+      'Keep',
+      {
+        record,
+      },
+    )
+    expect(result.memory.find((m) => m.key === 'service/apiKey')?.value).toBe(918273645)
+    const writes = readTranscript(record).events.filter((e) => e.type === 'memory.write')
+    expect(writes.map((w) => [w.key, w.value])).toEqual([
+      ['service/apiKey', REDACTED],
+      ['service/region', 'eu-west-1'],
+    ])
+  })
 })
 
 describe('strings', () => {
@@ -297,5 +325,31 @@ describe('depth', () => {
       expect(() => parseTranscript(`${header}\n${line}\n`, 'deep.jsonl'), `nested ${n}`).not.toThrow()
       expect(line.includes('[too deep]'), `nested ${n}`).toBe(n >= MAX_DEPTH)
     }
+  })
+
+  it('a run whose tool values nest 100,000 deep and model arguments 1,500 is recorded, read back and replayed', async () => {
+    const deep = nested(100_000)
+    const make = (play: boolean) => {
+      const probe = defineTool({
+        name: 'probe',
+        description: 'Returns something deep',
+        input: { type: 'object' },
+        run: (_input, ctx) => {
+          ctx.memory.write('deep', deep)
+          return deep
+        },
+      })
+      const steps = [{ toolCalls: [{ name: 'probe', args: { deep: nested(1500) } }] }, { text: 'probed' }]
+      const model = scriptedModel(play ? steps : [], { id: 'scripted:deep' })
+      return defineAgent({ name: 'deep', instructions: 'Probe.', model, tools: [probe] })
+    }
+    const record = join(dir, 'deep-run.jsonl')
+    const result = await run(make(true), 'Probe', { record })
+    expect(result.status).toBe('done')
+    expect(readTranscript(record).events.some((e) => e.type === 'memory.write')).toBe(true)
+    const replayed = await replay(record, make(false))
+    expect(replayed.divergences).toEqual([])
+    expect(replayed.status).toBe('done')
+    expect(renderViewHtml(readViewInput(record))).toContain('<html')
   })
 })

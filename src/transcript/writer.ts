@@ -13,7 +13,7 @@ import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync
 import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
-import { type Redactor, redactor } from './redact.js'
+import { REDACTED, type Redactor, redactor } from './redact.js'
 import { transcriptJson } from './transcript-json.js'
 import type { TranscriptHeader } from './types.js'
 
@@ -117,7 +117,7 @@ export class TranscriptWriter {
   /** Appends one event as `{"seq":…,"t":…,"type":…,…}` (the event must not carry seq/t yet). */
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.closed) return
-    this.buffer += `{"seq":${seq},"t":${t},${transcriptJson(event, this.redact).slice(1)}\n`
+    this.buffer += `{"seq":${seq},"t":${t},${transcriptJson(secretEntry(event, this.redact), this.redact).slice(1)}\n`
     if (OPENING.has(event.type)) return
     const took = (event as { durationMs?: number }).durationMs
     if ((took !== undefined && took >= SLOW_STEP_MS) || this.buffer.length >= MAX_BUFFER) this.flush()
@@ -204,4 +204,11 @@ function headerJson(header: TranscriptHeader, redact: Redactor): string {
   const { agent, ...rest } = header
   const schemas: Redactor = { ...redact, secretName: () => false }
   return `${transcriptJson(rest, redact).slice(0, -1)},"agent":${transcriptJson(agent, schemas, 2)}}`
+}
+
+/** A memory entry is a named field too: `secrets/api_key` keeps its key and loses its value. */
+function secretEntry(event: BatonEvent, redact: Redactor): BatonEvent {
+  if (event.type !== 'memory.write' || typeof event.key !== 'string' || !redact.secretName(event.key.slice(event.key.lastIndexOf('/') + 1)))
+    return event
+  return { ...event, value: REDACTED }
 }
