@@ -208,7 +208,11 @@ function headerJson(header: TranscriptHeader, redact: Redactor): string {
 
 /** A memory entry is a named field too: `secrets/api_key` keeps its key and loses its value. */
 function secretEntry(event: BatonEvent, redact: Redactor): BatonEvent {
-  if (event.type !== 'memory.write' || typeof event.key !== 'string' || !redact.secretName(event.key.slice(event.key.lastIndexOf('/') + 1)))
+  if (
+    event.type !== 'memory.write' ||
+    typeof event.key !== 'string' ||
+    !redact.secretName(event.key.slice(event.key.lastIndexOf('/') + 1))
+  )
     return event
   return { ...event, value: REDACTED }
 }
