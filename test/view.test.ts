@@ -506,3 +506,19 @@ describe('a line nested too deep to handle', () => {
     expect(renderTranscriptHtml(parsed, { source: 'deep-ok.jsonl' })).toContain('<html')
   })
 })
+
+describe.skipIf(!existsSync('/dev/zero'))('a device given as the file', () => {
+  it('baton view refuses it at once, in one line, instead of reading forever', () => {
+    const { code, stderr } = baton('view', '/dev/zero', '--out', join(temp, 'zero.html'))
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toContain('/dev/zero: cannot read it (it is a device, not a file)')
+  })
+
+  it('the transcript reader refuses it with a TRANSCRIPT error', async () => {
+    const { readTranscript } = await import('../src/transcript/index.js')
+    const error = catchError(() => readTranscript('/dev/zero'))
+    expect(error).toMatchObject({ code: 'TRANSCRIPT' })
+    expect(error.message).toContain('/dev/zero')
+  })
+})

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { deeperThan, MAX_DEPTH } from './depth.js'
@@ -12,6 +12,9 @@ import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './ty
 export function readTranscript(path: string): Transcript {
   let text: string
   try {
+    // A device such as /dev/zero never ends: reading it whole would never return.
+    const stats = statSync(path, { throwIfNoEntry: false })
+    if (stats?.isCharacterDevice() || stats?.isBlockDevice()) throw new Error('it is a device, not a file')
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw new BatonError('TRANSCRIPT', `${path}: cannot read the transcript: ${(error as Error).message}`)

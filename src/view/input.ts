@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
 import { type EvalReport, parseReport } from '../eval/index.js'
 import { deeperThan, MAX_DEPTH } from '../transcript/depth.js'
@@ -21,6 +21,7 @@ export const VIEW_INPUT_HINT =
 export function readViewInput(path: string): ViewInput {
   let text: string
   try {
+    if (isDevice(path)) throw Object.assign(new Error('a device, not a file'), { code: 'EDEVICE' })
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw new BatonError(
@@ -93,6 +94,12 @@ function whatItIs(text: string, first: unknown, whole: unknown): string {
   return 'line 1 is JSON but not an object'
 }
 
+/** A device such as /dev/zero never ends: reading it whole would never return. */
+function isDevice(path: string): boolean {
+  const stats = statSync(path, { throwIfNoEntry: false })
+  return stats !== undefined && (stats.isCharacterDevice() || stats.isBlockDevice())
+}
+
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text)
@@ -110,6 +117,7 @@ function systemProblem(error: unknown): string {
   if (code === 'ENOENT') return 'no such file'
   if (code === 'EISDIR') return 'it is a directory'
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  if (code === 'EDEVICE') return 'it is a device, not a file'
   return oneLine((error as Error).message)
 }
 
