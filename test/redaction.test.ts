@@ -352,4 +352,37 @@ describe('depth', () => {
     expect(replayed.status).toBe('done')
     expect(renderViewHtml(readViewInput(record))).toContain('<html')
   })
+
+  it('a value JSON cannot hold (a BigInt, a cycle, a getter that throws) is written, and the run ends as unrecorded', async () => {
+    const make = () => {
+      const odd: Record<string, unknown> = { big: 10n ** 30n, apiKey: 5n }
+      odd.self = odd
+      Object.defineProperty(odd, 'boom', {
+        enumerable: true,
+        get() {
+          throw new Error('no')
+        },
+      })
+      const keep = defineTool({
+        name: 'keep',
+        description: 'Keeps an odd value',
+        input: { type: 'object' },
+        run: (_input, ctx) => {
+          ctx.memory.write('odd', odd)
+          return 'kept'
+        },
+      })
+      const model = scriptedModel([{ toolCalls: [{ name: 'keep', args: {} }] }, { text: 'done' }])
+      return defineAgent({ name: 'odd', instructions: 'Keep.', model, tools: [keep] })
+    }
+    const unrecorded = await run(make(), 'Keep')
+    const record = join(dir, 'odd.jsonl')
+    const recorded = await run(make(), 'Keep', { record })
+    expect(recorded.status).toBe(unrecorded.status)
+    expect(recorded.status).toBe('done')
+    const write = readTranscript(record).events.find((e) => e.type === 'memory.write')
+    expect(write).toMatchObject({
+      value: { big: String(10n ** 30n), apiKey: REDACTED, self: '[Circular]', boom: '[unreadable]' },
+    })
+  })
 })

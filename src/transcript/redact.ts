@@ -93,6 +93,14 @@ function jsonText(text: string, redact: Redactor): string | undefined {
 export function redactValue(value: unknown, redact: Redactor, depth = 1, maxDepth = MAX_DEPTH): unknown {
   const ancestors = new Set<object>()
   const walk = (v: unknown, key: string, level: number): unknown => {
+    try {
+      return copy(v, key, level)
+    } catch {
+      // A getter, toJSON or proxy that throws: recording a value must not end the run.
+      return UNREADABLE
+    }
+  }
+  const copy = (v: unknown, key: string, level: number): unknown => {
     if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function')
       v = (v as { toJSON: (key: string) => unknown }).toJSON(key)
     if (v instanceof String || v instanceof Number || v instanceof Boolean) v = v.valueOf()
@@ -102,26 +110,31 @@ export function redactValue(value: unknown, redact: Redactor, depth = 1, maxDept
     if (level > maxDepth) return TOO_DEEP
     if (ancestors.has(v)) return '[Circular]'
     ancestors.add(v)
-    let out: unknown
-    if (Array.isArray(v)) out = v.map((item, i) => walk(item, String(i), level + 1))
-    else {
+    try {
+      if (Array.isArray(v)) return v.map((item, i) => walk(item, String(i), level + 1))
       // No prototype: a "__proto__" field stays a field.
-      const copy: Record<string, unknown> = Object.create(null)
+      const out: Record<string, unknown> = Object.create(null)
       for (const name of Object.keys(v)) {
-        const item = (v as Record<string, unknown>)[name]
+        let item: unknown
+        try {
+          item = (v as Record<string, unknown>)[name]
+        } catch {
+          item = UNREADABLE
+        }
         // What JSON leaves out stays out, secret-named or not.
         if (item === undefined || typeof item === 'function' || typeof item === 'symbol') continue
-        copy[redact.string(name)] = redact.secretName(name) ? REDACTED : walk(item, name, level + 1)
+        out[redact.string(name)] = redact.secretName(name) ? REDACTED : walk(item, name, level + 1)
       }
-      out = copy
+      return out
+    } finally {
+      ancestors.delete(v)
     }
-    ancestors.delete(v)
-    return out
   }
   return walk(value, '', depth)
 }
 
 const TOO_DEEP = '[too deep]'
+const UNREADABLE = '[unreadable]'
 
 /** Replaces anything that looks like an API key or bearer token in free text. */
 export function redactSecrets(text: string): string {
