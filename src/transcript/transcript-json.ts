@@ -16,7 +16,16 @@ export function transcriptJson(value: unknown, redact: Redactor, depth = 1): str
     // A cycle, a BigInt, or nesting too deep for the stack: the walk below copes with all three.
   }
   // A value nested n deep takes at least 2n characters, so short lines need no depth check.
-  if (text !== undefined && !redact.mayHold(text) && (text.length <= 2 * room || !deeperThan(value, room)))
+  if (text !== undefined && !redact.mayHold(text) && (text.length <= 2 * room || !tooDeep(value, room)))
     return text
   return JSON.stringify(redactValue(value, redact, depth)) ?? 'null'
+}
+
+function tooDeep(value: unknown, room: number): boolean {
+  try {
+    return deeperThan(value, room)
+  } catch {
+    // A getter that throws the second time it is read: the walk copes with it.
+    return true
+  }
 }
