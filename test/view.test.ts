@@ -446,3 +446,79 @@ function report(): EvalReport {
     ],
   }
 }
+
+describe('a line nested too deep to handle', () => {
+  const lines = fixture.text.split('\n')
+  const deepArray = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`
+  const deepObject = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`
+  // Line 3 replaced: whatever sits there, the file, the line and the fix are named.
+  const withLine3 = (line: string) => [...lines.slice(0, 2), line, ...lines.slice(3)].join('\n')
+  const cases: [string, string][] = [
+    ['an unclosed array a million deep', withLine3('['.repeat(1e6))],
+    ['an array a million deep', withLine3(deepArray(1e6))],
+    ['an object 200,000 deep', withLine3(deepObject(2e5))],
+    [
+      'an event whose task is a million deep',
+      withLine3(`{"seq":1,"t":0,"type":"run.start","path":"root","task":${deepArray(1e6)}}`),
+    ],
+    [
+      'an event whose tool arguments are 1,001 deep',
+      withLine3(`{"seq":1,"t":0,"type":"tool.call","path":"root/1/tool/c","args":${deepArray(1000)}}`),
+    ],
+  ]
+
+  it.each(cases)(
+    'baton view refuses %s: one line naming the file, the line and the fix, exit 2',
+    (_, text) => {
+      const input = join(temp, 'deep.jsonl')
+      writeFileSync(input, text)
+      const { code, stdout, stderr } = baton('view', input, '--out', join(temp, 'deep.html'))
+      expect(code).toBe(2)
+      expect(stdout).toBe('')
+      expect(stderr.trim().split('\n')).toHaveLength(1)
+      expect(stderr).toContain(`${input}:3:`)
+      expect(stderr).toMatch(/repair|record the run again/)
+      expect(stderr).not.toMatch(/stack size|RangeError/i)
+      expect(existsSync(join(temp, 'deep.html'))).toBe(false)
+    },
+  )
+
+  it.each(cases)('the transcript reader refuses %s with a TRANSCRIPT error naming file:line', (_, text) => {
+    const error = catchError(() => parseTranscript(text, 'deep.jsonl'))
+    expect(error).toMatchObject({ code: 'TRANSCRIPT', details: { path: 'deep.jsonl', line: 3 } })
+    expect(error.message).toMatch(/^deep\.jsonl:3: /)
+  })
+
+  it('a report nested too deep is refused in one line as well', () => {
+    const input = join(temp, 'deep-report.json')
+    writeFileSync(input, `{"evals":[${deepArray(5000)}]}`)
+    const { code, stderr } = baton('view', input, '--out', join(temp, 'deep-report.html'))
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toContain(`${input}:1:`)
+  })
+
+  it('a line nested as deep as a transcript may be (1,000 levels) is shown', () => {
+    const text = withLine3(
+      `{"seq":1,"t":0,"type":"tool.call","path":"root/1/tool/c","args":${deepArray(999)}}`,
+    )
+    const parsed = parseTranscript(text, 'deep-ok.jsonl')
+    expect(renderTranscriptHtml(parsed, { source: 'deep-ok.jsonl' })).toContain('<html')
+  })
+})
+
+describe.skipIf(!existsSync('/dev/zero'))('a device given as the file', () => {
+  it('baton view refuses it at once, in one line, instead of reading forever', () => {
+    const { code, stderr } = baton('view', '/dev/zero', '--out', join(temp, 'zero.html'))
+    expect(code).toBe(2)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toContain('/dev/zero: cannot read it (it is a device, not a file)')
+  })
+
+  it('the transcript reader refuses it with a TRANSCRIPT error', async () => {
+    const { readTranscript } = await import('../src/transcript/index.js')
+    const error = catchError(() => readTranscript('/dev/zero'))
+    expect(error).toMatchObject({ code: 'TRANSCRIPT' })
+    expect(error.message).toContain('/dev/zero')
+  })
+})

@@ -5,8 +5,9 @@ import { type GoalCheck, isScorer, parseOutput, type ScoreContext } from '../goa
 import { resolveModel } from '../model/resolve-model.js'
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
 import { formatIssues } from '../schema/index.js'
+import { redactor } from '../transcript/redact.js'
 import type { Frame } from './frame.js'
-import { hashText } from './hash.js'
+import { transcriptHash } from './hash.js'
 import { type AgentOutcome, budgetOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
 
@@ -150,7 +151,8 @@ async function judgeCall(
     return { outcome: budgetOutcome(grant) }
   }
   if (grant.maxTokens !== undefined) request = { ...request, maxTokens: grant.maxTokens }
-  const hash = hashText(JSON.stringify(request))
+  // Over the request as recorded (redacted), like every request hash.
+  const hash = transcriptHash('', request, redactor(), 1)
   emit({
     type: 'model.request',
     path: `${key}/model`,

@@ -1,8 +1,9 @@
 import { messageChars } from '../budget/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { Message } from '../model/types.js'
+import { type Redactor, redactor } from '../transcript/redact.js'
 import type { Frame } from './frame.js'
-import { hashText } from './hash.js'
+import { transcriptHash } from './hash.js'
 import { StallTracker } from './stall.js'
 
 const NOTHING: Message[] = []
@@ -18,6 +19,7 @@ export class LoopState {
   /** Messages already sent in an earlier request (and so already in the transcript). */
   private sent = 0
   private hash = ''
+  private redact: Redactor | undefined
 
   constructor(frame: Frame) {
     this.stall = frame.agent.stall ? new StallTracker(frame.agent.stall) : undefined
@@ -30,13 +32,17 @@ export class LoopState {
 
   /**
    * The messages added since the previous request, and the request hash chained over them:
-   * recording stays O(new messages) per turn instead of O(history).
+   * recording stays O(new messages) per turn instead of O(history). The hash covers the messages
+   * as the transcript holds them (in its model.request line, at depth 2): redacted.
    */
   nextRequest(specHash: string, observed: boolean): { fresh: Message[]; hash: string } {
     // Only worth its cost when someone sees the events (a transcript, a reader).
     const fresh = observed ? this.history.slice(this.sent) : NOTHING
     this.sent = this.history.length
-    if (observed) this.hash = hashText(`${this.hash}\n${specHash}\n${JSON.stringify(fresh)}`)
+    if (observed) {
+      this.redact ??= redactor()
+      this.hash = transcriptHash(`${this.hash}\n${specHash}\n`, fresh, this.redact, 2)
+    }
     return { fresh, hash: this.hash }
   }
 }

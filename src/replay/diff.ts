@@ -1,5 +1,7 @@
 import type { ModelEffect } from '../effects/index.js'
 import type { ModelRequestEvent } from '../events/index.js'
+import { redactor } from '../transcript/redact.js'
+import { transcriptJson } from '../transcript/transcript-json.js'
 import type { Recording } from './recording.js'
 import { agentPathOf } from './recording.js'
 
@@ -17,14 +19,16 @@ export function describeDivergence(
   const lines: string[] = []
   if (recorded.specHash !== effect.specHash) lines.push(...specChanges(recording, effect))
   const before = recorded.messages
-  const now = effect.fresh
+  // The recording holds messages redacted (at depth 3 of their line): compare like with like.
+  const redact = redactor()
+  const now = effect.fresh.map((message) => JSON.parse(transcriptJson(message, redact, 3)) as unknown)
   const at = firstDifference(
     before.length,
     now.length,
     (i) => JSON.stringify(before[i]) === JSON.stringify(now[i]),
   )
   if (at !== undefined) {
-    const message = before[at] ?? now[at]
+    const message = before[at] ?? (now[at] as { role?: string } | undefined)
     lines.push(`new message ${at + 1} (${message?.role ?? '?'}) differs:`)
     lines.push(...lineDiff(pretty(before[at]), pretty(now[at])))
     if (before.length !== now.length)

@@ -248,10 +248,11 @@ async function execute(
   }
   if (result.error) end.error = result.error
   emit(end)
-  try {
-    await writer?.close()
-  } catch {
-    // The events are all handed out; a failing close only loses what the OS had not taken.
+  // The last lines are written on close: a disk that fails then still fails the run.
+  const lost = await writer?.close()
+  if (lost && result.status !== 'error') {
+    Object.assign(result, errorOutcome(lost))
+    delete result.transcript
   }
   settle(result)
   queue?.close()

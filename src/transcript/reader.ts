@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
+import { deeperThan, MAX_DEPTH } from './depth.js'
 import { migrations } from './migrations/index.js'
 import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'
 
@@ -11,12 +12,17 @@ import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './ty
 export function readTranscript(path: string): Transcript {
   let text: string
   try {
+    // A device such as /dev/zero never ends: reading it whole would never return.
+    const stats = statSync(path, { throwIfNoEntry: false })
+    if (stats?.isCharacterDevice() || stats?.isBlockDevice()) throw new Error('it is a device, not a file')
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw new BatonError('TRANSCRIPT', `${path}: cannot read the transcript: ${(error as Error).message}`)
   }
   return parseTranscript(text, path)
 }
+
+const TOO_DEEP = `nested more than ${MAX_DEPTH} levels deep, which Baton never writes: the line is damaged; repair or remove it, or record the run again`
 
 export function parseTranscript(text: string, path = '<transcript>'): Transcript {
   const fail = (line: number, problem: string): never => {
@@ -34,9 +40,13 @@ export function parseTranscript(text: string, path = '<transcript>'): Transcript
       const record = JSON.parse(line)
       if (typeof record !== 'object' || record === null || Array.isArray(record))
         fail(i + 1, 'expected a JSON object')
+      // Nesting n deep takes 2n characters: only long lines can be too deep to handle.
+      if (line.length > 2 * MAX_DEPTH && deeperThan(record, MAX_DEPTH)) fail(i + 1, TOO_DEEP)
       records.push(record)
     } catch (error) {
       if (error instanceof BatonError) throw error
+      // Valid JSON nested too deep for this engine's parser: not a cut-off line either.
+      if (error instanceof RangeError) fail(i + 1, TOO_DEEP)
       // Only the very last line may be cut off by a crash.
       if (i === lines.length - 1 && !endsCleanly && i > 0) {
         truncated = true

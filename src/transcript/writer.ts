@@ -13,9 +13,23 @@ import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync
 import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
-import { secretRedactor } from './redact.js'
-import { safeStringify } from './safe-json.js'
+import { REDACTED, type Redactor, redactor } from './redact.js'
+import { transcriptJson } from './transcript-json.js'
 import type { TranscriptHeader } from './types.js'
+
+/** The file operations a writer uses (a seam for tests of failing disks). */
+export interface TranscriptIo {
+  open: (
+    path: string,
+    flags: 'w',
+    callback: (error: NodeJS.ErrnoException | null, fd: number) => void,
+  ) => void
+  openSync: (path: string, flags: 'w') => number
+  writeSync: (fd: number, text: string) => unknown
+  closeSync: (fd: number) => void
+}
+
+const nodeIo: TranscriptIo = { open: openFile, openSync, writeSync, closeSync }
 
 // Events that only open a step: losing them in a crash loses nothing that completed.
 const OPENING = new Set<BatonEventType>([
@@ -36,7 +50,7 @@ export class TranscriptWriter {
   private closed = false
   private buffer = ''
   private idleFlush: NodeJS.Immediate | undefined
-  private readonly redact = secretRedactor()
+  private readonly redact: Redactor = redactor()
   private readonly opened: Promise<void>
   private failure: BatonError | undefined
 
@@ -44,31 +58,45 @@ export class TranscriptWriter {
    * Checks the place synchronously (so a bad path fails before the run starts), then creates
    * the file in the background: creating files can block for a while on a busy disk, and the
    * first step has nothing to write yet. Lines wait in the buffer until the file is there.
+   * A write that fails later (a full disk, an I/O error) never throws: the writer stops and
+   * `onError` gets a `TRANSCRIPT_WRITE` error naming the file and the system's error code.
    */
   constructor(
     readonly path: string,
     header: TranscriptHeader,
-    onError: (error: BatonError) => void = () => {},
+    private readonly onError: (error: BatonError) => void = () => {},
+    private readonly io: TranscriptIo = nodeIo,
   ) {
     const fail = (error: unknown) =>
       new BatonError('TRANSCRIPT', `cannot write the transcript to ${path}: ${(error as Error).message}`, {
         cause: error,
+        details: { path },
       })
     try {
       // Only the directory is checked here: looking the file up would wait on the directory's
       // lock while other runs create their files in it.
       const dir = dirname(path)
       mkdirSync(dir, { recursive: true })
-      accessSync(dir, constants.W_OK)
+      try {
+        accessSync(dir, constants.W_OK)
+      } catch (error) {
+        // A file that exists and takes writes is fine in a directory that does not (a device).
+        try {
+          accessSync(path, constants.W_OK)
+        } catch {
+          throw error
+        }
+      }
     } catch (error) {
       throw fail(error)
     }
-    this.buffer = `${this.redact(safeStringify(header))}\n`
+    this.buffer = `${headerJson(header, this.redact)}\n`
     this.opened = new Promise((resolve) => {
-      openFile(path, 'w', (error, fd) => {
+      io.open(path, 'w', (error, fd) => {
         if (error) {
           this.closed = true
           this.failure = fail(error)
+          writers.delete(this)
           onError(this.failure)
         } else {
           this.fd = fd
@@ -89,25 +117,29 @@ export class TranscriptWriter {
   /** Appends one event as `{"seq":…,"t":…,"type":…,…}` (the event must not carry seq/t yet). */
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.closed) return
-    this.buffer += `{"seq":${seq},"t":${t},${this.redact(safeStringify(event)).slice(1)}\n`
+    this.buffer += `{"seq":${seq},"t":${t},${transcriptJson(secretEntry(event, this.redact), this.redact).slice(1)}\n`
     if (OPENING.has(event.type)) return
     const took = (event as { durationMs?: number }).durationMs
     if ((took !== undefined && took >= SLOW_STEP_MS) || this.buffer.length >= MAX_BUFFER) this.flush()
     else this.idleFlush ??= setImmediate(() => this.flush())
   }
 
-  /** Writes everything buffered, now (or as soon as the file exists). */
+  /** Writes everything buffered, now (or as soon as the file exists). Never throws. */
   flush(): void {
     if (this.idleFlush) {
       clearImmediate(this.idleFlush)
       this.idleFlush = undefined
     }
     if (this.fd === undefined || this.buffer === '') return
-    writeSync(this.fd, this.buffer)
-    this.buffer = ''
+    try {
+      this.io.writeSync(this.fd, this.buffer)
+      this.buffer = ''
+    } catch (error) {
+      this.failed(error)
+    }
   }
 
-  /** Resolves once the file exists, with the error if it could not be created. */
+  /** Resolves once the file exists, with the error if it could not be created or written. */
   async ready(): Promise<BatonError | undefined> {
     await this.opened
     return this.failure
@@ -116,19 +148,71 @@ export class TranscriptWriter {
   /** The process is exiting: write what is buffered, creating the file now if it is not there yet. */
   flushOnExit(): void {
     if (this.closed) return
-    if (this.fd === undefined) this.fd = openSync(this.path, 'w')
+    try {
+      if (this.fd === undefined) this.fd = this.io.openSync(this.path, 'w')
+    } catch {
+      // Nothing more can be done for this file at exit; the other writers still get their turn.
+      return
+    }
     this.flush()
   }
 
-  /** Writes what is left and closes the file. */
-  async close(): Promise<void> {
+  /** Writes what is left and closes the file; resolves with the error if a write failed. */
+  async close(): Promise<BatonError | undefined> {
     await this.opened
     this.flush()
     this.closed = true
     writers.delete(this)
+    this.release()
+    return this.failure
+  }
+
+  /** A write failed: stop writing (what is on disk stays readable) and say why, once. */
+  private failed(error: unknown): void {
+    if (this.failure) return
+    this.closed = true
+    this.buffer = ''
+    writers.delete(this)
+    this.release()
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO'
+    const message = (error as Error).message ?? String(error)
+    this.failure = new BatonError(
+      'TRANSCRIPT_WRITE',
+      `cannot write the transcript ${this.path}: ${message.includes(code) ? message : `${code}: ${message}`}`,
+      { cause: error, details: { path: this.path, errno: code } },
+    )
+    this.onError(this.failure)
+  }
+
+  private release(): void {
     if (this.fd === undefined) return
     const fd = this.fd
     this.fd = undefined
-    closeSync(fd)
+    try {
+      this.io.closeSync(fd)
+    } catch {
+      // The file is given up either way; a close error adds nothing to the write error.
+    }
   }
+}
+
+/**
+ * The header line. The agent tree's tool schemas come from the code, not from a model: a
+ * parameter named `password` keeps its schema there (strings are still redacted).
+ */
+function headerJson(header: TranscriptHeader, redact: Redactor): string {
+  const { agent, ...rest } = header
+  const schemas: Redactor = { ...redact, secretName: () => false }
+  return `${transcriptJson(rest, redact).slice(0, -1)},"agent":${transcriptJson(agent, schemas, 2)}}`
+}
+
+/** A memory entry is a named field too: `secrets/api_key` keeps its key and loses its value. */
+function secretEntry(event: BatonEvent, redact: Redactor): BatonEvent {
+  if (
+    event.type !== 'memory.write' ||
+    typeof event.key !== 'string' ||
+    !redact.secretName(event.key.slice(event.key.lastIndexOf('/') + 1))
+  )
+    return event
+  return { ...event, value: REDACTED }
 }

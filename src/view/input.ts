@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
 import { type EvalReport, parseReport } from '../eval/index.js'
+import { deeperThan, MAX_DEPTH } from '../transcript/depth.js'
 import { parseTranscript, type Transcript } from '../transcript/index.js'
 
 /** What `baton view` can show: a transcript or an eval report. */
@@ -20,6 +21,7 @@ export const VIEW_INPUT_HINT =
 export function readViewInput(path: string): ViewInput {
   let text: string
   try {
+    if (isDevice(path)) throw Object.assign(new Error('a device, not a file'), { code: 'EDEVICE' })
     text = readFileSync(path, 'utf8')
   } catch (error) {
     throw new BatonError(
@@ -47,7 +49,7 @@ export function parseViewInput(text: string, path = '<input>'): ViewInput {
       // The header says it is one: drop the reader's "is this a Baton transcript?".
       const message = oneLine(error.message).replace(/; is this a Baton transcript\?$/, '')
       // A newer schema already says what to do ("upgrade Baton").
-      if (/upgrade Baton/.test(message))
+      if (/upgrade Baton|record the run again$/.test(message))
         throw new BatonError('TRANSCRIPT', message, { details: error.details })
       throw new BatonError(
         'TRANSCRIPT',
@@ -58,6 +60,12 @@ export function parseViewInput(text: string, path = '<input>'): ViewInput {
   }
   const whole = newline < 0 ? first : tryJson(text)
   if (isRecord(whole) && Array.isArray(whole.evals)) {
+    if (text.length > 2 * MAX_DEPTH && deeperThan(whole, MAX_DEPTH))
+      throw new BatonError(
+        'TRANSCRIPT',
+        `${path}:1: the report is nested more than ${MAX_DEPTH} levels deep, which baton eval never writes: it is damaged; write it again with baton eval --json <file>`,
+        { details: { path, line: 1 } },
+      )
     try {
       return { kind: 'report', report: parseReport(text, path) }
     } catch (error) {
@@ -86,6 +94,12 @@ function whatItIs(text: string, first: unknown, whole: unknown): string {
   return 'line 1 is JSON but not an object'
 }
 
+/** A device such as /dev/zero never ends: reading it whole would never return. */
+function isDevice(path: string): boolean {
+  const stats = statSync(path, { throwIfNoEntry: false })
+  return stats !== undefined && (stats.isCharacterDevice() || stats.isBlockDevice())
+}
+
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text)
@@ -103,6 +117,7 @@ function systemProblem(error: unknown): string {
   if (code === 'ENOENT') return 'no such file'
   if (code === 'EISDIR') return 'it is a directory'
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  if (code === 'EDEVICE') return 'it is a device, not a file'
   return oneLine((error as Error).message)
 }
 
