@@ -1,6 +1,7 @@
 /**
  * Prices in US dollars per million tokens, as published by the providers when this table was
- * last updated. Prices change: override or extend them with the `prices` run option.
+ * last updated. Prices change: override or extend them with `prices` on an agent
+ * (`defineAgent({ prices })`) or with the `prices` run option (the CLI's `--prices` file).
  */
 export interface ModelPrice {
   input: number
@@ -34,7 +35,29 @@ export const DEFAULT_PRICES: PriceTable = Object.freeze({
   'anthropic:claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, cacheWrite: 1, output: 4 },
   // Test fakes cost nothing.
   scripted: { input: 0, output: 0 },
+  // A model on an OpenAI-compatible server is most often a local one: free unless priced.
+  compatible: { input: 0, output: 0 },
 })
+
+/**
+ * `over` laid over `base`: entries of `over` replace those of `base` with the same key. The
+ * same pair always gives the same table object, so `findPrice`'s memory of it is kept.
+ */
+export function layerPrices(base: PriceTable, over: PriceTable): PriceTable {
+  let byOver = layered.get(base)
+  if (!byOver) {
+    byOver = new WeakMap()
+    layered.set(base, byOver)
+  }
+  let table = byOver.get(over)
+  if (!table) {
+    table = Object.freeze({ ...base, ...over })
+    byOver.set(over, table)
+  }
+  return table
+}
+
+const layered = new WeakMap<PriceTable, WeakMap<PriceTable, PriceTable>>()
 
 /**
  * The price of a model id: an exact entry, else the longest entry the id starts with followed
