@@ -72,6 +72,28 @@ describe('maxCostUsd with a model that reports its own cost but has no price', (
     expect(ofType(events, 'budget.warning')).toHaveLength(0)
   })
 
+  it('overruns by at most one call when ten sub-agents each use another unpriced model', async () => {
+    const models = Array.from({ length: 10 }, (_, i) =>
+      selfCostingModel({ id: `gateway:model-${i}`, costUsd: 0.01 }),
+    )
+    const workers = models.map(({ model }, i) =>
+      defineAgent({ name: `worker${i}`, description: 'Does a part', instructions: 'w', model }),
+    )
+    const lead = defineAgent({
+      name: 'lead',
+      instructions: 'Lead.',
+      model: scriptedModel([
+        { toolCalls: workers.map((w) => ({ name: `delegate_${w.name}`, args: { task: 'part' } })) },
+        { text: 'lead done' },
+      ]),
+      agents: workers,
+    })
+    const result = await run(lead, 'go', { budget: { maxCostUsd: 0.03 } })
+    expect(result.usage.costUsd).toBeLessThanOrEqual(0.03 + 0.01 + 1e-12)
+    const started = models.reduce((sum, { stats }) => sum + stats.started, 0)
+    expect(started).toBeLessThanOrEqual(4)
+  })
+
   it('holds the limit on a sub-agent too, and on every node above it', async () => {
     const { model, stats } = selfCostingModel({ costUsd: 0.02 })
     const middle = defineAgent({

@@ -4,14 +4,14 @@ import { type CostTicket, UnpricedCosts } from './unpriced-costs.js'
 const isTicket = (value: CostTicket | Promise<void>): value is CostTicket => !(value instanceof Promise)
 
 describe('UnpricedCosts', () => {
-  it('lets one call out per model until a cost is known, then reserves the largest seen', async () => {
+  it('lets one call out until a cost is known, then reserves the largest seen', async () => {
     const costs = new UnpricedCosts()
     const first = costs.admit('m')
     expect(first).toEqual({ usd: 0, probe: true })
     const waiting = costs.admit('m')
     expect(waiting).toBeInstanceOf(Promise)
-    // Another model is not held back by this one.
-    expect(costs.admit('other')).toEqual({ usd: 0, probe: true })
+    // A call of another model whose cost is unknown waits too: one call holding nothing at a time.
+    expect(costs.admit('other')).toBeInstanceOf(Promise)
     let woke = false
     void (waiting as Promise<void>).then(() => {
       woke = true
@@ -24,6 +24,8 @@ describe('UnpricedCosts', () => {
     costs.settle('m', next as CostTicket, 0.05, true)
     costs.settle('m', next as CostTicket, 0.01, true)
     expect(costs.admit('m')).toEqual({ usd: 0.05, probe: false })
+    // The other model still has no cost known: its first call now goes out alone.
+    expect(costs.admit('other')).toEqual({ usd: 0, probe: true })
   })
 
   it('hands the probe on when the first call fails or is refused', () => {
