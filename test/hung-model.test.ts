@@ -104,6 +104,15 @@ describe('a model that ignores its signal cannot hold a run past its end', () =>
     expect(ofType(events, 'model.error')).toHaveLength(1)
   })
 
+  it('a stream reader that stops reading ends the run, even mid hung call', async () => {
+    const { model } = hungModel()
+    const agent = defineAgent({ name: 'a', instructions: 'x', model })
+    const events = stream(agent, 'go')
+    for await (const event of events) if (event.type === 'model.request') break
+    const result = await events.result
+    expect([result.status, result.stopReason]).toEqual(['aborted', 'consumer'])
+  })
+
   it("a sub-agent's own maxWallMs ends only that sub-agent; the parent goes on", async () => {
     const clock = fakeClock(0)
     const { model, firstCall } = hungModel()

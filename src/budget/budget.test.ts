@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Budget, type BudgetRefusal, type ModelCallGrant } from './budget.js'
 import { checkBudgetLimits, LIMITS } from './limits.js'
-import { costOf, DEFAULT_PRICES, findPrice, layerPrices, type PriceTable } from './price-table.js'
+import { costOf, DEFAULT_PRICES, findPrice, layerPrices, type PriceTable, priceFor } from './price-table.js'
 
 function granted(result: ModelCallGrant | BudgetRefusal): ModelCallGrant {
   if ('limit' in result) throw new Error(`expected a grant, got a refusal: ${JSON.stringify(result)}`)
@@ -384,11 +384,17 @@ describe('price table', () => {
     expect(findPrice('openai:unknown-model', DEFAULT_PRICES)).toBeUndefined()
   })
 
-  it('prices models on a compatible server at $0 unless a table prices them', () => {
-    expect(findPrice('compatible:llama3.1', DEFAULT_PRICES)).toEqual({ input: 0, output: 0 })
-    const table = layerPrices(DEFAULT_PRICES, { 'compatible:llama3.1': { input: 1, output: 2 } })
-    expect(findPrice('compatible:llama3.1', table)).toEqual({ input: 1, output: 2 })
-    expect(findPrice('compatible:qwen', table)).toEqual({ input: 0, output: 0 })
+  it('charges models on a compatible server $0 unless a table prices them', () => {
+    expect(priceFor('compatible:llama3.1', DEFAULT_PRICES)).toEqual({ input: 0, output: 0 })
+    const table = layerPrices(DEFAULT_PRICES, {
+      'compatible:llama3.1': { input: 1, output: 2 },
+      compatible: { input: 3, output: 3 },
+    })
+    expect(priceFor('compatible:llama3.1', table)).toEqual({ input: 1, output: 2 })
+    expect(priceFor('compatible:qwen', table)).toEqual({ input: 3, output: 3 })
+    // Only compatible servers: another unknown model has no price.
+    expect(priceFor('openai:unknown-model', DEFAULT_PRICES)).toBeUndefined()
+    expect(priceFor('acme:compatible:x', DEFAULT_PRICES)).toBeUndefined()
   })
 
   it('lays one table over another, keeping one table object per pair', () => {

@@ -9,5 +9,6 @@ export {
   layerPrices,
   type ModelPrice,
   type PriceTable,
+  priceFor,
 } from './price-table.js'
 export { type CostTicket, UnpricedCosts } from './unpriced-costs.js'

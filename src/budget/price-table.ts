@@ -35,9 +35,18 @@ export const DEFAULT_PRICES: PriceTable = Object.freeze({
   'anthropic:claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, cacheWrite: 1, output: 4 },
   // Test fakes cost nothing.
   scripted: { input: 0, output: 0 },
-  // A model on an OpenAI-compatible server is most often a local one: free unless priced.
-  compatible: { input: 0, output: 0 },
 })
+
+const FREE: ModelPrice = Object.freeze({ input: 0, output: 0 })
+
+/**
+ * The price a run charges for `modelId`: its entry in `table` (see `findPrice`), else $0 for a
+ * model on an OpenAI-compatible server (`compatible:<model>`, most often a local one), which
+ * costs nothing unless priced.
+ */
+export function priceFor(modelId: string, table: PriceTable): ModelPrice | undefined {
+  return findPrice(modelId, table) ?? (modelId.startsWith('compatible:') ? FREE : undefined)
+}
 
 /**
  * `over` laid over `base`: entries of `over` replace those of `base` with the same key. The

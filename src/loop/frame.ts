@@ -3,10 +3,10 @@ import { prepareAgent } from '../agent/index.js'
 import {
   type Budget,
   DEFAULT_PRICES,
-  findPrice,
   layerPrices,
   type ModelPrice,
   type PriceTable,
+  priceFor,
   type UnpricedCosts,
 } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
@@ -158,7 +158,7 @@ class AgentFrame implements Frame {
   }
 
   priceOf(modelId: string): ModelPrice | undefined {
-    return findPrice(modelId, this.prices)
+    return priceFor(modelId, this.prices)
   }
 
   onStop(fn: (reason: unknown) => void): () => void {
