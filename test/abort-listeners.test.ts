@@ -126,6 +126,43 @@ describe('abort listeners', () => {
     expect(toolSignals).toBeLessThanOrEqual(1)
   })
 
+  it('as many concurrent tool calls as the agent allows may each listen on its signal, with no warning', async () => {
+    const concurrency = 16
+    const together = barrier(concurrency)
+    let signal: AbortSignal | undefined
+    const fetchLike = defineTool({
+      name: 'fetch_like',
+      description: 'Listens twice on its signal, as a lookup then a request would',
+      input: z.object({ n: z.number() }),
+      run: async (_input, ctx) => {
+        signal = ctx.signal
+        const first = () => {}
+        const second = () => {}
+        ctx.signal.addEventListener('abort', first)
+        ctx.signal.addEventListener('abort', second)
+        await together()
+        ctx.signal.removeEventListener('abort', first)
+        ctx.signal.removeEventListener('abort', second)
+        return 'fetched'
+      },
+    })
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      tools: [fetchLike],
+      toolConcurrency: concurrency,
+      model: scriptedModel([
+        { toolCalls: Array.from({ length: concurrency }, (_, n) => ({ name: 'fetch_like', args: { n } })) },
+        { text: 'done' },
+      ]),
+    })
+    const result = await run(agent, 'go')
+    await settle()
+    expect(result.status).toBe('done')
+    expect(leakWarnings()).toEqual([])
+    expect(getEventListeners(signal!, 'abort')).toHaveLength(0)
+  })
+
   it(`${COUNT} concurrent runs sharing one signal leave it as they found it`, async () => {
     const controller = new AbortController()
     const onAbort = () => {}

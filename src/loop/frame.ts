@@ -1,3 +1,4 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events'
 import type { Agent, PreparedAgent } from '../agent/index.js'
 import { prepareAgent } from '../agent/index.js'
 import {
@@ -130,6 +131,11 @@ class AgentFrame implements Frame {
     readonly memoryKeys: string[] | undefined,
   ) {
     this.signal = this.controller.signal
+    // The agent's concurrent tool calls share its signal, and a tool may listen on it once or
+    // twice a call (a DNS lookup, then the request): that many listeners are no leak. Past them
+    // Node still warns, as it should for a tool that never removes its listener.
+    const expected = 2 * agent.toolConcurrency + 2
+    if (expected > defaultMaxListeners) setMaxListeners(expected, this.signal)
     this.prepared = prepareAgent(agent)
     this.model = run.models.get(agent)!
     const inherited = parent instanceof AgentFrame ? parent.agentPrices : DEFAULT_PRICES
