@@ -73,6 +73,33 @@ describe('defineAgent refuses bad definitions, naming the field and the value', 
     ).toContain('got 2.5')
   })
 
+  it('malformed prices, naming the entry and the field', () => {
+    const bad = (prices: unknown) =>
+      definitionError(() => defineAgent({ name: 'a', ...base, prices: prices as never }))
+    expect(bad('cheap').message).toContain('agent "a": prices must be an object of model prices')
+    expect(bad({ 'acme:x': 2 }).message).toContain('prices["acme:x"] must be { input, output }')
+    expect(bad({ 'acme:x': { input: 1 } }).message).toContain(
+      'prices["acme:x"].output must be a non-negative number of USD per million tokens, got undefined',
+    )
+    expect(bad({ 'acme:x': { input: '1', output: 2 } }).message).toContain('prices["acme:x"].input')
+    expect(bad({ 'acme:x': { input: 1, output: Number.NaN } }).message).toContain('prices["acme:x"].output')
+    expect(bad({ 'acme:x': { input: 1, output: 2, cacheWrite: -1 } }).message).toContain(
+      'prices["acme:x"].cacheWrite',
+    )
+    expect(bad({ 'acme:x': { input: 1, ouput: 2, output: 2 } }).message).toContain(
+      'prices["acme:x"].ouput is not a price field (known: input, output, cachedInput, cacheWrite)',
+    )
+    expect(bad([]).message).toContain('prices must be an object of model prices, got an array')
+    const error = bad({ 'acme:x': { input: 1 } })
+    expect(error.details).toMatchObject({ agent: 'a', field: 'prices["acme:x"].output' })
+    // A good table is kept, and cannot be changed behind the agent's back.
+    const prices = { 'acme:x': { input: 1, output: 2 } }
+    const agent = defineAgent({ name: 'a', ...base, prices })
+    expect(agent.prices).toEqual(prices)
+    expect(Object.isFrozen(agent.prices)).toBe(true)
+    expect(Object.isFrozen(agent.prices!['acme:x'])).toBe(true)
+  })
+
   it('a missing or malformed model', () => {
     expect(definitionError(() => defineAgent({ name: 'a', instructions: 'x' } as never)).message).toContain(
       'model is required',

@@ -3,7 +3,7 @@
  * Agents are plain values. Everything that can be checked is checked here, at definition
  * time, with a message that names the field and the value.
  */
-import { type BudgetLimits, checkBudgetLimits } from '../budget/index.js'
+import { type BudgetLimits, checkBudgetLimits, type PriceTable, pricesProblem } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import { type GoalCheck, isScorer } from '../goal/index.js'
 import type { MemoryScope } from '../memory/index.js'
@@ -41,6 +41,12 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
   /** Checks the final answer; a string result is feedback and the loop goes on. */
   goal?: GoalCheck<Output<S>> | GoalCheck<Output<S>>[]
   budget?: BudgetLimits
+  /**
+   * Prices (USD per million tokens) of the models this agent and its sub-agents use, e.g.
+   * `{ 'compatible:llama3.1': { input: 0.2, output: 0.6 } }`. The `prices` run option wins over
+   * them for the same entry; a sub-agent's own prices win over its parent's.
+   */
+  prices?: PriceTable
   /** Memory key globs this agent may read and write (default: all). */
   memory?: MemoryScope
   /** The most output tokens one model call asks for (default 4096; the budget may clip it lower). */
@@ -67,6 +73,7 @@ const KNOWN_KEYS = new Set([
   'output',
   'goal',
   'budget',
+  'prices',
   'memory',
   'maxOutputTokens',
   'toolConcurrency',
@@ -172,6 +179,11 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     return value
   }
 
+  if (config.prices !== undefined) {
+    const wrong = pricesProblem(config.prices)
+    if (wrong) fail(wrong.field, wrong.problem, config.prices)
+  }
+
   const instructions = loadInstructions(config.instructions, config.vars, `${where}: instructions`)
   const agent: Agent<Output<S>> = {
     kind: 'baton.agent',
@@ -188,6 +200,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     >['output'],
     goal: goal as unknown as GoalCheck[],
     budget: checkBudgetLimits(config.budget, `${where}: budget`),
+    prices: config.prices === undefined ? undefined : frozenPrices(config.prices),
     memory: checkScope(config.memory, fail),
     maxOutputTokens: positive('maxOutputTokens') ?? DEFAULT_MAX_OUTPUT_TOKENS,
     toolConcurrency: positive('toolConcurrency') ?? 16,
@@ -213,6 +226,13 @@ function listOf<T>(value: unknown, field: string, is: (v: unknown) => v is T, wh
     if (!is(item)) fail(`${field}[${i}]`, `must be ${what}, got ${describe(item)}`)
   })
   return [...value]
+}
+
+// A copy: the table the caller keeps cannot change the agent's prices after it is defined.
+function frozenPrices(prices: PriceTable): PriceTable {
+  const copy: PriceTable = {}
+  for (const [model, price] of Object.entries(prices)) copy[model] = Object.freeze({ ...price })
+  return Object.freeze(copy)
 }
 
 function checkScope(scope: MemoryScope | undefined, fail: Fail): MemoryScope | undefined {

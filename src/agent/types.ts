@@ -1,4 +1,4 @@
-import type { BudgetLimits } from '../budget/index.js'
+import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { GoalCheck } from '../goal/index.js'
 import type { MemoryScope } from '../memory/index.js'
 import type { Model } from '../model/types.js'
@@ -32,6 +32,8 @@ export interface Agent<O = unknown> {
   /** Goal checks, in order (typed against the output when defined). */
   readonly goal: readonly GoalCheck[]
   readonly budget: BudgetLimits
+  /** Model prices given on this agent (they apply to its sub-agents too). */
+  readonly prices?: PriceTable | undefined
   readonly memory: MemoryScope | undefined
   /** What each model call asks for (default 4096), clipped by the budget. */
   readonly maxOutputTokens: number

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Budget, type BudgetRefusal, type ModelCallGrant } from './budget.js'
 import { checkBudgetLimits, LIMITS } from './limits.js'
-import { costOf, DEFAULT_PRICES, findPrice, type PriceTable } from './price-table.js'
+import { costOf, DEFAULT_PRICES, findPrice, layerPrices, type PriceTable, priceFor } from './price-table.js'
 
 function granted(result: ModelCallGrant | BudgetRefusal): ModelCallGrant {
   if ('limit' in result) throw new Error(`expected a grant, got a refusal: ${JSON.stringify(result)}`)
@@ -185,6 +185,23 @@ describe('Budget tree', () => {
       const root = new Budget('root', { maxCostUsd: 10 }, 0)
       expect(granted(root.beforeModelCall(0, 1_000, undefined, undefined)).maxTokens).toBeUndefined()
     })
+
+    it('holds what it is told for a model without a price, and refuses once the holds fill the limit', () => {
+      const root = new Budget('root', {}, 0)
+      const child = root.child('root/1/agent:a#0', { maxCostUsd: 1 }, 0)
+      const holds = [0.4, 0.4, 0.4].map(() => child.beforeModelCall(0, 10, undefined, undefined, 0.4))
+      // Two holds leave $0.20: a third call may still start (the limit overruns by at most one call).
+      for (const hold of holds) granted(hold)
+      expect(refused(child.beforeModelCall(0, 10, undefined, undefined, 0.4))).toMatchObject({
+        limit: 'maxCostUsd',
+        at: 'root/1/agent:a#0',
+      })
+      // Settling gives the hold back and charges what was really spent.
+      child.settleModelCall(granted(holds[0]!), { inputTokens: 10, outputTokens: 1 }, 0.1)
+      expect(root.used.costUsd).toBeCloseTo(0.1, 12)
+      child.settleModelCall(granted(holds[1]!), undefined, 0)
+      granted(child.beforeModelCall(0, 10, undefined, undefined, 0.4))
+    })
   })
 
   describe('tool calls', () => {
@@ -365,6 +382,28 @@ describe('price table', () => {
       expect(findPrice(id, DEFAULT_PRICES), id).toBe(DEFAULT_PRICES[entry])
     }
     expect(findPrice('openai:unknown-model', DEFAULT_PRICES)).toBeUndefined()
+  })
+
+  it('charges models on a compatible server $0 unless a table prices them', () => {
+    expect(priceFor('compatible:llama3.1', DEFAULT_PRICES)).toEqual({ input: 0, output: 0 })
+    const table = layerPrices(DEFAULT_PRICES, {
+      'compatible:llama3.1': { input: 1, output: 2 },
+      compatible: { input: 3, output: 3 },
+    })
+    expect(priceFor('compatible:llama3.1', table)).toEqual({ input: 1, output: 2 })
+    expect(priceFor('compatible:qwen', table)).toEqual({ input: 3, output: 3 })
+    // Only compatible servers: another unknown model has no price.
+    expect(priceFor('openai:unknown-model', DEFAULT_PRICES)).toBeUndefined()
+    expect(priceFor('acme:compatible:x', DEFAULT_PRICES)).toBeUndefined()
+  })
+
+  it('lays one table over another, keeping one table object per pair', () => {
+    const over: PriceTable = { 'acme:model': { input: 5, output: 5 } }
+    const layered = layerPrices(table, over)
+    expect(layered).toBe(layerPrices(table, over))
+    expect(findPrice('acme:model', layered)).toBe(over['acme:model'])
+    expect(findPrice('acme:model-mini', layered)).toBe(table['acme:model-mini'])
+    expect(findPrice('acme:model', table)).toBe(table['acme:model'])
   })
 
   it('costs input, cached input and output tokens in dollars per million', () => {

@@ -94,13 +94,16 @@ export class Budget {
 
   /**
    * Asks every node for room for one model call whose input is about `inputTokens` long.
-   * Returns the grant (with `maxTokens` clipped to what is left) or the refusal.
+   * Returns the grant (with `maxTokens` clipped to what is left) or the refusal. A model with no
+   * `price` holds `unpricedUsd` instead (see `UnpricedCosts`), and is let through while the
+   * cost limits have room beside what the calls in flight hold.
    */
   beforeModelCall(
     now: number,
     inputTokens: number,
     price: ModelPrice | undefined,
     wantedMaxTokens: number | undefined,
+    unpricedUsd = 0,
   ): ModelCallGrant | BudgetRefusal {
     let maxTokens = wantedMaxTokens
     for (let node: Budget | undefined = this; node; node = node.parent) {
@@ -127,6 +130,13 @@ export class Budget {
         }
         if (Number.isFinite(affordable))
           maxTokens = maxTokens === undefined ? affordable : Math.min(maxTokens, affordable)
+      } else if (limits.maxCostUsd !== undefined && used.costUsd + reserved.costUsd >= limits.maxCostUsd) {
+        return {
+          limit: 'maxCostUsd',
+          used: used.costUsd + reserved.costUsd,
+          max: limits.maxCostUsd,
+          at: node.path,
+        }
       }
     }
     // Hold the input and the expected output (not the whole clipped maximum: a first call
@@ -135,7 +145,7 @@ export class Budget {
     const reservation: Reservation = {
       steps: 1,
       tokens: inputTokens + output,
-      costUsd: price ? (inputTokens * price.input + output * price.output) / 1e6 : 0,
+      costUsd: price ? (inputTokens * price.input + output * price.output) / 1e6 : unpricedUsd,
     }
     for (let node: Budget | undefined = this; node; node = node.parent) {
       node.reserved.steps += reservation.steps

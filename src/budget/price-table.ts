@@ -1,6 +1,7 @@
 /**
  * Prices in US dollars per million tokens, as published by the providers when this table was
- * last updated. Prices change: override or extend them with the `prices` run option.
+ * last updated. Prices change: override or extend them with `prices` on an agent
+ * (`defineAgent({ prices })`) or with the `prices` run option (the CLI's `--prices` file).
  */
 export interface ModelPrice {
   input: number
@@ -35,6 +36,37 @@ export const DEFAULT_PRICES: PriceTable = Object.freeze({
   // Test fakes cost nothing.
   scripted: { input: 0, output: 0 },
 })
+
+const FREE: ModelPrice = Object.freeze({ input: 0, output: 0 })
+
+/**
+ * The price a run charges for `modelId`: its entry in `table` (see `findPrice`), else $0 for a
+ * model on an OpenAI-compatible server (`compatible:<model>`, most often a local one), which
+ * costs nothing unless priced.
+ */
+export function priceFor(modelId: string, table: PriceTable): ModelPrice | undefined {
+  return findPrice(modelId, table) ?? (modelId.startsWith('compatible:') ? FREE : undefined)
+}
+
+/**
+ * `over` laid over `base`: entries of `over` replace those of `base` with the same key. The
+ * same pair always gives the same table object, so `findPrice`'s memory of it is kept.
+ */
+export function layerPrices(base: PriceTable, over: PriceTable): PriceTable {
+  let byOver = layered.get(base)
+  if (!byOver) {
+    byOver = new WeakMap()
+    layered.set(base, byOver)
+  }
+  let table = byOver.get(over)
+  if (!table) {
+    table = Object.freeze({ ...base, ...over })
+    byOver.set(over, table)
+  }
+  return table
+}
+
+const layered = new WeakMap<PriceTable, WeakMap<PriceTable, PriceTable>>()
 
 /**
  * The price of a model id: an exact entry, else the longest entry the id starts with followed

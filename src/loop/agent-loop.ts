@@ -35,13 +35,6 @@ export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = [
   try {
     state.push({ role: 'system', content: instructionsOf(frame) })
     state.push({ role: 'user', content: briefOf(frame.task, handed) })
-    if (!frame.price && hasCostLimit(frame)) {
-      run.emit({
-        type: 'budget.warning',
-        path,
-        message: `no price is known for model "${frame.model.id}": its calls count as $0 against maxCostUsd (add it with the prices option)`,
-      })
-    }
     outcome = await steps(frame, state)
   } catch (error) {
     outcome = stoppedOutcome(frame.signal) ?? errorOutcome(error)
@@ -112,11 +105,4 @@ function instructionsOf(frame: Frame): string {
     )
   }
   return text
-}
-
-function hasCostLimit(frame: Frame): boolean {
-  for (let node: typeof frame.budget | undefined = frame.budget; node; node = node.parent) {
-    if (node.limits.maxCostUsd !== undefined) return true
-  }
-  return false
 }

@@ -1,4 +1,3 @@
-import { costOf, findPrice } from '../budget/index.js'
 import { toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { type GoalCheck, isScorer, parseOutput, type ScoreContext } from '../goal/index.js'
@@ -8,7 +7,8 @@ import { formatIssues } from '../schema/index.js'
 import { redactor } from '../transcript/redact.js'
 import type { Frame } from './frame.js'
 import { transcriptHash } from './hash.js'
-import { type AgentOutcome, budgetOutcome } from './outcome.js'
+import { meteredCall } from './metered-call.js'
+import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
 
 /**
@@ -39,11 +39,14 @@ export async function checkGoal(
     const goal = agent.goal[i]!
     check = isScorer(goal) ? goal.name : `goal[${i}]`
     try {
-      const verdict = await runCheck(goal, output, text, frame, state, `${key}/${i}`)
+      // A goal check that ignores the agent's signal is abandoned when the agent stops.
+      const verdict = await frame.race(runCheck(goal, output, text, frame, state, `${key}/${i}`, step))
       if (verdict.outcome) return verdict.outcome
       feedback = verdict.feedback
       score = verdict.score
     } catch (error) {
+      const stopped = stoppedOutcome(frame.signal)
+      if (stopped) return stopped
       const info = toErrorInfo(error)
       return {
         status: 'error',
@@ -92,6 +95,7 @@ async function runCheck(
   frame: Frame,
   state: LoopState,
   key: string,
+  step: number,
 ): Promise<Verdict> {
   const memory = frame.run.memory.scoped(
     frame.agent.memory,
@@ -110,7 +114,8 @@ async function runCheck(
   const ctx: ScoreContext = {
     signal: frame.signal,
     generate: async (model, request) => {
-      const result = await judgeCall(frame, await resolveModel(model), request, `${key}/${calls++}`)
+      const resolved = await resolveModel(model)
+      const result = await judgeCall(frame, resolved, request, `${key}/${calls++}/model`, step)
       if ('outcome' in result) {
         refused = result.outcome
         throw new Error(result.outcome.error?.message ?? 'budget exceeded')
@@ -134,59 +139,49 @@ async function runCheck(
   }
 }
 
-/** A scorer's model call: budgeted and recorded like any other, under the goal's step key. */
+/** A scorer's model call: budgeted, raced against the agent's stop and recorded like any other. */
 async function judgeCall(
   frame: Frame,
   model: Model,
   request: ModelRequest,
   key: string,
+  step: number,
 ): Promise<ModelResponse | { outcome: AgentOutcome }> {
-  const { run, budget } = frame
-  const { emit } = run
-  const price = findPrice(model.id, run.prices)
+  const { run } = frame
   const chars = request.messages.reduce((sum, m) => sum + m.content.length, 0)
-  const grant = budget.beforeModelCall(run.clock.now(), Math.ceil(chars / 4), price, request.maxTokens)
-  if ('limit' in grant) {
-    emit({ type: 'budget.exceeded', path: `${key}/model`, ...grant })
-    return { outcome: budgetOutcome(grant) }
-  }
-  if (grant.maxTokens !== undefined) request = { ...request, maxTokens: grant.maxTokens }
-  // Over the request as recorded (redacted), like every request hash.
-  const hash = transcriptHash('', request, redactor(), 1)
-  emit({
-    type: 'model.request',
-    path: `${key}/model`,
-    model: model.id,
-    messages: request.messages,
-    hash,
-    specHash: '',
+  const metered = await meteredCall(frame, {
+    key,
+    step,
+    model,
+    price: frame.priceOf(model.id),
+    inputTokens: Math.ceil(chars / 4),
+    maxTokens: request.maxTokens,
+    effect: (maxTokens) => {
+      const sent = maxTokens === undefined ? request : { ...request, maxTokens }
+      // Over the request as recorded (redacted), like every request hash.
+      const hash = transcriptHash('', sent, redactor(), 1)
+      if (run.observed) {
+        const event: BatonEvent = {
+          type: 'model.request',
+          path: key,
+          model: model.id,
+          messages: sent.messages,
+          hash,
+          specHash: '',
+        }
+        if (maxTokens !== undefined) event.maxTokens = maxTokens
+        run.emit(event)
+      }
+      return {
+        key,
+        model,
+        request: sent,
+        options: frame.callOptions(key),
+        fresh: sent.messages,
+        hash,
+        specHash: '',
+      }
+    },
   })
-  const started = run.clock.now()
-  try {
-    const response = await run.effects.model({
-      key: `${key}/model`,
-      model,
-      request,
-      options: { signal: frame.signal },
-      fresh: request.messages,
-      hash,
-      specHash: '',
-    })
-    const costUsd = price ? costOf(price, response.usage) : 0
-    budget.settleModelCall(grant, response.usage, costUsd)
-    emit({
-      type: 'model.response',
-      path: `${key}/model`,
-      message: response.message,
-      usage: response.usage,
-      costUsd,
-      finishReason: response.finishReason,
-      durationMs: run.clock.now() - started,
-    })
-    return response
-  } catch (error) {
-    budget.settleModelCall(grant, undefined, 0)
-    emit({ type: 'model.error', path: `${key}/model`, error: toErrorInfo(error) })
-    throw error
-  }
+  return metered.ok ? metered.response : { outcome: budgetOutcome(metered.refusal) }
 }

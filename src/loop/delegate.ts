@@ -76,7 +76,7 @@ export async function delegate(
     agent,
     path,
     frame.budget.child(path, agent.budget, run.clock.now()),
-    frame.signal,
+    frame,
     task,
     memoryKeys,
   )

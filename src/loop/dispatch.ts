@@ -77,7 +77,9 @@ export async function dispatch(
     try {
       outcome = await runOne(frame, step, job)
     } catch (error) {
-      outcome = toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${(error as Error).message}`)
+      outcome = frame.signal.aborted
+        ? toolFailure('ABORTED', `tool "${call.name}" was stopped because the agent is stopping`)
+        : toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${(error as Error).message}`)
     }
     if (outcome.ok === false && outcome.fatal) {
       run.stop(
@@ -173,15 +175,30 @@ export async function dispatch(
   return undefined
 }
 
-function runOne(frame: Frame, step: number, job: Job): Promise<ToolOutcome> {
+async function runOne(frame: Frame, step: number, job: Job): Promise<ToolOutcome> {
   const { call, tool, key } = job
-  if (!tool) return Promise.resolve(unknownTool(call.name, [...frame.prepared.tools.keys()]))
+  if (!tool) return unknownTool(call.name, [...frame.prepared.tools.keys()])
   if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key)
   const ctx = new CallContext(frame, key, call.id)
-  const toolRun: ToolRun = { effects: frame.run.effects, ctx, stopped: frame.stopped }
-  if (tool.needsApproval) toolRun.approve = approver(frame, tool, key, call)
-  return executeTool(tool, call, toolRun)
+  // Rejects when the agent stops: a tool that ignores its signal is abandoned, not awaited. It
+  // waits on the frame only while this call runs, so finished calls leave nothing behind.
+  let off: () => void = noop
+  const stopped = new Promise<never>((_, reject) => {
+    off = frame.onStop(reject)
+  })
+  stopped.catch(noop)
+  const toolRun: ToolRun = { effects: frame.run.effects, ctx, stopped }
+  try {
+    if (!tool.needsApproval) return await executeTool(tool, call, toolRun)
+    toolRun.approve = approver(frame, tool, key, call)
+    // Waiting for an approval is abandoned too when the agent stops.
+    return await Promise.race([executeTool(tool, call, toolRun), stopped])
+  } finally {
+    off()
+  }
 }
+
+const noop = (): void => {}
 
 /** What a tool's `run` gets as `ctx`. A class: an object literal with a getter would stay in dictionary mode. */
 class CallContext implements ToolContext {

@@ -1,11 +1,21 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events'
 import type { Agent, PreparedAgent } from '../agent/index.js'
 import { prepareAgent } from '../agent/index.js'
-import { type Budget, findPrice, type ModelPrice, type PriceTable } from '../budget/index.js'
+import {
+  type Budget,
+  DEFAULT_PRICES,
+  layerPrices,
+  type ModelPrice,
+  type PriceTable,
+  priceFor,
+  type UnpricedCosts,
+} from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { Task, TrajectoryStep } from '../goal/index.js'
 import type { Memory } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
+import { onAbort } from './on-abort.js'
 import { StopSignal } from './outcome.js'
 
 /** Decides a tool call that needs approval: true runs it, false refuses it. */
@@ -16,7 +26,10 @@ export interface RunContext {
   readonly effects: Effects
   readonly clock: Clock
   readonly memory: Memory
-  readonly prices: PriceTable
+  /** The run's `prices` option: it wins over the agents' own prices and the shipped table. */
+  readonly prices: PriceTable | undefined
+  /** What calls to models with no known price have cost so far (see `UnpricedCosts`). */
+  readonly costs: UnpricedCosts
   readonly approve: ApproveFn | undefined
   /** The resolved model of every agent in the tree. */
   readonly models: ReadonlyMap<Agent, Model>
@@ -41,32 +54,51 @@ export interface Frame {
   readonly prepared: PreparedAgent
   readonly model: Model
   readonly price: ModelPrice | undefined
+  /** Whether a `maxCostUsd` applies to this agent (its own or an ancestor's). */
+  readonly costLimited: boolean
   /** `root`, or `<parent>/<step>/agent:<name>#<k>`. */
   readonly path: string
   readonly depth: number
   readonly budget: Budget
+  /** This agent's own signal: aborted when the run, an ancestor or its own deadline stops it. */
   readonly signal: AbortSignal
   readonly task: Task
   /** Memory entries handed over with the brief. */
   readonly memoryKeys: string[] | undefined
-  /** Rejects when `signal` aborts (made on first use; tool calls race against it). */
-  readonly stopped: Promise<never>
+  /**
+   * The price of `modelId` for this agent. The most specific entry wins (an exact id before a
+   * prefix); for the same entry, the run's `prices` win over this agent's, this agent's over its
+   * ancestors', and theirs over the shipped table.
+   */
+  priceOf(modelId: string): ModelPrice | undefined
+  /** Calls `fn` with the reason when this agent stops; returns a function that stops waiting. */
+  onStop(fn: (reason: unknown) => void): () => void
+  /**
+   * `work`, or its rejection with the stop reason as soon as this agent stops, whichever is
+   * first: work that ignores its signal (a hung model, a goal check) is abandoned, not awaited.
+   */
+  race<T>(work: Promise<T>): Promise<T>
   /** Options for the model call at step key `key`: the signal, the wall-clock deadline, retries as events. */
   callOptions(key: string): GenerateOptions
-  /** Releases the frame's timers. */
+  /** Releases the frame's timer and its link to the parent. */
   dispose(): void
 }
 
+/**
+ * A frame for `agent`. `parent` is the parent agent's frame, or for the root the run's signal.
+ * Each agent gets its own signal, linked to its parent by a plain callback: concurrent
+ * sub-agents never pile listeners on one shared signal.
+ */
 export function createFrame(
   run: RunContext,
   agent: Agent,
   path: string,
   budget: Budget,
-  parentSignal: AbortSignal,
+  parent: Frame | AbortSignal,
   task: Task,
   memoryKeys?: string[],
 ): Frame {
-  return new AgentFrame(run, agent, path, budget, parentSignal, task, memoryKeys)
+  return new AgentFrame(run, agent, path, budget, parent, task, memoryKeys)
 }
 
 // A class, not an object literal: a literal with an accessor is kept in dictionary mode,
@@ -75,10 +107,17 @@ class AgentFrame implements Frame {
   readonly prepared: PreparedAgent
   readonly model: Model
   readonly price: ModelPrice | undefined
+  readonly costLimited: boolean
   readonly depth: number
   readonly signal: AbortSignal
+  /** The shipped table with the `prices` of this agent and its ancestors laid over it. */
+  readonly agentPrices: PriceTable
+  /** `agentPrices` with the run's `prices` option laid over it. */
+  private readonly prices: PriceTable
+  private readonly controller = new AbortController()
+  private readonly waiting = new Set<(reason: unknown) => void>()
   private cancelTimer: (() => void) | undefined
-  private stoppedPromise: Promise<never> | undefined
+  private unlink: (() => void) | undefined
   private modelKey = ''
   private options: GenerateOptions | undefined
 
@@ -87,21 +126,30 @@ class AgentFrame implements Frame {
     readonly agent: Agent,
     readonly path: string,
     readonly budget: Budget,
-    parentSignal: AbortSignal,
+    parent: Frame | AbortSignal,
     readonly task: Task,
     readonly memoryKeys: string[] | undefined,
   ) {
+    this.signal = this.controller.signal
+    // The agent's concurrent tool calls share its signal, and a tool may listen on it once or
+    // twice a call (a DNS lookup, then the request): that many listeners are no leak. Past them
+    // Node still warns, as it should for a tool that never removes its listener.
+    const expected = 2 * agent.toolConcurrency + 2
+    if (expected > defaultMaxListeners) setMaxListeners(expected, this.signal)
     this.prepared = prepareAgent(agent)
     this.model = run.models.get(agent)!
-    this.price = findPrice(this.model.id, run.prices)
+    const inherited = parent instanceof AgentFrame ? parent.agentPrices : DEFAULT_PRICES
+    this.agentPrices = agent.prices ? layerPrices(inherited, agent.prices) : inherited
+    this.prices = run.prices ? layerPrices(this.agentPrices, run.prices) : this.agentPrices
+    this.price = this.priceOf(this.model.id)
+    this.costLimited = hasCostLimit(budget)
     this.depth = budget.depth
-    this.signal = parentSignal
+    const stop = (reason: unknown): void => this.stop(reason)
+    this.unlink = parent instanceof AbortSignal ? onAbort(parent, stop) : parent.onStop(stop)
     const wallMs = budget.limits.maxWallMs
-    if (wallMs !== undefined) {
-      // Only this agent's own deadline needs a timer: an ancestor's aborts the parent signal.
-      const controller = new AbortController()
-      this.signal = AbortSignal.any([parentSignal, controller.signal])
-      const stop = new StopSignal({
+    if (wallMs !== undefined && !this.signal.aborted) {
+      // Only this agent's own deadline needs a timer: an ancestor's stops the parent.
+      const deadline = new StopSignal({
         status: 'budget_exceeded',
         stopReason: 'maxWallMs',
         error: {
@@ -111,13 +159,39 @@ class AgentFrame implements Frame {
         },
       })
       const left = Math.max(0, budget.startedAt + wallMs - run.clock.now())
-      this.cancelTimer = run.clock.setTimeout(() => controller.abort(stop), left)
+      this.cancelTimer = run.clock.setTimeout(() => this.stop(deadline), left)
     }
   }
 
-  get stopped(): Promise<never> {
-    this.stoppedPromise ??= abortedPromise(this.signal)
-    return this.stoppedPromise
+  priceOf(modelId: string): ModelPrice | undefined {
+    return priceFor(modelId, this.prices)
+  }
+
+  onStop(fn: (reason: unknown) => void): () => void {
+    if (this.signal.aborted) {
+      fn(this.signal.reason)
+      return noop
+    }
+    // A wrapper per waiter: the same function given twice is two waiters.
+    const call = (reason: unknown): void => fn(reason)
+    this.waiting.add(call)
+    return () => this.waiting.delete(call)
+  }
+
+  race<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const off = this.onStop(reject)
+      work.then(
+        (value) => {
+          off()
+          resolve(value)
+        },
+        (error) => {
+          off()
+          reject(error)
+        },
+      )
+    })
   }
 
   callOptions(key: string): GenerateOptions {
@@ -134,14 +208,24 @@ class AgentFrame implements Frame {
   dispose(): void {
     this.cancelTimer?.()
     this.cancelTimer = undefined
+    this.unlink?.()
+    this.unlink = undefined
+  }
+
+  private stop(reason: unknown): void {
+    if (this.signal.aborted) return
+    this.controller.abort(reason)
+    const due = [...this.waiting]
+    this.waiting.clear()
+    for (const call of due) call(reason)
   }
 }
 
-function abortedPromise(signal: AbortSignal): Promise<never> {
-  const promise = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason)
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-  promise.catch(() => {})
-  return promise
+const noop = (): void => {}
+
+function hasCostLimit(budget: Budget): boolean {
+  for (let node: Budget | undefined = budget; node; node = node.parent) {
+    if (node.limits.maxCostUsd !== undefined) return true
+  }
+  return false
 }

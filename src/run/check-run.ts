@@ -1,5 +1,5 @@
 import { type Agent, checkAgentTree, fillTemplate, isAgent, openPlaceholders } from '../agent/index.js'
-import { checkBudgetLimits } from '../budget/index.js'
+import { checkBudgetLimits, pricesProblem } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Task } from '../goal/index.js'
 import { checkModelString } from '../model/resolve-model.js'
@@ -56,15 +56,11 @@ export function checkRun(agent: unknown, task: unknown, options: RunOptions): as
     } else if (!isModel(options.model)) bad('model', 'a model string or a Model', options.model)
   }
   if (options.prices !== undefined) {
-    if (typeof options.prices !== 'object' || options.prices === null)
-      bad('prices', 'an object of model prices', options.prices)
-    for (const [model, price] of Object.entries(options.prices)) {
-      const ok =
-        typeof price === 'object' &&
-        price !== null &&
-        [price.input, price.output].every((n) => typeof n === 'number' && n >= 0)
-      if (!ok) bad(`prices["${model}"]`, '{ input, output } in USD per million tokens', price)
-    }
+    const wrong = pricesProblem(options.prices)
+    if (wrong)
+      throw new BatonError('INVALID_OPTIONS', `run: options.${wrong.field} ${wrong.problem}`, {
+        details: { field: wrong.field },
+      })
   }
   checkBudgetLimits(options.budget, 'run: options.budget')
   for (const each of agentsOf(agent)) {

@@ -5,12 +5,13 @@
  * root outcome into a `RunResult`.
  */
 import type { Agent } from '../agent/index.js'
-import { Budget, type BudgetLimits, DEFAULT_PRICES } from '../budget/index.js'
+import { Budget, type BudgetLimits, UnpricedCosts } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { Task, TrajectoryStep } from '../goal/index.js'
 import { type AgentOutcome, agentLoop, createFrame, type RunContext, StopSignal } from '../loop/index.js'
+import { onAbort } from '../loop/on-abort.js'
 import { errorOutcome } from '../loop/outcome.js'
 import { Memory } from '../memory/index.js'
 import { resolveModel } from '../model/resolve-model.js'
@@ -133,7 +134,7 @@ async function execute(
     queue?.close(error)
     return
   }
-  const onAbort = () =>
+  const abortRun = () =>
     controller.abort(
       new StopSignal({
         status: 'aborted',
@@ -141,8 +142,8 @@ async function execute(
         error: { code: 'ABORTED', message: abortMessage(options.signal) },
       }),
     )
-  if (options.signal?.aborted) onAbort()
-  else options.signal?.addEventListener('abort', onAbort, { once: true })
+  // One listener on the caller's signal however many runs share it, gone when the run ends.
+  const unlink = options.signal ? onAbort(options.signal, abortRun) : undefined
 
   const memory = new Memory(() => clock.now())
   const limits = { ...DEFAULT_BUDGET, ...agent.budget, ...options.budget }
@@ -202,7 +203,8 @@ async function execute(
       effects,
       clock,
       memory,
-      prices: options.prices ? { ...DEFAULT_PRICES, ...options.prices } : DEFAULT_PRICES,
+      prices: options.prices,
+      costs: new UnpricedCosts(),
       approve: options.approve,
       models,
       vars: options.vars ?? {},
@@ -222,7 +224,7 @@ async function execute(
   } catch (error) {
     outcome = errorOutcome(error)
   }
-  options.signal?.removeEventListener('abort', onAbort)
+  unlink?.()
   // A run too quick to notice that its transcript could not be created must still say so.
   const unwritable = await writer?.ready()
   if (unwritable) {

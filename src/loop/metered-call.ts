@@ -1,0 +1,124 @@
+import { type BudgetRefusal, type CostTicket, costOf, type ModelPrice } from '../budget/index.js'
+import type { ModelEffect } from '../effects/index.js'
+import { BatonError, toErrorInfo } from '../errors/index.js'
+import type { Model, ModelResponse, ToolCall } from '../model/types.js'
+import type { Frame } from './frame.js'
+import { stoppedOutcome } from './outcome.js'
+
+/** One model call to make on an agent's budget. */
+export interface MeteredCall {
+  /** The step key, e.g. `root/3/model` or `root/4/goal/0/0/model`. */
+  key: string
+  /** The agent's step, for ids given to tool calls that came without one. */
+  step: number
+  model: Model
+  price: ModelPrice | undefined
+  /** About how long the input is. */
+  inputTokens: number
+  /** What the call asks for before the budget clips it. */
+  maxTokens: number | undefined
+  /** The effect to perform, once the budget has granted the call with `maxTokens` clipped. */
+  effect(maxTokens: number | undefined): ModelEffect
+}
+
+export type Metered = { ok: true; response: ModelResponse } | { ok: false; refusal: BudgetRefusal }
+
+/**
+ * One model call on an agent's budget, the same for the agent's own steps and for its goal
+ * scorers' calls: gets room from every budget up the tree (waiting first when the model has no
+ * price, see `UnpricedCosts`), performs the call through the effects door raced against the
+ * agent's stop (a model that ignores its signal is abandoned, not awaited), and charges what it
+ * cost. A failed call has its `model.error` emitted and its error thrown.
+ */
+export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Metered> {
+  const { run, budget } = frame
+  let ticket: CostTicket | undefined
+  // Priced models and runs without a cost limit never wait here: the hot path stays synchronous.
+  if (!call.price && frame.costLimited) {
+    for (;;) {
+      const admitted = run.costs.admit(call.model.id)
+      if (!(admitted instanceof Promise)) {
+        ticket = admitted
+        break
+      }
+      await frame.race(admitted)
+    }
+  }
+  const grant = budget.beforeModelCall(
+    run.clock.now(),
+    call.inputTokens,
+    call.price,
+    call.maxTokens,
+    ticket?.usd,
+  )
+  if ('limit' in grant) {
+    if (ticket) run.costs.settle(call.model.id, ticket, undefined, false)
+    run.emit({ type: 'budget.exceeded', path: call.key, ...grant })
+    return { ok: false, refusal: grant }
+  }
+  const started = run.clock.now()
+  let response: ModelResponse
+  try {
+    response = checkResponse(await frame.race(run.effects.model(call.effect(grant.maxTokens))), call.step)
+  } catch (error) {
+    budget.settleModelCall(grant, undefined, 0)
+    if (ticket) run.costs.settle(call.model.id, ticket, undefined, false)
+    // A call cut short by the agent stopping says why it stopped, so no request is left open.
+    const stopped = stoppedOutcome(frame.signal)
+    const info = stopped ? stopped.error : toErrorInfo(error)
+    if (info) run.emit({ type: 'model.error', path: call.key, error: info })
+    throw error
+  }
+  const reported = response.costUsd
+  const usable = reported !== undefined && Number.isFinite(reported) && reported >= 0
+  const costUsd = usable ? reported : call.price ? costOf(call.price, response.usage) : 0
+  budget.settleModelCall(grant, response.usage, costUsd)
+  if (ticket) {
+    if (run.costs.settle(call.model.id, ticket, usable ? reported : undefined, true)) {
+      run.emit({
+        type: 'budget.warning',
+        path: frame.path,
+        message: `model "${call.model.id}" has no known price and does not report what its calls cost: they count as $0 against maxCostUsd. Give its price on the agent (defineAgent({ prices })), with the \`prices\` run option, or with \`--prices <file>\` on the command line`,
+      })
+    }
+  }
+  if (run.observed) {
+    run.emit({
+      type: 'model.response',
+      path: call.key,
+      message: response.message,
+      usage: response.usage,
+      costUsd,
+      finishReason: response.finishReason,
+      durationMs: run.clock.now() - started,
+    })
+  }
+  return { ok: true, response }
+}
+
+/** Checks the shape of what a model returned and gives every tool call a unique id. */
+function checkResponse(response: ModelResponse, step: number): ModelResponse {
+  if (typeof response !== 'object' || response === null || response.message?.role !== 'assistant') {
+    throw new BatonError('MODEL_ERROR', 'the model returned a response without an assistant message')
+  }
+  const usage = response.usage ?? { inputTokens: 0, outputTokens: 0 }
+  const calls = response.message.toolCalls
+  const single = calls?.length === 1 && typeof calls[0]!.id === 'string' && calls[0]!.id !== ''
+  if (calls?.length && !single) {
+    const seen = new Set<string>()
+    let fixed: ToolCall[] | undefined
+    calls.forEach((call, i) => {
+      if (typeof call.id === 'string' && call.id !== '' && !seen.has(call.id)) {
+        seen.add(call.id)
+        return
+      }
+      // Some servers omit or repeat ids; results must still link to exactly one call.
+      fixed ??= calls.slice()
+      const id = `call_${step}_${i}`
+      seen.add(id)
+      fixed[i] = { ...call, id }
+    })
+    if (fixed) return { ...response, usage, message: { ...response.message, toolCalls: fixed } }
+  }
+  return response.usage ? response : { ...response, usage }
+}

@@ -1,0 +1,46 @@
+/**
+ * Waiting on an `AbortSignal` without piling listeners on it. However many wait on one signal
+ * (concurrent runs sharing a caller's signal, say), the signal carries one `abort` listener,
+ * removed again when the last of them stops waiting: Node warns past ten listeners on one
+ * signal, and a listener never removed keeps its closure alive for as long as the signal lives.
+ */
+interface Waiting {
+  readonly calls: Set<(reason: unknown) => void>
+  readonly listener: () => void
+}
+
+const waiting = new WeakMap<AbortSignal, Waiting>()
+const noop = (): void => {}
+
+/**
+ * Calls `fn` with the signal's reason when `signal` aborts (at once when it already has);
+ * returns a function that stops waiting. Call it when the work the signal guards is over.
+ */
+export function onAbort(signal: AbortSignal, fn: (reason: unknown) => void): () => void {
+  if (signal.aborted) {
+    fn(signal.reason)
+    return noop
+  }
+  let entry = waiting.get(signal)
+  if (!entry) {
+    const calls = new Set<(reason: unknown) => void>()
+    const listener = (): void => {
+      waiting.delete(signal)
+      const due = [...calls]
+      calls.clear()
+      for (const call of due) call(signal.reason)
+    }
+    entry = { calls, listener }
+    waiting.set(signal, entry)
+    signal.addEventListener('abort', listener, { once: true })
+  }
+  const mine = entry
+  // A wrapper per waiter: the same function given twice is two waiters, each removed on its own.
+  const call = (reason: unknown): void => fn(reason)
+  mine.calls.add(call)
+  return () => {
+    if (!mine.calls.delete(call) || mine.calls.size > 0) return
+    if (waiting.get(signal) === mine) waiting.delete(signal)
+    signal.removeEventListener('abort', mine.listener)
+  }
+}
