@@ -50,11 +50,12 @@ export async function printRun(
   let replay: ReplayInfo | undefined
   if ('divergences' in ended)
     replay = { divergences: ended.divergences, live: ended.live, lenient: !options.strict }
-  if (options.json) out.write(`${JSON.stringify(ended, null, 2)}\n`)
-  else {
-    const again = options.resume && resumeCommand(ended, options.resume)
-    out.write(`${formatResult(ended, replay)}\n${again ? `\nto go on: ${again}\n` : ''}`)
-  }
+  const again = options.resume && resumeCommand(ended, options.resume)
+  if (options.json) {
+    out.write(`${JSON.stringify(ended, null, 2)}\n`)
+    // stdout is the result alone.
+    if (again) process.stderr.write(`to go on: ${again}\n`)
+  } else out.write(`${formatResult(ended, replay)}\n${again ? `\nto go on: ${again}\n` : ''}`)
   return ended.status === 'done' ? 0 : 1
 }
 

@@ -89,14 +89,14 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
     resume = { module: args.module, exportName: args.exportName }
   }
   const { printRun } = await import('./print-events.js')
-  const code = await printRun(events, result, {
-    json: args.json,
-    strict: true,
-    out: io.out,
-    env: io.env,
-    ...(resume ? { resume } : {}),
-  })
+  const code = await printRun(events, result, { json: args.json, strict: true, out: io.out, env: io.env })
   if (record) await writeTrace(record, args.json, io)
+  if (resume) {
+    // The last line, where the eye lands: how to go on with a run that stopped short.
+    const { resumeCommand } = await import('./resume-hint.js')
+    const again = resumeCommand(await result, resume)
+    if (again) (args.json ? io.err : io.out).write(`${args.json ? '' : '\n'}to go on: ${again}\n`)
+  }
   return code
 }
 
