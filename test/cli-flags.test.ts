@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { inFlags } from '../src/cli/flag-wording.js'
 import { count, resumeCommand, shellWord } from '../src/cli/resume-hint.js'
 import type { RunResult } from '../src/index.js'
 
@@ -205,6 +206,8 @@ describe('replays of the transcripts Baton writes', () => {
     [['replay', 'agents/recordings/research-lead.jsonl', '--model', 'scripted:offline-demo', '--lenient']],
     [['run', 'agents/research-lead.ts', 'task', '--model', 'scripted:offline-demo']],
     [['run', 'agents/research-lead.ts', 'task', '--model', 'llama3']],
+    [['eval', '--model', 'llama3']],
+    [['eval', '--mode', 'live', '--model', 'scripted:x']],
   ])('refuses a --model it cannot use in flag terms: %j', (args) => {
     const { code, stderr } = baton(args)
     expect(code).toBe(2)
@@ -306,5 +309,20 @@ describe('resumeCommand', () => {
     expect(count(1, 'model call')).toBe('1 model call')
     expect(count(0, 'model call')).toBe('0 model calls')
     expect(count(2, 'step')).toBe('2 steps')
+  })
+})
+
+describe('inFlags', () => {
+  it('rewords library option names as the flags that set them', () => {
+    expect(inFlags('run: options.model: expected "<provider>:<model>"')).toBe(
+      '--model: expected "<provider>:<model>"',
+    )
+    expect(inFlags('run: options.budget.maxSteps must be a whole number')).toBe(
+      '--max-steps must be a whole number',
+    )
+    expect(inFlags('no price is known for model "m:x" (add it with the prices option)')).toBe(
+      'no price is known for model "m:x" (add it with --price <model>=<input>,<output> or --prices <file.json>)',
+    )
+    expect(inFlags('tool "x" failed')).toBe('tool "x" failed')
   })
 })

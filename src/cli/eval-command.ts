@@ -20,6 +20,7 @@ import {
   runEval,
 } from '../eval/index.js'
 import { type EvalArgs, UsageError } from './args.js'
+import { inFlags } from './flag-wording.js'
 import { importModule } from './load-agent.js'
 
 /** Where the command writes, and what stops it. */
@@ -292,7 +293,7 @@ export function renderTotals(report: EvalReport): string {
 function reasonOf(result: CaseResult): string {
   const failure = result.failure ?? 'failed'
   const prefix = `case "${result.case}"${result.trial > 1 ? ` (trial ${result.trial})` : ''}: `
-  return failure.startsWith(prefix) ? failure.slice(prefix.length) : failure
+  return inFlags(failure.startsWith(prefix) ? failure.slice(prefix.length) : failure)
 }
 
 function writeReport(path: string, text: string): void {

@@ -48,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   if (command === 'eval') {
     const args = parseEvalArgs(rest)
+    if (args.model !== undefined) await modelFlag(args.model, false)
     const { evalCommand } = await import('./eval-command.js')
     return evalCommand(args, { out: process.stdout, signal })
   }
