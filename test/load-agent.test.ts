@@ -52,7 +52,7 @@ export default defineAgent({
   model: scriptedModel([{ text: said.text }]),
 })
 `
-const siblingSource = 'export const greeting = (city: string): string => `hello from ${city}`\n'
+const siblingSource = `export const greeting = (city: string): string => 'hello from ' + city\n`
 
 describe.each(['commonjs (none)', 'module'] as const)('a package whose type is %s', (type) => {
   const dir = makePackage(type)
