@@ -711,22 +711,41 @@ describe('baton help and usage errors', () => {
       'baton eval [files…]',
     ])
       expect(general.stdout).toContain(usage)
-    for (const args of [['-h'], ['help'], ['run', '--help'], ['run', '-h'], ['replay', '--help']]) {
+    for (const args of [['-h'], ['help']]) {
       const { code, stdout, stderr } = baton(args)
       expect(code, args.join(' ')).toBe(0)
       expect(stdout).toBe(general.stdout)
       expect(stderr).toBe('')
     }
-    for (const flag of [
-      '--json',
-      '--record',
-      '--model',
-      '--resume',
-      '--max-cost-usd',
-      '--live-tools',
-      '--debug',
+    // Each command has its own help: its usage, its flags and examples, not the general text.
+    const runHelp = baton(['run', '--help'])
+    for (const args of [
+      ['run', '-h'],
+      ['help', 'run'],
+      ['run', 'agents/x.ts', '--help'],
     ])
-      expect(general.stdout).toContain(flag)
+      expect(baton(args).stdout, args.join(' ')).toBe(runHelp.stdout)
+    const replayHelp = baton(['replay', '--help'])
+    const helps: [string, string, string[]][] = [
+      [
+        'run',
+        runHelp.stdout,
+        ['--json', '--record', '--model', '--resume', '--max-cost-usd', '--prices', '--price', '--debug'],
+      ],
+      ['replay', replayHelp.stdout, ['--agent', '--live-tools', '--lenient', '--model', '--json', '--debug']],
+      ['eval', baton(['eval', '--help']).stdout, ['--mode', '--baseline', '--trials']],
+      ['view', baton(['view', '--help']).stdout, ['--out']],
+    ]
+    for (const [command, help, flags] of helps) {
+      expect(help, command).not.toBe(general.stdout)
+      expect(help, command).toMatch(new RegExp(`^baton ${command} `))
+      expect(help, command).toContain(`baton ${command} <`.replace('baton eval <', 'baton eval ['))
+      for (const flag of flags) expect(help, `${command} ${flag}`).toContain(flag)
+    }
+    for (const help of [runHelp.stdout, replayHelp.stdout]) {
+      expect(help).toContain('Examples:')
+      expect(help).toContain('Flags:')
+    }
     const evalHelp = baton(['eval', '-h'])
     expect(evalHelp.code).toBe(0)
     expect(evalHelp.stdout).toContain('--baseline')

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative, sep } from 'node:path'
+import { basename, join, relative, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTranscript, TRANSCRIPT_VERSION } from '../src/index.js'
@@ -21,9 +21,9 @@ const path = (name: string) => join(temp, `${files++}-${name}`)
 const TASK = 'Do three units of work'
 
 /** The built CLI, as a user runs it; `log` receives the agent's model calls and tool runs. */
-function baton(args: string[], log?: string) {
-  const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
-    cwd: root,
+function baton(args: string[], log?: string, cwd = root) {
+  const child = spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), ...args], {
+    cwd,
     encoding: 'utf8',
     timeout: 60_000,
     env: { ...process.env, BATON_TEST_LOG: log ?? '' },
@@ -227,36 +227,61 @@ describe('baton replay', () => {
     expect(calls(log).filter((c) => c.startsWith('model'))).toHaveLength(4)
   })
 
-  it('finds the agent module that baton run recorded in the header', () => {
+  it('finds the agent module that baton run recorded in the header, inside the working directory, and says so', () => {
     const log = path('sourced.log')
-    const { code, stdout, stderr } = baton(['replay', recorded], log)
+    const file = path('recorded-here.jsonl')
+    const module = basename(agent)
+    expect(baton(['run', module, TASK, '--record', file], undefined, temp).code).toBe(0)
+    const { code, stdout, stderr } = baton(['replay', basename(file)], log, temp)
     expect(code, stderr).toBe(0)
     expect(stdout).toContain('status: done (goal)')
+    expect(stderr.trim()).toBe(
+      `baton: loading agent module ${module} named by the transcript (--agent <module> to choose another)`,
+    )
     expect(calls(log)).toEqual([])
   })
 
-  it('finds the agent module named in the header when --agent is not given', () => {
+  it('does not load a header module outside the working directory; --agent does', () => {
+    // Recorded in the repository, of a module in the temp directory: `../…` from there.
+    const refused = baton(['replay', recorded])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/^baton: .*outside the working directory.*--agent <agent-module>/)
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+    expect(baton(['replay', recorded, '--agent', agent]).code).toBe(0)
+  })
+
+  it('finds the agent module and export named in the header when --agent is not given', () => {
     const lines = readFileSync(recorded, 'utf8').split('\n')
-    for (const source of [{ module: agent }, { module: agent, export: 'default' }]) {
+    for (const source of [
+      { module: basename(agent) },
+      { module: `./${basename(agent)}`, export: 'default' },
+    ]) {
       const file = path('with-source.jsonl')
       writeFileSync(
         file,
         [lines[0]!.replace(/}$/, `,"source":${JSON.stringify(source)}}`), ...lines.slice(1)].join('\n'),
       )
-      const { code, stdout, stderr } = baton(['replay', file])
+      const { code, stdout, stderr } = baton(['replay', file], undefined, temp)
       expect(code, stderr).toBe(0)
       expect(stdout).toContain('status: done (goal)')
     }
   })
 
   it('lists the new commands in --help', () => {
-    for (const args of [['--help'], ['replay', '--help']]) {
+    for (const args of [['--help'], ['run', '--help']]) {
+      const { code, stdout } = baton(args)
+      expect(code).toBe(0)
+      expect(stdout).toContain('baton run <agent-module>[#export] --resume <transcript>')
+    }
+    for (const args of [
+      ['replay', '--help'],
+      ['help', 'replay'],
+    ]) {
       const { code, stdout } = baton(args)
       expect(code).toBe(0)
       expect(stdout).toContain('baton replay <transcript>')
       expect(stdout).toContain('--live-tools')
       expect(stdout).toContain('--lenient')
-      expect(stdout).toContain('baton run <agent-module>[#export] --resume <transcript>')
     }
   })
 
@@ -342,7 +367,7 @@ describe('baton run --resume', () => {
     expect(code, stderr).toBe(0)
     expect(calls(log)).toEqual(['model root step 3', 'work 3', 'model root step 4'])
     expect(stdout).toContain('status: done (goal)')
-    expect(stdout).toContain('live: 2 model calls, 1 tool calls')
+    expect(stdout).toContain('live: 2 model calls, 1 tool call')
     expect(stdout).toContain(`transcript: ${file}`)
     expect(stdout).toContain('worked: done 1, done 2, done 3')
 

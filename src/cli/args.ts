@@ -1,5 +1,6 @@
-import type { BudgetLimits } from '../budget/index.js'
+import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { EvalMode } from '../eval/index.js'
+import { parsePriceFlag, readPricesFile } from './price-flags.js'
 
 /** A command-line mistake: printed as one line, exit code 2. */
 export class UsageError extends Error {}
@@ -18,6 +19,8 @@ export interface RunArgs {
   noRecord: boolean
   model: string | undefined
   budget: BudgetLimits
+  /** `--prices <file>` with each `--price <model>=<in>,<out>` over it; undefined: neither given. */
+  prices: PriceTable | undefined
   debug: boolean
 }
 
@@ -107,8 +110,11 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     noRecord: false,
     model: undefined,
     budget: {},
+    prices: undefined,
     debug: false,
   }
+  let fromFile: PriceTable | undefined
+  const single: PriceTable = {}
   const positional = flags(argv, (flag, value) => {
     if (flag === '--json') args.json = true
     else if (flag === '--debug') args.debug = true
@@ -116,7 +122,11 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     else if (flag === '--no-record') args.noRecord = true
     else if (flag === '--model') args.model = value()
     else if (flag === '--resume') args.resume = value()
-    else if (flag in BUDGET_FLAGS) {
+    else if (flag === '--prices') fromFile = readPricesFile(value())
+    else if (flag === '--price') {
+      const [model, price] = parsePriceFlag(value())
+      single[model] = price
+    } else if (flag in BUDGET_FLAGS) {
       const raw = value()
       const number = Number(raw)
       if (raw.trim() === '' || !Number.isFinite(number) || number < 0)
@@ -124,10 +134,11 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       args.budget[BUDGET_FLAGS[flag]!] = number
     } else {
       throw new UsageError(
-        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --no-record, --model, --resume, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
+        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --no-record, --model, --resume, --prices, --price, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
       )
     }
   })
+  if (fromFile !== undefined || Object.keys(single).length > 0) args.prices = { ...fromFile, ...single }
   if (args.noRecord && args.record !== undefined)
     throw new UsageError('--record and --no-record contradict each other; keep one')
   if (positional.length === 0)
@@ -249,103 +260,3 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   })
   return { ...args, files }
 }
-
-export const EVAL_HELP = `baton eval — run eval suites
-
-Usage:
-  baton eval [files…] [--mode replay|record|live] [--concurrency <n>] [--trials <k>]
-             [--json <file>] [--html <file>] [--baseline <report.json>]
-             [--cost-increase <fraction>] [--steps-increase <fraction>] [--cassettes <dir>]
-             [--model <provider:model>]
-
-Runs every eval (each export made by defineEval) of the given files, or of every
-evals/*.eval.ts, .js and .mjs file when none is given, and grades each case with its scorers.
-Shows progress, then a table (eval, case, pass, score, tokens in+out, cost, latency, steps),
-why each failed case failed, and the totals with the pass rate and pass@k.
-
-Modes:
-  replay (default)  offline: every case replays its cassette, <cassettes>/<eval>/<case>.jsonl;
-                    no model is called. A missing cassette, or an agent whose requests
-                    differ from the recording, fails the case and says which step and how.
-  record            runs the agents' own models and writes the cassettes
-  live              runs the agents' own models and writes no cassettes
-
-Flags:
-  --mode <mode>          replay, record or live (default replay)
-  --concurrency <n>      runs at once (default: the eval's, else 4)
-  --trials <k>           runs per case, for pass@k (default: the eval's, else 1)
-  --json <file>          write the JSON report (an EvalReport) to <file>
-  --html <file>          write a self-contained HTML report to <file>
-  --baseline <file>      compare with an earlier JSON report; exit 1 on a regression: a case
-                         that passed there and fails now, or whose cost or steps rose too much
-  --cost-increase <f>    the rise in a case's mean cost allowed by --baseline (default 0.2: 20%)
-  --steps-increase <f>   the rise in a case's mean steps allowed by --baseline (default 0.2)
-  --cassettes <dir>      where cassettes are read and written (default evals/cassettes)
-  --model <m>            run every agent on this model (record and live modes), e.g. re-record the
-                         shipped cassettes with a real model: --mode record --model openai:gpt-4o-mini
-  --debug                show stack traces
-
-Exit codes: 0 every case passed (and no regression), 1 a case failed or a regression,
-2 usage error (a bad flag, no eval files, a file that exports no eval).
-`
-
-export const HELP = `baton — run LLM agents
-
-Usage:
-  baton run <agent-module>[#export] "<task>" [flags]
-  baton run <agent-module>[#export] --resume <transcript> [flags]
-  baton replay <transcript> [--agent <agent-module>[#export]] [--live-tools] [--lenient]
-               [--model <provider:model>] [--json] [--record <file>]
-  baton eval [files…] [--mode replay|record|live] [--concurrency <n>] [--trials <k>]
-             [--json <file>] [--html <file>] [--baseline <report.json>] [--cassettes <dir>]
-  baton view <transcript.jsonl | report.json> [--out <file.html>]
-
-run     Runs the agent exported by a .js or .ts module (the default export, an export named
-        "agent", or the one named after #) on the task, showing each agent and tool call, and
-        leaves its transcript and HTML trace in runs/. With no API key for the agent's models,
-        a module that exports \`recording\` (a transcript path) is replayed from it instead,
-        and the output says so; a module's exported \`close()\` is called when the run ends.
-        With --resume, goes on with a run that crashed, ran out of budget or paused: the
-        transcript's task and recorded steps replay (completed model calls are not paid for
-        again), then the run continues live and the transcript is rewritten, complete.
-replay  Re-runs a transcript through the agent with no model calls: model answers and tool
-        results come from the recording, and every model request is checked against the
-        recorded one. The first difference is shown with its step key and a diff.
-eval    Runs eval suites (default: evals/*.eval.ts), offline from their cassettes unless
-        --mode record or live, and prints a table of the cases with the pass rate and pass@k;
-        --json and --html write reports, --baseline exits 1 on a regression.
-        baton eval --help lists its flags.
-view    Writes a transcript or an eval report as one self-contained HTML page (default: the
-        input's name with .html; --out <file.html> to choose) and prints its path: agent tree,
-        timeline, model calls, tool calls, memory writes, budget. baton view --help for more.
-
-Flags for run:
-  --json                 print the RunResult as JSON instead of the live log
-  --record <file>        write the transcript (JSONL) to <file>, the HTML trace beside it
-                         (default: runs/<agent>-<time>.jsonl and .html; with --resume: the
-                         resumed transcript is rewritten unless --record says where)
-  --no-record            leave no transcript and no trace
-  --model <provider:model>  run every agent on this model (openai:…, anthropic:…, compatible:…)
-  --resume <transcript>  go on with the run recorded in <transcript> (no task argument)
-  --max-steps <n>        budget: model calls, sub-agents included
-  --max-tokens <n>       budget: input + output tokens
-  --max-cost-usd <n>     budget: US dollars
-  --max-wall-ms <n>      budget: wall-clock milliseconds
-  --max-tool-calls <n>   budget: tool calls
-  --max-depth <n>        budget: levels of sub-agents
-  --debug                show stack traces
-
-Flags for replay:
-  --agent <module>[#export]  the agent to replay through (needed when the transcript does
-                         not name the module that defined its agent)
-  --live-tools           run the tools for real instead of reusing their recorded results
-  --lenient              on a divergence, go on live (with the agents' models, or --model)
-                         instead of failing
-  --model <provider:model>  the model for the steps that go live (with --lenient)
-  --json                 print the result as JSON (with its divergences) instead of the log
-  --record <file>        write the replay's own transcript to <file>
-  --debug                show stack traces
-
-Exit codes: 0 the run is done (eval: every case passed), 1 it ended without success (a
-replay that diverged included; eval: a case failed or a regression), 2 usage error.
-`

@@ -5,7 +5,6 @@
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import {
   type CaseResult,
   compareToBaseline,
@@ -21,7 +20,8 @@ import {
   runEval,
 } from '../eval/index.js'
 import { type EvalArgs, UsageError } from './args.js'
-import { enableTypeScript } from './load-agent.js'
+import { inFlags } from './flag-wording.js'
+import { importModule } from './load-agent.js'
 
 /** Where the command writes, and what stops it. */
 export interface EvalCommandIO {
@@ -152,13 +152,7 @@ export async function loadEvals(files: readonly string[]): Promise<LoadedEval[]>
   const byName = new Map<string, string>()
   for (const file of files) {
     const absolute = resolve(file)
-    if (/\.[cm]?tsx?$/.test(absolute)) await enableTypeScript(file)
-    let module: Record<string, unknown>
-    try {
-      module = await import(pathToFileURL(absolute).href)
-    } catch (error) {
-      throw new UsageError(`cannot load ${file}: ${firstLine((error as Error).message)}`)
-    }
+    const module = await importModule(absolute, file)
     const found = [...new Set(Object.values(module).filter(isEval))]
     if (found.length === 0)
       throw new UsageError(
@@ -299,7 +293,7 @@ export function renderTotals(report: EvalReport): string {
 function reasonOf(result: CaseResult): string {
   const failure = result.failure ?? 'failed'
   const prefix = `case "${result.case}"${result.trial > 1 ? ` (trial ${result.trial})` : ''}: `
-  return failure.startsWith(prefix) ? failure.slice(prefix.length) : failure
+  return inFlags(failure.startsWith(prefix) ? failure.slice(prefix.length) : failure)
 }
 
 function writeReport(path: string, text: string): void {

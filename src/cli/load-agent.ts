@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Agent, isAgent } from '../agent/index.js'
 import { UsageError } from './args.js'
+import { shortPath } from './print-events.js'
 
 /** An agent and the module it came from (whose other exports the CLI may use). */
 export interface LoadedAgent {
@@ -22,13 +23,7 @@ export async function loadAgentModule(
 ): Promise<LoadedAgent> {
   const file = resolve(modulePath)
   if (!existsSync(file)) throw new UsageError(`agent module not found: ${modulePath} (looked at ${file})`)
-  if (/\.[cm]?tsx?$/.test(file)) await enableTypeScript(modulePath)
-  let module: Record<string, unknown>
-  try {
-    module = await import(pathToFileURL(file).href)
-  } catch (error) {
-    throw new UsageError(`cannot load ${modulePath}: ${(error as Error).message}`)
-  }
+  const module = await importModule(file, modulePath)
   try {
     return { agent: pickAgent(module, modulePath, exportName), module }
   } catch (error) {
@@ -68,23 +63,66 @@ function agentExports(module: Record<string, unknown>): string[] {
   return Object.keys(module).filter((name) => isAgent(module[name]))
 }
 
-let registered = false
-
 /**
- * Loads TypeScript through tsx when it is installed, even on a Node that strips types itself:
- * modules import their siblings as `./x.js` (TypeScript's NodeNext convention), which tsx maps
- * to `x.ts` and Node's own type stripping does not. Node's stripping is the fallback.
+ * Imports a module the user named: `.js`/`.mjs`/`.cjs` as Node does, TypeScript (`.ts`, `.mts`,
+ * `.cts`, `.tsx`) through tsx's `tsImport`, which compiles it whatever the `type` of its package
+ * (a CommonJS package, as `npm init -y` makes, included) and maps `./x.js` imports to `x.ts`.
+ * A module that fails to load is a usage error of one line: a syntax error names its
+ * file:line:column and the compiler's message.
  */
-export async function enableTypeScript(file: string): Promise<void> {
-  if (registered) return
+export async function importModule(file: string, shown: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file).href
+  let module: Record<string, unknown>
   try {
-    const { register } = (await import('tsx/esm/api' as string)) as { register: () => void }
-    register()
-    registered = true
+    if (!TYPESCRIPT.test(file)) module = await import(url)
+    else {
+      const tsImport = await typeScriptImport(shown)
+      module = tsImport ? await tsImport(url, import.meta.url) : await import(url)
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error
+    throw new UsageError(`cannot load ${shown}: ${loadProblem(error)}`, { cause: error })
+  }
+  return commonJsExports(module)
+}
+
+const TYPESCRIPT = /\.[cm]?tsx?$/
+
+type TsImport = (specifier: string, parentURL: string) => Promise<Record<string, unknown>>
+
+/** tsx's `tsImport` when tsx is installed; undefined when Node strips types itself. */
+async function typeScriptImport(file: string): Promise<TsImport | undefined> {
+  try {
+    return ((await import('tsx/esm/api' as string)) as { tsImport: TsImport }).tsImport
   } catch {
-    if ((process.features as { typescript?: unknown }).typescript) return
+    if ((process.features as { typescript?: unknown }).typescript) return undefined
     throw new UsageError(
       `${file} is TypeScript: install tsx (npm i -D tsx) so baton can load it, or compile it to .js`,
     )
   }
+}
+
+/**
+ * Why a module did not load, on one line. esbuild reports a syntax error as
+ * `Transform failed with 1 error:\n<file>:<line>:<column>: ERROR: <message>` with a 0-based
+ * column; it is shown as `<file>:<line>:<column>: <message>`, the column counted from 1.
+ */
+export function loadProblem(error: unknown): string {
+  const message = String((error as Error)?.message ?? error)
+  const located = /^(.+?):(\d+):(\d+): ERROR: (.+)$/m.exec(message)
+  if (located && /^Transform failed/.test(message)) {
+    const [, path, line, column, text] = located
+    return `${shortPath(path!)}:${line}:${Number(column) + 1}: ${text}`
+  }
+  return message.split('\n')[0]!
+}
+
+/**
+ * A CommonJS module (a `.ts` file of a package without `"type": "module"`, or a `.cts` file) comes
+ * through `import()` as `{ default: module.exports }`; its exports are what the CLI looks at.
+ */
+function commonJsExports(module: Record<string, unknown>): Record<string, unknown> {
+  const inner = module.default as Record<string, unknown> | undefined
+  if (typeof inner !== 'object' || inner === null || inner.__esModule !== true) return module
+  return { ...module, ...inner, default: inner.default }
 }

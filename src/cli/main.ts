@@ -9,26 +9,27 @@
 // loop, providers, transcripts, eval) when it runs, so that `baton --help` starts fast.
 import type { ReplayResult } from '../replay/index.js'
 import type { RunResult, RunStream } from '../run/index.js'
-import { EVAL_HELP, HELP, parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
+import { parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
+import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
+import type { ResumeTarget } from './resume-hint.js'
+
+const COMMANDS = ['run', 'replay', 'eval', 'view'] as const
+type Command = (typeof COMMANDS)[number]
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv
+  const [first, ...after] = argv
+  // `baton help run` is `baton run --help`.
+  const [command, ...rest] = first === 'help' && after.length > 0 ? [after[0]!, '--help'] : [first, ...after]
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP)
     return command === undefined ? 2 : 0
   }
-  if (command !== 'run' && command !== 'replay' && command !== 'eval' && command !== 'view')
+  if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
       `unknown command "${command}"; expected "run", "replay", "eval" or "view" (see baton --help)`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(
-      command === 'eval'
-        ? EVAL_HELP
-        : command === 'view'
-          ? (await import('./view-command.js')).VIEW_HELP
-          : HELP,
-    )
+    process.stdout.write(await helpOf(command as Command))
     return 0
   }
   if (command === 'view') {
@@ -47,6 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   if (command === 'eval') {
     const args = parseEvalArgs(rest)
+    if (args.model !== undefined) await modelFlag(args.model, false)
     const { evalCommand } = await import('./eval-command.js')
     return evalCommand(args, { out: process.stdout, signal })
   }
@@ -54,15 +56,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'replay') {
     const args = parseReplayArgs(rest)
     const { loadAgentModule, readTranscript, replayTarget, startAgain } = await replayParts()
+    const model = args.model === undefined ? undefined : await modelFlag(args.model, !args.lenient)
     const transcript = readTranscript(args.transcript)
-    const target = replayTarget(transcript, args.agent)
+    const target = replayTarget(transcript, args.agent, (line) => process.stderr.write(`baton: ${line}\n`))
     const { agent, module } = await loadAgentModule(target.module, target.exportName)
     try {
       const again = startAgain(transcript, agent, 'replay', {
         strict: !args.lenient,
         liveTools: args.liveTools,
         signal,
-        ...(args.model ? { model: args.model } : {}),
+        ...(model ? { model } : {}),
         ...(args.record ? { record: args.record } : {}),
       })
       return await show(again.events, again.result, args.json, !args.lenient)
@@ -72,9 +75,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const args = parseRunArgs(rest)
+  if (args.model !== undefined) await modelFlag(args.model, false)
   if (args.resume !== undefined) {
     const { loadAgentModule, readTranscript, startAgain } = await replayParts()
     const transcript = readTranscript(args.resume)
+    // The module comes from the command line, never from the transcript's header.
     const { agent, module } = await loadAgentModule(args.module, args.exportName)
     try {
       // Like resume(): the new, complete transcript replaces the old one unless --record says where.
@@ -84,8 +89,9 @@ export async function main(argv: readonly string[]): Promise<number> {
         ...(args.record ? { record: args.record } : {}),
         signal,
         ...(args.model ? { model: args.model } : {}),
+        ...(args.prices ? { prices: args.prices } : {}),
       })
-      return await show(again.events, again.result, args.json, true)
+      return await show(again.events, again.result, args.json, true, args)
     } finally {
       await closeModule(module)
     }
@@ -136,9 +142,22 @@ async function show(
   result: Promise<RunResult | ReplayResult>,
   json: boolean,
   strict?: boolean,
+  resume?: ResumeTarget,
 ): Promise<number> {
   const { printRun } = await import('./print-events.js')
-  return printRun(events, result, { json, strict })
+  return printRun(events, result, { json, strict, ...(resume ? { resume } : {}) })
+}
+
+async function helpOf(command: Command): Promise<string> {
+  if (command === 'run') return RUN_HELP
+  if (command === 'replay') return REPLAY_HELP
+  if (command === 'eval') return EVAL_HELP
+  return (await import('./view-command.js')).VIEW_HELP
+}
+
+/** Checks --model when the command runs (the model table loads only then). */
+async function modelFlag(value: string, strictReplay: boolean) {
+  return (await import('./model-flag.js')).modelFlag(value, strictReplay)
 }
 
 // Output piped into a reader that stops early (`| head`) does not stop the run: it goes on
@@ -157,7 +176,8 @@ main(process.argv.slice(2)).then(
   async (error: unknown) => {
     const { BatonError } = await import('../errors/index.js')
     const usage = error instanceof UsageError || (error instanceof BatonError && error.code !== 'INTERNAL')
-    const message = String((error as Error)?.message ?? error)
+    const { inFlags } = await import('./flag-wording.js')
+    const message = inFlags(String((error as Error)?.message ?? error))
     // A usage error is one line (a compiler's error about the agent module may span several).
     process.stderr.write(`baton: ${usage && !debug ? message.replace(/\s*\n\s*/g, ' ') : message}\n`)
     if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`)

@@ -2,7 +2,9 @@ import { isAbsolute, relative, resolve, sep } from 'node:path'
 import type { BatonEvent } from '../events/index.js'
 import type { Divergence, ReplayResult } from '../replay/index.js'
 import type { RunResult } from '../run/index.js'
+import { inFlags } from './flag-wording.js'
 import { LiveTree, oneLine, type TreeOutput } from './live-tree.js'
+import { count, type ResumeTarget, resumeCommand } from './resume-hint.js'
 
 export interface PrintOptions {
   /** Print the result as JSON, and nothing while the run goes on. */
@@ -13,6 +15,8 @@ export interface PrintOptions {
   out?: TreeOutput
   /** Reads NO_COLOR and TERM (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>
+  /** The module `baton run` ran: a run that can go on ends with the command that resumes it. */
+  resume?: ResumeTarget
 }
 
 /**
@@ -46,7 +50,12 @@ export async function printRun(
   let replay: ReplayInfo | undefined
   if ('divergences' in ended)
     replay = { divergences: ended.divergences, live: ended.live, lenient: !options.strict }
-  out.write(options.json ? `${JSON.stringify(ended, null, 2)}\n` : `${formatResult(ended, replay)}\n`)
+  const again = options.resume && resumeCommand(ended, options.resume)
+  if (options.json) {
+    out.write(`${JSON.stringify(ended, null, 2)}\n`)
+    // stdout is the result alone.
+    if (again) process.stderr.write(`to go on: ${again}\n`)
+  } else out.write(`${formatResult(ended, replay)}\n${again ? `\nto go on: ${again}\n` : ''}`)
   return ended.status === 'done' ? 0 : 1
 }
 
@@ -78,7 +87,7 @@ export function formatEvent(event: BatonEvent): string | undefined {
       return `${indent}  ■ budget: ${event.limit} reached at ${event.at} (${event.used} of ${event.max})`
     case 'budget.warning':
     case 'stall.warning':
-      return `${indent}  ! ${event.message}`
+      return `${indent}  ! ${inFlags(event.message)}`
     case 'agent.end':
       return `${indent}■ ${event.agent} ${event.status}${event.status === 'done' ? '' : ` (${event.stopReason})`}`
     default:
@@ -107,10 +116,10 @@ export function formatResult(result: RunResult, replay?: ReplayInfo): string {
     ...divergences.flatMap((divergence) =>
       formatDivergence(divergence, replay?.lenient ? ' (went on live)' : ''),
     ),
-    `usage: ${usage.steps} model calls, ${usage.toolCalls} tool calls, ${usage.inputTokens}+${usage.outputTokens} tokens, $${usage.costUsd.toFixed(4)}, ${usage.wallMs} ms`,
+    `usage: ${count(usage.steps, 'model call')}, ${count(usage.toolCalls, 'tool call')}, ${usage.inputTokens}+${usage.outputTokens} tokens, $${usage.costUsd.toFixed(4)}, ${usage.wallMs} ms`,
     ...(replay
       ? [
-          `live: ${replay.live.model} model calls, ${replay.live.tool} tool calls (the rest came from the recording)`,
+          `live: ${count(replay.live.model, 'model call')}, ${count(replay.live.tool, 'tool call')} (the rest came from the recording)`,
         ]
       : []),
     ...(output === undefined ? [] : ['', output]),

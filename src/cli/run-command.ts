@@ -7,13 +7,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { basename, join, relative, resolve, sep } from 'node:path'
 import type { Agent } from '../agent/index.js'
-import { BatonError } from '../errors/index.js'
-import type { Model } from '../model/index.js'
 import type { ReplayResult } from '../replay/index.js'
 import type { RunResult, RunStream } from '../run/index.js'
 import { type RunArgs, UsageError } from './args.js'
 import type { LoadedAgent } from './load-agent.js'
+import { standIn } from './model-flag.js'
 import { shortPath } from './print-events.js'
+import type { ResumeTarget } from './resume-hint.js'
 
 interface Output {
   write(text: string): unknown
@@ -44,6 +44,8 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
   let record: string | undefined
   let events: RunStream
   let result: Promise<RunResult | ReplayResult>
+  // A live run that stops short can go on with --resume; a replay of the shipped recording cannot.
+  let resume: ResumeTarget | undefined
   if (missing.length > 0) {
     const recording = typeof module.recording === 'string' ? module.recording : undefined
     // A model asked for by name is not swapped for a recording.
@@ -80,13 +82,21 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
       source: sourceOf(args.module, args.exportName, io),
       ...(record ? { record } : {}),
       ...(args.model ? { model: args.model } : {}),
+      ...(args.prices ? { prices: args.prices } : {}),
     })
     events = run
     result = run.result
+    resume = { module: args.module, exportName: args.exportName }
   }
   const { printRun } = await import('./print-events.js')
   const code = await printRun(events, result, { json: args.json, strict: true, out: io.out, env: io.env })
   if (record) await writeTrace(record, args.json, io)
+  if (resume) {
+    // The last line, where the eye lands: how to go on with a run that stopped short.
+    const { resumeCommand } = await import('./resume-hint.js')
+    const again = resumeCommand(await result, resume)
+    if (again) (args.json ? io.err : io.out).write(`${args.json ? '' : '\n'}to go on: ${again}\n`)
+  }
   return code
 }
 
@@ -163,18 +173,6 @@ function noKey(missing: MissingKey[], args: RunArgs): UsageError {
   return new UsageError(
     `${model} needs ${variable}, which is not set: export ${variable}=… and run again${args.model ? '' : ', or pass --model <provider:model> for a provider you have a key for'}`,
   )
-}
-
-/** Stands in for the model a recording was made with; a faithful replay never calls it. */
-function standIn(id: string): Model {
-  return {
-    spec: 'baton.model.v1',
-    id,
-    generate: () =>
-      Promise.reject(
-        new BatonError('MODEL_ERROR', `${id} is the recording's model: an offline replay cannot call it`),
-      ),
-  }
 }
 
 /** The module as the header records it: relative to the working directory, with `/` separators. */

@@ -6,6 +6,7 @@
  * - `agentPathOf` / `parentPathOf` find the agent an event belongs to and the agent above it.
  */
 import type { BatonEvent, RunStatus } from '../events/index.js'
+import { inFlags } from './flag-wording.js'
 import { oneLine } from './terminal-text.js'
 
 /** A tool call under way. */
@@ -160,7 +161,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         : at
     case 'budget.warning':
     case 'stall.warning':
-      return node ? note(at, node, event.message) : at
+      return node ? note(at, node, inFlags(event.message)) : at
     case 'budget.exceeded':
       return node
         ? note(at, node, `budget: ${event.limit} reached at ${event.at} (${event.used} of ${event.max})`)

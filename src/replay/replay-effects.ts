@@ -19,6 +19,8 @@ export interface ReplayPolicy {
   onDivergence: 'error' | 'live' | 'ignore'
   /** Run tools for real instead of reusing their recorded results. */
   liveTools: boolean
+  /** A recorded step is answered whatever model the agent names now (no model is called). */
+  recordedModels?: boolean
   /** Steps that go live whatever the recording holds (a fork's tail). */
   liveFrom?: (key: string) => boolean
 }
@@ -82,7 +84,7 @@ export function replayEffects(recording: Recording, policy: ReplayPolicy): Repla
         }
         throw missing(key, 'model answer')
       }
-      const otherModel = request.model !== effect.model.id
+      const otherModel = !policy.recordedModels && request.model !== effect.model.id
       const otherRequest = request.hash !== '' && request.hash !== effect.hash
       if (policy.onDivergence !== 'ignore' && (otherRequest || otherModel)) {
         const modelLine = `the model changed: the recording used ${request.model}, this run ${effect.model.id}`

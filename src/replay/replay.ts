@@ -6,7 +6,7 @@
  */
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Agent } from '../agent/index.js'
-import type { BudgetLimits } from '../budget/index.js'
+import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
 import { stream } from '../run/run.js'
@@ -22,6 +22,13 @@ export interface ReplayOptions {
   liveTools?: boolean
   /** The model for steps that go live (lenient replays); default: the agents' own. */
   model?: Model | string
+  /**
+   * Answer each recorded step as the recorded model did, whatever model the agent names now
+   * (default false: a changed model is a divergence). A step that goes live uses the agent's model.
+   */
+  recordedModels?: boolean
+  /** Model prices over the recorded ones (USD per million tokens), as the `prices` run option. */
+  prices?: PriceTable
   /** Write the replay's own transcript here. */
   record?: string
   signal?: AbortSignal
@@ -126,7 +133,7 @@ export function replayStream<O>(
     budget: { ...header.budget, ...options.budget },
     from: { runId: header.runId, mode },
   }
-  if (header.prices) runOptions.prices = header.prices
+  if (header.prices || options.prices) runOptions.prices = { ...header.prices, ...options.prices }
   if (header.vars) runOptions.vars = header.vars
   if (header.source) runOptions.source = header.source
   if (options.model) runOptions.model = options.model
@@ -160,10 +167,16 @@ function policyOf(mode: ReplayMode, options: ReplayOptions & { from?: number }):
       onMissing: strict ? 'error' : 'live',
       onDivergence: strict ? 'error' : 'live',
       liveTools: options.liveTools ?? false,
+      recordedModels: options.recordedModels === true,
     }
   }
   if (mode === 'resume')
-    return { onMissing: 'live', onDivergence: strict ? 'error' : 'live', liveTools: false }
+    return {
+      onMissing: 'live',
+      onDivergence: strict ? 'error' : 'live',
+      liveTools: false,
+      recordedModels: options.recordedModels === true,
+    }
   const from = options.from
   if (from === undefined || !Number.isInteger(from) || from < 1) {
     throw new BatonError(
