@@ -6,12 +6,14 @@ import { defineConfig } from 'vitest/config'
  * server's start-up deadline) stays well under E2E_TIMEOUT_MS so a hang fails with its own message.
  */
 export const e2eFiles = [
+  'test/cli-flags.test.ts',
   'test/cli.test.ts',
   'test/crash.test.ts',
   'test/eval-cli.test.ts',
   'test/examples.test.ts',
   'test/first-run.test.ts',
   'test/live-tree.test.ts',
+  'test/load-agent.test.ts',
   'test/mcp.test.ts',
   'test/package-install.test.ts',
   'test/package-tarball.test.ts',
@@ -19,6 +21,8 @@ export const e2eFiles = [
   'test/providers/real-socket.test.ts',
   'test/providers/replay-cli-config.test.ts',
   'test/replay-cli.test.ts',
+  'test/replay-trust.test.ts',
+  'test/transcript-write-failure.test.ts',
   'test/view-browser.test.ts',
   'test/view.test.ts',
   'tools/http-fetch.test.ts',

@@ -68,7 +68,7 @@ describe('model prices from the command line', () => {
   it('warns about a model with no price, naming the flags that give it one', () => {
     const { code, stdout } = baton(['run', agent, 'Work', '--no-record', '--max-cost-usd', '1'])
     expect(code).toBe(0)
-    const warning = stdout.split('\n').find((line) => line.includes('no price'))
+    const warning = stdout.split('\n').find((line) => line.includes('has no known price'))
     expect(warning).toContain('local:tiny')
     expect(warning).toContain('--price')
     expect(warning).not.toContain('option')
@@ -89,7 +89,7 @@ describe('model prices from the command line', () => {
     expect(code, stderr).toBe(0)
     // 4 calls of 1000 input and 100 output tokens: 4 × (1000 × 2 + 100 × 10) / 1e6.
     expect(JSON.parse(stdout).usage.costUsd).toBeCloseTo(0.012, 10)
-    expect(stderr).not.toContain('no price')
+    expect(stderr).not.toContain('has no known price')
   })
 
   it('--prices <file.json> takes the prices option shape; each --price wins over it', () => {

@@ -149,7 +149,8 @@ describe('maxCostUsd with a model that reports its own cost but has no price', (
     expect(warnings[0]!.message).toContain('gateway:some-model')
     expect(warnings[0]!.message).toContain('count as $0 against maxCostUsd')
     expect(warnings[0]!.message).toContain('prices')
-    expect(warnings[0]!.message).toContain('--prices')
+    expect(warnings[0]!.message).toContain('defineAgent({ prices })')
+    expect(warnings[0]!.message).toContain('`prices` run option')
     // Once it is known that the model says nothing, the others are not held back.
     expect(stats.startedBeforeFirstAnswer).toBe(1)
     expect(stats.maxInFlight).toBeGreaterThan(1)

@@ -78,7 +78,7 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
       run.emit({
         type: 'budget.warning',
         path: frame.path,
-        message: `model "${call.model.id}" has no known price and does not report what its calls cost: they count as $0 against maxCostUsd. Give its price on the agent (defineAgent({ prices })), with the \`prices\` run option, or with \`--prices <file>\` on the command line`,
+        message: `model "${call.model.id}" has no known price and does not report what its calls cost: they count as $0 against maxCostUsd. Give its price on the agent (defineAgent({ prices })) or with the \`prices\` run option`,
       })
     }
   }
