@@ -28,6 +28,7 @@ export const e2eFiles = [
   'tools/http-fetch.test.ts',
   'tools/http-pinning.test.ts',
   'tools/run.test.ts',
+  'tools/workspace-hostile.test.ts',
 ]
 
 export const E2E_TIMEOUT_MS = 180_000

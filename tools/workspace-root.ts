@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs'
 import { lstat, mkdir, realpath, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { quoted, shownName } from './shown-name.js'
 
 /** A path the model gave, checked to be inside the root. */
 export interface Resolved {
@@ -40,7 +41,7 @@ export class WorkspaceRoot {
    */
   async writable(path: string): Promise<Resolved> {
     const { root, rel } = await this.lexical(path)
-    if (rel === '') throw new Error(`"${path}": is the workspace root, not a file`)
+    if (rel === '') throw new Error(`${quoted(path)}: is the workspace root, not a file`)
     const shown = shownPath(rel)
     let ancestor = join(root, rel)
     const missing: string[] = []
@@ -58,7 +59,7 @@ export class WorkspaceRoot {
             () => false,
           )
         ) {
-          throw new Error(`"${path}": goes through a symbolic link whose target does not exist`)
+          throw new Error(`${quoted(path)}: goes through a symbolic link whose target does not exist`)
         }
         missing.unshift(basename(ancestor))
         ancestor = dirname(ancestor)
@@ -67,24 +68,29 @@ export class WorkspaceRoot {
     this.confine(path, root, real)
     const stats = await stat(real)
     if (missing.length === 0) {
-      if (stats.isDirectory()) throw new Error(`"${path}": is a directory, not a file`)
-      if (!stats.isFile()) throw new Error(`"${path}": is not a regular file`)
+      if (stats.isDirectory()) throw new Error(`${quoted(path)}: is a directory, not a file`)
+      if (!stats.isFile()) throw new Error(`${quoted(path)}: is not a regular file`)
       return { real, shown }
     }
     if (!stats.isDirectory())
-      throw new Error(`"${path}": ${shownPath(relative(root, real))} is a file, not a directory`)
+      throw new Error(`${quoted(path)}: ${shownPath(relative(root, real))} is a file, not a directory`)
     if (missing.length > 1) await mkdir(join(real, ...missing.slice(0, -1)), { recursive: true })
     return { real: join(real, ...missing), shown }
   }
 
-  /** The root-relative, `/`-separated form of a real path inside the root. */
+  /** The root-relative, `/`-separated form of a real path inside the root, as a model reads it. */
   async shown(real: string): Promise<string> {
-    return shownPath(relative(await this.realRoot(), real))
+    return shownName(await this.relative(real))
+  }
+
+  /** The root-relative, `/`-separated form of a real path inside the root (what globs match). */
+  async relative(real: string): Promise<string> {
+    return relativePath(relative(await this.realRoot(), real))
   }
 
   private async lexical(path: string): Promise<{ root: string; rel: string }> {
     if (typeof path !== 'string' || path.includes('\0')) {
-      throw new Error(`${JSON.stringify(path)}: not a usable path`)
+      throw new Error(`${quoted(path)}: not a usable path`)
     }
     const root = await this.realRoot()
     const given = resolve(this.root)
@@ -96,17 +102,17 @@ export class WorkspaceRoot {
         if (!leavesRoot(rel)) return { root, rel }
       }
       throw new Error(
-        `"${path}": an absolute path outside the workspace; use a path relative to the workspace root`,
+        `${quoted(path)}: an absolute path outside the workspace; use a path relative to the workspace root`,
       )
     }
     const rel = relative(given, resolve(given, path))
-    if (leavesRoot(rel)) throw new Error(`"${path}": ".." leads outside the workspace`)
+    if (leavesRoot(rel)) throw new Error(`${quoted(path)}: ".." leads outside the workspace`)
     return { root, rel }
   }
 
   private confine(path: string, root: string, real: string): void {
     if (leavesRoot(relative(root, real))) {
-      throw new Error(`"${path}": a symbolic link on this path leads outside the workspace`)
+      throw new Error(`${quoted(path)}: a symbolic link on this path leads outside the workspace`)
     }
   }
 
@@ -123,15 +129,19 @@ function leavesRoot(rel: string): boolean {
   return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)
 }
 
-function shownPath(rel: string): string {
+function relativePath(rel: string): string {
   return rel === '' ? '.' : rel.split(sep).join('/')
+}
+
+function shownPath(rel: string): string {
+  return shownName(relativePath(rel))
 }
 
 function fsError(path: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return new Error(`"${path}": no such file or directory`)
-  if (code === 'ENOTDIR') return new Error(`"${path}": a part of the path is a file, not a directory`)
-  if (code === 'EACCES' || code === 'EPERM') return new Error(`"${path}": permission denied`)
-  if (code === 'ELOOP') return new Error(`"${path}": too many levels of symbolic links`)
-  return new Error(`"${path}": ${(error as Error).message}`)
+  if (code === 'ENOENT') return new Error(`${quoted(path)}: no such file or directory`)
+  if (code === 'ENOTDIR') return new Error(`${quoted(path)}: a part of the path is a file, not a directory`)
+  if (code === 'EACCES' || code === 'EPERM') return new Error(`${quoted(path)}: permission denied`)
+  if (code === 'ELOOP') return new Error(`${quoted(path)}: too many levels of symbolic links`)
+  return new Error(`${quoted(path)}: ${(error as Error).message}`)
 }

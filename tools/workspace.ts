@@ -4,6 +4,7 @@ import { Script } from 'node:vm'
 import { BatonError, compileGlob, defineTool, type Tool } from 'baton'
 import { bytesText, looksBinary } from './binary.js'
 import { readLines } from './read-lines.js'
+import { quoted, shownName } from './shown-name.js'
 import { WorkspaceRoot } from './workspace-root.js'
 import { type Entry, walk } from './workspace-walk.js'
 
@@ -26,6 +27,9 @@ const MAX_SEARCHED_FILE_BYTES = 5_000_000
 const MAX_SEARCHED_LINE_BYTES = 10_000
 // Refuse to open a symbolic link swapped in after the path was checked (0 where unsupported).
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0
+// A FIFO swapped in after the check must not hold a thread of the pool until a writer comes:
+// opened without blocking, it is then refused by what fstat says the open file is.
+const NONBLOCK = constants.O_NONBLOCK ?? 0
 
 const PATH = { type: 'string', description: 'A path relative to the workspace root, e.g. "notes/lisbon.md".' }
 const LINE = { type: 'integer', minimum: 1 }
@@ -83,12 +87,16 @@ export function workspaceTools(options: WorkspaceOptions): Tool[] {
       const size = Buffer.byteLength(content)
       if (size > maxWrite) {
         throw new Error(
-          `"${path}": the content is ${bytesText(size)}, more than the limit of ${bytesText(maxWrite)}`,
+          `${quoted(path)}: the content is ${bytesText(size)}, more than the limit of ${bytesText(maxWrite)}`,
         )
       }
       const { real, shown } = await ws.writable(path)
-      const handle = await opened(path, real, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC)
-      await handle.writeFile(content).finally(() => handle.close())
+      // Truncated only once the open file is known to be this workspace's own regular file.
+      const handle = await opened(path, real, constants.O_WRONLY | constants.O_CREAT)
+      await handle
+        .truncate(0)
+        .then(() => handle.writeFile(content))
+        .finally(() => handle.close())
       return `wrote ${bytesText(size)} to ${shown}`
     },
   })
@@ -155,8 +163,8 @@ interface ReadInput {
 async function readText(ws: WorkspaceRoot, input: ReadInput, maxBytes: number, signal: AbortSignal) {
   const { path, startLine = 1, maxLines = Number.POSITIVE_INFINITY } = input
   const { real, shown, stats } = await ws.existing(path)
-  if (stats.isDirectory()) throw new Error(`"${path}": is a directory; list_files shows what it holds`)
-  if (!stats.isFile()) throw new Error(`"${path}": is not a regular file`)
+  if (stats.isDirectory()) throw new Error(`${quoted(path)}: is a directory; list_files shows what it holds`)
+  if (!stats.isFile()) throw new Error(`${quoted(path)}: is not a regular file`)
   if (stats.size === 0) return `[${shown} is empty]`
   const handle = await opened(path, real, constants.O_RDONLY)
   try {
@@ -207,18 +215,24 @@ async function searchText(ws: WorkspaceRoot, input: SearchInput, signal: AbortSi
   const { real, shown, stats } = await ws.existing(input.path ?? '.')
   const files: AsyncIterable<Entry> | Entry[] = stats.isDirectory()
     ? walk(real, true, signal)
-    : [{ real, kind: 'file', size: stats.size }]
+    : [{ real, kind: stats.isFile() ? 'file' : 'other', size: stats.size }]
   const found: string[] = []
   let tooLarge = 0
+  let linked = 0
   search: for await (const file of files) {
     signal.throwIfAborted()
-    const where = await ws.shown(file.real)
-    if (file.kind !== 'file' || !inGlob(where)) continue
+    // Globs match the real name; the model reads it escaped.
+    const path = await ws.relative(file.real)
+    if (file.kind !== 'file' || !inGlob(path)) continue
+    const where = shownName(path)
     if (file.size > MAX_SEARCHED_FILE_BYTES) {
       tooLarge++
       continue
     }
-    const handle = await open(file.real, constants.O_RDONLY | NOFOLLOW).catch(() => undefined)
+    const handle = await opened(path, file.real, constants.O_RDONLY).catch((error: Error) => {
+      if (error instanceof HardLinkError) linked++
+      return undefined
+    })
     if (!handle) continue
     try {
       if (await isBinary(handle)) continue
@@ -245,6 +259,7 @@ async function searchText(ws: WorkspaceRoot, input: SearchInput, signal: AbortSi
   }
   if (tooLarge)
     found.push(`[${tooLarge} file(s) larger than ${bytesText(MAX_SEARCHED_FILE_BYTES)} were not searched]`)
+  if (linked) found.push(`[${linked} file(s) with several hard links were not searched]`)
   return found.length ? found.join('\n') : `no matches for ${JSON.stringify(input.query)} in ${shown}`
 }
 
@@ -313,14 +328,37 @@ async function isBinary(handle: FileHandle): Promise<boolean> {
   return looksBinary(head.subarray(0, bytesRead))
 }
 
-/** Opens a checked real path without following a link that appeared there since the check. */
+/** A file that another name, maybe outside the workspace, also reaches. */
+class HardLinkError extends Error {}
+
+/**
+ * Opens a checked real path without following a link that appeared there since the check and
+ * without blocking, then makes sure what was opened is a regular file with one name: a FIFO,
+ * socket or device is refused, and so is a file with several hard links, since one of its other
+ * names may lie outside the workspace (a hard link cannot be told from the file it links to).
+ */
 async function opened(path: string, real: string, flags: number): Promise<FileHandle> {
+  let handle: FileHandle
   try {
-    return await open(real, flags | NOFOLLOW, 0o666)
+    handle = await open(real, flags | NOFOLLOW | NONBLOCK, 0o666)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ELOOP') throw new Error(`"${path}": became a symbolic link while being opened`)
-    if (code === 'EISDIR') throw new Error(`"${path}": is a directory, not a file`)
-    throw new Error(`"${path}": cannot be opened (${code ?? (error as Error).message})`)
+    if (code === 'ELOOP') throw new Error(`${quoted(path)}: became a symbolic link while being opened`)
+    if (code === 'EISDIR') throw new Error(`${quoted(path)}: is a directory, not a file`)
+    // A FIFO opened for writing without a reader.
+    if (code === 'ENXIO') throw new Error(`${quoted(path)}: is not a regular file`)
+    throw new Error(`${quoted(path)}: cannot be opened (${code ?? (error as Error).message})`)
   }
+  const stats = await handle.stat().catch(async (error: Error) => {
+    await handle.close()
+    throw error
+  })
+  if (!stats.isFile() || stats.nlink > 1) {
+    await handle.close()
+    if (!stats.isFile()) throw new Error(`${quoted(path)}: is not a regular file`)
+    throw new HardLinkError(
+      `${quoted(path)}: has ${stats.nlink} hard links; files with more than one are refused, since another name may lie outside the workspace`,
+    )
+  }
+  return handle
 }

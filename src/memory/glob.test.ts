@@ -130,3 +130,50 @@ describe('Memory scoped views', () => {
     expect(memory.size).toBe(0)
   })
 })
+
+describe('compileGlob on hostile globs', () => {
+  // The regular expression the matcher once compiled globs to: the reference for what they mean.
+  const reference = (glob: string) => {
+    if (glob === '**') return () => true
+    const literal = (text: string) => text.replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+    const parts = glob.split('/')
+    const source = parts
+      .map((segment, i) => {
+        const last = i === parts.length - 1
+        if (segment === '**') return last ? '.*' : '(?:[^/]*/)*'
+        return segment.split(/\*+/).map(literal).join('[^/]*') + (last ? '' : '/')
+      })
+      .join('')
+    const re = new RegExp(`^${source}$`)
+    return (key: string) => re.test(key)
+  }
+
+  it('agrees with the reference on thousands of random globs and keys', () => {
+    let seed = 7
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+      return seed % n
+    }
+    const pick = (alphabet: string[], max: number) =>
+      Array.from({ length: random(max + 1) }, () => alphabet[random(alphabet.length)]).join('')
+    for (let i = 0; i < 5_000; i++) {
+      const glob = pick(['a', 'b', '*', '**', '/', '.', '?'], 8)
+      const key = pick(['a', 'b', '/', '.', '?', 'ab'], 8)
+      expect(compileGlob(glob)(key), `${JSON.stringify(glob)} on ${JSON.stringify(key)}`).toBe(
+        reference(glob)(key),
+      )
+    }
+  })
+
+  it('matches globs that make a backtracking matcher run for ever, at once', () => {
+    const glob = `${'*a'.repeat(30)}*c`
+    const long = 'a'.repeat(50_000)
+    // A backtracking matcher would not come back from this within the life of the machine.
+    expect(compileGlob(glob)(long)).toBe(false)
+    expect(compileGlob(glob)(`${long}c`)).toBe(true)
+    expect(compileGlob(`**/${'*a'.repeat(30)}*c`)(`x/y/${long}`)).toBe(false)
+    const deep = Array.from({ length: 2_000 }, () => 'a').join('/')
+    expect(compileGlob(`${'**/'.repeat(50)}b`)(deep)).toBe(false)
+    expect(compileGlobs([glob, '**/b'])(`${deep}/b`)).toBe(true)
+  })
+})
