@@ -34,11 +34,15 @@ const NOT_IN_A_CLONE = new Set([
   '.tmp',
 ])
 
-/** The environment for an npm started by a test, without the variables `npm test` set for this package. */
+/**
+ * The environment for an npm started by a test, without the variables `npm test` set for this
+ * package, nor those an enclosing `npx -p … -c …` sets (a nested npx would take its `call` and
+ * `package` as its own and refuse its arguments).
+ */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const key of Object.keys(env)) {
-    if (/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|npm_command$|init_cwd$)/i.test(key))
+    if (/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|npm_config_(call|package|yes)$|npm_command$|init_cwd$)/i.test(key))
       delete env[key]
   }
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', ...extra }
