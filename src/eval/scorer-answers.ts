@@ -3,9 +3,11 @@ import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { ScoreContext } from '../goal/index.js'
 import { hashText } from '../loop/hash.js'
+import { raceAbort } from '../loop/on-abort.js'
 import { stableStringify } from '../loop/stable-stringify.js'
 import { resolveModel } from '../model/resolve-model.js'
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
+import { redactor, redactValue } from '../transcript/redact.js'
 import type { EvalMode } from './report.js'
 
 /** The file of recorded scorer answers, versioned like every saved format. */
@@ -31,17 +33,21 @@ export function scorerAnswers(mode: EvalMode, file: string, signal?: AbortSignal
   const recorded: ScorerAnswersFile = { version: 1, answers: {} }
   const seen = new Map<string, number>()
   let loaded: ScorerAnswersFile | undefined
+  // The file holds requests as a transcript does, secrets redacted, and keys them the same way:
+  // a replayed case hands the judge its redacted output and must find the answer recorded live.
+  const redact = redactor()
   const keyOf = (model: Model | string, request: ModelRequest) => {
     // A model string is not resolved in replay mode: that would need the provider and its key.
     const id = typeof model === 'string' ? model : model.id
-    const hash = hashText(stableStringify({ model: id, request }))
+    const kept = redactValue(request, redact) as ModelRequest
+    const hash = hashText(stableStringify({ model: id, request: kept }))
     const n = seen.get(hash) ?? 0
     seen.set(hash, n + 1)
-    return { id, key: `${hash}#${n}` }
+    return { id, key: `${hash}#${n}`, kept }
   }
   return {
     async generate(model, request) {
-      const { id, key } = keyOf(model, request)
+      const { id, key, kept } = keyOf(model, request)
       if (mode === 'replay') {
         loaded ??= load(file)
         const answer = loaded.answers[key]
@@ -53,8 +59,17 @@ export function scorerAnswers(mode: EvalMode, file: string, signal?: AbortSignal
           )
         return answer.response
       }
-      const response = await (await resolveModel(model)).generate(request, signal ? { signal } : {})
-      if (mode === 'record') recorded.answers[key] = { model: id, request, response }
+      // Raced as well as passed: a model that ignores its signal cannot hold the eval past an abort.
+      const response = await raceAbort(
+        resolveModel(model).then((resolved) => resolved.generate(request, signal ? { signal } : {})),
+        signal,
+      )
+      if (mode === 'record')
+        recorded.answers[key] = {
+          model: id,
+          request: kept,
+          response: redactValue(response, redact) as ModelResponse,
+        }
       return response
     },
     save() {

@@ -44,3 +44,24 @@ export function onAbort(signal: AbortSignal, fn: (reason: unknown) => void): () 
     signal.removeEventListener('abort', mine.listener)
   }
 }
+
+/**
+ * Settles as `work` does, or rejects with the signal's reason as soon as `signal` aborts,
+ * whichever comes first: work that ignores its signal cannot hold up whoever awaits it.
+ */
+export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work
+  return new Promise<T>((resolve, reject) => {
+    const off = onAbort(signal, reject)
+    work.then(
+      (value) => {
+        off()
+        resolve(value)
+      },
+      (error) => {
+        off()
+        reject(error)
+      },
+    )
+  })
+}
