@@ -34,6 +34,10 @@ const NOT_IN_A_CLONE = new Set([
   '.tmp',
 ])
 
+// What npm sets for a script it runs, and what an enclosing `npx -p … -c …` sets.
+const NPM_SET =
+  /^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|npm_config_(call|package|yes)$|npm_command$|init_cwd$)/i
+
 /**
  * The environment for an npm started by a test, without the variables `npm test` set for this
  * package, nor those an enclosing `npx -p … -c …` sets (a nested npx would take its `call` and
@@ -42,8 +46,7 @@ const NOT_IN_A_CLONE = new Set([
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const key of Object.keys(env)) {
-    if (/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|npm_config_(call|package|yes)$|npm_command$|init_cwd$)/i.test(key))
-      delete env[key]
+    if (NPM_SET.test(key)) delete env[key]
   }
   return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', ...extra }
 }
