@@ -23,7 +23,7 @@ interface Output {
 export interface RunIO {
   out: Output
   err: Output
-  env: NodeJS.ProcessEnv
+  env: Readonly<Record<string, string | undefined>>
   signal: AbortSignal
   /** Where `runs/` goes (default: the working directory). */
   cwd?: string
@@ -154,7 +154,10 @@ export function modelsOf(agent: Agent): string[] {
  * `anthropic:` ANTHROPIC_API_KEY, `compatible:` a server (OPENAI_BASE_URL). Models given as
  * objects carry their own configuration and are not checked.
  */
-export function missingKeys(models: readonly string[], env: NodeJS.ProcessEnv): MissingKey[] {
+export function missingKeys(
+  models: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): MissingKey[] {
   const needs: Record<string, string> = {
     openai: 'OPENAI_API_KEY',
     anthropic: 'ANTHROPIC_API_KEY',

@@ -40,7 +40,7 @@ export interface Redactor {
 }
 
 /** A redactor for the key variables' values in `env` (read once: a run keeps the one it started with). */
-export function redactor(env: NodeJS.ProcessEnv = process.env): Redactor {
+export function redactor(env: Readonly<Record<string, string | undefined>> = process.env): Redactor {
   const values = SECRET_VARS.map((name) => env[name]).filter(
     (value): value is string => !!value && value.length >= 8,
   )
@@ -142,6 +142,8 @@ export function redactSecrets(text: string): string {
 }
 
 /** A function that replaces secrets in free text (error messages, log lines). */
-export function secretRedactor(env: NodeJS.ProcessEnv = process.env): (text: string) => string {
+export function secretRedactor(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): (text: string) => string {
   return redactor(env).string
 }

@@ -22,7 +22,7 @@ export interface TranscriptIo {
   open: (
     path: string,
     flags: 'w',
-    callback: (error: NodeJS.ErrnoException | null, fd: number) => void,
+    callback: (error: (Error & { code?: string }) | null, fd: number) => void,
   ) => void
   openSync: (path: string, flags: 'w') => number
   writeSync: (fd: number, text: string) => unknown
