@@ -88,6 +88,46 @@ export default defineAgent({
     expect(runs.some((file) => file.endsWith('.html'))).toBe(true)
   })
 
+  it('runs a TypeScript agent module (a .ts importing a .ts sibling) with `npx baton run`, no build step', {
+    timeout: 180_000,
+  }, async () => {
+    write('greeting.ts', `export const greet = (who: string): string => \`hello, \${who}\`\n`)
+    write(
+      'typed-agent.ts',
+      `import { defineAgent, type Agent } from 'baton'
+import { scriptedModel } from 'baton/testing'
+import { greet } from './greeting.js'
+
+const agent: Agent = defineAgent({
+  name: 'greeter',
+  instructions: 'Greet.',
+  model: scriptedModel([{ text: greet('quay') }]),
+})
+export default agent
+`,
+    )
+    const { stdout } = await npx(['baton', 'run', 'typed-agent.ts', 'Say hello', '--json', '--no-record'])
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'done', output: 'hello, quay' })
+  })
+
+  it('reports a syntax error in a TypeScript agent module as one line naming file:line:column', {
+    timeout: 180_000,
+  }, async () => {
+    write(
+      'broken-agent.ts',
+      `import { defineAgent } from 'baton'\n\nexport default defineAgent({ name: 'x',, })\n`,
+    )
+    const failed = await npx(['baton', 'run', 'broken-agent.ts', 'go']).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    )
+    expect(failed, 'the run should have failed').toBeDefined()
+    expect(failed!.code).toBe(2)
+    const lines = failed!.stderr.trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(/broken-agent\.ts:3:\d+/)
+  })
+
   it('imports baton, baton/tools and baton/testing from CommonJS, sharing one core', {
     timeout: 120_000,
   }, async () => {
