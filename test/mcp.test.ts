@@ -11,19 +11,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  BatonError,
-  defineAgent,
-  type Model,
-  type RunOptions,
-  stream,
-  type Tool,
-  type ToolContext,
-} from '../src/index.js'
+import { BatonError, defineAgent, type Model, type RunOptions, stream, type Tool } from '../src/index.js'
 import { contentText, inputSchema, resultValue, toolName } from '../src/mcp/convert.js'
 import { type McpTools, mcpTools } from '../src/mcp/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 import { collect, ofType, toolMessages } from './helpers.js'
+import { toolContext } from './tool-context.js'
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url))
 const EVERYTHING = root('node_modules/@modelcontextprotocol/server-everything/dist/index.js')
@@ -43,17 +36,7 @@ function named(mcp: McpTools, name: string): Tool {
   return tool
 }
 
-/** A tool context for calling `run` directly. */
-function context(signal = new AbortController().signal, progress: unknown[] = []): ToolContext {
-  return {
-    signal,
-    path: 'root',
-    step: 'root/1/tool/c1',
-    callId: 'c1',
-    memory: {} as ToolContext['memory'],
-    progress: (data) => progress.push(data),
-  }
-}
+const context = toolContext
 
 /** The same tool, counting how often it really reaches the server. */
 function counted(tool: Tool): { tool: Tool; calls: unknown[] } {

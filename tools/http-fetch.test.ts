@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gzipSync } from 'node:zlib'
-import type { Tool, ToolContext } from 'baton'
+import type { Tool } from 'baton'
 import { BatonError } from 'baton'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toolContext } from '../test/tool-context.js'
 import { type HttpFetchInput, type HttpFetchOptions, type HttpFetchResult, httpFetch } from './http-fetch.js'
 import { pinnedLookup } from './http-guard.js'
 
@@ -62,16 +63,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve))
 })
 
-function context(signal = new AbortController().signal): ToolContext {
-  return {
-    signal,
-    path: 'root',
-    step: 'root/1/tool/c1',
-    callId: 'c1',
-    memory: {} as ToolContext['memory'],
-    progress: (data) => progress.push(data),
-  }
-}
+const context = (signal?: AbortSignal) => toolContext(signal, progress)
 
 async function fetchWith(
   options: HttpFetchOptions,

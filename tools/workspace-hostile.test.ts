@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process'
 import { link, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Tool, ToolContext } from 'baton'
+import type { Tool } from 'baton'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toolContext } from '../test/tool-context.js'
 import { shownName } from './shown-name.js'
 import { workspaceTools } from './workspace.js'
 
@@ -41,14 +42,7 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true })
 })
 
-const ctx = {
-  signal: new AbortController().signal,
-  path: 'root',
-  step: 'root/1/tool/c1',
-  callId: 'c1',
-  memory: {} as ToolContext['memory'],
-  progress: () => {},
-} satisfies ToolContext
+const ctx = toolContext()
 
 async function call(name: string, input: object): Promise<string> {
   const tool = workspaceTools({ root }).find((t: Tool) => t.name === name)

@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Tool, ToolContext } from 'baton'
+import type { Tool } from 'baton'
 import { BatonError } from 'baton'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toolContext } from '../test/tool-context.js'
 import { type WorkspaceOptions, workspaceTools } from './workspace.js'
 
 let base: string
@@ -35,14 +36,7 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true })
 })
 
-const ctx = {
-  signal: new AbortController().signal,
-  path: 'root',
-  step: 'root/1/tool/c1',
-  callId: 'c1',
-  memory: {} as ToolContext['memory'],
-  progress: () => {},
-} satisfies ToolContext
+const ctx = toolContext()
 
 function tools(options: Partial<WorkspaceOptions> = {}): Record<string, Tool> {
   return Object.fromEntries(workspaceTools({ root, ...options }).map((tool) => [tool.name, tool]))

@@ -15,7 +15,7 @@ import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { Task, TrajectoryStep } from '../goal/index.js'
 import type { Memory } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
-import { onAbort } from './on-abort.js'
+import { onAbort, raceStop } from './on-abort.js'
 import { StopSignal } from './outcome.js'
 
 /** Decides a tool call that needs approval: true runs it, false refuses it. */
@@ -179,19 +179,7 @@ class AgentFrame implements Frame {
   }
 
   race<T>(work: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const off = this.onStop(reject)
-      work.then(
-        (value) => {
-          off()
-          resolve(value)
-        },
-        (error) => {
-          off()
-          reject(error)
-        },
-      )
-    })
+    return raceStop(work, (stop) => this.onStop(stop))
   }
 
   callOptions(key: string): GenerateOptions {

@@ -50,9 +50,19 @@ export function onAbort(signal: AbortSignal, fn: (reason: unknown) => void): () 
  * whichever comes first: work that ignores its signal cannot hold up whoever awaits it.
  */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work
+  return signal ? raceStop(work, (stop) => onAbort(signal, stop)) : work
+}
+
+/**
+ * Settles as `work` does, or rejects as soon as `waitForStop` calls back, whichever comes first.
+ * `waitForStop` registers its callback and returns the function that unregisters it.
+ */
+export function raceStop<T>(
+  work: Promise<T>,
+  waitForStop: (stop: (reason: unknown) => void) => () => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const off = onAbort(signal, reject)
+    const off = waitForStop(reject)
     work.then(
       (value) => {
         off()
