@@ -29,3 +29,27 @@ export function ofType<T extends BatonEvent['type']>(
 export function toolMessages(request: ModelRequest | undefined): ToolMessage[] {
   return (request?.messages ?? []).filter((m): m is ToolMessage => m.role === 'tool')
 }
+
+/** Whether an event is a streamed piece of a model call (a transcript keeps none by default). */
+export function isDelta(event: BatonEvent): boolean {
+  return event.type === 'model.delta' || event.type === 'model.restart'
+}
+
+/** The events a transcript records of a stream: all but the deltas. */
+export function recordedOf(events: readonly BatonEvent[]): BatonEvent[] {
+  return events.filter((event) => !isDelta(event))
+}
+
+/**
+ * The text each model call streamed, by step key: its text deltas joined, counting only those
+ * after its last `model.restart` (what a reader shows once it dropped a cut attempt).
+ */
+export function streamedText(events: readonly BatonEvent[]): Map<string, string> {
+  const texts = new Map<string, string>()
+  for (const event of events) {
+    if (event.type === 'model.restart') texts.set(event.path, '')
+    else if (event.type === 'model.delta' && event.kind === 'text')
+      texts.set(event.path, (texts.get(event.path) ?? '') + event.text)
+  }
+  return texts
+}

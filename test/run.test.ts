@@ -13,6 +13,7 @@ import {
   stream,
 } from '../src/index.js'
 import { scriptedModel } from '../src/testing/index.js'
+import { isDelta, recordedOf } from './helpers.js'
 
 const echo = defineTool({
   name: 'echo',
@@ -176,15 +177,22 @@ describe('stream()', () => {
       'run.start root',
       'agent.start root',
       'model.request root/1/model',
+      'model.delta root/1/model',
       'model.response root/1/model',
       'tool.call root/1/tool/call_1_0',
       'tool.result root/1/tool/call_1_0',
       'model.request root/2/model',
+      'model.delta root/2/model',
       'model.response root/2/model',
       'agent.end root',
       'run.end root',
     ])
-    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i))
+    // Recorded events number the run; a delta shares the number of the event after it.
+    const recorded = recordedOf(events)
+    expect(recorded.map((e) => e.seq)).toEqual(recorded.map((_, i) => i))
+    events.forEach((e, i) => {
+      if (isDelta(e)) expect(e.seq).toBe(events[i + 1]!.seq)
+    })
     expect(events.every((e) => typeof e.t === 'number' && e.t >= 0)).toBe(true)
     expect((await runStream.result).output).toBe('done')
   })

@@ -5,6 +5,7 @@
  * `root/3/tool/<callId>`, `root/3/agent:researcher#0/2/model`), never from timing. Live runs,
  * replays, resumes and forks differ only in which implementation is passed in.
  */
+import { type ModelDelta, streamCall } from '../model/stream-call.js'
 import type { GenerateOptions, Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
 import type { ToolContext } from '../tool/types.js'
 import type { Clock } from './clock.js'
@@ -21,6 +22,19 @@ export interface ModelEffect {
   /** The request hash chained over the history, tool specs and output schema (as recorded). */
   hash: string
   specHash: string
+  /**
+   * Set when someone reads the answer as it is generated: the call then goes through the
+   * model's streaming path and every delta is handed here (a replay hands over the recorded
+   * response's deltas).
+   */
+  onDelta?: (delta: ModelDelta) => void
+}
+
+/** Performs a model call for real: streamed when its deltas are wanted, else in one piece. */
+export function callModelEffect(effect: ModelEffect): Promise<ModelResponse> {
+  return effect.onDelta
+    ? streamCall(effect.model, effect.request, effect.options, effect.onDelta)
+    : effect.model.generate(effect.request, effect.options)
 }
 
 /** A tool call: the validated arguments and how to run the tool for real. */

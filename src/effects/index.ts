@@ -1,3 +1,3 @@
 export { type Clock, systemClock } from './clock.js'
-export type { Effects, ModelEffect, ToolEffect } from './effects.js'
+export { callModelEffect, type Effects, type ModelEffect, type ToolEffect } from './effects.js'
 export { liveEffects } from './live-effects.js'

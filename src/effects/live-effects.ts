@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type Clock, systemClock } from './clock.js'
-import type { Effects } from './effects.js'
+import { callModelEffect, type Effects } from './effects.js'
 
 /** Performs every effect for real. The default. */
 export function liveEffects(options: { clock?: Clock; ids?: (kind: string) => string } = {}): Effects {
@@ -9,7 +9,7 @@ export function liveEffects(options: { clock?: Clock; ids?: (kind: string) => st
   return {
     spec: 'baton.effects.v2',
     clock,
-    model: (effect) => effect.model.generate(effect.request, effect.options),
+    model: callModelEffect,
     tool: (effect) => effect.run(),
     id: ids,
   }

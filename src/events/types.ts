@@ -83,6 +83,25 @@ export interface ModelResponseEvent extends Base {
   finishReason: FinishReason
   durationMs: number
 }
+/**
+ * A piece of a model's answer as it is generated; `path` is the call's step key (as on its
+ * `model.response`). Text deltas carry `text`: those of one call, joined, are the text of its
+ * response. Reasoning deltas carry `reasoning`; tool-call deltas `toolCall`, whose `argsDelta`
+ * pieces, joined per `index`, are that call's arguments as JSON text. Deltas take no place of
+ * their own in the run's order: their `seq` is the one the next recorded event gets, so a
+ * transcript is the same whether or not anyone streamed the run.
+ */
+export interface ModelDeltaEvent extends Base {
+  type: 'model.delta'
+  kind: 'text' | 'reasoning' | 'tool-call'
+  text?: string
+  reasoning?: string
+  toolCall?: { index: number; id?: string; name?: string; argsDelta: string }
+}
+/** The call at `path` is being retried from the start: drop the deltas it showed so far. */
+export interface ModelRestartEvent extends Base {
+  type: 'model.restart'
+}
 /** A model call failed and is being retried (after `delayMs`). */
 export interface ModelRetryEvent extends Base {
   type: 'model.retry'
@@ -181,6 +200,8 @@ export type BatonEvent =
   | AgentStartEvent
   | ModelRequestEvent
   | ModelResponseEvent
+  | ModelDeltaEvent
+  | ModelRestartEvent
   | ModelRetryEvent
   | ModelErrorEvent
   | ToolCallEvent

@@ -45,6 +45,8 @@ export interface RunContext {
   readonly trajectory: TrajectoryStep[]
   /** Whether anything sees the events (a transcript, a stream reader, non-live effects). */
   readonly observed: boolean
+  /** Whether model calls stream their deltas into the events (`model.delta`, `model.restart`). */
+  readonly deltas: boolean
 }
 
 /** One agent's place in the run. */

@@ -1,6 +1,8 @@
 import { type BudgetRefusal, type CostTicket, costOf, type ModelPrice } from '../budget/index.js'
 import type { ModelEffect } from '../effects/index.js'
 import { BatonError, toErrorInfo } from '../errors/index.js'
+import type { BatonEvent } from '../events/index.js'
+import type { ModelDelta } from '../model/stream-call.js'
 import type { Model, ModelResponse, ToolCall } from '../model/types.js'
 import type { Frame } from './frame.js'
 import { stoppedOutcome } from './outcome.js'
@@ -57,10 +59,18 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
     return { ok: false, refusal: grant }
   }
   const started = run.clock.now()
+  const effect = call.effect(grant.maxTokens)
+  // Deltas of a call that was abandoned (its agent stopped) must not trail after its end.
+  let streaming = run.deltas
+  if (streaming)
+    effect.onDelta = (delta) => {
+      if (streaming) run.emit(deltaEvent(call.key, delta))
+    }
   let response: ModelResponse
   try {
-    response = checkResponse(await frame.race(run.effects.model(call.effect(grant.maxTokens))), call.step)
+    response = checkResponse(await frame.race(run.effects.model(effect)), call.step)
   } catch (error) {
+    streaming = false
     budget.settleModelCall(grant, undefined, 0)
     if (ticket) run.costs.settle(call.model.id, ticket, undefined, false)
     // A call cut short by the agent stopping says why it stopped, so no request is left open.
@@ -69,6 +79,7 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
     if (info) run.emit({ type: 'model.error', path: call.key, error: info })
     throw error
   }
+  streaming = false
   const reported = response.costUsd
   const usable = reported !== undefined && Number.isFinite(reported) && reported >= 0
   const costUsd = usable ? reported : call.price ? costOf(call.price, response.usage) : 0
@@ -94,6 +105,25 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
     })
   }
   return { ok: true, response }
+}
+
+/** The event for one delta of the call at `key`. */
+function deltaEvent(key: string, delta: ModelDelta): BatonEvent {
+  switch (delta.type) {
+    case 'text-delta':
+      return { type: 'model.delta', path: key, kind: 'text', text: delta.text }
+    case 'reasoning-delta':
+      return { type: 'model.delta', path: key, kind: 'reasoning', reasoning: delta.text }
+    case 'tool-call-delta': {
+      const { index, id, name, argsDelta } = delta
+      const toolCall: { index: number; id?: string; name?: string; argsDelta: string } = { index, argsDelta }
+      if (id !== undefined) toolCall.id = id
+      if (name !== undefined) toolCall.name = name
+      return { type: 'model.delta', path: key, kind: 'tool-call', toolCall }
+    }
+    case 'restart':
+      return { type: 'model.restart', path: key }
+  }
 }
 
 /** Checks the shape of what a model returned and gives every tool call a unique id. */

@@ -5,4 +5,5 @@ export {
   registerProvider,
   resolveModel,
 } from './resolve-model.js'
+export { deltasOf, type ModelDelta, streamCall } from './stream-call.js'
 export * from './types.js'

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import { type Effects, type ModelEffect, systemClock, type ToolEffect } from '../effects/index.js'
+import {
+  callModelEffect,
+  type Effects,
+  type ModelEffect,
+  systemClock,
+  type ToolEffect,
+} from '../effects/index.js'
 import { BatonError, type ErrorCode } from '../errors/index.js'
+import { deltasOf } from '../model/stream-call.js'
 import type { ModelResponse } from '../model/types.js'
 import { recordedOutcome, type ToolOutcome } from '../tool/index.js'
 import { describeDivergence } from './diff.js'
@@ -45,7 +52,7 @@ export function replayEffects(recording: Recording, policy: ReplayPolicy): Repla
     policy.liveFrom?.(key) === true || livePaths.some((p) => key === p || key.startsWith(`${p}/`))
   const goLive = (effect: ModelEffect): Promise<ModelResponse> => {
     live.model++
-    return effect.model.generate(effect.request, effect.options)
+    return callModelEffect(effect)
   }
   const missing = (key: string, what: string) =>
     new BatonError(
@@ -102,7 +109,10 @@ export function replayEffects(recording: Recording, policy: ReplayPolicy): Repla
       }
       if (response) {
         const { message, usage, finishReason, costUsd } = response
-        return { message, usage, finishReason, costUsd }
+        const answer = { message, usage, finishReason, costUsd }
+        // A reader of the answer as it is written sees the recorded one, written out again.
+        if (effect.onDelta) for (const delta of deltasOf(answer)) effect.onDelta(delta)
+        return answer
       }
       // The recorded call failed for good: the replay fails the same way, with the same code.
       const failure = error!.error

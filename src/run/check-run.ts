@@ -16,6 +16,8 @@ const OPTION_KEYS = new Set([
   'vars',
   'approve',
   'clock',
+  'deltas',
+  'recordDeltas',
   'effects',
   'from',
   'source',
@@ -45,6 +47,8 @@ export function checkRun(agent: unknown, task: unknown, options: RunOptions): as
     bad('record', 'a file path', options.record)
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     bad('signal', 'an AbortSignal', options.signal)
+  for (const flag of ['deltas', 'recordDeltas'] as const)
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') bad(flag, 'true or false', options[flag])
   if (options.approve !== undefined && typeof options.approve !== 'function')
     bad('approve', 'a function', options.approve)
   if (options.vars !== undefined && (typeof options.vars !== 'object' || options.vars === null))

@@ -21,6 +21,7 @@ import { agentTree, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/i
 import { VERSION } from '../version.js'
 import { agentsOf, checkRun } from './check-run.js'
 import { EventQueue } from './event-queue.js'
+import { rootText, serverSentEvents, serverSentResponse } from './stream-ends.js'
 import type { RunOptions, RunResult, RunStream } from './types.js'
 
 const defaultEffects = liveEffects()
@@ -61,12 +62,18 @@ export function stream<O>(agent: Agent<O>, task: Task, options: RunOptions = {})
   const started = start(agent, task, options, queue)
   started.result.catch(() => {})
   let reader: AsyncGenerator<BatonEvent> | undefined
-  return {
-    result: started.result as Promise<RunResult<O>>,
+  const events: AsyncIterable<BatonEvent> = {
     [Symbol.asyncIterator]: () => {
       reader ??= read(queue, started)
       return reader
     },
+  }
+  return {
+    result: started.result as Promise<RunResult<O>>,
+    [Symbol.asyncIterator]: events[Symbol.asyncIterator],
+    text: () => rootText(events),
+    toReadableStream: () => serverSentEvents(events),
+    toResponse: (init) => serverSentResponse(events, init),
   }
 }
 
@@ -152,27 +159,32 @@ async function execute(
   let delegations: Map<string, number> | undefined
   const trajectory: TrajectoryStep[] = []
   let seq = 0
+  const keepDeltas = options.recordDeltas === true
+  const record = (event: BatonEvent, t: number): void => {
+    if (!writer) return
+    try {
+      writer.write(event, seq, t)
+    } catch (error) {
+      // A transcript that cannot be written ends the run: it would not say what happened.
+      writer = undefined
+      controller.abort(
+        new StopSignal({
+          status: 'error',
+          stopReason: 'TRANSCRIPT',
+          error: {
+            code: 'TRANSCRIPT',
+            message: `cannot write the transcript: ${(error as Error).message}`,
+          },
+        }),
+      )
+    }
+  }
   const emit = (event: BatonEvent): void => {
     const t = clock.now() - startedAt
-    if (writer) {
-      try {
-        writer.write(event, seq, t)
-      } catch (error) {
-        // A transcript that cannot be written ends the run: it would not say what happened.
-        writer = undefined
-        controller.abort(
-          new StopSignal({
-            status: 'error',
-            stopReason: 'TRANSCRIPT',
-            error: {
-              code: 'TRANSCRIPT',
-              message: `cannot write the transcript: ${(error as Error).message}`,
-            },
-          }),
-        )
-      }
-    }
-    event.seq = seq++
+    // Deltas take no place in the run's order: a transcript is the same, streamed or not.
+    const delta = event.type === 'model.delta' || event.type === 'model.restart'
+    if (!delta || keepDeltas) record(event, t)
+    event.seq = delta ? seq : seq++
     event.t = t
     queue?.push(event)
   }
@@ -218,6 +230,7 @@ async function execute(
       emit,
       trajectory,
       observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
+      deltas: (queue !== undefined && options.deltas !== false) || keepDeltas,
     }
     emit({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
     outcome = await agentLoop(createFrame(run, agent, 'root', budget, controller.signal, task))

@@ -24,6 +24,13 @@ export interface RunOptions {
   approve?: ApproveFn
   /** The clock (e.g. `fakeClock()` from `baton/testing`). */
   clock?: Clock
+  /**
+   * Stream each model call's answer as it is generated (`model.delta` events) to a reader of
+   * `stream()`. Default true; false gives whole steps only. `run()` has no reader and no deltas.
+   */
+  deltas?: boolean
+  /** Keep the deltas in the transcript too (by default it keeps the responses, which hold them all). */
+  recordDeltas?: boolean
   /** The effects door (live by default; replay and resume pass their own). */
   effects?: Effects
   /** Recorded in the header: the agent's module, so `baton replay` can find it. */
@@ -51,7 +58,20 @@ export interface RunResult<O = unknown> {
   runId: string
 }
 
-/** The events of a run as they happen, and its result at the end. */
+/**
+ * The events of a run as they happen, and its result at the end. The events can be read once,
+ * in one of three forms: iterate the stream itself, or take `text()` or `toResponse()` /
+ * `toReadableStream()`. Leaving early (breaking out, cancelling the body) aborts the run.
+ */
 export interface RunStream<O = unknown> extends AsyncIterable<BatonEvent> {
   readonly result: Promise<RunResult<O>>
+  /**
+   * The root agent's text as it is written, step after step (sub-agents' and judges' text left
+   * out). A step retried after a cut stream is written again from its start.
+   */
+  text(): AsyncIterable<string>
+  /** The events as server-sent events (`event: <type>`, `data: <JSON>`), secrets redacted. */
+  toReadableStream(): ReadableStream<Uint8Array>
+  /** A `text/event-stream` response of those events, for Hono, Next.js route handlers or any fetch server. */
+  toResponse(init?: ResponseInit): Response
 }

@@ -3,6 +3,7 @@
  * The fakes Baton's own tests use, shipped so yours can use them too.
  */
 import { BatonError } from '../errors/index.js'
+import { deltasOf } from '../model/stream-call.js'
 import type {
   AssistantMessage,
   FinishReason,
@@ -10,6 +11,7 @@ import type {
   Model,
   ModelRequest,
   ModelResponse,
+  ModelStreamEvent,
   ToolCall,
 } from '../model/types.js'
 
@@ -87,6 +89,13 @@ class Script implements ScriptedModel {
     else if (options?.signal?.aborted) throw options.signal.reason
     const step = typeof entry === 'function' ? await entry(request) : entry
     return toResponse(step, index, ++this.calls)
+  }
+
+  /** Streams each reply: its text word by word, then its tool calls, then the whole response. */
+  async *stream(request: ModelRequest, options?: GenerateOptions): AsyncGenerator<ModelStreamEvent> {
+    const response = await this.generate(request, options)
+    yield* deltasOf(response)
+    yield { type: 'finish', response }
   }
 }
 

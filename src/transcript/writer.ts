@@ -38,6 +38,9 @@ const OPENING = new Set<BatonEventType>([
   'tool.call',
   'tool.progress',
   'approval.request',
+  // Kept only on request (`recordDeltas`); the response that follows holds all they said.
+  'model.delta',
+  'model.restart',
 ])
 const SLOW_STEP_MS = 1
 const MAX_BUFFER = 64 * 1024

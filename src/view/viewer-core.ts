@@ -84,6 +84,8 @@ var GROUP = {
   'model.request': 'model',
   'model.retry': 'model',
   'model.response': 'model',
+  'model.delta': 'model',
+  'model.restart': 'model',
   'model.error': 'model',
   'tool.call': 'tool',
   'tool.progress': 'tool',
@@ -237,6 +239,16 @@ var UPDATE = {
     row.retries = (row.retries || 0) + 1;
     flagRow(row, 1);
     row.note = 'retry ' + String(e.attempt) + ': ' + preview(e.code, 40);
+    if (!row.title) row.title = 'model call';
+  },
+  'model.delta': function (ix, row) {
+    row.deltas = (row.deltas || 0) + 1;
+    if (!row.title) row.title = 'model call';
+  },
+  'model.restart': function (ix, row) {
+    row.restarts = (row.restarts || 0) + 1;
+    flagRow(row, 1);
+    row.note = 'stream cut, restarted';
     if (!row.title) row.title = 'model call';
   },
   'model.response': function (ix, row, e, agent, t) {

@@ -25,7 +25,7 @@ import {
   run,
   stream,
 } from '../../src/index.js'
-import { collect, ofType } from '../helpers.js'
+import { collect, ofType, recordedOf, streamedText } from '../helpers.js'
 import {
   BASE_URL as ANTHROPIC_URL,
   errorResponse as anthropicError,
@@ -328,8 +328,9 @@ function expectRouted(c: Case, o: Outcome): void {
   expect(o.hits).toEqual(Array(6).fill(c.handler))
   for (const e of o.scenario.exchanges) {
     c.expectAuth(e.headers)
-    // run() calls generate: plain JSON requests and answers.
-    expect(e.view.stream).toBe(false)
+    // run() calls generate: plain JSON requests and answers. stream() streams every call of
+    // the tree, the sub-agents' too (server-sent events).
+    expect(e.view.stream).toBe(o.events !== undefined)
   }
 }
 
@@ -566,7 +567,17 @@ describe.each(CASES)('$name: a supervisor with two sub-agents', (c) => {
     expectUsage(c, streamed)
     const recorded = expectTranscript(c, streamed)
     const brief = (e: BatonEvent) => ({ seq: e.seq, type: e.type, path: e.path })
-    expect(streamed.events!.map(brief)).toEqual(recorded.map(brief))
+    expect(recordedOf(streamed.events!).map(brief)).toEqual(recorded.map(brief))
+    // Every call's answer came as it was written, for each agent of the tree, from the wire's
+    // own stream: its text deltas joined are its response's text.
+    const texts = streamedText(streamed.events!)
+    const responses = ofType(streamed.events!, 'model.response')
+    expect(responses).toHaveLength(6)
+    for (const response of responses) expect(texts.get(response.path) ?? '').toBe(response.message.content)
+    const deltaPaths = new Set(
+      ofType(streamed.events!, 'model.delta').map((e) => e.path.split('/').slice(0, -2).join('/')),
+    )
+    expect([...deltaPaths].sort()).toEqual(['root', SUB_PATH.analyst, SUB_PATH.researcher].sort())
   })
 })
 

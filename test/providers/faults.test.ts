@@ -28,7 +28,7 @@ import {
   type Transcript,
 } from '../../src/index.js'
 import { type FakeClock, fakeClock } from '../../src/testing/index.js'
-import { collect, ofType } from '../helpers.js'
+import { collect, isDelta, ofType, recordedOf, streamedText } from '../helpers.js'
 import {
   anthropicMessages,
   backoffRange,
@@ -48,7 +48,6 @@ import {
   type Step,
   scripted,
   sseOf,
-  streamingEffects,
   WIRES,
   type Wire,
 } from './wire/faults.js'
@@ -73,7 +72,7 @@ interface Drive {
   model?: ProviderOptions
   budget?: BudgetLimits
   signal?: AbortSignal
-  /** Make the model calls stream (`model.stream`) instead of `model.generate`. */
+  /** Stream the model calls' deltas (`model.stream`) instead of calling `model.generate`. */
   streamed?: boolean
   withTool?: boolean
   /** The run's clock (a fake one makes the wall-clock budget move only when the test says). */
@@ -118,7 +117,7 @@ async function drive(wire: Wire, steps: Step[], options: Drive = {}): Promise<Dr
   const runOptions: RunOptions = { record }
   if (options.budget) runOptions.budget = options.budget
   if (options.signal) runOptions.signal = options.signal
-  if (options.streamed) runOptions.effects = streamingEffects()
+  runOptions.deltas = options.streamed === true
   if (options.clock) runOptions.clock = options.clock
   const started = Date.now()
   const { events, result } = await collect(stream(agent, 'Say hello.', runOptions), options.onEvent)
@@ -126,8 +125,14 @@ async function drive(wire: Wire, steps: Step[], options: Drive = {}): Promise<Dr
   expect(result.transcript).toBe(record)
   const text = readFileSync(record, 'utf8')
   const transcript = readTranscript(record)
-  // The transcript holds exactly the events the stream handed out, in the same order.
-  expect(transcript.events).toEqual(events)
+  // The transcript holds exactly the events the stream handed out but the deltas, in order.
+  expect(transcript.events).toEqual(recordedOf(events))
+  if (options.streamed) {
+    // What each call streamed after its last restart is exactly its answer's text.
+    const texts = streamedText(events)
+    for (const response of ofType(events, 'model.response'))
+      expect(texts.get(response.path) ?? '').toBe(response.message.content)
+  } else expect(events.filter(isDelta)).toEqual([])
   return { result, events, transcript, text, hits, wallMs }
 }
 

@@ -353,31 +353,6 @@ export const openaiResponsesApi: Wire = {
 
 export const WIRES: readonly Wire[] = [openaiChat, anthropicMessages, openaiResponsesApi]
 
-/**
- * Live effects whose model calls stream (`model.stream`), so that a run exercises the streamed
- * path: deltas before a `restart` are dropped, the `finish` event is the response.
- */
-export function streamingEffects(): Effects {
-  const live = liveEffects()
-  return {
-    ...live,
-    async model({ model, request, options }) {
-      if (!model.stream) throw new Error(`${model.id} cannot stream`)
-      let response: ModelResponse | undefined
-      let text = ''
-      for await (const event of model.stream(request, options)) {
-        if (event.type === 'restart') text = ''
-        else if (event.type === 'text-delta') text += event.text
-        else if (event.type === 'finish') response = event.response
-      }
-      if (!response) throw new Error('the stream ended without a finish event')
-      // What streamed after the last restart is exactly the answer's text.
-      expect(text).toBe(response.message.content)
-      return response
-    },
-  }
-}
-
 /** The range a backoff delay falls in after attempt `n` (jitter: half to all of the backoff). */
 export function backoffRange(n: number, policy = FAST): [number, number] {
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1))

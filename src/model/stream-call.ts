@@ -1,0 +1,54 @@
+import { BatonError } from '../errors/index.js'
+import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from './types.js'
+
+/** A piece of a response on its way: everything a model stream yields but its end. */
+export type ModelDelta = Exclude<ModelStreamEvent, { type: 'finish' }>
+
+// Words with the space after them (and any leading space on its own): joined, the text again.
+const PIECES = /\s+|\S+\s*/g
+
+/**
+ * The deltas a finished response would have streamed, in the order a provider streams them:
+ * reasoning, then the text word by word, then each tool call's arguments. A replay shows
+ * recorded responses this way, and so does a model that can only `generate`.
+ */
+export function* deltasOf(response: ModelResponse): Generator<ModelDelta> {
+  const { message } = response
+  for (const part of message.reasoning ?? []) {
+    if (part.text) yield { type: 'reasoning-delta', text: part.text }
+  }
+  if (message.content) {
+    for (const piece of message.content.match(PIECES) ?? []) yield { type: 'text-delta', text: piece }
+  }
+  const calls = message.toolCalls ?? []
+  for (let index = 0; index < calls.length; index++) {
+    const call = calls[index]!
+    const argsDelta = call.argsText ?? JSON.stringify(call.args ?? {})
+    yield { type: 'tool-call-delta', index, id: call.id, name: call.name, argsDelta }
+  }
+}
+
+/**
+ * Calls `model` through its streaming path, handing every delta to `onDelta` as it arrives
+ * (a `restart` included: the call is being retried, drop what it showed), and resolves with
+ * the finished response. A model without `stream` is called with `generate`, and its response
+ * is then handed over as deltas, so that a reader sees every answer's text the same way.
+ */
+export async function streamCall(
+  model: Model,
+  request: ModelRequest,
+  options: GenerateOptions,
+  onDelta: (delta: ModelDelta) => void,
+): Promise<ModelResponse> {
+  if (!model.stream) {
+    const response = await model.generate(request, options)
+    if (typeof response === 'object' && response !== null && response.message)
+      for (const delta of deltasOf(response)) onDelta(delta)
+    return response
+  }
+  for await (const event of model.stream(request, options)) {
+    if (event.type === 'finish') return event.response
+    onDelta(event)
+  }
+  throw new BatonError('MODEL_ERROR', `model "${model.id}" ended its stream without a response`)
+}
