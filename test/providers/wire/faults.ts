@@ -11,10 +11,7 @@ import { expect } from 'vitest'
 import {
   anthropic,
   type BatonEvent,
-  type Effects,
-  liveEffects,
   type Model,
-  type ModelResponse,
   type ModelRetryEvent,
   openai,
   openaiResponses,
