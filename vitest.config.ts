@@ -22,6 +22,7 @@ export const e2eFiles = [
   'test/providers/replay-cli-config.test.ts',
   'test/replay-cli.test.ts',
   'test/replay-trust.test.ts',
+  'test/sse-http.test.ts',
   'test/transcript-write-failure.test.ts',
   'test/view-browser.test.ts',
   'test/view.test.ts',
