@@ -283,6 +283,54 @@ describe('the tree state (pure)', () => {
   })
 })
 
+describe('the text an agent is writing', () => {
+  const delta = (path: string, text: string, t: number): BatonEvent => ({
+    type: 'model.delta',
+    path,
+    kind: 'text',
+    text,
+    t,
+  })
+  const waiting = EVENTS.slice(0, 3)
+
+  it('shows the end of what the model call in flight has written, on its agent’s line', () => {
+    const state = reduce([
+      ...waiting,
+      delta('root/1/model', 'Lisbon first, ', 20),
+      delta('root/1/model', 'then Sintra.', 30),
+    ])
+    expect(state.nodes.root!.writing).toBe('Lisbon first, then Sintra.')
+    expect(treeLines(state, { ...plain, now: 40 })[0]).toContain(
+      'writing “Lisbon first, then Sintra.” · 0 steps',
+    )
+  })
+
+  it('keeps the last words of a long answer, and one line of it', () => {
+    const long = `${'word '.repeat(40)}and the last\nline`
+    const line = treeLines(reduce([...waiting, delta('root/1/model', long, 20)]), { ...plain, now: 40 })[0]!
+    expect(line).toContain('writing “…')
+    expect(line).toContain('and the last line”')
+    expect(line).not.toContain('\n')
+  })
+
+  it('drops what a cut stream wrote, and forgets the text once the response is in', () => {
+    const cut = reduce([
+      ...waiting,
+      delta('root/1/model', 'half', 20),
+      { type: 'model.restart', path: 'root/1/model', t: 21 },
+    ])
+    expect(cut.nodes.root!.writing).toBeUndefined()
+    expect(treeLines(cut, { ...plain, now: 40 })[0]).toContain('waiting on the model')
+    const answered = reduce([...EVENTS.slice(0, 3), delta('root/1/model', 'Lisbon', 20), EVENTS[3]!])
+    expect(answered.nodes.root!.writing).toBeUndefined()
+  })
+
+  it('does not take a judge’s verdict for the agent writing', () => {
+    const state = reduce([...waiting, delta('root/1/goal/0/0/model', '{"pass":true}', 20)])
+    expect(state.nodes.root!.writing).toBeUndefined()
+  })
+})
+
 describe('the drawing', () => {
   it('draws one line per agent: name, model, status with the elapsed time, steps, tokens, cost, brief', () => {
     const lines = treeLines(reduce(EVENTS), { ...plain, now: 1234 })
@@ -685,6 +733,35 @@ export default defineAgent({
     expect(frames).toBeGreaterThan(5)
     expect(frames).toBeLessThanOrEqual(10 * seconds + 3)
     expect(stdout).toMatch(/└─ ✓ worker \(scripted:w\) done · 2 steps/)
+  })
+
+  it('shows the answer of the agent that is writing, as it is written', () => {
+    const dist = (file: string) => JSON.stringify(pathToFileURL(join(root, 'dist', file)).href)
+    const module = join(temp, 'writer.mjs')
+    writeFileSync(
+      module,
+      `import { defineAgent } from ${dist('index.js')}
+const answer = 'Lisbon first, then Sintra.'
+const response = { message: { role: 'assistant', content: answer }, usage: { inputTokens: 3, outputTokens: 6 }, finishReason: 'stop' }
+// A model that writes half its answer, thinks for a while, then writes the rest.
+const model = {
+  spec: 'baton.model.v1',
+  id: 'scripted:writer',
+  generate: async () => response,
+  async *stream() {
+    yield { type: 'text-delta', text: 'Lisbon first, ' }
+    await new Promise((done) => setTimeout(done, 800))
+    yield { type: 'text-delta', text: 'then Sintra.' }
+    yield { type: 'finish', response }
+  },
+}
+export default defineAgent({ name: 'guide', instructions: 'Plan.', model })
+`,
+    )
+    const { code, stdout } = onTerminal(['run', module, 'Plan a day', '--no-record'], { NO_COLOR: '1' })
+    expect(code, stdout).toBe(0)
+    expect(stdout).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] guide \(scripted:writer\) writing “Lisbon first,” ·/)
+    expect(stdout).toMatch(/✓ guide \(scripted:writer\) done · 1 step/)
   })
 
   it('prints only JSON with --json', () => {

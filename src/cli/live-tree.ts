@@ -121,12 +121,25 @@ function statusOf(node: AgentNode, now: number): [Segment, Segment] {
   }
   if (node.modelSince !== undefined) {
     const retry = node.retry ? ` (retry ${node.retry.attempt}: ${node.retry.code})` : ''
+    // The answer as it is written: its last words, on the agent's own line.
+    const written = node.writing === undefined ? '' : oneLine(node.writing).trim()
+    if (written)
+      return [spinner, { text: `writing “${tail(written, WRITING_SHOWN)}”${retry}`, style: 'cyan' }]
     return [
       spinner,
       { text: `waiting on the model ${duration(now - node.modelSince)}${retry}`, style: 'cyan' },
     ]
   }
   return [spinner, { text: 'running', style: 'cyan' }]
+}
+
+/** How many characters of the text being written an agent's line shows. */
+const WRITING_SHOWN = 60
+
+/** The last `max` characters of `text`, with an ellipsis in front when it was longer. */
+function tail(text: string, max: number): string {
+  const chars = [...text]
+  return chars.length <= max ? text : `…${chars.slice(-(max - 1)).join('')}`
 }
 
 /** `search ×3, fetch`: the tools under way, each name once. */

@@ -10,6 +10,7 @@
 import type { ReplayResult } from '../replay/index.js'
 import type { RunResult, RunStream } from '../run/index.js'
 import { parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
+import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
 
@@ -65,6 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         strict: !args.lenient,
         liveTools: args.liveTools,
         signal,
+        deltas: drawsTree(args.json, process.stdout, process.env),
         ...(model ? { model } : {}),
         ...(args.record ? { record: args.record } : {}),
       })
@@ -88,6 +90,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         budget: args.budget,
         ...(args.record ? { record: args.record } : {}),
         signal,
+        deltas: drawsTree(args.json, process.stdout, process.env),
         ...(args.model ? { model: args.model } : {}),
         ...(args.prices ? { prices: args.prices } : {}),
       })

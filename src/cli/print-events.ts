@@ -2,6 +2,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path'
 import type { BatonEvent } from '../events/index.js'
 import type { Divergence, ReplayResult } from '../replay/index.js'
 import type { RunResult } from '../run/index.js'
+import { drawsTree } from './draws-tree.js'
 import { inFlags } from './flag-wording.js'
 import { LiveTree, oneLine, type TreeOutput } from './live-tree.js'
 import { count, type ResumeTarget, resumeCommand } from './resume-hint.js'
@@ -30,10 +31,9 @@ export async function printRun(
 ): Promise<number> {
   const out = options.out ?? process.stdout
   const env = options.env ?? process.env
-  const tree =
-    !options.json && out.isTTY && env.TERM !== 'dumb'
-      ? new LiveTree(out, { color: !env.NO_COLOR }) // NO_COLOR: any non-empty value
-      : undefined
+  const tree = drawsTree(options.json, out, env)
+    ? new LiveTree(out, { color: !env.NO_COLOR }) // NO_COLOR: any non-empty value
+    : undefined
   try {
     for await (const event of events) {
       if (options.json) continue

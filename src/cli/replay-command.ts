@@ -24,6 +24,8 @@ export interface AgainOptions {
   /** Resume only: a new budget, replacing the recorded limits field by field. */
   budget?: BudgetLimits
   signal?: AbortSignal
+  /** Stream the recorded answers as they are written out again (for the live tree). */
+  deltas?: boolean
 }
 
 /** A replay or resume under way: its events, and its result with the divergences. */
@@ -50,6 +52,7 @@ export function startAgain(
     ...(options.record ? { record: options.record } : {}),
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    deltas: options.deltas === true,
   })
   return again as Again
 }

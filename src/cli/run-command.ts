@@ -10,6 +10,7 @@ import type { Agent } from '../agent/index.js'
 import type { ReplayResult } from '../replay/index.js'
 import type { RunResult, RunStream } from '../run/index.js'
 import { type RunArgs, UsageError } from './args.js'
+import { drawsTree } from './draws-tree.js'
 import type { LoadedAgent } from './load-agent.js'
 import { standIn } from './model-flag.js'
 import { shortPath } from './print-events.js'
@@ -67,6 +68,7 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
     ;(args.json ? io.err : io.out).write(`${notice.join('\n')}\n\n`)
     const again = replayStream(transcript, agent, 'replay', {
       strict: true,
+      deltas: drawsTree(args.json, io.out, io.env),
       model: standIn(header.agent.model),
       signal: io.signal,
       ...(record ? { record } : {}),
@@ -78,6 +80,8 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
     const { stream } = await import('../run/index.js')
     const run = stream(agent, args.task!, {
       signal: io.signal,
+      // Only the live tree shows the answers as they are written.
+      deltas: drawsTree(args.json, io.out, io.env),
       budget: args.budget,
       source: sourceOf(args.module, args.exportName, io),
       ...(record ? { record } : {}),

@@ -39,6 +39,8 @@ export interface AgentNode {
   readonly endedAt: number | undefined
   /** When the model call in flight was sent; undefined when none is. */
   readonly modelSince: number | undefined
+  /** The end of the text the model call in flight has written so far (its deltas), if any. */
+  readonly writing: string | undefined
   /** The latest retry of the model call in flight. */
   readonly retry: { readonly attempt: number; readonly code: string } | undefined
   readonly tools: readonly RunningTool[]
@@ -64,6 +66,11 @@ export const EMPTY_TREE: TreeState = { nodes: {}, roots: [], t: 0 }
 
 /** Notes kept per agent. */
 const NOTES = 2
+/** How much of the text being written is kept: more than any terminal line shows. */
+const WRITING = 400
+
+/** Whether a step key is one of an agent's own model calls (`…/3/model`), not a goal scorer's. */
+const isStepCall = (path: string): boolean => /(^|\/)\d+\/model$/.test(path) && !path.includes('/goal/')
 
 /**
  * The agent an event belongs to: its path up to the last `<step>/agent:<name>#<k>` segment
@@ -99,6 +106,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         startedAt: t,
         endedAt: undefined,
         modelSince: undefined,
+        writing: undefined,
         retry: undefined,
         tools: [],
         steps: node?.steps ?? 0,
@@ -117,15 +125,21 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
       return { ...at, nodes, roots }
     }
     case 'model.request':
-      return node ? change(at, node, { modelSince: t, retry: undefined }) : at
+      return node ? change(at, node, { modelSince: t, writing: undefined, retry: undefined }) : at
+    case 'model.delta':
+      // Only the agent's own calls: a judge's verdict is not the agent writing.
+      if (!node || event.kind !== 'text' || !event.text || !isStepCall(event.path)) return at
+      return change(at, node, { writing: ((node.writing ?? '') + event.text).slice(-WRITING) })
+    case 'model.restart':
+      return node && isStepCall(event.path) ? change(at, node, { writing: undefined }) : at
     case 'model.retry':
       return node ? change(at, node, { retry: { attempt: event.attempt, code: event.code } }) : at
     case 'model.error':
-      return node ? change(at, node, { modelSince: undefined, retry: undefined }) : at
+      return node ? change(at, node, { modelSince: undefined, writing: undefined, retry: undefined }) : at
     case 'model.response': {
       if (!node) return at
       const { inputTokens, outputTokens } = event.usage
-      let next = change(at, node, { modelSince: undefined, retry: undefined })
+      let next = change(at, node, { modelSince: undefined, writing: undefined, retry: undefined })
       // Each agent counts its sub-agents' calls too, as its budget does.
       for (let p: string | undefined = path; p !== undefined; p = parentPathOf(p)) {
         const counted = next.nodes[p]
@@ -176,6 +190,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         end,
         endedAt: t,
         modelSince: undefined,
+        writing: undefined,
         retry: undefined,
         tools: [],
         steps: event.usage.steps,
@@ -193,6 +208,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
             end: { status: event.status, stopReason: event.stopReason },
             endedAt: t,
             modelSince: undefined,
+            writing: undefined,
             retry: undefined,
             tools: [],
           })

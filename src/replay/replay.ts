@@ -75,7 +75,7 @@ export async function replay<O>(
   agent: Agent<O>,
   options: ReplayOptions = {},
 ): Promise<ReplayResult<O>> {
-  return finish(replayStream(transcript, agent, 'replay', options))
+  return finish(replayStream(transcript, agent, 'replay', { ...options, deltas: false }))
 }
 
 /**
@@ -88,7 +88,7 @@ export async function resume<O>(
   agent: Agent<O>,
   options: ResumeOptions = {},
 ): Promise<ReplayResult<O>> {
-  return finish(replayStream(transcript, agent, 'resume', options))
+  return finish(replayStream(transcript, agent, 'resume', { ...options, deltas: false }))
 }
 
 /** Re-runs a transcript from root step `from` on: earlier steps come from the recording as they are. */
@@ -97,7 +97,7 @@ export async function fork<O>(
   agent: Agent<O>,
   options: ForkOptions,
 ): Promise<ReplayResult<O>> {
-  return finish(replayStream(transcript, agent, 'fork', options))
+  return finish(replayStream(transcript, agent, 'fork', { ...options, deltas: false }))
 }
 
 async function finish<O>(started: ReplayStream<O>): Promise<ReplayResult<O>> {
@@ -113,7 +113,7 @@ export function replayStream<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
   mode: ReplayMode,
-  options: ReplayOptions & { budget?: BudgetLimits; from?: number } = {},
+  options: ReplayOptions & { budget?: BudgetLimits; from?: number; deltas?: boolean } = {},
 ): ReplayStream<O> {
   const recording = new Recording(typeof transcript === 'string' ? readTranscript(transcript) : transcript)
   const { header, path } = { header: recording.header, path: recording.transcript.path }
@@ -139,6 +139,7 @@ export function replayStream<O>(
   if (options.model) runOptions.model = options.model
   if (options.signal) runOptions.signal = options.signal
   if (options.approve) runOptions.approve = options.approve
+  if (options.deltas !== undefined) runOptions.deltas = options.deltas
   // A resume writes next to its recording and replaces it only once it got past the prefix:
   // a resume that fails on a divergence keeps the recording a fixed agent can still resume.
   const replaces = mode === 'resume' && options.record === undefined && existsSync(path)
