@@ -12,20 +12,23 @@ const PIECES = /\s+|\S+\s*/g
  * reasoning, then the text word by word, then each tool call's arguments. A replay shows
  * recorded responses this way, and so does a model that can only `generate`.
  */
-export function* deltasOf(response: ModelResponse): Generator<ModelDelta> {
+export function deltasOf(response: ModelResponse): ModelDelta[] {
   const { message } = response
-  for (const part of message.reasoning ?? []) {
-    if (part.text) yield { type: 'reasoning-delta', text: part.text }
-  }
+  const deltas: ModelDelta[] = []
+  if (message.reasoning)
+    for (const part of message.reasoning)
+      if (part.text) deltas.push({ type: 'reasoning-delta', text: part.text })
   if (message.content) {
-    for (const piece of message.content.match(PIECES) ?? []) yield { type: 'text-delta', text: piece }
+    for (const piece of message.content.match(PIECES) ?? []) deltas.push({ type: 'text-delta', text: piece })
   }
-  const calls = message.toolCalls ?? []
-  for (let index = 0; index < calls.length; index++) {
-    const call = calls[index]!
-    const argsDelta = call.argsText ?? JSON.stringify(call.args ?? {})
-    yield { type: 'tool-call-delta', index, id: call.id, name: call.name, argsDelta }
-  }
+  const calls = message.toolCalls
+  if (calls)
+    for (let index = 0; index < calls.length; index++) {
+      const call = calls[index]!
+      const argsDelta = call.argsText ?? JSON.stringify(call.args ?? {})
+      deltas.push({ type: 'tool-call-delta', index, id: call.id, name: call.name, argsDelta })
+    }
+  return deltas
 }
 
 /**
@@ -46,8 +49,17 @@ export async function streamCall(
       for (const delta of deltasOf(response)) onDelta(delta)
     return response
   }
-  for await (const event of model.stream(request, options)) {
-    if (event.type === 'finish') return event.response
+  const events = model.stream(request, options)[Symbol.asyncIterator]()
+  for (;;) {
+    const next = await events.next()
+    if (next.done) break
+    const event = next.value
+    if (event.type === 'finish') {
+      // Let the stream close what it holds (a provider's response body).
+      const closing = events.return?.()
+      if (closing) await closing
+      return event.response
+    }
     onDelta(event)
   }
   throw new BatonError('MODEL_ERROR', `model "${model.id}" ended its stream without a response`)

@@ -92,10 +92,35 @@ class Script implements ScriptedModel {
   }
 
   /** Streams each reply: its text word by word, then its tool calls, then the whole response. */
-  async *stream(request: ModelRequest, options?: GenerateOptions): AsyncGenerator<ModelStreamEvent> {
-    const response = await this.generate(request, options)
-    yield* deltasOf(response)
-    yield { type: 'finish', response }
+  stream(request: ModelRequest, options?: GenerateOptions): AsyncIterable<ModelStreamEvent> {
+    return new ScriptStream(this, request, options)
+  }
+}
+
+/** One scripted reply as a stream: a plain iterator over it once it is known (no generator). */
+class ScriptStream implements AsyncIterable<ModelStreamEvent>, AsyncIterator<ModelStreamEvent> {
+  private events: ModelStreamEvent[] | undefined
+  private next_ = 0
+
+  constructor(
+    private readonly script: Script,
+    private readonly request: ModelRequest,
+    private readonly options: GenerateOptions | undefined,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<ModelStreamEvent> {
+    return this
+  }
+
+  async next(): Promise<IteratorResult<ModelStreamEvent>> {
+    if (!this.events) {
+      const response = await this.script.generate(this.request, this.options)
+      this.events = deltasOf(response) as ModelStreamEvent[]
+      this.events.push({ type: 'finish', response })
+    }
+    return this.next_ < this.events.length
+      ? { value: this.events[this.next_++]!, done: false }
+      : { value: undefined, done: true }
   }
 }
 

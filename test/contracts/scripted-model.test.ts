@@ -3,6 +3,7 @@ import { modelContract } from './model.contract.js'
 
 modelContract({
   name: 'scriptedModel',
+  streaming: true,
   make: (script) =>
     script === 'text'
       ? scriptedModel([{ text: 'hello there' }])
