@@ -24,7 +24,7 @@ import {
   run,
   TRANSCRIPT_VERSION,
 } from '../src/index.js'
-import { type ScriptEntry, type ScriptedModel, scriptedModel } from '../src/testing/index.js'
+import { fakeClock, type ScriptEntry, type ScriptedModel, scriptedModel } from '../src/testing/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-replay-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -247,6 +247,21 @@ describe('a faithful replay', () => {
         .sort((a, b) => String(a[0]).localeCompare(String(b[0])))
     expect(answers(record)).toEqual(answers(recording))
     expect(readTranscript(record).header.from).toEqual({ runId: recorded.runId, mode: 'replay' })
+  })
+
+  it("runs on the caller's clock and ids, as a live run does", async () => {
+    const again = team({ models: 'none' })
+    const record = file('replayed-on-a-fake-clock')
+    const clock = fakeClock(Date.UTC(2030, 0, 1))
+    let n = 0
+    const replayed = await replay(recording, again.agent, { record, clock, ids: (kind) => `${kind}_${++n}` })
+    expect(summary(replayed)).toEqual(summary(recorded))
+    expect(replayed.runId).toBe('run_1')
+    // Nothing moved the clock: no time passed for the run or any event.
+    expect(replayed.usage.wallMs).toBe(0)
+    const transcript = readTranscript(record)
+    expect(transcript.header.startedAt).toBe('2030-01-01T00:00:00.000Z')
+    expect(transcript.events.every((e) => e.t === 0)).toBe(true)
   })
 
   it('is the same however often it is replayed (the sub-agents may finish in any order)', async () => {

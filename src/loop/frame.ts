@@ -190,9 +190,10 @@ class AgentFrame implements Frame {
     this.options ??= {
       signal: this.signal,
       onRetry: (retry) => this.run.emit({ type: 'model.retry', path: this.modelKey, ...retry }),
+      clock: this.run.clock,
     }
     const left = this.budget.wallMsLeft(this.run.clock.now())
-    return left === undefined ? this.options : { ...this.options, deadline: Date.now() + left }
+    return left === undefined ? this.options : { ...this.options, deadline: this.run.clock.now() + left }
   }
 
   dispose(): void {

@@ -110,6 +110,19 @@ export interface GenerateOptions {
   onRetry?: (retry: RetryInfo) => void
   /** Epoch ms after which no retry may start (what the wall-clock budget has left). */
   deadline?: number
+  /**
+   * The run's clock (the effects door's): what a model reads the time from and sets its timers
+   * with (attempt timeouts, backoffs). The system clock when absent.
+   */
+  clock?: ModelClock
+}
+
+/** The clock a model is handed: the shape of the effects door's `Clock`. */
+export interface ModelClock {
+  /** Epoch milliseconds. */
+  now(): number
+  /** Calls `fn` after `ms`; returns a function that cancels it. */
+  setTimeout(fn: () => void, ms: number): () => void
 }
 
 /** One failed attempt that is about to be retried. */

@@ -53,7 +53,7 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
     async *stream(request, options = {}) {
       const sdk = await getClient()
       for (let n = 1; ; n++) {
-        const attempt = startAttempt(adapter.policy, options.signal)
+        const attempt = startAttempt(adapter.policy, options.signal, options.clock)
         let failed: unknown
         let finished = false
         try {

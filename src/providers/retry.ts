@@ -5,8 +5,9 @@
  * caller's deadline (the wall-clock budget) and by its abort signal. The SDKs' own retries are
  * off, so this is the only place a request is repeated, and every repeat is reported.
  */
+import { systemClock } from '../effects/clock.js'
 import { BatonError } from '../errors/index.js'
-import type { GenerateOptions, RetryInfo } from '../model/types.js'
+import type { GenerateOptions, ModelClock, RetryInfo } from '../model/types.js'
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. Default 4. */
@@ -77,7 +78,7 @@ export async function withRetries<T>(
   context: RetryContext,
 ): Promise<T> {
   for (let n = 1; ; n++) {
-    const run = startAttempt(policy, context.signal)
+    const run = startAttempt(policy, context.signal, context.clock)
     try {
       return await attempt(run.signal)
     } catch (error) {
@@ -92,19 +93,20 @@ export async function withRetries<T>(
 export function startAttempt(
   policy: RetryPolicy,
   outer: AbortSignal | undefined,
+  clock: ModelClock = systemClock,
 ): { signal: AbortSignal; end(): void } {
   if (outer?.aborted) throw outer.reason
   const controller = new AbortController()
   const onAbort = () => controller.abort(outer?.reason)
   outer?.addEventListener('abort', onAbort, { once: true })
-  const timer = setTimeout(
+  const cancel = clock.setTimeout(
     () => controller.abort(new AttemptTimeout(`no answer within ${policy.timeoutMs} ms`)),
     policy.timeoutMs,
   )
   return {
     signal: controller.signal,
     end() {
-      clearTimeout(timer)
+      cancel()
       outer?.removeEventListener('abort', onAbort)
     },
   }
@@ -124,13 +126,14 @@ export async function afterFailure(
 ): Promise<void> {
   const outer = context.signal
   if (outer?.aborted) throw outer.reason
-  const failure = classify(error, attemptSignal, context.scrub)
+  const clock = context.clock ?? systemClock
+  const failure = classify(error, attemptSignal, context.scrub, clock)
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1))
   const delayMs = Math.round(
     failure.retryAfterMs ?? backoff / 2 + ((context.random ?? Math.random)() * backoff) / 2,
   )
   const tooLong = failure.retryAfterMs !== undefined && failure.retryAfterMs > policy.maxDelayMs
-  const pastDeadline = context.deadline !== undefined && Date.now() + delayMs >= context.deadline
+  const pastDeadline = context.deadline !== undefined && clock.now() + delayMs >= context.deadline
   if (!failure.retryable || n >= policy.maxAttempts || tooLong || pastDeadline) {
     const why = !failure.retryable
       ? ''
@@ -154,7 +157,7 @@ export async function afterFailure(
   const info: RetryInfo = { attempt: n, delayMs, code: failure.code, message: failure.message }
   if (failure.status !== undefined) info.status = failure.status
   context.onRetry?.(info)
-  await sleep(delayMs, outer)
+  await sleep(delayMs, outer, clock)
 }
 
 /** Classifies what an SDK (or an adapter) threw. */
@@ -162,6 +165,7 @@ export function classify(
   error: unknown,
   attemptSignal: AbortSignal,
   scrub: (text: string) => string,
+  clock: ModelClock = systemClock,
 ): Failure {
   if (attemptSignal.aborted && attemptSignal.reason instanceof AttemptTimeout) {
     return { retryable: true, code: 'TIMEOUT', message: attemptSignal.reason.message }
@@ -185,7 +189,7 @@ export function classify(
       status: err.status,
       message,
     }
-    const after = retryAfterMs(err.headers)
+    const after = retryAfterMs(err.headers, clock.now())
     if (after !== undefined) failure.retryAfterMs = after
     return failure
   }
@@ -227,7 +231,7 @@ function providerMessage(error: unknown): string {
 }
 
 /** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date). */
-export function retryAfterMs(headers: unknown): number | undefined {
+export function retryAfterMs(headers: unknown, now: number = systemClock.now()): number | undefined {
   const get = (name: string): string | null | undefined => {
     if (!headers) return undefined
     if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name)
@@ -241,18 +245,18 @@ export function retryAfterMs(headers: unknown): number | undefined {
   const seconds = Number(after)
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
   const date = Date.parse(after)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now())
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined, clock: ModelClock): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(() => {
+    const cancel = clock.setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
       resolve()
     }, ms)
     const onAbort = () => {
-      clearTimeout(timer)
+      cancel()
       reject(signal?.reason)
     }
     signal?.addEventListener('abort', onAbort, { once: true })

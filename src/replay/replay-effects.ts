@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import {
+  type Clock,
   callModelEffect,
   type Effects,
   type ModelEffect,
@@ -42,8 +43,15 @@ export interface ReplayEffects extends Effects {
 // Recorded errors that only say the run stopped around the call: there is nothing to replay.
 const CUT_SHORT = new Set(['ABORTED', 'BUDGET_EXCEEDED', 'REPLAY_DIVERGENCE', 'REPLAY_MISSING'])
 
-/** Effects that answer from a recording, step key by step key, checking every request against it. */
-export function replayEffects(recording: Recording, policy: ReplayPolicy): ReplayEffects {
+/**
+ * Effects that answer from a recording, step key by step key, checking every request against
+ * it. Time and ids are the caller's (`clock`, `ids`), as they are for live effects.
+ */
+export function replayEffects(
+  recording: Recording,
+  policy: ReplayPolicy,
+  world: { clock?: Clock; ids?: (kind: string) => string } = {},
+): ReplayEffects {
   const divergences: Divergence[] = []
   const live = { model: 0, tool: 0 }
   // Agents whose history left the recording: everything under them runs live.
@@ -65,10 +73,10 @@ export function replayEffects(recording: Recording, policy: ReplayPolicy): Repla
 
   return {
     spec: 'baton.effects.v2',
-    clock: systemClock,
+    clock: world.clock ?? systemClock,
     divergences,
     live,
-    id: (kind) => `${kind}_${randomUUID()}`,
+    id: world.ids ?? ((kind) => `${kind}_${randomUUID()}`),
     delegationKey: (toolKey) => recording.delegationKeys.get(toolKey),
     approval(toolKey) {
       if (policy.liveFrom?.(toolKey) || livePaths.some((p) => toolKey.startsWith(`${p}/`))) return undefined

@@ -7,6 +7,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
+import type { Clock } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
 import { stream } from '../run/run.js'
@@ -33,6 +34,10 @@ export interface ReplayOptions {
   record?: string
   signal?: AbortSignal
   approve?: RunOptions['approve']
+  /** The clock of the run that replays (e.g. `fakeClock()`); the system clock by default. */
+  clock?: Clock
+  /** Makes the replay's own ids (its run id), as `liveEffects({ ids })`; random by default. */
+  ids?: (kind: string) => string
 }
 
 export interface ResumeOptions extends Omit<ReplayOptions, 'liveTools'> {
@@ -127,7 +132,7 @@ export function replayStream<O>(
     )
   }
   if (mode === 'replay') refuseUnfinished(recording)
-  const effects = replayEffects(recording, policyOf(mode, options))
+  const effects = replayEffects(recording, policyOf(mode, options), options)
   const runOptions: RunOptions = {
     effects,
     budget: { ...header.budget, ...options.budget },
