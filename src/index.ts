@@ -12,7 +12,11 @@ export {
   type AgentConfig,
   defineAgent,
   delegationToolName,
+  hasToolCall,
   type StallOptions,
+  type StepInfo,
+  type StopWhen,
+  stepCountIs,
 } from './agent/index.js'
 export {
   type BudgetLimit,

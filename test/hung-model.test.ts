@@ -61,11 +61,18 @@ describe('a model that ignores its signal cannot hold a run past its end', () =>
       'run.start',
       'agent.start',
       'model.request',
-      'model.error',
+      // The deadline says so when it passes, then the call it cut short ends.
       'budget.exceeded',
+      'model.error',
       'agent.end',
       'run.end',
     ])
+    expect(ofType(events, 'budget.exceeded')[0]).toMatchObject({
+      limit: 'maxWallMs',
+      used: 1_000,
+      max: 1_000,
+      at: 'root',
+    })
     expect(ofType(events, 'model.error')[0]!.error.code).toBe('BUDGET_EXCEEDED')
     const transcript = readTranscript(record)
     expect(transcript.events.map((e) => e.type)).toEqual(events.map((e) => e.type))

@@ -13,6 +13,7 @@ import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema 
 import { isTool, type Tool } from '../tool/index.js'
 import { loadInstructions, openPlaceholders } from './instructions.js'
 import { checkAgentTree, delegationToolName, prepareAgent } from './prepare-agent.js'
+import type { StopWhen } from './stop-when.js'
 import type { Agent, StallOptions } from './types.js'
 
 export const AGENT_NAME = /^[A-Za-z0-9_-]{1,55}$/
@@ -57,6 +58,11 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
   stall?: StallOptions | false
   /** Final answers that fail the goal check before the run ends as `goal_failed`. Default 3. */
   maxGoalAttempts?: number
+  /**
+   * Ends the loop early after a step, e.g. `stepCountIs(5)` or `hasToolCall('submit')`: the
+   * agent ends `done` with that step's text, without a goal check. See `StopWhen`.
+   */
+  stopWhen?: StopWhen | StopWhen[]
 }
 
 type Output<S> = S extends SchemaInput ? InferSchema<S> : string
@@ -79,6 +85,7 @@ const KNOWN_KEYS = new Set([
   'toolConcurrency',
   'stall',
   'maxGoalAttempts',
+  'stopWhen',
 ])
 
 /**
@@ -206,6 +213,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     toolConcurrency: positive('toolConcurrency') ?? 16,
     stall: checkStall(config.stall, fail),
     maxGoalAttempts: positive('maxGoalAttempts') ?? 3,
+    stopWhen: checkStopWhen(config.stopWhen, fail),
   }
   checkAgentTree(agent)
   // Tool table, specs and their hash are computed now, once per definition, not in the first run.
@@ -244,6 +252,19 @@ function checkScope(scope: MemoryScope | undefined, fail: Fail): MemoryScope | u
     }
   }
   return scope
+}
+
+function checkStopWhen(stopWhen: StopWhen | StopWhen[] | undefined, fail: Fail): StopWhen[] {
+  if (stopWhen === undefined) return []
+  const list = Array.isArray(stopWhen) ? stopWhen : [stopWhen]
+  list.forEach((condition, i) => {
+    if (typeof condition !== 'function')
+      fail(
+        Array.isArray(stopWhen) ? `stopWhen[${i}]` : 'stopWhen',
+        `must be a function, got ${describe(condition)}`,
+      )
+  })
+  return list
 }
 
 function checkStall(stall: StallOptions | false | undefined, fail: Fail): Required<StallOptions> | false {

@@ -4,6 +4,7 @@ import type { MemoryScope } from '../memory/index.js'
 import type { Model } from '../model/types.js'
 import type { Schema } from '../schema/index.js'
 import type { Tool } from '../tool/index.js'
+import type { StopWhen } from './stop-when.js'
 
 /** Stall detection: the same call repeated, or steps that get nowhere. */
 export interface StallOptions {
@@ -40,4 +41,6 @@ export interface Agent<O = unknown> {
   readonly toolConcurrency: number
   readonly stall: Required<StallOptions> | false
   readonly maxGoalAttempts: number
+  /** The user's own stop conditions, asked after each step. */
+  readonly stopWhen: readonly StopWhen[]
 }

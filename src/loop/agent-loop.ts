@@ -2,20 +2,24 @@
  * @module loop
  * The supervisor loop, the same for streaming and non-streaming runs. Each step checks the
  * budget, calls the model, then either dispatches the tool calls (sub-agents included) or
- * checks the final answer against the goal. Every event goes into the run's one event stream
- * (`run.emit`): an async generator that `run()` drains and `stream()` hands to the caller.
+ * checks the final answer against the goal; then the stop conditions decide whether it goes on.
+ * Every event goes into the run's one event stream (`run.emit`), which concurrent agents push
+ * into and which `stream()` hands to the caller.
  */
 import { openPlaceholders } from '../agent/index.js'
 import { fillTemplate } from '../agent/instructions.js'
 import type { BatonEvent } from '../events/index.js'
 import type { MemoryEntry } from '../memory/index.js'
+import type { AssistantMessage } from '../model/types.js'
 import { callModel } from './call-model.js'
 import { checkGoal } from './check-goal.js'
 import { briefOf } from './delegate.js'
 import { dispatch } from './dispatch.js'
 import type { Frame } from './frame.js'
-import { type AgentOutcome, errorOutcome, StopSignal, stoppedOutcome } from './outcome.js'
+import { type AgentOutcome, errorOutcome, stoppedOutcome } from './outcome.js'
 import { LoopState } from './state.js'
+import { stopWith } from './step-result.js'
+import { stopAfter } from './stop-conditions.js'
 
 /** Runs one agent (and, through delegations, its sub-agents) to its end and returns how it ended. */
 export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = []): Promise<AgentOutcome> {
@@ -41,7 +45,6 @@ export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = [
   } finally {
     frame.dispose()
   }
-  announceDeadline(frame, outcome)
   const end: BatonEvent = {
     type: 'agent.end',
     path,
@@ -57,42 +60,31 @@ export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = [
 }
 
 async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
+  const early = stoppedOutcome(frame.signal)
+  if (early) return early
   for (let step = 1; ; step++) {
-    const stopped = stoppedOutcome(frame.signal)
-    if (stopped) return stopped
     const turn = await callModel(frame, state, step)
     if (!turn.ok) return turn.outcome
     const { message, finishReason } = turn.response
     state.push(message)
-    if (message.toolCalls?.length) {
-      const outcome = await dispatch(frame, state, step, message.toolCalls)
-      if (outcome) return outcome
-    } else if (finishReason === 'refusal') {
-      return {
-        status: 'error',
-        stopReason: 'refusal',
-        error: {
-          code: 'MODEL_REFUSAL',
-          message: `the model refused: ${message.content || '(no reason given)'}`,
-        },
-      }
-    } else {
-      const outcome = await checkGoal(frame, state, step, message.content)
-      if (outcome) return outcome
-    }
+    const result = message.toolCalls?.length
+      ? await dispatch(frame, state, step, message.toolCalls)
+      : finishReason === 'refusal'
+        ? stopWith(refusalOutcome(message))
+        : await checkGoal(frame, state, step, message.content)
+    if (result.next === 'stop') return result.outcome
+    // The one place the loop decides to stop on its own: see stop-conditions.ts.
+    const stop = stopAfter({ frame, state, step, message })
+    if (stop) return stop
   }
 }
 
-// A deadline stops the agent through its signal, outside any budget check: announce it here.
-function announceDeadline(frame: Frame, outcome: AgentOutcome): void {
-  const reason: unknown = frame.signal.aborted ? frame.signal.reason : undefined
-  if (!(reason instanceof StopSignal) || reason.outcome !== outcome || outcome.stopReason !== 'maxWallMs')
-    return
-  const { at, max } = (outcome.error?.details ?? {}) as { at?: string; max?: number }
-  if (max === undefined) return
-  if (at !== frame.path) return
-  const used = frame.run.clock.now() - frame.budget.startedAt
-  frame.run.emit({ type: 'budget.exceeded', path: frame.path, limit: 'maxWallMs', used, max, at })
+function refusalOutcome(message: AssistantMessage): AgentOutcome {
+  return {
+    status: 'error',
+    stopReason: 'refusal',
+    error: { code: 'MODEL_REFUSAL', message: `the model refused: ${message.content || '(no reason given)'}` },
+  }
 }
 
 function instructionsOf(frame: Frame): string {

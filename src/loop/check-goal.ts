@@ -10,18 +10,19 @@ import { transcriptHash } from './hash.js'
 import { meteredCall } from './metered-call.js'
 import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
+import { CONTINUE, type StepResult, stopWith } from './step-result.js'
 
 /**
  * The final answer is done only when it parses against the output schema and every goal
- * check passes. A failure is feedback for the model (and the loop goes on) until
- * `maxGoalAttempts` is used up.
+ * check passes. A failure is feedback for the model, recorded in the state: the stop
+ * conditions end the agent as `goal_failed` once `maxGoalAttempts` is used up.
  */
 export async function checkGoal(
   frame: Frame,
   state: LoopState,
   step: number,
   text: string,
-): Promise<AgentOutcome | undefined> {
+): Promise<StepResult> {
   const { agent, path } = frame
   const key = `${path}/${step}/goal`
   const attempt = state.goalAttempts + 1
@@ -41,45 +42,37 @@ export async function checkGoal(
     try {
       // A goal check that ignores the agent's signal is abandoned when the agent stops.
       const verdict = await frame.race(runCheck(goal, output, text, frame, state, `${key}/${i}`, step))
-      if (verdict.outcome) return verdict.outcome
+      if (verdict.outcome) return stopWith(verdict.outcome)
       feedback = verdict.feedback
       score = verdict.score
     } catch (error) {
       const stopped = stoppedOutcome(frame.signal)
-      if (stopped) return stopped
+      if (stopped) return stopWith(stopped)
       const info = toErrorInfo(error)
-      return {
+      return stopWith({
         status: 'error',
         stopReason: 'GOAL_CHECK_FAILED',
         error: { code: 'GOAL_CHECK_FAILED', message: `${check} threw: ${info.message}` },
-      }
+      })
     }
   }
   if (feedback === undefined) {
     if (agent.output || agent.goal.length)
       emit({ type: 'goal.check', path: key, check: 'all', passed: true, attempt })
-    return { status: 'done', stopReason: 'goal', output }
+    return stopWith({ status: 'done', stopReason: 'goal', output })
   }
   state.goalAttempts = attempt
+  state.goalFailure = { check, feedback, output }
   const event: BatonEvent = { type: 'goal.check', path: key, check, passed: false, attempt, feedback }
   if (score !== undefined) event.score = score
   emit(event)
-  if (attempt >= agent.maxGoalAttempts) {
-    return {
-      status: 'goal_failed',
-      stopReason: check === 'output' ? 'output' : 'goal',
-      output,
-      error: {
-        code: 'GOAL_FAILED',
-        message: `the final answer failed ${check} ${attempt} time(s); last feedback: ${feedback}`,
-      },
-    }
-  }
-  state.push({
-    role: 'user',
-    content: `Your final answer was not accepted: ${feedback}\n\nKeep working and give a corrected final answer.`,
-  })
-  return undefined
+  // The last attempt gets no feedback: the stop conditions end the agent.
+  if (attempt < agent.maxGoalAttempts)
+    state.push({
+      role: 'user',
+      content: `Your final answer was not accepted: ${feedback}\n\nKeep working and give a corrected final answer.`,
+    })
+  return CONTINUE
 }
 
 interface Verdict {

@@ -16,8 +16,9 @@ import {
 } from '../tool/index.js'
 import { delegate } from './delegate.js'
 import type { Frame } from './frame.js'
-import { type AgentOutcome, budgetOutcome, StopSignal, stoppedOutcome } from './outcome.js'
+import { budgetOutcome, StopSignal, stoppedOutcome } from './outcome.js'
 import type { LoopState } from './state.js'
+import { CONTINUE, type StepResult, stopWith } from './step-result.js'
 
 interface Job {
   call: ToolCall
@@ -30,21 +31,24 @@ interface Job {
 /**
  * Runs the tool calls of one response concurrently (bounded by the agent's `toolConcurrency`),
  * emits their events as they happen, and appends the results to the history in call order.
- * Returns an outcome when the agent must stop.
+ * Stops the agent itself only for what the step decides (an approval to wait for, a budget
+ * refusal); a stall is recorded in the state for the stop conditions.
  */
 export async function dispatch(
   frame: Frame,
   state: LoopState,
   step: number,
   calls: ToolCall[],
-): Promise<AgentOutcome | undefined> {
+): Promise<StepResult> {
   const { run, prepared, budget } = frame
   const stepKey = `${frame.path}/${step}`
   const stall = state.stall?.beforeCalls(calls)
   if (stall?.stop) {
+    // Going in circles: the calls do not run.
     const { reason, message } = stall.stop
     run.emit({ type: 'stall.warning', path: stepKey, reason, message: `stopping: ${message}` })
-    return { status: 'stalled', stopReason: reason, error: { code: 'STALLED', message } }
+    state.stalled = stall.stop
+    return CONTINUE
   }
 
   // Every call to a known tool is counted before anything runs; calls past the limit never start.
@@ -131,18 +135,18 @@ export async function dispatch(
   }
 
   const stopped = stoppedOutcome(frame.signal)
-  if (stopped) return stopped
+  if (stopped) return stopWith(stopped)
   if (pending.length) {
-    return {
+    return stopWith({
       status: 'awaiting_approval',
       stopReason: 'needsApproval',
       pending,
       error: { code: 'AWAITING_APPROVAL', message: `${pending.length} tool call(s) need approval` },
-    }
+    })
   }
   if (refusal) {
     run.emit({ type: 'budget.exceeded', path: stepKey, ...refusal })
-    return budgetOutcome(refusal)
+    return stopWith(budgetOutcome(refusal))
   }
   if (stall)
     for (const warning of stall.warnings)
@@ -155,11 +159,8 @@ export async function dispatch(
       reason: after.stop.reason,
       message: `stopping: ${after.stop.message}`,
     })
-    return {
-      status: 'stalled',
-      stopReason: after.stop.reason,
-      error: { code: 'STALLED', message: after.stop.message },
-    }
+    state.stalled = after.stop
+    return CONTINUE
   }
   const idleWarning = after?.warnings[0]
   if (idleWarning) {
@@ -172,7 +173,7 @@ export async function dispatch(
       message: idleWarning.message,
     })
   }
-  return undefined
+  return CONTINUE
 }
 
 async function runOne(frame: Frame, step: number, job: Job): Promise<ToolOutcome> {

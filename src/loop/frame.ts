@@ -161,7 +161,13 @@ class AgentFrame implements Frame {
         },
       })
       const left = Math.max(0, budget.startedAt + wallMs - run.clock.now())
-      this.cancelTimer = run.clock.setTimeout(() => this.stop(deadline), left)
+      this.cancelTimer = run.clock.setTimeout(() => {
+        if (this.signal.aborted) return
+        // The deadline reports itself, when it passes.
+        const used = run.clock.now() - budget.startedAt
+        run.emit({ type: 'budget.exceeded', path, limit: 'maxWallMs', used, max: wallMs, at: path })
+        this.stop(deadline)
+      }, left)
     }
   }
 

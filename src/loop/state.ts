@@ -13,7 +13,11 @@ export class LoopState {
   readonly history: Message[] = []
   readonly trajectory: TrajectoryStep[] = []
   readonly stall: StallTracker | undefined
+  /** Set when the stall tracker says the agent goes in circles (the loop then stops). */
+  stalled: { reason: 'repeatedCall' | 'noProgress'; message: string } | undefined
   goalAttempts = 0
+  /** The latest final answer that failed its checks. */
+  goalFailure: { check: string; feedback: string; output: unknown } | undefined
   /** Characters in the history, for the budget's token estimate. */
   chars = 0
   /** Messages already sent in an earlier request (and so already in the transcript). */
