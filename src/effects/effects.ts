@@ -5,9 +5,10 @@
  * `root/3/tool/<callId>`, `root/3/agent:researcher#0/2/model`), never from timing. Live runs,
  * replays, resumes and forks differ only in which implementation is passed in.
  */
+
+import type { ErrorInfo } from '../errors/index.js'
 import { type ModelDelta, streamCall } from '../model/stream-call.js'
 import type { GenerateOptions, Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
-import type { ToolContext } from '../tool/types.js'
 import type { Clock } from './clock.js'
 
 /** A model call: the request, and what the transcript records of it (to check a replay against). */
@@ -43,20 +44,51 @@ export interface ToolEffect {
   key: string
   name: string
   args: unknown
-  ctx: ToolContext
+  /** Runs the tool (under the loop's timeout and with the call's context). */
   run: () => Promise<unknown>
 }
 
+/** A tool call's result as a transcript holds it (a `tool.result` event's fields). */
+export interface RecordedToolResult {
+  isError: boolean
+  /** Exactly what the model was sent. */
+  content: string
+  /** The whole value, when `content` is a truncated copy of it. */
+  value?: unknown
+  truncated?: boolean
+  error?: ErrorInfo & { issues?: { path: (string | number)[]; message: string }[] }
+}
+
+/**
+ * What a tool effect gives back, as data: the value of the tool that ran (the loop then checks
+ * and formats it), or the result a recording holds, with the memory writes the tool made then
+ * (the loop makes them again, as the tool did).
+ */
+export type ToolAnswer =
+  | { readonly from: 'tool'; readonly value: unknown }
+  | {
+      readonly from: 'recording'
+      readonly result: RecordedToolResult
+      readonly memoryWrites: readonly { readonly key: string; readonly value: unknown }[]
+    }
+
+/**
+ * Decisions a run makes that a replay must make the same way: which memory key a delegation
+ * writes its result under (concurrent delegations may number differently), and whether a
+ * call that needed approval was approved.
+ */
+export type DecisionKind = 'delegation-key' | 'approval'
+
 export interface Effects {
-  readonly spec: 'baton.effects.v2'
+  readonly spec: 'baton.effects.v3'
   readonly clock: Clock
   model(effect: ModelEffect): Promise<ModelResponse>
-  /** The tool's value, or a `RecordedOutcome` to use as it is (replays). */
-  tool(effect: ToolEffect): Promise<unknown>
+  tool(effect: ToolEffect): Promise<ToolAnswer>
   /** A fresh id for `kind` (e.g. `run`). */
   id(kind: string): string
-  /** The memory key a delegation made at `toolKey` wrote its result under (replays keep it). */
-  delegationKey?(toolKey: string): string | undefined
-  /** The recorded approval decision for the call at `toolKey`, if there is one (replays). */
-  approval?(toolKey: string): boolean | undefined
+  /**
+   * The decision of `kind` at step `key`: live effects make it now with `decide`; a replay
+   * answers with the recorded one when its recording holds it, else decides too.
+   */
+  decision<T>(kind: DecisionKind, key: string, decide: () => T | Promise<T>): Promise<T>
 }

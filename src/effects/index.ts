@@ -1,3 +1,11 @@
 export { type Clock, systemClock } from './clock.js'
-export { callModelEffect, type Effects, type ModelEffect, type ToolEffect } from './effects.js'
+export {
+  callModelEffect,
+  type DecisionKind,
+  type Effects,
+  type ModelEffect,
+  type RecordedToolResult,
+  type ToolAnswer,
+  type ToolEffect,
+} from './effects.js'
 export { liveEffects } from './live-effects.js'

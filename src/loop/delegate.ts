@@ -69,8 +69,9 @@ export async function delegate(
 
   const path = `${frame.path}/${step}/agent:${agent.name}#${k}`
   const n = run.nextDelegation(agent.name)
-  // A replay keeps the key the recording used: concurrent delegations may number differently.
-  const resultKey = run.effects.delegationKey?.(key) ?? `agents/${agent.name}/${n}`
+  // A decision of the run: a replay keeps the key the recording used (concurrent delegations
+  // may number differently).
+  const resultKey = await run.effects.decision('delegation-key', key, () => `agents/${agent.name}/${n}`)
   const child = createFrame(
     run,
     agent,

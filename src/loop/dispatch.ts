@@ -247,13 +247,13 @@ function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
       typeof tool.needsApproval === 'function' ? await tool.needsApproval(input, ctx) : tool.needsApproval
     if (!needs) return true
     frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
-    // A replay knows what was decided: the decision is part of the recording.
-    const recorded = frame.run.effects.approval?.(key)
-    if (recorded !== undefined) return recorded
+    // A decision of the run: a replay makes it as the recording says.
     const approve = frame.run.approve
-    return approve
-      ? Boolean(await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
-      : undefined
+    return frame.run.effects.decision('approval', key, async () =>
+      approve
+        ? Boolean(await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
+        : undefined,
+    )
   }
 }
 

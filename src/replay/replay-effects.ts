@@ -2,15 +2,17 @@ import { randomUUID } from 'node:crypto'
 import {
   type Clock,
   callModelEffect,
+  type DecisionKind,
   type Effects,
   type ModelEffect,
+  type RecordedToolResult,
   systemClock,
+  type ToolAnswer,
   type ToolEffect,
 } from '../effects/index.js'
 import { BatonError, type ErrorCode } from '../errors/index.js'
 import { deltasOf } from '../model/stream-call.js'
 import type { ModelResponse } from '../model/types.js'
-import { recordedOutcome, type ToolOutcome } from '../tool/index.js'
 import { describeDivergence } from './diff.js'
 import { agentPathOf, type Recording } from './recording.js'
 
@@ -72,17 +74,14 @@ export function replayEffects(
     )
 
   return {
-    spec: 'baton.effects.v2',
+    spec: 'baton.effects.v3',
     clock: world.clock ?? systemClock,
     divergences,
     live,
     id: world.ids ?? ((kind) => `${kind}_${randomUUID()}`),
-    delegationKey: (toolKey) => recording.delegationKeys.get(toolKey),
-    approval(toolKey) {
-      if (policy.liveFrom?.(toolKey) || livePaths.some((p) => toolKey.startsWith(`${p}/`))) return undefined
-      const result = recording.toolResults.get(toolKey)
-      if (!result) return undefined
-      return result.error?.code !== 'APPROVAL_DENIED'
+    async decision(kind, key, decide) {
+      const recorded = isLive(key) ? undefined : recordedDecision(recording, kind, key)
+      return (recorded ?? (await decide())) as Awaited<ReturnType<typeof decide>>
     },
 
     async model(effect) {
@@ -129,36 +128,36 @@ export function replayEffects(
       })
     },
 
-    async tool(effect: ToolEffect) {
+    async tool(effect: ToolEffect): Promise<ToolAnswer> {
       const { key } = effect
       if (policy.liveTools || isLive(key)) {
         live.tool++
-        return effect.run()
+        return { from: 'tool', value: await effect.run() }
       }
       const result = recording.toolResults.get(key)
       if (!result) {
         if (policy.onMissing === 'live') {
           live.tool++
-          return effect.run()
+          return { from: 'tool', value: await effect.run() }
         }
         throw missing(key, 'tool result')
       }
-      // What the tool wrote to memory is part of what it did.
-      for (const write of recording.toolWrites.get(key) ?? []) effect.ctx.memory.write(write.key, write.value)
-      const outcome: ToolOutcome = result.isError
-        ? {
-            ok: false,
-            error: result.error ?? { code: 'TOOL_ERROR', message: result.content },
-            content: result.content,
-            fatal: result.error?.code === 'TOOL_FATAL',
-          }
-        : {
-            ok: true,
-            value: result.value ?? result.content,
-            content: result.content,
-            truncated: result.truncated === true,
-          }
-      return recordedOutcome(outcome)
+      // What the tool wrote to memory is part of what it did: the loop writes it again.
+      const memoryWrites = (recording.toolWrites.get(key) ?? []).map(({ key, value }) => ({ key, value }))
+      const { isError, content, value, truncated, error } = result
+      const recorded: RecordedToolResult = { isError, content }
+      if (value !== undefined) recorded.value = value
+      if (truncated !== undefined) recorded.truncated = truncated
+      if (error !== undefined) recorded.error = error
+      return { from: 'recording', result: recorded, memoryWrites }
     },
   }
+}
+
+/** A decision the recording holds for step `key`, or undefined when it holds none. */
+function recordedDecision(recording: Recording, kind: DecisionKind, key: string): unknown {
+  if (kind === 'delegation-key') return recording.delegationKeys.get(key)
+  const result = recording.toolResults.get(key)
+  // A call that has a recorded result was approved, unless the result says it was refused.
+  return result ? result.error?.code !== 'APPROVAL_DENIED' : undefined
 }

@@ -132,7 +132,7 @@ export function replayStream<O>(
     )
   }
   if (mode === 'replay') refuseUnfinished(recording)
-  const effects = replayEffects(recording, policyOf(mode, options), options)
+  const effects = replayEffects(recording, replayPolicy(mode, options), options)
   const runOptions: RunOptions = {
     effects,
     budget: { ...header.budget, ...options.budget },
@@ -166,7 +166,8 @@ export function replayStream<O>(
   return { events, result }
 }
 
-function policyOf(mode: ReplayMode, options: ReplayOptions & { from?: number }): ReplayPolicy {
+/** The replay policy of each mode: what a replay, a resume and a fork do where the recording ends or differs. */
+export function replayPolicy(mode: ReplayMode, options: ReplayOptions & { from?: number }): ReplayPolicy {
   const strict = options.strict ?? true
   if (mode === 'replay') {
     return {

@@ -1,7 +1,6 @@
-import type { Effects } from '../effects/index.js'
+import type { Effects, ToolAnswer } from '../effects/index.js'
 import { BatonError, FatalToolError } from '../errors/index.js'
 import type { ToolCall } from '../model/types.js'
-import { isRecorded } from './recorded.js'
 import { toolFailure } from './tool-errors.js'
 import type { Tool, ToolContext, ToolOutcome } from './types.js'
 
@@ -53,9 +52,10 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
   }
   let value: unknown
   try {
-    value = await runWithLimits(tool, parsed.data, run)
-    // A replay hands back the recorded outcome: use it exactly as it was.
-    if (isRecorded(value)) return value.outcome
+    const answer = await runWithLimits(tool, parsed.data, run)
+    // A replay hands back the recorded result: use it exactly as it was.
+    if (answer.from === 'recording') return replayed(answer, run.ctx)
+    value = answer.value
   } catch (error) {
     if (run.ctx.signal.aborted && !(error instanceof FatalToolError)) {
       return toolFailure('ABORTED', `tool "${tool.name}" was stopped because the agent is stopping`)
@@ -95,7 +95,7 @@ export function resultMemoryKey(toolName: string, callId: string): string {
 class ToolTimeout extends Error {}
 
 // Not async: the common case (no timeout) is one race, with nothing to clean up.
-function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<unknown> {
+function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<ToolAnswer> {
   const { effects } = run
   let { ctx } = run
   let cancelTimer: (() => void) | undefined
@@ -121,11 +121,26 @@ function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<unknow
     key: ctx.step,
     name: tool.name,
     args: input,
-    ctx,
     run: async () => tool.run(input, context),
   })
   if (!timedOut) return Promise.race([work, run.stopped])
   return Promise.race([work, run.stopped, timedOut]).finally(() => cancelTimer?.())
+}
+
+/** A recorded result as the outcome it was, after making the tool's memory writes again. */
+function replayed(answer: Extract<ToolAnswer, { from: 'recording' }>, ctx: ToolContext): ToolOutcome {
+  for (const write of answer.memoryWrites) ctx.memory.write(write.key, write.value)
+  const { result } = answer
+  if (result.isError) {
+    const error = result.error ?? { code: 'TOOL_ERROR', message: result.content }
+    return { ok: false, error, content: result.content, fatal: error.code === 'TOOL_FATAL' }
+  }
+  return {
+    ok: true,
+    value: result.value ?? result.content,
+    content: result.content,
+    truncated: result.truncated === true,
+  }
 }
 
 function failureOf(tool: Tool, error: unknown): ToolOutcome {

@@ -1,5 +1,4 @@
 export { defineTool, isTool, TOOL_NAME, type ToolConfig } from './define-tool.js'
 export { executeTool, resultMemoryKey, type ToolRun } from './execute-tool.js'
-export { isRecorded, type RecordedOutcome, recordedOutcome } from './recorded.js'
 export { toolFailure, unknownTool } from './tool-errors.js'
 export type { Tool, ToolContext, ToolErrorInfo, ToolFailure, ToolOutcome, ToolSuccess } from './types.js'
