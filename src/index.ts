@@ -27,7 +27,14 @@ export {
   type PriceTable,
 } from './budget/index.js'
 export { type Clock, type Effects, liveEffects, systemClock, type ToolEffect } from './effects/index.js'
-export { BatonError, type ErrorCode, type ErrorInfo, FatalToolError } from './errors/index.js'
+export {
+  BatonError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorInfo,
+  FatalToolError,
+  isErrorCode,
+} from './errors/index.js'
 export {
   type AgentFactory,
   type BaselineComparison,

@@ -61,7 +61,7 @@ describe('stopWhen', () => {
       stopWhen: stepCountIs(2),
     })
     const result = await run(agent, 'go')
-    expect(result).toMatchObject({ status: 'done', stopReason: 'stepCountIs(2)', output: 'searching 2' })
+    expect(result).toMatchObject({ status: 'done', stopReason: 'stopWhen:stepCountIs(2)', output: 'searching 2' })
     expect(result.usage.steps).toBe(2)
     // The second step's calls ran before the condition was asked.
     expect(searched).toEqual(['q1', 'q2'])
@@ -80,7 +80,7 @@ describe('stopWhen', () => {
       stopWhen: hasToolCall('submit'),
     })
     const result = await run(agent, 'go')
-    expect(result).toMatchObject({ status: 'done', stopReason: 'hasToolCall(submit)' })
+    expect(result).toMatchObject({ status: 'done', stopReason: 'stopWhen:hasToolCall(submit)' })
     expect(result.trajectory.map((s) => [s.name, s.ok])).toEqual([
       ['search', true],
       ['submit', true],
@@ -107,7 +107,7 @@ describe('stopWhen', () => {
       stopWhen: [() => undefined, watch],
     })
     const result = await run(agent, 'go')
-    expect(result).toMatchObject({ status: 'done', stopReason: 'found q2' })
+    expect(result).toMatchObject({ status: 'done', stopReason: 'stopWhen:found q2' })
     expect(seen).toEqual([
       { path: 'root', step: 1, text: 'searching 1', results: ['results for q1'], steps: 1 },
       { path: 'root', step: 2, text: 'searching 2', results: ['results for q2'], steps: 2 },

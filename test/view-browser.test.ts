@@ -311,7 +311,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         await page.locator('[data-testid=timeline-row]').filter({ hasText: 'invalid arguments' }).click()
         const result = page.locator('[data-testid=tool-result]')
         expect(await result.getAttribute('data-error')).toBe('true')
-        expect(await result.innerText()).toContain('INVALID_ARGS: invalid arguments')
+        expect(await result.innerText()).toContain('INVALID_ARGUMENTS: invalid arguments')
         expect(await result.innerText()).toContain('Required')
         expect(await page.locator('[data-testid=timeline-row].is-error').count()).toBeGreaterThan(3)
         await page.selectOption('[data-testid=filter-kind]', 'problems')

@@ -20,8 +20,8 @@ export interface StepInfo {
 
 /**
  * Ends the agent's loop after a step when it returns `true` or a reason (a string): the agent
- * ends `done`, with `stopReason` the reason (`stopWhen` for `true`) and the step's text as its
- * output, without a goal check. `false` or `undefined` goes on.
+ * ends `done`, with `stopReason` `stopWhen` (for `true`) or `stopWhen:<reason>`, and the step's
+ * text as its output, without a goal check. `false` or `undefined` goes on.
  */
 export type StopWhen = (step: StepInfo) => boolean | string | undefined
 

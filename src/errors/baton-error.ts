@@ -4,23 +4,56 @@
  * exceptions (they are tool error results); these are for callers and for ending a run.
  */
 
-/** Stable, machine-readable error codes. */
-export type ErrorCode =
-  | 'INVALID_DEFINITION'
-  | 'INVALID_TASK'
-  | 'INVALID_OPTIONS'
-  | 'TOOL_FATAL'
-  | 'MODEL_ERROR'
-  | 'NO_PROVIDER'
-  | 'SCRIPT_EXHAUSTED'
-  | 'MEMORY_SCOPE'
-  | 'TRANSCRIPT'
-  | 'TRANSCRIPT_WRITE'
-  | 'REPLAY_DIVERGENCE'
-  | 'REPLAY_MISSING'
-  | 'MCP_CONNECTION'
-  | 'ABORTED'
-  | 'INTERNAL'
+/**
+ * Every code Baton emits, with when: in `BatonError.code`, `RunResult.error.code`, a tool error
+ * result sent to the model, and the `error` of events. Stable: a code is never renamed.
+ */
+export const ERROR_CODES = {
+  // Definitions and arguments: thrown before anything runs.
+  INVALID_DEFINITION: 'a defineAgent / defineTool / defineEval / scorer definition is wrong',
+  INVALID_TASK: 'the task does not fit the agent (a string for an input schema, a schema mismatch)',
+  INVALID_OPTIONS: 'an option of run(), replay(), runEval() or a model factory is wrong',
+  // Models and providers.
+  MODEL_ERROR: 'a model call failed for good (details.code says why: HTTP_429, NETWORK, ...)',
+  MODEL_REFUSAL: 'the model refused to answer (its explanation, when it gave one, is in the message)',
+  NO_PROVIDER: 'a model string names no known provider',
+  SCRIPT_EXHAUSTED: 'a scriptedModel was asked for more replies than it has',
+  // Tools, as tool error results the model sees (the run goes on).
+  TOOL_ERROR: 'a tool threw an error',
+  TOOL_TIMEOUT: "a tool took longer than its timeoutMs",
+  TOOL_FATAL: 'a tool threw FatalToolError: the run stops',
+  INVALID_ARGUMENTS: "the model's arguments do not fit the tool's input schema, or are not JSON",
+  INVALID_OUTPUT: "the tool's result does not fit its output schema, or cannot be sent as JSON",
+  UNKNOWN_TOOL: 'the model called a tool the agent does not have',
+  APPROVAL_DENIED: 'a call that needed approval was refused',
+  AWAITING_APPROVAL: 'a call waits for approval: the run stops as awaiting_approval',
+  SUB_AGENT_FAILED: 'a sub-agent ended without success',
+  MAX_DEPTH: 'a delegation would go deeper than maxDepth',
+  MEMORY_SCOPE: "a memory read or write outside the agent's scope",
+  MEMORY_KEY_NOT_FOUND: 'a delegation handed over a memory key that does not exist',
+  MCP_CONNECTION: 'an MCP server could not be started or reached, or a call to it failed',
+  // How a run ends.
+  BUDGET_EXCEEDED: 'a budget limit was reached (details: limit, used, max, at)',
+  STALLED: 'the model went in circles: the same call repeated, or steps without progress',
+  GOAL_FAILED: 'the final answer failed its goal checks maxGoalAttempts times',
+  GOAL_CHECK_FAILED: 'a goal check (a function or a scorer) threw',
+  ABORTED: 'the run was aborted: its signal, the consumer of stream() leaving, Ctrl-C',
+  // Transcripts and replays.
+  TRANSCRIPT: 'a transcript cannot be read (file:line and the field say where) or written',
+  TRANSCRIPT_WRITE: 'writing the transcript failed during the run (a full disk, an I/O error)',
+  REPLAY_DIVERGENCE: 'the run asked for something other than the recording holds (the step and a diff)',
+  REPLAY_MISSING: 'the recording has no answer for a step (a strict replay never calls a model)',
+  // Anything else.
+  INTERNAL: "an error Baton did not expect (details: the error's name and code; the cause is kept)",
+} as const satisfies Record<string, string>
+
+/** Stable, machine-readable error codes: the keys of `ERROR_CODES`. */
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/** Whether `code` is one Baton emits. */
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code)
+}
 
 /** The base of every error Baton throws or reports. */
 export class BatonError extends Error {
@@ -56,12 +89,16 @@ export class FatalToolError extends BatonError {
 
 /** The plain-data form of an error, as it appears in events, transcripts and results. */
 export interface ErrorInfo {
-  code: string
+  code: ErrorCode
   message: string
   details?: Record<string, unknown>
 }
 
-/** Turns anything thrown into plain data without losing the message. */
+/**
+ * Turns anything thrown into plain data without losing the message. An error that is not a
+ * `BatonError` is `INTERNAL`, its own name and code kept in `details`: a code is always one of
+ * `ErrorCode`, never a `TypeError` or an `ENOENT`.
+ */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof BatonError) {
     return error.details
@@ -69,9 +106,10 @@ export function toErrorInfo(error: unknown): ErrorInfo {
       : { code: error.code, message: error.message }
   }
   if (error instanceof Error) {
+    const details: Record<string, unknown> = { name: error.name }
     const own = (error as Error & { code?: unknown }).code
-    const code = typeof own === 'string' ? own : error.name
-    return { code, message: error.message }
+    if (typeof own === 'string' || typeof own === 'number') details.code = own
+    return { code: 'INTERNAL', message: error.message, details }
   }
-  return { code: 'UNKNOWN', message: String(error) }
+  return { code: 'INTERNAL', message: String(error), details: { thrown: typeof error } }
 }

@@ -1,1 +1,9 @@
-export { BatonError, type ErrorCode, type ErrorInfo, FatalToolError, toErrorInfo } from './baton-error.js'
+export {
+  BatonError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorInfo,
+  FatalToolError,
+  isErrorCode,
+  toErrorInfo,
+} from './baton-error.js'

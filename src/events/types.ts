@@ -5,7 +5,7 @@
  * events. `path` is the step key (or the agent path for agent-level events).
  */
 import type { BudgetLimit } from '../budget/index.js'
-import type { ErrorInfo } from '../errors/index.js'
+import type { ErrorCode, ErrorInfo } from '../errors/index.js'
 import type { Task } from '../goal/index.js'
 import type { AssistantMessage, FinishReason, Message, Usage } from '../model/types.js'
 import type { ToolErrorInfo } from '../tool/index.js'
@@ -18,6 +18,26 @@ export type RunStatus =
   | 'aborted'
   | 'error'
   | 'awaiting_approval'
+
+/**
+ * Why a run or an agent ended, in a word: with status `done`, `goal` (or `stopWhen`, or
+ * `stopWhen:<the condition's reason>`); `goal_failed`: `goal` or `output`; `budget_exceeded`:
+ * the limit; `stalled`: `repeatedCall` or `noProgress`; `awaiting_approval`: `needsApproval`;
+ * `aborted`: `signal` or `consumer`; `error`: `refusal` or the error's code.
+ */
+export type StopReason =
+  | 'goal'
+  | 'output'
+  | 'stopWhen'
+  | `stopWhen:${string}`
+  | BudgetLimit
+  | 'repeatedCall'
+  | 'noProgress'
+  | 'needsApproval'
+  | 'signal'
+  | 'consumer'
+  | 'refusal'
+  | ErrorCode
 
 /** Token, cost and count totals. */
 export interface RunUsage {
@@ -181,7 +201,7 @@ export interface AgentEndEvent extends Base {
   type: 'agent.end'
   agent: string
   status: RunStatus
-  stopReason: string
+  stopReason: StopReason
   output: unknown
   usage: Omit<RunUsage, 'wallMs'>
   error?: ErrorInfo
@@ -189,7 +209,7 @@ export interface AgentEndEvent extends Base {
 export interface RunEndEvent extends Base {
   type: 'run.end'
   status: RunStatus
-  stopReason: string
+  stopReason: StopReason
   output: unknown
   usage: RunUsage
   error?: ErrorInfo

@@ -1,11 +1,11 @@
 import type { BudgetRefusal } from '../budget/index.js'
 import { type ErrorInfo, toErrorInfo } from '../errors/index.js'
-import type { PendingApproval, RunStatus } from '../events/index.js'
+import type { PendingApproval, RunStatus, StopReason } from '../events/index.js'
 
 /** How one agent's loop ended. */
 export interface AgentOutcome {
   status: RunStatus
-  stopReason: string
+  stopReason: StopReason
   output?: unknown
   error?: ErrorInfo
   pending?: PendingApproval[]

@@ -1,7 +1,7 @@
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import type { ErrorInfo } from '../errors/index.js'
-import type { BatonEvent, PendingApproval, RunStatus, RunUsage } from '../events/index.js'
+import type { BatonEvent, PendingApproval, RunStatus, RunUsage, StopReason } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { ApproveFn } from '../loop/index.js'
 import type { MemoryEntry } from '../memory/index.js'
@@ -42,7 +42,7 @@ export interface RunOptions {
 export interface RunResult<O = unknown> {
   status: RunStatus
   /** Machine-readable detail: `goal`, `maxSteps`, `maxCostUsd`, `repeatedCall`, `TOOL_FATAL`, ... */
-  stopReason: string
+  stopReason: StopReason
   /** The parsed output (with an output schema) or the final text. */
   output: O | undefined
   usage: RunUsage

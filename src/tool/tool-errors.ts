@@ -1,9 +1,10 @@
+import type { ErrorCode } from '../errors/index.js'
 import { formatIssues, type SchemaIssue } from '../schema/index.js'
 import type { ToolErrorInfo, ToolFailure } from './types.js'
 
 /** Builds a failed outcome whose `content` tells the model exactly what went wrong. */
 export function toolFailure(
-  code: string,
+  code: ErrorCode,
   message: string,
   issues?: SchemaIssue[],
   fatal = false,
