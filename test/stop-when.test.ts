@@ -61,7 +61,11 @@ describe('stopWhen', () => {
       stopWhen: stepCountIs(2),
     })
     const result = await run(agent, 'go')
-    expect(result).toMatchObject({ status: 'done', stopReason: 'stopWhen:stepCountIs(2)', output: 'searching 2' })
+    expect(result).toMatchObject({
+      status: 'done',
+      stopReason: 'stopWhen:stepCountIs(2)',
+      output: 'searching 2',
+    })
     expect(result.usage.steps).toBe(2)
     // The second step's calls ran before the condition was asked.
     expect(searched).toEqual(['q1', 'q2'])

@@ -20,7 +20,7 @@ export const ERROR_CODES = {
   SCRIPT_EXHAUSTED: 'a scriptedModel was asked for more replies than it has',
   // Tools, as tool error results the model sees (the run goes on).
   TOOL_ERROR: 'a tool threw an error',
-  TOOL_TIMEOUT: "a tool took longer than its timeoutMs",
+  TOOL_TIMEOUT: 'a tool took longer than its timeoutMs',
   TOOL_FATAL: 'a tool threw FatalToolError: the run stops',
   INVALID_ARGUMENTS: "the model's arguments do not fit the tool's input schema, or are not JSON",
   INVALID_OUTPUT: "the tool's result does not fit its output schema, or cannot be sent as JSON",

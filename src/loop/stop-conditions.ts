@@ -70,7 +70,11 @@ const userStopWhen: StopCondition = ({ frame, state, step, message }) => {
   for (const condition of conditions) {
     const verdict = condition(info)
     if (verdict === true || (typeof verdict === 'string' && verdict !== ''))
-      return { status: 'done', stopReason: verdict === true ? 'stopWhen' : `stopWhen:${verdict}`, output: message.content }
+      return {
+        status: 'done',
+        stopReason: verdict === true ? 'stopWhen' : `stopWhen:${verdict}`,
+        output: message.content,
+      }
   }
   return undefined
 }
