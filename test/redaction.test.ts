@@ -318,10 +318,25 @@ describe('depth', () => {
   it('a value nested deeper than a reader accepts is cut, and its line reads back', () => {
     for (const n of [MAX_DEPTH, MAX_DEPTH + 1, 100_000]) {
       const line = transcriptJson(
-        { seq: 1, t: 0, type: 'tool.call', path: 'root/1/tool/c', args: nested(n) },
+        {
+          seq: 1,
+          t: 0,
+          type: 'tool.call',
+          path: 'root/1/tool/c',
+          callId: 'c',
+          name: 'probe',
+          args: nested(n),
+        },
         r,
       )
-      const header = '{"type":"header","version":1}'
+      const header = JSON.stringify({
+        type: 'header',
+        version: 1,
+        runId: 'run_deep',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        task: 'go deep',
+        agent: { name: 'a', model: 'scripted:deep' },
+      })
       expect(() => parseTranscript(`${header}\n${line}\n`, 'deep.jsonl'), `nested ${n}`).not.toThrow()
       expect(line.includes('[too deep]'), `nested ${n}`).toBe(n >= MAX_DEPTH)
     }

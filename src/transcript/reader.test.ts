@@ -187,14 +187,14 @@ describe('readTranscript', () => {
     }
   })
 
-  it('refuses an event without seq, type or path, naming its line', () => {
+  it('refuses an event without seq, type or path, naming its line and the field', () => {
     for (const field of ['seq', 'type', 'path']) {
       const lines = recorded.lines.slice()
       const event = JSON.parse(lines[4]!)
       delete event[field]
       lines[4] = JSON.stringify(event)
       const path = file(joined(lines))
-      expectTranscriptError(() => readTranscript(path), path, 5, /needs "seq", "type" and "path"/)
+      expectTranscriptError(() => readTranscript(path), path, 5, new RegExp(`"${field}" is missing`))
     }
   })
 

@@ -4,6 +4,7 @@ import type { BatonEvent } from '../events/index.js'
 import { deeperThan, MAX_DEPTH } from './depth.js'
 import { migrations } from './migrations/index.js'
 import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'
+import { describeMisfit, eventMisfit, headerMisfit } from './validate.js'
 
 /**
  * Reads a transcript. A cut-off last line (a crash mid-write) is dropped and reported as
@@ -74,14 +75,13 @@ export function parseTranscript(text: string, path = '<transcript>'): Transcript
     migration!.migrate(header, records)
     header.version = from + 1
   }
+  const wrongHeader = headerMisfit(header)
+  if (wrongHeader) fail(1, `header: ${describeMisfit(wrongHeader)}`)
   records.forEach((record, i) => {
-    if (
-      typeof record.type !== 'string' ||
-      typeof record.path !== 'string' ||
-      typeof record.seq !== 'number'
-    ) {
-      fail(i + 2, 'an event needs "seq", "type" and "path"')
-    }
+    const wrong = eventMisfit(record)
+    if (!wrong) return
+    const what = typeof record.type === 'string' ? `${record.type} event` : 'event'
+    fail(i + 2, `${what}: ${describeMisfit(wrong)}`)
   })
   return {
     path,
