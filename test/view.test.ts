@@ -500,7 +500,7 @@ describe('a line nested too deep to handle', () => {
 
   it('a line nested as deep as a transcript may be (1,000 levels) is shown', () => {
     const text = withLine3(
-      `{"seq":1,"t":0,"type":"tool.call","path":"root/1/tool/c","args":${deepArray(999)}}`,
+      `{"seq":1,"t":0,"type":"tool.call","path":"root/1/tool/c","callId":"c","name":"deep","args":${deepArray(999)}}`,
     )
     const parsed = parseTranscript(text, 'deep-ok.jsonl')
     expect(renderTranscriptHtml(parsed, { source: 'deep-ok.jsonl' })).toContain('<html')
