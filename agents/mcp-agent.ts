@@ -10,7 +10,8 @@
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defineAgent, type Model, mcpTools } from 'baton'
+import { defineAgent, type Model } from 'baton'
+import { mcpTools } from 'baton/mcp'
 import { liveModel } from './research-lead.js'
 import { workspace } from './workspace-agent.js'
 

@@ -3,16 +3,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import {
-  defineAgent,
   defineEval,
-  defineTool,
   type EvalCase,
   type EvalReport,
   exact,
   matchesSchema,
   runEval,
   trajectory,
-} from '../dist/index.js'
+} from '../dist/eval/index.js'
+import { defineAgent, defineTool } from '../dist/index.js'
 import { type ScriptedModel, scriptedModel } from '../dist/testing/index.js'
 import { type MeasureOptions, now, type Samples } from './lib.js'
 

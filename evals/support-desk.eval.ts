@@ -6,7 +6,8 @@
  *   baton eval evals/support-desk.eval.ts                  # offline, from evals/cassettes/support-desk/
  *   baton eval evals/support-desk.eval.ts --mode record    # run the agent and record again
  */
-import { defineEval, defineScorer, matchesSchema, maxSteps, trajectory } from 'baton'
+import { defineScorer } from 'baton'
+import { defineEval, matchesSchema, stepsAtMost, trajectory } from 'baton/eval'
 import { supportDesk, Triage } from '../agents/support-desk.js'
 
 /** The fields of `expected` (category, priority, orderId) as the output has them; the score is the share right. */
@@ -72,5 +73,5 @@ export default defineEval({
       scorers: [noLookup],
     },
   ],
-  scorers: [matchesSchema(Triage), triaged, maxSteps(2)],
+  scorers: [matchesSchema(Triage), triaged, stepsAtMost(2)],
 })

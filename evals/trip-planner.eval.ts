@@ -5,7 +5,8 @@
  *   baton eval evals/trip-planner.eval.ts                  # offline, from evals/cassettes/trip-planner/
  *   baton eval evals/trip-planner.eval.ts --mode record    # run the agent and record again
  */
-import { defineEval, defineScorer, includes, matchesSchema, maxCost, maxSteps, trajectory } from 'baton'
+import { defineScorer } from 'baton'
+import { costAtMost, defineEval, includes, matchesSchema, stepsAtMost, trajectory } from 'baton/eval'
 import { z } from 'zod'
 import { tripPlanner } from '../agents/trip-planner.js'
 
@@ -73,7 +74,7 @@ export default defineEval({
     onePerDay,
     costAddsUp,
     trajectory(['delegate_researcher', 'delegate_budgeter'], { mode: 'set' }),
-    maxSteps(6),
-    maxCost(0.05),
+    stepsAtMost(6),
+    costAtMost(0.05),
   ],
 })

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { finishedLine, Progress, progressLine } from '../src/cli/eval-command.js'
-import type { CaseResult, EvalReport } from '../src/index.js'
+import type { CaseResult, EvalReport } from '../src/eval/index.js'
 
 const root = new URL('..', import.meta.url).pathname
 const main = join(root, 'dist/cli/main.js')
@@ -258,7 +258,7 @@ describe.concurrent('baton eval usage', async () => {
   const badEval = join(empty, 'bad.eval.mjs')
   writeFileSync(
     badEval,
-    `import { defineEval } from ${JSON.stringify(pathToFileURL(join(root, 'dist/index.js')).href)}
+    `import { defineEval } from ${JSON.stringify(pathToFileURL(join(root, 'dist/eval/index.js')).href)}
 export default defineEval({ name: 'bad name', agent: () => null, cases: [] })
 `,
   )

@@ -155,9 +155,13 @@ export default agent
     mkdirSync(dir, { recursive: true })
     writeFileSync(
       join(dir, 'consumer.ts'),
-      `import { defineAgent, defineTool, run, type RunResult } from 'baton'
+      `import { defineAgent, defineTool, run, type RunResult, type StopReason } from 'baton'
 import { httpFetch, workspaceTools } from 'baton/tools'
 import { fakeClock, scriptedModel } from 'baton/testing'
+import { defineEval, stepsAtMost, type EvalReport } from 'baton/eval'
+import { mcpTools } from 'baton/mcp'
+import { openai, resolveModel } from 'baton/providers'
+import { compileGlob } from 'baton/glob'
 
 const shout = defineTool({
   name: 'shout',
@@ -175,8 +179,12 @@ export async function main(): Promise<string> {
   const result: RunResult = await run(agent, 'go', { clock: fakeClock() })
   // @ts-expect-error the types are real: a budget limit is a number
   defineAgent({ name: 'b', instructions: 'x', model: 'openai:gpt-4o', budget: { maxSteps: 'many' } })
-  return result.status === 'done' ? String(result.output) : (result.error?.message ?? result.stopReason)
+  const reason: StopReason = result.stopReason
+  return result.status === 'done' ? String(result.output) : (result.error?.message ?? reason)
 }
+export const suite = defineEval({ name: 'e', agent, cases: [{ name: 'c', input: 'go' }], scorers: [stepsAtMost(3)] })
+export const pieces = [mcpTools, openai('gpt-4o-mini'), resolveModel, compileGlob('a/*')] as const
+export type Report = EvalReport
 `,
     )
     // The README's first example, as a user pastes it (top-level await: an ES module).

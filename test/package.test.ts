@@ -48,6 +48,37 @@ describe('the package', () => {
     expect(JSON.parse(out)).toEqual({ status: 'done', output: 'BATON', clock: 'function' })
   })
 
+  it('keeps evals, MCP and providers out of the root entry point, in baton/eval, baton/mcp and baton/providers', () => {
+    const script = `
+      const baton = await import('baton')
+      const evals = await import('baton/eval')
+      const mcp = await import('baton/mcp')
+      const providers = await import('baton/providers')
+      const glob = await import('baton/glob')
+      const moved = ['defineEval', 'runEval', 'exact', 'mcpTools', 'openai', 'anthropic', 'compatible', 'resolveModel', 'compileGlob', 'liveEffects', 'systemClock', 'registerProvider']
+      console.log(JSON.stringify({
+        inRoot: moved.filter((name) => name in baton),
+        evals: typeof evals.defineEval + typeof evals.runEval + typeof evals.stepsAtMost + typeof evals.costAtMost,
+        mcp: typeof mcp.mcpTools,
+        providers: typeof providers.openai + typeof providers.resolveModel,
+        glob: glob.compileGlob('notes/*')('notes/a'),
+        id: (await providers.resolveModel('anthropic:claude-haiku-4-5')).id,
+      }))
+    `
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+    expect(JSON.parse(out)).toEqual({
+      inRoot: [],
+      evals: 'functionfunctionfunctionfunction',
+      mcp: 'function',
+      providers: 'functionfunction',
+      glob: true,
+      id: 'anthropic:claude-haiku-4-5',
+    })
+  })
+
   it('does not load zod, ajv or the provider SDKs when the core is imported', () => {
     const script = `
       await import('baton')
@@ -78,8 +109,8 @@ describe('the package', () => {
       const code = readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8')
       for (const match of code.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/gm)) {
         const specifier = match[1]!
-        // baton/tools is built on the public package, so it may import 'baton' (the same core).
-        const own = specifier === 'baton' && file.startsWith('tools/')
+        // baton/tools is built on the public package, so it may import its entry points (the same core).
+        const own = (specifier === 'baton' || specifier.startsWith('baton/')) && file.startsWith('tools/')
         if (!specifier.startsWith('.') && !specifier.startsWith('node:') && !own)
           foreign.push(`${file}: ${specifier}`)
       }
@@ -91,7 +122,9 @@ describe('the package', () => {
     expect(pkg.name).toBe('baton')
     expect(pkg.type).toBe('module')
     expect(pkg.engines.node).toBe('>=20')
-    expect(Object.keys(pkg.exports)).toEqual(expect.arrayContaining(['.', './testing']))
+    expect(Object.keys(pkg.exports)).toEqual(
+      expect.arrayContaining(['.', './testing', './tools', './eval', './mcp', './providers', './glob']),
+    )
     expect(pkg.bin.baton).toBeDefined()
   })
 })

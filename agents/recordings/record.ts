@@ -13,8 +13,11 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Agent, type ModelRequest, run, type ToolMessage } from 'baton'
+import type { Agent, ModelRequest, ToolMessage } from 'baton'
 import { type ScriptedModel, type ScriptStep, scriptedModel } from 'baton/testing'
+// The recordings name their agent's module in the header (what `baton run` records), an option
+// the public run() does not take.
+import { streamRun } from '../../src/run/run.js'
 import * as mcp from '../mcp-agent.js'
 import * as research from '../research-lead.js'
 import * as files from '../workspace-agent.js'
@@ -199,10 +202,12 @@ async function record(
     Array.from({ length: 40 }, () => policy),
     { id: 'scripted:offline-demo', latencyMs: 30 },
   )
-  const result = await run(await make(model), question, {
+  const events = streamRun(await make(model), question, {
     record: path,
     source: { module: `agents/${name}.ts` },
   })
+  for await (const _ of events);
+  const result = await events.result
   const output = typeof result.output === 'string' ? result.output : JSON.stringify(result.output)
   console.log(`${name}: ${result.status}, ${result.usage.steps} model calls\n${output}\n`)
   if (result.status !== 'done') process.exitCode = 1

@@ -7,7 +7,7 @@ import { type BudgetLimits, checkBudgetLimits, type PriceTable, pricesProblem } 
 import { BatonError } from '../errors/index.js'
 import { type GoalCheck, isScorer } from '../goal/index.js'
 import type { MemoryScope } from '../memory/index.js'
-import { checkModelString } from '../model/resolve-model.js'
+import { checkModelString } from '../model/model-string.js'
 import { isModel, type Model } from '../model/types.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
 import { isTool, type Tool } from '../tool/index.js'

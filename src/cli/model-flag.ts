@@ -4,7 +4,7 @@
  */
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/index.js'
-import { checkModelString } from '../model/resolve-model.js'
+import { checkModelString } from '../model/model-string.js'
 import { UsageError } from './args.js'
 
 /**

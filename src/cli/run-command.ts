@@ -77,8 +77,8 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
     result = again.result
   } else {
     record = recordPath()
-    const { stream } = await import('../run/index.js')
-    const run = stream(agent, args.task!, {
+    const { streamRun } = await import('../run/index.js')
+    const run = streamRun(agent, args.task!, {
       signal: io.signal,
       // Only the live tree shows the answers as they are written.
       deltas: drawsTree(args.json, io.out, io.env),

@@ -8,7 +8,7 @@ import { type Agent, isAgent } from '../agent/index.js'
 import { type BudgetLimits, checkBudgetLimits } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import { isScorer, type Scorer, type Task } from '../goal/index.js'
-import { checkModelString } from '../model/resolve-model.js'
+import { checkModelString } from '../model/model-string.js'
 import { isModel, type Model } from '../model/types.js'
 import { describe } from '../schema/index.js'
 

@@ -4,7 +4,15 @@ import { defineAgent } from '../agent/index.js'
 import type { Score, ScoreContext, ScoreInput, Scorer, TrajectoryStep } from '../goal/index.js'
 import { run } from '../run/index.js'
 import { scriptedModel } from '../testing/index.js'
-import { exact, includes, matchesSchema, maxCost, maxSteps, regex, trajectory } from './scorers/index.js'
+import {
+  costAtMost,
+  exact,
+  includes,
+  matchesSchema,
+  regex,
+  stepsAtMost,
+  trajectory,
+} from './scorers/index.js'
 
 const ctx: ScoreContext = {
   generate: () => Promise.reject(new Error('no model in these tests')),
@@ -171,14 +179,16 @@ describe('trajectory', () => {
   })
 })
 
-describe('maxCost, maxSteps', () => {
+describe('costAtMost, stepsAtMost', () => {
   it('pass within the limit and say both numbers when over', async () => {
-    expect(await score(maxCost(0.01))).toMatchObject({ pass: true })
-    expect((await score(maxCost(0.001))).reason).toBe('expected a cost of at most $0.001000, got $0.002000')
-    expect(await score(maxSteps(3))).toMatchObject({ pass: true })
-    expect((await score(maxSteps(2))).reason).toBe('expected at most 2 step(s), got 3')
-    expect(() => maxSteps(1.5)).toThrow(/whole number/)
-    expect(() => maxCost(-1)).toThrow(/USD/)
+    expect(await score(costAtMost(0.01))).toMatchObject({ pass: true })
+    expect((await score(costAtMost(0.001))).reason).toBe(
+      'expected a cost of at most $0.001000, got $0.002000',
+    )
+    expect(await score(stepsAtMost(3))).toMatchObject({ pass: true })
+    expect((await score(stepsAtMost(2))).reason).toBe('expected at most 2 step(s), got 3')
+    expect(() => stepsAtMost(1.5)).toThrow(/whole number/)
+    expect(() => costAtMost(-1)).toThrow(/USD/)
   })
 })
 
@@ -199,7 +209,7 @@ describe('scorers as goal checks', () => {
       name: 'planner',
       instructions: 'Plan.',
       model,
-      goal: [matchesSchema(z.object({ city: z.string(), days: z.number() })), maxSteps(5)],
+      goal: [matchesSchema(z.object({ city: z.string(), days: z.number() })), stepsAtMost(5)],
     })
     const result = await run(agent, 'Plan')
     expect(result.status).toBe('done')

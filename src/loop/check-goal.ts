@@ -1,7 +1,6 @@
 import { toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { type GoalCheck, isScorer, parseOutput, type ScoreContext } from '../goal/index.js'
-import { resolveModel } from '../model/resolve-model.js'
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
 import { formatIssues } from '../schema/index.js'
 import { redactor } from '../transcript/redact.js'
@@ -107,7 +106,7 @@ async function runCheck(
   const ctx: ScoreContext = {
     signal: frame.signal,
     generate: async (model, request) => {
-      const resolved = await resolveModel(model)
+      const resolved = await frame.run.resolveModel(model)
       const result = await judgeCall(frame, resolved, request, `${key}/${calls++}/model`, step)
       if ('outcome' in result) {
         refused = result.outcome

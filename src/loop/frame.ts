@@ -31,6 +31,8 @@ export interface RunContext {
   /** What calls to models with no known price have cost so far (see `UnpricedCosts`). */
   readonly costs: UnpricedCosts
   readonly approve: ApproveFn | undefined
+  /** Turns a model string into a model (the loop never loads a provider itself). */
+  resolveModel(model: Model | string): Promise<Model>
   /** The resolved model of every agent in the tree. */
   readonly models: ReadonlyMap<Agent, Model>
   /** Values for `{{var}}` placeholders still open in instructions. */

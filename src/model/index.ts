@@ -1,9 +1,3 @@
-export {
-  checkModelString,
-  MODEL_PROVIDERS,
-  type ProviderFactory,
-  registerProvider,
-  resolveModel,
-} from './resolve-model.js'
+export { checkModelString, MODEL_PROVIDERS, type ModelProvider, parseModelString } from './model-string.js'
 export { deltasOf, type ModelDelta, streamCall } from './stream-call.js'
 export * from './types.js'

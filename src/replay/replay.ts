@@ -10,8 +10,8 @@ import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
-import { stream } from '../run/run.js'
-import type { RunOptions, RunResult, RunStream } from '../run/types.js'
+import { streamRun } from '../run/run.js'
+import type { InternalRunOptions, RunOptions, RunResult, RunStream } from '../run/types.js'
 import { readTranscript, type Transcript } from '../transcript/index.js'
 import { Recording } from './recording.js'
 import { type Divergence, type ReplayEffects, type ReplayPolicy, replayEffects } from './replay-effects.js'
@@ -133,7 +133,7 @@ export function replayStream<O>(
   }
   if (mode === 'replay') refuseUnfinished(recording)
   const effects = replayEffects(recording, replayPolicy(mode, options), options)
-  const runOptions: RunOptions = {
+  const runOptions: InternalRunOptions = {
     effects,
     budget: { ...header.budget, ...options.budget },
     from: { runId: header.runId, mode },
@@ -150,7 +150,7 @@ export function replayStream<O>(
   const replaces = mode === 'resume' && options.record === undefined && existsSync(path)
   const record = replaces ? `${path}.resuming` : options.record
   if (record) runOptions.record = record
-  const events = stream(agent, header.task, runOptions)
+  const events = streamRun(agent, header.task, runOptions)
   const result = events.result.then((result) => {
     if (replaces) {
       const kept = result.stopReason === 'REPLAY_DIVERGENCE' || result.stopReason === 'REPLAY_MISSING'

@@ -2,7 +2,7 @@ import { type Agent, checkAgentTree, fillTemplate, isAgent, openPlaceholders } f
 import { checkBudgetLimits, pricesProblem } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Task } from '../goal/index.js'
-import { checkModelString } from '../model/resolve-model.js'
+import { checkModelString } from '../model/model-string.js'
 import { isModel } from '../model/types.js'
 import { describe } from '../schema/index.js'
 import type { RunOptions } from './types.js'
@@ -19,12 +19,17 @@ const OPTION_KEYS = new Set([
   'deltas',
   'recordDeltas',
   'effects',
-  'from',
-  'source',
 ])
+// Given by replays and the CLI only (`streamRun`): they go into the transcript's header.
+const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source'])
 
 /** Checks what `run`/`stream` were given; throws a `BatonError` naming what is wrong. */
-export function checkRun(agent: unknown, task: unknown, options: RunOptions): asserts agent is Agent {
+export function checkRun(
+  agent: unknown,
+  task: unknown,
+  options: RunOptions,
+  internal = false,
+): asserts agent is Agent {
   if (!isAgent(agent))
     throw new BatonError(
       'INVALID_OPTIONS',
@@ -41,8 +46,9 @@ export function checkRun(agent: unknown, task: unknown, options: RunOptions): as
       { details: { field } },
     )
   }
+  const known = internal ? INTERNAL_KEYS : OPTION_KEYS
   for (const key of Object.keys(options))
-    if (!OPTION_KEYS.has(key)) bad(key, `one of the known options (${[...OPTION_KEYS].join(', ')})`, key)
+    if (!known.has(key)) bad(key, `one of the known options (${[...OPTION_KEYS].join(', ')})`, key)
   if (options.record !== undefined && (typeof options.record !== 'string' || options.record === ''))
     bad('record', 'a file path', options.record)
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))

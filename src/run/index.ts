@@ -1,3 +1,3 @@
 export { checkTask } from './check-run.js'
-export { DEFAULT_BUDGET, run, stream } from './run.js'
-export type { RunOptions, RunResult, RunStream } from './types.js'
+export { DEFAULT_BUDGET, run, stream, streamRun } from './run.js'
+export type { InternalRunOptions, RunOptions, RunResult, RunStream } from './types.js'

@@ -14,15 +14,15 @@ import { type AgentOutcome, agentLoop, createFrame, type RunContext, StopSignal 
 import { onAbort } from '../loop/on-abort.js'
 import { errorOutcome } from '../loop/outcome.js'
 import { Memory } from '../memory/index.js'
-import { resolveModel } from '../model/resolve-model.js'
 import type { Model } from '../model/types.js'
+import { resolveModel } from '../providers/resolve.js'
 import { formatIssues } from '../schema/index.js'
 import { agentTree, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/index.js'
 import { VERSION } from '../version.js'
 import { agentsOf, checkRun } from './check-run.js'
 import { EventQueue } from './event-queue.js'
 import { rootText, serverSentEvents, serverSentResponse } from './stream-ends.js'
-import type { RunOptions, RunResult, RunStream } from './types.js'
+import type { InternalRunOptions, RunOptions, RunResult, RunStream } from './types.js'
 
 const defaultEffects = liveEffects()
 
@@ -58,6 +58,12 @@ export function run<O>(agent: Agent<O>, task: Task, options: RunOptions = {}): P
  */
 export function stream<O>(agent: Agent<O>, task: Task, options: RunOptions = {}): RunStream<O> {
   checkRun(agent, task, options)
+  return streamRun(agent, task, options)
+}
+
+/** `stream()` for Baton's own callers, which also say what goes into the header (`from`, `source`). */
+export function streamRun<O>(agent: Agent<O>, task: Task, options: InternalRunOptions): RunStream<O> {
+  checkRun(agent, task, options, true)
   const queue = new EventQueue()
   const started = start(agent, task, options, queue)
   started.result.catch(() => {})
@@ -84,7 +90,12 @@ interface Started {
   done: Promise<void>
 }
 
-function start(agent: Agent, task: Task, options: RunOptions, queue: EventQueue | undefined): Started {
+function start(
+  agent: Agent,
+  task: Task,
+  options: InternalRunOptions,
+  queue: EventQueue | undefined,
+): Started {
   const controller = new AbortController()
   let settle!: (result: RunResult) => void
   let fail!: (error: unknown) => void
@@ -124,7 +135,7 @@ async function* read(queue: EventQueue, started: Started): AsyncGenerator<BatonE
 async function execute(
   agent: Agent,
   task: Task,
-  options: RunOptions,
+  options: InternalRunOptions,
   controller: AbortController,
   queue: EventQueue | undefined,
   settle: (result: RunResult) => void,
@@ -218,6 +229,7 @@ async function execute(
       prices: options.prices,
       costs: new UnpricedCosts(),
       approve: options.approve,
+      resolveModel,
       models,
       vars: options.vars ?? {},
       nextDelegation: (name) => {

@@ -33,9 +33,13 @@ export interface RunOptions {
   recordDeltas?: boolean
   /** The effects door (live by default; replay and resume pass their own). */
   effects?: Effects
-  /** Recorded in the header: the agent's module, so `baton replay` can find it. */
+}
+
+/** What Baton's own callers (replays, the CLI) also give a run, for its transcript's header. */
+export interface InternalRunOptions extends RunOptions {
+  /** The agent's module, so `baton replay` can find it. */
   source?: { module: string; export?: string }
-  /** Recorded in the header: the run this one replays, resumes or forks. */
+  /** The run this one replays, resumes or forks. */
   from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
 }
 

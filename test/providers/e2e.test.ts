@@ -19,12 +19,12 @@ import {
   defineTool,
   findPrice,
   type Model,
-  openaiResponses,
   type RunResult,
   readTranscript,
   run,
   stream,
 } from '../../src/index.js'
+import { openaiResponses } from '../../src/providers/index.js'
 import { collect, ofType, recordedOf, streamedText } from '../helpers.js'
 import {
   BASE_URL as ANTHROPIC_URL,

@@ -19,7 +19,6 @@ import {
   defineAgent,
   defineTool,
   type ModelStreamEvent,
-  type ProviderOptions,
   type RetryInfo,
   type RunOptions,
   type RunResult,
@@ -27,6 +26,7 @@ import {
   stream,
   type Transcript,
 } from '../../src/index.js'
+import type { ProviderOptions } from '../../src/providers/index.js'
 import { type FakeClock, fakeClock } from '../../src/testing/index.js'
 import { collect, isDelta, ofType, recordedOf, streamedText } from '../helpers.js'
 import {

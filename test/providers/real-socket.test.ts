@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { anthropic, openai } from '../../src/index.js'
+import { anthropic, openai } from '../../src/providers/index.js'
 
 let server: Server
 let base = ''

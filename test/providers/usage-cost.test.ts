@@ -13,12 +13,12 @@ import {
   type Model,
   type ModelRequest,
   type ModelStreamEvent,
-  openaiResponses,
   type PriceTable,
   run,
   type Usage,
 } from '../../src/index.js'
 import { anthropic } from '../../src/providers/anthropic/index.js'
+import { openaiResponses } from '../../src/providers/index.js'
 import { compatible, openai } from '../../src/providers/openai-chat/index.js'
 import { BASE_URL as ANTHROPIC_URL, message, messagesHandler, text } from './wire/anthropic.js'
 import {

@@ -1,6 +1,6 @@
 export { exact } from './exact.js'
 export { type IncludesOptions, includes } from './includes.js'
-export { maxCost, maxSteps } from './limits.js'
+export { costAtMost, stepsAtMost } from './limits.js'
 export { matchesSchema } from './matches-schema.js'
 export { regex } from './regex.js'
 export { type TrajectoryOptions, trajectory } from './trajectory.js'

@@ -5,11 +5,11 @@ import { defineScorer, type Scorer } from '../../goal/index.js'
  * Passes when the run cost at most `usd` (US dollars, from the price table).
  *
  * @example
- * scorers: [maxCost(0.05)]
+ * scorers: [costAtMost(0.05)]
  */
-export function maxCost(usd: number): Scorer {
-  check('maxCost', usd, Number.isFinite(usd) && usd >= 0, 'an amount in USD (0 or more)')
-  return defineScorer('maxCost', ({ usage }) =>
+export function costAtMost(usd: number): Scorer {
+  check('costAtMost', usd, Number.isFinite(usd) && usd >= 0, 'an amount in USD (0 or more)')
+  return defineScorer('costAtMost', ({ usage }) =>
     usage.costUsd <= usd
       ? { pass: true, score: 1, reason: `cost ${dollars(usage.costUsd)}, within ${dollars(usd)}` }
       : {
@@ -24,11 +24,11 @@ export function maxCost(usd: number): Scorer {
  * Passes when the run made at most `n` model calls (steps, sub-agents' included).
  *
  * @example
- * scorers: [maxSteps(4)]
+ * scorers: [stepsAtMost(4)]
  */
-export function maxSteps(n: number): Scorer {
-  check('maxSteps', n, Number.isInteger(n) && n >= 0, 'a whole number of steps (0 or more)')
-  return defineScorer('maxSteps', ({ usage }) =>
+export function stepsAtMost(n: number): Scorer {
+  check('stepsAtMost', n, Number.isInteger(n) && n >= 0, 'a whole number of steps (0 or more)')
+  return defineScorer('stepsAtMost', ({ usage }) =>
     usage.steps <= n
       ? { pass: true, score: 1, reason: `${usage.steps} step(s), within ${n}` }
       : { pass: false, score: 0, reason: `expected at most ${n} step(s), got ${usage.steps}` },

@@ -8,17 +8,8 @@
  */
 import { delay, HttpResponse, http } from 'msw'
 import { expect } from 'vitest'
-import {
-  anthropic,
-  type BatonEvent,
-  type Model,
-  type ModelRetryEvent,
-  openai,
-  openaiResponses,
-  type ProviderOptions,
-  type RunResult,
-  type Transcript,
-} from '../../../src/index.js'
+import type { BatonEvent, Model, ModelRetryEvent, RunResult, Transcript } from '../../../src/index.js'
+import { anthropic, openai, openaiResponses, type ProviderOptions } from '../../../src/providers/index.js'
 import * as claude from './anthropic.js'
 import * as chat from './openai-chat.js'
 import * as responses from './openai-responses.js'

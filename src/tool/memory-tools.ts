@@ -1,4 +1,5 @@
-import { defineTool, type Tool } from '../tool/index.js'
+import { defineTool } from './define-tool.js'
+import type { Tool } from './types.js'
 
 const KEY = { type: 'string', description: 'A "/"-separated key, e.g. "notes/lisbon".' }
 
