@@ -25,7 +25,7 @@ interface Rule {
 }
 
 /** The layering, as docs/architecture.md states it. */
-export const RULES: readonly Rule[] = [
+const RULES: readonly Rule[] = [
   {
     from: 'src/loop/',
     not: 'src/providers/',
@@ -68,7 +68,7 @@ const SPECIFIERS =
   /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g
 
 /** The import specifiers of a file: static, re-exports, side-effect imports and dynamic `import()`. */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   // Comments may quote imports (`import('…')` in a doc comment); they are not imports.
   const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
   return [...code.matchAll(SPECIFIERS)].map((m) => (m[1] ?? m[2] ?? m[3])!)
@@ -83,7 +83,7 @@ function targetOf(file: string, specifier: string): string | undefined {
 }
 
 /** Every import that breaks a rule: `file: import 'x' — why`. */
-export function violations(files: readonly SourceFile[], rules: readonly Rule[] = RULES): string[] {
+function violations(files: readonly SourceFile[], rules: readonly Rule[] = RULES): string[] {
   const found: string[] = []
   for (const file of files) {
     for (const specifier of importsOf(file.text)) {
