@@ -16,6 +16,8 @@ export type Samples = Record<string, number[]>
 export interface MeasureOptions {
   /** Recording on (a transcript file per run) or off, for scenarios measured one mode per child. */
   record?: boolean
+  /** S3: run the hand-written loop instead of Baton. */
+  hand?: boolean
   warmup?: number
   rounds?: number
 }

@@ -24,6 +24,7 @@ import {
   median,
   RESULT_MARK,
   type Row,
+  renderTable,
   resultsTable,
   type Samples,
   spreadTable,
@@ -115,6 +116,9 @@ try {
   console.log(`\nMedians (total ${((Date.now() - started) / 1000).toFixed(0)} s):\n`)
   const table = rows(results)
   console.log(resultsTable(table))
+  const ratioRows = ratios(results)
+  if (ratioRows.length)
+    console.log(`\nRatios, measured in this run (targets of the issue):\n\n${ratioTable(ratioRows)}`)
   const s6 = results.get('s6')
   if (s6) console.log(`\n${s6ByConcurrency(s6)}`)
   console.log('\nSpread of the rounds:\n')
@@ -129,10 +133,11 @@ try {
 async function s3Rounds(scenario: Scenario, code: string): Promise<Samples> {
   const all: Samples = {}
   for (let i = 0; i < (rounds ?? (profile ? 1 : S3_ROUNDS)); i++) {
-    for (const record of [false, true]) {
-      const samples = await child(scenario, code, { record }, ['--expose-gc'], record ? 'on' : 'off')
+    for (const mode of ['off', 'on', 'hand'] as const) {
+      const options = mode === 'hand' ? { hand: true } : { record: mode === 'on' }
+      const samples = await child(scenario, code, options, ['--expose-gc'], mode)
       for (const [key, values] of Object.entries(samples)) {
-        const name = `${key}.${record ? 'on' : 'off'}`
+        const name = `${key}.${mode}`
         all[name] = [...(all[name] ?? []), ...values]
       }
     }
@@ -140,11 +145,77 @@ async function s3Rounds(scenario: Scenario, code: string): Promise<Samples> {
   return all
 }
 
+interface Ratio {
+  label: string
+  value: number
+  target: number
+}
+
+/**
+ * The targets that are ratios. S1's are medians of per-round ratios (its modes run in the same
+ * rounds, so a slow moment hits both sides); S3's are ratios of medians (one process per mode).
+ */
+function ratios(results: Map<Scenario['id'], Samples>): Ratio[] {
+  const out: Ratio[] = []
+  const perRound = (a: number[] | undefined, b: number[] | undefined) =>
+    a && b ? median(a.map((value, i) => value / b[i]!)) : Number.NaN
+  const s1 = results.get('s1')
+  if (s1) {
+    out.push({
+      label: 'S1 without a transcript / hand-written loop',
+      value: perRound(s1.off, s1.hand),
+      target: 1.5,
+    })
+    out.push({
+      label: 'S1 with a transcript / hand-written loop',
+      value: perRound(s1.on, s1.hand),
+      target: 2,
+    })
+    out.push({
+      label: 'S1 stream() with deltas / without',
+      value: perRound(s1.streamDeltas, s1.streamNoDeltas),
+      target: 1.1,
+    })
+    out.push({
+      label: 'S1 per turn, 200 turns / 20 turns, without a transcript',
+      value: perRound(s1.off, s1.shortOff),
+      target: 1.2,
+    })
+    out.push({
+      label: 'S1 per turn, 200 turns / 20 turns, with a transcript',
+      value: perRound(s1.on, s1.shortOn),
+      target: 1.2,
+    })
+  }
+  const s3 = results.get('s3')
+  if (s3) {
+    const med = (key: string) => median(s3[key] ?? [])
+    out.push({
+      label: 'S3 without transcripts / hand-written loop',
+      value: med('wallMs.off') / med('wallMs.hand'),
+      target: 2,
+    })
+    out.push({
+      label: 'S3 with transcripts / without',
+      value: med('wallMs.on') / med('wallMs.off'),
+      target: 1.5,
+    })
+  }
+  return out
+}
+
+function ratioTable(list: Ratio[]): string {
+  return renderTable(
+    ['ratio', 'value', 'target', 'met'],
+    list.map((r) => [r.label, formatNumber(r.value, 2), `≤ ${r.target}`, r.value <= r.target ? 'yes' : 'NO']),
+  )
+}
+
 function rows(results: Map<Scenario['id'], Samples>): Row[] {
   const out: Row[] = []
   const m = (samples: Samples, key: string) => samples[key]
   const s1 = results.get('s1')
-  if (s1)
+  if (s1) {
     out.push({
       label: 'S1 µs per tool turn',
       off: m(s1, 'off'),
@@ -152,8 +223,25 @@ function rows(results: Map<Scenario['id'], Samples>): Row[] {
       digits: 1,
       target: '≤ 30 (on)',
       meets: (on) => on <= 30,
-      floor: '10',
+      floor: '14',
+      floorHere: m(s1, 'hand'),
     })
+    out.push({
+      label: 'S1 µs per tool turn, 20-turn run',
+      off: m(s1, 'shortOff'),
+      on: m(s1, 'shortOn'),
+      digits: 1,
+      target: '',
+      floorHere: m(s1, 'hand'),
+    })
+    out.push({
+      label: 'S1 µs per tool turn, stream() read (deltas off · on)',
+      off: m(s1, 'streamNoDeltas'),
+      on: m(s1, 'streamDeltas'),
+      digits: 1,
+      target: '',
+    })
+  }
   const s2 = results.get('s2')
   if (s2)
     out.push({
@@ -175,7 +263,8 @@ function rows(results: Map<Scenario['id'], Samples>): Row[] {
       digits: 0,
       target: '≤ 400 (ideal 100)',
       meets: (on) => on <= 400,
-      floor: '179',
+      floor: '259',
+      floorHere: m(s3, 'wallMs.hand'),
     })
     out.push({
       label: 'S3 peak RSS MB',
@@ -365,7 +454,7 @@ function child(
   code: string,
   options: MeasureOptions,
   nodeFlags: string[] = [],
-  mode?: 'off' | 'on',
+  mode?: 'off' | 'on' | 'hand',
 ): Promise<Samples> {
   const flags = [...nodeFlags]
   if (profileDir && scenario.id !== 's7')

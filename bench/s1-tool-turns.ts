@@ -1,17 +1,18 @@
-import { defineAgent, run } from '../dist/index.js'
+import { defineAgent, run, stream } from '../dist/index.js'
 import { type ScriptStep, scriptedModel } from '../dist/testing/index.js'
-import {
-  alternate,
-  echoTool,
-  expectDone,
-  type MeasureOptions,
-  now,
-  type Samples,
-  transcriptDir,
-} from './lib.js'
+import { expectHandDone, handWrittenLoop } from './hand-written.js'
+import { echoTool, expectDone, type MeasureOptions, now, type Samples, transcriptDir } from './lib.js'
 
 export const TURNS = 200
+/** The short run, to show that a turn costs the same at 20 turns as at 200 (no quadratic work). */
+export const SHORT_TURNS = 20
 
+/**
+ * S1: a run of instant tool turns (a scripted model, a tool that returns its input), in µs per
+ * turn. Every mode runs in the same rounds, one after the other, so that drift hits all alike:
+ * the hand-written loop, Baton's run() without and with a transcript, stream() read with and
+ * without the answers' deltas, and the short runs.
+ */
 export async function measure(options: MeasureOptions): Promise<Samples> {
   const echo = echoTool()
   const agent = defineAgent({
@@ -21,25 +22,64 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
     tools: [echo],
     budget: { maxSteps: TURNS + 10 },
   })
-  const steps: ScriptStep[] = Array.from({ length: TURNS }, (_, i) => ({
-    toolCalls: [{ name: 'echo', args: { text: `turn ${i}` } }],
-  }))
-  steps.push({ text: 'done' })
-  const files = transcriptDir('s1')
-
-  const once = async (record: boolean, round: number): Promise<number> => {
-    const path = record ? files.path(`run-${round}`) : undefined
-    const started = now()
-    const model = scriptedModel(steps)
-    const result = await run(agent, 'Echo 200 times.', path ? { model, record: path } : { model })
-    const elapsed = now() - started
-    expectDone(result, 'S1', { steps: TURNS + 1, toolCalls: TURNS })
-    if (path) files.discard(path)
-    return (elapsed * 1000) / TURNS
+  const script = (turns: number): ScriptStep[] => {
+    const steps: ScriptStep[] = Array.from({ length: turns }, (_, i) => ({
+      toolCalls: [{ name: 'echo', args: { text: `turn ${i}` } }],
+    }))
+    steps.push({ text: 'done, after all those turns' })
+    return steps
   }
+  const long = script(TURNS)
+  const short = script(SHORT_TURNS)
+  const files = transcriptDir('s1')
+  const done = { steps: TURNS + 1, toolCalls: TURNS }
 
+  const timed = async (turns: number, work: () => Promise<void>): Promise<number> => {
+    const started = now()
+    await work()
+    return ((now() - started) * 1000) / turns
+  }
+  const baton = (turns: number, steps: ScriptStep[], record: boolean, round: number) =>
+    timed(turns, async () => {
+      const path = record ? files.path(`run-${turns}-${round}`) : undefined
+      const model = scriptedModel(steps)
+      const result = await run(agent, 'Echo many times.', path ? { model, record: path } : { model })
+      expectDone(result, 'S1', { steps: turns + 1, toolCalls: turns })
+      if (path) files.discard(path)
+    })
+  const streamed = (deltas: boolean) =>
+    timed(TURNS, async () => {
+      const events = stream(agent, 'Echo many times.', { model: scriptedModel(long), deltas })
+      let seen = 0
+      for await (const _ of events) seen++
+      expectDone(await events.result, 'S1 stream', done)
+      if (seen === 0) throw new Error('S1 stream: no events')
+    })
+  const modes: Record<string, (round: number) => Promise<number>> = {
+    hand: () =>
+      timed(TURNS, async () => {
+        expectHandDone(await handWrittenLoop(scriptedModel(long), 'Echo many times.'), 'S1', done)
+      }),
+    off: (round) => baton(TURNS, long, false, round),
+    on: (round) => baton(TURNS, long, true, round),
+    streamNoDeltas: () => streamed(false),
+    streamDeltas: () => streamed(true),
+    shortOff: (round) => baton(SHORT_TURNS, short, false, round),
+    shortOn: (round) => baton(SHORT_TURNS, short, true, round),
+  }
+  const samples: Samples = {}
+  const warmup = options.warmup ?? 20
+  const rounds = options.rounds ?? 15
   try {
-    return await alternate(once, { warmup: options.warmup ?? 20, rounds: options.rounds ?? 15 })
+    for (let round = -warmup; round < rounds; round++) {
+      for (const [mode, once] of Object.entries(modes)) {
+        const value = await once(round)
+        if (round < 0) continue
+        samples[mode] ??= []
+        samples[mode].push(value)
+      }
+    }
+    return samples
   } finally {
     files.remove()
   }

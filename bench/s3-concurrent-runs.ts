@@ -1,5 +1,6 @@
 import { defineAgent, type RunResult, run } from '../dist/index.js'
 import { type ScriptStep, scriptedModel } from '../dist/testing/index.js'
+import { expectHandDone, handWrittenLoop } from './hand-written.js'
 import { echoTool, expectDone, type MeasureOptions, now, type Samples, transcriptDir } from './lib.js'
 
 export const RUNS = 2_000
@@ -22,15 +23,21 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
   steps.push({ text: 'done' })
   const files = transcriptDir('s3')
 
-  const batch = (count: number, tag: string): Promise<RunResult[]> =>
+  const done = { steps: TOOL_TURNS + 1, toolCalls: TOOL_TURNS }
+  // The hand-written loop (options.hand) in the same load, for the ratio.
+  const batch = (count: number, tag: string): Promise<unknown[]> =>
     Promise.all(
       Array.from({ length: count }, (_, i) => {
         const model = scriptedModel(steps, { latencyMs: LATENCY_MS })
+        if (options.hand) return handWrittenLoop(model, `Task ${i}`)
         return run(agent, `Task ${i}`, record ? { model, record: files.path(`${tag}-${i}`) } : { model })
       }),
     )
-  const check = (results: RunResult[]) => {
-    for (const result of results) expectDone(result, 'S3', { steps: TOOL_TURNS + 1, toolCalls: TOOL_TURNS })
+  const check = (results: unknown[]) => {
+    for (const result of results) {
+      if (options.hand) expectHandDone(result as { steps: number; toolCalls: number }, 'S3', done)
+      else expectDone(result as RunResult, 'S3', done)
+    }
   }
   const gc = (globalThis as { gc?: () => void }).gc
 
