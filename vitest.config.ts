@@ -36,6 +36,9 @@ export const E2E_TIMEOUT_MS = 180_000
 
 export default defineConfig({
   test: {
+    // Every run the suite records checks that its transcript folds back to its result (and the
+    // CLI runs the tests start inherit it).
+    env: { BATON_CHECK_FOLD: '1' },
     projects: [
       {
         extends: true,

@@ -64,7 +64,15 @@ export {
   replay,
   resume,
 } from './replay/index.js'
-export { DEFAULT_BUDGET, type RunOptions, type RunResult, type RunStream, run, stream } from './run/index.js'
+export {
+  DEFAULT_BUDGET,
+  type RunOptions,
+  type RunResult,
+  type RunStream,
+  run,
+  stream,
+  transcriptResult,
+} from './run/index.js'
 export type { Schema, SchemaInput, SchemaIssue, ValidationResult } from './schema/index.js'
 export { defineTool, type Tool, type ToolConfig, type ToolContext } from './tool/index.js'
 export { memoryTools } from './tool/memory-tools.js'

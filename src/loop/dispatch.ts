@@ -74,8 +74,7 @@ export async function dispatch(
   const runJob = async (i: number): Promise<void> => {
     const job = jobs[i]!
     const { call, key } = job
-    if (run.observed)
-      run.emit({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
+    run.emit({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
     const started = run.clock.now()
     let outcome: ToolOutcome
     try {
@@ -95,7 +94,7 @@ export async function dispatch(
       )
     }
     outcomes[i] = outcome
-    if (run.observed) run.emit(resultEvent(key, call, outcome, run.clock.now() - started))
+    run.emit(resultEvent(key, call, outcome, run.clock.now() - started))
   }
   if (jobs.length === 1) await runJob(0)
   else await pool(jobs.length, frame.agent.toolConcurrency, runJob)
@@ -131,7 +130,6 @@ export async function dispatch(
       ok: outcome.ok,
     }
     state.trajectory.push(step)
-    run.trajectory.push(step)
   }
 
   const stopped = stoppedOutcome(frame.signal)

@@ -12,7 +12,7 @@ import {
 } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
-import type { Task, TrajectoryStep } from '../goal/index.js'
+import type { Task } from '../goal/index.js'
 import type { Memory } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
 import { onAbort, raceStop } from './on-abort.js'
@@ -43,9 +43,12 @@ export interface RunContext {
   stop(reason: StopSignal): void
   /** Puts an event into the run's event stream (stamped, recorded, handed to the consumer). */
   emit(event: BatonEvent): void
-  /** Every tool call and delegation of the run, in the order they finished, agents included. */
-  readonly trajectory: TrajectoryStep[]
-  /** Whether anything sees the events (a transcript, a stream reader, non-live effects). */
+  /**
+   * The one switch for work nobody may see: whether `model.request` events (each request's new
+   * messages and the chained request hash) are built. True when something sees the events (a
+   * transcript, a stream reader, non-live effects). Every other event is always emitted: the
+   * result is folded from them.
+   */
   readonly observed: boolean
   /** Whether model calls stream their deltas into the events (`model.delta`, `model.restart`). */
   readonly deltas: boolean

@@ -93,17 +93,15 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
       })
     }
   }
-  if (run.observed) {
-    run.emit({
-      type: 'model.response',
-      path: call.key,
-      message: response.message,
-      usage: response.usage,
-      costUsd,
-      finishReason: response.finishReason,
-      durationMs: run.clock.now() - started,
-    })
-  }
+  run.emit({
+    type: 'model.response',
+    path: call.key,
+    message: response.message,
+    usage: response.usage,
+    costUsd,
+    finishReason: response.finishReason,
+    durationMs: run.clock.now() - started,
+  })
   return { ok: true, response }
 }
 

@@ -9,7 +9,7 @@ import { Budget, type BudgetLimits, UnpricedCosts } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import type { Task, TrajectoryStep } from '../goal/index.js'
+import type { Task } from '../goal/index.js'
 import { type AgentOutcome, agentLoop, createFrame, type RunContext, StopSignal } from '../loop/index.js'
 import { onAbort } from '../loop/on-abort.js'
 import { errorOutcome } from '../loop/outcome.js'
@@ -21,6 +21,7 @@ import { agentTree, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/i
 import { VERSION } from '../version.js'
 import { agentsOf, checkRun } from './check-run.js'
 import { EventQueue } from './event-queue.js'
+import { foldMismatch, RunFold } from './fold.js'
 import { rootText, serverSentEvents, serverSentResponse } from './stream-ends.js'
 import type { InternalRunOptions, RunOptions, RunResult, RunStream } from './types.js'
 
@@ -168,7 +169,7 @@ async function execute(
   const budget = new Budget('root', limits, startedAt)
   let writer: TranscriptWriter | undefined
   let delegations: Map<string, number> | undefined
-  const trajectory: TrajectoryStep[] = []
+  const fold = new RunFold(agent, startedAt, runId)
   let seq = 0
   const keepDeltas = options.recordDeltas === true
   const record = (event: BatonEvent, t: number): void => {
@@ -197,6 +198,7 @@ async function execute(
     if (!delta || keepDeltas) record(event, t)
     event.seq = delta ? seq : seq++
     event.t = t
+    if (!delta) fold.add(event)
     queue?.push(event)
   }
   let outcome: AgentOutcome
@@ -240,7 +242,6 @@ async function execute(
       },
       stop: (reason) => controller.abort(reason),
       emit,
-      trajectory,
       observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
       deltas: (queue !== undefined && options.deltas !== false) || keepDeltas,
     }
@@ -256,58 +257,36 @@ async function execute(
     outcome = errorOutcome(unwritable)
     writer = undefined
   }
-  const result = resultOf(
-    outcome,
-    budget,
-    memory,
-    clock.now() - startedAt,
-    runId,
-    writer && options.record,
-    trajectory,
-  )
   const end: BatonEvent = {
     type: 'run.end',
     path: 'root',
-    status: result.status,
-    stopReason: result.stopReason,
-    output: result.output,
-    usage: result.usage,
+    status: outcome.status,
+    stopReason: outcome.stopReason,
+    output: outcome.output,
+    usage: { ...budget.used, wallMs: clock.now() - startedAt },
   }
-  if (result.error) end.error = result.error
+  if (outcome.error) end.error = outcome.error
   emit(end)
+  // The result is what the events say, as it is for a transcript read back.
+  const result = fold.result()!
+  if (writer && options.record) result.transcript = options.record
   // The last lines are written on close: a disk that fails then still fails the run.
   const lost = await writer?.close()
   if (lost && result.status !== 'error') {
     Object.assign(result, errorOutcome(lost))
     delete result.transcript
   }
+  // A self-check (the test suite turns it on): the transcript says what the run returned.
+  if (process.env.BATON_CHECK_FOLD === '1' && result.transcript) {
+    const problem = foldMismatch(result)
+    if (problem) {
+      fail(new BatonError('INTERNAL', problem))
+      queue?.close()
+      return
+    }
+  }
   settle(result)
   queue?.close()
-}
-
-function resultOf(
-  outcome: AgentOutcome,
-  budget: Budget,
-  memory: Memory,
-  wallMs: number,
-  runId: string,
-  transcript: string | undefined,
-  trajectory: TrajectoryStep[],
-): RunResult {
-  const { used } = budget
-  const result: RunResult = {
-    status: outcome.status,
-    stopReason: outcome.stopReason,
-    output: outcome.output,
-    usage: { ...used, wallMs },
-    memory: memory.list(),
-    trajectory,
-    runId,
-  }
-  if (transcript) result.transcript = transcript
-  if (outcome.error) result.error = outcome.error
-  if (outcome.pending) result.pending = outcome.pending
-  return result
 }
 
 /** The models of the tree when every one is already a Model object (no provider to load). */

@@ -211,11 +211,11 @@ function headerJson(header: TranscriptHeader, redact: Redactor): string {
 
 /** A memory entry is a named field too: `secrets/api_key` keeps its key and loses its value. */
 function secretEntry(event: BatonEvent, redact: Redactor): BatonEvent {
-  if (
-    event.type !== 'memory.write' ||
-    typeof event.key !== 'string' ||
-    !redact.secretName(event.key.slice(event.key.lastIndexOf('/') + 1))
-  )
-    return event
+  if (event.type !== 'memory.write' || !secretKey(event.key, redact)) return event
   return { ...event, value: REDACTED }
+}
+
+/** Whether a memory key names a secret (its last segment does): its value is never written. */
+export function secretKey(key: unknown, redact: Redactor): boolean {
+  return typeof key === 'string' && redact.secretName(key.slice(key.lastIndexOf('/') + 1))
 }

@@ -1,0 +1,227 @@
+/**
+ * A run's result, folded from its events: the one way a `RunResult` is made, for a live run (the
+ * events as they are emitted), a transcript read back, a replay and the eval scorers. Nothing in
+ * a result comes from anywhere but the events, so a transcript always says what its run returned.
+ */
+import { delegationToolName } from '../agent/delegation.js'
+import type { BatonEvent, ModelResponseEvent, PendingApproval, RunEndEvent } from '../events/index.js'
+import type { TrajectoryStep } from '../goal/index.js'
+import type { MemoryEntry } from '../memory/index.js'
+import { readTranscript, type Transcript } from '../transcript/index.js'
+import { redactor } from '../transcript/redact.js'
+import { transcriptJson } from '../transcript/transcript-json.js'
+import { secretKey } from '../transcript/writer.js'
+import type { RunResult } from './types.js'
+
+/** What a fold needs to know besides the events: the agents (to tell delegations from tools). */
+export interface FoldTree {
+  readonly name: string
+  readonly agents: readonly FoldTree[]
+}
+
+/** A tool call that got a result in an agent's step. */
+interface Done {
+  readonly key: string
+  readonly name: string
+  readonly ok: boolean
+  readonly waits: boolean
+}
+
+/** The step an agent is in: its calls, in the order the model made them, and their results. */
+interface OpenStep {
+  readonly prefix: string
+  readonly calls: readonly { id: string; name: string; args: unknown }[]
+  readonly done: Map<string, Done>
+}
+
+/** An agent path's agent in the tree: `root/2/agent:researcher#0` → researcher. */
+function agentAt(tree: FoldTree, path: string): FoldTree | undefined {
+  let node: FoldTree | undefined = tree
+  for (const match of path.matchAll(/agent:([^#/]+)#/g)) node = node?.agents.find((a) => a.name === match[1])
+  return node
+}
+
+/** The step prefix of a call's step key (`root/2/agent:a#0/3/tool/c1` → `root/2/agent:a#0/3`). */
+function stepOf(key: string): string {
+  const tool = key.indexOf('/tool/')
+  return key.slice(0, tool >= 0 ? tool : key.lastIndexOf('/'))
+}
+/** The agent path of a step prefix (`root/2/agent:a#0/3` → `root/2/agent:a#0`). */
+const agentOfStep = (step: string): string => step.slice(0, step.lastIndexOf('/'))
+
+export class RunFold {
+  private end: RunEndEvent | undefined
+  private readonly memory = new Map<string, MemoryEntry>()
+  private readonly trajectory: TrajectoryStep[] = []
+  /** Each agent's step whose calls are under way. */
+  private readonly open = new Map<string, OpenStep>()
+  /** What a call waiting for approval was asked with, by step key. */
+  private readonly asked = new Map<string, unknown>()
+  /** The calls each agent left waiting for approval when it ended, by agent path. */
+  private readonly waiting = new Map<string, PendingApproval[]>()
+
+  /** `startedAt`: epoch ms of the run's start (memory entries' `at` are counted from it). */
+  constructor(
+    private readonly tree: FoldTree,
+    private readonly startedAt: number,
+    private runId = '',
+  ) {}
+
+  add(event: BatonEvent): void {
+    switch (event.type) {
+      case 'run.start':
+        this.runId = event.runId
+        return
+      case 'model.response':
+        this.opened(event)
+        return
+      case 'approval.request':
+        this.asked.set(event.path, event.args)
+        return
+      case 'tool.result':
+        this.open.get(agentOfStep(stepOf(event.path)))?.done.set(event.callId, {
+          key: event.path,
+          name: event.name,
+          ok: !event.isError,
+          waits: event.error?.code === 'AWAITING_APPROVAL',
+        })
+        return
+      case 'memory.write': {
+        const entry: MemoryEntry = {
+          key: event.key,
+          value: event.value,
+          by: event.by,
+          step: event.path,
+          at: this.startedAt + (event.t ?? 0),
+        }
+        this.memory.set(event.key, entry)
+        return
+      }
+      case 'agent.end':
+        this.close(event.path, event.status === 'awaiting_approval')
+        return
+      case 'run.end':
+        this.end = event
+        return
+    }
+  }
+
+  /** The result, once `run.end` was folded; undefined before. */
+  result(): RunResult | undefined {
+    const end = this.end
+    if (!end) return undefined
+    const result: RunResult = {
+      status: end.status,
+      stopReason: end.stopReason,
+      output: end.output,
+      usage: end.usage,
+      memory: [...this.memory.values()],
+      trajectory: this.trajectory,
+      runId: this.runId,
+    }
+    if (end.error) result.error = end.error
+    const pending = end.status === 'awaiting_approval' ? this.waiting.get('root') : undefined
+    if (pending?.length) result.pending = pending
+    return result
+  }
+
+  /** Per agent path: its delegation tools' names → the sub-agents' names. */
+  private readonly delegates = new Map<string, Map<string, string>>()
+
+  private delegatesOf(agent: string): Map<string, string> {
+    let found = this.delegates.get(agent)
+    if (!found) {
+      const node = agentAt(this.tree, agent)
+      found = new Map(node?.agents.map((a) => [delegationToolName(a.name), a.name]))
+      this.delegates.set(agent, found)
+    }
+    return found
+  }
+
+  private opened(event: ModelResponseEvent): void {
+    if (event.path.includes('/goal/')) return
+    // An agent's model answers again once its previous step's calls are all done.
+    const prefix = stepOf(event.path)
+    const agent = agentOfStep(prefix)
+    this.close(agent)
+    const calls = event.message.toolCalls
+    if (calls?.length) this.open.set(agent, { prefix, calls, done: new Map() })
+  }
+
+  /**
+   * An agent's step is over: its calls join the trajectory in the order the model made them
+   * (a sub-agent's own calls came first, when it ended), and its calls left waiting for
+   * approval are the agent's, in that order too.
+   */
+  private close(agent: string, waits = false): void {
+    const step = this.open.get(agent)
+    if (!step) return
+    this.open.delete(agent)
+    const delegates = this.delegatesOf(agent)
+    // Only an agent that stops to wait for approvals needs its calls' approvals gathered.
+    const pending: PendingApproval[] | undefined = waits ? [] : undefined
+    let k: Map<string, number> | undefined
+    for (const call of step.calls) {
+      const sub = delegates.size ? delegates.get(call.name) : undefined
+      // The k-th delegation of a step to a sub-agent runs as `<step>/agent:<name>#<k>`.
+      let n = 0
+      if (sub !== undefined) {
+        k ??= new Map()
+        n = k.get(sub) ?? 0
+        k.set(sub, n + 1)
+      }
+      const done = step.done.get(call.id)
+      if (!done) continue
+      this.trajectory.push({
+        path: agent,
+        kind: sub === undefined ? 'tool' : 'agent',
+        name: done.name,
+        args: call.args,
+        ok: done.ok,
+      })
+      if (!pending) continue
+      if (sub !== undefined) pending.push(...(this.waiting.get(`${step.prefix}/agent:${sub}#${n}`) ?? []))
+      else if (done.waits)
+        pending.push({ path: done.key, callId: call.id, tool: done.name, args: this.asked.get(done.key) })
+    }
+    if (pending) this.waiting.set(agent, pending)
+  }
+}
+
+/** The result a transcript's events say its run returned, or undefined for a run that did not end. */
+export function foldEvents(
+  tree: FoldTree,
+  startedAt: number,
+  events: Iterable<BatonEvent>,
+  runId = '',
+): RunResult | undefined {
+  const fold = new RunFold(tree, startedAt, runId)
+  for (const event of events) fold.add(event)
+  return fold.result()
+}
+
+/**
+ * The result a transcript says its run returned (`transcript` set to its path), or undefined
+ * when the run did not end (a crash, a cut-off file: resume it).
+ */
+export function transcriptResult(transcript: Transcript): RunResult | undefined {
+  const { header } = transcript
+  const result = foldEvents(header.agent, Date.parse(header.startedAt), transcript.events, header.runId)
+  if (result) result.transcript = transcript.path
+  return result
+}
+
+/** How the transcript's fold differs from the result the run returns, or undefined. */
+export function foldMismatch(result: RunResult): string | undefined {
+  const read = transcriptResult(readTranscript(result.transcript!))
+  // Compared as a transcript holds values: secrets redacted, nesting cut.
+  const redact = redactor()
+  const held = (value: RunResult | undefined) => transcriptJson(value, redact)
+  // A memory entry under a secret's name is written without its value.
+  const memory = result.memory.map((entry) =>
+    secretKey(entry.key, redact) ? { ...entry, value: '[redacted]' } : entry,
+  )
+  const [live, folded] = [held({ ...result, memory }), held(read)]
+  if (live === folded || live.includes('"[too deep]"')) return undefined
+  return `the transcript ${result.transcript} does not fold to the run's result:\nresult: ${live}\nfolded: ${folded}`
+}
