@@ -74,6 +74,31 @@ function importsOf(text: string): string[] {
   return [...code.matchAll(SPECIFIERS)].map((m) => (m[1] ?? m[2] ?? m[3])!)
 }
 
+/** The static imports of a file (not `import()`: what loads with it). */
+function staticImportsOf(text: string): string[] {
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
+  return [
+    ...code.matchAll(
+      /(?:^|\n)\s*(?:import|export)\b(?!\s+type\b)[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g,
+    ),
+  ].map((m) => (m[1] ?? m[2])!)
+}
+
+/** Every source file that loads when `entry` is imported (static imports, transitively). */
+function loadedWith(entry: string, files: ReadonlyMap<string, string>): Set<string> {
+  const seen = new Set<string>()
+  const visit = (path: string): void => {
+    if (seen.has(path) || !files.has(path)) return
+    seen.add(path)
+    for (const specifier of staticImportsOf(files.get(path)!)) {
+      const target = targetOf(path, specifier)
+      if (target) visit(target.replace(/\.js$/, '.ts'))
+    }
+  }
+  visit(entry)
+  return seen
+}
+
 /** Where a relative specifier of `file` points, relative to the root; undefined for packages. */
 function targetOf(file: string, specifier: string): string | undefined {
   if (!specifier.startsWith('.')) return undefined
@@ -115,6 +140,18 @@ describe('the layering', () => {
     const files = [...sources('src'), ...sources('tools')]
     expect(files.length).toBeGreaterThan(100)
     expect(violations(files)).toEqual([])
+  })
+
+  it('loads no eval, MCP, provider adapter, viewer or CLI code with the root entry point', () => {
+    const files = new Map(sources('src').map((file) => [file.path, file.text]))
+    const loaded = [...loadedWith('src/index.ts', files)]
+    expect(loaded.length).toBeGreaterThan(30)
+    const heavy = loaded.filter(
+      (path) =>
+        /^src\/(eval|mcp|cli|view)\//.test(path) ||
+        (path.startsWith('src/providers/') && path !== 'src/providers/resolve.ts'),
+    )
+    expect(heavy).toEqual([])
   })
 
   it('names the file, the import and the rule when one is broken', () => {
