@@ -33,6 +33,9 @@ function baton(...args: string[]) {
 /** A page that records what it fetched and every script error. */
 async function open(browser: Browser, file: string, timeout = 60_000) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+  // Every click and read waits as long as loading may: on a loaded machine Chromium is slow to
+  // paint, and Playwright's own 30 s default has run out before the page did.
+  page.setDefaultTimeout(timeout)
   const errors: string[] = []
   const requests: string[] = []
   page.on('pageerror', (error) => errors.push(error.message))
