@@ -175,6 +175,52 @@ describe('a run killed with SIGKILL', () => {
   )
 })
 
+describe('a run() killed with SIGKILL (nobody reads its events: one write per step)', () => {
+  it.each([5, 14])(
+    'loses at most the step in flight (killed once the lead has started its tool call %i)',
+    async (threshold) => {
+      const path = join(dir, 'crashed-run.jsonl')
+      const { proc, out, closed } = startChild(path, 'run')
+      /** The lead's calls of `work` that have started (the helper's are numbered from 100,000). */
+      const started = () =>
+        out.stdout
+          .split('\n')
+          .slice(0, -1)
+          .map((line) => (JSON.parse(line) as { work?: number }).work)
+          .filter((n): n is number => n !== undefined && n < 100_000)
+      const deadline = Date.now() + 90_000
+      while (!started().some((n) => n >= threshold)) {
+        if (out.ended)
+          throw new Error(
+            `the child ended before it was killed (${JSON.stringify(out.ended)}):\n${out.stderr}`,
+          )
+        if (Date.now() > deadline) throw new Error(`no call ${threshold} after 90 s:\n${out.stderr}`)
+        await sleep(5)
+      }
+      expect(proc.kill('SIGKILL')).toBe(true)
+      expect((await closed).signal).toBe('SIGKILL')
+
+      const { events } = readTranscript(path)
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i))
+      expect(events.map((e) => e.type)).not.toContain('run.end')
+      // The lead's call `last` had started: its step was in flight. Every earlier step of the
+      // lead (a model call, then its tool call or delegation) is complete on disk, and so is
+      // the request of the step in flight, written while its model call was under way.
+      const last = Math.max(...started())
+      const at = (type: string, path: string) => events.some((e) => e.type === type && e.path === path)
+      for (let k = 1; k < last; k++) {
+        expect(at('model.response', `root/${k}/model`), `step ${k}`).toBe(true)
+        expect(
+          events.some((e) => e.type === 'tool.result' && e.path.startsWith(`root/${k}/tool/`)),
+          `step ${k}`,
+        ).toBe(true)
+      }
+      expect(at('model.request', `root/${last}/model`)).toBe(true)
+    },
+    150_000,
+  )
+})
+
 describe('a run whose process exits mid-run', () => {
   it('has every event written before the exit on disk, bursts of instant steps included', async () => {
     const path = join(dir, 'exited.jsonl')

@@ -222,6 +222,10 @@ async function execute(
           ...(options.source ? { source: options.source } : {}),
         },
         (error) => controller.abort(new StopSignal(errorOutcome(error))),
+        undefined,
+        // A reader is handed each event as it happens: a slow step it sees must be on disk.
+        // Without one, a step's lines wait for the next idle moment and go out in one write.
+        { eager: queue !== undefined },
       )
     }
     const run: RunContext = {

@@ -1,12 +1,13 @@
 /**
  * @module transcript
  * JSONL, append-only, written with synchronous writes so that what is written survives the
- * process being killed at any moment. When a step completes (a model response, a tool result,
- * an agent's end...) the buffer is written:
- * - at once when the step took 1 ms or more (every real model call): one write per step
- *   costs nothing next to it;
- * - otherwise at the next idle moment of the event loop (or at 64 KB), so a burst of instant
- *   steps (fake models, cached tools) costs one write instead of hundreds.
+ * process being killed at any moment. Lines are buffered and written together, once per step:
+ * when a step completes (a model response, a tool result, an agent's end...) its lines are
+ * written at the next idle moment of the event loop (or at 64 KB), so a burst of instant steps
+ * costs one write instead of hundreds, and each of many concurrent runs writes once per step
+ * (its model response, its tool calls and results and its next request together). An `eager`
+ * writer (a run whose events are streamed to a reader) also writes a step that took 1 ms or
+ * more at once, so that what a reader is handed is already on disk.
  * Either way a crash loses at most the step in flight.
  */
 import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync, writeSync } from 'node:fs'
@@ -30,6 +31,15 @@ export interface TranscriptIo {
 }
 
 const nodeIo: TranscriptIo = { open: openFile, openSync, writeSync, closeSync }
+
+export interface TranscriptWriterOptions {
+  /**
+   * Write a step that took 1 ms or more (a real model call, a tool that did real work) at
+   * once, not at the next idle moment: for runs whose events a reader sees as they happen,
+   * so that an event it is handed is already on disk. Default true.
+   */
+  eager?: boolean
+}
 
 // Events that only open a step: losing them in a crash loses nothing that completed.
 const OPENING = new Set<BatonEventType>([
@@ -56,6 +66,7 @@ export class TranscriptWriter {
   private readonly redact: Redactor = redactor()
   private readonly opened: Promise<void>
   private failure: BatonError | undefined
+  private readonly eager: boolean
 
   /**
    * Checks the place synchronously (so a bad path fails before the run starts), then creates
@@ -69,7 +80,9 @@ export class TranscriptWriter {
     header: TranscriptHeader,
     private readonly onError: (error: BatonError) => void = () => {},
     private readonly io: TranscriptIo = nodeIo,
+    { eager = true }: TranscriptWriterOptions = {},
   ) {
+    this.eager = eager
     const fail = (error: unknown) =>
       new BatonError('TRANSCRIPT', `cannot write the transcript to ${path}: ${(error as Error).message}`, {
         cause: error,
@@ -121,10 +134,8 @@ export class TranscriptWriter {
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.closed) return
     this.buffer += `{"seq":${seq},"t":${t},${transcriptJson(secretEntry(event, this.redact), this.redact).slice(1)}\n`
-    if (OPENING.has(event.type)) return
-    const took = (event as { durationMs?: number }).durationMs
-    if ((took !== undefined && took >= SLOW_STEP_MS) || this.buffer.length >= MAX_BUFFER) this.flush()
-    else this.idleFlush ??= setImmediate(() => this.flush())
+    if (this.buffer.length >= MAX_BUFFER || (this.eager && slowStep(event))) this.flush()
+    else if (!OPENING.has(event.type)) this.idleFlush ??= setImmediate(() => this.flush())
   }
 
   /** Writes everything buffered, now (or as soon as the file exists). Never throws. */
@@ -207,6 +218,12 @@ function headerJson(header: TranscriptHeader, redact: Redactor): string {
   const { agent, ...rest } = header
   const schemas: Redactor = { ...redact, secretName: () => false }
   return `${transcriptJson(rest, redact).slice(0, -1)},"agent":${transcriptJson(agent, schemas, 2)}}`
+}
+
+/** A completed step that took 1 ms or more (only completions carry `durationMs`). */
+function slowStep(event: BatonEvent): boolean {
+  const took = (event as { durationMs?: number }).durationMs
+  return took !== undefined && took >= SLOW_STEP_MS && !OPENING.has(event.type)
 }
 
 /** A memory entry is a named field too: `secrets/api_key` keeps its key and loses its value. */

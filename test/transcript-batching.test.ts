@@ -1,0 +1,173 @@
+/**
+ * When the transcript writer writes, and what: a step's lines go out together (at the next idle
+ * moment, or at once for a slow step an eager writer's reader may see), in order, whole lines
+ * only.
+ */
+import * as fs from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { BatonEvent } from '../src/index.js'
+import { type TranscriptIo, TranscriptWriter } from '../src/transcript/writer.js'
+
+let dir: string
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'baton-batching-'))
+})
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const HEADER = {
+  type: 'header' as const,
+  version: 1,
+  baton: 'test',
+  runId: 'run_1',
+  startedAt: new Date(0).toISOString(),
+  task: 'Count',
+  agent: { name: 'counter', description: '', model: 'scripted:model', tools: [], specHash: 'x', agents: [] },
+  budget: {},
+}
+
+/** Real file operations that keep every text written, one entry per write. */
+function recordingIo(): TranscriptIo & { writes: string[] } {
+  const writes: string[] = []
+  return {
+    writes,
+    open: (path, flags, callback) => fs.open(path, flags, callback),
+    openSync: (path, flags) => fs.openSync(path, flags),
+    writeSync: (fd, text) => {
+      writes.push(text)
+      return fs.writeSync(fd, text)
+    },
+    closeSync: (fd) => fs.closeSync(fd),
+  }
+}
+
+const idle = () => new Promise((resolve) => setImmediate(resolve))
+
+/** One step of an agent: its model answer (after `ms`), its tool call and result, the next request. */
+function step(n: number, ms: number): BatonEvent[] {
+  return [
+    {
+      type: 'model.response',
+      path: `root/${n}/model`,
+      message: { role: 'assistant', content: '', toolCalls: [{ id: `c${n}`, name: 'echo', args: { n } }] },
+      usage: { inputTokens: 1, outputTokens: 1 },
+      costUsd: 0,
+      finishReason: 'tool-calls',
+      durationMs: ms,
+    },
+    { type: 'tool.call', path: `root/${n}/tool/c${n}`, callId: `c${n}`, name: 'echo', args: { n } },
+    {
+      type: 'tool.result',
+      path: `root/${n}/tool/c${n}`,
+      callId: `c${n}`,
+      name: 'echo',
+      isError: false,
+      content: String(n),
+      durationMs: 0,
+    },
+    {
+      type: 'model.request',
+      path: `root/${n + 1}/model`,
+      model: 'scripted:model',
+      messages: [{ role: 'tool', toolCallId: `c${n}`, toolName: 'echo', content: String(n) }],
+      hash: 'h',
+      specHash: 's',
+    },
+  ] as BatonEvent[]
+}
+
+/** The event lines of a transcript file, parsed. */
+function eventLines(path: string): { seq: number; type: string; path: string }[] {
+  const text = readFileSync(path, 'utf8')
+  expect(text.endsWith('\n')).toBe(true)
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .slice(1)
+    .map((line) => JSON.parse(line) as { seq: number; type: string; path: string })
+}
+
+describe('a writer whose run nobody reads (eager: false)', () => {
+  it('writes a slow step with the rest of its step, in one write at the next idle moment', async () => {
+    const io = recordingIo()
+    const path = join(dir, 'batched.jsonl')
+    const writer = new TranscriptWriter(path, HEADER, undefined, io, { eager: false })
+    await writer.ready()
+    expect(io.writes).toHaveLength(1) // the header
+    let seq = 0
+    for (const event of step(1, 20)) writer.write(event, seq++, 0)
+    expect(io.writes).toHaveLength(1)
+    await idle()
+    expect(io.writes).toHaveLength(2)
+    expect(
+      io.writes[1]!.split('\n')
+        .slice(0, -1)
+        .map((line) => JSON.parse(line).type),
+    ).toEqual(['model.response', 'tool.call', 'tool.result', 'model.request'])
+    expect(await writer.close()).toBeUndefined()
+    expect(eventLines(path).map((e) => e.seq)).toEqual([0, 1, 2, 3])
+  })
+
+  it('keeps every line whole and in order across many batches and concurrent writers', async () => {
+    const files = [0, 1, 2].map((i) => join(dir, `order-${i}.jsonl`))
+    const ios = files.map(() => recordingIo())
+    const writers = files.map(
+      (path, i) => new TranscriptWriter(path, HEADER, undefined, ios[i], { eager: false }),
+    )
+    const seqs = [0, 0, 0]
+    for (let n = 1; n <= 60; n++) {
+      // Writers take turns, some steps slow and some instant; idle moments come now and then.
+      const i = n % 3
+      for (const event of step(n, n % 2 ? 5 : 0)) writers[i]!.write(event, seqs[i]!++, n)
+      if (n % 7 === 0) await idle()
+    }
+    for (const writer of writers) expect(await writer.close()).toBeUndefined()
+    files.forEach((path, i) => {
+      const events = eventLines(path)
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, k) => k))
+      expect(events).toHaveLength(seqs[i]!)
+      for (const text of ios[i]!.writes) expect(text.endsWith('\n')).toBe(true)
+      // Batches: far fewer writes than steps.
+      expect(ios[i]!.writes.length).toBeLessThan(20)
+    })
+  })
+
+  it('writes at once when 64 KB are waiting, opening events included', async () => {
+    const io = recordingIo()
+    const writer = new TranscriptWriter(join(dir, 'big.jsonl'), HEADER, undefined, io, { eager: false })
+    await writer.ready()
+    const big: BatonEvent = {
+      type: 'model.request',
+      path: 'root/1/model',
+      model: 'scripted:model',
+      messages: [{ role: 'user', content: 'x'.repeat(70_000) }],
+      hash: 'h',
+      specHash: 's',
+    }
+    writer.write(big, 0, 0)
+    expect(io.writes).toHaveLength(2)
+    await writer.close()
+  })
+})
+
+describe('an eager writer (a run whose events are streamed)', () => {
+  it('writes a slow step at once, and instant ones at the next idle moment', async () => {
+    const io = recordingIo()
+    const writer = new TranscriptWriter(join(dir, 'eager.jsonl'), HEADER, undefined, io)
+    await writer.ready()
+    const [response, call, result, request] = step(1, 3)
+    writer.write(response!, 0, 0)
+    expect(io.writes).toHaveLength(2)
+    writer.write(call!, 1, 0)
+    writer.write(result!, 2, 0)
+    writer.write(request!, 3, 0)
+    expect(io.writes).toHaveLength(2)
+    await idle()
+    expect(io.writes).toHaveLength(3)
+    await writer.close()
+  })
+})
