@@ -1,14 +1,19 @@
 /**
  * When the transcript writer writes, and what: a step's lines go out together (at the next idle
  * moment, or at once for a slow step an eager writer's reader may see), in order, whole lines
- * only.
+ * only; a model request's messages, serialized once for the request hash, are written exactly
+ * as they would be if serialized again.
  */
 import * as fs from 'node:fs'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { BatonEvent } from '../src/index.js'
+import type { BatonEvent, Message } from '../src/index.js'
+import type { Frame } from '../src/loop/frame.js'
+import { LoopState } from '../src/loop/state.js'
+import { redactor } from '../src/transcript/redact.js'
+import { transcriptJson } from '../src/transcript/transcript-json.js'
 import { type TranscriptIo, TranscriptWriter } from '../src/transcript/writer.js'
 
 let dir: string
@@ -169,5 +174,83 @@ describe('an eager writer (a run whose events are streamed)', () => {
     await idle()
     expect(io.writes).toHaveLength(3)
     await writer.close()
+  })
+})
+
+describe('a model request serialized once for its hash and its line', () => {
+  const frame = { agent: {} } as Frame
+  const history: Message[] = [
+    { role: 'system', content: 'Answer.' },
+    { role: 'user', content: 'My key is sk-proj-abcdefghijklmnop1234 and {"password":"hunter2hunter2"}' },
+    {
+      role: 'assistant',
+      content: '',
+      toolCalls: [
+        { id: 'c1', name: 'login', args: { user: 'ada', apiKey: 'plain', nested: { list: [1, 2] } } },
+      ],
+    },
+    { role: 'tool', toolCallId: 'c1', toolName: 'login', content: '{"token":"abc","ok":true}' },
+  ]
+
+  /** The line a writer writes for a request event (the first event line of its file). */
+  async function lineOf(event: BatonEvent, name: string): Promise<string> {
+    const path = join(dir, `${name}.jsonl`)
+    const writer = new TranscriptWriter(path, HEADER)
+    writer.write(event, 0, 0)
+    await writer.close()
+    return readFileSync(path, 'utf8').split('\n')[1]!
+  }
+
+  it('writes the same line as serializing the messages again, redacted, and hashes that text', async () => {
+    const state = new LoopState(frame)
+    for (const message of history) state.push(message)
+    const { fresh, hash } = state.nextRequest('spec', true)
+    const request = (messages: Message[]): BatonEvent => ({
+      type: 'model.request',
+      path: 'root/1/model',
+      model: 'scripted:model',
+      messages,
+      hash,
+      specHash: 'spec',
+      maxTokens: 100,
+    })
+    // The state remembered the JSON of `fresh`; a copy of the array was never serialized.
+    const reused = await lineOf(request(fresh), 'reused')
+    const again = await lineOf(request([...fresh]), 'again')
+    expect(reused).toBe(again)
+    const messagesJson = transcriptJson(fresh, redactor(), 2)
+    expect(reused).toContain(`"model":"scripted:model","messages":${messagesJson},"hash":"${hash}"`)
+    expect(reused).not.toContain('hunter2')
+    expect(reused).not.toContain('abcdefghijklmnop1234')
+    expect(JSON.parse(reused)).toMatchObject({ seq: 0, t: 0, type: 'model.request', maxTokens: 100 })
+  })
+
+  it('serializes a request again when its messages are not the ones last hashed', async () => {
+    const state = new LoopState(frame)
+    state.push(history[0]!)
+    const first = state.nextRequest('spec', true).fresh
+    state.push(history[1]!)
+    state.nextRequest('spec', true)
+    const event: BatonEvent = {
+      type: 'model.request',
+      path: 'root/1/model',
+      model: 'scripted:model',
+      messages: first,
+      hash: 'h',
+      specHash: 'spec',
+    }
+    const line = JSON.parse(await lineOf(event, 'older')) as { messages: unknown }
+    expect(line.messages).toEqual([{ role: 'system', content: 'Answer.' }])
+  })
+})
+
+describe('redactor()', () => {
+  it('is one redactor while the key variables keep their values, and a new one when they change', () => {
+    const a = redactor({ OPENAI_API_KEY: 'key-one-1234567' })
+    expect(redactor({ OPENAI_API_KEY: 'key-one-1234567' })).toBe(a)
+    const b = redactor({ OPENAI_API_KEY: 'key-two-1234567' })
+    expect(b).not.toBe(a)
+    expect(b.string('use key-two-1234567 now')).toBe('use [redacted] now')
+    expect(b.string('use key-one-1234567 now')).toBe('use key-one-1234567 now')
   })
 })

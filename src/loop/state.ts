@@ -1,9 +1,11 @@
 import { messageChars } from '../budget/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { Message } from '../model/types.js'
+import { rememberJson } from '../transcript/known-json.js'
 import { type Redactor, redactor } from '../transcript/redact.js'
+import { transcriptJson } from '../transcript/transcript-json.js'
 import type { Frame } from './frame.js'
-import { transcriptHash } from './hash.js'
+import { hashText } from './hash.js'
 import { StallTracker } from './stall.js'
 
 const NOTHING: Message[] = []
@@ -37,7 +39,8 @@ export class LoopState {
   /**
    * The messages added since the previous request, and the request hash chained over them:
    * recording stays O(new messages) per turn instead of O(history). The hash covers the messages
-   * as the transcript holds them (in its model.request line, at depth 2): redacted.
+   * as the transcript holds them (in its model.request line, at depth 2): redacted. That JSON is
+   * remembered for the line, which then does not serialize the messages again.
    */
   nextRequest(specHash: string, observed: boolean): { fresh: Message[]; hash: string } {
     // Only worth its cost when someone sees the events (a transcript, a reader).
@@ -45,7 +48,9 @@ export class LoopState {
     this.sent = this.history.length
     if (observed) {
       this.redact ??= redactor()
-      this.hash = transcriptHash(`${this.hash}\n${specHash}\n`, fresh, this.redact, 2)
+      const json = transcriptJson(fresh, this.redact, 2)
+      rememberJson(fresh, json, this.redact, 2)
+      this.hash = hashText(`${this.hash}\n${specHash}\n${json}`)
     }
     return { fresh, hash: this.hash }
   }

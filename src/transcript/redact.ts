@@ -39,11 +39,24 @@ export interface Redactor {
   secretName(name: string): boolean
 }
 
+// The last redactor made, reused while the key variables keep their values: a run makes one
+// for its transcript and one per agent for its request hashes, and a request's messages are
+// serialized once for both only when the two are the same redactor (see `known-json.ts`).
+let last: { key: string; redactor: Redactor } | undefined
+
 /** A redactor for the key variables' values in `env` (read once: a run keeps the one it started with). */
 export function redactor(env: Readonly<Record<string, string | undefined>> = process.env): Redactor {
   const values = SECRET_VARS.map((name) => env[name]).filter(
     (value): value is string => !!value && value.length >= 8,
   )
+  const key = values.join('\0')
+  if (last?.key === key) return last.redactor
+  const made = makeRedactor(values)
+  last = { key, redactor: made }
+  return made
+}
+
+function makeRedactor(values: readonly string[]): Redactor {
   // How each value looks inside serialized JSON, for the pre-check on lines.
   const needles = values.map((value) => JSON.stringify(value).slice(1, -1))
   const self: Redactor = {

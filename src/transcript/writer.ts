@@ -14,6 +14,7 @@ import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync
 import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
+import { knownJson } from './known-json.js'
 import { REDACTED, type Redactor, redactor } from './redact.js'
 import { transcriptJson } from './transcript-json.js'
 import type { TranscriptHeader } from './types.js'
@@ -133,7 +134,7 @@ export class TranscriptWriter {
   /** Appends one event as `{"seq":…,"t":…,"type":…,…}` (the event must not carry seq/t yet). */
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.closed) return
-    this.buffer += `{"seq":${seq},"t":${t},${transcriptJson(secretEntry(event, this.redact), this.redact).slice(1)}\n`
+    this.buffer += `{"seq":${seq},"t":${t},${eventJson(secretEntry(event, this.redact), this.redact).slice(1)}\n`
     if (this.buffer.length >= MAX_BUFFER || (this.eager && slowStep(event))) this.flush()
     else if (!OPENING.has(event.type)) this.idleFlush ??= setImmediate(() => this.flush())
   }
@@ -224,6 +225,24 @@ function headerJson(header: TranscriptHeader, redact: Redactor): string {
 function slowStep(event: BatonEvent): boolean {
   const took = (event as { durationMs?: number }).durationMs
   return took !== undefined && took >= SLOW_STEP_MS && !OPENING.has(event.type)
+}
+
+// Where a model request's messages go in its line, when their JSON is already known.
+const MESSAGES_AT = '"messages":0'
+
+/**
+ * The JSON of an event. A model request's new messages were serialized (redacted, at depth 2)
+ * for its request hash: that text is spliced into the line instead of being made again.
+ */
+function eventJson(event: BatonEvent, redact: Redactor): string {
+  const messages = event.type === 'model.request' ? knownJson(event.messages, redact, 2) : undefined
+  if (messages === undefined) return transcriptJson(event, redact)
+  // The spread keeps every field in its place; `"messages":0` cannot occur inside a JSON string
+  // (a quote in a string is escaped), and no field before it nests objects.
+  const json = transcriptJson({ ...event, messages: 0 }, redact)
+  const at = json.indexOf(MESSAGES_AT)
+  if (at < 0) return transcriptJson(event, redact)
+  return `${json.slice(0, at + MESSAGES_AT.length - 1)}${messages}${json.slice(at + MESSAGES_AT.length)}`
 }
 
 /** A memory entry is a named field too: `secrets/api_key` keeps its key and loses its value. */
