@@ -125,11 +125,14 @@ function deltaEvent(key: string, delta: ModelDelta): BatonEvent {
 }
 
 /** Checks the shape of what a model returned and gives every tool call a unique id. */
-function checkResponse(response: ModelResponse, step: number): ModelResponse {
-  if (typeof response !== 'object' || response === null || response.message?.role !== 'assistant') {
+function checkResponse(given: ModelResponse, step: number): ModelResponse {
+  if (typeof given !== 'object' || given === null || given.message?.role !== 'assistant') {
     throw new BatonError('MODEL_ERROR', 'the model returned a response without an assistant message')
   }
-  const usage = response.usage ?? { inputTokens: 0, outputTokens: 0 }
+  // A custom model may leave out what a transcript line must hold (its reader checks every
+  // line): the text, the finish reason, the token counts. They are filled in as recorded.
+  const response = complete(given)
+  const usage = response.usage
   const calls = response.message.toolCalls
   const single = calls?.length === 1 && typeof calls[0]!.id === 'string' && calls[0]!.id !== ''
   if (calls?.length && !single) {
@@ -148,5 +151,27 @@ function checkResponse(response: ModelResponse, step: number): ModelResponse {
     })
     if (fixed) return { ...response, usage, message: { ...response.message, toolCalls: fixed } }
   }
-  return response.usage ? response : { ...response, usage }
+  return response
+}
+
+const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0)
+
+/** The response with its text, finish reason and token counts present (the same object when they are). */
+function complete(response: ModelResponse): ModelResponse {
+  const { message, usage, finishReason } = response
+  const whole =
+    typeof message.content === 'string' &&
+    typeof finishReason === 'string' &&
+    typeof usage === 'object' &&
+    usage !== null &&
+    count(usage.inputTokens) === usage.inputTokens &&
+    count(usage.outputTokens) === usage.outputTokens
+  if (whole) return response
+  const calls = Array.isArray(message.toolCalls) && message.toolCalls.length > 0
+  return {
+    ...response,
+    message: typeof message.content === 'string' ? message : { ...message, content: '' },
+    usage: { ...usage, inputTokens: count(usage?.inputTokens), outputTokens: count(usage?.outputTokens) },
+    finishReason: typeof finishReason === 'string' ? finishReason : calls ? 'tool-calls' : 'stop',
+  }
 }

@@ -213,7 +213,12 @@ export function transcriptResult(transcript: Transcript): RunResult | undefined 
 
 /** How the transcript's fold differs from the result the run returns, or undefined. */
 export function foldMismatch(result: RunResult): string | undefined {
-  const read = transcriptResult(readTranscript(result.transcript!))
+  let read: RunResult | undefined
+  try {
+    read = transcriptResult(readTranscript(result.transcript!))
+  } catch (error) {
+    return `the transcript ${result.transcript} cannot be read back: ${(error as Error).message}`
+  }
   // Compared as a transcript holds values: secrets redacted, nesting cut.
   const redact = redactor()
   const held = (value: RunResult | undefined) => transcriptJson(value, redact)

@@ -5,9 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ALL_EVENT_TYPES, everyEventTranscript } from '../../test/fixtures/view-transcripts.js'
 import { defineAgent } from '../agent/index.js'
 import { BatonError } from '../errors/index.js'
+import type { Model, ModelResponse } from '../model/types.js'
 import { replay } from '../replay/index.js'
+import { run } from '../run/index.js'
 import { scriptedModel } from '../testing/index.js'
-import { parseTranscript } from './reader.js'
+import { parseTranscript, readTranscript } from './reader.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-validate-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -113,6 +115,33 @@ describe('transcript lines are checked against their event type when read', () =
     expect(
       problemWith(4, JSON.stringify({ seq: event.seq, t: 0, type: 'plan.step', path: 'root', plan: 1 })),
     ).toBeUndefined()
+  })
+
+  it('holds what a custom model left out (the text, the finish reason, the token counts) as recorded', async () => {
+    let calls = 0
+    const sloppy: Model = {
+      spec: 'baton.model.v1',
+      id: 'scripted:sloppy',
+      generate: async () => {
+        calls++
+        return (calls === 1
+          ? {
+              message: { role: 'assistant', toolCalls: [{ id: 'c1', name: 'nothing', args: {} }] },
+              usage: {},
+            }
+          : { message: { role: 'assistant' }, usage: { inputTokens: 'many' } }) as unknown as ModelResponse
+      },
+    }
+    const record = join(dir, 'sloppy.jsonl')
+    const result = await run(defineAgent({ name: 'a', instructions: 'x', model: sloppy }), 'go', { record })
+    expect(result).toMatchObject({ status: 'done', output: '' })
+    const responses = readTranscript(record).events.filter((e) => e.type === 'model.response')
+    expect(
+      responses.map((e) => [e.message.content, e.finishReason, e.usage.inputTokens, e.usage.outputTokens]),
+    ).toEqual([
+      ['', 'tool-calls', 0, 0],
+      ['', 'stop', 0, 0],
+    ])
   })
 
   it('makes replay() fail with the line and the field, not deep inside the replay', async () => {
