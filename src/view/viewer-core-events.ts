@@ -1,0 +1,158 @@
+/**
+ * How each event type updates the viewer's index (its row, its agent, the totals): the part of
+ * `VIEWER_CORE` that follows the event types. Plain ES2020 in a string, like the rest of it.
+ */
+export const VIEWER_EVENTS = String.raw`function flagRow(row, level) {
+  if (level > row.flag) row.flag = level;
+}
+
+function toolText(row) {
+  var text = row.title + '(' + (row.args || '') + ')';
+  if (row.result !== undefined) text += ' \u2192 ' + (row.isError ? '\u2717 ' : '') + row.result;
+  else if (row.approval) text += ' \u2014 awaiting approval';
+  return text;
+}
+
+function errorText(error) {
+  if (!error || typeof error !== 'object') return preview(error, 160);
+  return preview((error.code ? error.code + ': ' : '') + (error.message || ''), 200);
+}
+
+var UPDATE = {
+  'run.start': function (ix, row, e) {
+    ix.runStart = e;
+    row.title = 'run start';
+    row.text = preview(e.agent, 60) + ': ' + preview(e.task, 160);
+  },
+  'run.end': function (ix, row, e) {
+    ix.runEnd = e;
+    row.title = 'run end';
+    row.text = String(e.status) + ' (' + String(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
+    if (e.status !== 'done') flagRow(row, 2);
+    if (e.usage) row.meta = fmtInt((e.usage.inputTokens || 0) + (e.usage.outputTokens || 0)) + ' tok \u00b7 ' + fmtUsd(e.usage.costUsd || 0);
+  },
+  'agent.start': function (ix, row, e, agent) {
+    if (typeof e.model === 'string') agent.model = e.model;
+    agent.task = preview(e.task, 300);
+    row.title = 'agent start';
+    row.text = agentLabel(agent) + (agent.model ? ' (' + agent.model + ')' : '') + ': ' + preview(e.task, 160);
+    if (Array.isArray(e.memoryKeys) && e.memoryKeys.length) row.meta = 'memory: ' + preview(e.memoryKeys.join(', '), 60);
+  },
+  'agent.end': function (ix, row, e, agent) {
+    agent.status = e.status;
+    agent.stopReason = e.stopReason;
+    agent.error = e.error || null;
+    agent.usage = e.usage || null;
+    row.title = 'agent end';
+    row.text = agentLabel(agent) + ': ' + String(e.status) + ' (' + String(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
+    if (e.status !== 'done') flagRow(row, 2);
+    if (e.usage) row.meta = plural(e.usage.steps || 0, 'step') + ' \u00b7 ' + fmtInt((e.usage.inputTokens || 0) + (e.usage.outputTokens || 0)) + ' tok';
+  },
+  'model.request': function (ix, row, e, agent, t) {
+    row.title = row.goal ? 'judge call' : 'model call';
+    row.model = e.model;
+    row.messages = Array.isArray(e.messages) ? e.messages.length : 0;
+    row.text = plural(row.messages, 'new message');
+    ix.totals.steps++;
+    agent.own.steps++;
+    pushSeries(ix, t);
+  },
+  'model.retry': function (ix, row, e) {
+    row.retries = (row.retries || 0) + 1;
+    flagRow(row, 1);
+    row.note = 'retry ' + String(e.attempt) + ': ' + preview(e.code, 40);
+    if (!row.title) row.title = 'model call';
+  },
+  'model.delta': function (ix, row) {
+    row.deltas = (row.deltas || 0) + 1;
+    if (!row.title) row.title = 'model call';
+  },
+  'model.restart': function (ix, row) {
+    row.restarts = (row.restarts || 0) + 1;
+    flagRow(row, 1);
+    row.note = 'stream cut, restarted';
+    if (!row.title) row.title = 'model call';
+  },
+  'model.response': function (ix, row, e, agent, t) {
+    var m = e.message || {};
+    var calls = Array.isArray(m.toolCalls) ? m.toolCalls.map(function (c) { return c && c.name; }) : [];
+    var said = calls.length ? calls.join(', ') : '\u201c' + preview(m.content, 140) + '\u201d';
+    if (!row.title) row.title = 'model call';
+    row.text = (row.messages !== undefined ? plural(row.messages, 'new message') + ' \u2192 ' : '\u2192 ') + said;
+    var u = e.usage || {};
+    var input = u.inputTokens || 0;
+    var output = u.outputTokens || 0;
+    var cost = typeof e.costUsd === 'number' ? e.costUsd : 0;
+    row.meta = fmtInt(input) + '/' + fmtInt(output) + ' tok' + (cost ? ' \u00b7 ' + fmtUsd(cost) : '') + ' \u00b7 ' + fmtMs(e.durationMs);
+    if (e.finishReason === 'length' || e.finishReason === 'refusal' || e.finishReason === 'content-filter') flagRow(row, 1);
+    ix.totals.inputTokens += input;
+    ix.totals.outputTokens += output;
+    ix.totals.costUsd += cost;
+    agent.own.inputTokens += input;
+    agent.own.outputTokens += output;
+    agent.own.costUsd += cost;
+    pushSeries(ix, t);
+  },
+  'model.error': function (ix, row, e) {
+    if (!row.title) row.title = 'model call';
+    flagRow(row, 2);
+    row.text = (row.messages !== undefined ? plural(row.messages, 'new message') + ' \u2192 ' : '') + '\u2717 ' + errorText(e.error);
+  },
+  'tool.call': function (ix, row, e, agent, t) {
+    row.title = String(e.name);
+    row.args = preview(e.args, 120);
+    row.text = toolText(row);
+    ix.totals.toolCalls++;
+    agent.own.toolCalls++;
+    pushSeries(ix, t);
+  },
+  'tool.progress': function (ix, row, e) {
+    row.progress = (row.progress || 0) + 1;
+    if (!row.title) row.title = 'tool';
+    row.note = 'progress: ' + preview(e.data, 60);
+  },
+  'approval.request': function (ix, row, e) {
+    row.approval = true;
+    if (!row.title) row.title = String(e.name);
+    if (row.args === undefined) row.args = preview(e.args, 120);
+    flagRow(row, 1);
+    row.text = toolText(row);
+  },
+  'tool.result': function (ix, row, e) {
+    if (!row.title) row.title = String(e.name);
+    row.isError = e.isError === true;
+    row.result = preview(e.content, 160);
+    if (row.isError) flagRow(row, 2);
+    row.text = toolText(row);
+    row.meta = fmtMs(e.durationMs) + (e.truncated ? ' \u00b7 truncated' : '');
+  },
+  'memory.write': function (ix, row, e) {
+    ix.memoryWrites++;
+    row.title = 'memory';
+    row.text = String(e.key) + ' = ' + preview(e.value, 140);
+    row.meta = 'by ' + preview(e.by, 60);
+  },
+  'goal.check': function (ix, row, e) {
+    row.title = 'goal check';
+    row.text = String(e.check) + ': ' + (e.passed ? 'passed' : 'failed') + ' (attempt ' + String(e.attempt) + ')' +
+      (e.feedback ? ' \u2014 ' + preview(e.feedback, 140) : '');
+    if (typeof e.score === 'number') row.meta = 'score ' + e.score.toFixed(2);
+    if (!e.passed) flagRow(row, 1);
+  },
+  'budget.exceeded': function (ix, row, e) {
+    row.title = 'budget exceeded';
+    row.text = String(e.limit) + ': used ' + fmtInt(e.used) + ' of ' + fmtInt(e.max) + ' (at ' + String(e.at) + ')';
+    flagRow(row, 2);
+  },
+  'budget.warning': function (ix, row, e) {
+    row.title = 'budget warning';
+    row.text = preview(e.message, 200);
+    flagRow(row, 1);
+  },
+  'stall.warning': function (ix, row, e) {
+    row.title = 'stall';
+    row.text = String(e.reason) + ': ' + preview(e.message, 180);
+    flagRow(row, typeof e.message === 'string' && e.message.indexOf('stopping') === 0 ? 2 : 1);
+  },
+};
+`
