@@ -254,3 +254,29 @@ describe('redactor()', () => {
     expect(b.string('use key-one-1234567 now')).toBe('use key-one-1234567 now')
   })
 })
+
+describe('the place a transcript goes', () => {
+  it('is checked once for runs started together, and again once the event loop has turned', async () => {
+    const place = join(dir, 'runs')
+    const io = recordingIo()
+    const first = new TranscriptWriter(join(place, 'a.jsonl'), HEADER, undefined, io)
+    const second = new TranscriptWriter(join(place, 'b.jsonl'), HEADER, undefined, io)
+    expect(await first.close()).toBeUndefined()
+    expect(await second.close()).toBeUndefined()
+    // The directory goes away between two turns: the next writer makes it again.
+    rmSync(place, { recursive: true })
+    await idle()
+    const third = new TranscriptWriter(join(place, 'c.jsonl'), HEADER, undefined, io)
+    expect(await third.close()).toBeUndefined()
+    expect(JSON.parse(readFileSync(join(place, 'c.jsonl'), 'utf8').split('\n')[0]!)).toMatchObject({
+      runId: 'run_1',
+    })
+  })
+
+  it('still refuses, before the run starts, a place where no file can be made', () => {
+    const file = join(dir, 'not-a-dir')
+    fs.writeFileSync(file, '')
+    expect(() => new TranscriptWriter(join(file, 'run.jsonl'), HEADER)).toThrow(/not-a-dir/)
+    expect(() => new TranscriptWriter(join(file, 'run.jsonl'), HEADER)).toThrow(/not-a-dir/)
+  })
+})

@@ -52,7 +52,7 @@ function reportOf(rows: Partial<CaseResult>[], name = 'e'): EvalReport {
     score: 1,
     scores: [],
     status: 'done' as const,
-    stopReason: 'goal',
+    stopReason: 'goal' as const,
     inputTokens: 10,
     outputTokens: 10,
     costUsd: 0.01,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { BatonError, type ErrorInfo } from '../errors/index.js'
-import type { RunStatus } from '../events/index.js'
+import type { RunStatus, StopReason } from '../events/index.js'
 import { VERSION } from '../version.js'
 
 /** `replay` answers from cassettes (offline), `record` runs live and writes them, `live` runs live. */
@@ -25,7 +25,8 @@ export interface CaseResult {
   score: number
   scores: ScorerResult[]
   status: RunStatus
-  stopReason: string
+  /** The run's stop reason; a case that could not run says why with an error code. */
+  stopReason: StopReason
   /** What went wrong: the run's error, a missing or divergent cassette, a scorer that threw. */
   error?: ErrorInfo
   /** Why the case failed, in one line (absent when it passed). */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { isAgent } from '../agent/index.js'
 import { BatonError, type ErrorInfo, toErrorInfo } from '../errors/index.js'
+import type { StopReason } from '../events/index.js'
 import type { ScoreInput } from '../goal/index.js'
 import { stableStringify } from '../loop/stable-stringify.js'
 import type { Model } from '../model/types.js'
@@ -111,7 +112,7 @@ export async function runCase<O>(
   }
 
   const status = result?.status ?? 'error'
-  const stopReason = result?.stopReason ?? error?.code ?? 'error'
+  const stopReason: StopReason = result?.stopReason ?? error?.code ?? 'INTERNAL'
   const pass = status === 'done' && !error && scores.every((s) => s.pass)
   const usage = result?.usage
   const row: CaseResult = {

@@ -41,7 +41,7 @@ export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = [
     state.push({ role: 'user', content: briefOf(frame.task, handed) })
     outcome = await steps(frame, state)
   } catch (error) {
-    outcome = stoppedOutcome(frame.signal) ?? errorOutcome(error)
+    outcome = stoppedOutcome(frame) ?? errorOutcome(error)
   } finally {
     frame.dispose()
   }
@@ -60,7 +60,7 @@ export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = [
 }
 
 async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
-  const early = stoppedOutcome(frame.signal)
+  const early = stoppedOutcome(frame)
   if (early) return early
   for (let step = 1; ; step++) {
     const turn = await callModel(frame, state, step)

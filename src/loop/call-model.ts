@@ -31,7 +31,7 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
     })
     return metered.ok ? metered : { ok: false, outcome: budgetOutcome(metered.refusal) }
   } catch (error) {
-    const stopped = stoppedOutcome(frame.signal)
+    const stopped = stoppedOutcome(frame)
     if (stopped) return { ok: false, outcome: stopped }
     const info = toErrorInfo(error)
     const outcome: AgentOutcome = {

@@ -45,7 +45,7 @@ export async function checkGoal(
       feedback = verdict.feedback
       score = verdict.score
     } catch (error) {
-      const stopped = stoppedOutcome(frame.signal)
+      const stopped = stoppedOutcome(frame)
       if (stopped) return stopWith(stopped)
       const info = toErrorInfo(error)
       return stopWith({

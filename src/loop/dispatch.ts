@@ -55,10 +55,11 @@ export async function dispatch(
   const jobs: Job[] = []
   let perAgent: Map<string, number> | undefined
   let refusal: BudgetRefusal | undefined
+  const now = run.clock.now()
   for (const call of calls) {
     const tool = prepared.tools.get(call.name)
     if (tool) {
-      refusal = budget.takeToolCall(run.clock.now())
+      refusal = budget.takeToolCall(now)
       if (refusal) break
     }
     let k = 0
@@ -80,7 +81,7 @@ export async function dispatch(
     try {
       outcome = await runOne(frame, step, job)
     } catch (error) {
-      outcome = frame.signal.aborted
+      outcome = frame.stopped
         ? toolFailure('ABORTED', `tool "${call.name}" was stopped because the agent is stopping`)
         : toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${(error as Error).message}`)
     }
@@ -97,7 +98,10 @@ export async function dispatch(
     run.emit(resultEvent(key, call, outcome, run.clock.now() - started))
   }
   if (jobs.length === 1) await runJob(0)
-  else await pool(jobs.length, frame.agent.toolConcurrency, runJob)
+  else {
+    frame.expectListeners(Math.min(jobs.length, frame.agent.toolConcurrency))
+    await pool(jobs.length, frame.agent.toolConcurrency, runJob)
+  }
 
   let progress = false
   const pending: PendingApproval[] = []
@@ -132,7 +136,7 @@ export async function dispatch(
     state.trajectory.push(step)
   }
 
-  const stopped = stoppedOutcome(frame.signal)
+  const stopped = stoppedOutcome(frame)
   if (stopped) return stopWith(stopped)
   if (pending.length) {
     return stopWith({

@@ -15,8 +15,9 @@ import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import type { Memory } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
-import { onAbort, raceStop } from './on-abort.js'
+import { raceStop } from './on-abort.js'
 import { StopSignal } from './outcome.js'
+import { Stopper } from './stopper.js'
 
 /** Decides a tool call that needs approval: true runs it, false refuses it. */
 export type ApproveFn = (request: PendingApproval) => boolean | Promise<boolean>
@@ -69,6 +70,10 @@ export interface Frame {
   readonly budget: Budget
   /** This agent's own signal: aborted when the run, an ancestor or its own deadline stops it. */
   readonly signal: AbortSignal
+  /** Whether this agent has stopped (its signal is aborted); cheaper to ask than the signal. */
+  readonly stopped: boolean
+  /** Why it stopped, while `stopped`. */
+  readonly reason: unknown
   readonly task: Task
   /** Memory entries handed over with the brief. */
   readonly memoryKeys: string[] | undefined
@@ -85,14 +90,19 @@ export interface Frame {
    * first: work that ignores its signal (a hung model, a goal check) is abandoned, not awaited.
    */
   race<T>(work: Promise<T>): Promise<T>
+  /** Says that `concurrentCalls` tool calls are about to share this agent's signal. */
+  expectListeners(concurrentCalls: number): void
   /** Options for the model call at step key `key`: the signal, the wall-clock deadline, retries as events. */
   callOptions(key: string): GenerateOptions
   /** Releases the frame's timer and its link to the parent. */
   dispose(): void
 }
 
+/** What an agent stops with: its parent agent's frame, or for the root the run. */
+export type StopParent = Pick<Frame, 'onStop'>
+
 /**
- * A frame for `agent`. `parent` is the parent agent's frame, or for the root the run's signal.
+ * A frame for `agent`. `parent` is the parent agent's frame, or for the root the run's stopper.
  * Each agent gets its own signal, linked to its parent by a plain callback: concurrent
  * sub-agents never pile listeners on one shared signal.
  */
@@ -101,7 +111,7 @@ export function createFrame(
   agent: Agent,
   path: string,
   budget: Budget,
-  parent: Frame | AbortSignal,
+  parent: StopParent,
   task: Task,
   memoryKeys?: string[],
 ): Frame {
@@ -110,7 +120,7 @@ export function createFrame(
 
 // A class, not an object literal: a literal with an accessor is kept in dictionary mode,
 // which costs memory for every agent of every run.
-class AgentFrame implements Frame {
+class AgentFrame extends Stopper implements Frame {
   readonly prepared: PreparedAgent
   readonly model: Model
   readonly price: ModelPrice | undefined
@@ -122,10 +132,10 @@ class AgentFrame implements Frame {
   /** `agentPrices` with the run's `prices` option laid over it. */
   private readonly prices: PriceTable
   private readonly controller = new AbortController()
-  private readonly waiting = new Set<(reason: unknown) => void>()
   private cancelTimer: (() => void) | undefined
   private unlink: (() => void) | undefined
   private modelKey = ''
+  private maxListeners = defaultMaxListeners
   private options: GenerateOptions | undefined
 
   constructor(
@@ -133,16 +143,12 @@ class AgentFrame implements Frame {
     readonly agent: Agent,
     readonly path: string,
     readonly budget: Budget,
-    parent: Frame | AbortSignal,
+    parent: StopParent,
     readonly task: Task,
     readonly memoryKeys: string[] | undefined,
   ) {
+    super()
     this.signal = this.controller.signal
-    // The agent's concurrent tool calls share its signal, and a tool may listen on it once or
-    // twice a call (a DNS lookup, then the request): that many listeners are no leak. Past them
-    // Node still warns, as it should for a tool that never removes its listener.
-    const expected = 2 * agent.toolConcurrency + 2
-    if (expected > defaultMaxListeners) setMaxListeners(expected, this.signal)
     this.prepared = prepareAgent(agent)
     this.model = run.models.get(agent)!
     const inherited = parent instanceof AgentFrame ? parent.agentPrices : DEFAULT_PRICES
@@ -152,9 +158,9 @@ class AgentFrame implements Frame {
     this.costLimited = hasCostLimit(budget)
     this.depth = budget.depth
     const stop = (reason: unknown): void => this.stop(reason)
-    this.unlink = parent instanceof AbortSignal ? onAbort(parent, stop) : parent.onStop(stop)
+    this.unlink = parent.onStop(stop)
     const wallMs = budget.limits.maxWallMs
-    if (wallMs !== undefined && !this.signal.aborted) {
+    if (wallMs !== undefined && !this.stopped) {
       // Only this agent's own deadline needs a timer: an ancestor's stops the parent.
       const deadline = new StopSignal({
         status: 'budget_exceeded',
@@ -167,7 +173,7 @@ class AgentFrame implements Frame {
       })
       const left = Math.max(0, budget.startedAt + wallMs - run.clock.now())
       this.cancelTimer = run.clock.setTimeout(() => {
-        if (this.signal.aborted) return
+        if (this.stopped) return
         // The deadline reports itself, when it passes.
         const used = run.clock.now() - budget.startedAt
         run.emit({ type: 'budget.exceeded', path, limit: 'maxWallMs', used, max: wallMs, at: path })
@@ -180,15 +186,15 @@ class AgentFrame implements Frame {
     return priceFor(modelId, this.prices)
   }
 
-  onStop(fn: (reason: unknown) => void): () => void {
-    if (this.signal.aborted) {
-      fn(this.signal.reason)
-      return noop
+  expectListeners(concurrentCalls: number): void {
+    // A tool may listen on the signal once or twice a call (a DNS lookup, then the request):
+    // that many listeners are no leak. Past them Node still warns, as it should for a tool that
+    // never removes its listener.
+    const expected = 2 * concurrentCalls + 2
+    if (expected > this.maxListeners) {
+      this.maxListeners = expected
+      setMaxListeners(expected, this.signal)
     }
-    // A wrapper per waiter: the same function given twice is two waiters.
-    const call = (reason: unknown): void => fn(reason)
-    this.waiting.add(call)
-    return () => this.waiting.delete(call)
   }
 
   race<T>(work: Promise<T>): Promise<T> {
@@ -214,16 +220,10 @@ class AgentFrame implements Frame {
     this.unlink = undefined
   }
 
-  private stop(reason: unknown): void {
-    if (this.signal.aborted) return
+  protected override stopping(reason: unknown): void {
     this.controller.abort(reason)
-    const due = [...this.waiting]
-    this.waiting.clear()
-    for (const call of due) call(reason)
   }
 }
-
-const noop = (): void => {}
 
 function hasCostLimit(budget: Budget): boolean {
   for (let node: Budget | undefined = budget; node; node = node.parent) {

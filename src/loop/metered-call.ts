@@ -46,19 +46,14 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
       await frame.race(admitted)
     }
   }
-  const grant = budget.beforeModelCall(
-    run.clock.now(),
-    call.inputTokens,
-    call.price,
-    call.maxTokens,
-    ticket?.usd,
-  )
+  // One reading of the clock for the budget's deadline check and the call's duration.
+  const started = run.clock.now()
+  const grant = budget.beforeModelCall(started, call.inputTokens, call.price, call.maxTokens, ticket?.usd)
   if ('limit' in grant) {
     if (ticket) run.costs.settle(call.model.id, ticket, undefined, false)
     run.emit({ type: 'budget.exceeded', path: call.key, ...grant })
     return { ok: false, refusal: grant }
   }
-  const started = run.clock.now()
   const effect = call.effect(grant.maxTokens)
   // Deltas of a call that was abandoned (its agent stopped) must not trail after its end.
   let streaming = run.deltas
@@ -74,7 +69,7 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
     budget.settleModelCall(grant, undefined, 0)
     if (ticket) run.costs.settle(call.model.id, ticket, undefined, false)
     // A call cut short by the agent stopping says why it stopped, so no request is left open.
-    const stopped = stoppedOutcome(frame.signal)
+    const stopped = stoppedOutcome(frame)
     const info = stopped ? stopped.error : toErrorInfo(error)
     if (info) run.emit({ type: 'model.error', path: call.key, error: info })
     throw error

@@ -1,6 +1,7 @@
 import type { BudgetRefusal } from '../budget/index.js'
 import { type ErrorInfo, toErrorInfo } from '../errors/index.js'
 import type { PendingApproval, RunStatus, StopReason } from '../events/index.js'
+import type { Stopper } from './stopper.js'
 
 /** How one agent's loop ended. */
 export interface AgentOutcome {
@@ -37,10 +38,10 @@ export function errorOutcome(error: unknown): AgentOutcome {
   return { status: 'error', stopReason: info.code, error: info }
 }
 
-/** The outcome an aborted signal stands for, or undefined when the signal is not aborted. */
-export function stoppedOutcome(signal: AbortSignal): AgentOutcome | undefined {
-  if (!signal.aborted) return undefined
-  const reason: unknown = signal.reason
+/** The outcome a stopped agent stands for, or undefined while it has not stopped. */
+export function stoppedOutcome(agent: Pick<Stopper, 'stopped' | 'reason'>): AgentOutcome | undefined {
+  if (!agent.stopped) return undefined
+  const reason: unknown = agent.reason
   if (reason instanceof StopSignal) return reason.outcome
   return {
     status: 'aborted',

@@ -23,7 +23,7 @@ export interface AfterStep {
 export type StopCondition = (after: AfterStep) => AgentOutcome | undefined
 
 /** The run, an ancestor or the agent's own deadline stopped it (its signal says how). */
-const stopped: StopCondition = ({ frame }) => stoppedOutcome(frame.signal)
+const stopped: StopCondition = ({ frame }) => stoppedOutcome(frame)
 
 /** A stall was noticed: the same call repeated too often, or too many steps without progress. */
 const stalled: StopCondition = ({ state }) => {

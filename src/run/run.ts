@@ -13,6 +13,7 @@ import type { Task } from '../goal/index.js'
 import { type AgentOutcome, agentLoop, createFrame, type RunContext, StopSignal } from '../loop/index.js'
 import { onAbort } from '../loop/on-abort.js'
 import { errorOutcome } from '../loop/outcome.js'
+import { Stopper } from '../loop/stopper.js'
 import { Memory } from '../memory/index.js'
 import type { Model } from '../model/types.js'
 import { resolveModel } from '../providers/resolve.js'
@@ -86,7 +87,8 @@ export function streamRun<O>(agent: Agent<O>, task: Task, options: InternalRunOp
 
 interface Started {
   result: Promise<RunResult>
-  controller: AbortController
+  /** Stops the run (every agent's signal aborts with the reason). */
+  stopper: Stopper
   /** Settles when the run has fully ended (transcript closed). */
   done: Promise<void>
 }
@@ -97,15 +99,15 @@ function start(
   options: InternalRunOptions,
   queue: EventQueue | undefined,
 ): Started {
-  const controller = new AbortController()
+  const stopper = new Stopper()
   let settle!: (result: RunResult) => void
   let fail!: (error: unknown) => void
   const result = new Promise<RunResult>((resolve, reject) => {
     settle = resolve
     fail = reject
   })
-  const done = execute(agent, task, options, controller, queue, settle, fail)
-  return { result, controller, done }
+  const done = execute(agent, task, options, stopper, queue, settle, fail)
+  return { result, stopper, done }
 }
 
 // The run's one event stream, read: events as the loop emits them. A reader that stops early
@@ -121,7 +123,7 @@ async function* read(queue: EventQueue, started: Started): AsyncGenerator<BatonE
     if (queue.error !== undefined) throw queue.error
   } finally {
     if (!queue.closed) {
-      started.controller.abort(
+      started.stopper.stop(
         new StopSignal({
           status: 'aborted',
           stopReason: 'consumer',
@@ -137,7 +139,7 @@ async function execute(
   agent: Agent,
   task: Task,
   options: InternalRunOptions,
-  controller: AbortController,
+  stopper: Stopper,
   queue: EventQueue | undefined,
   settle: (result: RunResult) => void,
   fail: (error: unknown) => void,
@@ -154,7 +156,7 @@ async function execute(
     return
   }
   const abortRun = () =>
-    controller.abort(
+    stopper.stop(
       new StopSignal({
         status: 'aborted',
         stopReason: 'signal',
@@ -179,7 +181,7 @@ async function execute(
     } catch (error) {
       // A transcript that cannot be written ends the run: it would not say what happened.
       writer = undefined
-      controller.abort(
+      stopper.stop(
         new StopSignal({
           status: 'error',
           stopReason: 'TRANSCRIPT',
@@ -221,7 +223,7 @@ async function execute(
           ...(options.from ? { from: options.from } : {}),
           ...(options.source ? { source: options.source } : {}),
         },
-        (error) => controller.abort(new StopSignal(errorOutcome(error))),
+        (error) => stopper.stop(new StopSignal(errorOutcome(error))),
         undefined,
         // A reader is handed each event as it happens: a slow step it sees must be on disk.
         // Without one, a step's lines wait for the next idle moment and go out in one write.
@@ -244,13 +246,13 @@ async function execute(
         delegations.set(name, n + 1)
         return n
       },
-      stop: (reason) => controller.abort(reason),
+      stop: (reason) => stopper.stop(reason),
       emit,
       observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
       deltas: (queue !== undefined && options.deltas !== false) || keepDeltas,
     }
     emit({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
-    outcome = await agentLoop(createFrame(run, agent, 'root', budget, controller.signal, task))
+    outcome = await agentLoop(createFrame(run, agent, 'root', budget, stopper, task))
   } catch (error) {
     outcome = errorOutcome(error)
   }
@@ -281,7 +283,7 @@ async function execute(
     delete result.transcript
   }
   // A self-check (the test suite turns it on): the transcript says what the run returned.
-  if (process.env.BATON_CHECK_FOLD === '1' && result.transcript) {
+  if (result.transcript && process.env.BATON_CHECK_FOLD === '1') {
     const problem = foldMismatch(result)
     if (problem) {
       fail(new BatonError('INTERNAL', problem))

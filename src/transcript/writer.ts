@@ -90,20 +90,7 @@ export class TranscriptWriter {
         details: { path },
       })
     try {
-      // Only the directory is checked here: looking the file up would wait on the directory's
-      // lock while other runs create their files in it.
-      const dir = dirname(path)
-      mkdirSync(dir, { recursive: true })
-      try {
-        accessSync(dir, constants.W_OK)
-      } catch (error) {
-        // A file that exists and takes writes is fine in a directory that does not (a device).
-        try {
-          accessSync(path, constants.W_OK)
-        } catch {
-          throw error
-        }
-      }
+      checkPlace(path)
     } catch (error) {
       throw fail(error)
     }
@@ -209,6 +196,35 @@ export class TranscriptWriter {
       // The file is given up either way; a close error adds nothing to the write error.
     }
   }
+}
+
+// Directories found writable since the event loop last went idle: runs started together (a
+// `Promise.all` of many) check their directory once. The next turn checks again, so a directory
+// removed in between is still reported before a run starts.
+const checkedDirs = new Set<string>()
+
+/**
+ * Creates the file's directory if needed and checks that a file can be written there. Only the
+ * directory is checked: looking the file up would wait on the directory's lock while other runs
+ * create their files in it.
+ */
+function checkPlace(path: string): void {
+  const dir = dirname(path)
+  if (checkedDirs.has(dir)) return
+  mkdirSync(dir, { recursive: true })
+  try {
+    accessSync(dir, constants.W_OK)
+  } catch (error) {
+    // A file that exists and takes writes is fine in a directory that does not (a device).
+    try {
+      accessSync(path, constants.W_OK)
+    } catch {
+      throw error
+    }
+    return
+  }
+  if (checkedDirs.size === 0) setImmediate(() => checkedDirs.clear()).unref()
+  checkedDirs.add(dir)
 }
 
 /**
