@@ -9,6 +9,8 @@ export const e2eFiles = [
   'test/cli-flags.test.ts',
   'test/cli.test.ts',
   'test/crash.test.ts',
+  'test/durable-crash.test.ts',
+  'test/durable.test.ts',
   'test/eval-cli.test.ts',
   'test/examples.test.ts',
   'test/first-run.test.ts',

@@ -77,6 +77,7 @@ export type { Schema, SchemaInput, SchemaIssue, ValidationResult } from './schem
 export { defineTool, type Tool, type ToolConfig, type ToolContext } from './tool/index.js'
 export { memoryTools } from './tool/memory-tools.js'
 export {
+  parseTranscript,
   readTranscript,
   TRANSCRIPT_VERSION,
   type Transcript,

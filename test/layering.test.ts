@@ -59,8 +59,10 @@ const RULES: readonly Rule[] = [
   {
     from: 'src/index.ts',
     not: (_specifier, target) =>
-      ['src/eval/', 'src/mcp/', 'src/providers/', 'src/cli/'].some((p) => target?.startsWith(p)),
-    why: 'the root entry point keeps what a script needs; evals, MCP and providers have their own',
+      ['src/eval/', 'src/mcp/', 'src/providers/', 'src/cli/', 'src/durable/'].some((p) =>
+        target?.startsWith(p),
+      ),
+    why: 'the root entry point keeps what a script needs; evals, MCP, providers and durable runs have their own',
   },
 ]
 
@@ -142,13 +144,13 @@ describe('the layering', () => {
     expect(violations(files)).toEqual([])
   })
 
-  it('loads no eval, MCP, provider adapter, viewer or CLI code with the root entry point', () => {
+  it('loads no eval, MCP, provider adapter, durable-run, viewer or CLI code with the root entry point', () => {
     const files = new Map(sources('src').map((file) => [file.path, file.text]))
     const loaded = [...loadedWith('src/index.ts', files)]
     expect(loaded.length).toBeGreaterThan(30)
     const heavy = loaded.filter(
       (path) =>
-        /^src\/(eval|mcp|cli|view)\//.test(path) ||
+        /^src\/(eval|mcp|cli|view|durable)\//.test(path) ||
         (path.startsWith('src/providers/') && path !== 'src/providers/resolve.ts'),
     )
     expect(heavy).toEqual([])
@@ -177,7 +179,7 @@ describe('the layering', () => {
       "src/model/lazy.ts: import '../providers/resolve.js' — the model layer is the interface; providers implement it",
       "src/memory/noisy.ts: import '../run/index.js' — memory is a plain store: it imports only the errors",
       "tools/reach.ts: import '../src/loop/index.js' — ready-made tools reach the core only through the package entry points (baton, baton/glob, …)",
-      "src/index.ts: import './eval/index.js' — the root entry point keeps what a script needs; evals, MCP and providers have their own",
+      "src/index.ts: import './eval/index.js' — the root entry point keeps what a script needs; evals, MCP, providers and durable runs have their own",
     ])
   })
 })

@@ -162,6 +162,7 @@ import { defineEval, stepsAtMost, type EvalReport } from 'baton/eval'
 import { mcpTools } from 'baton/mcp'
 import { openai, resolveModel } from 'baton/providers'
 import { compileGlob } from 'baton/glob'
+import { durableRuns, type DurableRuns } from 'baton/durable'
 
 const shout = defineTool({
   name: 'shout',
@@ -183,7 +184,8 @@ export async function main(): Promise<string> {
   return result.status === 'done' ? String(result.output) : (result.error?.message ?? reason)
 }
 export const suite = defineEval({ name: 'e', agent, cases: [{ name: 'c', input: 'go' }], scorers: [stepsAtMost(3)] })
-export const pieces = [mcpTools, openai('gpt-4o-mini'), resolveModel, compileGlob('a/*')] as const
+export const pieces = [mcpTools, openai('gpt-4o-mini'), resolveModel, compileGlob('a/*'), durableRuns] as const
+export type Durable = DurableRuns
 export type Report = EvalReport
 `,
     )

@@ -55,13 +55,17 @@ describe('the package', () => {
       const mcp = await import('baton/mcp')
       const providers = await import('baton/providers')
       const glob = await import('baton/glob')
-      const moved = ['defineEval', 'runEval', 'exact', 'mcpTools', 'openai', 'anthropic', 'compatible', 'resolveModel', 'compileGlob', 'liveEffects', 'systemClock', 'registerProvider']
+      const durable = await import('baton/durable')
+      const moved = ['defineEval', 'runEval', 'exact', 'mcpTools', 'openai', 'anthropic', 'compatible', 'resolveModel', 'compileGlob', 'liveEffects', 'systemClock', 'registerProvider', 'durableRuns']
       console.log(JSON.stringify({
         inRoot: moved.filter((name) => name in baton),
         evals: typeof evals.defineEval + typeof evals.runEval + typeof evals.stepsAtMost + typeof evals.costAtMost,
         mcp: typeof mcp.mcpTools,
         providers: typeof providers.openai + typeof providers.resolveModel,
         glob: glob.compileGlob('notes/*')('notes/a'),
+        durable: typeof durable.durableRuns,
+        // The engine loads when a durable runner is made, not with the entry point.
+        dbosLoaded: Object.keys(await import('node:module').then((m) => m.createRequire(import.meta.url).cache)).some((p) => p.includes('dbos-sdk')),
         id: (await providers.resolveModel('anthropic:claude-haiku-4-5')).id,
       }))
     `
@@ -75,6 +79,8 @@ describe('the package', () => {
       mcp: 'function',
       providers: 'functionfunction',
       glob: true,
+      durable: 'function',
+      dbosLoaded: false,
       id: 'anthropic:claude-haiku-4-5',
     })
   })

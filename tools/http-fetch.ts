@@ -78,6 +78,8 @@ export function httpFetch(options: HttpFetchOptions = {}): Tool {
   const settings = checkOptions(options)
   return defineTool({
     name: 'http_fetch',
+    // GET and HEAD only: fetching again asks again, and changes nothing.
+    idempotent: true,
     description:
       'Fetch a public web page or API over http(s) with GET or HEAD. Returns the final URL (redirects are followed), the status, a few headers and the body as text; binary bodies are described, not shown, and long ones are cut.',
     input: INPUT,

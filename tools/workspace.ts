@@ -57,6 +57,7 @@ export function workspaceTools(options: WorkspaceOptions): Tool[] {
 
   const read = defineTool({
     name: 'read_file',
+    idempotent: true,
     description:
       'Read a text file of the workspace. Long files come in parts: the note at the end says which startLine to read next.',
     input: {
@@ -75,6 +76,7 @@ export function workspaceTools(options: WorkspaceOptions): Tool[] {
   })
   const write = defineTool({
     name: 'write_file',
+    idempotent: true,
     description:
       'Write a text file of the workspace, replacing it if it exists. Missing parent directories are created.',
     input: {
@@ -103,6 +105,7 @@ export function workspaceTools(options: WorkspaceOptions): Tool[] {
   })
   const list = defineTool({
     name: 'list_files',
+    idempotent: true,
     description:
       'List the files and directories under a directory of the workspace ("." for the root), with sizes. Directories end with "/".',
     input: {
@@ -130,6 +133,7 @@ export function workspaceTools(options: WorkspaceOptions): Tool[] {
   })
   const search = defineTool({
     name: 'search_files',
+    idempotent: true,
     description:
       'Search the text files of the workspace for a substring (or a regular expression) and return the matching lines as "path:line: text".',
     input: {

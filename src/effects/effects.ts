@@ -44,6 +44,8 @@ export interface ToolEffect {
   key: string
   name: string
   args: unknown
+  /** Whether running it again after a crash is harmless (`ToolConfig.idempotent`). */
+  idempotent?: boolean
   /** Runs the tool (under the loop's timeout and with the call's context). */
   run: () => Promise<unknown>
 }

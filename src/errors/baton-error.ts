@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   INVALID_ARGUMENTS: "the model's arguments do not fit the tool's input schema, or are not JSON",
   INVALID_OUTPUT: "the tool's result does not fit its output schema, or cannot be sent as JSON",
   UNKNOWN_TOOL: 'the model called a tool the agent does not have',
+  TOOL_INTERRUPTED:
+    "a durable run's worker died during a call to a tool that is not idempotent: it may or may not have happened",
   APPROVAL_DENIED: 'a call that needed approval was refused',
   AWAITING_APPROVAL: 'a call waits for approval: the run stops as awaiting_approval',
   SUB_AGENT_FAILED: 'a sub-agent ended without success',
@@ -43,6 +45,12 @@ export const ERROR_CODES = {
   TRANSCRIPT_WRITE: 'writing the transcript failed during the run (a full disk, an I/O error)',
   REPLAY_DIVERGENCE: 'the run asked for something other than the recording holds (the step and a diff)',
   REPLAY_MISSING: 'the recording has no answer for a step (a strict replay never calls a model)',
+  // Durable runs.
+  DATABASE: "the durable runs' database cannot be reached, or holds tables of another schema version",
+  RUN_NOT_FOUND: 'no durable run has this id',
+  UNKNOWN_AGENT: 'a durable run names an agent that the worker does not serve',
+  AGENT_CHANGED: 'the agent definition differs from the one the durable run started with',
+  RUN_FINISHED: 'the durable run has already ended: it cannot be cancelled or answered',
   // Anything else.
   INTERNAL: "an error Baton did not expect (details: the error's name and code; the cause is kept)",
 } as const satisfies Record<string, string>

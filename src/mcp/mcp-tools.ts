@@ -46,7 +46,7 @@ interface ListedTool {
   title?: string
   description?: string
   inputSchema: unknown
-  annotations?: { title?: string }
+  annotations?: { title?: string; readOnlyHint?: boolean; idempotentHint?: boolean }
   execution?: { taskSupport?: string }
 }
 
@@ -173,6 +173,9 @@ function toBatonTool(connection: Connection, tool: ListedTool, name: string, tim
       description,
       input: inputSchema(tool.inputSchema),
       timeoutMs,
+      // The server's own hints: a read-only tool, or one it says is idempotent, may run again
+      // after a durable run's worker died during the call.
+      idempotent: tool.annotations?.readOnlyHint === true || tool.annotations?.idempotentHint === true,
       run: (args: unknown, ctx: ToolContext) => callTool(connection, mcpName, args, ctx, timeoutMs),
     })
   } catch (error) {

@@ -23,6 +23,8 @@ export class Recording {
   readonly toolWrites = new Map<string, MemoryWriteEvent[]>()
   /** The memory key each delegation's result was written under, by the delegation's step key. */
   readonly delegationKeys = new Map<string, string>()
+  /** Tool calls that started (a `tool.call` with no approval to wait for), by step key. */
+  readonly startedTools = new Set<string>()
 
   constructor(readonly transcript: Transcript) {
     const writes: MemoryWriteEvent[] = []
@@ -30,9 +32,11 @@ export class Recording {
       if (event.type === 'model.request') this.requests.set(event.path, event)
       else if (event.type === 'model.response') this.responses.set(event.path, event)
       else if (event.type === 'model.error') this.errors.set(event.path, event)
+      else if (event.type === 'tool.call') this.startedTools.add(event.path)
       else if (event.type === 'tool.result') {
-        // A call that was waiting for approval has no result yet: a resume runs it.
+        // A call that was waiting for approval has no result yet, and never started: a resume runs it.
         if (event.error?.code !== 'AWAITING_APPROVAL') this.toolResults.set(event.path, event)
+        else this.startedTools.delete(event.path)
       } else if (event.type === 'memory.write') writes.push(event)
     }
     for (const write of writes) {

@@ -33,6 +33,12 @@ export interface ReplayPolicy {
   recordedModels?: boolean
   /** Steps that go live whatever the recording holds (a fork's tail). */
   liveFrom?: (key: string) => boolean
+  /**
+   * A tool call the recording shows started but not finished (its process died during it):
+   * `run` runs it again; `report` runs it again only when the tool is idempotent, and otherwise
+   * answers the model that the call was interrupted. Default `run`.
+   */
+  inFlightTools?: 'run' | 'report'
 }
 
 export interface ReplayEffects extends Effects {
@@ -136,6 +142,8 @@ export function replayEffects(
       }
       const result = recording.toolResults.get(key)
       if (!result) {
+        if (policy.inFlightTools === 'report' && !effect.idempotent && recording.startedTools.has(key))
+          return interrupted(effect)
         if (policy.onMissing === 'live') {
           live.tool++
           return { from: 'tool', value: await effect.run() }
@@ -151,6 +159,16 @@ export function replayEffects(
       if (error !== undefined) recorded.error = error
       return { from: 'recording', result: recorded, memoryWrites }
     },
+  }
+}
+
+/** The answer for a call that was under way when its process died, to a tool that may not run twice. */
+function interrupted(effect: ToolEffect): ToolAnswer {
+  const message = `the call to tool "${effect.name}" was interrupted (the process running it stopped) and may or may not have happened; it is not idempotent, so it was not run again. Check its effects before calling it again.`
+  return {
+    from: 'recording',
+    result: { isError: true, content: `Error: ${message}`, error: { code: 'TOOL_INTERRUPTED', message } },
+    memoryWrites: [],
   }
 }
 

@@ -7,12 +7,13 @@
 import { existsSync, renameSync, rmSync } from 'node:fs'
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
-import type { Clock } from '../effects/index.js'
+import type { Clock, Effects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
 import { streamRun } from '../run/run.js'
 import type { InternalRunOptions, RunOptions, RunResult, RunStream } from '../run/types.js'
 import { readTranscript, type Transcript } from '../transcript/index.js'
+import type { TranscriptIo } from '../transcript/writer.js'
 import { Recording } from './recording.js'
 import { type Divergence, type ReplayEffects, type ReplayPolicy, replayEffects } from './replay-effects.js'
 
@@ -114,11 +115,24 @@ async function finish<O>(started: ReplayStream<O>): Promise<ReplayResult<O>> {
  * The one way a transcript is run again, as a stream of events (what `replay`, `resume` and
  * `fork` drain, and what the CLI shows live).
  */
+/** What Baton's own callers may also set on a replay (the durable runs). */
+export interface InternalReplayOptions extends ReplayOptions {
+  budget?: BudgetLimits
+  from?: number
+  deltas?: boolean
+  /** Where the new transcript's lines go (see `InternalRunOptions.transcriptIo`). */
+  transcriptIo?: TranscriptIo
+  /** Wraps the replay's effects (the durable door waits for the transcript before each effect). */
+  door?: (effects: ReplayEffects) => Effects
+  /** What a tool call recorded without a result becomes (default: it runs again). */
+  inFlightTools?: ReplayPolicy['inFlightTools']
+}
+
 export function replayStream<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
   mode: ReplayMode,
-  options: ReplayOptions & { budget?: BudgetLimits; from?: number; deltas?: boolean } = {},
+  options: InternalReplayOptions = {},
 ): ReplayStream<O> {
   const recording = new Recording(typeof transcript === 'string' ? readTranscript(transcript) : transcript)
   const { header, path } = { header: recording.header, path: recording.transcript.path }
@@ -132,9 +146,11 @@ export function replayStream<O>(
     )
   }
   if (mode === 'replay') refuseUnfinished(recording)
-  const effects = replayEffects(recording, replayPolicy(mode, options), options)
+  const policy = replayPolicy(mode, options)
+  if (options.inFlightTools) policy.inFlightTools = options.inFlightTools
+  const effects = replayEffects(recording, policy, options)
   const runOptions: InternalRunOptions = {
-    effects,
+    effects: options.door ? options.door(effects) : effects,
     budget: { ...header.budget, ...options.budget },
     from: { runId: header.runId, mode },
   }
@@ -145,6 +161,7 @@ export function replayStream<O>(
   if (options.signal) runOptions.signal = options.signal
   if (options.approve) runOptions.approve = options.approve
   if (options.deltas !== undefined) runOptions.deltas = options.deltas
+  if (options.transcriptIo) runOptions.transcriptIo = options.transcriptIo
   // A resume writes next to its recording and replaces it only once it got past the prefix:
   // a resume that fails on a divergence keeps the recording a fixed agent can still resume.
   const replaces = mode === 'resume' && options.record === undefined && existsSync(path)

@@ -21,7 +21,7 @@ const OPTION_KEYS = new Set([
   'effects',
 ])
 // Given by replays and the CLI only (`streamRun`): they go into the transcript's header.
-const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source'])
+const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source', 'transcriptIo'])
 
 /** Checks what `run`/`stream` were given; throws a `BatonError` naming what is wrong. */
 export function checkRun(

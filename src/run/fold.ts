@@ -212,10 +212,10 @@ export function transcriptResult(transcript: Transcript): RunResult | undefined 
 }
 
 /** How the transcript's fold differs from the result the run returns, or undefined. */
-export function foldMismatch(result: RunResult): string | undefined {
+export function foldMismatch(result: RunResult, transcript?: Transcript): string | undefined {
   let read: RunResult | undefined
   try {
-    read = transcriptResult(readTranscript(result.transcript!))
+    read = transcriptResult(transcript ?? readTranscript(result.transcript!))
   } catch (error) {
     return `the transcript ${result.transcript} cannot be read back: ${(error as Error).message}`
   }

@@ -224,7 +224,7 @@ async function execute(
           ...(options.source ? { source: options.source } : {}),
         },
         (error) => stopper.stop(new StopSignal(errorOutcome(error))),
-        undefined,
+        options.transcriptIo,
         // A reader is handed each event as it happens: a slow step it sees must be on disk.
         // Without one, a step's lines wait for the next idle moment and go out in one write.
         { eager: queue !== undefined },
@@ -275,7 +275,8 @@ async function execute(
   emit(end)
   // The result is what the events say, as it is for a transcript read back.
   const result = fold.result()!
-  if (writer && options.record) result.transcript = options.record
+  // A transcript that went to a file: its path (a durable run's lines are in its database).
+  if (writer && options.record && !options.transcriptIo) result.transcript = options.record
   // The last lines are written on close: a disk that fails then still fails the run.
   const lost = await writer?.close()
   if (lost && result.status !== 'error') {

@@ -6,6 +6,7 @@ import type { TrajectoryStep } from '../goal/index.js'
 import type { ApproveFn } from '../loop/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { Model } from '../model/types.js'
+import type { TranscriptIo } from '../transcript/writer.js'
 
 export interface RunOptions {
   /** Write a JSONL transcript to this path (flushed at every step boundary). */
@@ -41,6 +42,8 @@ export interface InternalRunOptions extends RunOptions {
   source?: { module: string; export?: string }
   /** The run this one replays, resumes or forks. */
   from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
+  /** Where the transcript's lines go instead of a file at `record` (a database, in durable runs). */
+  transcriptIo?: TranscriptIo
 }
 
 export interface RunResult<O = unknown> {

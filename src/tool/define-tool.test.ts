@@ -210,4 +210,9 @@ describe('defineTool: bad definitions throw INVALID_DEFINITION naming the field 
       'tool "add": needsApproval must be a boolean or a function, got the string "yes"',
     )
   })
+
+  it('idempotent that is not a boolean', () => {
+    const error = definitionError({ idempotent: 'yes' })
+    expect(error.message).toBe('tool "add": idempotent must be true or false, got the string "yes"')
+  })
 })

@@ -26,6 +26,13 @@ export interface ToolConfig<S extends SchemaInput, O> {
   needsApproval?: boolean | ((input: InferSchema<S>, ctx: ToolContext) => boolean | Promise<boolean>)
   /** Longer results are truncated for the model (with a note) and kept whole in memory. Default 20,000. */
   maxResultChars?: number
+  /**
+   * Whether running the tool twice with the same arguments does no more than running it once
+   * (a lookup, a read; not a payment or an email). Default false. A durable run whose worker
+   * died during a call runs an idempotent tool again; any other tool's call is reported to the
+   * model as interrupted (it may or may not have happened), and the model decides.
+   */
+  idempotent?: boolean
 }
 
 /**
@@ -78,6 +85,12 @@ export function defineTool<S extends SchemaInput, O = unknown>(
       `${where}: needsApproval must be a boolean or a function, got ${describe(needsApproval)}`,
     )
   }
+  if (config.idempotent !== undefined && typeof config.idempotent !== 'boolean') {
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: idempotent must be true or false, got ${describe(config.idempotent)}`,
+    )
+  }
   const input = toObjectSchema(config.input, `${where}: input`)
   const output = config.output === undefined ? undefined : toSchema(config.output, `${where}: output`)
   return {
@@ -90,6 +103,7 @@ export function defineTool<S extends SchemaInput, O = unknown>(
     timeoutMs: config.timeoutMs,
     needsApproval: needsApproval as Tool<InferSchema<S>, O>['needsApproval'],
     maxResultChars: config.maxResultChars ?? DEFAULT_MAX_RESULT_CHARS,
+    idempotent: config.idempotent ?? false,
     run: config.run as Tool<InferSchema<S>, O>['run'],
   }
 }

@@ -121,6 +121,7 @@ function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<ToolAn
     key: ctx.step,
     name: tool.name,
     args: input,
+    idempotent: tool.idempotent,
     run: async () => tool.run(input, context),
   })
   if (!timedOut) return Promise.race([work, run.stopped])

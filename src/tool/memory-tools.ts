@@ -8,6 +8,7 @@ export function memoryTools(): Tool[] {
   return [
     defineTool({
       name: 'memory_read',
+      idempotent: true,
       description: 'Read one entry of shared memory by key. Returns the value and who wrote it.',
       input: { type: 'object', properties: { key: KEY }, required: ['key'], additionalProperties: false },
       run: (input, ctx) => {
@@ -18,6 +19,7 @@ export function memoryTools(): Tool[] {
     }),
     defineTool({
       name: 'memory_write',
+      idempotent: true,
       description: 'Write a value to shared memory under a key, replacing any earlier value.',
       input: {
         type: 'object',
@@ -33,6 +35,7 @@ export function memoryTools(): Tool[] {
     }),
     defineTool({
       name: 'memory_list',
+      idempotent: true,
       description: 'List the keys in shared memory that start with a prefix, with who wrote each.',
       input: { type: 'object', properties: { prefix: { type: 'string' } }, additionalProperties: false },
       run: (input, ctx) =>

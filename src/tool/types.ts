@@ -34,6 +34,8 @@ export interface Tool<I = unknown, O = unknown> {
   readonly needsApproval: boolean | ApprovalCheck<I>
   /** Results longer than this many characters are truncated for the model (kept whole in memory). */
   readonly maxResultChars: number
+  /** Running it twice with the same arguments does no more than once (see `ToolConfig.idempotent`). */
+  readonly idempotent: boolean
   run(input: I, ctx: ToolContext): O | Promise<O>
 }
 

@@ -29,6 +29,13 @@ export interface TranscriptIo {
   openSync: (path: string, flags: 'w') => number
   writeSync: (fd: number, text: string) => unknown
   closeSync: (fd: number) => void
+  /**
+   * Checks, before the run starts, that a transcript can be made at `path` (throws if not).
+   * Default: the directory is made if needed and must take files.
+   */
+  check?: (path: string) => void
+  /** Given the writer's `flush` when the writer is made: lets the io write what waits, when it must. */
+  attach?: (flush: () => void) => void
 }
 
 const nodeIo: TranscriptIo = { open: openFile, openSync, writeSync, closeSync }
@@ -90,11 +97,13 @@ export class TranscriptWriter {
         details: { path },
       })
     try {
-      checkPlace(path)
+      const check = io.check ?? checkPlace
+      check(path)
     } catch (error) {
       throw fail(error)
     }
     this.buffer = `${headerJson(header, this.redact)}\n`
+    io.attach?.(() => this.flush())
     this.opened = new Promise((resolve) => {
       io.open(path, 'w', (error, fd) => {
         if (error) {

@@ -1,0 +1,509 @@
+/**
+ * @module durable
+ * Runs that outlive their process, on DBOS Transact over PostgreSQL. A durable run is a DBOS
+ * workflow whose id is the run id, queued on a DBOS queue that workers serve. Its effects go
+ * through the durable door: before each one, every line the run emitted so far is stored in the
+ * database, so a run taken up again (its worker died) resumes from its stored transcript by step
+ * key, without paying for a completed model call again. Steps are keyed by structure, not by
+ * the order DBOS would number them in: concurrent tool calls and sub-agents finish in any order.
+ * Workers keep a sign of life in the database; exactly one living worker takes over the runs of
+ * a worker that stopped showing one.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Agent } from '../agent/index.js'
+import type { BudgetLimits, PriceTable } from '../budget/index.js'
+import { liveEffects } from '../effects/index.js'
+import { BatonError } from '../errors/index.js'
+import type { BatonEvent } from '../events/index.js'
+import type { Task } from '../goal/index.js'
+import { hashText } from '../loop/hash.js'
+import { replayStream } from '../replay/replay.js'
+import { foldMismatch } from '../run/fold.js'
+import { streamRun } from '../run/run.js'
+import type { InternalRunOptions, RunResult, RunStream } from '../run/types.js'
+import { agentTree, parseTranscript } from '../transcript/index.js'
+import { type DurableStatus, ended } from './status.js'
+import { DurableStore, notFound, type RunRow, redactUrl } from './store.js'
+import { databaseIo, durableDoor } from './transcript-io.js'
+
+type Dbos = typeof import('@dbos-inc/dbos-sdk')
+type DbosClient = Awaited<ReturnType<Dbos['DBOSClient']['create']>>
+
+const WORKFLOW = 'baton.run'
+const APP_VERSION = 'baton-durable-1'
+const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/
+
+export interface DurableOptions {
+  /** The PostgreSQL URL (`postgresql://user:password@host:port/database`); made if missing. */
+  database: string
+  /** The agents this process submits and serves, by name. */
+  agents: readonly Agent[]
+  /** The DBOS queue runs go on (default `baton`). */
+  queue?: string
+}
+
+export interface SubmitOptions {
+  /** The run's id: submitting the same id again returns the same run (default: a new id). */
+  runId?: string
+  budget?: BudgetLimits
+  vars?: Record<string, unknown>
+  prices?: PriceTable
+  /** A model string for every agent of the tree (a model object cannot travel to a worker). */
+  model?: string
+}
+
+export interface ServeOptions {
+  /** How many runs this worker runs at once (default 8). */
+  concurrency?: number
+  /** This worker's id, unique among the workers (default a new one). */
+  executorId?: string
+  /** How often the worker says it is alive (default 1,000 ms). */
+  heartbeatMs?: number
+  /** A worker silent for this long is dead: its runs are taken over (default 5,000 ms). */
+  staleMs?: number
+  /**
+   * Called when the other workers declared this one dead (it was silent for `staleMs`, a
+   * stalled process or a cut network): it has stopped serving and its runs are theirs now.
+   * A process that only serves should exit. Default: an error on stderr.
+   */
+  onDeclaredDead?: (error: BatonError) => void
+}
+
+/** A durable run as the database knows it. */
+export interface DurableRun {
+  runId: string
+  agent: string
+  task: unknown
+  status: DurableStatus
+  /** The result, once the run has ended. */
+  result?: RunResult
+  /** How many times a worker took the run up (more than 1 after a takeover). */
+  attempts: number
+  submittedAt: Date
+  updatedAt: Date
+}
+
+export interface DurableRuns {
+  /** Queues a run of `agent` (one of `agents`) on `task`; returns its id. */
+  submit(agent: string | Agent, task: Task, options?: SubmitOptions): Promise<string>
+  /** Waits for the run to end and returns its result. */
+  result(runId: string, options?: { timeoutMs?: number }): Promise<RunResult>
+  /** The run's events as they are stored, from the first, live until it ends (no repeats after a takeover). */
+  follow(runId: string): AsyncIterable<BatonEvent>
+  get(runId: string): Promise<DurableRun>
+  /** Runs, newest first. */
+  list(filter?: { status?: DurableStatus; limit?: number }): Promise<DurableRun[]>
+  /** Stops a queued or running run (it ends `aborted`); a run that has ended is an error. */
+  cancel(runId: string): Promise<void>
+  /** The run's transcript so far, as the JSONL that `replay`, `baton view` and evals read. */
+  transcript(runId: string): Promise<string>
+  /** Makes this process a worker that runs queued runs (once per process). */
+  serve(options?: ServeOptions): Promise<{ executorId: string }>
+  /** Stops serving (runs under way are taken over by other workers) and disconnects. */
+  close(): Promise<void>
+}
+
+let served = false
+
+/**
+ * Connects to the durable runs' database (making Baton's and DBOS's tables there if needed).
+ *
+ * @example
+ * const runs = await durableRuns({ database: process.env.DATABASE_URL!, agents: [researcher] })
+ * await runs.serve({ concurrency: 4 })
+ * const id = await runs.submit('researcher', 'Compare three vector databases', { runId: 'req-42' })
+ * console.log((await runs.result(id)).output)
+ */
+export async function durableRuns(options: DurableOptions): Promise<DurableRuns> {
+  const { database } = options
+  if (typeof database !== 'string' || !/^postgres(ql)?:\/\//.test(database))
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `durableRuns: database must be a postgresql:// URL, got ${JSON.stringify(database)}`,
+    )
+  const agents = new Map<string, Agent>()
+  for (const agent of options.agents ?? []) agents.set(agent.name, agent)
+  const queue = options.queue ?? 'baton'
+  const where = redactUrl(database)
+  const dbos: Dbos = await import('@dbos-inc/dbos-sdk')
+  await quietly(() => dbos.DBOS.migrate(database)).catch((error: unknown) => {
+    throw new BatonError('DATABASE', `${where}: ${(error as Error).message}`, { cause: error })
+  })
+  const store = await DurableStore.open(database)
+  let client: DbosClient | undefined
+  const dbosClient = async () => (client ??= await dbos.DBOSClient.create({ systemDatabaseUrl: database }))
+  const timers: NodeJS.Timeout[] = []
+  let executor: string | undefined
+  // The runs under way in this worker, and whether it was declared dead (they are someone else's now).
+  const underWay = new Set<AbortController>()
+  let disowned = false
+  let declaredDead: (error: BatonError) => void = (error) => process.stderr.write(`baton: ${error.message}\n`)
+  const disown = () => {
+    if (disowned) return
+    disowned = true
+    for (const timer of timers) clearInterval(timer)
+    for (const controller of underWay) controller.abort(new Error('this worker was declared dead'))
+    // No more runs come here; the ones under way never report (another worker runs them now).
+    dbos.DBOS.shutdown().catch(() => {})
+    declaredDead(
+      new BatonError(
+        'ABORTED',
+        `worker ${executor} was declared dead by the other workers (silent for longer than staleMs): it stopped serving, and its runs go on elsewhere`,
+      ),
+    )
+  }
+
+  const agentFor = (agent: string | Agent): Agent => {
+    const name = typeof agent === 'string' ? agent : agent.name
+    const found = agents.get(name)
+    if (!found)
+      throw new BatonError(
+        'UNKNOWN_AGENT',
+        `no agent named ${JSON.stringify(name)} among this process's agents (${[...agents.keys()].join(', ') || 'none'})`,
+        { details: { agent: name } },
+      )
+    return found
+  }
+  const row = async (runId: string): Promise<RunRow> => {
+    const found = await store.get(runId)
+    if (!found) throw notFound(runId)
+    return found
+  }
+
+  /** The workflow: one attempt at a run, from its stored transcript if an earlier one left any. */
+  const runWorkflow = async (input: { runId: string }): Promise<RunResult> => {
+    const { runId } = input
+    const submitted = await row(runId)
+    if (ended(submitted.status) && submitted.result) return submitted.result
+    const finish = async (result: RunResult) => {
+      await store.finish(runId, result)
+      return result
+    }
+    const agent = agents.get(submitted.agent)
+    if (!agent)
+      return finish(
+        failed(
+          'UNKNOWN_AGENT',
+          `worker ${executor} does not serve agent "${submitted.agent}" (it serves ${[...agents.keys()].join(', ') || 'none'}): start a worker with that agent's module`,
+        ),
+      )
+    if (treeHash(agent) !== submitted.treeHash)
+      return finish(
+        failed(
+          'AGENT_CHANGED',
+          `run ${runId} was submitted for another definition of agent "${agent.name}" than worker ${executor} has: serve it with the definition it started with, or cancel it and submit it again`,
+        ),
+      )
+    if (submitted.cancelRequested) return finish(cancelled(runId))
+    const from = await store.furthestAttempt(runId)
+    const attempt = await store.startAttempt(runId)
+    const io = databaseIo(store, runId, attempt)
+    if (disowned) return never()
+    const controller = new AbortController()
+    underWay.add(controller)
+    const watch = setInterval(() => {
+      store.cancelRequested(runId).then(
+        (yes) => yes && controller.abort(),
+        () => {},
+      )
+    }, 500)
+    const record = `${where}#${runId}/${attempt}`
+    const ids = (kind: string) => (kind === 'run' ? runId : `${kind}_${randomUUID()}`)
+    const { budget, vars, prices, model } = submitted.options as SubmitOptions
+    try {
+      let events: RunStream
+      let result: Promise<RunResult>
+      if (from === undefined) {
+        const runOptions: InternalRunOptions = {
+          record,
+          transcriptIo: io,
+          effects: durableDoor(liveEffects({ ids }), io.drain),
+          signal: controller.signal,
+          deltas: false,
+        }
+        if (budget) runOptions.budget = budget
+        if (vars) runOptions.vars = vars
+        if (prices) runOptions.prices = prices
+        if (model) runOptions.model = model
+        events = streamRun(agent, submitted.task as Task, runOptions)
+        result = events.result
+      } else {
+        const lines = await store.lines(runId, from)
+        const transcript = parseTranscript(`${lines.join('\n')}\n`, `${where}#${runId}/${from}`)
+        const resumed = replayStream(transcript, agent, 'resume', {
+          record,
+          transcriptIo: io,
+          door: (effects) => durableDoor(effects, io.drain),
+          inFlightTools: 'report',
+          ids,
+          signal: controller.signal,
+          deltas: false,
+          ...(model ? { model } : {}),
+        })
+        events = resumed.events
+        result = resumed.result.then(({ divergences: _, live: __, ...plain }) => plain)
+      }
+      for await (const _ of events);
+      const outcome = await result
+      // A worker declared dead stops here: the run's result is for the worker that took it over.
+      if (disowned) return never()
+      await io.drain()
+      // A self-check (the test suite turns it on): the stored transcript says what the run returned.
+      if (process.env.BATON_CHECK_FOLD === '1') {
+        const stored = parseTranscript(`${(await store.lines(runId, attempt)).join('\n')}\n`, record)
+        const problem = foldMismatch({ ...outcome, transcript: record }, stored)
+        if (problem) return finish(failed('INTERNAL', problem))
+      }
+      return finish(JSON.parse(JSON.stringify(outcome)) as RunResult)
+    } finally {
+      clearInterval(watch)
+      underWay.delete(controller)
+    }
+  }
+
+  const runs: DurableRuns = {
+    async submit(agent, task, submit = {}) {
+      const definition = agentFor(agent)
+      const runId = submit.runId ?? `run_${randomUUID()}`
+      if (typeof runId !== 'string' || !RUN_ID.test(runId))
+        throw new BatonError(
+          'INVALID_OPTIONS',
+          `submit: runId must be 1-200 letters, digits, "_", ".", ":" or "-", got ${JSON.stringify(runId)}`,
+        )
+      const stored: Record<string, unknown> = {}
+      for (const key of ['budget', 'vars', 'prices', 'model'] as const)
+        if (submit[key] !== undefined) stored[key] = submit[key]
+      await store.submit({
+        runId,
+        agent: definition.name,
+        task,
+        treeHash: treeHash(definition),
+        options: stored,
+      })
+      // Enqueuing an id that is already there returns the run that has it: submitting twice is harmless.
+      await (await dbosClient()).enqueue(
+        { queueName: queue, workflowName: WORKFLOW, workflowID: runId, appVersion: APP_VERSION },
+        { runId },
+      )
+      return runId
+    },
+
+    async result(runId, { timeoutMs } = {}) {
+      const started = Date.now()
+      for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
+        const found = await row(runId)
+        if (ended(found.status) && found.result) return found.result
+        if (timeoutMs !== undefined && Date.now() - started > timeoutMs)
+          throw new BatonError(
+            'ABORTED',
+            `run ${runId} has not ended after ${timeoutMs} ms (it is ${found.status})`,
+          )
+        await sleep(wait)
+      }
+    },
+
+    follow: (runId) => follow(store, runId),
+
+    get: async (runId) => info(await row(runId)),
+    list: async (filter) => (await store.list(filter)).map(info),
+
+    async cancel(runId) {
+      const found = await row(runId)
+      if (ended(found.status) || !(await store.requestCancel(runId)))
+        throw new BatonError(
+          'RUN_FINISHED',
+          `run ${runId} has already ended (${found.status}): there is nothing to cancel`,
+          {
+            details: { runId, status: found.status },
+          },
+        )
+    },
+
+    async transcript(runId) {
+      await row(runId)
+      const attempt = await store.furthestAttempt(runId)
+      if (attempt === undefined) return ''
+      const lines = await store.lines(runId, attempt)
+      return lines.length ? `${lines.join('\n')}\n` : ''
+    },
+
+    async serve(serve = {}) {
+      if (served)
+        throw new BatonError('INVALID_OPTIONS', 'serve: this process is already a worker (one per process)')
+      served = true
+      const executorId = serve.executorId ?? `worker_${randomUUID()}`
+      executor = executorId
+      if (serve.onDeclaredDead) declaredDead = serve.onDeclaredDead
+      const { DBOS } = dbos
+      DBOS.setConfig({
+        name: 'baton',
+        systemDatabaseUrl: database,
+        applicationVersion: APP_VERSION,
+        executorID: executorId,
+        logLevel: 'error',
+        runAdminServer: false,
+      })
+      DBOS.registerWorkflow(runWorkflow, { name: WORKFLOW })
+      await DBOS.launch()
+      await DBOS.registerQueue(queue, { workerConcurrency: serve.concurrency ?? 8, minPollingIntervalMs: 50 })
+      await store.register(executorId)
+      const heartbeatMs = serve.heartbeatMs ?? 1_000
+      const staleMs = serve.staleMs ?? 5_000
+      const beat = async () => {
+        // Declared dead (silent for too long): other workers run this one's runs now.
+        if (!(await store.heartbeat(executorId))) disown()
+      }
+      // DBOS alone leaves a dead executor's workflows pending until it comes back under the
+      // same id: one living worker at a time puts them back on the queue for any worker.
+      const takeOver = () =>
+        store.takeOver(executorId, staleMs, async (dead) => {
+          const dbosNow = await dbosClient()
+          const pending = await dbosNow.listWorkflows({
+            status: 'PENDING',
+            executorId: dead,
+            workflowName: WORKFLOW,
+          })
+          const ids = pending.map((workflow) => workflow.workflowID)
+          if (ids.length) await dbosNow.resumeWorkflows(ids, { queueName: queue })
+        })
+      timers.push(
+        setInterval(() => beat().catch(() => {}), heartbeatMs),
+        setInterval(() => takeOver().catch(() => {}), heartbeatMs),
+      )
+      for (const timer of timers) timer.unref()
+      return { executorId }
+    },
+
+    async close() {
+      for (const timer of timers) clearInterval(timer)
+      if (executor) {
+        await dbos.DBOS.shutdown().catch(() => {})
+        // Its runs under way are taken over at once, not after staleMs.
+        await store.retire(executor).catch(() => {})
+        served = false
+      }
+      await client?.destroy().catch(() => {})
+      await store.close()
+    },
+  }
+  return runs
+}
+
+/** A hash of the agent tree (names, instructions, tools, schemas, models): what a run was submitted for. */
+export function treeHash(agent: Agent): string {
+  const instructions = (node: Agent): unknown => [node.instructions, node.agents.map(instructions)]
+  return hashText(JSON.stringify([agentTree(agent), instructions(agent)]))
+}
+
+function info(row: RunRow): DurableRun {
+  const run: DurableRun = {
+    runId: row.runId,
+    agent: row.agent,
+    task: row.task,
+    status: row.status,
+    attempts: row.attempts,
+    submittedAt: row.submittedAt,
+    updatedAt: row.updatedAt,
+  }
+  if (row.result) run.result = row.result
+  return run
+}
+
+/** Events of the newest attempt, skipping those an earlier attempt already yielded. */
+async function* follow(store: DurableStore, runId: string): AsyncGenerator<BatonEvent> {
+  if (!(await store.get(runId))) throw notFound(runId)
+  const seen = new Set<string>()
+  let attempt: number | undefined
+  let next = 1 // line 0 is the header
+  for (let wait = 50; ; ) {
+    const latest = await store.latestAttempt(runId)
+    if (latest !== undefined && latest !== attempt) {
+      attempt = latest
+      next = 1
+    }
+    let read = 0
+    if (attempt !== undefined) {
+      const lines = await store.lines(runId, attempt, next)
+      next += lines.length
+      read = lines.length
+      for (const line of lines) {
+        const event = JSON.parse(line) as BatonEvent
+        const key = identity(event)
+        if (seen.has(key)) continue
+        seen.add(key)
+        yield event
+        if (event.type === 'run.end') return
+      }
+    }
+    if (read === 0) {
+      const run = await store.get(runId)
+      if (run && ended(run.status) && (await store.latestAttempt(runId)) === attempt) {
+        // Ended without a run.end line (refused before it started): nothing more will come.
+        if (attempt === undefined || (await store.lines(runId, attempt, next)).length === 0) return
+      }
+      await sleep(wait)
+      wait = Math.min(wait * 2, 250)
+    } else wait = 50
+  }
+}
+
+/** What makes an event the same event in another attempt: everything but when it happened. */
+function identity(event: BatonEvent): string {
+  const { seq: _seq, t: _t, durationMs: _d, ...rest } = event as BatonEvent & { durationMs?: number }
+  return JSON.stringify(rest)
+}
+
+/** What a run of a worker declared dead returns: nothing, ever (its workflow is another worker's now). */
+const never = (): Promise<never> => new Promise(() => {})
+
+function failed(code: 'UNKNOWN_AGENT' | 'AGENT_CHANGED' | 'INTERNAL', message: string): RunResult {
+  return {
+    status: 'error',
+    stopReason: code,
+    output: undefined,
+    usage: emptyUsage(),
+    memory: [],
+    trajectory: [],
+    runId: '',
+    error: { code, message },
+  }
+}
+
+function cancelled(runId: string): RunResult {
+  return {
+    status: 'aborted',
+    stopReason: 'signal',
+    output: undefined,
+    usage: emptyUsage(),
+    memory: [],
+    trajectory: [],
+    runId,
+    error: { code: 'ABORTED', message: `run ${runId} was cancelled before it started` },
+  }
+}
+
+function emptyUsage(): RunResult['usage'] {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    cachedInputTokens: 0,
+    reasoningTokens: 0,
+    costUsd: 0,
+    steps: 0,
+    toolCalls: 0,
+    wallMs: 0,
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Runs `work` with DBOS's progress lines to the console held back (a CLI's output stays its own). */
+async function quietly<T>(work: () => Promise<T>): Promise<T> {
+  const log = console.log
+  console.log = () => {}
+  try {
+    return await work()
+  } finally {
+    console.log = log
+  }
+}

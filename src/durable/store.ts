@@ -1,0 +1,326 @@
+/**
+ * Baton's tables in the durable runs' database (schema `baton`), beside DBOS's own: the runs as
+ * submitted, their transcripts line by line (one set of lines per attempt: a run taken up again
+ * after its worker died writes a new, complete transcript), and the workers' signs of life.
+ */
+import type { Pool, PoolClient } from 'pg'
+import { BatonError } from '../errors/index.js'
+import type { RunResult } from '../run/types.js'
+import type { DurableStatus } from './status.js'
+
+/** The version of the tables below; a database holding another one is refused. */
+export const SCHEMA_VERSION = 1
+
+const SCHEMA = `
+CREATE SCHEMA IF NOT EXISTS baton;
+CREATE TABLE IF NOT EXISTS baton.meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS baton.runs (
+  run_id text PRIMARY KEY,
+  agent text NOT NULL,
+  task jsonb NOT NULL,
+  tree_hash text NOT NULL,
+  options jsonb NOT NULL DEFAULT '{}',
+  status text NOT NULL DEFAULT 'queued',
+  result jsonb,
+  attempts integer NOT NULL DEFAULT 0,
+  cancel_requested boolean NOT NULL DEFAULT false,
+  submitted_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS runs_status ON baton.runs (status, submitted_at);
+CREATE TABLE IF NOT EXISTS baton.lines (
+  run_id text NOT NULL,
+  attempt integer NOT NULL,
+  n integer NOT NULL,
+  line text NOT NULL,
+  PRIMARY KEY (run_id, attempt, n)
+);
+CREATE TABLE IF NOT EXISTS baton.workers (
+  executor_id text PRIMARY KEY,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  seen_at timestamptz NOT NULL DEFAULT now()
+);
+`
+
+/** What `submit` stores: plain data a worker on another machine can run. */
+export interface RunSubmission {
+  runId: string
+  agent: string
+  task: unknown
+  /** A hash of the agent tree the run was submitted for (see `treeHash`). */
+  treeHash: string
+  options: Record<string, unknown>
+}
+
+export interface RunRow extends RunSubmission {
+  status: DurableStatus
+  result: RunResult | undefined
+  attempts: number
+  cancelRequested: boolean
+  submittedAt: Date
+  updatedAt: Date
+}
+
+export class DurableStore {
+  private constructor(
+    readonly pool: Pool,
+    /** Connections of their own for signs of life: busy runs must not hold them up. */
+    private readonly liveness: Pool,
+    private readonly where: string,
+  ) {}
+
+  /** Connects and makes (or checks) Baton's tables. */
+  static async open(url: string): Promise<DurableStore> {
+    const { default: pg } = await import('pg')
+    const pool = new pg.Pool({ connectionString: url, max: 8 })
+    const liveness = new pg.Pool({ connectionString: url, max: 2 })
+    // An idle connection the server drops must not take the process down with it.
+    pool.on('error', () => {})
+    liveness.on('error', () => {})
+    const store = new DurableStore(pool, liveness, redactUrl(url))
+    try {
+      await store.transaction(pool, async (client) => {
+        // Workers starting together make the tables one at a time.
+        await client.query('SELECT pg_advisory_xact_lock(7160245)')
+        await client.query(SCHEMA)
+        const found = await client.query<{ value: string }>(
+          `SELECT value FROM baton.meta WHERE key = 'schema'`,
+        )
+        const version = found.rows[0]?.value
+        if (version === undefined)
+          await client.query(`INSERT INTO baton.meta (key, value) VALUES ('schema', $1)`, [
+            String(SCHEMA_VERSION),
+          ])
+        else if (version !== String(SCHEMA_VERSION))
+          throw new BatonError(
+            'DATABASE',
+            `${store.where}: Baton's tables there are at schema version ${version}, and this Baton uses version ${SCHEMA_VERSION}: use the Baton version that made them, or another database`,
+            { details: { found: version, expected: SCHEMA_VERSION } },
+          )
+      })
+    } catch (error) {
+      await Promise.all([pool.end(), liveness.end()]).catch(() => {})
+      throw databaseError(error, store.where)
+    }
+    return store
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.pool.end(), this.liveness.end()])
+  }
+
+  /** Stores a new run; false when a run with this id exists (submitting twice is harmless). */
+  async submit(run: RunSubmission): Promise<boolean> {
+    const inserted = await this.query(
+      `INSERT INTO baton.runs (run_id, agent, task, tree_hash, options) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id) DO NOTHING`,
+      [run.runId, run.agent, JSON.stringify(run.task), run.treeHash, JSON.stringify(run.options)],
+    )
+    return inserted.rowCount === 1
+  }
+
+  async get(runId: string): Promise<RunRow | undefined> {
+    const found = await this.query(`SELECT * FROM baton.runs WHERE run_id = $1`, [runId])
+    return found.rows[0] ? rowOf(found.rows[0]) : undefined
+  }
+
+  /** Runs, newest first. */
+  async list(filter: { status?: DurableStatus; limit?: number } = {}): Promise<RunRow[]> {
+    const limit = filter.limit ?? 100
+    const found = filter.status
+      ? await this.query(`SELECT * FROM baton.runs WHERE status = $1 ORDER BY submitted_at DESC LIMIT $2`, [
+          filter.status,
+          limit,
+        ])
+      : await this.query(`SELECT * FROM baton.runs ORDER BY submitted_at DESC LIMIT $1`, [limit])
+    return found.rows.map(rowOf)
+  }
+
+  /** Marks the run as taken up by a worker and numbers this attempt (1 for the first). */
+  async startAttempt(runId: string): Promise<number> {
+    const updated = await this.query(
+      `UPDATE baton.runs SET status = 'running', attempts = attempts + 1, updated_at = now()
+       WHERE run_id = $1 RETURNING attempts`,
+      [runId],
+    )
+    const attempt = updated.rows[0]?.attempts as number | undefined
+    if (attempt === undefined) throw notFound(runId)
+    return attempt
+  }
+
+  async finish(runId: string, result: RunResult): Promise<void> {
+    await this.query(`UPDATE baton.runs SET status = $2, result = $3, updated_at = now() WHERE run_id = $1`, [
+      runId,
+      result.status,
+      JSON.stringify(result),
+    ])
+  }
+
+  /** Asks the run to stop; false when it has already ended. */
+  async requestCancel(runId: string): Promise<boolean> {
+    const updated = await this.query(
+      `UPDATE baton.runs SET cancel_requested = true, updated_at = now()
+       WHERE run_id = $1 AND status IN ('queued', 'running') RETURNING run_id`,
+      [runId],
+    )
+    return updated.rowCount === 1
+  }
+
+  async cancelRequested(runId: string): Promise<boolean> {
+    const found = await this.query(`SELECT cancel_requested FROM baton.runs WHERE run_id = $1`, [runId])
+    return found.rows[0]?.cancel_requested === true
+  }
+
+  /** The attempt whose transcript got furthest (most lines), if any wrote one. */
+  async furthestAttempt(runId: string): Promise<number | undefined> {
+    const found = await this.query(
+      `SELECT attempt FROM baton.lines WHERE run_id = $1 GROUP BY attempt ORDER BY count(*) DESC, attempt DESC LIMIT 1`,
+      [runId],
+    )
+    return found.rows[0]?.attempt as number | undefined
+  }
+
+  /** The newest attempt that wrote lines, if any. */
+  async latestAttempt(runId: string): Promise<number | undefined> {
+    const found = await this.query(`SELECT max(attempt) AS attempt FROM baton.lines WHERE run_id = $1`, [
+      runId,
+    ])
+    return (found.rows[0]?.attempt as number | null) ?? undefined
+  }
+
+  /** An attempt's lines from line `from` on (0 is the header), in order. */
+  async lines(runId: string, attempt: number, from = 0): Promise<string[]> {
+    const found = await this.query(
+      `SELECT line FROM baton.lines WHERE run_id = $1 AND attempt = $2 AND n >= $3 ORDER BY n`,
+      [runId, attempt, from],
+    )
+    return found.rows.map((row) => row.line as string)
+  }
+
+  /** Appends lines `first`, `first + 1`, … of an attempt's transcript. */
+  async appendLines(runId: string, attempt: number, first: number, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return
+    await this.query(
+      `INSERT INTO baton.lines (run_id, attempt, n, line)
+       SELECT $1, $2, $3 + i - 1, line FROM unnest($4::text[]) WITH ORDINALITY AS t(line, i)`,
+      [runId, attempt, first, lines],
+    )
+  }
+
+  /** Registers a worker as alive. */
+  async register(executorId: string): Promise<void> {
+    await this.query(
+      `INSERT INTO baton.workers (executor_id) VALUES ($1)
+       ON CONFLICT (executor_id) DO UPDATE SET seen_at = now(), started_at = now()`,
+      [executorId],
+    )
+  }
+
+  /** Says this worker is still alive; false when it was declared dead (its runs were taken over). */
+  async heartbeat(executorId: string): Promise<boolean> {
+    const updated = await this.query(
+      `UPDATE baton.workers SET seen_at = now() WHERE executor_id = $1`,
+      [executorId],
+      this.liveness,
+    )
+    return updated.rowCount === 1
+  }
+
+  /**
+   * Takes over the runs of the workers not seen for `staleMs`, one caller at a time: `resume`
+   * gets their executor ids, and once it has moved their runs the dead workers are forgotten. A
+   * caller that dies half-way leaves them for the next one.
+   */
+  async takeOver(by: string, staleMs: number, resume: (dead: string[]) => Promise<void>): Promise<string[]> {
+    return this.transaction(this.liveness, async (client) => {
+      const locked = await client.query(`SELECT pg_try_advisory_xact_lock(7160246) AS locked`)
+      if (!locked.rows[0]?.locked) return []
+      const stale = await client.query(
+        `SELECT executor_id FROM baton.workers
+         WHERE executor_id <> $1 AND seen_at < now() - make_interval(secs => $2::float / 1000)`,
+        [by, staleMs],
+      )
+      const dead = stale.rows.map((row) => row.executor_id as string)
+      if (dead.length === 0) return []
+      await resume(dead)
+      await client.query(`DELETE FROM baton.workers WHERE executor_id = ANY($1::text[])`, [dead])
+      return dead
+    })
+  }
+
+  /** A worker that stops: marked silent since forever, so a living worker takes over its runs at once. */
+  async retire(executorId: string): Promise<void> {
+    await this.query(`UPDATE baton.workers SET seen_at = 'epoch' WHERE executor_id = $1`, [executorId])
+  }
+
+  private async transaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      const result = await work(client)
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  private async query(text: string, values: unknown[], pool = this.pool) {
+    try {
+      return await pool.query(text, values)
+    } catch (error) {
+      throw databaseError(error, this.where)
+    }
+  }
+}
+
+function rowOf(row: Record<string, unknown>): RunRow {
+  return {
+    runId: row.run_id as string,
+    agent: row.agent as string,
+    task: row.task,
+    treeHash: row.tree_hash as string,
+    options: (row.options ?? {}) as Record<string, unknown>,
+    status: row.status as DurableStatus,
+    result: (row.result ?? undefined) as RunResult | undefined,
+    attempts: row.attempts as number,
+    cancelRequested: row.cancel_requested as boolean,
+    submittedAt: row.submitted_at as Date,
+    updatedAt: row.updated_at as Date,
+  }
+}
+
+export function notFound(runId: string): BatonError {
+  return new BatonError('RUN_NOT_FOUND', `no durable run has the id ${JSON.stringify(runId)}`, {
+    details: { runId },
+  })
+}
+
+/** A database failure as a `DATABASE` error naming the database (without its password). */
+export function databaseError(error: unknown, where: string): BatonError {
+  if (error instanceof BatonError) return error
+  const code = (error as { code?: string }).code
+  const message = (error as Error).message || String(error)
+  return new BatonError(
+    'DATABASE',
+    `${where}: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`,
+    {
+      cause: error,
+      details: code ? { code } : undefined,
+    },
+  )
+}
+
+/** A database URL fit to print: the password replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'the database'
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Durable runs through the library, with this process as the one worker, over a real
+ * PostgreSQL: submitting (twice is harmless), awaiting, following, listing, cancelling,
+ * exporting a transcript that replays, and every bad input as a clear error.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DurableRuns, durableRuns } from '../src/durable/index.js'
+import { BatonError, type BatonEvent, defineAgent, parseTranscript, replay } from '../src/index.js'
+import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
+import { makeClerk } from './fixtures/durable-agents.js'
+import { freePort, type Postgres, startPostgres } from './postgres.js'
+
+const STEPS = 3
+let postgres: Postgres
+let server: FakeClerkServer
+let runs: DurableRuns
+
+beforeAll(async () => {
+  postgres = await startPostgres()
+  server = await startFakeClerkServer({ steps: STEPS, latencyMs: 40 })
+  runs = await durableRuns({ database: postgres.url('baton'), agents: [makeClerk(server.url)] })
+  await runs.serve({ concurrency: 4, heartbeatMs: 200, staleMs: 3_000 })
+})
+
+afterAll(async () => {
+  await runs?.close()
+  await server?.close()
+  await postgres?.stop()
+})
+
+const codeOf = async (work: Promise<unknown>) => {
+  const error = await work.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  )
+  expect(error).toBeInstanceOf(BatonError)
+  return error as BatonError
+}
+
+describe('durable runs in one worker', () => {
+  it('runs a submitted run to its result, and submitting the same id again changes nothing', async () => {
+    const id = await runs.submit('clerk', 'Task once buy things', { runId: 'once' })
+    expect(id).toBe('once')
+    const events: BatonEvent[] = []
+    const following = (async () => {
+      for await (const event of runs.follow(id)) events.push(event)
+    })()
+    const result = await runs.result(id)
+    await following
+    expect(result.status).toBe('done')
+    expect(result.output).toBe('finished once')
+    expect(result.runId).toBe('once')
+    expect(result.usage.steps).toBe(STEPS + 1)
+    expect(server.requests.get('once')).toBe(STEPS + 1)
+
+    // Followed live: every event once, in order, from run.start to run.end.
+    expect(events[0]?.type).toBe('run.start')
+    expect(events.at(-1)?.type).toBe('run.end')
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i))
+    expect(events.filter((e) => e.type === 'model.response')).toHaveLength(STEPS + 1)
+
+    expect(await runs.submit('clerk', 'Task once buy other things', { runId: 'once' })).toBe('once')
+    expect((await runs.result('once')).output).toBe('finished once')
+    expect(server.requests.get('once')).toBe(STEPS + 1)
+
+    const info = await runs.get('once')
+    expect(info).toMatchObject({ runId: 'once', agent: 'clerk', status: 'done', attempts: 1 })
+    expect((await runs.list({ status: 'done' })).map((run) => run.runId)).toContain('once')
+  })
+
+  it('exports the transcript as JSONL that replays offline', async () => {
+    const id = await runs.submit('clerk', 'Task export buy things')
+    await runs.result(id)
+    const text = await runs.transcript(id)
+    const transcript = parseTranscript(text, 'export.jsonl')
+    expect(transcript.header.runId).toBe(id)
+    expect(transcript.truncated).toBe(false)
+    const replayed = await replay(transcript, makeClerk(server.url))
+    expect(replayed.status).toBe('done')
+    expect(replayed.output).toBe(`finished ${/Task (\w+)/.exec('Task export')![1]}`)
+    expect(replayed.live).toEqual({ model: 0, tool: 0 })
+  })
+
+  it('cancels a run under way: it ends aborted, and cancelling it again is an error', async () => {
+    const id = await runs.submit('clerk', 'Task cancelme buy things', {
+      runId: 'cancelme',
+      budget: { maxSteps: 50 },
+    })
+    await runs.cancel(id)
+    const result = await runs.result(id)
+    expect(result.status).toBe('aborted')
+    const again = await codeOf(runs.cancel(id))
+    expect(again.code).toBe('RUN_FINISHED')
+    expect(again.message).toContain('cancelme')
+  })
+
+  it('refuses bad input with errors that name it', async () => {
+    expect((await codeOf(runs.get('no-such-run'))).code).toBe('RUN_NOT_FOUND')
+    expect((await codeOf(runs.result('no-such-run'))).message).toContain('no-such-run')
+    expect((await codeOf(runs.cancel('no-such-run'))).code).toBe('RUN_NOT_FOUND')
+    const unknown = await codeOf(runs.submit('nobody', 'Task x'))
+    expect(unknown.code).toBe('UNKNOWN_AGENT')
+    expect(unknown.message).toContain('nobody')
+    const badId = await codeOf(runs.submit('clerk', 'Task x', { runId: 'has spaces' }))
+    expect(badId.code).toBe('INVALID_OPTIONS')
+    expect(badId.message).toContain('has spaces')
+    expect((await codeOf(durableRuns({ database: 'mysql://x', agents: [] }))).code).toBe('INVALID_OPTIONS')
+  })
+
+  it('says when the database cannot be reached, and when it holds tables of another version', async () => {
+    const port = await freePort()
+    const unreachable = await codeOf(
+      durableRuns({ database: `postgresql://postgres:secret@127.0.0.1:${port}/nowhere`, agents: [] }),
+    )
+    expect(unreachable.code).toBe('DATABASE')
+    expect(unreachable.message).toContain(`127.0.0.1:${port}`)
+    expect(unreachable.message).not.toContain('secret')
+
+    const other = await durableRuns({ database: postgres.url('other'), agents: [] })
+    const { default: pg } = await import('pg')
+    const db = new pg.Client({ connectionString: postgres.url('other') })
+    await db.connect()
+    await db.query(`UPDATE baton.meta SET value = '99' WHERE key = 'schema'`)
+    await db.end()
+    await other.close()
+    const newer = await codeOf(durableRuns({ database: postgres.url('other'), agents: [] }))
+    expect(newer.code).toBe('DATABASE')
+    expect(newer.message).toContain('schema version 99')
+  })
+
+  it('does not run a run under a changed agent definition: it says so and what to do', async () => {
+    const changed = defineAgent({ ...makeClerkConfig(), instructions: 'Something else entirely.' })
+    const submitter = await durableRuns({ database: postgres.url('baton'), agents: [changed] })
+    try {
+      const id = await submitter.submit('clerk', 'Task changed buy things', { runId: 'changed' })
+      const result = await runs.result(id)
+      expect(result.status).toBe('error')
+      expect(result.stopReason).toBe('AGENT_CHANGED')
+      expect(result.error?.message).toMatch(/another definition of agent "clerk".*submit it again/)
+      expect(server.requests.get('changed')).toBeUndefined()
+    } finally {
+      await submitter.close()
+    }
+  })
+})
+
+/** The clerk's definition, to make a changed copy of it. */
+function makeClerkConfig() {
+  const clerk = makeClerk(server.url)
+  return { name: clerk.name, instructions: clerk.instructions, model: clerk.model, tools: [...clerk.tools] }
+}

@@ -1,0 +1,93 @@
+/**
+ * A fake OpenAI Chat Completions server for the clerk agent of test/fixtures/durable-agents.ts,
+ * on 127.0.0.1 and a free port. Its answers follow the conversation, not a script, so any
+ * process can carry a run on: while the conversation has fewer than `steps` rounds of tool
+ * results it asks for `lookup` and `charge` together, then it answers `finished <token>` (the
+ * token is the task's `Task <token>`). It counts what it is asked, per task token: model
+ * requests (each one paid), and charges per reference (the side effect that must not repeat).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+
+export interface FakeClerkServer {
+  readonly url: string
+  /** Model requests per task token. */
+  readonly requests: Map<string, number>
+  /** Charges per reference (`<token>-<n>`). */
+  readonly charges: Map<string, number>
+  close(): Promise<void>
+}
+
+const read = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let body = ''
+    req.on('data', (chunk) => {
+      body += chunk
+    })
+    req.on('end', () => resolve(body))
+  })
+
+export async function startFakeClerkServer(options: {
+  steps: number
+  latencyMs: number
+}): Promise<FakeClerkServer> {
+  const requests = new Map<string, number>()
+  const charges = new Map<string, number>()
+  const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
+  const server: Server = createServer(async (req, res) => {
+    const body = JSON.parse(await read(req)) as Record<string, unknown>
+    if (req.url === '/charge') {
+      bump(charges, String(body.ref))
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end('{"ok":true}')
+      return
+    }
+    const messages = body.messages as { role: string; content?: unknown }[]
+    const task = String(messages.find((m) => m.role === 'user')?.content ?? '')
+    const token = /Task (\w+)/.exec(task)?.[1] ?? 'unknown'
+    bump(requests, token)
+    const rounds = messages.filter((m) => m.role === 'tool').length / 2
+    await new Promise((resolve) => setTimeout(resolve, options.latencyMs))
+    const message =
+      rounds < options.steps
+        ? {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              {
+                id: `l${rounds}`,
+                type: 'function',
+                function: { name: 'lookup', arguments: JSON.stringify({ q: `item ${rounds}` }) },
+              },
+              {
+                id: `c${rounds}`,
+                type: 'function',
+                function: { name: 'charge', arguments: JSON.stringify({ ref: `${token}-${rounds}` }) },
+              },
+            ],
+          }
+        : { role: 'assistant', content: `finished ${token}` }
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(
+      JSON.stringify({
+        id: `cmpl_${token}_${rounds}`,
+        object: 'chat.completion',
+        created: 1,
+        model: 'fake-clerk',
+        choices: [{ index: 0, message, finish_reason: rounds < options.steps ? 'tool_calls' : 'stop' }],
+        usage: { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30 },
+      }),
+    )
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+  return {
+    url,
+    requests,
+    charges,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
