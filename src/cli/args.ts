@@ -260,3 +260,41 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   })
   return { ...args, files }
 }
+
+export interface WorkerArgs {
+  /** Agent modules, each `<module>[#export]`. */
+  targets: { module: string; exportName: string | undefined }[]
+  database: string
+  concurrency: number | undefined
+  id: string | undefined
+}
+
+/** `baton worker <agent-module>[#export]… --database <url> [--concurrency n] [--id name]`. */
+export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): WorkerArgs {
+  let database = env.BATON_DATABASE_URL
+  let concurrency: number | undefined
+  let id: string | undefined
+  const positional = flags(argv, (flag, value) => {
+    if (flag === '--database') database = value()
+    else if (flag === '--id') id = value()
+    else if (flag === '--concurrency') {
+      const raw = value()
+      const number = Number(raw)
+      if (!Number.isInteger(number) || number < 1)
+        throw new UsageError(
+          `--concurrency must be a whole number of runs, 1 or more, got ${JSON.stringify(raw)}`,
+        )
+      concurrency = number
+    } else
+      throw new UsageError(
+        `unknown flag ${flag} for "baton worker"; expected one of --database, --concurrency, --id`,
+      )
+  })
+  if (positional.length === 0)
+    throw new UsageError('missing the agent modules: baton worker <agent-module>[#export]… --database <url>')
+  if (database === undefined || database === '')
+    throw new UsageError(
+      'missing the database: baton worker <agent-module>… --database postgresql://… (or set BATON_DATABASE_URL)',
+    )
+  return { targets: positional.map(splitTarget), database, concurrency, id }
+}

@@ -141,6 +141,7 @@ Usage:
   baton replay <transcript> [--agent <agent-module>[#export]] [flags]
   baton eval [files…] [flags]
   baton view <transcript.jsonl | report.json> [--out <file.html>]
+  baton worker <agent-module>[#export]… --database <postgresql-url> [--concurrency n]
   baton <command> --help      (or baton help <command>) for a command's flags and examples
 
 run     Runs the agent exported by a .js or .ts module on the task, showing each agent and
@@ -155,6 +156,8 @@ eval    Runs eval suites (default: evals/*.eval.ts), offline from their cassette
         --mode record or live, and prints a table of the cases with the pass rate and pass@k.
 view    Writes a transcript or an eval report as one self-contained HTML page and prints its
         path: agent tree, timeline, model calls, tool calls, memory writes, budget.
+worker  Serves durable runs of the agents from a PostgreSQL database (baton/durable): runs
+        survive a killed worker and are taken over by the living ones.
 
 Exit codes: 0 the run is done (eval: every case passed), 1 it ended without success (a
 replay that diverged included; eval: a case failed or a regression), 2 usage error.

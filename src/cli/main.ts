@@ -14,7 +14,7 @@ import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
 
-const COMMANDS = ['run', 'replay', 'eval', 'view'] as const
+const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker'] as const
 type Command = (typeof COMMANDS)[number]
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
-      `unknown command "${command}"; expected "run", "replay", "eval" or "view" (see baton --help)`,
+      `unknown command "${command}"; expected "run", "replay", "eval", "view" or "worker" (see baton --help)`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(await helpOf(command as Command))
@@ -46,6 +46,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.exit(130)
   })
   const { signal } = controller
+
+  if (command === 'worker') {
+    const { parseWorkerArgs } = await import('./args.js')
+    const { workerCommand } = await import('./worker-command.js')
+    return workerCommand(parseWorkerArgs(rest), { out: process.stdout, err: process.stderr, signal })
+  }
 
   if (command === 'eval') {
     const args = parseEvalArgs(rest)
@@ -155,6 +161,7 @@ async function helpOf(command: Command): Promise<string> {
   if (command === 'run') return RUN_HELP
   if (command === 'replay') return REPLAY_HELP
   if (command === 'eval') return EVAL_HELP
+  if (command === 'worker') return (await import('./worker-command.js')).WORKER_HELP
   return (await import('./view-command.js')).VIEW_HELP
 }
 
