@@ -8,7 +8,8 @@ import { type DurableRuns, durableRuns } from '../src/durable/index.js'
 import { BatonError, type BatonEvent, defineAgent, parseTranscript, replay } from '../src/index.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
-import { freePort, type Postgres, startPostgres } from './postgres.js'
+import { type Postgres, startPostgres } from './postgres.js'
+import { freePort } from './processes.js'
 
 const STEPS = 3
 let postgres: Postgres

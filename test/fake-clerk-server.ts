@@ -6,7 +6,8 @@
  * token is the task's `Task <token>`). It counts what it is asked, per task token: model
  * requests (each one paid), and charges per reference (the side effect that must not repeat).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
+import { readBody } from './processes.js'
 
 export interface FakeClerkServer {
   readonly url: string
@@ -17,15 +18,6 @@ export interface FakeClerkServer {
   close(): Promise<void>
 }
 
-const read = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let body = ''
-    req.on('data', (chunk) => {
-      body += chunk
-    })
-    req.on('end', () => resolve(body))
-  })
-
 export async function startFakeClerkServer(options: {
   steps: number
   latencyMs: number
@@ -34,7 +26,7 @@ export async function startFakeClerkServer(options: {
   const charges = new Map<string, number>()
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
   const server: Server = createServer(async (req, res) => {
-    const body = JSON.parse(await read(req)) as Record<string, unknown>
+    const body = JSON.parse(await readBody(req)) as Record<string, unknown>
     if (req.url === '/charge') {
       bump(charges, String(body.ref))
       res.writeHead(200, { 'content-type': 'application/json' })

@@ -6,11 +6,12 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTranscript } from '../src/index.js'
+import { readBody } from './processes.js'
 
 const root = new URL('..', import.meta.url).pathname
 const main = join(root, 'dist/cli/main.js')
@@ -196,18 +197,9 @@ function reply(body: Record<string, unknown>): Reply {
   return { content: 'no such agent' }
 }
 
-const read = (req: IncomingMessage) =>
-  new Promise<string>((done) => {
-    let body = ''
-    req.on('data', (chunk) => {
-      body += chunk
-    })
-    req.on('end', () => done(body))
-  })
-
 beforeAll(async () => {
   server = createServer(async (req, res) => {
-    const body = JSON.parse(await read(req)) as Record<string, unknown>
+    const body = JSON.parse(await readBody(req)) as Record<string, unknown>
     requests.push({ auth: req.headers.authorization, body })
     const { content, call } = reply(body)
     const toolCalls = call

@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +15,7 @@ import { contentText, inputSchema, resultValue, toolName } from '../src/mcp/conv
 import { type McpTools, mcpTools } from '../src/mcp/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 import { collect, ofType, toolMessages } from './helpers.js'
+import { freePort, processAlive } from './processes.js'
 import { toolContext } from './tool-context.js'
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url))
@@ -82,26 +82,6 @@ function childPids(): number[] {
 async function noChildrenLeft(): Promise<void> {
   for (let i = 0; i < 400 && childPids().length > 0; i++) await new Promise((r) => setTimeout(r, 50))
   expect(childPids()).toEqual([])
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 afterAll(noChildrenLeft)
@@ -365,10 +345,10 @@ describe('the connection', () => {
   it('close() ends the server process; later calls are tool errors; close twice is fine', async () => {
     const mcp = await mcpTools({ command: NODE, args: [EVERYTHING] }, { include: ['echo'] })
     const pid = mcp.pid!
-    expect(alive(pid)).toBe(true)
+    expect(processAlive(pid)).toBe(true)
     await mcp[Symbol.asyncDispose]()
     await mcp.close()
-    expect(alive(pid)).toBe(false)
+    expect(processAlive(pid)).toBe(false)
     const model = scriptedModel([{ toolCalls: [{ name: 'echo', args: { message: 'x' } }] }, { text: 'ok' }])
     const { events } = await runWith(model, mcp.tools)
     const [failed] = ofType(events, 'tool.result')
@@ -380,7 +360,7 @@ describe('the connection', () => {
     const mcp = await mcpTools({ command: NODE, args: [EVERYTHING] }, { include: ['echo'] })
     try {
       process.kill(mcp.pid!, 'SIGKILL')
-      for (let i = 0; i < 400 && alive(mcp.pid!); i++) await new Promise((r) => setTimeout(r, 25))
+      for (let i = 0; i < 400 && processAlive(mcp.pid!); i++) await new Promise((r) => setTimeout(r, 25))
       const error = await connectionFailure(Promise.resolve(mcp.tools[0]!.run({ message: 'x' }, context())))
       expect(error.message).toContain(`the MCP server ${NODE} ${EVERYTHING} is no longer connected`)
     } finally {

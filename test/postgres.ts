@@ -6,9 +6,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { freePort, processAlive } from './processes.js'
 
 export interface Postgres {
   /** `postgresql://postgres@127.0.0.1:<port>/<database>` for a database of that name. */
@@ -33,20 +33,6 @@ export function postgresBin(): string {
       'PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin/postgres): apt-get install -y postgresql',
     )
   return join(root, versions[0], 'bin')
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
 }
 
 const asRoot = process.getuid?.() === 0
@@ -99,19 +85,10 @@ export async function startPostgres(): Promise<Postgres> {
       } catch {
         // Already gone.
       }
-      for (let i = 0; i < 300 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100))
-      if (alive(pid)) process.kill(pid, 'SIGKILL')
+      for (let i = 0; i < 300 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100))
+      if (processAlive(pid)) process.kill(pid, 'SIGKILL')
       rmSync(dir, { recursive: true, force: true })
     },
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
   }
 }
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { VIEWER_CORE } from '../src/view/index.js'
 import { everyEventTranscript, writeBigTranscript } from './fixtures/view-transcripts.js'
@@ -47,6 +47,23 @@ async function open(browser: Browser, file: string, timeout = 60_000) {
   await page.goto(pathToFileURL(file).href, { timeout })
   await page.waitForSelector('[data-testid=viewer][data-ready=true]', { state: 'attached', timeout })
   return { page, errors, requests, readyMs: performance.now() - started }
+}
+
+/**
+ * Clicks a timeline row and waits until the detail shows that row. The timeline is virtualised:
+ * on a busy machine it may redraw under the click, which then selects nothing; click again.
+ */
+async function openRow(page: Page, row: Locator): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const id = await row.first().getAttribute('data-row')
+    await row.first().click()
+    try {
+      await page.locator(`[data-testid=detail][data-row="${id}"]`).waitFor({ timeout: 15_000 })
+      return
+    } catch (error) {
+      if (attempt === 3) throw error
+    }
+  }
 }
 
 const text = (page: Page, selector: string) => page.locator(selector).first().innerText()
@@ -186,7 +203,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         const row = page
           .locator('[data-testid=timeline-row][data-kind=model]')
           .filter({ hasText: 'researcher#0 · 2' })
-        await row.click()
+        await openRow(page, row)
         expect(await page.locator('[data-testid=detail]').getAttribute('data-kind')).toBe('model')
         const messages = page.locator('[data-testid=request-messages] > [data-testid=message]')
         expect(await messages.evaluateAll((els) => els.map((el) => el.getAttribute('data-role')))).toEqual([
@@ -297,10 +314,10 @@ describe.skipIf(!existsSync(CHROMIUM))(
 
       it('shows hostile text as text', async () => {
         expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined()
-        await page
-          .locator('[data-testid=timeline-row]')
-          .filter({ hasText: 'lookup, delegate_researcher' })
-          .click()
+        await openRow(
+          page,
+          page.locator('[data-testid=timeline-row]').filter({ hasText: 'lookup, delegate_researcher' }),
+        )
         expect(await text(page, '[data-testid=reasoning]')).toContain(
           'Thinking about </script><script>window.__pwned',
         )
@@ -311,7 +328,10 @@ describe.skipIf(!existsSync(CHROMIUM))(
       })
 
       it('highlights failed tool calls with their error', async () => {
-        await page.locator('[data-testid=timeline-row]').filter({ hasText: 'invalid arguments' }).click()
+        await openRow(
+          page,
+          page.locator('[data-testid=timeline-row]').filter({ hasText: 'invalid arguments' }),
+        )
         const result = page.locator('[data-testid=tool-result]')
         expect(await result.getAttribute('data-error')).toBe('true')
         expect(await result.innerText()).toContain('INVALID_ARGUMENTS: invalid arguments')

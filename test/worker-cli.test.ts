@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { durableRuns } from '../src/durable/index.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
-import { freePort, type Postgres, startPostgres } from './postgres.js'
+import { type Postgres, startPostgres } from './postgres.js'
+import { freePort } from './processes.js'
 
 const root = join(import.meta.dirname, '..')
 const cli = join(root, 'dist/cli/main.js')

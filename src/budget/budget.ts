@@ -42,7 +42,8 @@ interface Reservation {
 /** Output tokens held for a call in flight when the agent sets no `maxOutputTokens`. */
 export const RESERVED_OUTPUT_TOKENS = 4096
 
-const emptyUsage = (): BudgetUsage => ({
+/** Usage before anything was used. */
+export const emptyUsage = (): BudgetUsage => ({
   steps: 0,
   inputTokens: 0,
   outputTokens: 0,

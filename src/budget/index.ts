@@ -1,4 +1,4 @@
-export { Budget, type BudgetRefusal, type BudgetUsage, type ModelCallGrant } from './budget.js'
+export { Budget, type BudgetRefusal, type BudgetUsage, emptyUsage, type ModelCallGrant } from './budget.js'
 export { pricesProblem } from './check-prices.js'
 export { estimateTokens, messageChars } from './estimate-tokens.js'
 export { type BudgetLimit, type BudgetLimits, checkBudgetLimits, LIMITS } from './limits.js'

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Agent } from '../agent/index.js'
-import type { BudgetLimits, PriceTable } from '../budget/index.js'
+import { type BudgetLimits, emptyUsage, type PriceTable } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
@@ -461,7 +461,7 @@ function failed(code: 'UNKNOWN_AGENT' | 'AGENT_CHANGED' | 'INTERNAL', message: s
     status: 'error',
     stopReason: code,
     output: undefined,
-    usage: emptyUsage(),
+    usage: { ...emptyUsage(), wallMs: 0 },
     memory: [],
     trajectory: [],
     runId: '',
@@ -474,24 +474,11 @@ function cancelled(runId: string): RunResult {
     status: 'aborted',
     stopReason: 'signal',
     output: undefined,
-    usage: emptyUsage(),
+    usage: { ...emptyUsage(), wallMs: 0 },
     memory: [],
     trajectory: [],
     runId,
     error: { code: 'ABORTED', message: `run ${runId} was cancelled before it started` },
-  }
-}
-
-function emptyUsage(): RunResult['usage'] {
-  return {
-    inputTokens: 0,
-    outputTokens: 0,
-    cachedInputTokens: 0,
-    reasoningTokens: 0,
-    costUsd: 0,
-    steps: 0,
-    toolCalls: 0,
-    wallMs: 0,
   }
 }
 

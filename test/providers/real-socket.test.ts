@@ -3,26 +3,18 @@
  * dispatcher. These go over a real socket to a local server, through that dispatcher, plain
  * and streamed, on whatever Node runs the suite.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { anthropic, openai } from '../../src/providers/index.js'
+import { readBody } from '../processes.js'
 
 let server: Server
 let base = ''
 const seen: { url: string; body: Record<string, unknown>; connection: string | undefined }[] = []
 
-const read = (req: IncomingMessage) =>
-  new Promise<string>((resolve) => {
-    let body = ''
-    req.on('data', (chunk) => {
-      body += chunk
-    })
-    req.on('end', () => resolve(body))
-  })
-
 beforeAll(async () => {
   server = createServer(async (req, res) => {
-    const body = JSON.parse(await read(req)) as Record<string, unknown>
+    const body = JSON.parse(await readBody(req)) as Record<string, unknown>
     seen.push({ url: req.url ?? '', body, connection: req.headers.connection })
     if (req.url === '/v1/messages') {
       res.writeHead(200, { 'content-type': 'application/json' })
