@@ -11,10 +11,8 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Agent } from '../agent/index.js'
-import { type BudgetLimits, emptyUsage, type PriceTable } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
-import type { BatonEvent } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import { hashText } from '../loop/hash.js'
 import { replayStream } from '../replay/replay.js'
@@ -22,9 +20,12 @@ import { foldMismatch } from '../run/fold.js'
 import { streamRun } from '../run/run.js'
 import type { InternalRunOptions, RunResult, RunStream } from '../run/types.js'
 import { agentTree, parseTranscript } from '../transcript/index.js'
-import { type DurableStatus, ended } from './status.js'
+import { follow } from './follow.js'
+import { cancelled, failed, never } from './outcomes.js'
+import { ended } from './status.js'
 import { DurableStore, notFound, type RunRow, redactUrl } from './store.js'
 import { databaseIo, durableDoor } from './transcript-io.js'
+import type { DurableOptions, DurableRun, DurableRuns, SubmitOptions } from './types.js'
 
 type Dbos = typeof import('@dbos-inc/dbos-sdk')
 type DbosClient = Awaited<ReturnType<Dbos['DBOSClient']['create']>>
@@ -32,76 +33,6 @@ type DbosClient = Awaited<ReturnType<Dbos['DBOSClient']['create']>>
 const WORKFLOW = 'baton.run'
 const APP_VERSION = 'baton-durable-1'
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/
-
-export interface DurableOptions {
-  /** The PostgreSQL URL (`postgresql://user:password@host:port/database`); made if missing. */
-  database: string
-  /** The agents this process submits and serves, by name. */
-  agents: readonly Agent[]
-  /** The DBOS queue runs go on (default `baton`). */
-  queue?: string
-}
-
-export interface SubmitOptions {
-  /** The run's id: submitting the same id again returns the same run (default: a new id). */
-  runId?: string
-  budget?: BudgetLimits
-  vars?: Record<string, unknown>
-  prices?: PriceTable
-  /** A model string for every agent of the tree (a model object cannot travel to a worker). */
-  model?: string
-}
-
-export interface ServeOptions {
-  /** How many runs this worker runs at once (default 8). */
-  concurrency?: number
-  /** This worker's id, unique among the workers (default a new one). */
-  executorId?: string
-  /** How often the worker says it is alive (default 1,000 ms). */
-  heartbeatMs?: number
-  /** A worker silent for this long is dead: its runs are taken over (default 5,000 ms). */
-  staleMs?: number
-  /**
-   * Called when the other workers declared this one dead (it was silent for `staleMs`, a
-   * stalled process or a cut network): it has stopped serving and its runs are theirs now.
-   * A process that only serves should exit. Default: an error on stderr.
-   */
-  onDeclaredDead?: (error: BatonError) => void
-}
-
-/** A durable run as the database knows it. */
-export interface DurableRun {
-  runId: string
-  agent: string
-  task: unknown
-  status: DurableStatus
-  /** The result, once the run has ended. */
-  result?: RunResult
-  /** How many times a worker took the run up (more than 1 after a takeover). */
-  attempts: number
-  submittedAt: Date
-  updatedAt: Date
-}
-
-export interface DurableRuns {
-  /** Queues a run of `agent` (one of `agents`) on `task`; returns its id. */
-  submit(agent: string | Agent, task: Task, options?: SubmitOptions): Promise<string>
-  /** Waits for the run to end and returns its result. */
-  result(runId: string, options?: { timeoutMs?: number }): Promise<RunResult>
-  /** The run's events as they are stored, from the first, live until it ends (no repeats after a takeover). */
-  follow(runId: string): AsyncIterable<BatonEvent>
-  get(runId: string): Promise<DurableRun>
-  /** Runs, newest first. */
-  list(filter?: { status?: DurableStatus; limit?: number }): Promise<DurableRun[]>
-  /** Stops a queued or running run (it ends `aborted`); a run that has ended is an error. */
-  cancel(runId: string): Promise<void>
-  /** The run's transcript so far, as the JSONL that `replay`, `baton view` and evals read. */
-  transcript(runId: string): Promise<string>
-  /** Makes this process a worker that runs queued runs (once per process). */
-  serve(options?: ServeOptions): Promise<{ executorId: string }>
-  /** Stops serving (runs under way are taken over by other workers) and disconnects. */
-  close(): Promise<void>
-}
 
 let served = false
 
@@ -407,79 +338,6 @@ function info(row: RunRow): DurableRun {
   }
   if (row.result) run.result = row.result
   return run
-}
-
-/** Events of the newest attempt, skipping those an earlier attempt already yielded. */
-async function* follow(store: DurableStore, runId: string): AsyncGenerator<BatonEvent> {
-  if (!(await store.get(runId))) throw notFound(runId)
-  const seen = new Set<string>()
-  let attempt: number | undefined
-  let next = 1 // line 0 is the header
-  for (let wait = 50; ; ) {
-    const latest = await store.latestAttempt(runId)
-    if (latest !== undefined && latest !== attempt) {
-      attempt = latest
-      next = 1
-    }
-    let read = 0
-    if (attempt !== undefined) {
-      const lines = await store.lines(runId, attempt, next)
-      next += lines.length
-      read = lines.length
-      for (const line of lines) {
-        const event = JSON.parse(line) as BatonEvent
-        const key = identity(event)
-        if (seen.has(key)) continue
-        seen.add(key)
-        yield event
-        if (event.type === 'run.end') return
-      }
-    }
-    if (read === 0) {
-      const run = await store.get(runId)
-      if (run && ended(run.status) && (await store.latestAttempt(runId)) === attempt) {
-        // Ended without a run.end line (refused before it started): nothing more will come.
-        if (attempt === undefined || (await store.lines(runId, attempt, next)).length === 0) return
-      }
-      await sleep(wait)
-      wait = Math.min(wait * 2, 250)
-    } else wait = 50
-  }
-}
-
-/** What makes an event the same event in another attempt: everything but when it happened. */
-function identity(event: BatonEvent): string {
-  const { seq: _seq, t: _t, durationMs: _d, ...rest } = event as BatonEvent & { durationMs?: number }
-  return JSON.stringify(rest)
-}
-
-/** What a run of a worker declared dead returns: nothing, ever (its workflow is another worker's now). */
-const never = (): Promise<never> => new Promise(() => {})
-
-function failed(code: 'UNKNOWN_AGENT' | 'AGENT_CHANGED' | 'INTERNAL', message: string): RunResult {
-  return {
-    status: 'error',
-    stopReason: code,
-    output: undefined,
-    usage: { ...emptyUsage(), wallMs: 0 },
-    memory: [],
-    trajectory: [],
-    runId: '',
-    error: { code, message },
-  }
-}
-
-function cancelled(runId: string): RunResult {
-  return {
-    status: 'aborted',
-    stopReason: 'signal',
-    output: undefined,
-    usage: { ...emptyUsage(), wallMs: 0 },
-    memory: [],
-    trajectory: [],
-    runId,
-    error: { code: 'ABORTED', message: `run ${runId} was cancelled before it started` },
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

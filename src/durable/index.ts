@@ -1,10 +1,3 @@
-export {
-  type DurableOptions,
-  type DurableRun,
-  type DurableRuns,
-  durableRuns,
-  type ServeOptions,
-  type SubmitOptions,
-  treeHash,
-} from './durable-runs.js'
+export { durableRuns, treeHash } from './durable-runs.js'
 export type { DurableStatus } from './status.js'
+export type { DurableOptions, DurableRun, DurableRuns, ServeOptions, SubmitOptions } from './types.js'

@@ -1,0 +1,77 @@
+import type { Agent } from '../agent/index.js'
+import type { BudgetLimits, PriceTable } from '../budget/index.js'
+import type { BatonError } from '../errors/index.js'
+import type { BatonEvent } from '../events/index.js'
+import type { Task } from '../goal/index.js'
+import type { RunResult } from '../run/types.js'
+import type { DurableStatus } from './status.js'
+
+export interface DurableOptions {
+  /** The PostgreSQL URL (`postgresql://user:password@host:port/database`); made if missing. */
+  database: string
+  /** The agents this process submits and serves, by name. */
+  agents: readonly Agent[]
+  /** The DBOS queue runs go on (default `baton`). */
+  queue?: string
+}
+
+export interface SubmitOptions {
+  /** The run's id: submitting the same id again returns the same run (default: a new id). */
+  runId?: string
+  budget?: BudgetLimits
+  vars?: Record<string, unknown>
+  prices?: PriceTable
+  /** A model string for every agent of the tree (a model object cannot travel to a worker). */
+  model?: string
+}
+
+export interface ServeOptions {
+  /** How many runs this worker runs at once (default 8). */
+  concurrency?: number
+  /** This worker's id, unique among the workers (default a new one). */
+  executorId?: string
+  /** How often the worker says it is alive (default 1,000 ms). */
+  heartbeatMs?: number
+  /** A worker silent for this long is dead: its runs are taken over (default 5,000 ms). */
+  staleMs?: number
+  /**
+   * Called when the other workers declared this one dead (it was silent for `staleMs`, a
+   * stalled process or a cut network): it has stopped serving and its runs are theirs now.
+   * A process that only serves should exit. Default: an error on stderr.
+   */
+  onDeclaredDead?: (error: BatonError) => void
+}
+
+/** A durable run as the database knows it. */
+export interface DurableRun {
+  runId: string
+  agent: string
+  task: unknown
+  status: DurableStatus
+  /** The result, once the run has ended. */
+  result?: RunResult
+  /** How many times a worker took the run up (more than 1 after a takeover). */
+  attempts: number
+  submittedAt: Date
+  updatedAt: Date
+}
+
+export interface DurableRuns {
+  /** Queues a run of `agent` (one of `agents`) on `task`; returns its id. */
+  submit(agent: string | Agent, task: Task, options?: SubmitOptions): Promise<string>
+  /** Waits for the run to end and returns its result. */
+  result(runId: string, options?: { timeoutMs?: number }): Promise<RunResult>
+  /** The run's events as they are stored, from the first, live until it ends (no repeats after a takeover). */
+  follow(runId: string): AsyncIterable<BatonEvent>
+  get(runId: string): Promise<DurableRun>
+  /** Runs, newest first. */
+  list(filter?: { status?: DurableStatus; limit?: number }): Promise<DurableRun[]>
+  /** Stops a queued or running run (it ends `aborted`); a run that has ended is an error. */
+  cancel(runId: string): Promise<void>
+  /** The run's transcript so far, as the JSONL that `replay`, `baton view` and evals read. */
+  transcript(runId: string): Promise<string>
+  /** Makes this process a worker that runs queued runs (once per process). */
+  serve(options?: ServeOptions): Promise<{ executorId: string }>
+  /** Stops serving (runs under way are taken over by other workers) and disconnects. */
+  close(): Promise<void>
+}
