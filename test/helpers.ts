@@ -53,3 +53,15 @@ export function streamedText(events: readonly BatonEvent[]): Map<string, string>
   }
   return texts
 }
+
+/** A transcript header for tests that write transcripts by hand. */
+export const HEADER = {
+  type: 'header' as const,
+  version: 1,
+  baton: 'test',
+  runId: 'run_1',
+  startedAt: new Date(0).toISOString(),
+  task: 'Count',
+  agent: { name: 'counter', description: '', model: 'scripted:model', tools: [], specHash: 'x', agents: [] },
+  budget: {},
+}

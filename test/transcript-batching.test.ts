@@ -15,6 +15,7 @@ import { LoopState } from '../src/loop/state.js'
 import { redactor } from '../src/transcript/redact.js'
 import { transcriptJson } from '../src/transcript/transcript-json.js'
 import { type TranscriptIo, TranscriptWriter } from '../src/transcript/writer.js'
+import { HEADER } from './helpers.js'
 
 let dir: string
 beforeEach(() => {
@@ -23,17 +24,6 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
-
-const HEADER = {
-  type: 'header' as const,
-  version: 1,
-  baton: 'test',
-  runId: 'run_1',
-  startedAt: new Date(0).toISOString(),
-  task: 'Count',
-  agent: { name: 'counter', description: '', model: 'scripted:model', tools: [], specHash: 'x', agents: [] },
-  budget: {},
-}
 
 /** Real file operations that keep every text written, one entry per write. */
 function recordingIo(): TranscriptIo & { writes: string[] } {

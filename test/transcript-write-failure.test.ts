@@ -14,6 +14,7 @@ import { z } from 'zod'
 import { type BatonEvent, defineAgent, defineTool, readTranscript, run, stream } from '../src/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 import { type TranscriptIo, TranscriptWriter } from '../src/transcript/writer.js'
+import { HEADER } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-write-failure-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -31,17 +32,6 @@ function counter(turns = 4, latencyMs = 0) {
   }))
   const model = scriptedModel([...script, { text: 'counted' }], { latencyMs })
   return defineAgent({ name: 'counter', instructions: 'Count.', model, tools: [echo] })
-}
-
-const HEADER = {
-  type: 'header' as const,
-  version: 1,
-  baton: 'test',
-  runId: 'run_1',
-  startedAt: new Date(0).toISOString(),
-  task: 'Count',
-  agent: { name: 'counter', description: '', model: 'scripted:model', tools: [], specHash: 'x', agents: [] },
-  budget: {},
 }
 
 const failingErrno = (code: string) => Object.assign(new Error(`${code}: i/o error, write`), { code })
