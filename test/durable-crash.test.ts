@@ -4,11 +4,10 @@
  * finish on a living worker, no stored model answer is paid for again, the tool that is not
  * idempotent never runs twice for one call, and every exported transcript replays faithfully.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DurableRuns, durableRuns } from '../src/durable/index.js'
 import { parseTranscript, replay } from '../src/index.js'
+import { WorkerProcesses } from './durable-workers.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
 import { type Postgres, startPostgres } from './postgres.js'
@@ -20,40 +19,7 @@ const RUNS_PER_TRIAL = 2
 let postgres: Postgres
 let server: FakeClerkServer
 let client: DurableRuns
-const workers = new Map<string, ChildProcess>()
-let workerCount = 0
-
-/** Starts a worker process and waits until it serves. */
-async function startWorker(database: string): Promise<string> {
-  const id = `w${++workerCount}`
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'test/fixtures/durable-worker.ts', database, id],
-    {
-      env: { ...process.env, FAKE_MODEL_URL: server.url },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  workers.set(id, child)
-  child.once('exit', () => workers.delete(id))
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk
-  })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${id} did not start in 90 s: ${stderr}`)), 90_000)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`worker ${id} exited (${code}) before it was ready: ${stderr}`))
-    })
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line !== 'ready') return
-      clearTimeout(timer)
-      resolve()
-    })
-  })
-  return id
-}
+let workers: WorkerProcesses
 
 /** What the database says of the runs and workers, for a failure message. */
 async function diagnose(database: string): Promise<string> {
@@ -67,7 +33,7 @@ async function diagnose(database: string): Promise<string> {
     )
     const alive = await db.query(`SELECT executor_id, now() - seen_at AS silent FROM baton.workers`)
     return JSON.stringify(
-      { runs: runs.rows, workflows: flows.rows, workers: alive.rows, living: [...workers.keys()] },
+      { runs: runs.rows, workflows: flows.rows, workers: alive.rows, living: workers.alive },
       null,
       1,
     )
@@ -76,20 +42,15 @@ async function diagnose(database: string): Promise<string> {
   }
 }
 
-function kill(id: string): void {
-  const child = workers.get(id)!
-  workers.delete(id)
-  child.kill('SIGKILL')
-}
-
 beforeAll(async () => {
   postgres = await startPostgres()
   server = await startFakeClerkServer({ steps: STEPS, latencyMs: 80 })
   client = await durableRuns({ database: postgres.url('baton_crash'), agents: [makeClerk(server.url)] })
+  workers = new WorkerProcesses(postgres.url('baton_crash'), server.url)
 })
 
 afterAll(async () => {
-  for (const id of [...workers.keys()]) kill(id)
+  await workers?.killAll()
   await client?.close()
   await server?.close()
   await postgres?.stop()
@@ -98,7 +59,7 @@ afterAll(async () => {
 describe('durable runs when workers die', () => {
   it('finish every run on the living workers, paying no stored answer twice and charging once', async () => {
     const database = postgres.url('baton_crash')
-    await Promise.all([startWorker(database), startWorker(database)])
+    await Promise.all([workers.start(), workers.start()])
     const submitted: string[] = []
     for (let trial = 1; trial <= TRIALS; trial++) {
       for (let k = 0; k < RUNS_PER_TRIAL; k++) {
@@ -106,13 +67,13 @@ describe('durable runs when workers die', () => {
         submitted.push(await client.submit('clerk', `Task ${id}: buy the items`, { runId: id }))
       }
       await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 900))
-      const alive = [...workers.keys()]
-      kill(alive[Math.floor(Math.random() * alive.length)]!)
-      await startWorker(database)
+      const alive = workers.alive
+      await workers.kill(alive[Math.floor(Math.random() * alive.length)]!)
+      await workers.start()
     }
 
     // Whatever happened, two workers serve the rest.
-    while (workers.size < 2) await startWorker(database)
+    while (workers.alive.length < 2) await workers.start()
     const results = await Promise.all(submitted.map((id) => client.result(id, { timeoutMs: 150_000 }))).catch(
       async (error: unknown) => {
         throw new Error(`${(error as Error).message}\n${await diagnose(database)}`)

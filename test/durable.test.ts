@@ -4,7 +4,7 @@
  * exporting a transcript that replays, and every bad input as a clear error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DurableRuns, durableRuns } from '../src/durable/index.js'
+import { type DurableRuns, durableRuns, treeHash } from '../src/durable/index.js'
 import { BatonError, type BatonEvent, defineAgent, parseTranscript, replay } from '../src/index.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
@@ -127,6 +127,54 @@ describe('durable runs in one worker', () => {
     const newer = await codeOf(durableRuns({ database: postgres.url('other'), agents: [] }))
     expect(newer.code).toBe('DATABASE')
     expect(newer.message).toContain('schema version 99')
+  })
+
+  it('brings tables of an older schema version up to this one, keeping their runs', async () => {
+    const database = postgres.url('older')
+    await (await durableRuns({ database, agents: [] })).close()
+    const { default: pg } = await import('pg')
+    const db = new pg.Client({ connectionString: database })
+    await db.connect()
+    try {
+      // Version 1 had no approvals and one workflow per run.
+      await db.query(`DROP TABLE baton.approvals; ALTER TABLE baton.runs DROP COLUMN rounds`)
+      await db.query(`UPDATE baton.meta SET value = '1' WHERE key = 'schema'`)
+      await db.query(
+        `INSERT INTO baton.runs (run_id, agent, task, tree_hash, status) VALUES ('old', 'clerk', '"Task old"', 'h', 'done')`,
+      )
+      const upgraded = await durableRuns({ database, agents: [] })
+      try {
+        expect((await upgraded.get('old')).status).toBe('done')
+        expect(await upgraded.list({ status: 'awaiting_approval' })).toEqual([])
+      } finally {
+        await upgraded.close()
+      }
+      const meta = await db.query(`SELECT value FROM baton.meta WHERE key = 'schema'`)
+      expect(meta.rows[0]?.value).toBe('2')
+      const rounds = await db.query(`SELECT rounds FROM baton.runs WHERE run_id = 'old'`)
+      expect(rounds.rows[0]?.rounds).toBe(1)
+    } finally {
+      await db.end()
+    }
+  })
+
+  it('queues again a run whose workflow never reached the queue (its submitter died in between)', async () => {
+    const { default: pg } = await import('pg')
+    const db = new pg.Client({ connectionString: postgres.url('baton') })
+    await db.connect()
+    try {
+      // What `submit` stores before it enqueues the workflow, a minute ago.
+      await db.query(
+        `INSERT INTO baton.runs (run_id, agent, task, tree_hash, updated_at)
+         VALUES ('orphan', 'clerk', '"Task orphan buy things"', $1, now() - interval '1 minute')`,
+        [treeHash(makeClerk(server.url))],
+      )
+    } finally {
+      await db.end()
+    }
+    const result = await runs.result('orphan', { timeoutMs: 60_000 })
+    expect(result.status).toBe('done')
+    expect(result.output).toBe('finished orphan')
   })
 
   it('does not run a run under a changed agent definition: it says so and what to do', async () => {

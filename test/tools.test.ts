@@ -755,6 +755,25 @@ describe('needsApproval', () => {
     })
   })
 
+  it('approve answering undefined: the call waits, and the run stops as awaiting_approval', async () => {
+    const { tool, paid } = payTool()
+    const model = scriptedModel([
+      {
+        toolCalls: [
+          { id: 'p1', name: 'pay', args: { amount: 5 } },
+          { id: 'p2', name: 'pay', args: { amount: 7 } },
+        ],
+      },
+    ])
+    const result = await run(agentWith(model, [tool]), 'pay', {
+      approve: async ({ callId }) => (callId === 'p1' ? true : undefined),
+    })
+    expect(result.status).toBe('awaiting_approval')
+    expect(result.pending?.map((p) => p.callId)).toEqual(['p2'])
+    expect(paid).toEqual([5])
+    expect(model.requests).toHaveLength(1)
+  })
+
   it('approve returning true (or a promise of true): the tool runs', async () => {
     const { tool, paid } = payTool()
     const model = scriptedModel([

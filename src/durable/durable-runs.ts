@@ -10,9 +10,11 @@
  * a worker that stopped showing one.
  */
 import { randomUUID } from 'node:crypto'
+import { userInfo } from 'node:os'
 import type { Agent } from '../agent/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
+import type { PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import { hashText } from '../loop/hash.js'
 import { replayStream } from '../replay/replay.js'
@@ -21,9 +23,9 @@ import { streamRun } from '../run/run.js'
 import type { InternalRunOptions, RunResult, RunStream } from '../run/types.js'
 import { agentTree, parseTranscript } from '../transcript/index.js'
 import { follow } from './follow.js'
-import { cancelled, failed, never } from './outcomes.js'
+import { cancelled, cancelledWaiting, failed, never, superseded } from './outcomes.js'
 import { ended } from './status.js'
-import { DurableStore, notFound, type RunRow, redactUrl } from './store.js'
+import { DurableStore, notFound, type RunRow, redactUrl, workflowId } from './store.js'
 import { databaseIo, durableDoor } from './transcript-io.js'
 import type { DurableOptions, DurableRun, DurableRuns, SubmitOptions } from './types.js'
 
@@ -102,10 +104,13 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   }
 
   /** The workflow: one attempt at a run, from its stored transcript if an earlier one left any. */
-  const runWorkflow = async (input: { runId: string }): Promise<RunResult> => {
-    const { runId } = input
+  const runWorkflow = async (input: { runId: string; round?: number }): Promise<RunResult> => {
+    const { runId, round = 1 } = input
     const submitted = await row(runId)
     if (ended(submitted.status) && submitted.result) return submitted.result
+    // A round that a later one replaced (its worker died after the run paused for approval, and
+    // the approvals queued the next round): the later round carries the run on, not this one.
+    if (round !== submitted.rounds) return superseded(runId, round, submitted.rounds)
     const finish = async (result: RunResult) => {
       await store.finish(runId, result)
       return result
@@ -127,6 +132,10 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       )
     if (submitted.cancelRequested) return finish(cancelled(runId))
     const from = await store.furthestAttempt(runId)
+    // Calls that wait for approval are decided by the answers stored for them; a call without
+    // one waits, and the run pauses `awaiting_approval` until every waiting call has one.
+    const answers = await store.answers(runId)
+    const approve = (request: PendingApproval) => answers.get(request.path)
     const attempt = await store.startAttempt(runId)
     const io = databaseIo(store, runId, attempt)
     if (disowned) return never()
@@ -151,6 +160,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
           effects: durableDoor(liveEffects({ ids }), io.drain),
           signal: controller.signal,
           deltas: false,
+          approve,
         }
         if (budget) runOptions.budget = budget
         if (vars) runOptions.vars = vars
@@ -169,6 +179,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
           ids,
           signal: controller.signal,
           deltas: false,
+          approve,
           ...(model ? { model } : {}),
         })
         events = resumed.events
@@ -192,6 +203,19 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     }
   }
 
+  /** Puts round `round` of a run on the queue (again: the same workflow id is one workflow). */
+  const enqueue = async (runId: string, round: number) => {
+    await (await dbosClient()).enqueue(
+      {
+        queueName: queue,
+        workflowName: WORKFLOW,
+        workflowID: workflowId(runId, round),
+        appVersion: APP_VERSION,
+      },
+      { runId, round },
+    )
+  }
+
   const runs: DurableRuns = {
     async submit(agent, task, submit = {}) {
       const definition = agentFor(agent)
@@ -212,10 +236,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         options: stored,
       })
       // Enqueuing an id that is already there returns the run that has it: submitting twice is harmless.
-      await (await dbosClient()).enqueue(
-        { queueName: queue, workflowName: WORKFLOW, workflowID: runId, appVersion: APP_VERSION },
-        { runId },
-      )
+      await enqueue(runId, 1)
       return runId
     },
 
@@ -238,8 +259,25 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     get: async (runId) => info(await row(runId)),
     list: async (filter) => (await store.list(filter)).map(info),
 
+    async approve(runId, call, approved, options = {}) {
+      if (typeof approved !== 'boolean')
+        throw new BatonError(
+          'INVALID_OPTIONS',
+          `approve: the answer must be true (run the call) or false (refuse it), got ${JSON.stringify(approved)}`,
+        )
+      const by = options.by ?? userInfo().username
+      const { waiting, rounds } = await store.answer(runId, call, approved, by)
+      if (rounds !== undefined) await enqueue(runId, rounds)
+      return { waiting, resumed: rounds !== undefined }
+    },
+
     async cancel(runId) {
       const found = await row(runId)
+      // A run that waits for approval has no worker: it ends here, as cancelled.
+      if (found.status === 'awaiting_approval' && found.result) {
+        if (await store.finishWaiting(runId, cancelledWaiting(found.result))) return
+        return runs.cancel(runId)
+      }
       if (ended(found.status) || !(await store.requestCancel(runId)))
         throw new BatonError(
           'RUN_FINISHED',
@@ -297,9 +335,22 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
           const ids = pending.map((workflow) => workflow.workflowID)
           if (ids.length) await dbosNow.resumeWorkflows(ids, { queueName: queue })
         })
+      // A run queued in the database whose workflow never reached DBOS's queue (the process that
+      // queued it died in between) is queued again; enqueuing is idempotent by workflow id.
+      const requeue = async () => {
+        const waiting = await store.longQueued(staleMs)
+        if (waiting.length === 0) return
+        const ids = waiting.map(({ runId, rounds }) => workflowId(runId, rounds))
+        const known = new Set(
+          (await (await dbosClient()).listWorkflows({ workflowIDs: ids })).map((w) => w.workflowID),
+        )
+        for (const { runId, rounds } of waiting)
+          if (!known.has(workflowId(runId, rounds))) await enqueue(runId, rounds)
+      }
       timers.push(
         setInterval(() => beat().catch(() => {}), heartbeatMs),
         setInterval(() => takeOver().catch(() => {}), heartbeatMs),
+        setInterval(() => requeue().catch(() => {}), staleMs),
       )
       for (const timer of timers) timer.unref()
       return { executorId }
@@ -337,6 +388,7 @@ function info(row: RunRow): DurableRun {
     updatedAt: row.updatedAt,
   }
   if (row.result) run.result = row.result
+  if (row.status === 'awaiting_approval' && row.result?.pending) run.pending = row.result.pending
   return run
 }
 

@@ -24,6 +24,9 @@ export async function* follow(store: DurableStore, runId: string): AsyncGenerato
         const key = identity(event)
         if (seen.has(key)) continue
         seen.add(key)
+        // A run that paused for approval and has its answers goes on in a newer attempt.
+        if (event.type === 'run.end' && event.status === 'awaiting_approval' && (await resumed(store, runId)))
+          continue
         yield event
         if (event.type === 'run.end') return
       }
@@ -38,6 +41,12 @@ export async function* follow(store: DurableStore, runId: string): AsyncGenerato
       wait = Math.min(wait * 2, 250)
     } else wait = 50
   }
+}
+
+/** Whether a run queued again after its approvals (or already going on). */
+async function resumed(store: DurableStore, runId: string): Promise<boolean> {
+  const run = await store.get(runId)
+  return run !== undefined && !ended(run.status)
 }
 
 /** What makes an event the same event in another attempt: everything but when it happened. */

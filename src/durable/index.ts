@@ -1,3 +1,11 @@
 export { durableRuns, treeHash } from './durable-runs.js'
 export type { DurableStatus } from './status.js'
-export type { DurableOptions, DurableRun, DurableRuns, ServeOptions, SubmitOptions } from './types.js'
+export type {
+  ApprovalAnswer,
+  ApproveOptions,
+  DurableOptions,
+  DurableRun,
+  DurableRuns,
+  ServeOptions,
+  SubmitOptions,
+} from './types.js'

@@ -29,3 +29,19 @@ export function cancelled(runId: string): RunResult {
     error: { code: 'ABORTED', message: `run ${runId} was cancelled before it started` },
   }
 }
+
+/** A run that waited for approval, cancelled: it ends `aborted`, with what it had done. */
+export function cancelledWaiting(paused: RunResult): RunResult {
+  const { pending: _, ...result } = paused
+  return {
+    ...result,
+    status: 'aborted',
+    stopReason: 'signal',
+    error: { code: 'ABORTED', message: `run ${paused.runId} was cancelled while it waited for approval` },
+  }
+}
+
+/** What a round of a run returns when a later round has replaced it (it does nothing). */
+export function superseded(runId: string, round: number, current: number): RunResult {
+  return failed('INTERNAL', `round ${round} of run ${runId} was replaced by round ${current}`)
+}

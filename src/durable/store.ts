@@ -5,15 +5,20 @@
  */
 import type { Pool, PoolClient } from 'pg'
 import { BatonError } from '../errors/index.js'
+import type { PendingApproval } from '../events/index.js'
 import type { RunResult } from '../run/types.js'
 import type { DurableStatus } from './status.js'
 
-/** The version of the tables below; a database holding another one is refused. */
-export const SCHEMA_VERSION = 1
+/** The version of the tables below; a database at an older one is brought up to it, a newer one refused. */
+export const SCHEMA_VERSION = 2
 
-const SCHEMA = `
+const META = `
 CREATE SCHEMA IF NOT EXISTS baton;
 CREATE TABLE IF NOT EXISTS baton.meta (key text PRIMARY KEY, value text NOT NULL);
+`
+
+// Every statement is safe to run again, on an empty database or on one at any older version.
+const SCHEMA = `
 CREATE TABLE IF NOT EXISTS baton.runs (
   run_id text PRIMARY KEY,
   agent text NOT NULL,
@@ -40,6 +45,17 @@ CREATE TABLE IF NOT EXISTS baton.workers (
   started_at timestamptz NOT NULL DEFAULT now(),
   seen_at timestamptz NOT NULL DEFAULT now()
 );
+-- 2: a run goes on after its approvals in a new workflow (one per round), and answers are kept.
+ALTER TABLE baton.runs ADD COLUMN IF NOT EXISTS rounds integer NOT NULL DEFAULT 1;
+CREATE TABLE IF NOT EXISTS baton.approvals (
+  run_id text NOT NULL,
+  path text NOT NULL,
+  call_id text NOT NULL,
+  approved boolean NOT NULL,
+  decided_by text NOT NULL,
+  decided_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (run_id, path)
+);
 `
 
 /** What `submit` stores: plain data a worker on another machine can run. */
@@ -54,6 +70,8 @@ export interface RunSubmission {
 
 export interface RunRow extends RunSubmission {
   status: DurableStatus
+  /** 1, and one more each time its approvals put it back on the queue (see `workflowId`). */
+  rounds: number
   result: RunResult | undefined
   attempts: number
   cancelRequested: boolean
@@ -82,21 +100,23 @@ export class DurableStore {
       await store.transaction(pool, async (client) => {
         // Workers starting together make the tables one at a time.
         await client.query('SELECT pg_advisory_xact_lock(7160245)')
-        await client.query(SCHEMA)
+        await client.query(META)
         const found = await client.query<{ value: string }>(
           `SELECT value FROM baton.meta WHERE key = 'schema'`,
         )
         const version = found.rows[0]?.value
-        if (version === undefined)
-          await client.query(`INSERT INTO baton.meta (key, value) VALUES ('schema', $1)`, [
-            String(SCHEMA_VERSION),
-          ])
-        else if (version !== String(SCHEMA_VERSION))
+        if (version !== undefined && !(Number(version) <= SCHEMA_VERSION))
           throw new BatonError(
             'DATABASE',
             `${store.where}: Baton's tables there are at schema version ${version}, and this Baton uses version ${SCHEMA_VERSION}: use the Baton version that made them, or another database`,
             { details: { found: version, expected: SCHEMA_VERSION } },
           )
+        await client.query(SCHEMA)
+        await client.query(
+          `INSERT INTO baton.meta (key, value) VALUES ('schema', $1)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [String(SCHEMA_VERSION)],
+        )
       })
     } catch (error) {
       await Promise.all([pool.end(), liveness.end()]).catch(() => {})
@@ -154,6 +174,91 @@ export class DurableStore {
       result.status,
       JSON.stringify(result),
     ])
+  }
+
+  /**
+   * Stores the answer to a call waiting for approval (by its call id or step key) and, when no
+   * call waits any more, puts the run back on the queue: `rounds` is then its new round.
+   */
+  async answer(
+    runId: string,
+    call: string,
+    approved: boolean,
+    by: string,
+  ): Promise<{ waiting: PendingApproval[]; rounds: number | undefined }> {
+    return this.transaction(this.pool, async (client) => {
+      const found = await client.query(`SELECT status, result FROM baton.runs WHERE run_id = $1 FOR UPDATE`, [
+        runId,
+      ])
+      const run = found.rows[0] as { status: DurableStatus; result: RunResult | null } | undefined
+      if (!run) throw notFound(runId)
+      if (run.status !== 'awaiting_approval')
+        throw noSuchApproval(runId, `run ${runId} is not waiting for approval (it is ${run.status})`)
+      const pending = run.result?.pending ?? []
+      const matches = pending.filter((p) => p.callId === call || p.path === call)
+      const listed = pending.map((p) => `${p.callId} (${p.tool}, ${p.path})`).join(', ')
+      if (matches.length === 0)
+        throw noSuchApproval(
+          runId,
+          `run ${runId} has no call ${JSON.stringify(call)} waiting for approval; waiting: ${listed}`,
+        )
+      if (matches.length > 1)
+        throw noSuchApproval(
+          runId,
+          `run ${runId} has more than one call ${JSON.stringify(call)} waiting (in different agents): answer by step key, one of ${matches.map((p) => p.path).join(', ')}`,
+        )
+      const target = matches[0]!
+      await client.query(
+        `INSERT INTO baton.approvals (run_id, path, call_id, approved, decided_by) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (run_id, path) DO UPDATE
+         SET approved = excluded.approved, decided_by = excluded.decided_by, decided_at = now()`,
+        [runId, target.path, target.callId, approved, by],
+      )
+      const answered = await client.query(
+        `SELECT path FROM baton.approvals WHERE run_id = $1 AND path = ANY($2::text[])`,
+        [runId, pending.map((p) => p.path)],
+      )
+      const done = new Set(answered.rows.map((row) => row.path as string))
+      const waiting = pending.filter((p) => !done.has(p.path))
+      if (waiting.length) return { waiting, rounds: undefined }
+      const queued = await client.query(
+        `UPDATE baton.runs SET status = 'queued', result = NULL, rounds = rounds + 1, updated_at = now()
+         WHERE run_id = $1 RETURNING rounds`,
+        [runId],
+      )
+      return { waiting, rounds: queued.rows[0]?.rounds as number }
+    })
+  }
+
+  /** The answers given to a run's calls that waited for approval, by step key. */
+  async answers(runId: string): Promise<Map<string, boolean>> {
+    const found = await this.query(`SELECT path, approved FROM baton.approvals WHERE run_id = $1`, [runId])
+    return new Map(found.rows.map((row) => [row.path as string, row.approved as boolean]))
+  }
+
+  /**
+   * Runs queued for longer than `olderThanMs`: the ones whose workflow never reached the queue
+   * (the process that queued them died in between) are among them.
+   */
+  async longQueued(olderThanMs: number): Promise<{ runId: string; rounds: number }[]> {
+    const found = await this.query(
+      `SELECT run_id, rounds FROM baton.runs
+       WHERE status = 'queued' AND updated_at < now() - make_interval(secs => $1::float / 1000)
+       ORDER BY updated_at LIMIT 100`,
+      [olderThanMs],
+      this.liveness,
+    )
+    return found.rows.map((row) => ({ runId: row.run_id as string, rounds: row.rounds as number }))
+  }
+
+  /** Ends a run that waits for approval with `result` (it was cancelled); false when it no longer waits. */
+  async finishWaiting(runId: string, result: RunResult): Promise<boolean> {
+    const updated = await this.query(
+      `UPDATE baton.runs SET status = $2, result = $3, updated_at = now()
+       WHERE run_id = $1 AND status = 'awaiting_approval' RETURNING run_id`,
+      [runId, result.status, JSON.stringify(result)],
+    )
+    return updated.rowCount === 1
   }
 
   /** Asks the run to stop; false when it has already ended. */
@@ -287,10 +392,19 @@ function rowOf(row: Record<string, unknown>): RunRow {
     status: row.status as DurableStatus,
     result: (row.result ?? undefined) as RunResult | undefined,
     attempts: row.attempts as number,
+    rounds: row.rounds as number,
     cancelRequested: row.cancel_requested as boolean,
     submittedAt: row.submitted_at as Date,
     updatedAt: row.updated_at as Date,
   }
+}
+
+/** The DBOS workflow of a run's round: the run id for the first, `<run id>#<round>` after approvals. */
+export const workflowId = (runId: string, rounds: number): string =>
+  rounds === 1 ? runId : `${runId}#${rounds}`
+
+function noSuchApproval(runId: string, message: string): BatonError {
+  return new BatonError('NO_SUCH_APPROVAL', message, { details: { runId } })
 }
 
 export function notFound(runId: string): BatonError {

@@ -1,7 +1,7 @@
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { BatonError } from '../errors/index.js'
-import type { BatonEvent } from '../events/index.js'
+import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import type { RunResult } from '../run/types.js'
 import type { DurableStatus } from './status.js'
@@ -42,6 +42,18 @@ export interface ServeOptions {
   onDeclaredDead?: (error: BatonError) => void
 }
 
+export interface ApproveOptions {
+  /** Who decided (recorded with the decision; default the OS user). */
+  by?: string
+}
+
+export interface ApprovalAnswer {
+  /** The calls of the run still waiting for an answer (none: the run is queued again). */
+  waiting: PendingApproval[]
+  /** Whether this answer put the run back on the queue. */
+  resumed: boolean
+}
+
 /** A durable run as the database knows it. */
 export interface DurableRun {
   runId: string
@@ -50,6 +62,8 @@ export interface DurableRun {
   status: DurableStatus
   /** The result, once the run has ended. */
   result?: RunResult
+  /** The tool calls waiting for an answer (status `awaiting_approval`). */
+  pending?: PendingApproval[]
   /** How many times a worker took the run up (more than 1 after a takeover). */
   attempts: number
   submittedAt: Date
@@ -66,6 +80,13 @@ export interface DurableRuns {
   get(runId: string): Promise<DurableRun>
   /** Runs, newest first. */
   list(filter?: { status?: DurableStatus; limit?: number }): Promise<DurableRun[]>
+  /**
+   * Answers a tool call that waits for approval (the run is `awaiting_approval`): `approved`
+   * true runs it, false refuses it. The answer is stored in the database, so any process may
+   * give it, any time later. Once every waiting call has an answer the run is queued again and
+   * a worker carries it on from where it stopped. Returns the calls still waiting.
+   */
+  approve(runId: string, callId: string, approved: boolean, options?: ApproveOptions): Promise<ApprovalAnswer>
   /** Stops a queued or running run (it ends `aborted`); a run that has ended is an error. */
   cancel(runId: string): Promise<void>
   /** The run's transcript so far, as the JSONL that `replay`, `baton view` and evals read. */

@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   UNKNOWN_AGENT: 'a durable run names an agent that the worker does not serve',
   AGENT_CHANGED: 'the agent definition differs from the one the durable run started with',
   RUN_FINISHED: 'the durable run has already ended: it cannot be cancelled or answered',
+  NO_SUCH_APPROVAL:
+    'the durable run has no call waiting for approval with this id (the message lists those that wait)',
   // Anything else.
   INTERNAL: "an error Baton did not expect (details: the error's name and code; the cause is kept)",
 } as const satisfies Record<string, string>

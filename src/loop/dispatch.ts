@@ -251,11 +251,10 @@ function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
     frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
     // A decision of the run: a replay makes it as the recording says.
     const approve = frame.run.approve
-    return frame.run.effects.decision('approval', key, async () =>
-      approve
-        ? Boolean(await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
-        : undefined,
-    )
+    return frame.run.effects.decision('approval', key, async () => {
+      const answer = approve && (await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
+      return answer === undefined ? undefined : Boolean(answer)
+    })
   }
 }
 

@@ -19,8 +19,11 @@ import { raceStop } from './on-abort.js'
 import { StopSignal } from './outcome.js'
 import { Stopper } from './stopper.js'
 
-/** Decides a tool call that needs approval: true runs it, false refuses it. */
-export type ApproveFn = (request: PendingApproval) => boolean | Promise<boolean>
+/**
+ * Decides a tool call that needs approval: true runs it, false refuses it, and undefined leaves
+ * it waiting (the run then ends `awaiting_approval`, to be resumed once it has an answer).
+ */
+export type ApproveFn = (request: PendingApproval) => boolean | undefined | Promise<boolean | undefined>
 
 /** Shared by every agent of one run. */
 export interface RunContext {

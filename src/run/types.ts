@@ -21,7 +21,10 @@ export interface RunOptions {
   prices?: PriceTable
   /** Values for `{{var}}` placeholders left open in instructions. */
   vars?: Record<string, unknown>
-  /** Decides tool calls that need approval; without it such calls stop the run as `awaiting_approval`. */
+  /**
+   * Decides tool calls that need approval; without it (or when it answers undefined) such calls
+   * stop the run as `awaiting_approval`.
+   */
   approve?: ApproveFn
   /** The clock (e.g. `fakeClock()` from `baton/testing`). */
   clock?: Clock
