@@ -9,6 +9,7 @@ export const e2eFiles = [
   'test/cli-flags.test.ts',
   'test/cli.test.ts',
   'test/crash.test.ts',
+  'test/durable-branches.test.ts',
   'test/durable-approvals.test.ts',
   'test/durable-crash.test.ts',
   'test/durable.test.ts',

@@ -3,10 +3,11 @@
  * on 127.0.0.1 and a free port. Its answers follow the conversation, not a script, so any
  * process can carry a run on: while the conversation has fewer than `steps` rounds of tool
  * results it asks for `lookup` and `charge` together, then it answers `finished <token>` (the
- * token is the task's `Task <token>`). It counts what it is asked, per task token: model
+ * token is the task's `Task <token>`). The lead (model `fake-lead`) hands two clerks the tasks
+ * `Task <token>a` and `Task <token>b` at once, then says `lead finished <token>`. It counts what it is asked, per task token: model
  * requests (each one paid), and charges per reference (the side effect that must not repeat).
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import { readBody } from './processes.js'
 
 export interface FakeClerkServer {
@@ -39,6 +40,7 @@ export async function startFakeClerkServer(options: {
     bump(requests, token)
     const rounds = messages.filter((m) => m.role === 'tool').length / 2
     await new Promise((resolve) => setTimeout(resolve, options.latencyMs))
+    if (body.model === 'fake-lead') return answer(res, token, rounds, lead(token, rounds))
     const message =
       rounds < options.steps
         ? {
@@ -58,17 +60,7 @@ export async function startFakeClerkServer(options: {
             ],
           }
         : { role: 'assistant', content: `finished ${token}` }
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(
-      JSON.stringify({
-        id: `cmpl_${token}_${rounds}`,
-        object: 'chat.completion',
-        created: 1,
-        model: 'fake-clerk',
-        choices: [{ index: 0, message, finish_reason: rounds < options.steps ? 'tool_calls' : 'stop' }],
-        usage: { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30 },
-      }),
-    )
+    answer(res, token, rounds, message)
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`
@@ -82,4 +74,32 @@ export async function startFakeClerkServer(options: {
         server.close(() => resolve())
       }),
   }
+}
+
+/** The lead: it hands two clerks a task each, at once, then says it is finished. */
+function lead(token: string, rounds: number): Record<string, unknown> {
+  if (rounds > 0) return { role: 'assistant', content: `lead finished ${token}` }
+  const call = (part: string) => ({
+    id: `d${part}`,
+    type: 'function',
+    function: {
+      name: 'delegate_clerk',
+      arguments: JSON.stringify({ task: `Task ${token}${part}: buy the items` }),
+    },
+  })
+  return { role: 'assistant', content: null, tool_calls: [call('a'), call('b')] }
+}
+
+function answer(res: ServerResponse, token: string, rounds: number, message: Record<string, unknown>): void {
+  res.writeHead(200, { 'content-type': 'application/json' })
+  res.end(
+    JSON.stringify({
+      id: `cmpl_${token}_${rounds}`,
+      object: 'chat.completion',
+      created: 1,
+      model: 'fake-clerk',
+      choices: [{ index: 0, message, finish_reason: message.tool_calls ? 'tool_calls' : 'stop' }],
+      usage: { prompt_tokens: 20, completion_tokens: 10, total_tokens: 30 },
+    }),
+  )
 }

@@ -33,10 +33,16 @@ export interface ModelCallGrant {
   reservation: Reservation
 }
 
-interface Reservation {
+export interface Reservation {
   steps: number
   tokens: number
   costUsd: number
+}
+
+/** What a node has used and holds for calls in flight: what a shared ledger stores for it. */
+export interface BudgetState {
+  used: BudgetUsage
+  reserved: Reservation
 }
 
 /** Output tokens held for a call in flight when the agent sets no `maxOutputTokens`. */
@@ -67,6 +73,24 @@ export class Budget {
     readonly parent?: Budget,
   ) {
     this.depthLimit = limits.maxDepth === undefined ? Number.POSITIVE_INFINITY : depth + limits.maxDepth
+  }
+
+  /** This node and its ancestors, from this one up to the root. */
+  chain(): Budget[] {
+    const nodes: Budget[] = []
+    for (let node: Budget | undefined = this; node; node = node.parent) nodes.push(node)
+    return nodes
+  }
+
+  /** What this node has used and holds (copies). */
+  state(): BudgetState {
+    return { used: { ...this.used }, reserved: { ...this.reserved } }
+  }
+
+  /** Takes `state` as this node's (from a ledger that other processes charge too). */
+  load(state: BudgetState): void {
+    Object.assign(this.used, state.used)
+    Object.assign(this.reserved, state.reserved)
   }
 
   child(path: string, limits: BudgetLimits, now: number): Budget {

@@ -14,7 +14,6 @@ import { userInfo } from 'node:os'
 import type { Agent } from '../agent/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
-import type { PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import { hashText } from '../loop/hash.js'
 import { replayStream } from '../replay/replay.js'
@@ -22,7 +21,17 @@ import { foldMismatch } from '../run/fold.js'
 import { streamRun } from '../run/run.js'
 import type { InternalRunOptions, RunResult, RunStream } from '../run/types.js'
 import { agentTree, parseTranscript } from '../transcript/index.js'
+import {
+  BRANCH_DEPTHS,
+  BRANCH_WORKFLOW,
+  type BranchWorld,
+  branchDelegations,
+  branchWorkflow,
+  chargedKeys,
+  endedAgents,
+} from './branches.js'
 import { follow } from './follow.js'
+import { databaseLedger } from './ledger.js'
 import { cancelled, cancelledWaiting, failed, never, superseded } from './outcomes.js'
 import { ended } from './status.js'
 import { DurableStore, notFound, type RunRow, redactUrl, workflowId } from './store.js'
@@ -47,6 +56,9 @@ let served = false
  * const id = await runs.submit('researcher', 'Compare three vector databases', { runId: 'req-42' })
  * console.log((await runs.result(id)).output)
  */
+/** The end of a spread queue's name: its branches go back to the depth's queue when taken over. */
+const SPREAD_QUEUE = /\.s(\d+)$/
+
 export async function durableRuns(options: DurableOptions): Promise<DurableRuns> {
   const { database } = options
   if (typeof database !== 'string' || !/^postgres(ql)?:\/\//.test(database))
@@ -70,6 +82,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   // The runs under way in this worker, and whether it was declared dead (they are someone else's now).
   const underWay = new Set<AbortController>()
   let disowned = false
+  let closing = false
   let declaredDead: (error: BatonError) => void = (error) => process.stderr.write(`baton: ${error.message}\n`)
   const disown = () => {
     if (disowned) return
@@ -103,8 +116,88 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     return found
   }
 
-  /** The workflow: one attempt at a run, from its stored transcript if an earlier one left any. */
+  /** The agent a run was submitted for, as this worker has it; or why it cannot run it. */
+  const rootOf = (run: RunRow): Agent | RunResult => {
+    const agent = agents.get(run.agent)
+    if (!agent)
+      return failed(
+        'UNKNOWN_AGENT',
+        `worker ${executor} does not serve agent "${run.agent}" (it serves ${[...agents.keys()].join(', ') || 'none'}): start a worker with that agent's module`,
+      )
+    if (treeHash(agent) !== run.treeHash)
+      return failed(
+        'AGENT_CHANGED',
+        `run ${run.runId} was submitted for another definition of agent "${agent.name}" than worker ${executor} has: serve it with the definition it started with, or cancel it and submit it again`,
+      )
+    return agent
+  }
+  /** Aborts when the run is cancelled, or this worker declared dead. */
+  const watch = (runId: string) => {
+    const controller = new AbortController()
+    underWay.add(controller)
+    const timer = setInterval(() => {
+      store.cancelRequested(runId).then(
+        (yes) => yes && controller.abort(),
+        () => {},
+      )
+    }, 500)
+    return {
+      signal: controller.signal,
+      done: () => {
+        clearInterval(timer)
+        underWay.delete(controller)
+      },
+    }
+  }
+  const ids = (runId: string) => (kind: string) => (kind === 'run' ? runId : `${kind}_${randomUUID()}`)
+  // Calls that wait for approval are decided by the answers stored for them; a call without
+  // one waits, and the run pauses `awaiting_approval` until every waiting call has one.
+  const approver = async (runId: string) => {
+    const answers = await store.answers(runId)
+    return (request: { path: string }) => answers.get(request.path)
+  }
+  const world: BranchWorld = {
+    store,
+    where,
+    rootOf,
+    enqueueBranch: async (runId, branchId, depth) => {
+      await (await dbosClient()).enqueue(
+        {
+          queueName: spreadQueue(depth),
+          queuePartitionKey: runId,
+          workflowName: BRANCH_WORKFLOW,
+          workflowID: branchId,
+          appVersion: APP_VERSION,
+        },
+        { runId, branchId },
+      )
+    },
+    unspread: (branchId, depth) => store.requeueWaiting(branchId, spreadQueue(depth), depthQueue(depth)),
+    spreadMs: 500,
+    ids,
+    watch,
+    disowned: () => disowned,
+    closing: () => closing,
+    approve: approver,
+  }
+
+  /** The workflow: one attempt at a run; a run that fails in its worker ends with the error. */
   const runWorkflow = async (input: { runId: string; round?: number }): Promise<RunResult> => {
+    try {
+      return await attemptRun(input)
+    } catch (error) {
+      if (disowned || closing) throw error
+      const result = failed(
+        'INTERNAL',
+        `run ${input.runId} failed in worker ${executor}: ${(error as Error).message}`,
+      )
+      await store.finish(input.runId, result)
+      return result
+    }
+  }
+
+  /** One attempt at a run, from its stored transcript if an earlier one left any. */
+  const attemptRun = async (input: { runId: string; round?: number }): Promise<RunResult> => {
     const { runId, round = 1 } = input
     const submitted = await row(runId)
     if (ended(submitted.status) && submitted.result) return submitted.result
@@ -115,52 +208,43 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       await store.finish(runId, result)
       return result
     }
-    const agent = agents.get(submitted.agent)
-    if (!agent)
-      return finish(
-        failed(
-          'UNKNOWN_AGENT',
-          `worker ${executor} does not serve agent "${submitted.agent}" (it serves ${[...agents.keys()].join(', ') || 'none'}): start a worker with that agent's module`,
-        ),
-      )
-    if (treeHash(agent) !== submitted.treeHash)
-      return finish(
-        failed(
-          'AGENT_CHANGED',
-          `run ${runId} was submitted for another definition of agent "${agent.name}" than worker ${executor} has: serve it with the definition it started with, or cancel it and submit it again`,
-        ),
-      )
+    const agent = rootOf(submitted)
+    if (!('agents' in agent)) return finish(agent)
     if (submitted.cancelRequested) return finish(cancelled(runId))
     const from = await store.furthestAttempt(runId)
-    // Calls that wait for approval are decided by the answers stored for them; a call without
-    // one waits, and the run pauses `awaiting_approval` until every waiting call has one.
-    const answers = await store.answers(runId)
-    const approve = (request: PendingApproval) => answers.get(request.path)
+    const approve = await approver(runId)
     const attempt = await store.startAttempt(runId)
     const io = databaseIo(store, runId, attempt)
     if (disowned) return never()
-    const controller = new AbortController()
-    underWay.add(controller)
-    const watch = setInterval(() => {
-      store.cancelRequested(runId).then(
-        (yes) => yes && controller.abort(),
-        () => {},
-      )
-    }, 500)
+    const watching = watch(runId)
+    const signal = watching.signal
     const record = `${where}#${runId}/${attempt}`
-    const ids = (kind: string) => (kind === 'run' ? runId : `${kind}_${randomUUID()}`)
     const { budget, vars, prices, model } = submitted.options as SubmitOptions
+    const prefix =
+      from === undefined
+        ? undefined
+        : parseTranscript(`${(await store.lines(runId, from)).join('\n')}\n`, `${where}#${runId}/${from}`)
+    // A tree with sub-agents spreads them over the workers, and shares its budget through the database.
+    const spread =
+      agent.agents.length > 0
+        ? {
+            ledger: databaseLedger(store, runId, chargedKeys(prefix)),
+            delegations: branchDelegations(world, runId, endedAgents(prefix)),
+          }
+        : undefined
+    const keys = spread && ((name: string) => store.nextDelegation(runId, name))
     try {
       let events: RunStream
       let result: Promise<RunResult>
-      if (from === undefined) {
+      if (prefix === undefined) {
         const runOptions: InternalRunOptions = {
           record,
           transcriptIo: io,
-          effects: durableDoor(liveEffects({ ids }), io.drain),
-          signal: controller.signal,
+          effects: durableDoor(liveEffects({ ids: ids(runId) }), io.drain, keys),
+          signal,
           deltas: false,
           approve,
+          ...spread,
         }
         if (budget) runOptions.budget = budget
         if (vars) runOptions.vars = vars
@@ -169,17 +253,16 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         events = streamRun(agent, submitted.task as Task, runOptions)
         result = events.result
       } else {
-        const lines = await store.lines(runId, from)
-        const transcript = parseTranscript(`${lines.join('\n')}\n`, `${where}#${runId}/${from}`)
-        const resumed = replayStream(transcript, agent, 'resume', {
+        const resumed = replayStream(prefix, agent, 'resume', {
           record,
           transcriptIo: io,
-          door: (effects) => durableDoor(effects, io.drain),
+          door: (effects) => durableDoor(effects, io.drain, keys),
           inFlightTools: 'report',
-          ids,
-          signal: controller.signal,
+          ids: ids(runId),
+          signal,
           deltas: false,
           approve,
+          ...spread,
           ...(model ? { model } : {}),
         })
         events = resumed.events
@@ -198,8 +281,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       }
       return finish(JSON.parse(JSON.stringify(outcome)) as RunResult)
     } finally {
-      clearInterval(watch)
-      underWay.delete(controller)
+      watching.done()
     }
   }
 
@@ -215,6 +297,11 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       { runId, round },
     )
   }
+
+  // Sub-agents of each depth have two queues: one a worker takes at most one branch of a run
+  // from at a time (so siblings go to different workers), and one any worker takes from.
+  const depthQueue = (depth: number) => `${queue}.d${depth}`
+  const spreadQueue = (depth: number) => `${queue}.s${depth}`
 
   const runs: DurableRuns = {
     async submit(agent, task, submit = {}) {
@@ -313,8 +400,20 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         runAdminServer: false,
       })
       DBOS.registerWorkflow(runWorkflow, { name: WORKFLOW })
+      DBOS.registerWorkflow(branchWorkflow(world), { name: BRANCH_WORKFLOW })
       await DBOS.launch()
-      await DBOS.registerQueue(queue, { workerConcurrency: serve.concurrency ?? 8, minPollingIntervalMs: 50 })
+      const workerConcurrency = serve.concurrency ?? 8
+      await DBOS.registerQueue(queue, { workerConcurrency, minPollingIntervalMs: 50 })
+      // Each depth of sub-agents has a queue of its own: a parent that waits for its children
+      // never holds a place they need.
+      for (let depth = 1; depth <= BRANCH_DEPTHS; depth++) {
+        await DBOS.registerQueue(depthQueue(depth), { workerConcurrency, minPollingIntervalMs: 50 })
+        await DBOS.registerQueue(spreadQueue(depth), {
+          workerConcurrency,
+          partitionWorkerConcurrency: 1,
+          minPollingIntervalMs: 50,
+        })
+      }
       await store.register(executorId)
       const heartbeatMs = serve.heartbeatMs ?? 1_000
       const staleMs = serve.staleMs ?? 5_000
@@ -330,10 +429,15 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
           const pending = await dbosNow.listWorkflows({
             status: 'PENDING',
             executorId: dead,
-            workflowName: WORKFLOW,
+            workflowName: [WORKFLOW, BRANCH_WORKFLOW],
           })
-          const ids = pending.map((workflow) => workflow.workflowID)
-          if (ids.length) await dbosNow.resumeWorkflows(ids, { queueName: queue })
+          // Back on the queue each came from: a run's, or its depth's for a sub-agent.
+          const byQueue = new Map<string, string[]>()
+          for (const workflow of pending) {
+            const name = (workflow.queueName ?? queue).replace(SPREAD_QUEUE, (_, depth) => `.d${depth}`)
+            byQueue.set(name, [...(byQueue.get(name) ?? []), workflow.workflowID])
+          }
+          for (const [queueName, ids] of byQueue) await dbosNow.resumeWorkflows(ids, { queueName })
         })
       // A run queued in the database whose workflow never reached DBOS's queue (the process that
       // queued it died in between) is queued again; enqueuing is idempotent by workflow id.
@@ -357,6 +461,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     },
 
     async close() {
+      closing = true
       for (const timer of timers) clearInterval(timer)
       if (executor) {
         await dbos.DBOS.shutdown().catch(() => {})

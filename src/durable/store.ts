@@ -4,6 +4,7 @@
  * after its worker died writes a new, complete transcript), and the workers' signs of life.
  */
 import type { Pool, PoolClient } from 'pg'
+import { type BudgetState, type BudgetUsage, emptyUsage, type Reservation } from '../budget/budget.js'
 import { BatonError } from '../errors/index.js'
 import type { PendingApproval } from '../events/index.js'
 import type { RunResult } from '../run/types.js'
@@ -56,6 +57,39 @@ CREATE TABLE IF NOT EXISTS baton.approvals (
   decided_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (run_id, path)
 );
+-- 2: sub-agents run as workflows of their own on any worker; budgets and counters are shared.
+CREATE TABLE IF NOT EXISTS baton.branches (
+  branch_id text PRIMARY KEY,
+  run_id text NOT NULL,
+  path text NOT NULL,
+  request jsonb NOT NULL,
+  outcome jsonb,
+  attempts integer NOT NULL DEFAULT 0,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS branches_run ON baton.branches (run_id);
+-- What each step of a run's agents spent (charges) and holds while in flight (holds), by step
+-- key: a step charged twice (a resumed run replays it) counts once.
+CREATE TABLE IF NOT EXISTS baton.charges (
+  run_id text NOT NULL,
+  key text NOT NULL,
+  path text NOT NULL,
+  used jsonb NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS baton.holds (
+  run_id text NOT NULL,
+  key text NOT NULL,
+  path text NOT NULL,
+  held jsonb NOT NULL,
+  PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS baton.counters (
+  run_id text NOT NULL,
+  name text NOT NULL,
+  next integer NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
 `
 
 /** What `submit` stores: plain data a worker on another machine can run. */
@@ -77,6 +111,17 @@ export interface RunRow extends RunSubmission {
   cancelRequested: boolean
   submittedAt: Date
   updatedAt: Date
+}
+
+/** A sub-agent's branch of a run: what its parent asked for, and how it ended. */
+export interface BranchRow {
+  branchId: string
+  runId: string
+  path: string
+  request: unknown
+  /** Set once it has ended. */
+  outcome: unknown
+  attempts: number
 }
 
 export class DurableStore {
@@ -251,6 +296,19 @@ export class DurableStore {
     return found.rows.map((row) => ({ runId: row.run_id as string, rounds: row.rounds as number }))
   }
 
+  /**
+   * Moves a workflow that still waits on queue `from` to queue `to`; false when a worker took it
+   * first. DBOS claims a queued workflow under a row lock, so the two never both happen.
+   */
+  async requeueWaiting(workflowId: string, from: string, to: string): Promise<boolean> {
+    const moved = await this.query(
+      `UPDATE dbos.workflow_status SET queue_name = $3, queue_partition_key = NULL
+       WHERE workflow_uuid = $1 AND queue_name = $2 AND status = 'ENQUEUED' RETURNING workflow_uuid`,
+      [workflowId, from, to],
+    )
+    return moved.rowCount === 1
+  }
+
   /** Ends a run that waits for approval with `result` (it was cancelled); false when it no longer waits. */
   async finishWaiting(runId: string, result: RunResult): Promise<boolean> {
     const updated = await this.query(
@@ -259,6 +317,119 @@ export class DurableStore {
       [runId, result.status, JSON.stringify(result)],
     )
     return updated.rowCount === 1
+  }
+
+  /** Stores a sub-agent's branch as its parent asked for it; false when it is there already. */
+  async addBranch(branchId: string, runId: string, path: string, request: unknown): Promise<boolean> {
+    const inserted = await this.query(
+      `INSERT INTO baton.branches (branch_id, run_id, path, request) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (branch_id) DO NOTHING`,
+      [branchId, runId, path, JSON.stringify(request)],
+    )
+    return inserted.rowCount === 1
+  }
+
+  async branch(branchId: string): Promise<BranchRow | undefined> {
+    const found = await this.query(`SELECT * FROM baton.branches WHERE branch_id = $1`, [branchId])
+    const row = found.rows[0]
+    if (!row) return undefined
+    return {
+      branchId: row.branch_id as string,
+      runId: row.run_id as string,
+      path: row.path as string,
+      request: row.request,
+      outcome: (row.outcome ?? undefined) as unknown,
+      attempts: row.attempts as number,
+    }
+  }
+
+  /** The ids of a run's branches, oldest first. */
+  async branches(runId: string): Promise<string[]> {
+    const found = await this.query(
+      `SELECT branch_id FROM baton.branches WHERE run_id = $1 ORDER BY created_at, branch_id`,
+      [runId],
+    )
+    return found.rows.map((row) => row.branch_id as string)
+  }
+
+  /** Numbers an attempt at a branch (1 for the first). */
+  async startBranchAttempt(branchId: string): Promise<number> {
+    const updated = await this.query(
+      `UPDATE baton.branches SET attempts = attempts + 1 WHERE branch_id = $1 RETURNING attempts`,
+      [branchId],
+    )
+    return updated.rows[0]?.attempts as number
+  }
+
+  async finishBranch(branchId: string, outcome: unknown): Promise<void> {
+    await this.query(`UPDATE baton.branches SET outcome = $2 WHERE branch_id = $1`, [
+      branchId,
+      JSON.stringify(outcome),
+    ])
+  }
+
+  /** The next number of `agents/<name>/<n>` in a run, shared by every worker that runs its agents. */
+  async nextDelegation(runId: string, name: string): Promise<number> {
+    const found = await this.query(
+      `INSERT INTO baton.counters (run_id, name, next) VALUES ($1, $2, 1)
+       ON CONFLICT (run_id, name) DO UPDATE SET next = baton.counters.next + 1 RETURNING next`,
+      [runId, name],
+    )
+    return (found.rows[0]?.next as number) - 1
+  }
+
+  /**
+   * Runs `work` on a run's budget, one process at a time: `load` gets, for each of `paths`,
+   * what that agent and every agent below it have used and hold (from every worker); `work`
+   * then says what step `key` of agent `path` used and holds now.
+   */
+  async ledger<T>(
+    runId: string,
+    paths: readonly string[],
+    work: (loaded: Map<string, BudgetState>) => {
+      result: T
+      path: string
+      key: string
+      used?: BudgetUsage
+      held?: Reservation | null
+    },
+  ): Promise<T> {
+    return this.transaction(this.pool, async (client) => {
+      await client.query(`SELECT pg_advisory_xact_lock(7160247, hashtext($1))`, [runId])
+      const found = await client.query(
+        `SELECT p.path,
+           (SELECT coalesce(jsonb_agg(c.used), '[]') FROM baton.charges c
+            WHERE c.run_id = $1 AND (c.path = p.path OR starts_with(c.path, p.path || '/'))) AS used,
+           (SELECT coalesce(jsonb_agg(h.held), '[]') FROM baton.holds h
+            WHERE h.run_id = $1 AND (h.path = p.path OR starts_with(h.path, p.path || '/'))) AS held
+         FROM unnest($2::text[]) AS p(path)`,
+        [runId, paths],
+      )
+      const loaded = new Map<string, BudgetState>()
+      for (const row of found.rows)
+        loaded.set(row.path as string, {
+          used: sum(emptyUsage(), row.used as BudgetUsage[]),
+          reserved: sum({ steps: 0, tokens: 0, costUsd: 0 }, row.held as Reservation[]),
+        })
+      const { result, path, key, used, held } = work(loaded)
+      if (used)
+        await client.query(
+          `INSERT INTO baton.charges (run_id, key, path, used) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (run_id, key) DO NOTHING`,
+          [runId, key, path, JSON.stringify(used)],
+        )
+      if (held === null)
+        await client.query(`DELETE FROM baton.holds WHERE run_id = $1 AND key = $2`, [runId, key])
+      else if (held)
+        await client.query(
+          `INSERT INTO baton.holds (run_id, key, path, held) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (run_id, key) DO UPDATE SET held = excluded.held`,
+          [runId, key, path, JSON.stringify(held)],
+        )
+      return result
+    }).catch((error: unknown) => {
+      throw databaseError(error, this.where)
+    })
   }
 
   /** Asks the run to stop; false when it has already ended. */
@@ -437,4 +608,12 @@ export function redactUrl(url: string): string {
   } catch {
     return 'the database'
   }
+}
+
+/** Adds up usages (or holds) field by field onto `into`. */
+function sum<T extends object>(into: T, parts: readonly T[]): T {
+  const total = into as Record<string, number>
+  for (const part of parts)
+    for (const [field, value] of Object.entries(part)) total[field] = (total[field] ?? 0) + (value as number)
+  return into
 }

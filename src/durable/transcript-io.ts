@@ -55,7 +55,12 @@ export function databaseIo(store: DurableStore, runId: string, attempt: number):
  * effect starts, so a run taken up again after its worker died finds every completed step,
  * and a tool call under way when the worker died is known to have started.
  */
-export function durableDoor<E extends Effects>(effects: E, drain: () => Promise<void>): E {
+export function durableDoor<E extends Effects>(
+  effects: E,
+  drain: () => Promise<void>,
+  /** Numbers `agents/<name>/<n>` keys for the whole run, when its agents run on several workers. */
+  delegationKeys?: (agent: string) => Promise<number>,
+): E {
   return {
     ...effects,
     model: async (effect) => {
@@ -68,7 +73,14 @@ export function durableDoor<E extends Effects>(effects: E, drain: () => Promise<
     },
     decision: async (kind, key, decide) => {
       await drain()
-      return effects.decision(kind, key, decide)
+      if (kind !== 'delegation-key' || !delegationKeys) return effects.decision(kind, key, decide)
+      return effects.decision(kind, key, async () => {
+        const here = String(await decide())
+        const agent = /^agents\/(.+)\/\d+$/.exec(here)?.[1]
+        return (agent === undefined ? here : `agents/${agent}/${await delegationKeys(agent)}`) as Awaited<
+          ReturnType<typeof decide>
+        >
+      })
     },
   }
 }

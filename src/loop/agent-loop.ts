@@ -45,6 +45,8 @@ export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = [
   } finally {
     frame.dispose()
   }
+  // What its sub-agents elsewhere spent since its last call.
+  if (run.ledger) await run.ledger.refresh(frame.budget).catch(() => {})
   const end: BatonEvent = {
     type: 'agent.end',
     path,

@@ -1,9 +1,11 @@
 import type { DelegationInput, DelegationTool } from '../agent/index.js'
+import type { BatonEvent } from '../events/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
 import { type ToolOutcome, toolFailure } from '../tool/index.js'
 import { agentLoop } from './agent-loop.js'
 import { createFrame, type Frame } from './frame.js'
+import type { AgentOutcome } from './outcome.js'
 
 /**
  * Runs a sub-agent for one delegation call, with scoped context: a fresh history (its
@@ -72,16 +74,20 @@ export async function delegate(
   // A decision of the run: a replay keeps the key the recording used (concurrent delegations
   // may number differently).
   const resultKey = await run.effects.decision('delegation-key', key, () => `agents/${agent.name}/${n}`)
-  const child = createFrame(
-    run,
-    agent,
-    path,
-    frame.budget.child(path, agent.budget, run.clock.now()),
-    frame,
-    task,
-    memoryKeys,
-  )
-  const outcome = await agentLoop(child, handed)
+  const budget = frame.budget.child(path, agent.budget, run.clock.now())
+  const request = { key, path, agent, task, memoryKeys, handed, budget }
+  const elsewhere = run.delegations && (await frame.race(run.delegations.run(request, frame)))
+  let outcome: AgentOutcome
+  if (elsewhere) {
+    // It ran on another worker: its events join the run's stream, its writes the run's memory,
+    // and what it spent (charged to the shared ledger there) the budget nodes here.
+    for (const { seq: _, t: __, ...event } of elsewhere.events) {
+      if (event.type === 'memory.write') run.memory.set(event.key, event.value, event.by, event.path)
+      run.emit(event as BatonEvent)
+    }
+    if (run.ledger) await run.ledger.refresh(budget)
+    outcome = elsewhere.outcome
+  } else outcome = await agentLoop(createFrame(run, agent, path, budget, frame, task, memoryKeys), handed)
   if (outcome.status === 'done') {
     const entry = run.memory.set(resultKey, outcome.output, path, key)
     run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by })

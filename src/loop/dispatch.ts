@@ -58,8 +58,12 @@ export async function dispatch(
   const now = run.clock.now()
   for (const call of calls) {
     const tool = prepared.tools.get(call.name)
+    const key = `${stepKey}/tool/${call.id}`
     if (tool) {
-      refusal = budget.takeToolCall(now)
+      const ledger = run.ledger?.charged(key) === false ? run.ledger : undefined
+      refusal = ledger
+        ? await ledger.update(budget, key, () => budget.takeToolCall(now))
+        : budget.takeToolCall(now)
       if (refusal) break
     }
     let k = 0
@@ -68,7 +72,7 @@ export async function dispatch(
       k = perAgent.get(tool.name) ?? 0
       perAgent.set(tool.name, k + 1)
     }
-    jobs.push({ call, tool, key: `${stepKey}/tool/${call.id}`, k })
+    jobs.push({ call, tool, key, k })
   }
 
   const outcomes: ToolOutcome[] = new Array(jobs.length)

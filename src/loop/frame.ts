@@ -13,10 +13,10 @@ import {
 import type { Clock, Effects } from '../effects/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
-import type { Memory } from '../memory/index.js'
+import type { Memory, MemoryEntry } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
 import { raceStop } from './on-abort.js'
-import { StopSignal } from './outcome.js'
+import { type AgentOutcome, StopSignal } from './outcome.js'
 import { Stopper } from './stopper.js'
 
 /**
@@ -24,6 +24,26 @@ import { Stopper } from './stopper.js'
  * it waiting (the run then ends `awaiting_approval`, to be resumed once it has an answer).
  */
 export type ApproveFn = (request: PendingApproval) => boolean | undefined | Promise<boolean | undefined>
+
+/**
+ * A budget tree shared with other processes: a durable run whose sub-agents run on other
+ * workers keeps every agent's usage in its database.
+ */
+export interface BudgetLedger {
+  /**
+   * Whether step `key` was charged already: a resumed run replays it from its transcript, and
+   * it is neither checked nor charged again.
+   */
+  charged(key: string): boolean
+  /**
+   * Runs `work` (a check and a hold, a charge, a tool call's count) for step `key` of the agent
+   * whose node is `budget`, with that node and its ancestors loaded from the ledger first,
+   * and stores what it did: one process at a time.
+   */
+  update<T>(budget: Budget, key: string, work: () => T): Promise<T>
+  /** Loads `budget` and its ancestors from the ledger (what agents elsewhere spent). */
+  refresh(budget: Budget): Promise<void>
+}
 
 /** Shared by every agent of one run. */
 export interface RunContext {
@@ -56,6 +76,37 @@ export interface RunContext {
   readonly observed: boolean
   /** Whether model calls stream their deltas into the events (`model.delta`, `model.restart`). */
   readonly deltas: boolean
+  /** Set when the budget tree is shared with other processes; absent, it lives in this one. */
+  readonly ledger?: BudgetLedger
+  /** Set when sub-agents may run elsewhere (see `Delegations`); absent, they run here. */
+  readonly delegations?: Delegations
+}
+
+/** A sub-agent about to run for a delegation call, as `Delegations.run` is asked for it. */
+export interface DelegationRequest {
+  /** The delegation call's step key (`root/2/tool/call_1`). */
+  key: string
+  /** The sub-agent's path (`root/2/agent:researcher#0`). */
+  path: string
+  agent: Agent
+  task: Task
+  memoryKeys: string[] | undefined
+  /** The memory entries handed over with the brief. */
+  handed: MemoryEntry[]
+  /** The budget node made for it under its parent's. */
+  budget: Budget
+}
+
+/**
+ * Runs sub-agents somewhere else (another worker). `run` returns the sub-agent's outcome once
+ * it has ended, and every event it emitted meanwhile (the loop puts them into the run's
+ * stream and memory), or undefined to run it here, in this process.
+ */
+export interface Delegations {
+  run(
+    request: DelegationRequest,
+    frame: Frame,
+  ): Promise<{ outcome: AgentOutcome; events: BatonEvent[] } | undefined>
 }
 
 /** One agent's place in the run. */
@@ -102,7 +153,10 @@ export interface Frame {
 }
 
 /** What an agent stops with: its parent agent's frame, or for the root the run. */
-export type StopParent = Pick<Frame, 'onStop'>
+export type StopParent = Pick<Frame, 'onStop'> & {
+  /** The prices of the agents above (the shipped table with their `prices` laid over it). */
+  readonly agentPrices?: PriceTable
+}
 
 /**
  * A frame for `agent`. `parent` is the parent agent's frame, or for the root the run's stopper.
@@ -154,7 +208,7 @@ class AgentFrame extends Stopper implements Frame {
     this.signal = this.controller.signal
     this.prepared = prepareAgent(agent)
     this.model = run.models.get(agent)!
-    const inherited = parent instanceof AgentFrame ? parent.agentPrices : DEFAULT_PRICES
+    const inherited = parent.agentPrices ?? DEFAULT_PRICES
     this.agentPrices = agent.prices ? layerPrices(inherited, agent.prices) : inherited
     this.prices = run.prices ? layerPrices(this.agentPrices, run.prices) : this.agentPrices
     this.price = this.priceOf(this.model.id)

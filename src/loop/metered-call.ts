@@ -48,7 +48,10 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
   }
   // One reading of the clock for the budget's deadline check and the call's duration.
   const started = run.clock.now()
-  const grant = budget.beforeModelCall(started, call.inputTokens, call.price, call.maxTokens, ticket?.usd)
+  const ask = () => budget.beforeModelCall(started, call.inputTokens, call.price, call.maxTokens, ticket?.usd)
+  // A shared ledger (a durable run's agents on several workers) checks and holds for all of them.
+  const ledger = run.ledger?.charged(call.key) === false ? run.ledger : undefined
+  const grant = ledger ? await ledger.update(budget, call.key, ask) : ask()
   if ('limit' in grant) {
     if (ticket) run.costs.settle(call.model.id, ticket, undefined, false)
     run.emit({ type: 'budget.exceeded', path: call.key, ...grant })
@@ -66,7 +69,8 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
     response = checkResponse(await frame.race(run.effects.model(effect)), call.step)
   } catch (error) {
     streaming = false
-    budget.settleModelCall(grant, undefined, 0)
+    if (ledger) await ledger.update(budget, call.key, () => budget.settleModelCall(grant, undefined, 0))
+    else budget.settleModelCall(grant, undefined, 0)
     if (ticket) run.costs.settle(call.model.id, ticket, undefined, false)
     // A call cut short by the agent stopping says why it stopped, so no request is left open.
     const stopped = stoppedOutcome(frame)
@@ -78,7 +82,9 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
   const reported = response.costUsd
   const usable = reported !== undefined && Number.isFinite(reported) && reported >= 0
   const costUsd = usable ? reported : call.price ? costOf(call.price, response.usage) : 0
-  budget.settleModelCall(grant, response.usage, costUsd)
+  if (ledger)
+    await ledger.update(budget, call.key, () => budget.settleModelCall(grant, response.usage, costUsd))
+  else budget.settleModelCall(grant, response.usage, costUsd)
   if (ticket) {
     if (run.costs.settle(call.model.id, ticket, usable ? reported : undefined, true)) {
       run.emit({

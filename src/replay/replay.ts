@@ -126,6 +126,8 @@ export interface InternalReplayOptions extends ReplayOptions {
   door?: (effects: ReplayEffects) => Effects
   /** What a tool call recorded without a result becomes (default: it runs again). */
   inFlightTools?: ReplayPolicy['inFlightTools']
+  ledger?: InternalRunOptions['ledger']
+  delegations?: InternalRunOptions['delegations']
 }
 
 export function replayStream<O>(
@@ -162,6 +164,8 @@ export function replayStream<O>(
   if (options.approve) runOptions.approve = options.approve
   if (options.deltas !== undefined) runOptions.deltas = options.deltas
   if (options.transcriptIo) runOptions.transcriptIo = options.transcriptIo
+  if (options.ledger) runOptions.ledger = options.ledger
+  if (options.delegations) runOptions.delegations = options.delegations
   // A resume writes next to its recording and replaces it only once it got past the prefix:
   // a resume that fails on a divergence keeps the recording a fixed agent can still resume.
   const replaces = mode === 'resume' && options.record === undefined && existsSync(path)

@@ -20,8 +20,8 @@ const OPTION_KEYS = new Set([
   'recordDeltas',
   'effects',
 ])
-// Given by replays and the CLI only (`streamRun`): they go into the transcript's header.
-const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source', 'transcriptIo'])
+// Given by replays, the CLI and durable workers only (`streamRun`).
+const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source', 'transcriptIo', 'ledger', 'delegations'])
 
 /** Checks what `run`/`stream` were given; throws a `BatonError` naming what is wrong. */
 export function checkRun(

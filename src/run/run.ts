@@ -250,6 +250,8 @@ async function execute(
       emit,
       observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
       deltas: (queue !== undefined && options.deltas !== false) || keepDeltas,
+      ...(options.ledger ? { ledger: options.ledger } : {}),
+      ...(options.delegations ? { delegations: options.delegations } : {}),
     }
     emit({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
     outcome = await agentLoop(createFrame(run, agent, 'root', budget, stopper, task))
@@ -257,6 +259,8 @@ async function execute(
     outcome = errorOutcome(error)
   }
   unlink?.()
+  // What sub-agents elsewhere spent since the root's last call.
+  if (options.ledger) await options.ledger.refresh(budget).catch(() => {})
   // A run too quick to notice that its transcript could not be created must still say so.
   const unwritable = await writer?.ready()
   if (unwritable) {

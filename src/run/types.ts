@@ -3,7 +3,7 @@ import type { Clock, Effects } from '../effects/index.js'
 import type { ErrorInfo } from '../errors/index.js'
 import type { BatonEvent, PendingApproval, RunStatus, RunUsage, StopReason } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
-import type { ApproveFn } from '../loop/index.js'
+import type { ApproveFn, BudgetLedger, Delegations } from '../loop/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { Model } from '../model/types.js'
 import type { TranscriptIo } from '../transcript/writer.js'
@@ -47,6 +47,10 @@ export interface InternalRunOptions extends RunOptions {
   from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
   /** Where the transcript's lines go instead of a file at `record` (a database, in durable runs). */
   transcriptIo?: TranscriptIo
+  /** A budget tree shared with other processes (durable runs whose sub-agents run elsewhere). */
+  ledger?: BudgetLedger
+  /** Runs sub-agents elsewhere (on other workers, in durable runs). */
+  delegations?: Delegations
 }
 
 export interface RunResult<O = unknown> {
