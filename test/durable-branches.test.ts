@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DurableRuns, durableRuns } from '../src/durable/index.js'
-import { parseTranscript, replay } from '../src/index.js'
+import { type BatonEvent, parseTranscript, replay } from '../src/index.js'
 import { WorkerProcesses } from './durable-workers.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeLead } from './fixtures/durable-agents.js'
@@ -51,12 +51,35 @@ async function executors(runId: string): Promise<Map<string, string>> {
   }
 }
 
+/** A sub-agent's outcome as stored (null while it runs). */
+async function branchOutcome(branchId: string): Promise<unknown> {
+  const { default: pg } = await import('pg')
+  const db = new pg.Client({ connectionString: database })
+  await db.connect()
+  try {
+    return (await db.query(`SELECT outcome FROM baton.branches WHERE branch_id = $1`, [branchId])).rows[0]?.outcome
+  } finally {
+    await db.end()
+  }
+}
+
 const paid = (token: string) => server.requests.get(token) ?? 0
 
 describe('sub-agents of durable runs', () => {
   it('run as workflows of their own, and the run transcript replays as if they had run in it', async () => {
     const id = await client.submit('lead', 'Task spread: buy everything', { runId: 'spread' })
+    // A follower sees each sub-agent's events as they happen, not once it has ended.
+    const followed: BatonEvent[] = []
+    const whileUnder: boolean[] = []
+    const following = (async () => {
+      for await (const event of client.follow(id)) {
+        followed.push(event)
+        if (event.type === 'model.response' && event.path.startsWith('root/1/agent:clerk#0/'))
+          whileUnder.push((await branchOutcome('spread>root/1/agent:clerk#0')) === null)
+      }
+    })()
     const result = await client.result(id, { timeoutMs: 120_000 })
+    await following
     expect(result.status, result.error?.message).toBe('done')
     expect(result.output).toBe('lead finished spread')
 
@@ -82,6 +105,12 @@ describe('sub-agents of durable runs', () => {
     ])
     expect(result.memory.map((entry) => entry.key).sort()).toEqual(['agents/clerk/0', 'agents/clerk/1'])
     expect(result.usage.steps).toBe(2 + 2 * (STEPS + 1))
+    // Every event once, the sub-agents' too (their parent's copies are not repeated).
+    const identity = ({ seq: _, t: __, ...rest }: BatonEvent) => JSON.stringify(rest)
+    expect(followed.map(identity).sort()).toEqual(transcript.events.map(identity).sort())
+    expect(whileUnder.length).toBe(STEPS + 1)
+    expect(whileUnder.filter(Boolean).length).toBeGreaterThan(0)
+
     const replayed = await replay(transcript, makeLead(server.url))
     expect(replayed.status).toBe('done')
     expect(replayed.divergences).toEqual([])

@@ -90,22 +90,29 @@ export function branchDelegations(
       }
       // The same branch id again (the parent was taken over) finds the branch that is there.
       await world.store.addBranch(branchId, runId, request.path, JSON.parse(JSON.stringify(stored)))
-      await world.enqueueBranch(runId, branchId, depth)
-      const queuedAt = Date.now()
-      let spreading = true
-      for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
-        const branch = await world.store.branch(branchId)
-        if (branch?.outcome)
-          return {
-            outcome: branch.outcome as AgentOutcome,
-            events: await branchEvents(world.store, branchId),
+      // Told when a sub-agent of the run ends; read again at least every second regardless.
+      const changes = world.store.changes(runId, ['branch'])
+      try {
+        await world.enqueueBranch(runId, branchId, depth)
+        const queuedAt = Date.now()
+        let spreading = true
+        for (;;) {
+          const branch = await world.store.branch(branchId)
+          if (branch?.outcome)
+            return {
+              outcome: branch.outcome as AgentOutcome,
+              events: await branchEvents(world.store, branchId),
+            }
+          const waited = Date.now() - queuedAt
+          // No other worker was free for it: any worker may take it now, this one too.
+          if (spreading && waited >= world.spreadMs) {
+            spreading = false
+            await world.unspread(branchId, depth)
           }
-        // No other worker was free for it: any worker may take it now, this one too.
-        if (spreading && Date.now() - queuedAt >= world.spreadMs) {
-          spreading = false
-          await world.unspread(branchId, depth)
+          await frame.race(changes.wait(spreading ? Math.max(1, world.spreadMs - waited) : 1_000))
         }
-        await frame.race(new Promise((resolve) => setTimeout(resolve, wait)))
+      } finally {
+        changes.close()
       }
     },
   }

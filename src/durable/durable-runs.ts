@@ -56,6 +56,9 @@ let served = false
  * const id = await runs.submit('researcher', 'Compare three vector databases', { runId: 'req-42' })
  * console.log((await runs.result(id)).output)
  */
+/** How often a wait reads the database again without being told of a change. */
+const POLL_MS = 1_000
+
 /** The end of a spread queue's name: its branches go back to the depth's queue when taken over. */
 const SPREAD_QUEUE = /\.s(\d+)$/
 
@@ -329,15 +332,22 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
 
     async result(runId, { timeoutMs } = {}) {
       const started = Date.now()
-      for (let wait = 50; ; wait = Math.min(wait * 2, 500)) {
-        const found = await row(runId)
-        if (ended(found.status) && found.result) return found.result
-        if (timeoutMs !== undefined && Date.now() - started > timeoutMs)
-          throw new BatonError(
-            'ABORTED',
-            `run ${runId} has not ended after ${timeoutMs} ms (it is ${found.status})`,
-          )
-        await sleep(wait)
+      // Told when the run's status changes; read again at least every second regardless.
+      const changes = store.changes(runId, ['status'])
+      try {
+        for (;;) {
+          const found = await row(runId)
+          if (ended(found.status) && found.result) return found.result
+          const left = timeoutMs === undefined ? POLL_MS : timeoutMs - (Date.now() - started)
+          if (left < 0)
+            throw new BatonError(
+              'ABORTED',
+              `run ${runId} has not ended after ${timeoutMs} ms (it is ${found.status})`,
+            )
+          await changes.wait(Math.min(POLL_MS, left + 1))
+        }
+      } finally {
+        changes.close()
       }
     },
 
@@ -405,13 +415,16 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       const workerConcurrency = serve.concurrency ?? 8
       await DBOS.registerQueue(queue, { workerConcurrency, minPollingIntervalMs: 50 })
       // Each depth of sub-agents has a queue of its own: a parent that waits for its children
-      // never holds a place they need.
-      for (let depth = 1; depth <= BRANCH_DEPTHS; depth++) {
-        await DBOS.registerQueue(depthQueue(depth), { workerConcurrency, minPollingIntervalMs: 50 })
+      // never holds a place they need. Only the depths the agents served have are polled.
+      const depths = Math.min(BRANCH_DEPTHS, Math.max(0, ...[...agents.values()].map(treeDepth)))
+      // They are polled less often than the runs' queue (each poll is a query, on every worker):
+      // a sub-agent starts up to 150 ms later, next to model calls of seconds.
+      for (let depth = 1; depth <= depths; depth++) {
+        await DBOS.registerQueue(depthQueue(depth), { workerConcurrency, minPollingIntervalMs: 150 })
         await DBOS.registerQueue(spreadQueue(depth), {
           workerConcurrency,
           partitionWorkerConcurrency: 1,
-          minPollingIntervalMs: 50,
+          minPollingIntervalMs: 150,
         })
       }
       await store.register(executorId)
@@ -476,6 +489,11 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   return runs
 }
 
+/** How many levels of sub-agents an agent has (0: none). */
+function treeDepth(agent: Agent): number {
+  return agent.agents.length === 0 ? 0 : 1 + Math.max(...agent.agents.map(treeDepth))
+}
+
 /** A hash of the agent tree (names, instructions, tools, schemas, models): what a run was submitted for. */
 export function treeHash(agent: Agent): string {
   const instructions = (node: Agent): unknown => [node.instructions, node.agents.map(instructions)]
@@ -496,8 +514,6 @@ function info(row: RunRow): DurableRun {
   if (row.status === 'awaiting_approval' && row.result?.pending) run.pending = row.result.pending
   return run
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Runs `work` with DBOS's progress lines to the console held back (a CLI's output stays its own). */
 async function quietly<T>(work: () => Promise<T>): Promise<T> {

@@ -2,51 +2,106 @@ import type { BatonEvent } from '../events/index.js'
 import { ended } from './status.js'
 import { type DurableStore, notFound } from './store.js'
 
-/** Events of the newest attempt, skipping those an earlier attempt already yielded. */
+/**
+ * A run's events as its workers store them, live: those of its newest attempt, and those of
+ * its sub-agents on other workers as they happen (their parent takes them into its own
+ * transcript once they end: those copies are not yielded again). An event another attempt or a
+ * sub-agent already yielded is skipped.
+ */
 export async function* follow(store: DurableStore, runId: string): AsyncGenerator<BatonEvent> {
   if (!(await store.get(runId))) throw notFound(runId)
   const seen = new Set<string>()
-  let attempt: number | undefined
-  let next = 1 // line 0 is the header
-  for (let wait = 50; ; ) {
-    const latest = await store.latestAttempt(runId)
-    if (latest !== undefined && latest !== attempt) {
-      attempt = latest
-      next = 1
-    }
-    let read = 0
-    if (attempt !== undefined) {
-      const lines = await store.lines(runId, attempt, next)
-      next += lines.length
-      read = lines.length
-      for (const line of lines) {
-        const event = JSON.parse(line) as BatonEvent
+  const run = new Tail(store, runId)
+  const branches = new Map<string, { tail: Tail; done: boolean }>()
+  // Told of new lines and status changes; read again at least every second regardless.
+  const changes = store.changes(runId, ['lines', 'status', 'branch'])
+  try {
+    yield* events()
+  } finally {
+    changes.close()
+  }
+
+  async function* events(): AsyncGenerator<BatonEvent> {
+    for (;;) {
+      let read = 0
+      for (const event of await run.read()) {
+        read++
         const key = identity(event)
         if (seen.has(key)) continue
         seen.add(key)
         // A run that paused for approval and has its answers goes on in a newer attempt.
-        if (event.type === 'run.end' && event.status === 'awaiting_approval' && (await resumed(store, runId)))
+        if (
+          event.type === 'run.end' &&
+          event.status === 'awaiting_approval' &&
+          (await resumed(store, runId, run.attempt!))
+        )
           continue
         yield event
         if (event.type === 'run.end') return
       }
-    }
-    if (read === 0) {
-      const run = await store.get(runId)
-      if (run && ended(run.status) && (await store.latestAttempt(runId)) === attempt) {
-        // Ended without a run.end line (refused before it started): nothing more will come.
-        if (attempt === undefined || (await store.lines(runId, attempt, next)).length === 0) return
+      for (const { branchId, ended: over } of await store.branchStates(runId)) {
+        const branch = branches.get(branchId) ?? { tail: new Tail(store, branchId), done: false }
+        branches.set(branchId, branch)
+        if (branch.done) continue
+        // Read once more after the branch ended: its last lines were written before its end.
+        if (over) branch.done = true
+        for (const event of await branch.tail.read()) {
+          read++
+          const key = identity(event)
+          if (seen.has(key)) continue
+          seen.add(key)
+          yield event
+        }
       }
-      await sleep(wait)
-      wait = Math.min(wait * 2, 250)
-    } else wait = 50
+      if (read === 0) {
+        const found = await store.get(runId)
+        // Ended without a run.end line (refused before it started): nothing more will come.
+        if (found && ended(found.status) && (await run.finished())) return
+        await changes.wait(1_000)
+      }
+    }
   }
 }
 
-/** Whether a run queued again after its approvals (or already going on). */
-async function resumed(store: DurableStore, runId: string): Promise<boolean> {
+/** The lines of the newest attempt of a run or a branch, from where the last read stopped. */
+class Tail {
+  /** The attempt read from. */
+  attempt: number | undefined
+  private next = 1 // line 0 is the header
+
+  constructor(
+    private readonly store: DurableStore,
+    private readonly id: string,
+  ) {}
+
+  async read(): Promise<BatonEvent[]> {
+    const latest = await this.store.latestAttempt(this.id)
+    if (latest !== undefined && latest !== this.attempt) {
+      this.attempt = latest
+      this.next = 1
+    }
+    if (this.attempt === undefined) return []
+    const lines = await this.store.lines(this.id, this.attempt, this.next)
+    this.next += lines.length
+    return lines.map((line) => JSON.parse(line) as BatonEvent)
+  }
+
+  /** Whether no attempt is newer than the one read, and it has no more lines. */
+  async finished(): Promise<boolean> {
+    if ((await this.store.latestAttempt(this.id)) !== this.attempt) return false
+    return (
+      this.attempt === undefined || (await this.store.lines(this.id, this.attempt, this.next)).length === 0
+    )
+  }
+}
+
+/**
+ * Whether a run that paused in `attempt` was queued again after its approvals, or already goes
+ * on in a newer attempt (not: it is still storing that pause).
+ */
+async function resumed(store: DurableStore, runId: string, attempt: number): Promise<boolean> {
   const run = await store.get(runId)
-  return run !== undefined && !ended(run.status)
+  return run !== undefined && (run.status === 'queued' || (!ended(run.status) && run.attempts > attempt))
 }
 
 /** What makes an event the same event in another attempt: everything but when it happened. */
@@ -54,5 +109,3 @@ function identity(event: BatonEvent): string {
   const { seq: _seq, t: _t, durationMs: _d, ...rest } = event as BatonEvent & { durationMs?: number }
   return JSON.stringify(rest)
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -90,6 +90,25 @@ CREATE TABLE IF NOT EXISTS baton.counters (
   next integer NOT NULL,
   PRIMARY KEY (run_id, name)
 );
+-- Whoever waits on a run (its result, its followers, a parent for its sub-agents) is told when
+-- it changes: new transcript lines (of the run or of one of its sub-agents, <run id>>…), a new
+-- status, a sub-agent's end. The payload is the kind of change (l, s, b) and the row's id.
+CREATE OR REPLACE FUNCTION baton.lines_added() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('baton_changes', 'l:' || ids.run_id) FROM (SELECT DISTINCT run_id FROM added) AS ids;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER lines_added AFTER INSERT ON baton.lines
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION baton.lines_added();
+CREATE OR REPLACE FUNCTION baton.row_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('baton_changes', TG_ARGV[0] || ':' || NEW.run_id);
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER run_changed AFTER UPDATE ON baton.runs
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION baton.row_changed('s');
+CREATE OR REPLACE TRIGGER branch_ended AFTER UPDATE ON baton.branches
+  FOR EACH ROW WHEN (OLD.outcome IS DISTINCT FROM NEW.outcome) EXECUTE FUNCTION baton.row_changed('b');
 `
 
 /** What `submit` stores: plain data a worker on another machine can run. */
@@ -125,12 +144,27 @@ export interface BranchRow {
 }
 
 export class DurableStore {
+  /** Told of changes to runs (see `changes`); made at the first wait. */
+  private feed: ChangeFeed | undefined
+
   private constructor(
     readonly pool: Pool,
     /** Connections of their own for signs of life: busy runs must not hold them up. */
     private readonly liveness: Pool,
     private readonly where: string,
+    private readonly url: string,
   ) {}
+
+  /**
+   * Changes of run `runId` and of its sub-agents from now on, of the kinds asked for, as
+   * PostgreSQL tells them (`LISTEN`): `wait(ms)` resolves at the next one, or after `ms` (a
+   * notification can be missed while the listening connection is down, so callers read again
+   * at least that often).
+   */
+  changes(runId: string, kinds: readonly ChangeKind[]): Changes {
+    this.feed ??= new ChangeFeed(this.url)
+    return this.feed.subscribe(runId, kinds)
+  }
 
   /** Connects and makes (or checks) Baton's tables. */
   static async open(url: string): Promise<DurableStore> {
@@ -140,7 +174,7 @@ export class DurableStore {
     // An idle connection the server drops must not take the process down with it.
     pool.on('error', () => {})
     liveness.on('error', () => {})
-    const store = new DurableStore(pool, liveness, redactUrl(url))
+    const store = new DurableStore(pool, liveness, redactUrl(url), url)
     try {
       await store.transaction(pool, async (client) => {
         // Workers starting together make the tables one at a time.
@@ -171,7 +205,7 @@ export class DurableStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.pool.end(), this.liveness.end()])
+    await Promise.all([this.pool.end(), this.liveness.end(), this.feed?.close()])
   }
 
   /** Stores a new run; false when a run with this id exists (submitting twice is harmless). */
@@ -350,6 +384,15 @@ export class DurableStore {
       [runId],
     )
     return found.rows.map((row) => row.branch_id as string)
+  }
+
+  /** The branches of a run with whether each has ended, oldest first. */
+  async branchStates(runId: string): Promise<{ branchId: string; ended: boolean }[]> {
+    const found = await this.query(
+      `SELECT branch_id, outcome IS NOT NULL AS ended FROM baton.branches WHERE run_id = $1 ORDER BY created_at, branch_id`,
+      [runId],
+    )
+    return found.rows.map((row) => ({ branchId: row.branch_id as string, ended: row.ended as boolean }))
   }
 
   /** Numbers an attempt at a branch (1 for the first). */
@@ -616,4 +659,104 @@ function sum<T extends object>(into: T, parts: readonly T[]): T {
   for (const part of parts)
     for (const [field, value] of Object.entries(part)) total[field] = (total[field] ?? 0) + (value as number)
   return into
+}
+
+/** New transcript lines, a new status of the run, a sub-agent's end. */
+export type ChangeKind = 'lines' | 'status' | 'branch'
+
+const KINDS: Record<string, ChangeKind> = { l: 'lines', s: 'status', b: 'branch' }
+
+/** A subscription to a run's changes (see `DurableStore.changes`). */
+export interface Changes {
+  /** Resolves at the next change since the last call (at once if one came meanwhile), or after `ms`. */
+  wait(ms: number): Promise<void>
+  close(): void
+}
+
+/** One listening connection per process, shared by every subscription. */
+class ChangeFeed {
+  private readonly subscribers = new Map<
+    string,
+    Set<{ kinds: readonly ChangeKind[]; changed: boolean; wake?: () => void }>
+  >()
+  private listening: Promise<import('pg').Client | undefined> | undefined
+  private closed = false
+
+  constructor(private readonly url: string) {}
+
+  subscribe(runId: string, kinds: readonly ChangeKind[]): Changes {
+    const subscriber: { kinds: readonly ChangeKind[]; changed: boolean; wake?: () => void } = {
+      kinds,
+      changed: false,
+    }
+    const set = this.subscribers.get(runId) ?? new Set()
+    this.subscribers.set(runId, set)
+    set.add(subscriber)
+    this.listen()
+    return {
+      wait: (ms) => {
+        this.listen()
+        if (subscriber.changed) {
+          subscriber.changed = false
+          return Promise.resolve()
+        }
+        return new Promise<void>((resolve) => {
+          const timer = setTimeout(done, ms)
+          function done() {
+            clearTimeout(timer)
+            subscriber.changed = false
+            subscriber.wake = undefined
+            resolve()
+          }
+          subscriber.wake = done
+        })
+      },
+      close: () => {
+        subscriber.wake?.()
+        set.delete(subscriber)
+        if (set.size === 0) this.subscribers.delete(runId)
+      },
+    }
+  }
+
+  /** Connects and listens, unless it is already; a connection lost is made again at the next subscription. */
+  private listen(): void {
+    if (this.listening || this.closed) return
+    this.listening = (async () => {
+      const { default: pg } = await import('pg')
+      const client = new pg.Client({ connectionString: this.url })
+      const lost = () => {
+        this.listening = undefined
+        client.end().catch(() => {})
+      }
+      client.on('error', lost)
+      client.on('end', () => {
+        this.listening = undefined
+      })
+      client.on('notification', (message) => {
+        // `<kind>:<id>`; a sub-agent's id is `<run id>><path>`: its changes are its run's.
+        const payload = message.payload ?? ''
+        const kind = KINDS[payload.slice(0, 1)]
+        const runId = payload.slice(2).split('>')[0]!
+        for (const subscriber of this.subscribers.get(runId) ?? []) {
+          if (!kind || !subscriber.kinds.includes(kind)) continue
+          subscriber.changed = true
+          subscriber.wake?.()
+        }
+      })
+      await client.connect()
+      await client.query('LISTEN baton_changes')
+      return client
+    })().catch(() => {
+      // Unreachable for now: the waits fall back to their timeouts.
+      this.listening = undefined
+      return undefined
+    })
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    const client = await this.listening
+    await client?.end().catch(() => {})
+  }
 }
