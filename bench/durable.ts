@@ -5,6 +5,8 @@
  *   transcript file, and durable from submit to result, with this process as the worker);
  * - throughput on a load bound by model latency (200 runs, 5 model calls of 50 ms each and 4
  *   rounds of tools of 60 ms), with 1, 2 and 4 workers of 8 runs each;
+ * - sub-agents spread over workers: 40 leads that each hand two clerks (5 model calls of 50 ms
+ *   each) to sub-agents, with 1 and 2 workers;
  * - failover: from SIGKILL of the worker running a run to that run's next step on another worker.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -17,7 +19,7 @@ import { z } from 'zod'
 import { durableRuns } from '../dist/durable/index.js'
 import { defineAgent, defineTool, type Model, run } from '../dist/index.js'
 import { startFakeClerkServer } from '../test/fake-clerk-server.js'
-import { makeClerk } from '../test/fixtures/durable-agents.js'
+import { makeClerk, makeLead } from '../test/fixtures/durable-agents.js'
 import { startPostgres } from '../test/postgres.js'
 import { formatNumber, median, renderTable } from './lib.js'
 
@@ -31,14 +33,15 @@ const server = await startFakeClerkServer({ steps: 4, latencyMs: 50 })
 const workers = new Set<ChildProcess>()
 const rows: string[][] = []
 
-/** Starts `baton worker` on the clerk agent; resolves once it serves. */
-function startWorker(database: string, id: string): Promise<ChildProcess> {
+/** Starts `baton worker` on the clerk agent (and the lead, `withLead`); resolves once it serves. */
+function startWorker(database: string, id: string, withLead = false): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
     [
       CLI,
       'worker',
       'test/fixtures/durable-agents.ts',
+      ...(withLead ? ['test/fixtures/durable-lead.ts'] : []),
       '--database',
       database,
       '--id',
@@ -156,7 +159,33 @@ try {
     await client.close()
   }
 
-  // 3. Failover: SIGKILL the worker running a run; time until the run moves on another worker.
+  // 3. Sub-agents on any worker: leads whose two clerks run as workflows of their own.
+  {
+    const LEADS = 40
+    const seconds = new Map<number, number>()
+    for (const count of [1, 2]) {
+      const database = postgres.url(`fan${count}`)
+      const client = await durableRuns({ database, agents: [makeLead(server.url)] })
+      await Promise.all(Array.from({ length: count }, (_, i) => startWorker(database, `fan${count}-${i}`, true)))
+      const started = performance.now()
+      const ids = await Promise.all(
+        Array.from({ length: LEADS }, (_, i) => client.submit('lead', `Task fan${count}x${i} buy`)),
+      )
+      const results = await Promise.all(ids.map((id) => client.result(id, { timeoutMs: 600_000 })))
+      const took = (performance.now() - started) / 1000
+      if (results.some((r) => r.status !== 'done')) throw new Error('a fan-out run did not finish')
+      seconds.set(count, took)
+      rows.push([
+        `${LEADS} leads × 2 sub-agents × 5 model calls of 50 ms, ${count} worker${count > 1 ? 's' : ''}`,
+        `${formatNumber(took, 1)} s`,
+        `${formatNumber(LEADS / took, 1)} leads/s${count > 1 ? `, ${formatNumber(seconds.get(1)! / took, 2)}× one worker` : ''}`,
+      ])
+      await stopWorkers()
+      await client.close()
+    }
+  }
+
+  // 4. Failover: SIGKILL the worker running a run; time until the run moves on another worker.
   {
     const database = postgres.url('failover')
     const client = await durableRuns({ database, agents: [makeClerk(server.url)] })

@@ -1,11 +1,11 @@
 /**
  * `npm run bench`: runs the scenarios S1–S7 against the BUILT library (dist/) and prints one
- * table. Every measurement runs in a fresh child process under plain `node` (no tsx loader: it
+ * table, then the durable-runs table (bench/durable.ts) when PostgreSQL is installed. Every measurement runs in a fresh child process under plain `node` (no tsx loader: it
  * would cost time and ~40 MB of RSS): each scenario file is bundled with esbuild, its imports of
  * dist/ and of packages left as they are, and piped to `node --input-type=module -`.
  *
  *   npm run bench                      all scenarios
- *   npm run bench -- --only s1,s3      some of them
+ *   npm run bench -- --only s1,s3      some of them (`durable`: the durable-runs table)
  *   npm run bench -- --profile         also run each child under --cpu-prof and list the
  *                                      functions with the most self time (timings then inflated;
  *                                      S7: the processes it starts, not the one that times them)
@@ -82,8 +82,12 @@ const tmpDirFlag = flag('tmpdir')
 const tmpDir = resolve(tmpDirFlag ?? join(ROOT, '.tmp', 'bench'))
 mkdirSync(tmpDir, { recursive: true })
 const selected = SCENARIOS.filter((s) => !only || only.includes(s.id))
-if (selected.length === 0) {
-  console.error(`bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')})`)
+/** The durable-runs table (bench/durable.ts), when PostgreSQL is installed. */
+const durable = !only || only.includes('durable')
+if (selected.length === 0 && !durable) {
+  console.error(
+    `bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')}, durable)`,
+  )
   process.exit(2)
 }
 
@@ -113,6 +117,16 @@ try {
     results.set(scenario.id, samples)
     console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s`)
   }
+  if (selected.length > 0) printTables(results, started)
+  if (profileDir) printProfiles(profileDir)
+  if (durable) await durableTable()
+} finally {
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true })
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function printTables(results: Map<Scenario['id'], Samples>, started: number) {
   console.log(`\nMedians (total ${((Date.now() - started) / 1000).toFixed(0)} s):\n`)
   const table = rows(results)
   console.log(resultsTable(table))
@@ -123,12 +137,27 @@ try {
   if (s6) console.log(`\n${s6ByConcurrency(s6)}`)
   console.log('\nSpread of the rounds:\n')
   console.log(spreadTable(table))
-  if (profileDir) printProfiles(profileDir)
-} finally {
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true })
 }
 
-// ---------------------------------------------------------------------------------------------
+/**
+ * Durable runs (bench/durable.ts) need PostgreSQL's programs (Debian's `postgresql` package):
+ * without them the table is skipped, saying so.
+ */
+async function durableTable(): Promise<void> {
+  console.log('\nDurable runs (bench/durable.ts: a throwaway PostgreSQL cluster, `baton worker` processes):\n')
+  if (!existsSync('/usr/lib/postgresql')) {
+    console.log('skipped: PostgreSQL is not installed (apt-get install -y postgresql)')
+    return
+  }
+  const code = await new Promise<number | null>((done) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, 'durable.ts')], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    })
+    proc.on('close', done)
+  })
+  if (code !== 0) throw new Error(`bench/durable.ts exited with ${code}`)
+}
 
 async function s3Rounds(scenario: Scenario, code: string): Promise<Samples> {
   const all: Samples = {}
