@@ -166,7 +166,9 @@ try {
     for (const count of [1, 2]) {
       const database = postgres.url(`fan${count}`)
       const client = await durableRuns({ database, agents: [makeLead(server.url)] })
-      await Promise.all(Array.from({ length: count }, (_, i) => startWorker(database, `fan${count}-${i}`, true)))
+      await Promise.all(
+        Array.from({ length: count }, (_, i) => startWorker(database, `fan${count}-${i}`, true)),
+      )
       const started = performance.now()
       const ids = await Promise.all(
         Array.from({ length: LEADS }, (_, i) => client.submit('lead', `Task fan${count}x${i} buy`)),

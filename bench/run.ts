@@ -144,7 +144,9 @@ function printTables(results: Map<Scenario['id'], Samples>, started: number) {
  * without them the table is skipped, saying so.
  */
 async function durableTable(): Promise<void> {
-  console.log('\nDurable runs (bench/durable.ts: a throwaway PostgreSQL cluster, `baton worker` processes):\n')
+  console.log(
+    '\nDurable runs (bench/durable.ts: a throwaway PostgreSQL cluster, `baton worker` processes):\n',
+  )
   if (!existsSync('/usr/lib/postgresql')) {
     console.log('skipped: PostgreSQL is not installed (apt-get install -y postgresql)')
     return

@@ -57,7 +57,8 @@ async function branchOutcome(branchId: string): Promise<unknown> {
   const db = new pg.Client({ connectionString: database })
   await db.connect()
   try {
-    return (await db.query(`SELECT outcome FROM baton.branches WHERE branch_id = $1`, [branchId])).rows[0]?.outcome
+    return (await db.query(`SELECT outcome FROM baton.branches WHERE branch_id = $1`, [branchId])).rows[0]
+      ?.outcome
   } finally {
     await db.end()
   }
