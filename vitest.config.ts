@@ -14,6 +14,7 @@ export const e2eFiles = [
   'test/durable-crash.test.ts',
   'test/durable.test.ts',
   'test/worker-cli.test.ts',
+  'test/runs-cli.test.ts',
   'test/eval-cli.test.ts',
   'test/examples.test.ts',
   'test/first-run.test.ts',

@@ -61,7 +61,9 @@ describe('baton worker', () => {
           resolve(line)
         })
       })
-      expect(banner).toBe('baton worker cli-1: serving clerk (up to 2 runs at once); Ctrl-C stops it')
+      expect(banner).toBe(
+        `baton worker cli-1 (pid ${child.pid}): serving clerk (up to 2 runs at once); Ctrl-C stops it`,
+      )
 
       const client = await durableRuns({ database, agents: [makeClerk(server.url)] })
       try {

@@ -39,6 +39,11 @@ Flags:
   --max-wall-ms <n>      budget: wall-clock milliseconds
   --max-tool-calls <n>   budget: tool calls
   --max-depth <n>        budget: levels of sub-agents
+  --database <url>       submit the run to the durable workers of this PostgreSQL database
+                         (baton worker) and follow it; Ctrl-C stops following, not the run;
+                         its transcript is kept in runs/ when it ends
+  --run-id <id>          with --database: the run's id (submitting it again follows the same
+                         run)
   --debug                show stack traces
 
 Examples:
@@ -46,6 +51,7 @@ Examples:
   baton run agents/support-desk.ts#triage "My invoice is wrong" --max-cost-usd 0.05
   baton run agents/x.ts "task" --model compatible:llama3 --price compatible:llama3=0.2,0.6
   baton run agents/x.ts --resume runs/x-20261124-101502.jsonl --max-steps 40
+  baton run agents/x.ts "task" --database postgresql://baton@127.0.0.1/baton --run-id req-42
 
 Exit codes: 0 the run is done, 1 it ended without success, 2 usage error.
 `
@@ -142,13 +148,14 @@ Usage:
   baton eval [files…] [flags]
   baton view <transcript.jsonl | report.json> [--out <file.html>]
   baton worker <agent-module>[#export]… --database <postgresql-url> [--concurrency n]
+  baton runs [list|show|follow|cancel|approve|export] … --database <postgresql-url>
   baton <command> --help      (or baton help <command>) for a command's flags and examples
 
 run     Runs the agent exported by a .js or .ts module on the task, showing each agent and
         tool call, and leaves its transcript and HTML trace in runs/. With no API key for the
         agent's models, a module that exports \`recording\` is replayed from it instead, and
         the output says so. With --resume, goes on with a run that crashed, ran out of budget
-        or paused.
+        or paused. With --database, submits it to the durable workers and follows it.
 replay  Re-runs a transcript through the agent with no model calls: model answers and tool
         results come from the recording, and every model request is checked against the
         recorded one. The first difference is shown with its step key and a diff.
@@ -158,6 +165,8 @@ view    Writes a transcript or an eval report as one self-contained HTML page an
         path: agent tree, timeline, model calls, tool calls, memory writes, budget.
 worker  Serves durable runs of the agents from a PostgreSQL database (baton/durable): runs
         survive a killed worker and are taken over by the living ones.
+runs    Lists the durable runs in the database; shows, follows, cancels, approves one, and
+        exports its transcript for baton replay, baton view and evals.
 
 Exit codes: 0 the run is done (eval: every case passed), 1 it ended without success (a
 replay that diverged included; eval: a case failed or a regression), 2 usage error.

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * @module cli
- * `baton run <agent-module>[#export] "<task>"`, `baton run <agent-module>[#export] --resume
+ * `baton run <agent-module>[#export] "<task>"` (with `--database`: on the durable workers), `baton run <agent-module>[#export] --resume
  * <transcript>`, `baton replay <transcript>` and `baton eval [files…]`. Exit codes: 0 done (every
  * eval case passed), 1 the run ended without success (a case failed or regressed), 2 usage error.
  */
@@ -14,7 +14,7 @@ import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
 
-const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker'] as const
+const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs'] as const
 type Command = (typeof COMMANDS)[number]
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
-      `unknown command "${command}"; expected "run", "replay", "eval", "view" or "worker" (see baton --help)`,
+      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker" or "runs" (see baton --help)`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(await helpOf(command as Command))
@@ -51,6 +51,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { parseWorkerArgs } = await import('./args.js')
     const { workerCommand } = await import('./worker-command.js')
     return workerCommand(parseWorkerArgs(rest), { out: process.stdout, err: process.stderr, signal })
+  }
+
+  if (command === 'runs') {
+    const { parseRunsArgs } = await import('./args.js')
+    const { runsCommand } = await import('./runs-command.js')
+    return runsCommand(parseRunsArgs(rest), {
+      out: process.stdout,
+      err: process.stderr,
+      env: process.env,
+      signal,
+    })
   }
 
   if (command === 'eval') {
@@ -111,6 +122,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   ])
   const loaded = await loadAgentModule(args.module, args.exportName)
   try {
+    if (args.database !== undefined) {
+      const { durableRunCommand } = await import('./runs-command.js')
+      return await durableRunCommand(args, loaded, {
+        out: process.stdout,
+        err: process.stderr,
+        env: process.env,
+        signal,
+      })
+    }
     return await runCommand(args, loaded, {
       out: process.stdout,
       err: process.stderr,
@@ -162,6 +182,7 @@ async function helpOf(command: Command): Promise<string> {
   if (command === 'replay') return REPLAY_HELP
   if (command === 'eval') return EVAL_HELP
   if (command === 'worker') return (await import('./worker-command.js')).WORKER_HELP
+  if (command === 'runs') return (await import('./runs-command.js')).RUNS_HELP
   return (await import('./view-command.js')).VIEW_HELP
 }
 

@@ -108,7 +108,7 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
  * Writes the HTML trace next to the transcript and says where both are. A trace that cannot be
  * written is a warning: the run itself is over and its transcript is kept.
  */
-async function writeTrace(transcript: string, json: boolean, io: RunIO): Promise<void> {
+export async function writeTrace(transcript: string, json: boolean, io: RunIO): Promise<void> {
   const html = `${transcript.replace(/\.(jsonl|ndjson)$/i, '')}.html`
   // With --json, stdout is the result alone; the paths go to stderr.
   const out = json ? io.err : io.out

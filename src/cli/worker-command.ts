@@ -61,7 +61,7 @@ export async function workerCommand(
   const { executorId } = await serving
   const names = agents.map((agent) => agent.name).join(', ')
   io.out.write(
-    `baton worker ${executorId}: serving ${names} (up to ${args.concurrency ?? 8} runs at once); Ctrl-C stops it\n`,
+    `baton worker ${executorId} (pid ${process.pid}): serving ${names} (up to ${args.concurrency ?? 8} runs at once); Ctrl-C stops it\n`,
   )
   await stopped
   await runs.close()

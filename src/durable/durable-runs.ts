@@ -33,7 +33,7 @@ import {
 import { follow } from './follow.js'
 import { databaseLedger } from './ledger.js'
 import { cancelled, cancelledWaiting, failed, never, superseded } from './outcomes.js'
-import { ended } from './status.js'
+import { DURABLE_STATUSES, ended } from './status.js'
 import { DurableStore, notFound, type RunRow, redactUrl, workflowId } from './store.js'
 import { databaseIo, durableDoor } from './transcript-io.js'
 import type { DurableOptions, DurableRun, DurableRuns, SubmitOptions } from './types.js'
@@ -354,7 +354,19 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     follow: (runId) => follow(store, runId),
 
     get: async (runId) => info(await row(runId)),
-    list: async (filter) => (await store.list(filter)).map(info),
+    async list(filter = {}) {
+      if (filter.status !== undefined && !DURABLE_STATUSES.includes(filter.status))
+        throw new BatonError(
+          'INVALID_OPTIONS',
+          `list: status must be one of ${DURABLE_STATUSES.join(', ')}, got ${JSON.stringify(filter.status)}`,
+        )
+      if (filter.limit !== undefined && !(Number.isInteger(filter.limit) && filter.limit > 0))
+        throw new BatonError(
+          'INVALID_OPTIONS',
+          `list: limit must be a whole number, 1 or more, got ${JSON.stringify(filter.limit)}`,
+        )
+      return (await store.list(filter)).map(info)
+    },
 
     async approve(runId, call, approved, options = {}) {
       if (typeof approved !== 'boolean')

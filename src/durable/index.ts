@@ -1,5 +1,5 @@
 export { durableRuns, treeHash } from './durable-runs.js'
-export type { DurableStatus } from './status.js'
+export { DURABLE_STATUSES, type DurableStatus } from './status.js'
 export type {
   ApprovalAnswer,
   ApproveOptions,
