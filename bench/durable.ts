@@ -4,13 +4,14 @@
  * - the cost of a durable step over an in-process one (the same 20-step run, in-process with a
  *   transcript file, and durable from submit to result, with this process as the worker);
  * - throughput on a load bound by model latency (200 runs, 5 model calls of 50 ms each and 4
- *   rounds of tools of 60 ms), with 1, 2 and 4 workers of 8 runs each;
+ *   rounds of tools of 60 ms), with 1, 2 and 4 workers of 8 runs each, after three batches that
+ *   warm the workers up, with how many of the machine's cores the workers and PostgreSQL kept busy;
  * - sub-agents spread over workers: 40 leads that each hand two clerks (5 model calls of 50 ms
  *   each) to sub-agents, with 1 and 2 workers;
  * - failover: from SIGKILL of the worker running a run to that run's next step on another worker.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -60,6 +61,37 @@ function startWorker(database: string, id: string, withLead = false): Promise<Ch
       ready(child)
     })
   })
+}
+
+/** CPU seconds (user + system) the processes have used so far (Linux /proc). */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch {
+      // Gone since it was listed.
+    }
+  }
+  return ticks / 100
+}
+
+const workerPids = () => [...workers].map((child) => child.pid!)
+
+/** The throwaway cluster's processes: the postmaster and its children. */
+function postgresPids(): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const parent = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])
+      if (Number(entry) === postgres.pid || parent === postgres.pid) pids.push(Number(entry))
+    } catch {
+      // Gone since it was listed.
+    }
+  }
+  return pids
 }
 
 async function stopWorkers(): Promise<void> {
@@ -142,6 +174,15 @@ try {
     const database = postgres.url(`load${count}`)
     const client = await durableRuns({ database, agents: [makeClerk(server.url)] })
     await Promise.all(Array.from({ length: count }, (_, i) => startWorker(database, `load${count}-${i}`)))
+    // Workers that have run a few batches (their code compiled by V8): the steady state a
+    // long-lived worker runs in, not its first seconds.
+    const warm = await Promise.all(
+      Array.from({ length: 3 * WORKER_CONCURRENCY * count }, (_, i) =>
+        client.submit('clerk', `Task warm${count}x${i} buy`),
+      ),
+    )
+    await Promise.all(warm.map((id) => client.result(id, { timeoutMs: 600_000 })))
+    const cpuBefore = { workers: cpuSeconds(workerPids()), postgres: cpuSeconds(postgresPids()) }
     const started = performance.now()
     const ids = await Promise.all(
       Array.from({ length: RUNS }, (_, i) => client.submit('clerk', `Task load${count}x${i} buy`)),
@@ -150,10 +191,11 @@ try {
     const seconds = (performance.now() - started) / 1000
     if (results.some((r) => r.status !== 'done')) throw new Error('a load run did not finish')
     throughput.set(count, RUNS / seconds)
+    const cpu = (now: number, before: number) => formatNumber((now - before) / seconds, 2)
     rows.push([
       `${RUNS} runs × 5 model calls of 50 ms, ${count} worker${count > 1 ? 's' : ''} × ${WORKER_CONCURRENCY}`,
       `${formatNumber(seconds, 1)} s`,
-      `${formatNumber(RUNS / seconds, 1)} runs/s${count > 1 ? `, ${formatNumber(RUNS / seconds / throughput.get(1)!, 2)}× one worker` : ''}`,
+      `${formatNumber(RUNS / seconds, 1)} runs/s${count > 1 ? `, ${formatNumber(RUNS / seconds / throughput.get(1)!, 2)}× one worker` : ''}; cores busy: workers ${cpu(cpuSeconds(workerPids()), cpuBefore.workers)}, PostgreSQL ${cpu(cpuSeconds(postgresPids()), cpuBefore.postgres)}`,
     ])
     await stopWorkers()
     await client.close()
