@@ -5,7 +5,7 @@
  * parent's process, so they join the parent's transcript as if it had run there.
  */
 import type { Agent } from '../agent/index.js'
-import { type Budget, DEFAULT_PRICES, layerPrices, type PriceTable, UnpricedCosts } from '../budget/index.js'
+import { type Budget, DEFAULT_PRICES, layerPrices, type PriceTable } from '../budget/index.js'
 import type { Effects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
@@ -16,7 +16,6 @@ import {
   type BudgetLedger,
   createFrame,
   type Delegations,
-  type RunContext,
   StopSignal,
 } from '../loop/index.js'
 import { onAbort } from '../loop/on-abort.js'
@@ -24,6 +23,7 @@ import { errorOutcome } from '../loop/outcome.js'
 import { Stopper } from '../loop/stopper.js'
 import { Memory, type MemoryEntry } from '../memory/index.js'
 import { resolveModel } from '../providers/resolve.js'
+import { runContext } from './context.js'
 import type { RunOptions } from './types.js'
 
 export interface BranchOptions {
@@ -79,33 +79,22 @@ export async function runBranch(options: BranchOptions): Promise<AgentOutcome> {
     event.seq = delta ? seq : seq++
     event.t = t
   }
-  const counts = new Map<string, number>()
   try {
     const models = new Map<Agent, Awaited<ReturnType<typeof resolveModel>>>()
     const shared = options.model === undefined ? undefined : await resolveModel(options.model)
     for (const each of subtree(agent)) models.set(each, shared ?? (await resolveModel(each.model)))
-    const run: RunContext = {
+    const run = runContext({
       effects,
       clock,
       memory,
-      prices: options.prices,
-      costs: new UnpricedCosts(),
-      approve: options.approve,
       resolveModel,
       models,
-      vars: options.vars ?? {},
-      nextDelegation: (name) => {
-        const n = counts.get(name) ?? 0
-        counts.set(name, n + 1)
-        return n
-      },
       stop: (reason) => stopper.stop(reason),
       emit,
       observed: true,
       deltas: false,
-      ...(options.ledger ? { ledger: options.ledger } : {}),
-      ...(options.delegations ? { delegations: options.delegations } : {}),
-    }
+      options,
+    })
     // The prices of the agents above it apply to it, as they would in its parent's process.
     let agentPrices: PriceTable = DEFAULT_PRICES
     for (const above of agents.slice(0, -1))

@@ -5,12 +5,12 @@
  * root outcome into a `RunResult`.
  */
 import type { Agent } from '../agent/index.js'
-import { Budget, type BudgetLimits, UnpricedCosts } from '../budget/index.js'
+import { Budget, type BudgetLimits } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { Task } from '../goal/index.js'
-import { type AgentOutcome, agentLoop, createFrame, type RunContext, StopSignal } from '../loop/index.js'
+import { type AgentOutcome, agentLoop, createFrame, StopSignal } from '../loop/index.js'
 import { onAbort } from '../loop/on-abort.js'
 import { errorOutcome } from '../loop/outcome.js'
 import { Stopper } from '../loop/stopper.js'
@@ -21,6 +21,7 @@ import { formatIssues } from '../schema/index.js'
 import { agentTree, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/index.js'
 import { VERSION } from '../version.js'
 import { agentsOf, checkRun } from './check-run.js'
+import { runContext } from './context.js'
 import { EventQueue } from './event-queue.js'
 import { foldMismatch, RunFold } from './fold.js'
 import { rootText, serverSentEvents, serverSentResponse } from './stream-ends.js'
@@ -170,7 +171,6 @@ async function execute(
   const limits = { ...DEFAULT_BUDGET, ...agent.budget, ...options.budget }
   const budget = new Budget('root', limits, startedAt)
   let writer: TranscriptWriter | undefined
-  let delegations: Map<string, number> | undefined
   const fold = new RunFold(agent, startedAt, runId)
   let seq = 0
   const keepDeltas = options.recordDeltas === true
@@ -230,29 +230,18 @@ async function execute(
         { eager: queue !== undefined },
       )
     }
-    const run: RunContext = {
+    const run = runContext({
       effects,
       clock,
       memory,
-      prices: options.prices,
-      costs: new UnpricedCosts(),
-      approve: options.approve,
       resolveModel,
       models,
-      vars: options.vars ?? {},
-      nextDelegation: (name) => {
-        delegations ??= new Map()
-        const n = delegations.get(name) ?? 0
-        delegations.set(name, n + 1)
-        return n
-      },
       stop: (reason) => stopper.stop(reason),
       emit,
       observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
       deltas: (queue !== undefined && options.deltas !== false) || keepDeltas,
-      ...(options.ledger ? { ledger: options.ledger } : {}),
-      ...(options.delegations ? { delegations: options.delegations } : {}),
-    }
+      options,
+    })
     emit({ type: 'run.start', path: 'root', runId, agent: agent.name, task })
     outcome = await agentLoop(createFrame(run, agent, 'root', budget, stopper, task))
   } catch (error) {
