@@ -1,6 +1,6 @@
 import type { Budget, BudgetUsage, Reservation } from '../budget/budget.js'
 import type { BudgetLedger } from '../loop/index.js'
-import type { DurableStore } from './store.js'
+import type { DurableStore, LedgerChange } from './store.js'
 
 /**
  * The budget tree of a durable run kept in its database, for agents on several workers: before
@@ -13,48 +13,40 @@ export function databaseLedger(
   runId: string,
   charged: ReadonlySet<string>,
 ): BudgetLedger {
-  const load = (chain: Budget[], loaded: Map<string, ReturnType<Budget['state']>>) => {
-    for (const node of chain) {
-      const state = loaded.get(node.path)
-      if (state) node.load(state)
-    }
+  /** Loads the budget's node and those above it from the database, then does `work` under the run's lock. */
+  const loaded = <T>(budget: Budget, work: () => LedgerChange<T>) => {
+    const chain = budget.chain()
+    return store.ledger(
+      runId,
+      chain.map((node) => node.path),
+      (states) => {
+        for (const node of chain) {
+          const state = states.get(node.path)
+          if (state) node.load(state)
+        }
+        return work()
+      },
+    )
   }
   return {
     charged: (key) => charged.has(key),
-    update: (budget, key, work) => {
-      const chain = budget.chain()
-      return store.ledger(
-        runId,
-        chain.map((node) => node.path),
-        (loaded) => {
-          load(chain, loaded)
-          const before = budget.state()
-          const result = work()
-          const after = budget.state()
-          const used = difference(after.used, before.used)
-          const held = difference(after.reserved, before.reserved)
-          return {
-            result,
-            path: budget.path,
-            key,
-            ...(used ? { used } : {}),
-            // A hold made (a call starts) or released (it ended).
-            ...(held ? { held: held.steps > 0 || held.tokens > 0 || held.costUsd > 0 ? held : null } : {}),
-          }
-        },
-      )
-    },
-    refresh: (budget) => {
-      const chain = budget.chain()
-      return store.ledger(
-        runId,
-        chain.map((node) => node.path),
-        (loaded) => {
-          load(chain, loaded)
-          return { result: undefined, path: budget.path, key: '' }
-        },
-      )
-    },
+    update: (budget, key, work) =>
+      loaded(budget, () => {
+        const before = budget.state()
+        const result = work()
+        const after = budget.state()
+        const used = difference(after.used, before.used)
+        const held = difference(after.reserved, before.reserved)
+        return {
+          result,
+          path: budget.path,
+          key,
+          ...(used ? { used } : {}),
+          // A hold made (a call starts) or released (it ended).
+          ...(held ? { held: held.steps > 0 || held.tokens > 0 || held.costUsd > 0 ? held : null } : {}),
+        }
+      }),
+    refresh: (budget) => loaded(budget, () => ({ result: undefined, path: budget.path, key: '' })),
   }
 }
 

@@ -429,13 +429,7 @@ export class DurableStore {
   async ledger<T>(
     runId: string,
     paths: readonly string[],
-    work: (loaded: Map<string, BudgetState>) => {
-      result: T
-      path: string
-      key: string
-      used?: BudgetUsage
-      held?: Reservation | null
-    },
+    work: (loaded: Map<string, BudgetState>) => LedgerChange<T>,
   ): Promise<T> {
     return this.transaction(this.pool, async (client) => {
       await client.query(`SELECT pg_advisory_xact_lock(7160247, hashtext($1))`, [runId])
@@ -619,6 +613,16 @@ export const workflowId = (runId: string, rounds: number): string =>
 
 function noSuchApproval(runId: string, message: string): BatonError {
   return new BatonError('NO_SUCH_APPROVAL', message, { details: { runId } })
+}
+
+/** What a step did to the budget tree: stored by its step key under the agent's path. */
+export interface LedgerChange<T> {
+  result: T
+  path: string
+  key: string
+  used?: BudgetUsage
+  /** A hold made (a call starts), or released (null: it ended). */
+  held?: Reservation | null
 }
 
 export function notFound(runId: string): BatonError {
