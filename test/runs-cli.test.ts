@@ -10,7 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { durableRuns } from '../src/durable/index.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
+import { makeClerk } from './fixtures/durable-agents.js'
 import { type Postgres, startPostgres } from './postgres.js'
 import { freePort } from './processes.js'
 
@@ -233,6 +235,30 @@ describe('baton run --database and baton runs', () => {
     expect(waiting.stdout).not.toContain('cli1')
     serving.child.kill('SIGTERM')
     expect(await serving.exited).toBe(0)
+  })
+
+  it('hands each run to a worker that serves its agent; a run nobody serves waits for one', async () => {
+    const database = postgres.url('routing')
+    const cautiousOnly = await worker([`${fixtures}#cautiousClerk`], database, 'cautious-only')
+    const client = await durableRuns({ database, agents: [makeClerk(server.url)] })
+    try {
+      const id = await client.submit('clerk', 'Task routed buy', { runId: 'routed' })
+      // Well past a poll of the queues: the worker that serves only the cautious clerk leaves it.
+      await new Promise((resolve) => setTimeout(resolve, 1_500))
+      const waiting = await client.get(id)
+      expect(waiting.status).toBe('queued')
+      expect(waiting.attempts).toBe(0)
+      const clerks = await worker([`${fixtures}#clerk`], database, 'clerks')
+      const result = await client.result(id, { timeoutMs: 90_000 })
+      expect(result.status, JSON.stringify(result.error)).toBe('done')
+      expect(result.output).toBe('finished routed')
+      const listed = await baton(['runs', 'show', 'routed', '--json', '--database', database])
+      expect((JSON.parse(listed.stdout) as { attempts: number }).attempts).toBe(1)
+      for (const each of [cautiousOnly, clerks]) each.child.kill('SIGTERM')
+      expect(await Promise.all([cautiousOnly.exited, clerks.exited])).toEqual([0, 0])
+    } finally {
+      await client.close()
+    }
   })
 
   it('names what is wrong: unknown runs, statuses and actions, flags that do not go together, no database', async () => {

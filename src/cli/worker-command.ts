@@ -13,13 +13,14 @@ Usage:
   baton worker <agent-module>[#export]… --database <postgresql-url> [--concurrency n] [--id name]
 
 Runs the durable runs of these agents that are queued in the database (submitted with
-durableRuns().submit from baton/durable), up to --concurrency at once (default 8). A run
-whose worker dies is taken over by a living worker from its last completed step. Stop it with
-Ctrl-C or SIGTERM: the runs it had under way go on in another worker.
+baton run … --database or durableRuns().submit), up to --concurrency of each at once
+(default 8); runs of other agents are left to the workers that serve them. A run whose worker
+dies is taken over by a living worker from its last completed step. Stop it with Ctrl-C or
+SIGTERM: the runs it had under way go on in another worker.
 
 Flags:
   --database <url>     postgresql://user:password@host:port/database (or BATON_DATABASE_URL)
-  --concurrency <n>    runs at once in this worker (default 8)
+  --concurrency <n>    runs of each agent at once in this worker (default 8)
   --id <name>          this worker's id, unique among the workers (default a new one)
 
 Example:
@@ -61,7 +62,7 @@ export async function workerCommand(
   const { executorId } = await serving
   const names = agents.map((agent) => agent.name).join(', ')
   io.out.write(
-    `baton worker ${executorId} (pid ${process.pid}): serving ${names} (up to ${args.concurrency ?? 8} runs at once); Ctrl-C stops it\n`,
+    `baton worker ${executorId} (pid ${process.pid}): serving ${names} (up to ${args.concurrency ?? 8} runs${agents.length > 1 ? ' of each' : ''} at once); Ctrl-C stops it\n`,
   )
   await stopped
   await runs.close()

@@ -48,10 +48,13 @@ export interface BranchWorld {
   where: string
   /** The run's root agent, checked against what the run was submitted for; or why not. */
   rootOf(run: RunRow): Agent | AgentOutcome
-  /** Queues a branch where a worker not yet running one of the run's branches takes it first. */
-  enqueueBranch(runId: string, branchId: string, depth: number): Promise<void>
-  /** Lets any worker take a branch nobody took to spread it (false: it was taken meanwhile). */
-  unspread(branchId: string, depth: number): Promise<boolean>
+  /**
+   * Queues a branch of a run of `agent` where a worker serving that agent and not yet running
+   * one of the run's branches takes it first.
+   */
+  enqueueBranch(runId: string, agent: string, branchId: string, depth: number): Promise<void>
+  /** Lets any worker serving `agent` take a branch nobody took to spread it (false: it was taken meanwhile). */
+  unspread(agent: string, branchId: string, depth: number): Promise<boolean>
   /** How long a branch waits for a worker free of the run's branches before any may take it. */
   spreadMs: number
   ids(runId: string): (kind: string) => string
@@ -69,6 +72,7 @@ export interface BranchWorld {
 export function branchDelegations(
   world: BranchWorld,
   runId: string,
+  agent: string,
   recorded: ReadonlySet<string>,
 ): Delegations {
   return {
@@ -93,7 +97,7 @@ export function branchDelegations(
       // Told when a sub-agent of the run ends; read again at least every second regardless.
       const changes = world.store.changes(runId, ['branch'])
       try {
-        await world.enqueueBranch(runId, branchId, depth)
+        await world.enqueueBranch(runId, agent, branchId, depth)
         const queuedAt = Date.now()
         let spreading = true
         for (;;) {
@@ -107,7 +111,7 @@ export function branchDelegations(
           // No other worker was free for it: any worker may take it now, this one too.
           if (spreading && waited >= world.spreadMs) {
             spreading = false
-            await world.unspread(branchId, depth)
+            await world.unspread(agent, branchId, depth)
           }
           await frame.race(changes.wait(spreading ? Math.max(1, world.spreadMs - waited) : 1_000))
         }
@@ -218,7 +222,7 @@ function attemptBranch(world: BranchWorld) {
         ...(options.vars ? { vars: options.vars } : {}),
         ...(options.model ? { model: options.model } : {}),
         ledger: databaseLedger(store, runId, chargedKeys(prefix)),
-        delegations: branchDelegations(world, runId, endedAgents(prefix)),
+        delegations: branchDelegations(world, runId, run.agent, endedAgents(prefix)),
       })
       // A worker declared dead stops here: the branch is for the worker that took it over.
       if (world.disowned()) return new Promise<never>(() => {})

@@ -163,10 +163,10 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     store,
     where,
     rootOf,
-    enqueueBranch: async (runId, branchId, depth) => {
+    enqueueBranch: async (runId, agent, branchId, depth) => {
       await (await dbosClient()).enqueue(
         {
-          queueName: spreadQueue(depth),
+          queueName: spreadQueue(agent, depth),
           queuePartitionKey: runId,
           workflowName: BRANCH_WORKFLOW,
           workflowID: branchId,
@@ -175,7 +175,8 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         { runId, branchId },
       )
     },
-    unspread: (branchId, depth) => store.requeueWaiting(branchId, spreadQueue(depth), depthQueue(depth)),
+    unspread: (agent, branchId, depth) =>
+      store.requeueWaiting(branchId, spreadQueue(agent, depth), depthQueue(agent, depth)),
     spreadMs: 500,
     ids,
     watch,
@@ -232,7 +233,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       agent.agents.length > 0
         ? {
             ledger: databaseLedger(store, runId, chargedKeys(prefix)),
-            delegations: branchDelegations(world, runId, endedAgents(prefix)),
+            delegations: branchDelegations(world, runId, submitted.agent, endedAgents(prefix)),
           }
         : undefined
     const keys = spread && ((name: string) => store.nextDelegation(runId, name))
@@ -288,11 +289,11 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     }
   }
 
-  /** Puts round `round` of a run on the queue (again: the same workflow id is one workflow). */
-  const enqueue = async (runId: string, round: number) => {
+  /** Puts round `round` of a run of `agent` on its queue (again: the same workflow id is one workflow). */
+  const enqueue = async (runId: string, agent: string, round: number) => {
     await (await dbosClient()).enqueue(
       {
-        queueName: queue,
+        queueName: runQueue(agent),
         workflowName: WORKFLOW,
         workflowID: workflowId(runId, round),
         appVersion: APP_VERSION,
@@ -301,10 +302,22 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     )
   }
 
-  // Sub-agents of each depth have two queues: one a worker takes at most one branch of a run
-  // from at a time (so siblings go to different workers), and one any worker takes from.
-  const depthQueue = (depth: number) => `${queue}.d${depth}`
-  const spreadQueue = (depth: number) => `${queue}.s${depth}`
+  // Each agent has its queues, served by the workers that serve it. Its sub-agents of each depth
+  // have two: one a worker takes at most one branch of a run from at a time (so siblings go to
+  // different workers), and one any worker takes from.
+  const runQueue = (agent: string) => `${queue}:${agent}`
+  const depthQueue = (agent: string, depth: number) => `${runQueue(agent)}.d${depth}`
+  const spreadQueue = (agent: string, depth: number) => `${runQueue(agent)}.s${depth}`
+
+  /** The queues of the agents this process serves: their runs', and their sub-agents' of each depth. */
+  const servedQueues = () =>
+    [...agents.values()].flatMap((agent) => [
+      runQueue(agent.name),
+      ...Array.from({ length: branchDepths(agent) }, (_, i) => [
+        depthQueue(agent.name, i + 1),
+        spreadQueue(agent.name, i + 1),
+      ]).flat(),
+    ])
 
   const runs: DurableRuns = {
     async submit(agent, task, submit = {}) {
@@ -326,7 +339,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         options: stored,
       })
       // Enqueuing an id that is already there returns the run that has it: submitting twice is harmless.
-      await enqueue(runId, 1)
+      await enqueue(runId, definition.name, 1)
       return runId
     },
 
@@ -376,7 +389,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         )
       const by = options.by ?? userInfo().username
       const { waiting, rounds } = await store.answer(runId, call, approved, by)
-      if (rounds !== undefined) await enqueue(runId, rounds)
+      if (rounds !== undefined) await enqueue(runId, (await row(runId)).agent, rounds)
       return { waiting, resumed: rounds !== undefined }
     },
 
@@ -420,24 +433,31 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         executorID: executorId,
         logLevel: 'error',
         runAdminServer: false,
+        // DBOS would take work from every queue in the database: only the served agents' queues.
+        listenQueues: servedQueues(),
       })
       DBOS.registerWorkflow(runWorkflow, { name: WORKFLOW })
       DBOS.registerWorkflow(branchWorkflow(world), { name: BRANCH_WORKFLOW })
       await DBOS.launch()
+      // A worker takes runs of the agents it serves, from their queues only: a run of an agent
+      // no worker serves waits for one that does. Sub-agents of each depth have queues of their
+      // own, so a parent that waits for its children never holds a place they need; they are
+      // polled less often than the runs' queue (each poll is a query, on every worker): a
+      // sub-agent starts up to 150 ms later, next to model calls of seconds.
       const workerConcurrency = serve.concurrency ?? 8
-      await DBOS.registerQueue(queue, { workerConcurrency, minPollingIntervalMs: 50 })
-      // Each depth of sub-agents has a queue of its own: a parent that waits for its children
-      // never holds a place they need. Only the depths the agents served have are polled.
-      const depths = Math.min(BRANCH_DEPTHS, Math.max(0, ...[...agents.values()].map(treeDepth)))
-      // They are polled less often than the runs' queue (each poll is a query, on every worker):
-      // a sub-agent starts up to 150 ms later, next to model calls of seconds.
-      for (let depth = 1; depth <= depths; depth++) {
-        await DBOS.registerQueue(depthQueue(depth), { workerConcurrency, minPollingIntervalMs: 150 })
-        await DBOS.registerQueue(spreadQueue(depth), {
-          workerConcurrency,
-          partitionWorkerConcurrency: 1,
-          minPollingIntervalMs: 150,
-        })
+      for (const agent of agents.values()) {
+        await DBOS.registerQueue(runQueue(agent.name), { workerConcurrency, minPollingIntervalMs: 50 })
+        for (let depth = 1; depth <= branchDepths(agent); depth++) {
+          await DBOS.registerQueue(depthQueue(agent.name, depth), {
+            workerConcurrency,
+            minPollingIntervalMs: 150,
+          })
+          await DBOS.registerQueue(spreadQueue(agent.name, depth), {
+            workerConcurrency,
+            partitionWorkerConcurrency: 1,
+            minPollingIntervalMs: 150,
+          })
+        }
       }
       await store.register(executorId)
       const heartbeatMs = serve.heartbeatMs ?? 1_000
@@ -473,8 +493,8 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         const known = new Set(
           (await (await dbosClient()).listWorkflows({ workflowIDs: ids })).map((w) => w.workflowID),
         )
-        for (const { runId, rounds } of waiting)
-          if (!known.has(workflowId(runId, rounds))) await enqueue(runId, rounds)
+        for (const { runId, agent, rounds } of waiting)
+          if (!known.has(workflowId(runId, rounds))) await enqueue(runId, agent, rounds)
       }
       timers.push(
         setInterval(() => beat().catch(() => {}), heartbeatMs),
@@ -500,6 +520,9 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   }
   return runs
 }
+
+/** How many levels of an agent's sub-agents run as branches of their own. */
+const branchDepths = (agent: Agent): number => Math.min(BRANCH_DEPTHS, treeDepth(agent))
 
 /** How many levels of sub-agents an agent has (0: none). */
 function treeDepth(agent: Agent): number {

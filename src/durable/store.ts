@@ -319,15 +319,19 @@ export class DurableStore {
    * Runs queued for longer than `olderThanMs`: the ones whose workflow never reached the queue
    * (the process that queued them died in between) are among them.
    */
-  async longQueued(olderThanMs: number): Promise<{ runId: string; rounds: number }[]> {
+  async longQueued(olderThanMs: number): Promise<{ runId: string; agent: string; rounds: number }[]> {
     const found = await this.query(
-      `SELECT run_id, rounds FROM baton.runs
+      `SELECT run_id, agent, rounds FROM baton.runs
        WHERE status = 'queued' AND updated_at < now() - make_interval(secs => $1::float / 1000)
        ORDER BY updated_at LIMIT 100`,
       [olderThanMs],
       this.liveness,
     )
-    return found.rows.map((row) => ({ runId: row.run_id as string, rounds: row.rounds as number }))
+    return found.rows.map((row) => ({
+      runId: row.run_id as string,
+      agent: row.agent as string,
+      rounds: row.rounds as number,
+    }))
   }
 
   /**

@@ -11,7 +11,7 @@ export interface DurableOptions {
   database: string
   /** The agents this process submits and serves, by name. */
   agents: readonly Agent[]
-  /** The DBOS queue runs go on (default `baton`). */
+  /** The prefix of the DBOS queues' names (default `baton`): runs of agent `x` go on `baton:x`. */
   queue?: string
 }
 
@@ -26,7 +26,7 @@ export interface SubmitOptions {
 }
 
 export interface ServeOptions {
-  /** How many runs this worker runs at once (default 8). */
+  /** How many runs of each agent this worker runs at once (default 8). */
   concurrency?: number
   /** This worker's id, unique among the workers (default a new one). */
   executorId?: string

@@ -1,0 +1,39 @@
+import type { Agent } from '../agent/index.js'
+import { UnpricedCosts } from '../budget/index.js'
+import type { Clock, Effects } from '../effects/index.js'
+import type { BatonEvent } from '../events/index.js'
+import type { RunContext, StopSignal } from '../loop/index.js'
+import type { Memory } from '../memory/index.js'
+import type { Model } from '../model/types.js'
+import type { InternalRunOptions } from './types.js'
+
+/** What a run (or a sub-agent run as a branch of one elsewhere) shares with every agent in it. */
+export function runContext(parts: {
+  effects: Effects
+  clock: Clock
+  memory: Memory
+  resolveModel: (model: Model | string) => Promise<Model>
+  models: ReadonlyMap<Agent, Model>
+  stop: (reason: StopSignal) => void
+  emit: (event: BatonEvent) => void
+  observed: boolean
+  deltas: boolean
+  options: Pick<InternalRunOptions, 'prices' | 'approve' | 'vars' | 'ledger' | 'delegations'>
+}): RunContext {
+  const { options, ...rest } = parts
+  const delegations = new Map<string, number>()
+  return {
+    ...rest,
+    prices: options.prices,
+    costs: new UnpricedCosts(),
+    approve: options.approve,
+    vars: options.vars ?? {},
+    nextDelegation: (name) => {
+      const n = delegations.get(name) ?? 0
+      delegations.set(name, n + 1)
+      return n
+    },
+    ...(options.ledger ? { ledger: options.ledger } : {}),
+    ...(options.delegations ? { delegations: options.delegations } : {}),
+  }
+}
