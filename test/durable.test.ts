@@ -136,8 +136,10 @@ describe('durable runs in one worker', () => {
     const db = new pg.Client({ connectionString: database })
     await db.connect()
     try {
-      // Version 1 had no approvals and one workflow per run.
-      await db.query(`DROP TABLE baton.approvals; ALTER TABLE baton.runs DROP COLUMN rounds`)
+      // Version 1 had no approvals, one workflow per run, and workers that did not say what they serve.
+      await db.query(
+        `DROP TABLE baton.approvals; ALTER TABLE baton.runs DROP COLUMN rounds; ALTER TABLE baton.workers DROP COLUMN agents`,
+      )
       await db.query(`UPDATE baton.meta SET value = '1' WHERE key = 'schema'`)
       await db.query(
         `INSERT INTO baton.runs (run_id, agent, task, tree_hash, status) VALUES ('old', 'clerk', '"Task old"', 'h', 'done')`,
@@ -150,9 +152,11 @@ describe('durable runs in one worker', () => {
         await upgraded.close()
       }
       const meta = await db.query(`SELECT value FROM baton.meta WHERE key = 'schema'`)
-      expect(meta.rows[0]?.value).toBe('2')
+      expect(meta.rows[0]?.value).toBe('3')
       const rounds = await db.query(`SELECT rounds FROM baton.runs WHERE run_id = 'old'`)
       expect(rounds.rows[0]?.rounds).toBe(1)
+      const agents = await db.query(`SELECT agents FROM baton.workers LIMIT 1`)
+      expect(agents.fields.map((field) => field.name)).toEqual(['agents'])
     } finally {
       await db.end()
     }

@@ -243,15 +243,31 @@ describe('baton run --database and baton runs', () => {
     const client = await durableRuns({ database, agents: [makeClerk(server.url)] })
     try {
       const id = await client.submit('clerk', 'Task routed buy', { runId: 'routed' })
-      // Well past a poll of the queues: the worker that serves only the cautious clerk leaves it.
+      // A run queued as a Baton queued them before each agent had a queue: on the shared one.
+      const legacy = await client.submit('clerk', 'Task legacy buy', { runId: 'legacy' })
+      const { default: pg } = await import('pg')
+      const db = new pg.Client({ connectionString: database })
+      await db.connect()
+      await db.query(`UPDATE dbos.workflow_status SET queue_name = 'baton' WHERE workflow_uuid = $1`, [
+        legacy,
+      ])
+      await db.end()
+      // Well past a poll of the queues: the worker that serves only the cautious clerk leaves them.
       await new Promise((resolve) => setTimeout(resolve, 1_500))
-      const waiting = await client.get(id)
-      expect(waiting.status).toBe('queued')
-      expect(waiting.attempts).toBe(0)
+      for (const each of [id, legacy]) {
+        const waiting = await client.get(each)
+        expect(waiting.status).toBe('queued')
+        expect(waiting.attempts).toBe(0)
+      }
+      expect((await client.get(id)).workers).toBe(0)
+      const shown = await baton(['runs', 'show', 'routed', '--database', database])
+      expect(shown.stdout).toContain('waiting:    for a worker: none serves clerk')
+      // A worker that serves the clerk takes both: the old one moved to the clerk's queue.
       const clerks = await worker([`${fixtures}#clerk`], database, 'clerks')
       const result = await client.result(id, { timeoutMs: 90_000 })
       expect(result.status, JSON.stringify(result.error)).toBe('done')
       expect(result.output).toBe('finished routed')
+      expect((await client.result(legacy, { timeoutMs: 90_000 })).output).toBe('finished legacy')
       const listed = await baton(['runs', 'show', 'routed', '--json', '--database', database])
       expect((JSON.parse(listed.stdout) as { attempts: number }).attempts).toBe(1)
       for (const each of [cautiousOnly, clerks]) each.child.kill('SIGTERM')

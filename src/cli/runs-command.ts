@@ -66,10 +66,11 @@ export async function durableRunCommand(args: RunArgs, loaded: LoadedAgent, io: 
       ...(args.model ? { model: args.model } : {}),
       ...(args.prices ? { prices: args.prices } : {}),
     })
-    const { status } = await runs.get(runId)
+    const { status, workers } = await runs.get(runId)
     const again = status === 'queued' ? '' : ` (submitted before: it is ${status})`
+    const name = oneLine(loaded.agent.name)
     ;(args.json ? io.err : io.out).write(
-      `run ${runId} of ${oneLine(loaded.agent.name)} is in the database${again}; a worker runs it (baton worker ${args.module} --database …). Ctrl-C stops following, not the run.\n\n`,
+      `run ${runId} of ${name} is in the database${again}; ${workers === 0 ? `no worker serves ${name} yet: start one with baton worker ${args.module} --database …` : 'a worker runs it'}. Ctrl-C stops following, not the run.\n\n`,
     )
     const record = args.noRecord ? undefined : (args.record ?? runsPath(loaded.agent.name, {}))
     return await followRun(runs, runId, { json: args.json, record }, io)
@@ -175,6 +176,11 @@ function describe(run: DurableRun): string {
     `agent:      ${oneLine(run.agent)}`,
     `status:     ${run.status}`,
     `task:       ${clip(typeof run.task === 'string' ? run.task : JSON.stringify(run.task), 200)}`,
+    ...(run.workers === 0
+      ? [
+          `waiting:    for a worker: none serves ${oneLine(run.agent)} (baton worker <agent-module> --database …)`,
+        ]
+      : []),
     `attempts:   ${run.attempts}${run.attempts > 1 ? ` (taken up again ${count(run.attempts - 1, 'time')})` : ''}`,
     `submitted:  ${stamp(run.submittedAt)}`,
     `updated:    ${stamp(run.updatedAt)}`,

@@ -309,6 +309,17 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   const depthQueue = (agent: string, depth: number) => `${runQueue(agent)}.d${depth}`
   const spreadQueue = (agent: string, depth: number) => `${runQueue(agent)}.s${depth}`
 
+  /** The queue a workflow taken over goes back on: its run's, or its depth's for a sub-agent. */
+  const queueAfterTakeover = async (workflowId: string, queueName: string | undefined) => {
+    const name = queueName ?? queue
+    if (name.startsWith(`${queue}:`)) return name.replace(SPREAD_QUEUE, (_, depth) => `.d${depth}`)
+    // A queue of a Baton before each agent had its own (`baton`, `baton.d1`): the agent's now.
+    const agent = (await store.get(workflowId.split('>')[0]!.split('#')[0]!))?.agent
+    if (agent === undefined) return name
+    const depth = /\.[ds](\d+)$/.exec(name)?.[1]
+    return depth ? depthQueue(agent, Number(depth)) : runQueue(agent)
+  }
+
   /** The queues of the agents this process serves: their runs', and their sub-agents' of each depth. */
   const servedQueues = () =>
     [...agents.values()].flatMap((agent) => [
@@ -366,7 +377,12 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
 
     follow: (runId) => follow(store, runId),
 
-    get: async (runId) => info(await row(runId)),
+    async get(runId) {
+      const run = info(await row(runId))
+      // A queued run that no living worker serves waits for one: say so.
+      if (run.status === 'queued') run.workers = await store.serving(run.agent, 10_000)
+      return run
+    },
     async list(filter = {}) {
       if (filter.status !== undefined && !DURABLE_STATUSES.includes(filter.status))
         throw new BatonError(
@@ -459,7 +475,9 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
           })
         }
       }
-      await store.register(executorId)
+      // Runs queued by a Baton before each agent had queues of its own go on the agent's.
+      for (const agent of agents.values()) await store.adoptQueued(queue, agent.name, runQueue(agent.name))
+      await store.register(executorId, [...agents.keys()])
       const heartbeatMs = serve.heartbeatMs ?? 1_000
       const staleMs = serve.staleMs ?? 5_000
       const beat = async () => {
@@ -479,7 +497,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
           // Back on the queue each came from: a run's, or its depth's for a sub-agent.
           const byQueue = new Map<string, string[]>()
           for (const workflow of pending) {
-            const name = (workflow.queueName ?? queue).replace(SPREAD_QUEUE, (_, depth) => `.d${depth}`)
+            const name = await queueAfterTakeover(workflow.workflowID, workflow.queueName)
             byQueue.set(name, [...(byQueue.get(name) ?? []), workflow.workflowID])
           }
           for (const [queueName, ids] of byQueue) await dbosNow.resumeWorkflows(ids, { queueName })

@@ -11,7 +11,7 @@ import type { RunResult } from '../run/types.js'
 import type { DurableStatus } from './status.js'
 
 /** The version of the tables below; a database at an older one is brought up to it, a newer one refused. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 const META = `
 CREATE SCHEMA IF NOT EXISTS baton;
@@ -90,6 +90,8 @@ CREATE TABLE IF NOT EXISTS baton.counters (
   next integer NOT NULL,
   PRIMARY KEY (run_id, name)
 );
+-- 3: each agent has queues of its own; workers say which agents they serve.
+ALTER TABLE baton.workers ADD COLUMN IF NOT EXISTS agents text[] NOT NULL DEFAULT '{}';
 -- Whoever waits on a run (its result, its followers, a parent for its sub-agents) is told when
 -- it changes: new transcript lines (of the run or of one of its sub-agents, <run id>>…), a new
 -- status, a sub-agent's end. The payload is the kind of change (l, s, b) and the row's id.
@@ -347,6 +349,25 @@ export class DurableStore {
     return moved.rowCount === 1
   }
 
+  /**
+   * Moves the workflows of `agent`'s runs still waiting on the queues of a Baton before each
+   * agent had queues of its own (`<prefix>`, `<prefix>.d<n>`, `<prefix>.s<n>`) to the agent's
+   * (`<to>`, `<to>.d<n>`); returns how many moved.
+   */
+  async adoptQueued(prefix: string, agent: string, to: string): Promise<number> {
+    const moved = await this.query(
+      `UPDATE dbos.workflow_status w
+       SET queue_name = $3 || replace(substring(w.queue_name FROM length($1) + 1), '.s', '.d'),
+           queue_partition_key = NULL
+       FROM baton.runs r
+       WHERE w.status = 'ENQUEUED' AND left(w.queue_name, length($1)) = $1
+         AND substring(w.queue_name FROM length($1) + 1) ~ '^([.][ds][0-9]+)?$'
+         AND r.run_id = split_part(split_part(w.workflow_uuid, '>', 1), '#', 1) AND r.agent = $2`,
+      [prefix, agent, to],
+    )
+    return moved.rowCount ?? 0
+  }
+
   /** Ends a run that waits for approval with `result` (it was cancelled); false when it no longer waits. */
   async finishWaiting(runId: string, result: RunResult): Promise<boolean> {
     const updated = await this.query(
@@ -525,12 +546,22 @@ export class DurableStore {
   }
 
   /** Registers a worker as alive. */
-  async register(executorId: string): Promise<void> {
+  async register(executorId: string, agents: readonly string[]): Promise<void> {
     await this.query(
-      `INSERT INTO baton.workers (executor_id) VALUES ($1)
-       ON CONFLICT (executor_id) DO UPDATE SET seen_at = now(), started_at = now()`,
-      [executorId],
+      `INSERT INTO baton.workers (executor_id, agents) VALUES ($1, $2)
+       ON CONFLICT (executor_id) DO UPDATE SET seen_at = now(), started_at = now(), agents = $2`,
+      [executorId, agents],
     )
+  }
+
+  /** How many workers serving `agent` showed a sign of life in the last `withinMs`. */
+  async serving(agent: string, withinMs: number): Promise<number> {
+    const found = await this.query(
+      `SELECT count(*)::int AS n FROM baton.workers
+       WHERE $1 = ANY(agents) AND seen_at > now() - make_interval(secs => $2::float / 1000)`,
+      [agent, withinMs],
+    )
+    return found.rows[0].n as number
   }
 
   /** Says this worker is still alive; false when it was declared dead (its runs were taken over). */

@@ -64,6 +64,11 @@ export interface DurableRun {
   result?: RunResult
   /** The tool calls waiting for an answer (status `awaiting_approval`). */
   pending?: PendingApproval[]
+  /**
+   * A queued run (from `get`): how many workers that serve its agent showed a sign of life in
+   * the last 10 s. None: it waits until one starts.
+   */
+  workers?: number
   /** How many times a worker took the run up (more than 1 after a takeover). */
   attempts: number
   submittedAt: Date
