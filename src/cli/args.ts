@@ -73,7 +73,10 @@ const BUDGET_FLAGS: Record<string, keyof BudgetLimits> = {
 }
 
 /** Splits `--flag=value`, and reads a flag's value from the next argument otherwise. */
-function flags(argv: readonly string[], onFlag: (flag: string, value: () => string) => void): string[] {
+export function flags(
+  argv: readonly string[],
+  onFlag: (flag: string, value: () => string) => void,
+): string[] {
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -311,107 +314,4 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       'missing the database: baton worker <agent-module>… --database postgresql://… (or set BATON_DATABASE_URL)',
     )
   return { targets: positional.map(splitTarget), database, concurrency, id }
-}
-
-export type RunsAction = 'list' | 'show' | 'follow' | 'cancel' | 'approve' | 'export'
-
-export interface RunsArgs {
-  action: RunsAction
-  database: string
-  /** The run (every action but list). */
-  runId: string | undefined
-  /** `approve`: the call to answer (its id or step key); undefined: the only one waiting. */
-  call: string | undefined
-  /** `approve --deny`: refuse the call instead. */
-  deny: boolean
-  /** `approve --by <name>`: who decided. */
-  by: string | undefined
-  /** `list --status <status>`. */
-  status: string | undefined
-  /** `list --limit <n>` (default 20). */
-  limit: number
-  /** `export -o <file>`; undefined: stdout. */
-  output: string | undefined
-  json: boolean
-  debug: boolean
-}
-
-const RUNS_ACTIONS: readonly RunsAction[] = ['list', 'show', 'follow', 'cancel', 'approve', 'export']
-const RUNS_USAGE = 'baton runs [list|show|follow|cancel|approve|export] … --database <url>'
-
-/**
- * `baton runs [list] [--status s] [--limit n]`, `baton runs show|follow|cancel|export <run-id>`,
- * `baton runs approve <run-id> [<call>] [--deny] [--by name]`, each with `--database <url>`.
- */
-export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): RunsArgs {
-  const args: Omit<RunsArgs, 'action' | 'runId' | 'call' | 'database'> & { database: string | undefined } = {
-    database: env.BATON_DATABASE_URL,
-    deny: false,
-    by: undefined,
-    status: undefined,
-    limit: 20,
-    output: undefined,
-    json: false,
-    debug: false,
-  }
-  const allowed: Record<string, readonly RunsAction[]> = {
-    '--deny': ['approve'],
-    '--by': ['approve'],
-    '--status': ['list'],
-    '--limit': ['list'],
-    '--output': ['export'],
-    '-o': ['export'],
-    '--json': ['list', 'show', 'follow'],
-  }
-  const seen: string[] = []
-  const positional = flags(argv, (flag, value) => {
-    seen.push(flag)
-    if (flag === '--database') args.database = value()
-    else if (flag === '--debug') args.debug = true
-    else if (flag === '--json') args.json = true
-    else if (flag === '--deny') args.deny = true
-    else if (flag === '--by') args.by = value()
-    else if (flag === '--status') args.status = value()
-    else if (flag === '--output' || flag === '-o') args.output = value()
-    else if (flag === '--limit') {
-      const raw = value()
-      const number = Number(raw)
-      if (!Number.isInteger(number) || number < 1)
-        throw new UsageError(`--limit must be a whole number of runs, 1 or more, got ${JSON.stringify(raw)}`)
-      args.limit = number
-    } else
-      throw new UsageError(
-        `unknown flag ${flag} for "baton runs"; expected one of --database, --status, --limit, --deny, --by, --output (-o), --json, --debug`,
-      )
-  })
-  const [first, ...rest] = positional
-  const action = (first ?? 'list') as RunsAction
-  if (!RUNS_ACTIONS.includes(action))
-    throw new UsageError(
-      `unknown action ${JSON.stringify(first)} for "baton runs"; expected one of ${RUNS_ACTIONS.join(', ')}: ${RUNS_USAGE}`,
-    )
-  for (const flag of seen) {
-    const actions = allowed[flag]
-    if (actions && !actions.includes(action))
-      throw new UsageError(
-        `${flag} does not go with "baton runs ${action}" (it goes with ${actions.join(', ')})`,
-      )
-  }
-  const most = action === 'list' ? 0 : action === 'approve' ? 2 : 1
-  if (action !== 'list' && rest.length === 0)
-    throw new UsageError(
-      `missing the run id: baton runs ${action} <run-id>${action === 'approve' ? ' [<call-id>]' : ''} --database <url>`,
-    )
-  if (rest.length > most)
-    throw new UsageError(
-      `too many arguments for "baton runs ${action}": ${rest
-        .slice(most)
-        .map((a) => JSON.stringify(a))
-        .join(' ')}`,
-    )
-  if (args.database === undefined || args.database === '')
-    throw new UsageError(
-      `missing the database: baton runs ${action} … --database postgresql://… (or set BATON_DATABASE_URL)`,
-    )
-  return { ...args, database: args.database, action, runId: rest[0], call: rest[1] }
 }

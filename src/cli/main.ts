@@ -54,7 +54,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   if (command === 'runs') {
-    const { parseRunsArgs } = await import('./args.js')
+    const { parseRunsArgs } = await import('./runs-args.js')
     const { runsCommand } = await import('./runs-command.js')
     return runsCommand(parseRunsArgs(rest), {
       out: process.stdout,

@@ -7,12 +7,13 @@ import { writeFileSync } from 'node:fs'
 import type { DurableRun, DurableRuns } from '../durable/index.js'
 import type { BatonEvent, PendingApproval } from '../events/index.js'
 import type { RunResult } from '../run/index.js'
-import { type RunArgs, type RunsArgs, UsageError } from './args.js'
+import { type RunArgs, UsageError } from './args.js'
 import { oneLine } from './live-tree.js'
 import type { LoadedAgent } from './load-agent.js'
 import { formatResult, printRun, shortPath } from './print-events.js'
 import { count } from './resume-hint.js'
 import { runsPath, writeTrace } from './run-command.js'
+import type { RunsArgs } from './runs-args.js'
 
 interface Output {
   write(text: string): unknown
