@@ -181,6 +181,47 @@ describe('durable runs in one worker', () => {
     expect(result.output).toBe('finished orphan')
   })
 
+  it('ends a follow at the run end only once the run says so: what the follower does next finds it ended', async () => {
+    const { default: pg } = await import('pg')
+    const db = new pg.Client({ connectionString: postgres.url('baton') })
+    await db.connect()
+    try {
+      // A worker that has written the end line of its attempt, and not yet the run's status.
+      await db.query(
+        `INSERT INTO baton.runs (run_id, agent, task, tree_hash, status, attempts)
+         VALUES ('half-ended', 'clerk', '"Task half buy things"', $1, 'running', 1)`,
+        [treeHash(makeClerk(server.url))],
+      )
+      const event = (type: string, seq: number, extra: object = {}) =>
+        JSON.stringify({ type, seq, t: seq, runId: 'half-ended', ...extra })
+      await db.query(
+        `INSERT INTO baton.lines (run_id, attempt, n, line)
+         SELECT 'half-ended', 1, i - 1, line FROM unnest($1::text[]) WITH ORDINALITY AS t(line, i)`,
+        [['{}', event('run.start', 0), event('run.end', 1, { status: 'done' })]],
+      )
+      const seen: string[] = []
+      let started!: () => void
+      const startSeen = new Promise<void>((resolve) => {
+        started = resolve
+      })
+      const following = (async () => {
+        for await (const e of runs.follow('half-ended')) {
+          seen.push(e.type)
+          if (e.type === 'run.start') started()
+        }
+      })()
+      // Both lines were read together; the end waits for the status.
+      await startSeen
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(seen).toEqual(['run.start'])
+      await db.query(`UPDATE baton.runs SET status = 'done' WHERE run_id = 'half-ended'`)
+      await following
+      expect(seen).toEqual(['run.start', 'run.end'])
+    } finally {
+      await db.end()
+    }
+  })
+
   it('does not run a run under a changed agent definition: it says so and what to do', async () => {
     const changed = defineAgent({ ...makeClerkConfig(), instructions: 'Something else entirely.' })
     const submitter = await durableRuns({ database: postgres.url('baton'), agents: [changed] })

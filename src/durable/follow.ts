@@ -29,15 +29,14 @@ export async function* follow(store: DurableStore, runId: string): AsyncGenerato
         const key = identity(event)
         if (seen.has(key)) continue
         seen.add(key)
-        // A run that paused for approval and has its answers goes on in a newer attempt.
-        if (
-          event.type === 'run.end' &&
-          event.status === 'awaiting_approval' &&
-          (await resumed(store, runId, run.attempt!))
-        )
-          continue
+        if (event.type === 'run.end') {
+          // The end line is written before the run's status: whoever acts on the end (answers
+          // its approvals, reads its result) must find the status saying so.
+          if (await superseded(store, runId, run.attempt!, changes)) continue
+          yield event
+          return
+        }
         yield event
-        if (event.type === 'run.end') return
       }
       for (const { branchId, ended: over } of await store.branchStates(runId)) {
         const branch = branches.get(branchId) ?? { tail: new Tail(store, branchId), done: false }
@@ -96,12 +95,23 @@ class Tail {
 }
 
 /**
- * Whether a run that paused in `attempt` was queued again after its approvals, or already goes
- * on in a newer attempt (not: it is still storing that pause).
+ * Waits until the run's status catches up with an end line of `attempt`, and says whether that
+ * end is no longer the run's: it paused for approval and, answered, was queued again or goes on
+ * in a newer attempt; or its worker died before storing the end, and another took it over.
  */
-async function resumed(store: DurableStore, runId: string, attempt: number): Promise<boolean> {
-  const run = await store.get(runId)
-  return run !== undefined && (run.status === 'queued' || (!ended(run.status) && run.attempts > attempt))
+async function superseded(
+  store: DurableStore,
+  runId: string,
+  attempt: number,
+  changes: { wait(ms: number): Promise<unknown> },
+): Promise<boolean> {
+  for (;;) {
+    const run = await store.get(runId)
+    if (!run) return false
+    if (run.status === 'queued' || run.attempts > attempt) return true
+    if (ended(run.status)) return false
+    await changes.wait(1_000)
+  }
 }
 
 /** What makes an event the same event in another attempt: everything but when it happened. */
