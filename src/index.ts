@@ -65,6 +65,20 @@ export {
   resume,
 } from './replay/index.js'
 export {
+  type BreakerOptions,
+  DEFAULT_FALLBACK_CODES,
+  type FallbackOptions,
+  fallback,
+  type ModelChoice,
+  type ModelFailure,
+  type RouteAnswer,
+  type RouteContext,
+  type RouteFn,
+  type RouteOptions,
+  resetCircuits,
+  route,
+} from './routing/index.js'
+export {
   DEFAULT_BUDGET,
   type RunOptions,
   type RunResult,

@@ -44,6 +44,11 @@ const RULES: readonly Rule[] = [
     why: 'a tool effect answers as data; the door does not know tools',
   },
   { from: 'src/effects/', not: 'src/loop/', why: 'the door is below the loop' },
+  ...['src/loop/', 'src/cli/', 'src/run/'].map((layer) => ({
+    from: 'src/routing/',
+    not: layer,
+    why: 'chains and routers are Models: they know requests, not runs',
+  })),
   {
     from: 'src/memory/',
     not: (_specifier, target) =>

@@ -305,6 +305,58 @@ describe('the text an agent is writing', () => {
     )
   })
 
+  it('shows a call queued for a rate limit while it waits, then the model it went to', () => {
+    const queued = reduce([
+      ...waiting,
+      {
+        type: 'model.queued',
+        path: 'root/1/model',
+        scope: 'openai',
+        reason: 'retry-after',
+        waitMs: 2_000,
+        t: 100,
+      },
+    ])
+    expect(treeLines(queued, { ...plain, now: 1_300 })[0]).toContain('queued for openai 1.2 s')
+    // Past the expected wait the call is on its way: the line says so again.
+    expect(treeLines(queued, { ...plain, now: 2_500 })[0]).toContain('waiting on the model')
+    const switched = reduce(
+      [
+        { type: 'model.route', path: 'root/1/model', model: 'openai:gpt-4.1', t: 2_600 },
+        {
+          type: 'model.fallback',
+          path: 'root/1/model',
+          from: 'openai:gpt-4.1',
+          to: 'anthropic:claude-haiku-4-5',
+          code: 'HTTP_529',
+          message: 'overloaded',
+          t: 2_700,
+        },
+      ],
+      queued,
+    )
+    expect(treeLines(switched, { ...plain, now: 2_800 })[0]).toContain('via anthropic:claude-haiku-4-5')
+    expect(
+      formatEvent({
+        type: 'model.fallback',
+        path: 'root/1/model',
+        from: 'openai:gpt-4.1',
+        to: 'anthropic:claude-haiku-4-5',
+        code: 'HTTP_529',
+        message: 'overloaded',
+      }),
+    ).toBe('  ⇢ model openai:gpt-4.1 → anthropic:claude-haiku-4-5 (HTTP_529): overloaded')
+    expect(
+      formatEvent({
+        type: 'model.queued',
+        path: 'root/1/model',
+        scope: 'openai',
+        reason: 'requests',
+        waitMs: 20,
+      }),
+    ).toBe('  ⧗ queued for openai (requests, ~20 ms)')
+  })
+
   it('keeps the last words of a long answer, and one line of it', () => {
     const long = `${'word '.repeat(40)}and the last\nline`
     const line = treeLines(reduce([...waiting, delta('root/1/model', long, 20)]), { ...plain, now: 40 })[0]!

@@ -120,7 +120,13 @@ function statusOf(node: AgentNode, now: number): [Segment, Segment] {
     return [spinner, { text: `calling ${toolNames(node.tools)} ${duration(now - since)}`, style: 'yellow' }]
   }
   if (node.modelSince !== undefined) {
-    const retry = node.retry ? ` (retry ${node.retry.attempt}: ${node.retry.code})` : ''
+    const retry = `${node.via ? ` via ${node.via}` : ''}${node.retry ? ` (retry ${node.retry.attempt}: ${node.retry.code})` : ''}`
+    const queued = node.queued
+    if (queued && (queued.waitMs === undefined || now < queued.since + queued.waitMs))
+      return [
+        spinner,
+        { text: `queued for ${queued.scope} ${duration(now - queued.since)}${retry}`, style: 'yellow' },
+      ]
     // The answer as it is written: its last words, on the agent's own line.
     const written = node.writing === undefined ? '' : oneLine(node.writing).trim()
     if (written)

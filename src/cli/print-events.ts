@@ -71,6 +71,12 @@ export function formatEvent(event: BatonEvent): string | undefined {
       return `${indent}  → ${event.name} ${clip(JSON.stringify(event.args) ?? '')}`
     case 'approval.request':
       return `${indent}  ? ${event.name} awaits approval ${clip(JSON.stringify(event.args) ?? '')}`
+    case 'model.fallback':
+      return `${indent}  ⇢ model ${event.from} → ${event.to} (${event.code}): ${clip(event.message)}`
+    case 'model.route':
+      return `${indent}  ⇢ routed to ${event.model}${event.reason ? `: ${clip(event.reason)}` : ''}`
+    case 'model.queued':
+      return `${indent}  ⧗ queued for ${event.scope} (${event.reason}${event.waitMs === undefined ? '' : `, ~${event.waitMs} ms`})`
     case 'model.retry':
       return `${indent}  ↻ model retry ${event.attempt} in ${event.delayMs} ms: ${clip(event.message)}`
     case 'tool.result':

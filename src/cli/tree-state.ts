@@ -43,6 +43,10 @@ export interface AgentNode {
   readonly writing: string | undefined
   /** The latest retry of the model call in flight. */
   readonly retry: { readonly attempt: number; readonly code: string } | undefined
+  /** Since when the model call in flight waits for a shared rate limit, which, and how long it expects to. */
+  readonly queued: { readonly since: number; readonly scope: string; readonly waitMs?: number } | undefined
+  /** The model the call in flight went to, when a chain fell back or a router chose. */
+  readonly via: string | undefined
   readonly tools: readonly RunningTool[]
   /** Model calls, tokens and cost of this agent and its sub-agents (as its budget counts them). */
   readonly steps: number
@@ -108,6 +112,8 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         modelSince: undefined,
         writing: undefined,
         retry: undefined,
+        queued: undefined,
+        via: undefined,
         tools: [],
         steps: node?.steps ?? 0,
         inputTokens: node?.inputTokens ?? 0,
@@ -125,21 +131,61 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
       return { ...at, nodes, roots }
     }
     case 'model.request':
-      return node ? change(at, node, { modelSince: t, writing: undefined, retry: undefined }) : at
+      return node
+        ? change(at, node, {
+            modelSince: t,
+            writing: undefined,
+            retry: undefined,
+            queued: undefined,
+            via: undefined,
+          })
+        : at
     case 'model.delta':
       // Only the agent's own calls: a judge's verdict is not the agent writing.
       if (!node || event.kind !== 'text' || !event.text || !isStepCall(event.path)) return at
-      return change(at, node, { writing: ((node.writing ?? '') + event.text).slice(-WRITING) })
+      return change(at, node, {
+        writing: ((node.writing ?? '') + event.text).slice(-WRITING),
+        queued: undefined,
+      })
     case 'model.restart':
       return node && isStepCall(event.path) ? change(at, node, { writing: undefined }) : at
     case 'model.retry':
-      return node ? change(at, node, { retry: { attempt: event.attempt, code: event.code } }) : at
+      return node
+        ? change(at, node, { retry: { attempt: event.attempt, code: event.code }, queued: undefined })
+        : at
+    case 'model.queued':
+      return node && isStepCall(event.path)
+        ? change(at, node, {
+            queued:
+              event.waitMs === undefined
+                ? { since: t, scope: event.scope }
+                : { since: t, scope: event.scope, waitMs: event.waitMs },
+          })
+        : at
+    case 'model.fallback':
+      return node && isStepCall(event.path) ? change(at, node, { via: event.to, writing: undefined }) : at
+    case 'model.route':
+      return node && isStepCall(event.path) ? change(at, node, { via: event.model }) : at
     case 'model.error':
-      return node ? change(at, node, { modelSince: undefined, writing: undefined, retry: undefined }) : at
+      return node
+        ? change(at, node, {
+            modelSince: undefined,
+            writing: undefined,
+            retry: undefined,
+            queued: undefined,
+            via: undefined,
+          })
+        : at
     case 'model.response': {
       if (!node) return at
       const { inputTokens, outputTokens } = event.usage
-      let next = change(at, node, { modelSince: undefined, writing: undefined, retry: undefined })
+      let next = change(at, node, {
+        modelSince: undefined,
+        writing: undefined,
+        retry: undefined,
+        queued: undefined,
+        via: undefined,
+      })
       // Each agent counts its sub-agents' calls too, as its budget does.
       for (let p: string | undefined = path; p !== undefined; p = parentPathOf(p)) {
         const counted = next.nodes[p]
@@ -192,6 +238,8 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         modelSince: undefined,
         writing: undefined,
         retry: undefined,
+        queued: undefined,
+        via: undefined,
         tools: [],
         steps: event.usage.steps,
         inputTokens: event.usage.inputTokens,
@@ -210,6 +258,8 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
             modelSince: undefined,
             writing: undefined,
             retry: undefined,
+            queued: undefined,
+            via: undefined,
             tools: [],
           })
       return next

@@ -102,6 +102,8 @@ export interface ModelResponseEvent extends Base {
   costUsd: number
   finishReason: FinishReason
   durationMs: number
+  /** The model that answered, when it is not the one the request named (a chain, a router). */
+  model?: string
 }
 /**
  * A piece of a model's answer as it is generated; `path` is the call's step key (as on its
@@ -130,6 +132,28 @@ export interface ModelRetryEvent extends Base {
   code: string
   status?: number
   message: string
+}
+/** The call at `path` waits for a shared rate limit before it is sent. */
+export interface ModelQueuedEvent extends Base {
+  type: 'model.queued'
+  scope: string
+  reason: 'requests' | 'tokens' | 'concurrency' | 'retry-after' | 'provider-limit'
+  waitMs?: number
+}
+/** A fallback chain gave up on model `from` for the call at `path`, and asks `to`. */
+export interface ModelFallbackEvent extends Base {
+  type: 'model.fallback'
+  from: string
+  to: string
+  code: string
+  status?: number
+  message: string
+}
+/** A router chose `model` for the call at `path`. */
+export interface ModelRouteEvent extends Base {
+  type: 'model.route'
+  model: string
+  reason?: string
 }
 export interface ModelErrorEvent extends Base {
   type: 'model.error'
@@ -223,6 +247,9 @@ export type BatonEvent =
   | ModelDeltaEvent
   | ModelRestartEvent
   | ModelRetryEvent
+  | ModelQueuedEvent
+  | ModelFallbackEvent
+  | ModelRouteEvent
   | ModelErrorEvent
   | ToolCallEvent
   | ToolProgressEvent

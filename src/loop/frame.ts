@@ -211,7 +211,7 @@ class AgentFrame extends Stopper implements Frame {
     const inherited = parent.agentPrices ?? DEFAULT_PRICES
     this.agentPrices = agent.prices ? layerPrices(inherited, agent.prices) : inherited
     this.prices = run.prices ? layerPrices(this.agentPrices, run.prices) : this.agentPrices
-    this.price = this.priceOf(this.model.id)
+    this.price = this.model.candidates ? this.dearestOf(this.model.candidates) : this.priceOf(this.model.id)
     this.costLimited = hasCostLimit(budget)
     this.depth = budget.depth
     const stop = (reason: unknown): void => this.stop(reason)
@@ -243,6 +243,33 @@ class AgentFrame extends Stopper implements Frame {
     return priceFor(modelId, this.prices)
   }
 
+  /**
+   * What a call to a model that answers with one of `models` (a chain, a router) may cost: each
+   * rate at its dearest among them; unknown when one of them has no price.
+   */
+  private dearestOf(models: readonly string[]): ModelPrice | undefined {
+    let dearest: Required<ModelPrice> | undefined
+    for (const model of models) {
+      const price = this.priceOf(model)
+      if (!price) return undefined
+      const full = {
+        input: price.input,
+        output: price.output,
+        cachedInput: price.cachedInput ?? price.input,
+        cacheWrite: price.cacheWrite ?? price.input,
+      }
+      dearest = !dearest
+        ? full
+        : {
+            input: Math.max(dearest.input, full.input),
+            output: Math.max(dearest.output, full.output),
+            cachedInput: Math.max(dearest.cachedInput, full.cachedInput),
+            cacheWrite: Math.max(dearest.cacheWrite, full.cacheWrite),
+          }
+    }
+    return dearest
+  }
+
   expectListeners(concurrentCalls: number): void {
     // A tool may listen on the signal once or twice a call (a DNS lookup, then the request):
     // that many listeners are no leak. Past them Node still warns, as it should for a tool that
@@ -264,6 +291,9 @@ class AgentFrame extends Stopper implements Frame {
     this.options ??= {
       signal: this.signal,
       onRetry: (retry) => this.run.emit({ type: 'model.retry', path: this.modelKey, ...retry }),
+      onQueued: (wait) => this.run.emit({ type: 'model.queued', path: this.modelKey, ...wait }),
+      onFallback: (fallback) => this.run.emit({ type: 'model.fallback', path: this.modelKey, ...fallback }),
+      onRoute: (choice) => this.run.emit({ type: 'model.route', path: this.modelKey, ...choice }),
       clock: this.run.clock,
     }
     const left = this.budget.wallMsLeft(this.run.clock.now())

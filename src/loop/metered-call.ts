@@ -81,7 +81,11 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
   streaming = false
   const reported = response.costUsd
   const usable = reported !== undefined && Number.isFinite(reported) && reported >= 0
-  const costUsd = usable ? reported : call.price ? costOf(call.price, response.usage) : 0
+  // A chain or a router is priced as the model that answered.
+  const answered =
+    response.model !== undefined && response.model !== call.model.id ? response.model : undefined
+  const price = answered ? frame.priceOf(answered) : call.price
+  const costUsd = usable ? reported : price ? costOf(price, response.usage) : 0
   if (ledger)
     await ledger.update(budget, call.key, () => budget.settleModelCall(grant, response.usage, costUsd))
   else budget.settleModelCall(grant, response.usage, costUsd)
@@ -102,6 +106,7 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
     costUsd,
     finishReason: response.finishReason,
     durationMs: run.clock.now() - started,
+    ...(answered ? { model: answered } : {}),
   })
   return { ok: true, response }
 }

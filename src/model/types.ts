@@ -102,6 +102,11 @@ export interface ModelResponse {
   modelId?: string
   /** What the call cost, when known already (a replay reuses the recorded cost); else priced from the table. */
   costUsd?: number
+  /**
+   * The Baton id (`provider:model`) of the model that answered, when the model called chose
+   * among others (a fallback chain, a router): the call is priced and recorded as that one's.
+   */
+  model?: string
 }
 
 export interface GenerateOptions {
@@ -115,6 +120,42 @@ export interface GenerateOptions {
    * with (attempt timeouts, backoffs). The system clock when absent.
    */
   clock?: ModelClock
+  /** Called when the call waits for a shared rate limit before it is sent (see `setRateLimits`). */
+  onQueued?: (wait: QueuedInfo) => void
+  /** Called when a fallback chain gives up on one model and turns to the next. */
+  onFallback?: (fallback: FallbackInfo) => void
+  /** Called when a router has chosen the model for this request. */
+  onRoute?: (choice: RouteInfo) => void
+}
+
+/** A wait for a shared rate limit, as it begins. */
+export interface QueuedInfo {
+  /** The limit waited for: a scope of `setRateLimits` (`openai`, `openai:gpt-4o`, a base URL). */
+  scope: string
+  /** What is short: `requests`, `tokens`, `concurrency`, or a pause the provider asked for. */
+  reason: 'requests' | 'tokens' | 'concurrency' | 'retry-after' | 'provider-limit'
+  /** How long the wait is expected to last, when that is known. */
+  waitMs?: number
+}
+
+/** One model of a fallback chain failed (or is skipped) and the next one is asked. */
+export interface FallbackInfo {
+  /** The model given up on. */
+  from: string
+  /** The model asked next. */
+  to: string
+  /** Why: the failure's code (`HTTP_429`, `NETWORK`, `CONTEXT_LENGTH`, …), or `CIRCUIT_OPEN`. */
+  code: string
+  status?: number
+  message: string
+}
+
+/** A router's choice of model for one request. */
+export interface RouteInfo {
+  /** The model chosen. */
+  model: string
+  /** Why, when the routing function said. */
+  reason?: string
 }
 
 /** The clock a model is handed: the shape of the effects door's `Clock`. */
@@ -151,6 +192,11 @@ export interface Model {
   readonly spec: 'baton.model.v1'
   /** `provider:model`, e.g. `openai:gpt-4o`; used for prices and transcripts. */
   readonly id: string
+  /**
+   * The models this one may answer with (a fallback chain's, a router's declared ones): its
+   * calls are priced before they are made at the dearest of them.
+   */
+  readonly candidates?: readonly string[]
   generate(request: ModelRequest, options?: GenerateOptions): Promise<ModelResponse>
   stream?(request: ModelRequest, options?: GenerateOptions): AsyncIterable<ModelStreamEvent>
 }

@@ -185,7 +185,7 @@ export function classify(
   if (typeof err?.status === 'number') {
     const failure: Failure = {
       retryable: RETRY_STATUS.has(err.status),
-      code: `HTTP_${err.status}`,
+      code: tooLong(err.status, error, message) ? 'CONTEXT_LENGTH' : `HTTP_${err.status}`,
       status: err.status,
       message,
     }
@@ -211,6 +211,23 @@ export function classify(
     return { retryable: true, code: 'STREAM_ERROR', message }
   }
   return { retryable: false, code: 'MODEL_ERROR', message }
+}
+
+const CONTEXT_WORDS =
+  /context[_ ]length|context window|maximum context|prompt is too long|input is too long|too many (input )?tokens|exceeds? the (model's )?(maximum|max)/i
+
+/**
+ * Whether a refused request was too long for the model's window (OpenAI's
+ * `context_length_exceeded`, Anthropic's "prompt is too long"): a model with a bigger one may
+ * take it, so a fallback chain moves on.
+ */
+function tooLong(status: number, error: unknown, message: string): boolean {
+  if (status === 413) return true
+  if (status !== 400) return false
+  const code =
+    (error as { code?: unknown; error?: { code?: unknown } }).code ??
+    (error as { error?: { code?: unknown } }).error?.code
+  return code === 'context_length_exceeded' || CONTEXT_WORDS.test(message)
 }
 
 /** A system error code (`ECONNRESET`, `UND_ERR_SOCKET`, ...) anywhere down the cause chain. */

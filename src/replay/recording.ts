@@ -1,8 +1,10 @@
 import type {
   MemoryWriteEvent,
   ModelErrorEvent,
+  ModelFallbackEvent,
   ModelRequestEvent,
   ModelResponseEvent,
+  ModelRouteEvent,
   ToolResultEvent,
 } from '../events/index.js'
 import { resultMemoryKey } from '../tool/index.js'
@@ -23,6 +25,8 @@ export class Recording {
   readonly toolWrites = new Map<string, MemoryWriteEvent[]>()
   /** The memory key each delegation's result was written under, by the delegation's step key. */
   readonly delegationKeys = new Map<string, string>()
+  /** The routing choices and fallbacks made for each model call, in order, by step key. */
+  readonly routing = new Map<string, (ModelRouteEvent | ModelFallbackEvent)[]>()
   /** Tool calls that started (a `tool.call` with no approval to wait for), by step key. */
   readonly startedTools = new Set<string>()
 
@@ -32,7 +36,11 @@ export class Recording {
       if (event.type === 'model.request') this.requests.set(event.path, event)
       else if (event.type === 'model.response') this.responses.set(event.path, event)
       else if (event.type === 'model.error') this.errors.set(event.path, event)
-      else if (event.type === 'tool.call') this.startedTools.add(event.path)
+      else if (event.type === 'model.route' || event.type === 'model.fallback') {
+        const list = this.routing.get(event.path) ?? []
+        list.push(event)
+        this.routing.set(event.path, list)
+      } else if (event.type === 'tool.call') this.startedTools.add(event.path)
       else if (event.type === 'tool.result') {
         // A call that was waiting for approval has no result yet, and never started: a resume runs it.
         if (event.error?.code !== 'AWAITING_APPROVAL') this.toolResults.set(event.path, event)

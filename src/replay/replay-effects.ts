@@ -11,6 +11,7 @@ import {
   type ToolEffect,
 } from '../effects/index.js'
 import { BatonError, type ErrorCode } from '../errors/index.js'
+import type { ModelFallbackEvent, ModelRouteEvent } from '../events/index.js'
 import { deltasOf } from '../model/stream-call.js'
 import type { ModelResponse } from '../model/types.js'
 import { describeDivergence } from './diff.js'
@@ -121,13 +122,17 @@ export function replayEffects(
         return goLive(effect)
       }
       if (response) {
-        const { message, usage, finishReason, costUsd } = response
-        const answer = { message, usage, finishReason, costUsd }
+        const { message, usage, finishReason, costUsd, model } = response
+        const answer: ModelResponse = { message, usage, finishReason, costUsd }
+        // The model that answered in the recording answers again, chosen as it was then.
+        if (model !== undefined) answer.model = model
+        retell(recording.routing.get(key), effect)
         // A reader of the answer as it is written sees the recorded one, written out again.
         if (effect.onDelta) for (const delta of deltasOf(answer)) effect.onDelta(delta)
         return answer
       }
       // The recorded call failed for good: the replay fails the same way, with the same code.
+      retell(recording.routing.get(key), effect)
       const failure = error!.error
       throw new BatonError(failure.code as ErrorCode, failure.message, {
         details: { ...failure.details, replayed: true },
@@ -159,6 +164,24 @@ export function replayEffects(
       if (error !== undefined) recorded.error = error
       return { from: 'recording', result: recorded, memoryWrites }
     },
+  }
+}
+
+/** Tells the caller the routing choices and fallbacks the recording made for a call, in order. */
+function retell(
+  events: readonly (ModelRouteEvent | ModelFallbackEvent)[] | undefined,
+  effect: ModelEffect,
+): void {
+  if (!events) return
+  const { onRoute, onFallback } = effect.options
+  for (const event of events) {
+    if (event.type === 'model.route') {
+      const { model, reason } = event
+      onRoute?.(reason === undefined ? { model } : { model, reason })
+    } else {
+      const { from, to, code, status, message } = event
+      onFallback?.(status === undefined ? { from, to, code, message } : { from, to, code, status, message })
+    }
   }
 }
 

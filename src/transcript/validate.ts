@@ -126,6 +126,7 @@ const EVENTS: Record<string, Check> = {
     costUsd: num,
     finishReason: str,
     durationMs: num,
+    'model?': str,
   }),
   'model.delta': object({
     kind: oneOf('text', 'reasoning', 'tool-call'),
@@ -135,6 +136,13 @@ const EVENTS: Record<string, Check> = {
   }),
   'model.restart': object({}),
   'model.retry': object({ attempt: count, delayMs: num, code: str, 'status?': num, message: str }),
+  'model.queued': object({
+    scope: str,
+    reason: oneOf('requests', 'tokens', 'concurrency', 'retry-after', 'provider-limit'),
+    'waitMs?': num,
+  }),
+  'model.fallback': object({ from: str, to: str, code: str, 'status?': num, message: str }),
+  'model.route': object({ model: str, 'reason?': str }),
   'model.error': object({ error: errorInfo }),
   'tool.call': object({ callId: str, name: str }),
   'tool.progress': object({ callId: str }),

@@ -63,6 +63,22 @@ var UPDATE = {
     row.note = 'retry ' + String(e.attempt) + ': ' + preview(e.code, 40);
     if (!row.title) row.title = 'model call';
   },
+  'model.queued': function (ix, row, e) {
+    row.note = 'queued for ' + preview(e.scope, 40) + ' (' + preview(e.reason, 20) + (typeof e.waitMs === 'number' ? ', ' + fmtMs(e.waitMs) : '') + ')';
+    if (!row.title) row.title = 'model call';
+  },
+  'model.route': function (ix, row, e) {
+    row.model = e.model;
+    row.note = 'routed to ' + preview(e.model, 60) + (e.reason ? ': ' + preview(e.reason, 60) : '');
+    if (!row.title) row.title = 'model call';
+  },
+  'model.fallback': function (ix, row, e) {
+    row.fallbacks = (row.fallbacks || 0) + 1;
+    flagRow(row, 1);
+    row.model = e.to;
+    row.note = preview(e.from, 40) + ' \u2192 ' + preview(e.to, 40) + ' (' + preview(e.code, 20) + ')';
+    if (!row.title) row.title = 'model call';
+  },
   'model.delta': function (ix, row) {
     row.deltas = (row.deltas || 0) + 1;
     if (!row.title) row.title = 'model call';
@@ -75,6 +91,7 @@ var UPDATE = {
   },
   'model.response': function (ix, row, e, agent, t) {
     var m = e.message || {};
+    if (typeof e.model === 'string') row.model = e.model;
     var calls = Array.isArray(m.toolCalls) ? m.toolCalls.map(function (c) { return c && c.name; }) : [];
     var said = calls.length ? calls.join(', ') : '\u201c' + preview(m.content, 140) + '\u201d';
     if (!row.title) row.title = 'model call';

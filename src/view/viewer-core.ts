@@ -86,6 +86,9 @@ function plural(n, word) {
 var GROUP = {
   'model.request': 'model',
   'model.retry': 'model',
+  'model.queued': 'model',
+  'model.route': 'model',
+  'model.fallback': 'model',
   'model.response': 'model',
   'model.delta': 'model',
   'model.restart': 'model',

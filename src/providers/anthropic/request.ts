@@ -93,7 +93,7 @@ export function toTurns(messages: readonly Message[]): Turn[] {
       case 'tool': {
         const result: Block = {
           type: 'tool_result',
-          tool_use_id: message.toolCallId,
+          tool_use_id: toolUseId(message.toolCallId),
           content: message.content,
         }
         if (message.isError) result.is_error = true
@@ -134,7 +134,7 @@ export function assistantBlocks(message: AssistantMessage): Block[] {
   }
   if (message.content.trim()) blocks.push({ type: 'text', text: message.content })
   for (const call of message.toolCalls ?? []) {
-    blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: inputOf(call) })
+    blocks.push({ type: 'tool_use', id: toolUseId(call.id), name: call.name, input: inputOf(call) })
   }
   return blocks
 }
@@ -152,6 +152,17 @@ function ownBlocks(message: AssistantMessage): Block[] | undefined {
   const calls = message.toolCalls ?? []
   if (ids.length !== calls.length || calls.some((call, i) => call.id !== ids[i])) return undefined
   return blocks
+}
+
+/**
+ * A tool call id as the Messages API takes it (letters, digits, `_` and `-`): ids another
+ * provider gave (a fallback chain's history) may hold other characters. The same id always
+ * becomes the same, so a call and its result stay linked.
+ */
+function toolUseId(id: string): string {
+  return /^[a-zA-Z0-9_-]+$/.test(id)
+    ? id
+    : `t_${id.replace(/[^a-zA-Z0-9_-]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`)}`
 }
 
 /** Tool input must be an object; arguments that were not valid JSON are sent as `{}`. */

@@ -1,0 +1,196 @@
+/**
+ * @module routing
+ * A fallback chain: one `Model` that asks its models in order and answers with the first that
+ * answers. Each model keeps its own retry policy; the chain moves on only when a failure is one
+ * retries could not fix in time, and says so (`model.fallback`). Models that keep failing are
+ * skipped for a while by every chain of the process (a circuit breaker).
+ *
+ * @example
+ * const model = fallback(['openai:gpt-4o', 'anthropic:claude-sonnet-4-5'])
+ */
+
+import { systemClock } from '../effects/clock.js'
+import { BatonError } from '../errors/index.js'
+import { deltasOf } from '../model/stream-call.js'
+import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js'
+import { type BreakerOptions, DEFAULT_BREAKER, failed, openUntil, skips, succeeded } from './breaker.js'
+import { countsAgainst, DEFAULT_FALLBACK_CODES, failureOf, type ModelFailure } from './failures.js'
+import { choiceProblem, definitionError, Member, type ModelChoice } from './members.js'
+
+export interface FallbackOptions {
+  /**
+   * Which failures move on to the next model: failure codes (default `DEFAULT_FALLBACK_CODES`),
+   * or a function of the failure.
+   */
+  on?: readonly string[] | ((failure: ModelFailure) => boolean)
+  /** Skip a model that keeps failing, process-wide (default 3 failures in a row, 30 s); `false`: never. */
+  breaker?: BreakerOptions | false
+}
+
+/** A `Model` that answers with the first of `models` that answers (see the module). */
+export function fallback(models: readonly ModelChoice[], options: FallbackOptions = {}): Model {
+  const where = 'fallback'
+  if (!Array.isArray(models) || models.length === 0)
+    throw definitionError(
+      where,
+      'needs at least one model, e.g. fallback(["openai:gpt-4o", "anthropic:claude-sonnet-4-5"])',
+      'models',
+    )
+  models.forEach((choice, i) => {
+    const problem = choiceProblem(choice)
+    if (problem) throw definitionError(where, `model ${i}: ${problem}`, `models[${i}]`)
+  })
+  const moves = movesOn(options.on)
+  const breaker = breakerOptions(options.breaker)
+  const members = models.map((choice) => new Member(choice))
+  const candidates = [...new Set(members.flatMap((m) => m.candidates))]
+  const id = `fallback:${members.map((m) => m.id).join(',')}`
+
+  /** The members to ask, in order, with the reason to skip each one that is skipped. */
+  const plan = (now: number) =>
+    members.map((member, i) => {
+      const last = i === members.length - 1
+      // The last model is always asked: skipping it too would answer nothing.
+      const skip = breaker && !last && skips(member.id, now, breaker)
+      return { member, skip }
+    })
+
+  const settle = (member: Member, failure: ModelFailure | undefined, now: number) => {
+    if (!breaker) return
+    if (!failure) succeeded(member.id)
+    else if (countsAgainst(failure)) failed(member.id, now)
+  }
+
+  const skipped = (member: Member, next: Member, options: GenerateOptions) => {
+    const until = breaker ? openUntil(member.id, breaker) : undefined
+    const when = until === undefined ? '' : ` until ${new Date(until).toISOString()}`
+    options.onFallback?.({
+      from: member.id,
+      to: next.id,
+      code: 'CIRCUIT_OPEN',
+      message: `skipped: it failed ${breaker ? breaker.failures : 0} times in a row, and is left alone${when}`,
+    })
+  }
+
+  const movedOn = (failure: ModelFailure, next: Member, options: GenerateOptions) => {
+    const info = { from: failure.model, to: next.id, code: failure.code, message: failure.message }
+    options.onFallback?.(failure.status === undefined ? info : { ...info, status: failure.status })
+  }
+
+  return {
+    spec: 'baton.model.v1',
+    id,
+    candidates,
+    async generate(request: ModelRequest, options: GenerateOptions = {}): Promise<ModelResponse> {
+      const clock = options.clock ?? systemClock
+      const steps = plan(clock.now())
+      for (let i = 0; i < steps.length; i++) {
+        const { member, skip } = steps[i]!
+        const next = steps[i + 1]?.member
+        if (skip && next) {
+          skipped(member, next, options)
+          continue
+        }
+        try {
+          const response = await (await member.model()).generate(request, options)
+          settle(member, undefined, clock.now())
+          return answeredBy(response, member.id)
+        } catch (error) {
+          const failure = failureOf(member.id, error)
+          if (options.signal?.aborted || !moves(failure)) throw error
+          settle(member, failure, clock.now())
+          if (!next) throw error
+          movedOn(failure, next, options)
+        }
+      }
+      throw new Error('unreachable: the last model of a chain is always asked')
+    },
+    async *stream(request: ModelRequest, options: GenerateOptions = {}): AsyncIterable<ModelStreamEvent> {
+      const clock = options.clock ?? systemClock
+      const steps = plan(clock.now())
+      for (let i = 0; i < steps.length; i++) {
+        const { member, skip } = steps[i]!
+        const next = steps[i + 1]?.member
+        if (skip && next) {
+          skipped(member, next, options)
+          continue
+        }
+        let shown = false
+        try {
+          for await (const event of streamOf(await member.model(), request, options)) {
+            if (event.type === 'finish') {
+              settle(member, undefined, clock.now())
+              yield { type: 'finish', response: answeredBy(event.response, member.id) }
+              return
+            }
+            shown = true
+            yield event
+          }
+          throw failureOfCut(member.id)
+        } catch (error) {
+          const failure = failureOf(member.id, error)
+          if (options.signal?.aborted || !moves(failure)) throw error
+          settle(member, failure, clock.now())
+          if (!next) throw error
+          // What the failed model showed is void: the next one answers from the start.
+          if (shown) yield { type: 'restart' }
+          movedOn(failure, next, options)
+        }
+      }
+    },
+  }
+}
+
+/** A model's stream, or its whole answer as one, when it can only generate. */
+async function* streamOf(
+  model: Model,
+  request: ModelRequest,
+  options: GenerateOptions,
+): AsyncIterable<ModelStreamEvent> {
+  if (model.stream) {
+    yield* model.stream(request, options)
+    return
+  }
+  const response = await model.generate(request, options)
+  yield* deltasOf(response)
+  yield { type: 'finish', response }
+}
+
+/** The response, saying which model answered (the innermost one, for chains of chains). */
+function answeredBy(response: ModelResponse, model: string): ModelResponse {
+  return response.model === undefined ? { ...response, model } : response
+}
+
+function failureOfCut(model: string): BatonError {
+  return new BatonError('MODEL_ERROR', `${model}: the stream ended before the response was complete`, {
+    details: { code: 'STREAM_CUT', retryable: true },
+  })
+}
+
+function movesOn(on: FallbackOptions['on']): (failure: ModelFailure) => boolean {
+  if (on === undefined) return (failure) => DEFAULT_FALLBACK_CODES.includes(failure.code)
+  if (typeof on === 'function') return on
+  if (!Array.isArray(on) || on.some((code) => typeof code !== 'string' || code === ''))
+    throw definitionError(
+      'fallback',
+      'on: expected failure codes (e.g. ["HTTP_429", "HTTP_529"]) or a function of the failure',
+      'on',
+    )
+  const codes = new Set(on)
+  return (failure) => codes.has(failure.code)
+}
+
+function breakerOptions(option: FallbackOptions['breaker']): Required<BreakerOptions> | undefined {
+  if (option === false) return undefined
+  const merged = { ...DEFAULT_BREAKER, ...option }
+  for (const field of ['failures', 'coolDownMs'] as const) {
+    const value = merged[field]
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+      throw definitionError(
+        'fallback',
+        `breaker.${field}: expected a positive number, got ${String(value)}`,
+        `breaker.${field}`,
+      )
+  }
+  return merged
+}

@@ -1,0 +1,212 @@
+/**
+ * Fallback chains across providers, end to end: real runs against msw handlers speaking each
+ * provider's wire format. The first model of the chain calls a tool and then fails for good
+ * (its retries exhausted); the next model, of another provider, gets the whole history — the
+ * first one's tool call and its result, linked by an id it accepts — and answers. The switch is
+ * an event in the stream and the transcript, the answer is priced as the model that gave it,
+ * and the transcript replays offline telling the same switch.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setupServer } from 'msw/node'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import {
+  defineAgent,
+  defineTool,
+  fallback,
+  readTranscript,
+  replay,
+  resetCircuits,
+  stream,
+} from '../../src/index.js'
+import { collect, ofType, recordedOf, streamedText } from '../helpers.js'
+import {
+  anthropicMessages,
+  type Hit,
+  openaiChat,
+  openaiResponsesApi,
+  scripted,
+  type Wire,
+} from './wire/faults.js'
+
+const server = setupServer()
+let dir: string
+let runs = 0
+
+beforeAll(() => {
+  server.listen({ onUnhandledRequest: 'error' })
+  dir = mkdtempSync(join(tmpdir(), 'baton-fallback-'))
+})
+beforeEach(() => resetCircuits())
+afterEach(() => server.resetHandlers())
+afterAll(() => {
+  server.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const lookup = defineTool({
+  name: 'lookup',
+  description: 'Looks up a word',
+  input: z.object({ q: z.string() }),
+  run: ({ q }) => `found ${q}`,
+})
+
+/** A tool call id in the style of each provider, one with characters Anthropic does not take. */
+const CALL_IDS: Record<string, string> = {
+  [openaiChat.name]: 'call_Xy12.ab:3',
+  [anthropicMessages.name]: 'toolu_01AbCdEf',
+  [openaiResponsesApi.name]: 'call_resp_77',
+}
+
+const PAIRS: [Wire, Wire][] = [
+  [openaiChat, anthropicMessages],
+  [anthropicMessages, openaiChat],
+  [openaiResponsesApi, anthropicMessages],
+  [anthropicMessages, openaiResponsesApi],
+  [openaiChat, openaiResponsesApi],
+]
+
+const modelIdOf = (wire: Wire) => wire.make().id
+
+describe.each([false, true])('a chain across providers (streamed: %s)', (streamed) => {
+  it.each(PAIRS.map(([a, b]) => [`${a.name} → ${b.name}`, a, b] as const))(
+    '%s: the next provider answers with the whole history, and the switch is recorded and replayed',
+    async (_title, first, second) => {
+      const firstHits: Hit[] = []
+      const secondHits: Hit[] = []
+      const callId = CALL_IDS[first.name]!
+      server.use(
+        scripted(
+          first.url,
+          [
+            ({ body }) => first.toolCall(body, { id: callId, name: 'lookup', args: '{"q":"tide"}' }),
+            () => first.error(503, 'the server is overloaded'),
+            () => first.error(503, 'the server is overloaded'),
+          ],
+          firstHits,
+        ),
+        scripted(second.url, [({ body }) => second.text(body, 'High tide at noon.')], secondHits),
+      )
+      const agent = defineAgent({
+        name: 'tides',
+        instructions: 'Answer briefly.',
+        model: fallback([first.make({ retry: { maxAttempts: 2, baseDelayMs: 5 } }), second.make()]),
+        tools: [lookup],
+      })
+      const record = join(dir, `run-${++runs}.jsonl`)
+      const prices = {
+        [modelIdOf(first)]: { input: 1, output: 1 },
+        [modelIdOf(second)]: { input: 100, output: 100 },
+      }
+      const { events, result } = await collect(
+        stream(agent, 'When is high tide?', { record, prices, deltas: streamed }),
+      )
+      expect(result.status).toBe('done')
+      expect(result.output).toBe('High tide at noon.')
+      expect(firstHits).toHaveLength(3)
+      expect(secondHits).toHaveLength(1)
+
+      // The second provider got the first one's tool call and its result, linked.
+      const sent = second.toolResults(secondHits[0]!.body)
+      expect(sent.map((r) => r.content)).toEqual(['found tide'])
+      expect(second.replayedArgs(secondHits[0]!.body).map((args) => JSON.parse(args))).toEqual([
+        { q: 'tide' },
+      ])
+      const history = JSON.stringify(secondHits[0]!.body)
+      expect(history).toContain(JSON.stringify(sent[0]!.id))
+      if (second === anthropicMessages) expect(sent[0]!.id).toMatch(/^[a-zA-Z0-9_-]+$/)
+
+      // The switch, in the stream and in the transcript.
+      const switches = ofType(events, 'model.fallback')
+      expect(switches.map(({ path, from, to, code, status }) => ({ path, from, to, code, status }))).toEqual([
+        {
+          path: 'root/2/model',
+          from: modelIdOf(first),
+          to: modelIdOf(second),
+          code: 'HTTP_503',
+          status: 503,
+        },
+      ])
+      const responses = ofType(events, 'model.response')
+      expect(responses.map((r) => r.model)).toEqual([modelIdOf(first), modelIdOf(second)])
+      // Priced as the model that answered: the second one's price is 100 times the first one's
+      // (both OpenAI APIs name the model alike: one price for both).
+      const [one, two] = responses
+      const perToken = (r: typeof one) => r!.costUsd / (r!.usage.inputTokens + r!.usage.outputTokens)
+      const samePrice = modelIdOf(first) === modelIdOf(second)
+      expect(perToken(two)).toBeCloseTo(100 / 1e6, 10)
+      expect(perToken(one)).toBeCloseTo((samePrice ? 100 : 1) / 1e6, 10)
+      if (streamed) {
+        // What was shown of the failed attempt is void; what stays is the answer.
+        expect(streamedText(events).get('root/2/model')).toBe('High tide at noon.')
+      }
+      const transcript = readTranscript(record)
+      expect(transcript.events).toEqual(recordedOf(events))
+
+      // Offline: no request reaches either provider; the switch is told again.
+      server.resetHandlers()
+      const replayed = await replay(transcript, agent)
+      expect(replayed.status).toBe('done')
+      expect(replayed.output).toBe('High tide at noon.')
+      expect(replayed.divergences).toEqual([])
+      expect(replayed.live).toEqual({ model: 0, tool: 0 })
+      expect(replayed.usage.costUsd).toBeCloseTo(result.usage.costUsd, 12)
+    },
+  )
+})
+
+describe('what a chain does not move on from', () => {
+  it('a configuration error (401) ends the run at the first model: the next one is not asked', async () => {
+    const firstHits: Hit[] = []
+    const secondHits: Hit[] = []
+    server.use(
+      scripted(openaiChat.url, [() => openaiChat.error(401, 'Incorrect API key provided')], firstHits),
+      scripted(anthropicMessages.url, [({ body }) => anthropicMessages.text(body, 'unused')], secondHits),
+    )
+    const agent = defineAgent({
+      name: 'keyless',
+      instructions: 'Answer.',
+      model: fallback([openaiChat.make(), anthropicMessages.make()]),
+    })
+    const { events, result } = await collect(stream(agent, 'Hello?'))
+    expect(result.status).toBe('error')
+    expect(result.stopReason).toBe('MODEL_ERROR')
+    expect(result.error?.message).toContain('Incorrect API key provided')
+    expect(firstHits).toHaveLength(1)
+    expect(secondHits).toHaveLength(0)
+    expect(ofType(events, 'model.fallback')).toEqual([])
+  })
+
+  it('a request too long for the first model goes to the next one (its window may be bigger)', async () => {
+    const secondHits: Hit[] = []
+    server.use(
+      scripted(
+        openaiChat.url,
+        [
+          () =>
+            openaiChat.error(
+              400,
+              "This model's maximum context length is 128000 tokens. However, your messages resulted in 190000 tokens.",
+            ),
+        ],
+        [],
+      ),
+      scripted(
+        anthropicMessages.url,
+        [({ body }) => anthropicMessages.text(body, 'Read it all.')],
+        secondHits,
+      ),
+    )
+    const agent = defineAgent({
+      name: 'reader',
+      instructions: 'Answer.',
+      model: fallback([openaiChat.make(), anthropicMessages.make()]),
+    })
+    const { events, result } = await collect(stream(agent, 'A very long document'))
+    expect(result.output).toBe('Read it all.')
+    expect(ofType(events, 'model.fallback').map((e) => e.code)).toEqual(['CONTEXT_LENGTH'])
+    expect(secondHits).toHaveLength(1)
+  })
+})
