@@ -323,6 +323,29 @@ describe('a router', () => {
   })
 })
 
+describe('a chain as a model string', () => {
+  it('names models separated by commas, resolved into a chain that is priced at its dearest', async () => {
+    const { resolveModel } = await import('../src/providers/index.js')
+    const chain = await resolveModel('openai:gpt-4o-mini, anthropic:claude-haiku-4-5')
+    expect(chain.id).toBe('fallback:openai:gpt-4o-mini,anthropic:claude-haiku-4-5')
+    expect(chain.candidates).toEqual(['openai:gpt-4o-mini', 'anthropic:claude-haiku-4-5'])
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      model: 'openai:gpt-4o,anthropic:claude-haiku-4-5',
+    })
+    expect(agent.model).toBe('openai:gpt-4o,anthropic:claude-haiku-4-5')
+    expect(() =>
+      defineAgent({ name: 'a', instructions: 'x', model: 'openai:gpt-4o,,anthropic:claude-haiku-4-5' }),
+    ).toThrow(
+      /model chain "openai:gpt-4o,,anthropic:claude-haiku-4-5", model 2: expected "<provider>:<model>".*got ""/,
+    )
+    expect(() => defineAgent({ name: 'a', instructions: 'x', model: 'openai:gpt-4o,gemini:pro' })).toThrow(
+      /model chain "openai:gpt-4o,gemini:pro", model 2: .*got "gemini:pro"/,
+    )
+  })
+})
+
 describe('bad definitions', () => {
   const definitionError = (make: () => unknown) => {
     try {

@@ -168,7 +168,8 @@ export function missingKeys(
     compatible: 'OPENAI_BASE_URL',
   }
   const missing: MissingKey[] = []
-  for (const model of models) {
+  // A chain (`a,b`) needs a key for each of its models.
+  for (const model of models.flatMap((m) => m.split(','))) {
     const variable = needs[model.slice(0, model.indexOf(':'))]
     if (variable !== undefined && !env[variable]) missing.push({ model, variable })
   }

@@ -1,5 +1,5 @@
 import { BatonError } from '../errors/index.js'
-import { checkModelString } from '../model/model-string.js'
+import { chainOf, checkModelString } from '../model/model-string.js'
 import { isModel, type Model } from '../model/types.js'
 import { resolveModel } from '../providers/resolve.js'
 import { describe } from '../schema/index.js'
@@ -26,7 +26,8 @@ export class Member {
 
   constructor(private readonly choice: ModelChoice) {
     this.id = idOf(choice)
-    this.candidates = typeof choice !== 'string' && choice.candidates ? choice.candidates : [this.id]
+    this.candidates =
+      typeof choice === 'string' ? (chainOf(choice) ?? [choice]) : (choice.candidates ?? [choice.id])
   }
 
   model(): Promise<Model> {

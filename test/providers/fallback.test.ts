@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   defineAgent,
@@ -23,8 +23,11 @@ import {
 } from '../../src/index.js'
 import { collect, ofType, recordedOf, streamedText } from '../helpers.js'
 import {
+  ANTHROPIC_URL,
   anthropicMessages,
+  CHAT_URL,
   type Hit,
+  KEY,
   openaiChat,
   openaiResponsesApi,
   scripted,
@@ -69,6 +72,26 @@ const PAIRS: [Wire, Wire][] = [
 ]
 
 const modelIdOf = (wire: Wire) => wire.make().id
+
+/**
+ * A clock on which the default retry policy's backoffs (seconds at most) pass at once, and its
+ * per-attempt timeout (two minutes) never does.
+ */
+function instantClock() {
+  return {
+    now: () => Date.now(),
+    setTimeout: (fn: () => void, ms: number) => {
+      let cancelled = false
+      if (ms < 60_000)
+        queueMicrotask(() => {
+          if (!cancelled) fn()
+        })
+      return () => {
+        cancelled = true
+      }
+    },
+  }
+}
 
 describe.each([false, true])('a chain across providers (streamed: %s)', (streamed) => {
   it.each(PAIRS.map(([a, b]) => [`${a.name} → ${b.name}`, a, b] as const))(
@@ -155,6 +178,40 @@ describe.each([false, true])('a chain across providers (streamed: %s)', (streame
       expect(replayed.usage.costUsd).toBeCloseTo(result.usage.costUsd, 12)
     },
   )
+})
+
+describe('a chain named by a model string', () => {
+  it('runs `openai:…,anthropic:…` as a chain, keys and servers from the environment', async () => {
+    vi.stubEnv('OPENAI_API_KEY', KEY)
+    vi.stubEnv('OPENAI_BASE_URL', CHAT_URL)
+    vi.stubEnv('ANTHROPIC_API_KEY', KEY)
+    vi.stubEnv('ANTHROPIC_BASE_URL', ANTHROPIC_URL)
+    try {
+      const firstHits: Hit[] = []
+      server.use(
+        scripted(
+          openaiChat.url,
+          Array.from({ length: 4 }, () => () => openaiChat.error(529, 'overloaded')),
+          firstHits,
+        ),
+        scripted(anthropicMessages.url, [({ body }) => anthropicMessages.text(body, 'Claude here.')], []),
+      )
+      const agent = defineAgent({
+        name: 'strings',
+        instructions: 'Answer.',
+        model: 'openai:gpt-test,anthropic:claude-haiku-4-5',
+      })
+      const { events, result } = await collect(stream(agent, 'Who is there?', { clock: instantClock() }))
+      expect(result.output).toBe('Claude here.')
+      expect(firstHits).toHaveLength(4)
+      expect(ofType(events, 'agent.start')[0]!.model).toBe(
+        'fallback:openai:gpt-test,anthropic:claude-haiku-4-5',
+      )
+      expect(ofType(events, 'model.fallback').map((e) => e.code)).toEqual(['HTTP_529'])
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
 })
 
 describe('what a chain does not move on from', () => {
