@@ -24,6 +24,7 @@ export const e2eFiles = [
   'test/package-install.test.ts',
   'test/package-tarball.test.ts',
   'test/package.test.ts',
+  'test/providers/rate-limits.test.ts',
   'test/providers/real-socket.test.ts',
   'test/providers/replay-cli-config.test.ts',
   'test/replay-cli.test.ts',

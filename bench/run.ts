@@ -5,7 +5,7 @@
  * dist/ and of packages left as they are, and piped to `node --input-type=module -`.
  *
  *   npm run bench                      all scenarios
- *   npm run bench -- --only s1,s3      some of them (`durable`: the durable-runs table)
+ *   npm run bench -- --only s1,s3      some of them (`s8`: shared rate limits; `durable`: the durable-runs table)
  *   npm run bench -- --profile         also run each child under --cpu-prof and list the
  *                                      functions with the most self time (timings then inflated;
  *                                      S7: the processes it starts, not the one that times them)
@@ -84,9 +84,11 @@ mkdirSync(tmpDir, { recursive: true })
 const selected = SCENARIOS.filter((s) => !only || only.includes(s.id))
 /** The durable-runs table (bench/durable.ts), when PostgreSQL is installed. */
 const durable = !only || only.includes('durable')
-if (selected.length === 0 && !durable) {
+/** S8, shared rate limits against a rate-limited server (bench/s8-rate-limits.ts): a table of its own. */
+const s8 = !only || only.includes('s8')
+if (selected.length === 0 && !durable && !s8) {
   console.error(
-    `bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')}, durable)`,
+    `bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')}, s8, durable)`,
   )
   process.exit(2)
 }
@@ -119,6 +121,7 @@ try {
   }
   if (selected.length > 0) printTables(results, started)
   if (profileDir) printProfiles(profileDir)
+  if (s8) await script('s8-rate-limits.ts', '\n')
   if (durable) await durableTable()
 } finally {
   if (profileDir) rmSync(profileDir, { recursive: true, force: true })
@@ -151,14 +154,20 @@ async function durableTable(): Promise<void> {
     console.log('skipped: PostgreSQL is not installed (apt-get install -y postgresql)')
     return
   }
+  await script('durable.ts')
+}
+
+/** Runs a benchmark script that prints its own table (under tsx: it starts servers and processes). */
+async function script(file: string, before = ''): Promise<void> {
+  if (before) console.log(before)
   const code = await new Promise<number | null>((done) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, 'durable.ts')], {
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(BENCH, file)], {
       cwd: ROOT,
       stdio: 'inherit',
     })
     proc.on('close', done)
   })
-  if (code !== 0) throw new Error(`bench/durable.ts exited with ${code}`)
+  if (code !== 0) throw new Error(`bench/${file} exited with ${code}`)
 }
 
 async function s3Rounds(scenario: Scenario, code: string): Promise<Samples> {

@@ -51,6 +51,7 @@ export {
   type Task,
   type TrajectoryStep,
 } from './goal/index.js'
+export { type RateLimit, rateLimitOf, resetRateLimits, setRateLimits } from './limits/index.js'
 export type { ApproveFn } from './loop/index.js'
 export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export type * from './model/types.js'

@@ -49,6 +49,11 @@ const RULES: readonly Rule[] = [
     not: layer,
     why: 'chains and routers are Models: they know requests, not runs',
   })),
+  ...['src/providers/', 'src/loop/', 'src/cli/'].map((layer) => ({
+    from: 'src/limits/',
+    not: layer,
+    why: 'the shared limits are provider-neutral: providers call them',
+  })),
   {
     from: 'src/memory/',
     not: (_specifier, target) =>

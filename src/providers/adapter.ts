@@ -1,3 +1,5 @@
+import { estimateTokens, messageChars } from '../budget/estimate-tokens.js'
+import { type Endpoint, gate, type Ticket } from '../limits/index.js'
 import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js'
 import {
   afterFailure,
@@ -21,6 +23,10 @@ export interface Adapter<C> {
   stream(client: C, request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelStreamEvent>
   policy: RetryPolicy
   scrub(text: string): string
+  /** Where its calls go (known once the client is made), for the shared rate limits. */
+  endpoint?(): Endpoint | undefined
+  /** Output tokens a call asks for when the request does not say. */
+  maxTokens?: number
 }
 
 /**
@@ -43,23 +49,45 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
     id: adapter.id,
     async generate(request, options = {}) {
       const sdk = await getClient()
-      return withRetries(
-        adapter.provider,
-        (signal) => adapter.generate(sdk, request, signal),
-        adapter.policy,
-        context(options),
-      )
+      if (!adapter.endpoint)
+        return withRetries(
+          adapter.provider,
+          (signal) => adapter.generate(sdk, request, signal),
+          adapter.policy,
+          context(options),
+        )
+      for (let n = 1; ; n++) {
+        // The call's turn under the shared limits comes before its attempt's clock starts.
+        const ticket = await admit(adapter, request, options)
+        const attempt = startAttempt(adapter.policy, options.signal, options.clock)
+        let failed: unknown
+        try {
+          const response = await adapter.generate(sdk, request, attempt.signal)
+          ticket?.settle(response.usage.inputTokens + response.usage.outputTokens)
+          return response
+        } catch (error) {
+          failed = error
+        } finally {
+          attempt.end()
+          ticket?.release()
+        }
+        await afterFailure(adapter.provider, failed, n, attempt.signal, adapter.policy, context(options))
+      }
     },
     async *stream(request, options = {}) {
       const sdk = await getClient()
       for (let n = 1; ; n++) {
+        const ticket = await admit(adapter, request, options)
         const attempt = startAttempt(adapter.policy, options.signal, options.clock)
         let failed: unknown
         let finished = false
         try {
           for await (const event of adapter.stream(sdk, request, attempt.signal)) {
+            if (event.type === 'finish') {
+              finished = true
+              ticket?.settle(event.response.usage.inputTokens + event.response.usage.outputTokens)
+            }
             yield event
-            if (event.type === 'finish') finished = true
           }
           if (!finished)
             throw retryableError('STREAM_CUT', 'the stream ended before the response was complete')
@@ -70,10 +98,36 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
           failed = error
         } finally {
           attempt.end()
+          ticket?.release()
         }
         await afterFailure(adapter.provider, failed, n, attempt.signal, adapter.policy, context(options))
         yield { type: 'restart' }
       }
     },
   }
+}
+
+/** Waits for the call's turn under the shared rate limits; undefined when none applies. */
+function admit<C>(
+  adapter: Adapter<C>,
+  request: ModelRequest,
+  options: GenerateOptions,
+): Ticket | Promise<Ticket> | undefined {
+  const endpoint = adapter.endpoint?.()
+  if (!endpoint) return undefined
+  return gate(endpoint, () => tokensOf(request, adapter.maxTokens), {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    ...(options.onQueued ? { onQueued: options.onQueued } : {}),
+  })
+}
+
+/** What a call may use of a tokens-per-minute limit: its input, about, and the most output it asks for. */
+function tokensOf(request: ModelRequest, defaultMaxTokens = 4096): number {
+  let chars = 0
+  for (const message of request.messages) chars += messageChars(message)
+  for (const tool of request.tools)
+    chars += tool.name.length + tool.description.length + JSON.stringify(tool.parameters).length
+  return estimateTokens(chars) + (request.maxTokens ?? defaultMaxTokens)
 }

@@ -15,6 +15,12 @@ export interface ProviderOptions {
   params?: Record<string, unknown>
   /** Output tokens asked for when the budget does not clip them. Default 4096. */
   maxTokens?: number
+  /**
+   * Whether this model's calls take part in the process's shared rate limits (`setRateLimits`)
+   * and pauses (a provider's 429 `retry-after` or rate-limit headers hold every caller). Default
+   * true; `false` for a model behind a gateway that limits calls itself.
+   */
+  sharedLimits?: boolean
 }
 
 export function retryPolicy(option: ProviderOptions['retry']): RetryPolicy {

@@ -23,6 +23,7 @@ import {
   type RunOptions,
   type RunResult,
   readTranscript,
+  resetRateLimits,
   stream,
   type Transcript,
 } from '../../src/index.js'
@@ -61,7 +62,11 @@ beforeAll(() => {
   server.listen({ onUnhandledRequest: 'error' })
   dir = mkdtempSync(join(tmpdir(), 'baton-faults-'))
 })
-afterEach(() => server.resetHandlers())
+afterEach(() => {
+  server.resetHandlers()
+  // Each test is a scenario of its own: no pause a provider asked for in one holds the next.
+  resetRateLimits()
+})
 afterAll(() => {
   server.close()
   rmSync(dir, { recursive: true, force: true })

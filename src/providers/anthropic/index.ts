@@ -10,8 +10,10 @@ import type {
   MessageCreateParamsStreaming,
 } from '@anthropic-ai/sdk/resources/messages'
 import { BatonError } from '../../errors/index.js'
+import type { Endpoint } from '../../limits/index.js'
 import type { Model, ModelRequest } from '../../model/types.js'
 import { adapterModel } from '../adapter.js'
+import { endpointOf, observingFetch } from '../endpoint.js'
 import { dispatcher } from '../http.js'
 import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
 import { type BodyConfig, toBody } from './request.js'
@@ -46,11 +48,14 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
   if (options.params) config.params = options.params
   const body = (request: ModelRequest) => toBody(request, config)
 
+  let endpoint: Endpoint | undefined
   return adapterModel<Anthropic>({
     id,
     provider: 'anthropic',
     policy,
     scrub: (text) => redact(text),
+    endpoint: () => endpoint,
+    ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
     async client() {
       apiKey = options.apiKey ?? env('ANTHROPIC_API_KEY')
       redact = scrubber(apiKey)
@@ -63,7 +68,12 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
         )
       }
       const { default: Client } = await import('@anthropic-ai/sdk')
+      endpoint =
+        options.sharedLimits === false
+          ? undefined
+          : endpointOf('anthropic', id, baseURL ?? 'https://api.anthropic.com', apiKey)
       return new Client({
+        ...(endpoint ? { fetch: observingFetch(endpoint) } : {}),
         apiKey,
         baseURL,
         maxRetries: 0,

@@ -12,8 +12,10 @@
 import type OpenAI from 'openai'
 import type { ChatCompletionCreateParamsStreaming } from 'openai/resources/chat/completions'
 import { BatonError } from '../../errors/index.js'
+import type { Endpoint } from '../../limits/index.js'
 import type { Model, ModelRequest } from '../../model/types.js'
 import { adapterModel } from '../adapter.js'
+import { endpointOf, observingFetch } from '../endpoint.js'
 import { dispatcher } from '../http.js'
 import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
 import { chatBody, type Flavor } from './request.js'
@@ -50,11 +52,14 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
   let redact = scrubber(apiKey)
   const policy = retryPolicy(options.retry)
 
+  let endpoint: Endpoint | undefined
   return adapterModel<OpenAI>({
     id,
     provider: id,
     policy,
     scrub: (text) => redact(text),
+    endpoint: () => endpoint,
+    ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
     async client() {
       apiKey = options.apiKey ?? env('OPENAI_API_KEY')
       redact = scrubber(apiKey)
@@ -74,7 +79,12 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
         )
       }
       const { default: OpenAI } = await import('openai')
+      endpoint =
+        options.sharedLimits === false
+          ? undefined
+          : endpointOf(flavor, id, baseURL ?? 'https://api.openai.com/v1', apiKey)
       return new OpenAI({
+        ...(endpoint ? { fetch: observingFetch(endpoint) } : {}),
         apiKey: apiKey ?? NO_KEY,
         baseURL: baseURL ?? null,
         maxRetries: 0,

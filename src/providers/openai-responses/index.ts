@@ -11,8 +11,10 @@
 import type OpenAI from 'openai'
 import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses'
 import { BatonError } from '../../errors/index.js'
+import type { Endpoint } from '../../limits/index.js'
 import type { Model, ModelRequest } from '../../model/types.js'
 import { adapterModel } from '../adapter.js'
+import { endpointOf, observingFetch } from '../endpoint.js'
 import { dispatcher } from '../http.js'
 import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
 import { retryableError } from '../retry.js'
@@ -46,11 +48,14 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
       return make(toBody(model, request, options, encrypted))
     }
   }
+  let endpoint: Endpoint | undefined
   return adapterModel<OpenAI>({
     id: `openai:${model}`,
     provider: 'openai',
     policy,
     scrub: (text) => redact(text),
+    endpoint: () => endpoint,
+    ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
     async client() {
       apiKey = options.apiKey ?? env('OPENAI_API_KEY')
       redact = scrubber(apiKey)
@@ -63,7 +68,12 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
         )
       }
       const { default: OpenAI } = await import('openai')
+      endpoint =
+        options.sharedLimits === false
+          ? undefined
+          : endpointOf('openai', `openai:${model}`, baseURL ?? 'https://api.openai.com/v1', apiKey)
       return new OpenAI({
+        ...(endpoint ? { fetch: observingFetch(endpoint) } : {}),
         // A server of one's own (by base URL) may need no key; the SDK insists on one.
         apiKey: apiKey ?? 'none',
         baseURL: baseURL ?? null,

@@ -1,0 +1,460 @@
+/**
+ * @module limits
+ * Rate limits shared by every model call of the process: requests and tokens per minute and
+ * calls in flight, per provider, model or server, and the pauses a provider asks for (a 429 with
+ * `retry-after`, rate-limit headers at zero), which hold every caller of that provider, not only
+ * the one that was told. A call waits its turn before each attempt; the wait is visible
+ * (`onQueued`), ends at once on abort, and is refused when it would outlast the wall-clock budget.
+ */
+import { systemClock } from '../effects/clock.js'
+import { BatonError } from '../errors/index.js'
+import type { ModelClock, QueuedInfo } from '../model/types.js'
+import { Bucket, Slots } from './buckets.js'
+import { askedPause } from './headers.js'
+
+/** Limits for one scope: a provider (`openai`), a model (`openai:gpt-4o`) or a server's base URL. */
+export interface RateLimit {
+  /** Requests a minute, spread evenly (a second's worth may go at once). */
+  requestsPerMinute?: number
+  /** Tokens a minute: each call counts its input estimate and its maximum output, corrected by its real usage. */
+  tokensPerMinute?: number
+  /** Calls in flight at once (a local server serves one or a few at a time). */
+  maxConcurrent?: number
+}
+
+/** Where a call goes, as the limiter knows it. */
+export interface Endpoint {
+  /** The provider, its base URL and a fingerprint of the key: what a provider's pause holds. */
+  readonly key: string
+  /** The scopes whose limits apply: the provider name, the model id, the base URL. */
+  readonly scopes: readonly string[]
+  /** How errors name it: the model id. */
+  readonly label: string
+  /** How a pause of its provider is named in `model.queued` (the provider, or a server's URL). */
+  readonly name?: string
+}
+
+/** A call's place: free it when the attempt ends; `settle` corrects its tokens by the real usage. */
+export interface Ticket {
+  release(): void
+  settle(usedTokens: number): void
+}
+
+/** What a call waiting for its turn is given. */
+export interface GateOptions {
+  clock?: ModelClock
+  signal?: AbortSignal
+  /** Epoch ms (on `clock`) after which nothing may start: a longer wait is refused. */
+  deadline?: number
+  onQueued?: (wait: QueuedInfo) => void
+}
+
+interface Scope {
+  readonly name: string
+  readonly limit: RateLimit
+  readonly requests: Bucket | undefined
+  readonly tokens: Bucket | undefined
+  readonly slots: Slots | undefined
+}
+
+interface EndpointState {
+  /** The clock of the latest call to it: what a pause its provider asks for is counted on. */
+  clock: ModelClock
+  /** Until when its provider asked it to pause (on `pauseClock`), and why. */
+  pausedUntil: number
+  pauseClock: ModelClock | undefined
+  reason: 'retry-after' | 'provider-limit'
+  /** Its calls in flight. */
+  inFlight: number
+  /** Calls in flight it takes, learned from its refusals; undefined until it refuses one. */
+  learned: Learned | undefined
+  /** The ticket of a call that holds nothing but its place in flight. */
+  readonly ticket: Ticket
+}
+
+/**
+ * What a provider that refused calls (429) takes at once, learned as TCP learns a link: halved
+ * at each refusal, one more after as many answers as it allows, forgotten after a quiet minute.
+ * So calls that all waited for the end of one pause do not all go at once into the next refusal.
+ */
+interface Learned {
+  limit: number
+  refusedAt: number
+  readonly waiting: (() => void)[]
+}
+
+/** A provider that refused nothing for this long is no longer held to what it was learned to take. */
+const LEARNED_FOR_MS = 60_000
+
+/** No pause asked for is longer: a provider asking for more is asked again after this. */
+export const MAX_PAUSE_MS = 60_000
+
+const FIELDS = ['requestsPerMinute', 'tokensPerMinute', 'maxConcurrent'] as const
+const SCOPE = /^(?:[a-z][a-z0-9-]*|[a-z][a-z0-9-]*:\S+|https?:\/\/\S+)$/
+
+const scopes = new Map<string, Scope>()
+const endpoints = new Map<string, EndpointState>()
+
+/**
+ * Sets the limits of some scopes for every model call of the process (`null` removes one). A
+ * scope is a provider (`openai`, `anthropic`, `compatible`), a model (`openai:gpt-4o`) or a
+ * server's base URL (`http://localhost:11434/v1`); every limit whose scope matches a call applies.
+ *
+ * @example
+ * setRateLimits({ openai: { requestsPerMinute: 500, tokensPerMinute: 200_000 }, 'http://localhost:11434/v1': { maxConcurrent: 1 } })
+ */
+export function setRateLimits(spec: Readonly<Record<string, RateLimit | null>>): void {
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw invalid('setRateLimits: expected an object of scopes and their limits')
+  const made = new Map<string, Scope | null>()
+  for (const [name, limit] of Object.entries(spec))
+    made.set(normalScope(name), limit === null ? null : scopeOf(name, limit))
+  for (const [name, scope] of made) {
+    if (scope) scopes.set(name, scope)
+    else scopes.delete(name)
+  }
+}
+
+/** Forgets every limit and every pause (for tests). */
+export function resetRateLimits(): void {
+  scopes.clear()
+  endpoints.clear()
+}
+
+/** The limits set for a scope, as given. */
+export function rateLimitOf(scope: string): RateLimit | undefined {
+  return scopes.get(normalScope(scope))?.limit
+}
+
+function scopeOf(name: string, limit: RateLimit): Scope {
+  const where = `setRateLimits: scope ${JSON.stringify(name)}`
+  if (!SCOPE.test(normalScope(name)))
+    throw invalid(
+      `${where}: expected a provider (openai), a model (openai:gpt-4o) or a base URL (http://host:port/v1)`,
+    )
+  if (typeof limit !== 'object' || limit === null || Array.isArray(limit))
+    throw invalid(`${where}: expected { requestsPerMinute?, tokensPerMinute?, maxConcurrent? } or null`)
+  for (const key of Object.keys(limit))
+    if (!(FIELDS as readonly string[]).includes(key))
+      throw invalid(`${where}: unknown field ${JSON.stringify(key)}; expected one of ${FIELDS.join(', ')}`)
+  for (const field of FIELDS) {
+    const value = limit[field]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+      throw invalid(
+        `${where}: ${field} must be a positive number, got ${JSON.stringify(value) ?? String(value)}`,
+      )
+    if (field === 'maxConcurrent' && !Number.isInteger(value))
+      throw invalid(`${where}: maxConcurrent must be a whole number, got ${value}`)
+  }
+  const { requestsPerMinute: rpm, tokensPerMinute: tpm, maxConcurrent } = limit
+  return {
+    name: normalScope(name),
+    limit: { ...limit },
+    // Real APIs enforce a minute's rate over short windows: a second's worth may go at once.
+    requests: rpm === undefined ? undefined : new Bucket(rpm / 60_000, Math.max(1, rpm / 60)),
+    tokens: tpm === undefined ? undefined : new Bucket(tpm / 60_000, Math.max(1, tpm / 60)),
+    slots: maxConcurrent === undefined ? undefined : new Slots(maxConcurrent),
+  }
+}
+
+/** Base URLs name the same server with or without a trailing slash. */
+const normalScope = (name: string): string => (/^https?:\/\//.test(name) ? name.replace(/\/+$/, '') : name)
+
+function invalid(message: string): BatonError {
+  return new BatonError('INVALID_OPTIONS', message)
+}
+
+/**
+ * Waits until a call to `endpoint` may go. Undefined (at once, nothing to free) when no limit
+ * applies and no pause holds; else a ticket, now or once the call's turn has come. `tokens` is
+ * asked only when a token limit applies.
+ */
+export function gate(
+  endpoint: Endpoint,
+  tokens: () => number,
+  options: GateOptions,
+): Ticket | Promise<Ticket> | undefined {
+  const clock = options.clock ?? systemClock
+  let applying: Scope[] | undefined
+  for (const name of endpoint.scopes) {
+    const scope = scopes.get(name)
+    if (!scope) continue
+    applying ??= []
+    applying.push(scope)
+  }
+  const state = endpointState(endpoint.key, clock)
+  state.clock = clock
+  const learned = state.learned
+  if (learned && clock.now() - learned.refusedAt > LEARNED_FOR_MS) forget(state)
+  if (!applying && pauseLeft(state, clock) <= 0 && (!state.learned || state.inFlight < state.learned.limit)) {
+    state.inFlight++
+    return state.ticket
+  }
+  return turn(endpoint, state, applying ?? [], tokens, options, clock)
+}
+
+function endpointState(key: string, clock: ModelClock): EndpointState {
+  let state = endpoints.get(key)
+  if (!state) {
+    const made: EndpointState = {
+      clock,
+      pausedUntil: 0,
+      pauseClock: undefined,
+      reason: 'retry-after',
+      inFlight: 0,
+      learned: undefined,
+      ticket: { release: () => done(made), settle: () => {} },
+    }
+    state = made
+    endpoints.set(key, state)
+  }
+  return state
+}
+
+/** A call to the endpoint ended: the next one waiting for its place goes. */
+function done(state: EndpointState): void {
+  state.inFlight = Math.max(0, state.inFlight - 1)
+  wake(state)
+}
+
+function wake(state: EndpointState): void {
+  const learned = state.learned
+  while (learned && learned.waiting.length > 0 && state.inFlight < learned.limit) {
+    state.inFlight++
+    learned.waiting.shift()!()
+  }
+}
+
+function forget(state: EndpointState): void {
+  const waiting = state.learned?.waiting ?? []
+  state.learned = undefined
+  for (const next of waiting.splice(0)) {
+    state.inFlight++
+    next()
+  }
+}
+
+/** What is left of a pause, on `clock` (a pause counted on another clock, another run's fake one, holds nothing). */
+function pauseLeft(state: EndpointState, clock: ModelClock): number {
+  return state.pauseClock === clock ? Math.ceil(state.pausedUntil - clock.now()) : 0
+}
+
+/** What a response of `endpoint` says about the next calls: a pause its provider asks for. */
+export function observe(endpointKey: string, status: number, get: (name: string) => string | null): void {
+  const state = endpointState(endpointKey, systemClock)
+  if (status === 429) refused(state)
+  else if (status < 300 && state.learned) {
+    state.learned.limit += 1 / state.learned.limit
+    wake(state)
+  }
+  const asked = askedPause(status, get, Date.now())
+  if (!asked) return
+  const until = state.clock.now() + Math.min(asked.ms, MAX_PAUSE_MS)
+  if (state.pauseClock !== state.clock || until > state.pausedUntil) {
+    state.pausedUntil = until
+    state.pauseClock = state.clock
+    state.reason = asked.reason
+  }
+}
+
+/** The endpoint refused a call: it takes half of what was in flight, at least one. */
+function refused(state: EndpointState): void {
+  const half = Math.max(1, Math.floor(state.inFlight / 2))
+  const now = state.clock.now()
+  if (state.learned) {
+    state.learned.limit = Math.min(state.learned.limit, half)
+    state.learned.refusedAt = now
+  } else state.learned = { limit: half, refusedAt: now, waiting: [] }
+}
+
+/** Waits for a place among the calls in flight the endpoint was learned to take. */
+async function place(
+  state: EndpointState,
+  endpoint: Endpoint,
+  options: GateOptions,
+  queued: (info: QueuedInfo) => void,
+) {
+  const learned = state.learned
+  if (!learned || state.inFlight < learned.limit) {
+    state.inFlight++
+    return
+  }
+  queued({ scope: endpoint.name ?? endpoint.label, reason: 'concurrency' })
+  let given = false
+  let cancelPlace = () => {}
+  const taken = new Promise<void>((resolve) => {
+    const wakeMe = () => {
+      given = true
+      resolve()
+    }
+    learned.waiting.push(wakeMe)
+    cancelPlace = () => {
+      const at = learned.waiting.indexOf(wakeMe)
+      if (at >= 0) learned.waiting.splice(at, 1)
+      else if (given) done(state)
+    }
+  })
+  await abortable(taken, options.signal, () => cancelPlace())
+}
+
+async function turn(
+  endpoint: Endpoint,
+  state: EndpointState,
+  applying: readonly Scope[],
+  tokens: () => number,
+  options: GateOptions,
+  clock: ModelClock,
+): Promise<Ticket> {
+  let told = false
+  const queued = (info: QueuedInfo) => {
+    if (told) return
+    told = true
+    options.onQueued?.(info)
+  }
+  const taken: Slots[] = []
+  let placed = false
+  const release = () => {
+    for (const slots of taken.splice(0)) slots.release()
+    if (placed) done(state)
+    placed = false
+  }
+  try {
+    await paused(endpoint, options, clock, queued)
+    await place(state, endpoint, options, queued)
+    placed = true
+    for (const scope of applying) {
+      if (!scope.slots) continue
+      if (!scope.slots.tryTake()) {
+        queued({ scope: scope.name, reason: 'concurrency' })
+        const waiting = scope.slots.wait()
+        await abortable(waiting.taken, options.signal, waiting.cancel)
+      }
+      taken.push(scope.slots)
+    }
+    const estimate = applying.some((scope) => scope.tokens) ? tokens() : 0
+    const now = clock.now()
+    let wait = 0
+    let longest: QueuedInfo | undefined
+    const booked: Bucket[] = []
+    for (const scope of applying) {
+      for (const [bucket, amount, reason] of [
+        [scope.requests, 1, 'requests'],
+        [scope.tokens, estimate, 'tokens'],
+      ] as const) {
+        if (!bucket) continue
+        const ms = bucket.book(amount, now)
+        booked.push(bucket)
+        if (ms > wait) {
+          wait = ms
+          longest = { scope: scope.name, reason }
+        }
+      }
+    }
+    const refund = () => {
+      const at = clock.now()
+      for (const scope of applying) {
+        if (scope.requests && booked.includes(scope.requests)) scope.requests.give(1, at)
+        if (scope.tokens && booked.includes(scope.tokens)) scope.tokens.give(estimate, at)
+      }
+    }
+    if (longest && wait > 0) {
+      const ms = Math.ceil(wait)
+      if (options.deadline !== undefined && now + ms >= options.deadline) {
+        refund()
+        throw tooLong(endpoint, longest, ms)
+      }
+      queued({ ...longest, waitMs: ms })
+      await sleep(ms, options.signal, clock).catch((error: unknown) => {
+        refund()
+        throw error
+      })
+    }
+    // A provider may have asked for a pause while this call waited its turn.
+    await paused(endpoint, options, clock, queued)
+    let settled = false
+    return {
+      release,
+      settle(used) {
+        if (settled || estimate === 0) return
+        settled = true
+        const at = clock.now()
+        for (const scope of applying) scope.tokens?.give(estimate - used, at)
+      },
+    }
+  } catch (error) {
+    release()
+    throw error
+  }
+}
+
+/** Waits out a pause the provider asked for, however many times it is renewed. */
+async function paused(
+  endpoint: Endpoint,
+  options: GateOptions,
+  clock: ModelClock,
+  queued: (info: QueuedInfo) => void,
+): Promise<void> {
+  for (;;) {
+    const state = endpoints.get(endpoint.key)
+    const ms = state ? pauseLeft(state, clock) : 0
+    if (!state || ms <= 0) return
+    const info: QueuedInfo = {
+      scope: endpoint.name ?? endpoint.scopes[0] ?? endpoint.label,
+      reason: state.reason,
+      waitMs: ms,
+    }
+    if (options.deadline !== undefined && clock.now() + ms >= options.deadline)
+      throw tooLong(endpoint, info, ms)
+    queued(info)
+    await sleep(ms, options.signal, clock)
+  }
+}
+
+function tooLong(endpoint: Endpoint, info: QueuedInfo, ms: number): BatonError {
+  const why =
+    info.reason === 'retry-after' || info.reason === 'provider-limit'
+      ? 'its provider asks to wait'
+      : `its ${info.reason} limit (${info.scope}) needs a wait of`
+  return new BatonError(
+    'MODEL_ERROR',
+    `${endpoint.label}: rate limited: ${why} ${ms} ms (no wait: the wall-clock budget ends first)`,
+    {
+      details: { code: 'RATE_LIMITED', retryable: false, scope: info.scope, reason: info.reason, waitMs: ms },
+    },
+  )
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, clock: ModelClock): Promise<void> {
+  let cancel: (() => void) | undefined
+  const slept = new Promise<void>((resolve) => {
+    cancel = clock.setTimeout(resolve, ms)
+  })
+  return abortable(slept, signal, () => cancel?.())
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (then `onAbort` undoes the wait). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+  if (!signal) return promise
+  if (signal.aborted) {
+    onAbort()
+    return Promise.reject(signal.reason)
+  }
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => {
+      onAbort()
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', stop, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', stop)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', stop)
+        reject(error)
+      },
+    )
+  })
+}

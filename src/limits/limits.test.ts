@@ -1,0 +1,274 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { BatonError } from '../errors/index.js'
+import type { QueuedInfo } from '../model/types.js'
+import { type FakeClock, fakeClock } from '../testing/index.js'
+import { duration } from './headers.js'
+import {
+  type Endpoint,
+  type GateOptions,
+  gate,
+  observe,
+  resetRateLimits,
+  setRateLimits,
+  type Ticket,
+} from './index.js'
+
+afterEach(() => resetRateLimits())
+
+const endpoint = (provider = 'openai', model = 'gpt-test', base = 'http://limits.test/v1'): Endpoint => ({
+  key: `${provider} ${base} k1`,
+  scopes: [provider, `${provider}:${model}`, base],
+  label: `${provider}:${model}`,
+})
+
+/** Gates `n` calls at once; says which have their turn after each step of the clock. */
+function crowd(clock: FakeClock, n: number, options: Partial<GateOptions> = {}, tokens = 1) {
+  const started: number[] = []
+  const queued: QueuedInfo[] = []
+  const tickets: Ticket[] = []
+  const all = Array.from({ length: n }, async (_, i) => {
+    const ticket = await gate(endpoint(), () => tokens, {
+      clock,
+      onQueued: (info) => queued.push(info),
+      ...options,
+    })
+    started.push(i)
+    if (ticket) tickets.push(ticket)
+  })
+  return { started, queued, tickets, all }
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('shared rate limits', () => {
+  it('cost next to nothing where no limit applies and no pause holds: no wait, the same ticket, no event', () => {
+    const told: QueuedInfo[] = []
+    const first = gate(endpoint(), () => 1, { onQueued: (info) => told.push(info) })
+    expect(first).not.toBeInstanceOf(Promise)
+    setRateLimits({ anthropic: { requestsPerMinute: 1 } })
+    const second = gate(endpoint(), () => 1, { onQueued: (info) => told.push(info) })
+    expect(second).toBe(first)
+    expect(told).toEqual([])
+  })
+
+  it('learn from refusals what a provider takes at once: half of what was in flight, growing back', async () => {
+    const clock = fakeClock(0)
+    const tickets = Array.from({ length: 8 }, () => gate(endpoint(), () => 1, { clock }) as Ticket)
+    observe(endpoint().key, 429, () => null) // 8 in flight: it takes 4 now
+    for (const ticket of tickets) ticket.release()
+    const { started, queued, tickets: later } = crowd(clock, 6)
+    await settle()
+    expect(started).toEqual([0, 1, 2, 3])
+    expect(queued).toHaveLength(2)
+    expect(queued[0]).toEqual({ scope: 'openai:gpt-test', reason: 'concurrency' })
+    // Four answers later it takes five: one more goes.
+    for (let i = 0; i < 4; i++) observe(endpoint().key, 200, () => null)
+    await settle()
+    expect(started).toEqual([0, 1, 2, 3, 4])
+    later[0]!.release()
+    await settle()
+    expect(started).toEqual([0, 1, 2, 3, 4, 5])
+  })
+
+  it('spread requests per minute evenly: a second’s worth at once, then one every 60/R s, in order', async () => {
+    const clock = fakeClock(0)
+    setRateLimits({ openai: { requestsPerMinute: 600 } }) // 10 a second
+    const { started, queued } = crowd(clock, 13)
+    await settle()
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    expect(queued[0]).toEqual({ scope: 'openai', reason: 'requests', waitMs: 100 })
+    clock.advance(100)
+    await settle()
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    clock.advance(199)
+    await settle()
+    expect(started).toHaveLength(12)
+    clock.advance(1)
+    await settle()
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+  })
+
+  it('count tokens per minute by estimate, and give back what the real usage did not take', async () => {
+    const clock = fakeClock(0)
+    setRateLimits({ 'openai:gpt-test': { tokensPerMinute: 60_000 } }) // 1,000 a second
+    const first = await gate(endpoint(), () => 900, { clock })
+    // The estimate was generous: the call used 100.
+    first!.settle(100)
+    const second = gate(endpoint(), () => 900, { clock })
+    expect(await second).toBeDefined()
+    // Without the refund the third would wait: 900 + 900 + 900 is more than a second's worth.
+    const told: QueuedInfo[] = []
+    const third = gate(endpoint(), () => 900, { clock, onQueued: (info) => told.push(info) })
+    await settle()
+    // Booked: 900 + 900 of 1,000, after 800 came back; the third waits for 900 more.
+    expect(told).toEqual([{ scope: 'openai:gpt-test', reason: 'tokens', waitMs: 900 }])
+    clock.advance(900)
+    expect(await third).toBeDefined()
+  })
+
+  it('let a call bigger than a second’s worth go when the bucket is full, and the next ones wait for it', async () => {
+    const clock = fakeClock(0)
+    setRateLimits({ openai: { tokensPerMinute: 6_000 } }) // 100 a second
+    expect(await gate(endpoint(), () => 1_000, { clock })).toBeDefined()
+    const told: QueuedInfo[] = []
+    void gate(endpoint(), () => 10, { clock, onQueued: (info) => told.push(info) })
+    await settle()
+    expect(told[0]?.waitMs).toBe(9_100)
+  })
+
+  it('hold calls in flight to maxConcurrent, the longest waiting first, a slot freed when the attempt ends', async () => {
+    const clock = fakeClock(0)
+    setRateLimits({ 'http://limits.test/v1': { maxConcurrent: 2 } })
+    const { started, queued, tickets } = crowd(clock, 4)
+    await settle()
+    expect(started).toEqual([0, 1])
+    expect(queued).toEqual([
+      { scope: 'http://limits.test/v1', reason: 'concurrency' },
+      { scope: 'http://limits.test/v1', reason: 'concurrency' },
+    ])
+    tickets[0]!.release()
+    await settle()
+    expect(started).toEqual([0, 1, 2])
+    tickets[1]!.release()
+    tickets[2]!.release()
+    await settle()
+    expect(started).toEqual([0, 1, 2, 3])
+  })
+
+  it('pause every caller of a provider that answered 429 with retry-after, and no caller of another', async () => {
+    const clock = fakeClock(0)
+    const refused = gate(endpoint(), () => 1, { clock }) as Ticket // the endpoint's calls are on this clock
+    observe(endpoint().key, 429, (name) => (name === 'retry-after' ? '2' : null))
+    refused.release()
+    const told: QueuedInfo[] = []
+    const waiting = crowd(clock, 3, { onQueued: (info) => told.push(info) })
+    await settle()
+    expect(waiting.started).toEqual([])
+    expect(told[0]).toEqual({ scope: 'openai', reason: 'retry-after', waitMs: 2_000 })
+    expect(gate(endpoint('anthropic', 'claude', 'http://other.test'), () => 1, { clock })).not.toBeInstanceOf(
+      Promise,
+    )
+    clock.advance(2_000)
+    await settle()
+    // One call was in flight when it refused: one goes at a time now, each when the last is done.
+    expect(waiting.started).toEqual([0])
+    waiting.tickets[0]!.release()
+    await settle()
+    expect(waiting.started).toEqual([0, 1])
+    waiting.tickets[1]!.release()
+    await Promise.all(waiting.all)
+    expect(waiting.started).toEqual([0, 1, 2])
+  })
+
+  it('pause until the reset when the provider’s headers say nothing is left (OpenAI and Anthropic)', async () => {
+    const clock = fakeClock(0)
+    const openaiHeaders: Record<string, string> = {
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '1.5s',
+      'x-ratelimit-remaining-tokens': '5000',
+      'x-ratelimit-reset-tokens': '6m0s',
+    }
+    void gate(endpoint(), () => 1, { clock })
+    observe(endpoint().key, 200, (name) => openaiHeaders[name] ?? null)
+    const told: QueuedInfo[] = []
+    void gate(endpoint(), () => 1, { clock, onQueued: (info) => told.push(info) })
+    await settle()
+    expect(told).toEqual([{ scope: 'openai', reason: 'provider-limit', waitMs: 1_500 }])
+
+    const claude = endpoint('anthropic', 'claude', 'http://anthropic.test')
+    const reset = new Date(Date.now() + 30_000).toISOString()
+    void gate(claude, () => 1, { clock })
+    observe(claude.key, 200, (name) =>
+      name === 'anthropic-ratelimit-output-tokens-remaining'
+        ? '0'
+        : name === 'anthropic-ratelimit-output-tokens-reset'
+          ? reset
+          : null,
+    )
+    const later: QueuedInfo[] = []
+    void gate(claude, () => 1, { clock, onQueued: (info) => later.push(info) })
+    await settle()
+    expect(later[0]?.reason).toBe('provider-limit')
+    expect(later[0]?.waitMs).toBeGreaterThan(28_000)
+    expect(later[0]?.waitMs).toBeLessThanOrEqual(30_000)
+  })
+
+  it('end a wait at once on abort, and give its place back', async () => {
+    const clock = fakeClock(0)
+    setRateLimits({ openai: { requestsPerMinute: 60, maxConcurrent: 1 } })
+    const first = await gate(endpoint(), () => 1, { clock })
+    const controller = new AbortController()
+    const waiting = gate(endpoint(), () => 1, { clock, signal: controller.signal })
+    controller.abort(new Error('stop now'))
+    await expect(waiting).rejects.toThrow('stop now')
+    first!.release()
+    // The aborted call holds no slot: the next one gets it (and waits only for its request).
+    const told: QueuedInfo[] = []
+    void gate(endpoint(), () => 1, { clock, onQueued: (info) => told.push(info) })
+    await settle()
+    expect(told).toEqual([{ scope: 'openai', reason: 'requests', waitMs: 1_000 }])
+  })
+
+  it('refuse a wait that would outlast the wall-clock budget, saying so', async () => {
+    const clock = fakeClock(0)
+    setRateLimits({ openai: { requestsPerMinute: 60 } })
+    await gate(endpoint(), () => 1, { clock })
+    const error = await Promise.resolve(gate(endpoint(), () => 1, { clock, deadline: 500 })).catch(
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(BatonError)
+    expect((error as BatonError).details).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryable: false,
+      waitMs: 1_000,
+    })
+    expect((error as BatonError).message).toBe(
+      'openai:gpt-test: rate limited: its requests limit (openai) needs a wait of 1000 ms (no wait: the wall-clock budget ends first)',
+    )
+    // Refused, it took no place: the next call waits as if it had never come.
+    const told: QueuedInfo[] = []
+    void gate(endpoint(), () => 1, { clock, onQueued: (info) => told.push(info) })
+    await settle()
+    expect(told[0]?.waitMs).toBe(1_000)
+  })
+
+  it('name the scope and the field of a bad limit', () => {
+    const error = (spec: unknown) => {
+      try {
+        setRateLimits(spec as never)
+      } catch (thrown) {
+        expect((thrown as BatonError).code).toBe('INVALID_OPTIONS')
+        return (thrown as BatonError).message
+      }
+      throw new Error('expected an error')
+    }
+    expect(error({ openai: { requestsPerMinute: 0 } })).toBe(
+      'setRateLimits: scope "openai": requestsPerMinute must be a positive number, got 0',
+    )
+    expect(error({ openai: { tokensPerMinute: '100' } })).toContain(
+      'tokensPerMinute must be a positive number, got "100"',
+    )
+    expect(error({ openai: { maxConcurrent: 1.5 } })).toContain(
+      'maxConcurrent must be a whole number, got 1.5',
+    )
+    expect(error({ openai: { rpm: 5 } })).toContain(
+      'unknown field "rpm"; expected one of requestsPerMinute, tokensPerMinute, maxConcurrent',
+    )
+    expect(error({ 'Open AI': { rpm: 5 } })).toContain(
+      'scope "Open AI": expected a provider (openai), a model',
+    )
+    expect(error({ openai: 5 })).toContain('scope "openai": expected { requestsPerMinute?')
+    expect(error(null)).toBe('setRateLimits: expected an object of scopes and their limits')
+    // Nothing of a bad call was set.
+    expect(() => setRateLimits({ anthropic: { maxConcurrent: 2 }, openai: { maxConcurrent: -1 } })).toThrow()
+    expect(gate(endpoint('anthropic'), () => 1, {})).not.toBeInstanceOf(Promise)
+  })
+
+  it('read OpenAI reset durations', () => {
+    expect(duration('1s')).toBe(1_000)
+    expect(duration('6m0s')).toBe(360_000)
+    expect(duration('20ms')).toBe(20)
+    expect(duration('1h2m3.5s')).toBe(3_723_500)
+    expect(duration('soon')).toBeUndefined()
+  })
+})

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto'
+import { type Endpoint, observe } from '../limits/index.js'
+
+/**
+ * The endpoint of a provider's calls, for the shared limits: its scopes (the provider name, the
+ * model id, the base URL) and what one pause of its provider holds (the same server and key).
+ * The key itself is never kept, only a fingerprint of it.
+ */
+export function endpointOf(
+  provider: string,
+  id: string,
+  baseURL: string,
+  apiKey: string | undefined,
+): Endpoint {
+  const base = baseURL.replace(/\/+$/, '')
+  const key = apiKey ? createHash('sha256').update(apiKey).digest('hex').slice(0, 12) : 'no-key'
+  // A pause of a compatible server is that server's: it is named by its URL.
+  const name = provider === 'compatible' ? base : provider
+  return { key: `${provider} ${base} ${key}`, scopes: [provider, id, base], label: id, name }
+}
+
+/**
+ * The global `fetch` (what test servers and msw see), telling the shared limits what each
+ * response says of the next calls: a 429's `retry-after`, rate-limit headers at zero.
+ */
+export function observingFetch(endpoint: Endpoint): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init)
+    observe(endpoint.key, response.status, (name) => response.headers.get(name))
+    return response
+  }
+}
