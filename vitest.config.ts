@@ -12,6 +12,7 @@ export const e2eFiles = [
   'test/durable-branches.test.ts',
   'test/durable-approvals.test.ts',
   'test/durable-crash.test.ts',
+  'test/durable-limits.test.ts',
   'test/durable.test.ts',
   'test/worker-cli.test.ts',
   'test/runs-cli.test.ts',

@@ -12,6 +12,8 @@ export class WorkerProcesses {
   constructor(
     private readonly database: string,
     private readonly modelUrl: string,
+    /** More environment for the workers (e.g. `RATE_LIMIT_RPM`). */
+    private readonly env: Record<string, string> = {},
   ) {}
 
   /** The ids of the workers alive, oldest first. */
@@ -25,7 +27,10 @@ export class WorkerProcesses {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', 'test/fixtures/durable-worker.ts', this.database, id],
-      { env: { ...process.env, FAKE_MODEL_URL: this.modelUrl }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        env: { ...process.env, ...this.env, FAKE_MODEL_URL: this.modelUrl },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     )
     this.children.set(id, child)
     child.once('exit', () => this.children.delete(id))

@@ -138,7 +138,8 @@ describe('durable runs in one worker', () => {
     try {
       // Version 1 had no approvals, one workflow per run, and workers that did not say what they serve.
       await db.query(
-        `DROP TABLE baton.approvals; ALTER TABLE baton.runs DROP COLUMN rounds; ALTER TABLE baton.workers DROP COLUMN agents`,
+        `DROP TABLE baton.approvals; ALTER TABLE baton.runs DROP COLUMN rounds; ALTER TABLE baton.workers DROP COLUMN agents;
+         DROP TABLE baton.rate_buckets; DROP TABLE baton.rate_slots`,
       )
       await db.query(`UPDATE baton.meta SET value = '1' WHERE key = 'schema'`)
       await db.query(
@@ -152,7 +153,12 @@ describe('durable runs in one worker', () => {
         await upgraded.close()
       }
       const meta = await db.query(`SELECT value FROM baton.meta WHERE key = 'schema'`)
-      expect(meta.rows[0]?.value).toBe('3')
+      expect(meta.rows[0]?.value).toBe('4')
+      // Version 4 keeps the workers' shared rate limits.
+      const tables = await db.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'baton' AND table_name LIKE 'rate_%' ORDER BY 1`,
+      )
+      expect(tables.rows.map((row) => row.table_name)).toEqual(['rate_buckets', 'rate_slots'])
       const rounds = await db.query(`SELECT rounds FROM baton.runs WHERE run_id = 'old'`)
       expect(rounds.rows[0]?.rounds).toBe(1)
       const agents = await db.query(`SELECT agents FROM baton.workers LIMIT 1`)

@@ -16,15 +16,35 @@ export interface FakeClerkServer {
   readonly requests: Map<string, number>
   /** Charges per reference (`<token>-<n>`). */
   readonly charges: Map<string, number>
+  /** Model requests refused with a 429 (with `perSecond`). */
+  readonly limited: { count: number }
   close(): Promise<void>
 }
 
 export async function startFakeClerkServer(options: {
   steps: number
   latencyMs: number
+  /** Model requests a second it takes (a bucket of as many, refilled continuously); past it a 429 with retry-after. */
+  perSecond?: number
 }): Promise<FakeClerkServer> {
   const requests = new Map<string, number>()
   const charges = new Map<string, number>()
+  const limited = { count: 0 }
+  const rate = options.perSecond
+  let level = rate ?? 0
+  let at = performance.now()
+  /** Takes a request from the bucket; else how long until there is one. */
+  const refused = (): number | undefined => {
+    if (rate === undefined) return undefined
+    const now = performance.now()
+    level = Math.min(rate, level + ((now - at) * rate) / 1000)
+    at = now
+    if (level >= 1) {
+      level -= 1
+      return undefined
+    }
+    return Math.ceil(((1 - level) * 1000) / rate)
+  }
   const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1)
   const server: Server = createServer(async (req, res) => {
     const body = JSON.parse(await readBody(req)) as Record<string, unknown>
@@ -32,6 +52,13 @@ export async function startFakeClerkServer(options: {
       bump(charges, String(body.ref))
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end('{"ok":true}')
+      return
+    }
+    const wait = refused()
+    if (wait !== undefined) {
+      limited.count++
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': String(wait) })
+      res.end(JSON.stringify({ error: { message: 'Rate limit reached for requests', type: 'requests' } }))
       return
     }
     const messages = body.messages as { role: string; content?: unknown }[]
@@ -68,6 +95,7 @@ export async function startFakeClerkServer(options: {
     url,
     requests,
     charges,
+    limited,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections()

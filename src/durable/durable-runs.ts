@@ -15,6 +15,7 @@ import type { Agent } from '../agent/index.js'
 import { liveEffects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Task } from '../goal/index.js'
+import { shareRateLimits } from '../limits/index.js'
 import { hashText } from '../loop/hash.js'
 import { replayStream } from '../replay/replay.js'
 import { foldMismatch } from '../run/fold.js'
@@ -32,6 +33,7 @@ import {
 } from './branches.js'
 import { follow } from './follow.js'
 import { databaseLedger } from './ledger.js'
+import { DatabaseLimits } from './limits.js'
 import { cancelled, cancelledWaiting, failed, never, superseded } from './outcomes.js'
 import { DURABLE_STATUSES, ended } from './status.js'
 import { DurableStore, notFound, type RunRow, redactUrl, workflowId } from './store.js'
@@ -82,6 +84,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   const dbosClient = async () => (client ??= await dbos.DBOSClient.create({ systemDatabaseUrl: database }))
   const timers: NodeJS.Timeout[] = []
   let executor: string | undefined
+  let limits: DatabaseLimits | undefined
   // The runs under way in this worker, and whether it was declared dead (they are someone else's now).
   const underWay = new Set<AbortController>()
   let disowned = false
@@ -455,6 +458,9 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       DBOS.registerWorkflow(runWorkflow, { name: WORKFLOW })
       DBOS.registerWorkflow(branchWorkflow(world), { name: BRANCH_WORKFLOW })
       await DBOS.launch()
+      // Its model calls wait their turn under the same rate limits as every other worker's.
+      limits = await DatabaseLimits.open(database)
+      shareRateLimits(limits)
       // A worker takes runs of the agents it serves, from their queues only: a run of an agent
       // no worker serves waits for one that does. Sub-agents of each depth have queues of their
       // own, so a parent that waits for its children never holds a place they need; they are
@@ -531,6 +537,11 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         // Its runs under way are taken over at once, not after staleMs.
         await store.retire(executor).catch(() => {})
         served = false
+      }
+      if (limits) {
+        shareRateLimits(undefined)
+        await limits.close()
+        limits = undefined
       }
       await client?.destroy().catch(() => {})
       await store.close()

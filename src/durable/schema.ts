@@ -4,7 +4,7 @@
  */
 
 /** The version of the tables below; a database at an older one is brought up to it, a newer one refused. */
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 export const META = `
 CREATE SCHEMA IF NOT EXISTS baton;
@@ -85,6 +85,22 @@ CREATE TABLE IF NOT EXISTS baton.counters (
 );
 -- 3: each agent has queues of its own; workers say which agents they serve.
 ALTER TABLE baton.workers ADD COLUMN IF NOT EXISTS agents text[] NOT NULL DEFAULT '{}';
+-- 4: the shared rate limits of every worker: buckets of requests and tokens (level at at_ms, in
+-- the database's clock), and the calls in flight of each scope (a lease that a dead worker's
+-- calls let lapse).
+CREATE TABLE IF NOT EXISTS baton.rate_buckets (
+  scope text NOT NULL,
+  kind text NOT NULL,
+  level double precision NOT NULL,
+  at_ms double precision NOT NULL,
+  PRIMARY KEY (scope, kind)
+);
+CREATE TABLE IF NOT EXISTS baton.rate_slots (
+  scope text NOT NULL,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL,
+  PRIMARY KEY (scope, holder)
+);
 -- Whoever waits on a run (its result, its followers, a parent for its sub-agents) is told when
 -- it changes: new transcript lines (of the run or of one of its sub-agents, <run id>>…), a new
 -- status, a sub-agent's end. The payload is the kind of change (l, s, b) and the row's id.

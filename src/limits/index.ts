@@ -3,9 +3,12 @@ export {
   type GateOptions,
   gate,
   observe,
+  pausedElsewhere,
   type RateLimit,
   rateLimitOf,
   resetRateLimits,
+  type SharedLimits,
   setRateLimits,
+  shareRateLimits,
   type Ticket,
 } from './limiter.js'

@@ -96,6 +96,52 @@ const scopes = new Map<string, Scope>()
 const endpoints = new Map<string, EndpointState>()
 
 /**
+ * Where the limits' buckets and slots live when several processes share them (durable workers
+ * on one database), and how a provider's pause reaches the other processes. Each process still
+ * sets the limits themselves (`setRateLimits`).
+ */
+export interface SharedLimits {
+  /** Books `amount` in a bucket every process shares; resolves with how long to wait for it. */
+  book(
+    scope: string,
+    kind: 'requests' | 'tokens',
+    amount: number,
+    perMs: number,
+    capacity: number,
+  ): Promise<number>
+  /** Gives back `amount` (or, negative, takes more) of a shared bucket. */
+  give(scope: string, kind: 'requests' | 'tokens', amount: number, perMs: number, capacity: number): void
+  /** Takes one of `max` slots every process shares: its release, or undefined when none is free. */
+  takeSlot(scope: string, max: number): Promise<(() => void) | undefined>
+  /** Resolves when a slot of `scope` may have been freed anywhere, or after `ms`. */
+  slotFreed(scope: string, ms: number): Promise<void>
+  /** Tells every process of a pause a provider asked for (until an epoch time). */
+  pause(endpointKey: string, untilEpochMs: number, reason: 'retry-after' | 'provider-limit'): void
+}
+
+let shared: SharedLimits | undefined
+
+/** Shares the limits' state through `store` (undefined: this process keeps its own). */
+export function shareRateLimits(store: SharedLimits | undefined): void {
+  shared = store
+}
+
+/** A pause another process was told of, until an epoch time: it holds the calls of this one too. */
+export function pausedElsewhere(
+  endpointKey: string,
+  untilEpochMs: number,
+  reason: 'retry-after' | 'provider-limit',
+): void {
+  const state = endpointState(endpointKey, systemClock)
+  const until = state.clock.now() + Math.min(untilEpochMs - Date.now(), MAX_PAUSE_MS)
+  if (state.pauseClock !== state.clock || until > state.pausedUntil) {
+    state.pausedUntil = until
+    state.pauseClock = state.clock
+    state.reason = reason
+  }
+}
+
+/**
  * Sets the limits of some scopes for every model call of the process (`null` removes one). A
  * scope is a provider (`openai`, `anthropic`, `compatible`), a model (`openai:gpt-4o`) or a
  * server's base URL (`http://localhost:11434/v1`); every limit whose scope matches a call applies.
@@ -250,12 +296,14 @@ export function observe(endpointKey: string, status: number, get: (name: string)
   }
   const asked = askedPause(status, get, Date.now())
   if (!asked) return
-  const until = state.clock.now() + Math.min(asked.ms, MAX_PAUSE_MS)
+  const ms = Math.min(asked.ms, MAX_PAUSE_MS)
+  const until = state.clock.now() + ms
   if (state.pauseClock !== state.clock || until > state.pausedUntil) {
     state.pausedUntil = until
     state.pauseClock = state.clock
     state.reason = asked.reason
   }
+  shared?.pause(endpointKey, Date.now() + ms, asked.reason)
 }
 
 /** The endpoint refused a call: it takes half of what was in flight, at least one. */
@@ -312,51 +360,48 @@ async function turn(
     told = true
     options.onQueued?.(info)
   }
-  const taken: Slots[] = []
+  const freed: (() => void)[] = []
   let placed = false
   const release = () => {
-    for (const slots of taken.splice(0)) slots.release()
+    for (const free of freed.splice(0)) free()
     if (placed) done(state)
     placed = false
   }
+  const store = shared
   try {
     await paused(endpoint, options, clock, queued)
     await place(state, endpoint, options, queued)
     placed = true
     for (const scope of applying) {
-      if (!scope.slots) continue
-      if (!scope.slots.tryTake()) {
-        queued({ scope: scope.name, reason: 'concurrency' })
-        const waiting = scope.slots.wait()
-        await abortable(waiting.taken, options.signal, waiting.cancel)
-      }
-      taken.push(scope.slots)
+      if (scope.slots) freed.push(await slot(scope, scope.slots, store, options, queued))
     }
     const estimate = applying.some((scope) => scope.tokens) ? tokens() : 0
     const now = clock.now()
     let wait = 0
     let longest: QueuedInfo | undefined
-    const booked: Bucket[] = []
+    const booked: [Scope, Bucket, 'requests' | 'tokens', number][] = []
     for (const scope of applying) {
-      for (const [bucket, amount, reason] of [
+      for (const [bucket, amount, kind] of [
         [scope.requests, 1, 'requests'],
         [scope.tokens, estimate, 'tokens'],
       ] as const) {
         if (!bucket) continue
-        const ms = bucket.book(amount, now)
-        booked.push(bucket)
+        const ms = store
+          ? await store.book(scope.name, kind, amount, bucket.perMs, bucket.capacity)
+          : bucket.book(amount, now)
+        booked.push([scope, bucket, kind, amount])
         if (ms > wait) {
           wait = ms
-          longest = { scope: scope.name, reason }
+          longest = { scope: scope.name, reason: kind }
         }
       }
     }
+    const give = (scope: Scope, bucket: Bucket, kind: 'requests' | 'tokens', amount: number) => {
+      if (store) store.give(scope.name, kind, amount, bucket.perMs, bucket.capacity)
+      else bucket.give(amount, clock.now())
+    }
     const refund = () => {
-      const at = clock.now()
-      for (const scope of applying) {
-        if (scope.requests && booked.includes(scope.requests)) scope.requests.give(1, at)
-        if (scope.tokens && booked.includes(scope.tokens)) scope.tokens.give(estimate, at)
-      }
+      for (const [scope, bucket, kind, amount] of booked) give(scope, bucket, kind, amount)
     }
     if (longest && wait > 0) {
       const ms = Math.ceil(wait)
@@ -378,13 +423,38 @@ async function turn(
       settle(used) {
         if (settled || estimate === 0) return
         settled = true
-        const at = clock.now()
-        for (const scope of applying) scope.tokens?.give(estimate - used, at)
+        for (const [scope, bucket, kind] of booked)
+          if (kind === 'tokens') give(scope, bucket, kind, estimate - used)
       },
     }
   } catch (error) {
     release()
     throw error
+  }
+}
+
+/** Takes a slot of a scope's calls in flight (the process's, or every process's); resolves with its release. */
+async function slot(
+  scope: Scope,
+  slots: Slots,
+  store: SharedLimits | undefined,
+  options: GateOptions,
+  queued: (info: QueuedInfo) => void,
+): Promise<() => void> {
+  if (!store) {
+    if (!slots.tryTake()) {
+      queued({ scope: scope.name, reason: 'concurrency' })
+      const waiting = slots.wait()
+      await abortable(waiting.taken, options.signal, waiting.cancel)
+    }
+    return () => slots.release()
+  }
+  for (;;) {
+    const free = await store.takeSlot(scope.name, slots.max)
+    if (free) return free
+    queued({ scope: scope.name, reason: 'concurrency' })
+    // Told when another process frees one; looked at again at least every quarter second.
+    await abortable(store.slotFreed(scope.name, 250), options.signal, () => {})
   }
 }
 
