@@ -9,6 +9,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { HttpResponse } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
@@ -19,9 +20,11 @@ import {
   readTranscript,
   replay,
   resetCircuits,
+  run,
   stream,
 } from '../../src/index.js'
 import { collect, ofType, recordedOf, streamedText } from '../helpers.js'
+import * as claude from './wire/anthropic.js'
 import {
   ANTHROPIC_URL,
   anthropicMessages,
@@ -33,6 +36,7 @@ import {
   scripted,
   type Wire,
 } from './wire/faults.js'
+import * as responses from './wire/openai-responses.js'
 
 const server = setupServer()
 let dir: string
@@ -176,6 +180,55 @@ describe.each([false, true])('a chain across providers (streamed: %s)', (streame
       expect(replayed.divergences).toEqual([])
       expect(replayed.live).toEqual({ model: 0, tool: 0 })
       expect(replayed.usage.costUsd).toBeCloseTo(result.usage.costUsd, 12)
+    },
+  )
+})
+
+describe('reasoning in the history of another provider', () => {
+  it.each([
+    ['Anthropic thinking blocks', anthropicMessages, openaiChat],
+    ['OpenAI encrypted reasoning items', openaiResponsesApi, anthropicMessages],
+  ] as const)(
+    '%s stay with their provider: the next one gets the calls and results, not them',
+    async (_what, first, second) => {
+      const secondHits: Hit[] = []
+      const reasoned = ({ body }: { body: Record<string, unknown> }) =>
+        first === anthropicMessages
+          ? HttpResponse.json(
+              claude.message([
+                claude.thinking('Weigh the tide tables.', 'SIGNED-THOUGHT'),
+                claude.toolUse('toolu_01Tide', 'lookup', { q: 'tide' }),
+              ]),
+            )
+          : HttpResponse.json(
+              responses.responseObject({
+                model: String(body.model),
+                output: [
+                  responses.item.reasoning('rs_1', ['Weigh the tide tables.'], 'SIGNED-THOUGHT'),
+                  responses.item.functionCall('call_tide', 'lookup', '{"q":"tide"}'),
+                ],
+              }),
+            )
+      server.use(
+        scripted(
+          first.url,
+          [reasoned, () => first.error(503, 'overloaded'), () => first.error(503, 'overloaded')],
+          [],
+        ),
+        scripted(second.url, [({ body }) => second.text(body, 'Noon.')], secondHits),
+      )
+      const agent = defineAgent({
+        name: 'thinker',
+        instructions: 'Answer.',
+        model: fallback([first.make({ retry: { maxAttempts: 2, baseDelayMs: 5 } }), second.make()]),
+        tools: [lookup],
+      })
+      const result = await run(agent, 'When is high tide?')
+      expect(result.output).toBe('Noon.')
+      const sent = JSON.stringify(secondHits[0]!.body)
+      expect(sent).not.toContain('SIGNED-THOUGHT')
+      expect(sent).not.toContain('Weigh the tide tables.')
+      expect(second.toolResults(secondHits[0]!.body).map((r) => r.content)).toEqual(['found tide'])
     },
   )
 })

@@ -22,6 +22,8 @@ import {
   stream,
 } from '../../src/index.js'
 import { anthropic, compatible } from '../../src/providers/index.js'
+import { startFakeClerkServer } from '../fake-clerk-server.js'
+import { makeLead } from '../fixtures/durable-agents.js'
 import { collect, ofType, recordedOf } from '../helpers.js'
 import { type RateLimitedServer, startRateLimitedServer } from './wire/rate-limited-server.js'
 
@@ -119,6 +121,24 @@ describe('shared rate limits against a rate-limited server', () => {
     // was learned to take at once): those are the only waits, no limit being set.
     const waits = shared.runs.flatMap(({ events }) => ofType(events, 'model.queued'))
     expect(waits.every((e) => e.reason === 'retry-after' || e.reason === 'concurrency')).toBe(true)
+  })
+
+  it('hold sub-agents to the same limit as their lead and the other runs', async () => {
+    const clerks = await startFakeClerkServer({ steps: 2, latencyMs: 5, perSecond: 6 })
+    try {
+      setRateLimits({ [`${clerks.url}/v1`]: { requestsPerMinute: 6 * 60 } })
+      const lead = makeLead(clerks.url)
+      // Each lead: 2 calls, and 2 clerks of 3 calls each at once; 3 leads: 24 calls at 6 a second.
+      const led = await Promise.all(
+        ['a', 'b', 'c'].map((token) => collect(stream(lead, `Task ${token} buy things`, { deltas: false }))),
+      )
+      for (const { result } of led) expect(result.status).toBe('done')
+      expect(clerks.limited.count).toBeLessThanOrEqual(1)
+      const waits = led.flatMap(({ events }) => ofType(events, 'model.queued'))
+      expect(waits.some((e) => e.path.includes('/agent:clerk#'))).toBe(true)
+    } finally {
+      await clerks.close()
+    }
   })
 
   it('end a wait at once when the run is aborted', async () => {
