@@ -5,8 +5,9 @@
  * limits themselves, as a single process does (`setRateLimits`, in its agents' module).
  */
 import { randomUUID } from 'node:crypto'
-import type { Pool, PoolClient } from 'pg'
+import type { Pool } from 'pg'
 import { pausedElsewhere, type SharedLimits } from '../limits/index.js'
+import { inTransaction } from './transaction.js'
 
 /** How long a slot is held at most by a worker that died with the call in flight. */
 const SLOT_LEASE_MS = 10 * 60_000
@@ -72,7 +73,7 @@ export class DatabaseLimits implements SharedLimits {
 
   async takeSlot(scope: string, max: number): Promise<(() => void) | undefined> {
     const holder = `${this.holder}_${++this.slots}`
-    const taken = await this.transaction(async (client) => {
+    const taken = await inTransaction(this.pool, async (client) => {
       // One taker of a scope's slots at a time, whichever worker it is on.
       await client.query(`SELECT pg_advisory_xact_lock(hashtext('baton_rate:' || $1))`, [scope])
       await client.query(`DELETE FROM baton.rate_slots WHERE scope = $1 AND expires_at < now()`, [scope])
@@ -133,20 +134,5 @@ export class DatabaseLimits implements SharedLimits {
     const [kind, reason, until, ...endpoint] = payload.split('|')
     if (kind !== 'p' || (reason !== 'retry-after' && reason !== 'provider-limit')) return
     pausedElsewhere(endpoint.join('|'), Number(until), reason)
-  }
-
-  private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect()
-    try {
-      await client.query('BEGIN')
-      const result = await work(client)
-      await client.query('COMMIT')
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      client.release()
-    }
   }
 }

@@ -10,6 +10,7 @@ import type { PendingApproval } from '../events/index.js'
 import type { RunResult } from '../run/types.js'
 import { META, SCHEMA, SCHEMA_VERSION } from './schema.js'
 import type { DurableStatus } from './status.js'
+import { inTransaction } from './transaction.js'
 
 /** What `submit` stores: plain data a worker on another machine can run. */
 export interface RunSubmission {
@@ -499,19 +500,8 @@ export class DurableStore {
     await this.query(`UPDATE baton.workers SET seen_at = 'epoch' WHERE executor_id = $1`, [executorId])
   }
 
-  private async transaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect()
-    try {
-      await client.query('BEGIN')
-      const result = await work(client)
-      await client.query('COMMIT')
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      client.release()
-    }
+  private transaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(pool, work)
   }
 
   private async query(text: string, values: unknown[], pool = this.pool) {

@@ -3,7 +3,8 @@ import { type Endpoint, observe } from '../limits/index.js'
 
 /**
  * The endpoint of a provider's calls, for the shared limits: its scopes (the provider name, the
- * model id, the base URL) and what one pause of its provider holds (the same server and key).
+ * model id, the base URL, `key:<rateLimitKey>` when named) and what one pause of its provider
+ * holds (the same server and key).
  * The key itself is never kept, only a fingerprint of it.
  */
 export function endpointOf(
@@ -11,12 +12,14 @@ export function endpointOf(
   id: string,
   baseURL: string,
   apiKey: string | undefined,
+  rateLimitKey: string | undefined,
 ): Endpoint {
   const base = baseURL.replace(/\/+$/, '')
   const key = apiKey ? createHash('sha256').update(apiKey).digest('hex').slice(0, 12) : 'no-key'
   // A pause of a compatible server is that server's: it is named by its URL.
   const name = provider === 'compatible' ? base : provider
-  return { key: `${provider} ${base} ${key}`, scopes: [provider, id, base], label: id, name }
+  const scopes = rateLimitKey ? [provider, id, base, `key:${rateLimitKey}`] : [provider, id, base]
+  return { key: `${provider} ${base} ${key}`, scopes, label: id, name }
 }
 
 /**

@@ -21,6 +21,12 @@ export interface ProviderOptions {
    * true; `false` for a model behind a gateway that limits calls itself.
    */
   sharedLimits?: boolean
+  /**
+   * Names the account (the API key) these calls are made with, for limits per key:
+   * `setRateLimits({ 'key:team-a': { … } })` applies to the calls of every model with
+   * `rateLimitKey: 'team-a'`. The key itself is never used for this.
+   */
+  rateLimitKey?: string
 }
 
 export function retryPolicy(option: ProviderOptions['retry']): RetryPolicy {

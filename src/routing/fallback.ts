@@ -12,7 +12,14 @@
 import { systemClock } from '../effects/clock.js'
 import { BatonError } from '../errors/index.js'
 import { deltasOf } from '../model/stream-call.js'
-import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js'
+import type {
+  GenerateOptions,
+  Model,
+  ModelClock,
+  ModelRequest,
+  ModelResponse,
+  ModelStreamEvent,
+} from '../model/types.js'
 import { type BreakerOptions, DEFAULT_BREAKER, failed, openUntil, skips, succeeded } from './breaker.js'
 import { countsAgainst, DEFAULT_FALLBACK_CODES, failureOf, type ModelFailure } from './failures.js'
 import { choiceProblem, definitionError, Member, type ModelChoice } from './members.js'
@@ -46,19 +53,18 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
   const candidates = [...new Set(members.flatMap((m) => m.candidates))]
   const id = `fallback:${members.map((m) => m.id).join(',')}`
 
-  /** The members to ask, in order, with the reason to skip each one that is skipped. */
-  const plan = (now: number) =>
-    members.map((member, i) => {
-      const last = i === members.length - 1
-      // The last model is always asked: skipping it too would answer nothing.
-      const skip = breaker && !last && skips(member.id, now, breaker)
-      return { member, skip }
-    })
-
-  const settle = (member: Member, failure: ModelFailure | undefined, now: number) => {
-    if (!breaker) return
-    if (!failure) succeeded(member.id)
-    else if (countsAgainst(failure)) failed(member.id, now)
+  /**
+   * The members to ask now, in order, each with the one after it. A member whose circuit is open
+   * is skipped, saying so, unless it is the last: skipping that too would answer nothing.
+   */
+  function* turns(options: GenerateOptions, clock: ModelClock): Generator<{ member: Member; next?: Member }> {
+    const now = clock.now()
+    for (let i = 0; i < members.length; i++) {
+      const member = members[i]!
+      const next = members[i + 1]
+      if (breaker && next && skips(member.id, now, breaker)) skipped(member, next, options)
+      else yield next ? { member, next } : { member }
+    }
   }
 
   const skipped = (member: Member, next: Member, options: GenerateOptions) => {
@@ -72,9 +78,30 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
     })
   }
 
-  const movedOn = (failure: ModelFailure, next: Member, options: GenerateOptions) => {
-    const info = { from: failure.model, to: next.id, code: failure.code, message: failure.message }
-    options.onFallback?.(failure.status === undefined ? info : { ...info, status: failure.status })
+  const answered = (member: Member) => {
+    if (breaker) succeeded(member.id)
+  }
+
+  /**
+   * After `member` failed with `error`: throws it when the chain does not move on from it (or
+   * the call was aborted, or no model is left); else counts it against the member's circuit and
+   * returns how to tell the switch to the next one.
+   */
+  const movingOn = (
+    member: Member,
+    next: Member | undefined,
+    error: unknown,
+    options: GenerateOptions,
+    clock: ModelClock,
+  ) => {
+    const failure = failureOf(member.id, error)
+    if (options.signal?.aborted || !moves(failure)) throw error
+    if (breaker && countsAgainst(failure)) failed(member.id, clock.now())
+    if (!next) throw error
+    return () => {
+      const info = { from: failure.model, to: next.id, code: failure.code, message: failure.message }
+      options.onFallback?.(failure.status === undefined ? info : { ...info, status: failure.status })
+    }
   }
 
   return {
@@ -83,43 +110,25 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
     candidates,
     async generate(request: ModelRequest, options: GenerateOptions = {}): Promise<ModelResponse> {
       const clock = options.clock ?? systemClock
-      const steps = plan(clock.now())
-      for (let i = 0; i < steps.length; i++) {
-        const { member, skip } = steps[i]!
-        const next = steps[i + 1]?.member
-        if (skip && next) {
-          skipped(member, next, options)
-          continue
-        }
+      for (const { member, next } of turns(options, clock)) {
         try {
           const response = await (await member.model()).generate(request, options)
-          settle(member, undefined, clock.now())
+          answered(member)
           return answeredBy(response, member.id)
         } catch (error) {
-          const failure = failureOf(member.id, error)
-          if (options.signal?.aborted || !moves(failure)) throw error
-          settle(member, failure, clock.now())
-          if (!next) throw error
-          movedOn(failure, next, options)
+          movingOn(member, next, error, options, clock)()
         }
       }
       throw new Error('unreachable: the last model of a chain is always asked')
     },
     async *stream(request: ModelRequest, options: GenerateOptions = {}): AsyncIterable<ModelStreamEvent> {
       const clock = options.clock ?? systemClock
-      const steps = plan(clock.now())
-      for (let i = 0; i < steps.length; i++) {
-        const { member, skip } = steps[i]!
-        const next = steps[i + 1]?.member
-        if (skip && next) {
-          skipped(member, next, options)
-          continue
-        }
+      for (const { member, next } of turns(options, clock)) {
         let shown = false
         try {
           for await (const event of streamOf(await member.model(), request, options)) {
             if (event.type === 'finish') {
-              settle(member, undefined, clock.now())
+              answered(member)
               yield { type: 'finish', response: answeredBy(event.response, member.id) }
               return
             }
@@ -128,13 +137,10 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
           }
           throw failureOfCut(member.id)
         } catch (error) {
-          const failure = failureOf(member.id, error)
-          if (options.signal?.aborted || !moves(failure)) throw error
-          settle(member, failure, clock.now())
-          if (!next) throw error
+          const tell = movingOn(member, next, error, options, clock)
           // What the failed model showed is void: the next one answers from the start.
           if (shown) yield { type: 'restart' }
-          movedOn(failure, next, options)
+          tell()
         }
       }
     },

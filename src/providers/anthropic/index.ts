@@ -71,7 +71,7 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
       endpoint =
         options.sharedLimits === false
           ? undefined
-          : endpointOf('anthropic', id, baseURL ?? 'https://api.anthropic.com', apiKey)
+          : endpointOf('anthropic', id, baseURL ?? 'https://api.anthropic.com', apiKey, options.rateLimitKey)
       return new Client({
         ...(endpoint ? { fetch: observingFetch(endpoint) } : {}),
         apiKey,

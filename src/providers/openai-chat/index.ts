@@ -82,7 +82,7 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
       endpoint =
         options.sharedLimits === false
           ? undefined
-          : endpointOf(flavor, id, baseURL ?? 'https://api.openai.com/v1', apiKey)
+          : endpointOf(flavor, id, baseURL ?? 'https://api.openai.com/v1', apiKey, options.rateLimitKey)
       return new OpenAI({
         ...(endpoint ? { fetch: observingFetch(endpoint) } : {}),
         apiKey: apiKey ?? NO_KEY,

@@ -71,7 +71,13 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
       endpoint =
         options.sharedLimits === false
           ? undefined
-          : endpointOf('openai', `openai:${model}`, baseURL ?? 'https://api.openai.com/v1', apiKey)
+          : endpointOf(
+              'openai',
+              `openai:${model}`,
+              baseURL ?? 'https://api.openai.com/v1',
+              apiKey,
+              options.rateLimitKey,
+            )
       return new OpenAI({
         ...(endpoint ? { fetch: observingFetch(endpoint) } : {}),
         // A server of one's own (by base URL) may need no key; the SDK insists on one.
