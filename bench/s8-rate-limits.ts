@@ -3,7 +3,8 @@
  * started together against a local server that allows 50 requests a second (a bucket of 50)
  * and answers 429 with `retry-after` past that, as the real APIs do. Once with shared limits
  * (`setRateLimits` at 2,880 requests a minute for that server, 48 a second), once with retries alone (the
- * model's `sharedLimits: false`: each call backs off on its own). Prints one table. The ideal is
+ * model's `sharedLimits: false`: each call backs off on its own), and in between with no limit
+ * set (only the provider's pauses shared, and the pace learned from its refusals). Prints one table. The ideal is
  * 500 calls / 50 a second = 10 s.
  */
 import { z } from 'zod'
@@ -42,7 +43,9 @@ interface Outcome {
   wallS: number
 }
 
-async function measure(mode: 'shared limits' | 'retries alone'): Promise<Outcome> {
+type Mode = 'shared limits' | 'no limit set' | 'retries alone'
+
+async function measure(mode: Mode): Promise<Outcome> {
   resetRateLimits()
   const server = await startRateLimitedServer({
     perSecond: PER_SECOND,
@@ -50,10 +53,11 @@ async function measure(mode: 'shared limits' | 'retries alone'): Promise<Outcome
     latencyMs: LATENCY_MS,
   })
   try {
-    const shared = mode === 'shared limits'
+    const shared = mode !== 'retries alone'
     // A little under the server's rate, as one sets a limit: at exactly its rate, a request that
     // arrives a moment early is refused.
-    if (shared) setRateLimits({ [server.url]: { requestsPerMinute: LIMIT_PER_SECOND * 60 } })
+    if (mode === 'shared limits')
+      setRateLimits({ [server.url]: { requestsPerMinute: LIMIT_PER_SECOND * 60 } })
     const agent = defineAgent({
       name: 'worker',
       instructions: 'Echo four times, then answer.',
@@ -79,7 +83,11 @@ async function measure(mode: 'shared limits' | 'retries alone'): Promise<Outcome
   }
 }
 
-const outcomes = [await measure('shared limits'), await measure('retries alone')]
+const outcomes = [
+  await measure('shared limits'),
+  await measure('no limit set'),
+  await measure('retries alone'),
+]
 const pct = (o: Outcome) => (100 * o.limited) / o.requests
 console.log(
   `S8: ${RUNS} runs × ${TOOL_TURNS + 1} model calls against a server of ${PER_SECOND} requests a second (429 + retry-after past it), ${LATENCY_MS} ms an answer; ideal ${IDEAL_S} s\n`,

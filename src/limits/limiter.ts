@@ -64,27 +64,33 @@ interface EndpointState {
   pausedUntil: number
   pauseClock: ModelClock | undefined
   reason: 'retry-after' | 'provider-limit'
-  /** Its calls in flight. */
-  inFlight: number
-  /** Calls in flight it takes, learned from its refusals; undefined until it refuses one. */
+  /** When its latest calls were answered (the newest last, a few dozen at most). */
+  readonly answered: number[]
+  /** The pace it was learned to take, from its refusals; undefined until it refuses a call. */
   learned: Learned | undefined
-  /** The ticket of a call that holds nothing but its place in flight. */
-  readonly ticket: Ticket
 }
 
 /**
- * What a provider that refused calls (429) takes at once, learned as TCP learns a link: halved
- * at each refusal, one more after as many answers as it allows, forgotten after a quiet minute.
- * So calls that all waited for the end of one pause do not all go at once into the next refusal.
+ * The pace a provider that refused calls (429) takes, learned as TCP learns a link: after a
+ * refusal, at most as many calls a second as it answered in the second before (and at least
+ * halving the pace at each refusal), then a little faster with each answer; forgotten after a
+ * quiet minute. So calls that all waited for the end of one pause do not all go at once into
+ * the next refusal.
  */
 interface Learned {
-  limit: number
+  /** Milliseconds between two calls. */
+  interval: number
+  /** When the next call may go (on the endpoint's clock). */
+  nextAt: number
   refusedAt: number
-  readonly waiting: (() => void)[]
 }
 
 /** A provider that refused nothing for this long is no longer held to what it was learned to take. */
 const LEARNED_FOR_MS = 60_000
+/** How many answer times an endpoint keeps, to learn its pace from. */
+const ANSWERS_KEPT = 64
+/** What each answer takes off the learned interval between calls. */
+const SPEED_UP = 0.97
 
 /** No pause asked for is longer: a provider asking for more is asked again after this. */
 export const MAX_PAUSE_MS = 60_000
@@ -231,54 +237,25 @@ export function gate(
   }
   const state = endpointState(endpoint.key, clock)
   state.clock = clock
-  const learned = state.learned
-  if (learned && clock.now() - learned.refusedAt > LEARNED_FOR_MS) forget(state)
-  if (!applying && pauseLeft(state, clock) <= 0 && (!state.learned || state.inFlight < state.learned.limit)) {
-    state.inFlight++
-    return state.ticket
-  }
+  if (state.learned && clock.now() - state.learned.refusedAt > LEARNED_FOR_MS) state.learned = undefined
+  if (!applying && !state.learned && pauseLeft(state, clock) <= 0) return undefined
   return turn(endpoint, state, applying ?? [], tokens, options, clock)
 }
 
 function endpointState(key: string, clock: ModelClock): EndpointState {
   let state = endpoints.get(key)
   if (!state) {
-    const made: EndpointState = {
+    state = {
       clock,
       pausedUntil: 0,
       pauseClock: undefined,
       reason: 'retry-after',
-      inFlight: 0,
+      answered: [],
       learned: undefined,
-      ticket: { release: () => done(made), settle: () => {} },
     }
-    state = made
     endpoints.set(key, state)
   }
   return state
-}
-
-/** A call to the endpoint ended: the next one waiting for its place goes. */
-function done(state: EndpointState): void {
-  state.inFlight = Math.max(0, state.inFlight - 1)
-  wake(state)
-}
-
-function wake(state: EndpointState): void {
-  const learned = state.learned
-  while (learned && learned.waiting.length > 0 && state.inFlight < learned.limit) {
-    state.inFlight++
-    learned.waiting.shift()!()
-  }
-}
-
-function forget(state: EndpointState): void {
-  const waiting = state.learned?.waiting ?? []
-  state.learned = undefined
-  for (const next of waiting.splice(0)) {
-    state.inFlight++
-    next()
-  }
 }
 
 /** What is left of a pause, on `clock` (a pause counted on another clock, another run's fake one, holds nothing). */
@@ -289,12 +266,15 @@ function pauseLeft(state: EndpointState, clock: ModelClock): number {
 /** What a response of `endpoint` says about the next calls: a pause its provider asks for. */
 export function observe(endpointKey: string, status: number, get: (name: string) => string | null): void {
   const state = endpointState(endpointKey, systemClock)
-  if (status === 429) refused(state)
-  else if (status < 300 && state.learned) {
-    state.learned.limit += 1 / state.learned.limit
-    wake(state)
-  }
   const asked = askedPause(status, get, Date.now())
+  if (status === 429) refused(state, asked?.reason === 'retry-after' ? asked.ms : undefined)
+  else if (status < 300) {
+    const now = state.clock.now()
+    state.answered.push(now)
+    if (state.answered.length > ANSWERS_KEPT) state.answered.shift()
+    // A little faster with each answer.
+    if (state.learned) state.learned.interval *= SPEED_UP
+  }
   if (!asked) return
   const ms = Math.min(asked.ms, MAX_PAUSE_MS)
   const until = state.clock.now() + ms
@@ -306,44 +286,49 @@ export function observe(endpointKey: string, status: number, get: (name: string)
   shared?.pause(endpointKey, Date.now() + ms, asked.reason)
 }
 
-/** The endpoint refused a call: it takes half of what was in flight, at least one. */
-function refused(state: EndpointState): void {
-  const half = Math.max(1, Math.floor(state.inFlight / 2))
+/**
+ * The endpoint refused a call: from now on one call per `retryAfterMs` (the provider says when
+ * it takes the next one), or as many a second as it answered in the last one, whichever is
+ * faster. A refusal after the pace was set halves it; refusals of calls that were sent together
+ * count once.
+ */
+function refused(state: EndpointState, retryAfterMs: number | undefined): void {
   const now = state.clock.now()
-  if (state.learned) {
-    state.learned.limit = Math.min(state.learned.limit, half)
-    state.learned.refusedAt = now
-  } else state.learned = { limit: half, refusedAt: now, waiting: [] }
+  const recent = state.answered.filter((at) => at > now - 1_000 && at <= now).length
+  const guesses = [
+    recent > 0 ? 1_000 / recent : undefined,
+    retryAfterMs && retryAfterMs > 0 ? retryAfterMs : undefined,
+  ]
+  const known = guesses.filter((ms): ms is number => ms !== undefined)
+  const pace = known.length ? Math.min(...known) : 1_000
+  const learned = state.learned
+  if (!learned) {
+    state.learned = { interval: Math.min(pace, MAX_PAUSE_MS), nextAt: now, refusedAt: now }
+    return
+  }
+  // Sent before the pace was set (or in the same turn): the same refusal.
+  if (now - learned.refusedAt >= learned.interval)
+    learned.interval = Math.min(MAX_PAUSE_MS, Math.max(learned.interval * 2, pace))
+  learned.refusedAt = now
 }
 
-/** Waits for a place among the calls in flight the endpoint was learned to take. */
-async function place(
+/** Waits for the call's turn at the pace the endpoint was learned to take. */
+async function paced(
   state: EndpointState,
   endpoint: Endpoint,
   options: GateOptions,
+  clock: ModelClock,
   queued: (info: QueuedInfo) => void,
 ) {
   const learned = state.learned
-  if (!learned || state.inFlight < learned.limit) {
-    state.inFlight++
-    return
-  }
-  queued({ scope: endpoint.name ?? endpoint.label, reason: 'concurrency' })
-  let given = false
-  let cancelPlace = () => {}
-  const taken = new Promise<void>((resolve) => {
-    const wakeMe = () => {
-      given = true
-      resolve()
-    }
-    learned.waiting.push(wakeMe)
-    cancelPlace = () => {
-      const at = learned.waiting.indexOf(wakeMe)
-      if (at >= 0) learned.waiting.splice(at, 1)
-      else if (given) done(state)
-    }
-  })
-  await abortable(taken, options.signal, () => cancelPlace())
+  if (!learned) return
+  const now = clock.now()
+  const at = Math.max(now, learned.nextAt)
+  learned.nextAt = at + learned.interval
+  const ms = Math.ceil(at - now)
+  if (ms <= 0) return
+  queued({ scope: endpoint.name ?? endpoint.label, reason: 'provider-limit', waitMs: ms })
+  await sleep(ms, options.signal, clock)
 }
 
 async function turn(
@@ -361,17 +346,14 @@ async function turn(
     options.onQueued?.(info)
   }
   const freed: (() => void)[] = []
-  let placed = false
   const release = () => {
     for (const free of freed.splice(0)) free()
-    if (placed) done(state)
-    placed = false
   }
   const store = shared
   try {
     await paused(endpoint, options, clock, queued)
-    await place(state, endpoint, options, queued)
-    placed = true
+    // A pace set for its requests is the pace: what was learned from refusals is for the others.
+    if (!applying.some((scope) => scope.requests)) await paced(state, endpoint, options, clock, queued)
     for (const scope of applying) {
       if (scope.slots) freed.push(await slot(scope, scope.slots, store, options, queued))
     }

@@ -41,33 +41,39 @@ function crowd(clock: FakeClock, n: number, options: Partial<GateOptions> = {}, 
 const settle = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('shared rate limits', () => {
-  it('cost next to nothing where no limit applies and no pause holds: no wait, the same ticket, no event', () => {
+  it('cost nothing where no limit applies and no pause holds: no wait, no ticket, no event', () => {
     const told: QueuedInfo[] = []
-    const first = gate(endpoint(), () => 1, { onQueued: (info) => told.push(info) })
-    expect(first).not.toBeInstanceOf(Promise)
+    expect(gate(endpoint(), () => 1, { onQueued: (info) => told.push(info) })).toBeUndefined()
     setRateLimits({ anthropic: { requestsPerMinute: 1 } })
-    const second = gate(endpoint(), () => 1, { onQueued: (info) => told.push(info) })
-    expect(second).toBe(first)
+    expect(gate(endpoint(), () => 1, { onQueued: (info) => told.push(info) })).toBeUndefined()
     expect(told).toEqual([])
   })
 
-  it('learn from refusals what a provider takes at once: half of what was in flight, growing back', async () => {
+  it('learn from a refusal the pace a provider takes: as many a second as it answered, faster with each answer', async () => {
     const clock = fakeClock(0)
-    const tickets = Array.from({ length: 8 }, () => gate(endpoint(), () => 1, { clock }) as Ticket)
-    observe(endpoint().key, 429, () => null) // 8 in flight: it takes 4 now
-    for (const ticket of tickets) ticket.release()
-    const { started, queued, tickets: later } = crowd(clock, 6)
+    const key = endpoint().key
+    expect(gate(endpoint(), () => 1, { clock })).toBeUndefined() // its calls are on this clock
+    for (let i = 0; i < 4; i++) observe(key, 200, () => null)
+    observe(key, 429, () => null) // 4 answered in the last second: one each 250 ms now
+    observe(key, 429, () => null) // sent with the first: the same refusal, the pace is not halved again
+    const { started, queued } = crowd(clock, 3)
     await settle()
-    expect(started).toEqual([0, 1, 2, 3])
-    expect(queued).toHaveLength(2)
-    expect(queued[0]).toEqual({ scope: 'openai:gpt-test', reason: 'concurrency' })
-    // Four answers later it takes five: one more goes.
-    for (let i = 0; i < 4; i++) observe(endpoint().key, 200, () => null)
+    expect(started).toEqual([0])
+    expect(queued[0]).toEqual({ scope: 'openai:gpt-test', reason: 'provider-limit', waitMs: 250 })
+    clock.advance(250)
     await settle()
-    expect(started).toEqual([0, 1, 2, 3, 4])
-    later[0]!.release()
+    expect(started).toEqual([0, 1])
+    clock.advance(250)
     await settle()
-    expect(started).toEqual([0, 1, 2, 3, 4, 5])
+    expect(started).toEqual([0, 1, 2])
+    // An answer, and the pace quickens by 3%: a call booked now goes 242.5 ms after the one before it.
+    observe(key, 200, () => null)
+    const more = crowd(clock, 2)
+    await settle()
+    expect(more.queued.map((q) => q.waitMs)).toEqual([250, 493])
+    // A minute without a refusal, and the pace is forgotten.
+    clock.advance(60_001)
+    expect(gate(endpoint(), () => 1, { clock })).toBeUndefined()
   })
 
   it('spread requests per minute evenly: a second’s worth at once, then one every 60/R s, in order', async () => {
@@ -137,9 +143,8 @@ describe('shared rate limits', () => {
 
   it('pause every caller of a provider that answered 429 with retry-after, and no caller of another', async () => {
     const clock = fakeClock(0)
-    const refused = gate(endpoint(), () => 1, { clock }) as Ticket // the endpoint's calls are on this clock
+    void gate(endpoint(), () => 1, { clock }) // the endpoint's calls are on this clock
     observe(endpoint().key, 429, (name) => (name === 'retry-after' ? '2' : null))
-    refused.release()
     const told: QueuedInfo[] = []
     const waiting = crowd(clock, 3, { onQueued: (info) => told.push(info) })
     await settle()
@@ -150,12 +155,12 @@ describe('shared rate limits', () => {
     )
     clock.advance(2_000)
     await settle()
-    // One call was in flight when it refused: one goes at a time now, each when the last is done.
+    // And from then on one call each 2 s: the provider said when it takes the next one.
     expect(waiting.started).toEqual([0])
-    waiting.tickets[0]!.release()
+    clock.advance(2_000)
     await settle()
     expect(waiting.started).toEqual([0, 1])
-    waiting.tickets[1]!.release()
+    clock.advance(2_000)
     await Promise.all(waiting.all)
     expect(waiting.started).toEqual([0, 1, 2])
   })

@@ -118,10 +118,11 @@ describe('shared rate limits against a rate-limited server', () => {
     const shared = await load(true)
     for (const { result } of shared.runs) expect(result.error?.message ?? result.status).toBe('done')
     expect(shared.counts.limited).toBeLessThan(alone.counts.limited)
-    // Each 429 paused the others, and after one calls went a few at a time (what the provider
-    // was learned to take at once): those are the only waits, no limit being set.
+    // Each 429 paused the others, and after one, calls went at the pace the provider was learned
+    // to take: those are the only waits, no limit being set.
     const waits = shared.runs.flatMap(({ events }) => ofType(events, 'model.queued'))
-    expect(waits.every((e) => e.reason === 'retry-after' || e.reason === 'concurrency')).toBe(true)
+    expect(waits.length).toBeGreaterThan(0)
+    expect(waits.every((e) => e.reason === 'retry-after' || e.reason === 'provider-limit')).toBe(true)
   })
 
   it('hold sub-agents to the same limit as their lead and the other runs', async () => {
