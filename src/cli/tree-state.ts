@@ -93,6 +93,15 @@ export function parentPathOf(path: string): string | undefined {
   return parts.length > 2 ? agentPathOf(parts.slice(0, -2).join('/')) : undefined
 }
 
+/** An agent with no model call in flight: nothing sent, written, retried, queued or switched. */
+const NO_CALL = {
+  modelSince: undefined,
+  writing: undefined,
+  retry: undefined,
+  queued: undefined,
+  via: undefined,
+} as const
+
 /** The tree after one more event. Pure: `state` is left as it was. */
 export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
   const t = Math.max(state.t, event.t ?? state.t)
@@ -131,15 +140,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
       return { ...at, nodes, roots }
     }
     case 'model.request':
-      return node
-        ? change(at, node, {
-            modelSince: t,
-            writing: undefined,
-            retry: undefined,
-            queued: undefined,
-            via: undefined,
-          })
-        : at
+      return node ? change(at, node, { ...NO_CALL, modelSince: t }) : at
     case 'model.delta':
       // Only the agent's own calls: a judge's verdict is not the agent writing.
       if (!node || event.kind !== 'text' || !event.text || !isStepCall(event.path)) return at
@@ -167,25 +168,11 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
     case 'model.route':
       return node && isStepCall(event.path) ? change(at, node, { via: event.model }) : at
     case 'model.error':
-      return node
-        ? change(at, node, {
-            modelSince: undefined,
-            writing: undefined,
-            retry: undefined,
-            queued: undefined,
-            via: undefined,
-          })
-        : at
+      return node ? change(at, node, NO_CALL) : at
     case 'model.response': {
       if (!node) return at
       const { inputTokens, outputTokens } = event.usage
-      let next = change(at, node, {
-        modelSince: undefined,
-        writing: undefined,
-        retry: undefined,
-        queued: undefined,
-        via: undefined,
-      })
+      let next = change(at, node, NO_CALL)
       // Each agent counts its sub-agents' calls too, as its budget does.
       for (let p: string | undefined = path; p !== undefined; p = parentPathOf(p)) {
         const counted = next.nodes[p]
