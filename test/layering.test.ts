@@ -49,6 +49,11 @@ const RULES: readonly Rule[] = [
     not: layer,
     why: 'chains and routers are Models: they know requests, not runs',
   })),
+  ...['src/loop/', 'src/providers/', 'src/cli/'].map((layer) => ({
+    from: 'src/otel/',
+    not: layer,
+    why: 'spans are built from events alone, live or from a transcript',
+  })),
   ...['src/providers/', 'src/loop/', 'src/cli/'].map((layer) => ({
     from: 'src/limits/',
     not: layer,

@@ -1,0 +1,1 @@
+export { type AttributeValue, SpanBuilder, type SpanChange, type SpanRecord, spansOf } from './spans.js'

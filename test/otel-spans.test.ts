@@ -1,0 +1,136 @@
+/**
+ * A run's events as trace spans (the OpenTelemetry GenAI conventions): the tree of the research
+ * lead's recorded run from its step keys, names, kinds, parents and attributes; failures as
+ * error status with `error.type`; and spans built event by event while a run streams, the same
+ * as those of its transcript.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineAgent, defineTool, parseTranscript, readTranscript, stream } from '../src/index.js'
+import { SpanBuilder, spansOf } from '../src/otel/index.js'
+import { scriptedModel } from '../src/testing/index.js'
+import { everyEventTranscript } from './fixtures/view-transcripts.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'baton-otel-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('spans of a run', () => {
+  it('make the research lead’s tree: each agent, model call and tool call under the span that caused it', () => {
+    const transcript = readTranscript('agents/recordings/research-lead.jsonl')
+    const spans = spansOf(transcript.events, transcript.header.runId)
+    const byKey = new Map(spans.map((span) => [span.key, span]))
+    const root = byKey.get('root')!
+    expect(root).toMatchObject({ name: 'invoke_agent research-lead', kind: 'internal', parent: undefined })
+    expect(root.attributes).toMatchObject({
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.name': 'research-lead',
+      'gen_ai.conversation.id': transcript.header.runId,
+      'baton.status': 'done',
+    })
+    const researcher = byKey.get('root/1/agent:researcher#0')!
+    expect(researcher).toMatchObject({ name: 'invoke_agent researcher', parent: 'root' })
+    const call = byKey.get('root/1/agent:researcher#0/1/model')!
+    expect(call).toMatchObject({
+      name: 'chat offline-demo',
+      kind: 'client',
+      parent: 'root/1/agent:researcher#0',
+    })
+    expect(call.attributes).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'scripted',
+      'gen_ai.request.model': 'offline-demo',
+      'gen_ai.response.finish_reasons': ['tool-calls'],
+      'baton.step_key': 'root/1/agent:researcher#0/1/model',
+    })
+    expect(typeof call.attributes['gen_ai.usage.input_tokens']).toBe('number')
+    const tool = byKey.get('root/1/agent:researcher#0/1/tool/call_2_0')!
+    expect(tool.parent).toBe('root/1/agent:researcher#0')
+    expect(tool.name).toMatch(/^execute_tool /)
+    expect(tool.attributes).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.call.id': 'call_2_0',
+    })
+    // Every span is closed, inside its parent's time, and has one parent that exists.
+    for (const span of spans) {
+      expect(span.end, span.key).toBeGreaterThanOrEqual(span.start)
+      if (span.parent === undefined) continue
+      const parent = byKey.get(span.parent)!
+      expect(parent, span.key).toBeDefined()
+      expect(span.start).toBeGreaterThanOrEqual(parent.start)
+      expect(span.end!).toBeLessThanOrEqual(parent.end!)
+    }
+    const models = transcript.events.filter((e) => e.type === 'model.request').length
+    const tools = transcript.events.filter((e) => e.type === 'tool.call').length
+    const agents = transcript.events.filter((e) => e.type === 'agent.start').length
+    expect(spans).toHaveLength(models + tools + agents)
+  })
+
+  it('mark failures: error status and error.type on the call, the tool and the agent that failed', () => {
+    const fixture = everyEventTranscript()
+    const transcript = parseTranscript(fixture.text, 'every.jsonl')
+    const spans = spansOf(transcript.events, transcript.header.runId)
+    const failed = spans.filter((span) => span.status.code === 'error')
+    const researcher = spans.find((span) => span.name === 'invoke_agent researcher')!
+    expect(researcher.status).toEqual({ code: 'error', message: expect.any(String) })
+    expect(researcher.attributes['error.type']).toBe('MODEL_ERROR')
+    const call = spans.find((span) => span.key.endsWith('agent:researcher#0/2/model'))!
+    expect(call.attributes).toMatchObject({
+      'error.type': 'MODEL_ERROR',
+      'baton.fallbacks': 1,
+      'baton.route.model': 'openai:gpt-4o',
+    })
+    const refused = spans.find((span) => span.attributes['baton.approval'] === 'denied')!
+    expect(refused.attributes['error.type']).toBe('APPROVAL_DENIED')
+    expect(failed.length).toBeGreaterThanOrEqual(3)
+    // The run ended over its budget: every span still open closed with it.
+    expect(spans.every((span) => span.end !== undefined)).toBe(true)
+  })
+
+  it('are the same built event by event while the run streams as from its transcript', async () => {
+    const lookup = defineTool({
+      name: 'lookup',
+      description: 'Looks up',
+      input: z.object({ q: z.string() }),
+      run: ({ q }) => `found ${q}`,
+    })
+    const helper = defineAgent({
+      name: 'helper',
+      description: 'Helps',
+      instructions: 'Help.',
+      model: scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'a' } }] }, { text: 'helped' }]),
+      tools: [lookup],
+    })
+    const lead = defineAgent({
+      name: 'lead',
+      instructions: 'Lead.',
+      model: scriptedModel([
+        {
+          toolCalls: [
+            { name: 'delegate_helper', args: { task: 'help' } },
+            { name: 'lookup', args: { q: 'b' } },
+          ],
+        },
+        { text: 'done' },
+      ]),
+      tools: [lookup],
+      agents: [helper],
+    })
+    const record = join(dir, 'live.jsonl')
+    const running = stream(lead, 'Go', { record })
+    const live = new SpanBuilder('live')
+    const opened: string[] = []
+    for await (const event of running) {
+      const change = live.add(event)
+      if (change?.started) opened.push(change.started.key)
+    }
+    await running.result
+    const transcript = readTranscript(record)
+    const after = spansOf(transcript.events, 'live')
+    expect(live.spans).toEqual(after)
+    expect(opened).toEqual(after.map((span) => span.key))
+    expect(after.find((span) => span.name === 'invoke_agent helper')?.parent).toBe('root')
+  })
+})
