@@ -55,6 +55,7 @@ export { type RateLimit, rateLimitOf, resetRateLimits, setRateLimits } from './l
 export type { ApproveFn } from './loop/index.js'
 export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export type * from './model/types.js'
+export { traceTranscript } from './otel/trace.js'
 export {
   type Divergence,
   type ForkOptions,

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineAgent, defineTool, parseTranscript, readTranscript, stream } from '../src/index.js'
+import { defineAgent, defineTool, parseTranscript, readTranscript, run, stream } from '../src/index.js'
 import { SpanBuilder, spansOf } from '../src/otel/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 import { everyEventTranscript } from './fixtures/view-transcripts.js'
@@ -132,5 +132,99 @@ describe('spans of a run', () => {
     expect(live.spans).toEqual(after)
     expect(opened).toEqual(after.map((span) => span.key))
     expect(after.find((span) => span.name === 'invoke_agent helper')?.parent).toBe('root')
+  })
+})
+
+describe('the trace in an OpenTelemetry tracer', () => {
+  const provide = async () => {
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+      '@opentelemetry/sdk-trace-base'
+    )
+    const exporter = new InMemorySpanExporter()
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] })
+    return { exporter, tracer: provider.getTracer('baton-test') }
+  }
+  type Finished = {
+    name: string
+    spanContext(): { spanId: string; traceId: string }
+    parentSpanContext?: { spanId: string }
+    attributes: Record<string, unknown>
+    status: { code: number }
+    startTime: [number, number]
+    endTime: [number, number]
+  }
+  /** Each finished span by its step key, with its parent's step key. */
+  const tree = (spans: Finished[]) => {
+    const keyOf = new Map(
+      spans.map((span) => [span.spanContext().spanId, String(span.attributes['baton.step_key'])]),
+    )
+    return new Map(
+      spans.map((span) => [
+        String(span.attributes['baton.step_key']),
+        {
+          name: span.name,
+          parent: span.parentSpanContext ? keyOf.get(span.parentSpanContext.spanId) : undefined,
+          error: span.status.code === 2,
+          ms: (span.endTime[0] - span.startTime[0]) * 1000 + (span.endTime[1] - span.startTime[1]) / 1e6,
+        },
+      ]),
+    )
+  }
+
+  it('gets the run live (the `tracer` run option), one trace, and the same tree from its transcript later', async () => {
+    const live = await provide()
+    const lookup = defineTool({
+      name: 'lookup',
+      description: 'Looks up',
+      input: z.object({ q: z.string() }),
+      run: ({ q }) => `found ${q}`,
+    })
+    const helper = defineAgent({
+      name: 'helper',
+      description: 'Helps',
+      instructions: 'Help.',
+      model: scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'a' } }] }, { text: 'helped' }]),
+      tools: [lookup],
+    })
+    const lead = defineAgent({
+      name: 'lead',
+      instructions: 'Lead.',
+      model: scriptedModel([
+        { toolCalls: [{ name: 'delegate_helper', args: { task: 'help' } }] },
+        { text: 'done' },
+      ]),
+      agents: [helper],
+    })
+    const record = join(dir, 'traced.jsonl')
+    const result = await run(lead, 'Go', { record, tracer: live.tracer })
+    expect(result.status).toBe('done')
+    const spans = live.exporter.getFinishedSpans() as unknown as Finished[]
+    expect(new Set(spans.map((span) => span.spanContext().traceId)).size).toBe(1)
+    const liveTree = tree(spans)
+    expect(liveTree.get('root')).toMatchObject({ name: 'invoke_agent lead', parent: undefined })
+    expect(liveTree.get('root/1/agent:helper#0')).toMatchObject({
+      name: 'invoke_agent helper',
+      parent: 'root',
+    })
+    const helperTool = [...liveTree.entries()].find(([key]) =>
+      key.startsWith('root/1/agent:helper#0/1/tool/'),
+    )
+    expect(helperTool?.[1]).toMatchObject({ name: 'execute_tool lookup', parent: 'root/1/agent:helper#0' })
+
+    const later = await provide()
+    const { traceTranscript } = await import('../src/otel/index.js')
+    await traceTranscript(readTranscript(record), later.tracer)
+    const laterTree = tree(later.exporter.getFinishedSpans() as unknown as Finished[])
+    const shape = (t: typeof liveTree) =>
+      [...t.entries()].map(([key, { name, parent, error }]) => [key, name, parent, error]).sort()
+    expect(shape(laterTree)).toEqual(shape(liveTree))
+    // With its original timing: each span as long as it was.
+    for (const [key, span] of laterTree)
+      expect(Math.abs(span.ms - liveTree.get(key)!.ms), key).toBeLessThan(2)
+  })
+
+  it('refuses a tracer that is not one, naming the option', async () => {
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'ok' }]) })
+    await expect(run(agent, 'Go', { tracer: {} as never })).rejects.toThrow(/tracer/)
   })
 })

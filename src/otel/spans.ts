@@ -28,10 +28,10 @@ export interface SpanRecord {
   status: { code: 'unset' | 'error'; message?: string }
 }
 
-/** What one event did to the trace: the span it opened, and the one it closed. */
+/** What one event did to the trace: the span it opened, and those it closed (children first). */
 export interface SpanChange {
   started?: SpanRecord
-  ended?: SpanRecord
+  ended?: SpanRecord[]
 }
 
 /** The agent path of a step key: `root/2/agent:a#0/3/tool/c1` → `root/2/agent:a#0`. */
@@ -176,10 +176,12 @@ export class SpanBuilder {
         if (span) span.attributes['baton.budget.exceeded'] = event.limit
         return undefined
       }
-      case 'run.end':
-        // What is still open ended with the run.
-        for (const span of [...this.open.values()]) this.end(span, t)
-        return undefined
+      case 'run.end': {
+        // What is still open ended with the run, the latest started first.
+        const ended = [...this.open.values()].reverse()
+        for (const span of ended) this.end(span, t)
+        return ended.length ? { ended } : undefined
+      }
       default:
         return undefined
     }
@@ -221,7 +223,7 @@ export class SpanBuilder {
   private end(span: SpanRecord, t: number): SpanChange {
     span.end = t
     this.open.delete(span.key)
-    return { ended: span }
+    return { ended: [span] }
   }
 
   private fail(span: SpanRecord, type: string, message: string): void {

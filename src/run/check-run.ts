@@ -19,6 +19,7 @@ const OPTION_KEYS = new Set([
   'deltas',
   'recordDeltas',
   'effects',
+  'tracer',
 ])
 // Given by replays, the CLI and durable workers only (`streamRun`).
 const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source', 'transcriptIo', 'ledger', 'delegations'])
@@ -56,6 +57,13 @@ export function checkRun(
   for (const flag of ['deltas', 'recordDeltas'] as const)
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       bad(flag, 'true or false', options[flag])
+  if (
+    options.tracer !== undefined &&
+    (typeof options.tracer !== 'object' ||
+      options.tracer === null ||
+      typeof (options.tracer as { startSpan?: unknown }).startSpan !== 'function')
+  )
+    bad('tracer', 'an OpenTelemetry Tracer (trace.getTracer(...) from @opentelemetry/api)', options.tracer)
   if (options.approve !== undefined && typeof options.approve !== 'function')
     bad('approve', 'a function', options.approve)
   if (options.vars !== undefined && (typeof options.vars !== 'object' || options.vars === null))

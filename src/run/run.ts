@@ -4,6 +4,8 @@
  * stamps them (`seq`, `t`), records them, hands them to the stream's reader, and turns the
  * root outcome into a `RunResult`.
  */
+
+import type { Tracer } from '@opentelemetry/api'
 import type { Agent } from '../agent/index.js'
 import { Budget, type BudgetLimits } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
@@ -16,6 +18,7 @@ import { errorOutcome } from '../loop/outcome.js'
 import { Stopper } from '../loop/stopper.js'
 import { Memory } from '../memory/index.js'
 import type { Model } from '../model/types.js'
+import type { Tracing } from '../otel/trace.js'
 import { resolveModel } from '../providers/resolve.js'
 import { formatIssues } from '../schema/index.js'
 import { agentTree, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/index.js'
@@ -172,6 +175,8 @@ async function execute(
   const budget = new Budget('root', limits, startedAt)
   let writer: TranscriptWriter | undefined
   const fold = new RunFold(agent, startedAt, runId)
+  // The run as a trace, when a tracer is given (loaded only then).
+  let tracing: Tracing | undefined
   let seq = 0
   const keepDeltas = options.recordDeltas === true
   const record = (event: BatonEvent, t: number): void => {
@@ -200,11 +205,20 @@ async function execute(
     if (!delta || keepDeltas) record(event, t)
     event.seq = delta ? seq : seq++
     event.t = t
-    if (!delta) fold.add(event)
+    if (!delta) {
+      fold.add(event)
+      tracing?.add(event)
+    }
     queue?.push(event)
   }
   let outcome: AgentOutcome
   try {
+    if (options.tracer)
+      tracing = await (await import('../otel/trace.js')).startTracing(
+        options.tracer as Tracer,
+        startedAt,
+        runId,
+      )
     const models = resolveModelsNow(agent, options.model) ?? (await resolveModels(agent, options.model))
     if (options.record) {
       writer = new TranscriptWriter(

@@ -19,6 +19,12 @@ export interface RunOptions {
   model?: Model | string
   /** Model prices (USD per million tokens), merged over the shipped table. */
   prices?: PriceTable
+  /**
+   * An OpenTelemetry `Tracer` (`trace.getTracer('my-app')` from `@opentelemetry/api`): the run
+   * becomes a trace after the GenAI conventions (`invoke_agent`, `chat`, `execute_tool` spans),
+   * built as it goes. `@opentelemetry/api` loads only when this is given.
+   */
+  tracer?: { startSpan(name: string, options?: never, context?: never): unknown }
   /** Values for `{{var}}` placeholders left open in instructions. */
   vars?: Record<string, unknown>
   /**
