@@ -17,6 +17,32 @@ import { everyEventTranscript } from './fixtures/view-transcripts.js'
 const dir = mkdtempSync(join(tmpdir(), 'baton-otel-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
+/** A lead that delegates to a helper (which looks something up), and may look up itself at once. */
+function delegatingLead({ alsoLooksUp }: { alsoLooksUp: boolean }) {
+  const lookup = defineTool({
+    name: 'lookup',
+    description: 'Looks up',
+    input: z.object({ q: z.string() }),
+    run: ({ q }) => `found ${q}`,
+  })
+  const helper = defineAgent({
+    name: 'helper',
+    description: 'Helps',
+    instructions: 'Help.',
+    model: scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'a' } }] }, { text: 'helped' }]),
+    tools: [lookup],
+  })
+  const calls: { name: string; args: object }[] = [{ name: 'delegate_helper', args: { task: 'help' } }]
+  if (alsoLooksUp) calls.push({ name: 'lookup', args: { q: 'b' } })
+  return defineAgent({
+    name: 'lead',
+    instructions: 'Lead.',
+    model: scriptedModel([{ toolCalls: calls }, { text: 'done' }]),
+    tools: [lookup],
+    agents: [helper],
+  })
+}
+
 describe('spans of a run', () => {
   it('make the research lead’s tree: each agent, model call and tool call under the span that caused it', () => {
     const transcript = readTranscript('agents/recordings/research-lead.jsonl')
@@ -90,34 +116,7 @@ describe('spans of a run', () => {
   })
 
   it('are the same built event by event while the run streams as from its transcript', async () => {
-    const lookup = defineTool({
-      name: 'lookup',
-      description: 'Looks up',
-      input: z.object({ q: z.string() }),
-      run: ({ q }) => `found ${q}`,
-    })
-    const helper = defineAgent({
-      name: 'helper',
-      description: 'Helps',
-      instructions: 'Help.',
-      model: scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'a' } }] }, { text: 'helped' }]),
-      tools: [lookup],
-    })
-    const lead = defineAgent({
-      name: 'lead',
-      instructions: 'Lead.',
-      model: scriptedModel([
-        {
-          toolCalls: [
-            { name: 'delegate_helper', args: { task: 'help' } },
-            { name: 'lookup', args: { q: 'b' } },
-          ],
-        },
-        { text: 'done' },
-      ]),
-      tools: [lookup],
-      agents: [helper],
-    })
+    const lead = delegatingLead({ alsoLooksUp: true })
     const record = join(dir, 'live.jsonl')
     const running = stream(lead, 'Go', { record })
     const live = new SpanBuilder('live')
@@ -173,28 +172,7 @@ describe('the trace in an OpenTelemetry tracer', () => {
 
   it('gets the run live (the `tracer` run option), one trace, and the same tree from its transcript later', async () => {
     const live = await provide()
-    const lookup = defineTool({
-      name: 'lookup',
-      description: 'Looks up',
-      input: z.object({ q: z.string() }),
-      run: ({ q }) => `found ${q}`,
-    })
-    const helper = defineAgent({
-      name: 'helper',
-      description: 'Helps',
-      instructions: 'Help.',
-      model: scriptedModel([{ toolCalls: [{ name: 'lookup', args: { q: 'a' } }] }, { text: 'helped' }]),
-      tools: [lookup],
-    })
-    const lead = defineAgent({
-      name: 'lead',
-      instructions: 'Lead.',
-      model: scriptedModel([
-        { toolCalls: [{ name: 'delegate_helper', args: { task: 'help' } }] },
-        { text: 'done' },
-      ]),
-      agents: [helper],
-    })
+    const lead = delegatingLead({ alsoLooksUp: false })
     const record = join(dir, 'traced.jsonl')
     const result = await run(lead, 'Go', { record, tracer: live.tracer })
     expect(result.status).toBe('done')
