@@ -275,6 +275,13 @@ function rows(results: Map<Scenario['id'], Samples>): Row[] {
       floorHere: m(s1, 'hand'),
     })
     out.push({
+      label: 'S1 µs per tool turn, traced (no-op tracer · in-memory exporter)',
+      off: m(s1, 'tracedNoop'),
+      on: m(s1, 'tracedMemory'),
+      digits: 1,
+      target: '',
+    })
+    out.push({
       label: 'S1 µs per tool turn, stream() read (deltas off · on)',
       off: m(s1, 'streamNoDeltas'),
       on: m(s1, 'streamDeltas'),

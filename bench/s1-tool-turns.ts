@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api'
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { defineAgent, run, stream } from '../dist/index.js'
 import { type ScriptStep, scriptedModel } from '../dist/testing/index.js'
 import { expectHandDone, handWrittenLoop } from './hand-written.js'
@@ -11,7 +13,8 @@ export const SHORT_TURNS = 20
  * S1: a run of instant tool turns (a scripted model, a tool that returns its input), in µs per
  * turn. Every mode runs in the same rounds, one after the other, so that drift hits all alike:
  * the hand-written loop, Baton's run() without and with a transcript, stream() read with and
- * without the answers' deltas, and the short runs.
+ * without the answers' deltas, the short runs, and run() traced into OpenTelemetry: with the API's
+ * no-op tracer (no SDK registered) and with the SDK's in-memory exporter.
  */
 export async function measure(options: MeasureOptions): Promise<Samples> {
   const echo = echoTool()
@@ -55,6 +58,23 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
       expectDone(await events.result, 'S1 stream', done)
       if (seen === 0) throw new Error('S1 stream: no events')
     })
+  const memory = new InMemorySpanExporter()
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(memory)] })
+  const tracers = { noop: trace.getTracer('bench'), memory: provider.getTracer('bench') }
+  const spansPerRun = TURNS * 2 + 2
+  const traced = (kind: keyof typeof tracers) =>
+    timed(TURNS, async () => {
+      const result = await run(agent, 'Echo many times.', {
+        model: scriptedModel(long),
+        tracer: tracers[kind],
+      })
+      expectDone(result, 'S1 traced', done)
+      if (kind === 'memory') {
+        const spans = memory.getFinishedSpans().length
+        if (spans !== spansPerRun) throw new Error(`S1 traced: ${spans} spans, expected ${spansPerRun}`)
+        memory.reset()
+      }
+    })
   const modes: Record<string, (round: number) => Promise<number>> = {
     hand: () =>
       timed(TURNS, async () => {
@@ -66,6 +86,8 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
     streamDeltas: () => streamed(true),
     shortOff: (round) => baton(SHORT_TURNS, short, false, round),
     shortOn: (round) => baton(SHORT_TURNS, short, true, round),
+    tracedNoop: () => traced('noop'),
+    tracedMemory: () => traced('memory'),
   }
   const samples: Samples = {}
   const warmup = options.warmup ?? 20

@@ -55,7 +55,8 @@ export { type RateLimit, rateLimitOf, resetRateLimits, setRateLimits } from './l
 export type { ApproveFn } from './loop/index.js'
 export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export type * from './model/types.js'
-export { traceTranscript } from './otel/trace.js'
+export { setupTracing, type TracingSetup, type TracingSetupOptions } from './otel/setup.js'
+export { type TraceOptions, traceTranscript } from './otel/trace.js'
 export {
   type Divergence,
   type ForkOptions,

@@ -57,7 +57,12 @@ describe('spans of a run', () => {
       'baton.status': 'done',
     })
     const researcher = byKey.get('root/1/agent:researcher#0')!
-    expect(researcher).toMatchObject({ name: 'invoke_agent researcher', parent: 'root' })
+    // A sub-agent sits under the delegation that started it, which sits under the lead.
+    expect(researcher).toMatchObject({ name: 'invoke_agent researcher', parent: 'root/1/tool/call_1_0' })
+    expect(byKey.get('root/1/tool/call_1_0')).toMatchObject({
+      name: 'execute_tool delegate_researcher',
+      parent: 'root',
+    })
     const call = byKey.get('root/1/agent:researcher#0/1/model')!
     expect(call).toMatchObject({
       name: 'chat offline-demo',
@@ -68,7 +73,7 @@ describe('spans of a run', () => {
       'gen_ai.operation.name': 'chat',
       'gen_ai.provider.name': 'scripted',
       'gen_ai.request.model': 'offline-demo',
-      'gen_ai.response.finish_reasons': ['tool-calls'],
+      'gen_ai.response.finish_reasons': ['tool_call'],
       'baton.step_key': 'root/1/agent:researcher#0/1/model',
     })
     expect(typeof call.attributes['gen_ai.usage.input_tokens']).toBe('number')
@@ -130,7 +135,8 @@ describe('spans of a run', () => {
     const after = spansOf(transcript.events, 'live')
     expect(live.spans).toEqual(after)
     expect(opened).toEqual(after.map((span) => span.key))
-    expect(after.find((span) => span.name === 'invoke_agent helper')?.parent).toBe('root')
+    const helper = after.find((span) => span.name === 'invoke_agent helper')
+    expect(after.find((span) => span.key === helper?.parent)?.name).toBe('execute_tool delegate_helper')
   })
 })
 
@@ -180,8 +186,10 @@ describe('the trace in an OpenTelemetry tracer', () => {
     expect(new Set(spans.map((span) => span.spanContext().traceId)).size).toBe(1)
     const liveTree = tree(spans)
     expect(liveTree.get('root')).toMatchObject({ name: 'invoke_agent lead', parent: undefined })
-    expect(liveTree.get('root/1/agent:helper#0')).toMatchObject({
-      name: 'invoke_agent helper',
+    const helper = liveTree.get('root/1/agent:helper#0')
+    expect(helper).toMatchObject({ name: 'invoke_agent helper' })
+    expect(liveTree.get(helper!.parent!)).toMatchObject({
+      name: 'execute_tool delegate_helper',
       parent: 'root',
     })
     const helperTool = [...liveTree.entries()].find(([key]) =>
@@ -199,6 +207,27 @@ describe('the trace in an OpenTelemetry tracer', () => {
     // With its original timing: each span as long as it was.
     for (const [key, span] of laterTree)
       expect(Math.abs(span.ms - liveTree.get(key)!.ms), key).toBeLessThan(2)
+  })
+
+  it('builds no more spans once the root is not recorded (a sampler left the trace out)', async () => {
+    const { AlwaysOffSampler, AlwaysOnSampler, BasicTracerProvider } = await import(
+      '@opentelemetry/sdk-trace-base'
+    )
+    const started = async (sampler: InstanceType<typeof AlwaysOnSampler>) => {
+      const tracer = new BasicTracerProvider({ sampler }).getTracer('sampled')
+      let count = 0
+      const counting = {
+        startSpan: (...args: Parameters<typeof tracer.startSpan>) => {
+          count++
+          return tracer.startSpan(...args)
+        },
+      }
+      const result = await run(delegatingLead({ alsoLooksUp: true }), 'Go', { tracer: counting as never })
+      expect(result.status).toBe('done')
+      return count
+    }
+    expect(await started(new AlwaysOffSampler())).toBe(1)
+    expect(await started(new AlwaysOnSampler())).toBeGreaterThan(5)
   })
 
   it('refuses a tracer that is not one, naming the option', async () => {

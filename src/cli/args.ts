@@ -25,6 +25,8 @@ export interface RunArgs {
   database: string | undefined
   /** `--run-id <id>` (with --database): submitting the same id again follows the same run. */
   runId: string | undefined
+  /** `--otel`: send the run's trace to OpenTelemetry (the `OTEL_EXPORTER_OTLP_*` variables say where). */
+  otel: boolean
   debug: boolean
 }
 
@@ -120,6 +122,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     prices: undefined,
     database: undefined,
     runId: undefined,
+    otel: false,
     debug: false,
   }
   let fromFile: PriceTable | undefined
@@ -133,6 +136,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     else if (flag === '--resume') args.resume = value()
     else if (flag === '--database') args.database = value()
     else if (flag === '--run-id') args.runId = value()
+    else if (flag === '--otel') args.otel = true
     else if (flag === '--prices') fromFile = readPricesFile(value())
     else if (flag === '--price') {
       const [model, price] = parsePriceFlag(value())
@@ -145,7 +149,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       args.budget[BUDGET_FLAGS[flag]!] = number
     } else {
       throw new UsageError(
-        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --no-record, --model, --resume, --database, --run-id, --prices, --price, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
+        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --no-record, --model, --resume, --database, --run-id, --otel, --prices, --price, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
       )
     }
   })
@@ -154,6 +158,10 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
     throw new UsageError('--record and --no-record contradict each other; keep one')
   if (args.runId !== undefined && args.database === undefined)
     throw new UsageError('--run-id names a durable run: it goes with --database <url>')
+  if (args.otel && args.database !== undefined)
+    throw new UsageError(
+      '--otel does not go with --database: a durable run is traced by its workers (baton worker --otel)',
+    )
   if (args.database !== undefined && args.resume !== undefined)
     throw new UsageError(
       '--resume does not go with --database: a durable run goes on by itself in the workers (baton runs follow <run-id>)',
@@ -284,16 +292,20 @@ export interface WorkerArgs {
   database: string
   concurrency: number | undefined
   id: string | undefined
+  /** `--otel`: trace each run it ends (the `OTEL_EXPORTER_OTLP_*` variables say where). */
+  otel: boolean
 }
 
-/** `baton worker <agent-module>[#export]… --database <url> [--concurrency n] [--id name]`. */
+/** `baton worker <agent-module>[#export]… --database <url> [--concurrency n] [--id name] [--otel]`. */
 export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): WorkerArgs {
   let database = env.BATON_DATABASE_URL
   let concurrency: number | undefined
   let id: string | undefined
+  let otel = false
   const positional = flags(argv, (flag, value) => {
     if (flag === '--database') database = value()
     else if (flag === '--id') id = value()
+    else if (flag === '--otel') otel = true
     else if (flag === '--concurrency') {
       const raw = value()
       const number = Number(raw)
@@ -304,7 +316,7 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       concurrency = number
     } else
       throw new UsageError(
-        `unknown flag ${flag} for "baton worker"; expected one of --database, --concurrency, --id`,
+        `unknown flag ${flag} for "baton worker"; expected one of --database, --concurrency, --id, --otel`,
       )
   })
   if (positional.length === 0)
@@ -313,5 +325,5 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw new UsageError(
       'missing the database: baton worker <agent-module>… --database postgresql://… (or set BATON_DATABASE_URL)',
     )
-  return { targets: positional.map(splitTarget), database, concurrency, id }
+  return { targets: positional.map(splitTarget), database, concurrency, id, otel }
 }

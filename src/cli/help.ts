@@ -44,6 +44,10 @@ Flags:
                          its transcript is kept in runs/ when it ends
   --run-id <id>          with --database: the run's id (submitting it again follows the same
                          run)
+  --otel                 send the run as an OpenTelemetry trace over OTLP/HTTP, where
+                         OTEL_EXPORTER_OTLP_ENDPOINT says (default http://localhost:4318);
+                         message contents only with
+                         OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
   --debug                show stack traces
 
 Examples:
@@ -149,6 +153,7 @@ Usage:
   baton view <transcript.jsonl | report.json> [--out <file.html>]
   baton worker <agent-module>[#export]… --database <postgresql-url> [--concurrency n]
   baton runs [list|show|follow|cancel|approve|export] … --database <postgresql-url>
+  baton export-otel <transcript>… [--content]
   baton <command> --help      (or baton help <command>) for a command's flags and examples
 
 run     Runs the agent exported by a .js or .ts module on the task, showing each agent and
@@ -167,6 +172,8 @@ worker  Serves durable runs of the agents from a PostgreSQL database (baton/dura
         survive a killed worker and are taken over by the living ones.
 runs    Lists the durable runs in the database; shows, follows, cancels, approves one, and
         exports its transcript for baton replay, baton view and evals.
+export-otel  Sends recorded runs as OpenTelemetry traces, with their original timing, where
+        OTEL_EXPORTER_OTLP_ENDPOINT says (baton run --otel traces a run as it goes).
 
 Exit codes: 0 the run is done (eval: every case passed), 1 it ended without success (a
 replay that diverged included; eval: a case failed or a regression), 2 usage error.

@@ -14,7 +14,7 @@ import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
 
-const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs'] as const
+const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs', 'export-otel'] as const
 type Command = (typeof COMMANDS)[number]
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
-      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker" or "runs" (see baton --help)`,
+      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker", "runs" or "export-otel" (see baton --help)`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(await helpOf(command as Command))
@@ -36,6 +36,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'view') {
     const { parseViewArgs, viewCommand } = await import('./view-command.js')
     return viewCommand(parseViewArgs(rest), { out: process.stdout })
+  }
+  if (command === 'export-otel') {
+    const { exportOtelCommand, parseExportOtelArgs } = await import('./export-otel-command.js')
+    return exportOtelCommand(parseExportOtelArgs(rest), {
+      out: process.stdout,
+      err: process.stderr,
+      env: process.env,
+    })
   }
   const controller = new AbortController()
   // The first Ctrl-C aborts the run (it ends as `aborted`, its transcript closed); a second one
@@ -100,6 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const transcript = readTranscript(args.resume)
     // The module comes from the command line, never from the transcript's header.
     const { agent, module } = await loadAgentModule(args.module, args.exportName)
+    const otel = args.otel ? await (await import('./otel-flag.js')).startOtel(process.env) : undefined
     try {
       // Like resume(): the new, complete transcript replaces the old one unless --record says where.
       const again = startAgain(transcript, agent, 'resume', {
@@ -110,9 +119,11 @@ export async function main(argv: readonly string[]): Promise<number> {
         deltas: drawsTree(args.json, process.stdout, process.env),
         ...(args.model ? { model: args.model } : {}),
         ...(args.prices ? { prices: args.prices } : {}),
+        ...(otel ? { tracer: otel.tracer } : {}),
       })
       return await show(again.events, again.result, args.json, true, args)
     } finally {
+      if (otel) await (await import('./otel-flag.js')).endOtel(otel, process.stderr)
       await closeModule(module)
     }
   }
@@ -183,6 +194,7 @@ async function helpOf(command: Command): Promise<string> {
   if (command === 'eval') return EVAL_HELP
   if (command === 'worker') return (await import('./worker-command.js')).WORKER_HELP
   if (command === 'runs') return (await import('./runs-command.js')).RUNS_HELP
+  if (command === 'export-otel') return (await import('./export-otel-command.js')).EXPORT_OTEL_HELP
   return (await import('./view-command.js')).VIEW_HELP
 }
 

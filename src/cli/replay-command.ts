@@ -7,7 +7,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path'
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Model } from '../model/index.js'
-import { type ReplayResult, replayStream } from '../replay/index.js'
+import { type ReplayOptions, type ReplayResult, replayStream } from '../replay/index.js'
 import type { RunStream } from '../run/index.js'
 import type { Transcript, TranscriptHeader } from '../transcript/index.js'
 import { UsageError } from './args.js'
@@ -26,6 +26,8 @@ export interface AgainOptions {
   signal?: AbortSignal
   /** Stream the recorded answers as they are written out again (for the live tree). */
   deltas?: boolean
+  /** The run as a trace (`--otel`). */
+  tracer?: ReplayOptions['tracer']
 }
 
 /** A replay or resume under way: its events, and its result with the divergences. */
@@ -52,6 +54,7 @@ export function startAgain(
     ...(options.record ? { record: options.record } : {}),
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
     deltas: options.deltas === true,
   })
   return again as Again

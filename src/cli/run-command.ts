@@ -47,6 +47,7 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
   let result: Promise<RunResult | ReplayResult>
   // A live run that stops short can go on with --resume; a replay of the shipped recording cannot.
   let resume: ResumeTarget | undefined
+  const otel = args.otel ? await (await import('./otel-flag.js')).startOtel(io.env) : undefined
   if (missing.length > 0) {
     const recording = typeof module.recording === 'string' ? module.recording : undefined
     // A model asked for by name is not swapped for a recording.
@@ -71,6 +72,7 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
       deltas: drawsTree(args.json, io.out, io.env),
       model: standIn(header.agent.model),
       signal: io.signal,
+      ...(otel ? { tracer: otel.tracer } : {}),
       ...(record ? { record } : {}),
     })
     events = again.events
@@ -84,6 +86,7 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
       deltas: drawsTree(args.json, io.out, io.env),
       budget: args.budget,
       source: sourceOf(args.module, args.exportName, io),
+      ...(otel ? { tracer: otel.tracer } : {}),
       ...(record ? { record } : {}),
       ...(args.model ? { model: args.model } : {}),
       ...(args.prices ? { prices: args.prices } : {}),
@@ -95,6 +98,7 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
   const { printRun } = await import('./print-events.js')
   const code = await printRun(events, result, { json: args.json, strict: true, out: io.out, env: io.env })
   if (record) await writeTrace(record, args.json, io)
+  if (otel) await (await import('./otel-flag.js')).endOtel(otel, io.err)
   if (resume) {
     // The last line, where the eye lands: how to go on with a run that stopped short.
     const { resumeCommand } = await import('./resume-hint.js')

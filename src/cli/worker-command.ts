@@ -11,6 +11,7 @@ export const WORKER_HELP = `baton worker — serve durable runs from PostgreSQL
 
 Usage:
   baton worker <agent-module>[#export]… --database <postgresql-url> [--concurrency n] [--id name]
+               [--otel]
 
 Runs the durable runs of these agents that are queued in the database (submitted with
 baton run … --database or durableRuns().submit), up to --concurrency of each at once
@@ -22,6 +23,9 @@ Flags:
   --database <url>     postgresql://user:password@host:port/database (or BATON_DATABASE_URL)
   --concurrency <n>    runs of each agent at once in this worker (default 8)
   --id <name>          this worker's id, unique among the workers (default a new one)
+  --otel               send each run this worker ends as one OpenTelemetry trace over OTLP/HTTP
+                       (sub-agents on other workers and steps of dead workers included), where
+                       OTEL_EXPORTER_OTLP_ENDPOINT says (default http://localhost:4318)
 
 Example:
   baton worker agents/research-lead.ts --database postgresql://baton@127.0.0.1/baton --concurrency 4
@@ -40,6 +44,9 @@ export async function workerCommand(
     agents.push(loaded.agent)
     modules.push(loaded.module)
   }
+  // The OpenTelemetry packages load only with --otel.
+  const otel = args.otel ? await (await import('../otel/setup.js')).setupTracing() : undefined
+  if (otel) io.err.write(`baton worker: traces of the runs it ends go to ${otel.destination}\n`)
   const { durableRuns } = await import('../durable/index.js')
   const runs = await durableRuns({ database: args.database, agents })
   let exitCode = 0
@@ -52,6 +59,7 @@ export async function workerCommand(
   const serving = runs.serve({
     ...(args.concurrency ? { concurrency: args.concurrency } : {}),
     ...(args.id ? { executorId: args.id } : {}),
+    ...(otel ? { tracer: otel.tracer } : {}),
     // Declared dead by the other workers (it stalled): its runs are theirs now, so it leaves.
     onDeclaredDead: (error) => {
       io.err.write(`baton: ${error.message}\n`)
@@ -65,7 +73,12 @@ export async function workerCommand(
     `baton worker ${executorId} (pid ${process.pid}): serving ${names} (up to ${args.concurrency ?? 8} runs${agents.length > 1 ? ' of each' : ''} at once); Ctrl-C stops it\n`,
   )
   await stopped
-  await runs.close()
+  try {
+    await runs.close()
+  } finally {
+    // The spans still waiting for their batch go now, or never; then a line says where they went.
+    if (otel) await (await import('./otel-flag.js')).endOtel(otel, io.err)
+  }
   for (const module of modules) {
     if (typeof module.close === 'function') await (module.close as () => unknown)()
   }

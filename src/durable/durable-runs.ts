@@ -37,8 +37,9 @@ import { DatabaseLimits } from './limits.js'
 import { cancelled, cancelledWaiting, failed, never, superseded } from './outcomes.js'
 import { DURABLE_STATUSES, ended } from './status.js'
 import { DurableStore, notFound, type RunRow, redactUrl, workflowId } from './store.js'
+import { traceRun } from './trace-run.js'
 import { databaseIo, durableDoor } from './transcript-io.js'
-import type { DurableOptions, DurableRun, DurableRuns, SubmitOptions } from './types.js'
+import type { DurableOptions, DurableRun, DurableRuns, ServeOptions, SubmitOptions } from './types.js'
 
 type Dbos = typeof import('@dbos-inc/dbos-sdk')
 type DbosClient = Awaited<ReturnType<Dbos['DBOSClient']['create']>>
@@ -84,6 +85,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   const dbosClient = async () => (client ??= await dbos.DBOSClient.create({ systemDatabaseUrl: database }))
   const timers: NodeJS.Timeout[] = []
   let executor: string | undefined
+  let tracer: ServeOptions['tracer']
   let limits: DatabaseLimits | undefined
   // The runs under way in this worker, and whether it was declared dead (they are someone else's now).
   const underWay = new Set<AbortController>()
@@ -155,6 +157,16 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       },
     }
   }
+  /** Traces a run this process ended (a pause for approval is not its end); never fails it. */
+  const traceEnd = async (runId: string, result: RunResult): Promise<void> => {
+    if (!tracer || !ended(result.status) || result.status === 'awaiting_approval') return
+    try {
+      await traceRun(store, runId, result, tracer)
+    } catch (error) {
+      const message = String((error as Error)?.message ?? error).split('\n')[0]
+      process.stderr.write(`baton: run ${runId} ended, but its trace could not be made: ${message}\n`)
+    }
+  }
   const ids = (runId: string) => (kind: string) => (kind === 'run' ? runId : `${kind}_${randomUUID()}`)
   // Calls that wait for approval are decided by the answers stored for them; a call without
   // one waits, and the run pauses `awaiting_approval` until every waiting call has one.
@@ -199,6 +211,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         `run ${input.runId} failed in worker ${executor}: ${(error as Error).message}`,
       )
       await store.finish(input.runId, result)
+      await traceEnd(input.runId, result)
       return result
     }
   }
@@ -213,6 +226,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     if (round !== submitted.rounds) return superseded(runId, round, submitted.rounds)
     const finish = async (result: RunResult) => {
       await store.finish(runId, result)
+      await traceEnd(runId, result)
       return result
     }
     const agent = rootOf(submitted)
@@ -416,7 +430,8 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       const found = await row(runId)
       // A run that waits for approval has no worker: it ends here, as cancelled.
       if (found.status === 'awaiting_approval' && found.result) {
-        if (await store.finishWaiting(runId, cancelledWaiting(found.result))) return
+        const result = cancelledWaiting(found.result)
+        if (await store.finishWaiting(runId, result)) return traceEnd(runId, result)
         return runs.cancel(runId)
       }
       if (ended(found.status) || !(await store.requestCancel(runId)))
@@ -444,6 +459,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       const executorId = serve.executorId ?? `worker_${randomUUID()}`
       executor = executorId
       if (serve.onDeclaredDead) declaredDead = serve.onDeclaredDead
+      tracer = serve.tracer
       const { DBOS } = dbos
       DBOS.setConfig({
         name: 'baton',

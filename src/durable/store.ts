@@ -434,6 +434,28 @@ export class DurableStore {
     return found.rows.map((row) => row.line as string)
   }
 
+  /** Every attempt's transcript of a run and of each of its sub-agents' branches, each in order. */
+  async everyAttempt(runId: string): Promise<{ id: string; attempt: number; lines: string[] }[]> {
+    const found = await this.query(
+      `SELECT run_id, attempt, line FROM baton.lines
+       WHERE run_id = $1 OR run_id IN (SELECT branch_id FROM baton.branches WHERE run_id = $1)
+       ORDER BY run_id, attempt, n`,
+      [runId],
+    )
+    const attempts: { id: string; attempt: number; lines: string[] }[] = []
+    for (const row of found.rows) {
+      const last = attempts.at(-1)
+      if (last && last.id === row.run_id && last.attempt === row.attempt) last.lines.push(row.line as string)
+      else
+        attempts.push({
+          id: row.run_id as string,
+          attempt: row.attempt as number,
+          lines: [row.line as string],
+        })
+    }
+    return attempts
+  }
+
   /** Appends lines `first`, `first + 1`, … of an attempt's transcript. */
   async appendLines(runId: string, attempt: number, first: number, lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return

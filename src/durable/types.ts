@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api'
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { BatonError } from '../errors/index.js'
@@ -40,6 +41,14 @@ export interface ServeOptions {
    * A process that only serves should exit. Default: an error on stderr.
    */
   onDeclaredDead?: (error: BatonError) => void
+  /**
+   * Traces each run this worker brings to its end (not a pause for approval: the round that
+   * ends it traces it) as one OpenTelemetry trace, its sub-agents from other workers and the
+   * steps of workers that died included, at the times they happened. Its spans are ended when
+   * the run's result is stored; sending them is the tracer provider's business (shut it down
+   * before the process exits). A run that cannot be traced still ends as it did.
+   */
+  tracer?: Tracer
 }
 
 export interface ApproveOptions {

@@ -1,2 +1,3 @@
+export { setupTracing, type TracingSetup, type TracingSetupOptions } from './setup.js'
 export { type AttributeValue, SpanBuilder, type SpanChange, type SpanRecord, spansOf } from './spans.js'
-export { startTracing, type Tracing, traceTranscript } from './trace.js'
+export { startTracing, type TraceOptions, type Tracing, tracesContent, traceTranscript } from './trace.js'

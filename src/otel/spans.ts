@@ -8,6 +8,7 @@
  * Attribute names are kept here as strings (the conventions' own constants are deprecated).
  */
 import type { BatonEvent } from '../events/index.js'
+import { Contents, FINISH_REASONS } from './content.js'
 
 export type AttributeValue = string | number | boolean | string[]
 
@@ -54,8 +55,22 @@ function modelParts(id: string): { provider?: string; model: string } {
 export class SpanBuilder {
   private readonly open = new Map<string, SpanRecord>()
   readonly spans: SpanRecord[] = []
+  /** A sub-agent's path → the span of the delegation that started it (`…/3/tool/<call id>`). */
+  private readonly delegatedBy = new Map<string, string>()
+  /** The agents' conversations, when message contents go on the spans. */
+  private readonly contents: Contents | undefined
 
-  constructor(private readonly runId: string) {}
+  /**
+   * `content`: put message contents on the spans (prompts, answers, tool arguments and results),
+   * redacted as the transcript redacts them. Off by default: they may hold what a trace store
+   * should not.
+   */
+  constructor(
+    private readonly runId: string,
+    options: { content?: boolean } = {},
+  ) {
+    this.contents = options.content ? new Contents() : undefined
+  }
 
   /** Takes the next event: the span it opened or closed, if any. */
   add(event: BatonEvent): SpanChange | undefined {
@@ -64,7 +79,7 @@ export class SpanBuilder {
       case 'agent.start':
         return this.start(
           event.path,
-          parentAgentOf(event.path),
+          this.causeOf(event.path),
           `invoke_agent ${event.agent}`,
           'internal',
           t,
@@ -73,6 +88,13 @@ export class SpanBuilder {
             'gen_ai.agent.name': event.agent,
             ...this.requested(event.model),
             'baton.depth': event.depth,
+            ...(this.contents
+              ? {
+                  'gen_ai.input.messages': JSON.stringify([
+                    { role: 'user', parts: [{ type: 'text', content: this.contents.text(event.task) }] },
+                  ]),
+                }
+              : {}),
           },
         )
       case 'agent.end': {
@@ -85,6 +107,13 @@ export class SpanBuilder {
           'gen_ai.usage.output_tokens': event.usage.outputTokens,
           'baton.cost_usd': event.usage.costUsd,
         })
+        if (this.contents) {
+          this.contents.end(event.path)
+          if (event.output !== undefined && event.output !== null)
+            span.attributes['gen_ai.output.messages'] = JSON.stringify([
+              { role: 'assistant', parts: [{ type: 'text', content: this.contents.text(event.output) }] },
+            ])
+        }
         if (event.status !== 'done' && event.status !== 'awaiting_approval')
           this.fail(span, event.error?.code ?? event.stopReason, event.error?.message ?? event.stopReason)
         return this.end(span, t)
@@ -101,6 +130,7 @@ export class SpanBuilder {
             ...this.requested(event.model),
             ...(event.maxTokens !== undefined ? { 'gen_ai.request.max_tokens': event.maxTokens } : {}),
             'baton.request_hash': event.hash,
+            ...this.contents?.request(agentOf(event.path), event.messages),
           },
         )
       case 'model.retry':
@@ -122,13 +152,14 @@ export class SpanBuilder {
         return undefined
       }
       case 'model.response': {
+        this.delegations(event.path, event.message.toolCalls)
         const span = this.open.get(event.path)
         if (!span) return undefined
         const { usage } = event
         const answered = modelParts(event.model ?? String(span.attributes['baton.model'] ?? ''))
         Object.assign(span.attributes, {
           'gen_ai.response.model': answered.model,
-          'gen_ai.response.finish_reasons': [event.finishReason],
+          'gen_ai.response.finish_reasons': [FINISH_REASONS[event.finishReason] ?? event.finishReason],
           'gen_ai.usage.input_tokens': usage.inputTokens,
           'gen_ai.usage.output_tokens': usage.outputTokens,
           ...(usage.cachedInputTokens
@@ -139,6 +170,7 @@ export class SpanBuilder {
             : {}),
           ...(usage.reasoningTokens ? { 'gen_ai.usage.reasoning.output_tokens': usage.reasoningTokens } : {}),
           'baton.cost_usd': event.costUsd,
+          ...this.contents?.response(event.message, event.finishReason),
         })
         return this.end(span, t)
       }
@@ -154,6 +186,7 @@ export class SpanBuilder {
           'gen_ai.operation.name': 'execute_tool',
           'gen_ai.tool.name': event.name,
           'gen_ai.tool.call.id': event.callId,
+          ...(this.contents ? { 'gen_ai.tool.call.arguments': this.contents.text(event.args) } : {}),
         })
       case 'approval.request': {
         const span = this.open.get(event.path)
@@ -165,6 +198,7 @@ export class SpanBuilder {
         if (!span) return undefined
         if (event.error?.code === 'APPROVAL_DENIED') span.attributes['baton.approval'] = 'denied'
         if (event.error?.code === 'AWAITING_APPROVAL') span.attributes['baton.approval'] = 'waiting'
+        if (this.contents) span.attributes['gen_ai.tool.call.result'] = this.contents.text(event.content)
         if (event.isError)
           this.fail(span, event.error?.code ?? 'TOOL_ERROR', event.error?.message ?? event.content)
         return this.end(span, t)
@@ -176,15 +210,48 @@ export class SpanBuilder {
         if (span) span.attributes['baton.budget.exceeded'] = event.limit
         return undefined
       }
-      case 'run.end': {
-        // What is still open ended with the run, the latest started first.
-        const ended = [...this.open.values()].reverse()
-        for (const span of ended) this.end(span, t)
-        return ended.length ? { ended } : undefined
-      }
+      case 'run.end':
+        return this.closeAll(t)
       default:
         return undefined
     }
+  }
+
+  /**
+   * Ends what is still open at `t`, the latest started first: at the run's end, or where a
+   * transcript cut short by a crash stops (those spans say `baton.unfinished`).
+   */
+  closeAll(t: number, unfinished = false): SpanChange | undefined {
+    const ended = [...this.open.values()].reverse()
+    for (const span of ended) {
+      if (unfinished) span.attributes['baton.unfinished'] = true
+      this.end(span, t)
+    }
+    return ended.length ? { ended } : undefined
+  }
+
+  /**
+   * Notes which tool call of a step starts which sub-agent: the step's `delegate_<name>` calls,
+   * in the order the model made them, are its delegations `#0`, `#1`… to `<name>`.
+   */
+  private delegations(modelKey: string, calls: readonly { id: string; name: string }[] | undefined): void {
+    if (!calls?.length) return
+    const step = modelKey.slice(0, -'/model'.length)
+    const counts = new Map<string, number>()
+    for (const call of calls) {
+      if (!call.name.startsWith('delegate_')) continue
+      const sub = call.name.slice('delegate_'.length)
+      const k = counts.get(sub) ?? 0
+      counts.set(sub, k + 1)
+      this.delegatedBy.set(`${step}/agent:${sub}#${k}`, `${step}/tool/${call.id}`)
+    }
+  }
+
+  /** The span a sub-agent's sits under: the delegation's tool call while open, else its parent agent's. */
+  private causeOf(path: string): string | undefined {
+    const call = this.delegatedBy.get(path)
+    this.delegatedBy.delete(path)
+    return call !== undefined && this.open.has(call) ? call : parentAgentOf(path)
   }
 
   private requested(modelId: string): Record<string, AttributeValue> {
@@ -239,8 +306,12 @@ export class SpanBuilder {
 }
 
 /** The spans of a whole run's events (a transcript's, say), in the order they started. */
-export function spansOf(events: readonly BatonEvent[], runId: string): SpanRecord[] {
-  const builder = new SpanBuilder(runId)
+export function spansOf(
+  events: readonly BatonEvent[],
+  runId: string,
+  options: { content?: boolean } = {},
+): SpanRecord[] {
+  const builder = new SpanBuilder(runId, options)
   for (const event of events) builder.add(event)
   return builder.spans
 }

@@ -3,9 +3,10 @@
  * run option), or after the fact from a transcript with its original timing. `@opentelemetry/api`
  * is loaded only here, when a tracer is given: a run without one pays nothing.
  */
-import type { Context, Span, Tracer } from '@opentelemetry/api'
+import type { Context, Meter, Span, Tracer } from '@opentelemetry/api'
 import type { BatonEvent } from '../events/index.js'
 import type { Transcript } from '../transcript/index.js'
+import { CallMetrics } from './metrics.js'
 import { SpanBuilder, type SpanChange, type SpanRecord } from './spans.js'
 
 type Api = typeof import('@opentelemetry/api')
@@ -13,28 +14,75 @@ type Api = typeof import('@opentelemetry/api')
 /** Takes a run's events as they come and gives their spans to a tracer. */
 export interface Tracing {
   add(event: BatonEvent): void
+  /** Ends the spans still open at `t` (ms since the run started): a transcript cut short ends there. */
+  cut(t: number): void
+}
+
+/** How a run is traced. */
+export interface TraceOptions {
+  /**
+   * Put message contents on the spans: prompts, answers, tool arguments and results, redacted as
+   * the transcript redacts them. Default: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`
+   * (`true`), else off.
+   */
+  content?: boolean
+  /** Also record the conventions' client metrics (token usage, operation duration) here. */
+  meter?: Meter
+}
+
+/** Whether contents go on spans: as asked, else as the conventional variable says. */
+export function tracesContent(asked: boolean | undefined, env = process.env): boolean {
+  return asked ?? env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true'
 }
 
 /**
- * Tracing of one run into `tracer`: `startedAt` is the run's start (epoch ms), from which the
- * events' times count; `runId` is the trace's conversation id.
+ * Tracing of one run into `tracer` (and metrics into `options.meter`; either may be missing):
+ * `startedAt` is the run's start (epoch ms), from which the events' times count; `runId` is the
+ * trace's conversation id.
  */
-export async function startTracing(tracer: Tracer, startedAt: number, runId: string): Promise<Tracing> {
+export async function startTracing(
+  tracer: Tracer | undefined,
+  startedAt: number,
+  runId: string,
+  options: TraceOptions = {},
+): Promise<Tracing> {
   const api = await import('@opentelemetry/api')
-  const builder = new SpanBuilder(runId)
+  const builder = new SpanBuilder(runId, { content: tracesContent(options.content) })
   const open = new Map<string, Span>()
+  const metrics = options.meter ? new CallMetrics(options.meter) : undefined
+  // A run whose root span is not recorded (a no-op tracer, or a sampler that left this trace
+  // out) has no span recorded under it either: the rest of it is not built.
+  let unrecorded = false
+  const take = (change: SpanChange | undefined) => {
+    if (!change || unrecorded) return
+    if (tracer) {
+      apply(api, tracer, open, change, startedAt)
+      const root = change.started?.parent === undefined ? change.started : undefined
+      if (root && !metrics && open.get(root.key)?.isRecording() === false) unrecorded = true
+    }
+    if (metrics) for (const span of change.ended ?? []) metrics.ended(span)
+  }
   return {
-    add(event) {
-      const change = builder.add(event)
-      if (change) apply(api, tracer, open, change, startedAt)
-    },
+    add: (event) => take(builder.add(event)),
+    cut: (t) => take(builder.closeAll(t, true)),
   }
 }
 
 /** Gives a recorded run's spans to `tracer`, timed as they happened. */
-export async function traceTranscript(transcript: Transcript, tracer: Tracer): Promise<void> {
-  const tracing = await startTracing(tracer, Date.parse(transcript.header.startedAt), transcript.header.runId)
+export async function traceTranscript(
+  transcript: Transcript,
+  tracer: Tracer,
+  options: TraceOptions = {},
+): Promise<void> {
+  const tracing = await startTracing(
+    tracer,
+    Date.parse(transcript.header.startedAt),
+    transcript.header.runId,
+    options,
+  )
   for (const event of transcript.events) tracing.add(event)
+  const last = transcript.events.at(-1)
+  if (last && last.type !== 'run.end') tracing.cut(last.t ?? 0)
 }
 
 function apply(

@@ -39,6 +39,12 @@ export interface ReplayOptions {
   clock?: Clock
   /** Makes the replay's own ids (its run id), as `liveEffects({ ids })`; random by default. */
   ids?: (kind: string) => string
+  /** The replay's own run as a trace, as the `tracer` run option. */
+  tracer?: RunOptions['tracer']
+  /** Message contents on its spans, as the `traceContent` run option. */
+  traceContent?: boolean
+  /** Its model calls' metrics, as the `meter` run option. */
+  meter?: RunOptions['meter']
 }
 
 export interface ResumeOptions extends Omit<ReplayOptions, 'liveTools'> {
@@ -162,6 +168,9 @@ export function replayStream<O>(
   if (options.model) runOptions.model = options.model
   if (options.signal) runOptions.signal = options.signal
   if (options.approve) runOptions.approve = options.approve
+  if (options.tracer) runOptions.tracer = options.tracer
+  if (options.traceContent !== undefined) runOptions.traceContent = options.traceContent
+  if (options.meter) runOptions.meter = options.meter
   if (options.deltas !== undefined) runOptions.deltas = options.deltas
   if (options.transcriptIo) runOptions.transcriptIo = options.transcriptIo
   if (options.ledger) runOptions.ledger = options.ledger

@@ -20,6 +20,8 @@ const OPTION_KEYS = new Set([
   'recordDeltas',
   'effects',
   'tracer',
+  'traceContent',
+  'meter',
 ])
 // Given by replays, the CLI and durable workers only (`streamRun`).
 const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source', 'transcriptIo', 'ledger', 'delegations'])
@@ -54,7 +56,7 @@ export function checkRun(
     bad('record', 'a file path', options.record)
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     bad('signal', 'an AbortSignal', options.signal)
-  for (const flag of ['deltas', 'recordDeltas'] as const)
+  for (const flag of ['deltas', 'recordDeltas', 'traceContent'] as const)
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
       bad(flag, 'true or false', options[flag])
   if (
@@ -64,6 +66,13 @@ export function checkRun(
       typeof (options.tracer as { startSpan?: unknown }).startSpan !== 'function')
   )
     bad('tracer', 'an OpenTelemetry Tracer (trace.getTracer(...) from @opentelemetry/api)', options.tracer)
+  if (
+    options.meter !== undefined &&
+    (typeof options.meter !== 'object' ||
+      options.meter === null ||
+      typeof (options.meter as { createHistogram?: unknown }).createHistogram !== 'function')
+  )
+    bad('meter', 'an OpenTelemetry Meter (metrics.getMeter(...) from @opentelemetry/api)', options.meter)
   if (options.approve !== undefined && typeof options.approve !== 'function')
     bad('approve', 'a function', options.approve)
   if (options.vars !== undefined && (typeof options.vars !== 'object' || options.vars === null))

@@ -5,7 +5,7 @@
  * root outcome into a `RunResult`.
  */
 
-import type { Tracer } from '@opentelemetry/api'
+import type { Meter, Tracer } from '@opentelemetry/api'
 import type { Agent } from '../agent/index.js'
 import { Budget, type BudgetLimits } from '../budget/index.js'
 import { liveEffects } from '../effects/index.js'
@@ -213,11 +213,15 @@ async function execute(
   }
   let outcome: AgentOutcome
   try {
-    if (options.tracer)
+    if (options.tracer || options.meter)
       tracing = await (await import('../otel/trace.js')).startTracing(
-        options.tracer as Tracer,
+        options.tracer as Tracer | undefined,
         startedAt,
         runId,
+        {
+          ...(options.traceContent === undefined ? {} : { content: options.traceContent }),
+          ...(options.meter ? { meter: options.meter as Meter } : {}),
+        },
       )
     const models = resolveModelsNow(agent, options.model) ?? (await resolveModels(agent, options.model))
     if (options.record) {
@@ -252,7 +256,8 @@ async function execute(
       models,
       stop: (reason) => stopper.stop(reason),
       emit,
-      observed: writer !== undefined || queue !== undefined || options.effects !== undefined,
+      observed:
+        writer !== undefined || queue !== undefined || tracing !== undefined || options.effects !== undefined,
       deltas: (queue !== undefined && options.deltas !== false) || keepDeltas,
       options,
     })

@@ -25,6 +25,17 @@ export interface RunOptions {
    * built as it goes. `@opentelemetry/api` loads only when this is given.
    */
   tracer?: { startSpan(name: string, options?: never, context?: never): unknown }
+  /**
+   * Put message contents on the trace's spans (prompts, answers, tool arguments and results),
+   * redacted as the transcript redacts them. Default: the variable
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`, else off.
+   */
+  traceContent?: boolean
+  /**
+   * An OpenTelemetry `Meter` (`metrics.getMeter('my-app')`): each model call is recorded in the
+   * GenAI conventions' `gen_ai.client.token.usage` and `gen_ai.client.operation.duration`.
+   */
+  meter?: { createHistogram(name: string, options?: never): unknown }
   /** Values for `{{var}}` placeholders left open in instructions. */
   vars?: Record<string, unknown>
   /**

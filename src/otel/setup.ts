@@ -1,0 +1,196 @@
+/**
+ * Baton's own OpenTelemetry set-up, for scripts and the CLI that have none of their own: a tracer
+ * provider whose spans go, in batches, to an OTLP/HTTP endpoint, configured by the standard
+ * variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+ * `OTEL_TRACES_EXPORTER`, `OTEL_SDK_DISABLED`...). The OpenTelemetry packages are loaded here
+ * only, when it is called; a missing one is named with the command that installs it.
+ */
+import type { Tracer } from '@opentelemetry/api'
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { BatonError } from '../errors/index.js'
+import { VERSION } from '../version.js'
+
+export interface TracingSetupOptions {
+  /** The `service.name` of the spans. Default: `OTEL_SERVICE_NAME`, else `baton`. */
+  serviceName?: string
+  /**
+   * Where the spans go: the full URL of the traces endpoint (`http://127.0.0.1:4318/v1/traces`).
+   * Default: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`,
+   * else `http://localhost:4318/v1/traces`.
+   */
+  url?: string
+  /** Headers sent with each export (an API key, say). Default: `OTEL_EXPORTER_OTLP_HEADERS`. */
+  headers?: Record<string, string>
+  /** Your own exporter instead of OTLP/HTTP (an `InMemorySpanExporter` in tests, say). */
+  exporter?: SpanExporter
+  /** The variables to read. Default: `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+/** Baton's tracer provider: the tracer to give runs, and how to send what is left before exiting. */
+export interface TracingSetup {
+  readonly tracer: Tracer
+  /** Where the spans go, as said (`otlp http://…/v1/traces`, `console`, `none`). */
+  readonly destination: string
+  /** How many spans were sent, how many could not be, and why the last failure failed. */
+  readonly sent: { spans: number; failed: number; error?: string }
+  /** Sends the spans ended so far (a failure is counted in `sent`, never thrown). */
+  flush(): Promise<void>
+  /**
+   * Sends what is left and stops (a failure is counted in `sent`, never thrown). Call it before
+   * the process exits, or spans are lost.
+   */
+  shutdown(): Promise<void>
+}
+
+const PACKAGES = ['@opentelemetry/api', '@opentelemetry/sdk-trace-base', '@opentelemetry/resources']
+const OTLP_HTTP = '@opentelemetry/exporter-trace-otlp-http'
+
+/** Loads a package of the set-up, or says which to install. */
+async function load<T>(name: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `tracing needs ${name}, which is not installed: npm install ${[...PACKAGES, OTLP_HTTP].join(' ')}`,
+      { details: { package: name } },
+    )
+  }
+}
+
+/** What `OTEL_TRACES_EXPORTER` asks for (`otlp` by default; the first of a list Baton knows). */
+function exporterKind(env: TracingSetupOptions['env'] & object): 'otlp' | 'console' | 'none' {
+  const asked = (env.OTEL_TRACES_EXPORTER ?? 'otlp')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean)
+  for (const name of asked.length ? asked : ['otlp'])
+    if (name === 'otlp' || name === 'console' || name === 'none') return name
+  throw new BatonError(
+    'INVALID_OPTIONS',
+    `OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER}: Baton's set-up sends to otlp, console or none`,
+    { details: { variable: 'OTEL_TRACES_EXPORTER' } },
+  )
+}
+
+/** The OTLP protocol asked for: only `http/json` is sent by Baton's set-up. */
+function checkProtocol(env: TracingSetupOptions['env'] & object): void {
+  for (const variable of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    const protocol = env[variable]?.trim()
+    if (!protocol) continue
+    if (protocol === 'http/json') return
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `${variable}=${protocol}: Baton's set-up sends OTLP as http/json (every collector takes it on port 4318); for ${protocol}, give runs a tracer of your own`,
+      { details: { variable, protocol } },
+    )
+  }
+}
+
+/** The traces URL the variables give. */
+function tracesUrl(env: TracingSetupOptions['env'] & object): string {
+  const own = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()
+  if (own) return own
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()
+  if (base) return `${base.replace(/\/+$/, '')}/v1/traces`
+  return 'http://localhost:4318/v1/traces'
+}
+
+/** Parses `key=value,key=value` (percent-encoded values), as the OTLP variables are written. */
+function pairs(text: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of (text ?? '').split(',')) {
+    const at = pair.indexOf('=')
+    if (at <= 0) continue
+    const key = pair.slice(0, at).trim()
+    try {
+      out[key] = decodeURIComponent(pair.slice(at + 1).trim())
+    } catch {
+      out[key] = pair.slice(at + 1).trim()
+    }
+  }
+  return out
+}
+
+/**
+ * Sets up tracing to an OTLP/HTTP endpoint (or the exporter given) and gives the tracer to pass
+ * runs. With `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`, the tracer makes no spans.
+ */
+export async function setupTracing(options: TracingSetupOptions = {}): Promise<TracingSetup> {
+  const env = options.env ?? process.env
+  const api = await load('@opentelemetry/api', () => import('@opentelemetry/api'))
+  const kind = options.exporter ? 'own' : exporterKind(env)
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true' || kind === 'none') {
+    const tracer = new api.ProxyTracerProvider().getDelegate().getTracer('baton')
+    return {
+      tracer,
+      destination: 'none',
+      sent: { spans: 0, failed: 0 },
+      flush: async () => {},
+      shutdown: async () => {},
+    }
+  }
+  const sdk = await load('@opentelemetry/sdk-trace-base', () => import('@opentelemetry/sdk-trace-base'))
+  const resources = await load('@opentelemetry/resources', () => import('@opentelemetry/resources'))
+  let exporter: SpanExporter
+  let destination: string
+  if (options.exporter) {
+    exporter = options.exporter
+    destination = 'exporter'
+  } else if (kind === 'console') {
+    exporter = new sdk.ConsoleSpanExporter()
+    destination = 'console'
+  } else {
+    checkProtocol(env)
+    const otlp = await load(OTLP_HTTP, () => import('@opentelemetry/exporter-trace-otlp-http'))
+    const url = options.url ?? tracesUrl(env)
+    const headers =
+      options.headers ?? pairs(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS)
+    exporter = new otlp.OTLPTraceExporter({ url, headers })
+    destination = `otlp ${url}`
+  }
+  const resource = resources.resourceFromAttributes({
+    ...pairs(env.OTEL_RESOURCE_ATTRIBUTES),
+    'service.name': options.serviceName ?? env.OTEL_SERVICE_NAME?.trim() ?? 'baton',
+  })
+  const sent: TracingSetup['sent'] = { spans: 0, failed: 0 }
+  // Spans go in batches (the `OTEL_BSP_*` variables apply), the way production tracing does.
+  const provider = new sdk.BasicTracerProvider({
+    resource,
+    spanProcessors: [new sdk.BatchSpanProcessor(counted(exporter, sent))],
+  })
+  return {
+    tracer: provider.getTracer('baton', VERSION),
+    destination,
+    sent,
+    flush: () => provider.forceFlush().catch((error) => failedWith(sent, error)),
+    shutdown: () => provider.shutdown().catch((error) => failedWith(sent, error)),
+  }
+}
+
+/** A flush that failed is counted, not thrown: tracing never fails what it traces. */
+function failedWith(sent: TracingSetup['sent'], error: unknown): void {
+  sent.error ??= (error as Error)?.message ?? String(error)
+}
+
+/** The exporter, counting what it sent and what it could not (an exporter only tells its callback). */
+function counted(exporter: SpanExporter, sent: TracingSetup['sent']): SpanExporter {
+  return {
+    export(spans, done) {
+      exporter.export(spans, (result) => {
+        // ExportResultCode.SUCCESS is 0.
+        if (result.code === 0) sent.spans += spans.length
+        else {
+          sent.failed += spans.length
+          sent.error = result.error?.message ?? 'the exporter said it failed'
+        }
+        done(result)
+      })
+    },
+    shutdown: () => exporter.shutdown(),
+    ...(exporter.forceFlush ? { forceFlush: () => exporter.forceFlush!() } : {}),
+  }
+}
