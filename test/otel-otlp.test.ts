@@ -311,6 +311,21 @@ describe('Baton’s OTLP/HTTP set-up', () => {
     for (const span of open) expect(Number(span.end / 1_000_000n)).toBe(start + lastT)
   })
 
+  it('takes an exporter of your own instead of OTLP', async () => {
+    const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-base')
+    const exporter = new InMemorySpanExporter()
+    const setup = await setupTracing({ exporter, serviceName: 'own' })
+    expect(setup.destination).toBe('exporter')
+    await run(team(), 'How much bigger is Lisbon?', { tracer: setup.tracer })
+    await setup.flush()
+    const spans = exporter.getFinishedSpans()
+    expect(spans.map((span) => span.name)).toContain('invoke_agent lead')
+    expect(spans[0]!.resource.attributes['service.name']).toBe('own')
+    expect(setup.sent).toMatchObject({ spans: spans.length, failed: 0 })
+    await setup.shutdown()
+    expect(receiver.spans).toHaveLength(0)
+  })
+
   it('makes no spans with OTEL_TRACES_EXPORTER=none or OTEL_SDK_DISABLED=true', async () => {
     for (const env of [{ OTEL_TRACES_EXPORTER: 'none' }, { OTEL_SDK_DISABLED: 'true' }]) {
       const setup = await setupTracing({ env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url } })

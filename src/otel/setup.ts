@@ -22,8 +22,15 @@ export interface TracingSetupOptions {
   url?: string
   /** Headers sent with each export (an API key, say). Default: `OTEL_EXPORTER_OTLP_HEADERS`. */
   headers?: Record<string, string>
-  /** Your own exporter instead of OTLP/HTTP (an `InMemorySpanExporter` in tests, say). */
-  exporter?: SpanExporter
+  /**
+   * Your own exporter instead of OTLP/HTTP (an `InMemorySpanExporter` in tests, say): a
+   * `SpanExporter` of `@opentelemetry/sdk-trace-base`, typed here without that package.
+   */
+  exporter?: {
+    export(spans: never[], done: (result: { code: number; error?: Error }) => void): void
+    shutdown(): Promise<void>
+    forceFlush?(): Promise<void>
+  }
   /** The variables to read. Default: `process.env`. */
   env?: Readonly<Record<string, string | undefined>>
 }
@@ -138,7 +145,7 @@ export async function setupTracing(options: TracingSetupOptions = {}): Promise<T
   let exporter: SpanExporter
   let destination: string
   if (options.exporter) {
-    exporter = options.exporter
+    exporter = options.exporter as unknown as SpanExporter
     destination = 'exporter'
   } else if (kind === 'console') {
     exporter = new sdk.ConsoleSpanExporter()
