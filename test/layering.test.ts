@@ -43,6 +43,11 @@ const RULES: readonly Rule[] = [
     not: 'src/tool/',
     why: 'a tool effect answers as data; the door does not know tools',
   },
+  ...['src/loop/', 'src/providers/', 'src/cli/', 'src/run/'].map((layer) => ({
+    from: 'src/plan/',
+    not: layer,
+    why: 'plans are data and one executor; the loop runs their tasks as its calls',
+  })),
   { from: 'src/effects/', not: 'src/loop/', why: 'the door is below the loop' },
   ...['src/loop/', 'src/cli/', 'src/run/'].map((layer) => ({
     from: 'src/routing/',

@@ -165,7 +165,8 @@ describe('the viewer index (the page’s own code, run in Node)', () => {
       'approval.request',
       'tool.result',
     ])
-    expect(rowOf('tool.progress').lines).toHaveLength(3)
+    expect(rowOf('tool.progress').lines).toHaveLength(4)
+    expect(rowOf('plan.start')).toBe(rowOf('tool.progress'))
   })
 
   it('summarizes each kind of row', () => {

@@ -12,6 +12,7 @@ import { isModel, type Model } from '../model/types.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
 import { isTool, type Tool } from '../tool/index.js'
 import { loadInstructions, openPlaceholders } from './instructions.js'
+import { PLAN_TOOL_NAME, type PlanMode } from './plan-tool.js'
 import { checkAgentTree, delegationToolName, prepareAgent } from './prepare-agent.js'
 import type { StopWhen } from './stop-when.js'
 import type { Agent, StallOptions } from './types.js'
@@ -63,6 +64,13 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
    * agent ends `done` with that step's text, without a goal check. See `StopWhen`.
    */
   stopWhen?: StopWhen | StopWhen[]
+  /**
+   * Plan mode: instead of one call at a time, the model plans a graph of calls to the tools and
+   * sub-agents (`plan` tool), which run as soon as their inputs are ready; it then sees every
+   * result and answers or plans again. `true` allows 2 plans after the first; or
+   * `{ maxReplans }`.
+   */
+  plan?: boolean | { maxReplans?: number }
 }
 
 type Output<S> = S extends SchemaInput ? InferSchema<S> : string
@@ -86,6 +94,7 @@ const KNOWN_KEYS = new Set([
   'stall',
   'maxGoalAttempts',
   'stopWhen',
+  'plan',
 ])
 
 /**
@@ -214,11 +223,44 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     stall: checkStall(config.stall, fail),
     maxGoalAttempts: positive('maxGoalAttempts') ?? 3,
     stopWhen: checkStopWhen(config.stopWhen, fail),
+    plan: checkPlanMode(config.plan, tools, agents, fail),
   }
   checkAgentTree(agent)
   // Tool table, specs and their hash are computed now, once per definition, not in the first run.
   prepareAgent(agent)
   return agent
+}
+
+/** Plan mode's settings, or undefined when off; it needs something to plan calls to. */
+function checkPlanMode(
+  value: AgentConfig['plan'],
+  tools: readonly Tool[],
+  agents: readonly Agent[],
+  fail: Fail,
+): PlanMode | undefined {
+  if (value === undefined || value === false) return undefined
+  let maxReplans = 2
+  if (value !== true) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      fail('plan', `must be true, false or { maxReplans }, got ${describe(value)}`, value)
+    for (const key of Object.keys(value))
+      if (key !== 'maxReplans') fail(`plan.${key}`, 'is not a plan option (known: maxReplans)')
+    if (value.maxReplans !== undefined) {
+      if (typeof value.maxReplans !== 'number' || !Number.isInteger(value.maxReplans) || value.maxReplans < 0)
+        fail(
+          'plan.maxReplans',
+          `must be a whole number of 0 or more, got ${describe(value.maxReplans)}`,
+          value.maxReplans,
+        )
+      maxReplans = value.maxReplans
+    }
+  }
+  if (tools.length === 0 && agents.length === 0)
+    fail('plan', 'needs tools or sub-agents to plan calls to; this agent has neither')
+  const taken = tools.findIndex((tool) => tool.name === PLAN_TOOL_NAME)
+  if (taken !== -1)
+    fail(`tools[${taken}]`, `is named "${PLAN_TOOL_NAME}", the name of plan mode's own tool; rename it`)
+  return { maxReplans }
 }
 
 export function isAgent(value: unknown): value is Agent {

@@ -3,6 +3,7 @@ import { BatonError } from '../errors/index.js'
 import type { ToolSpec } from '../model/types.js'
 import type { Tool } from '../tool/index.js'
 import { type DelegationTool, delegationTool } from './delegation.js'
+import { type PlanTool, planTool } from './plan-tool.js'
 import type { Agent } from './types.js'
 
 export { delegationToolName } from './delegation.js'
@@ -10,7 +11,9 @@ export { delegationToolName } from './delegation.js'
 /** What the loop needs of an agent, computed once per agent value. */
 export interface PreparedAgent {
   readonly agent: Agent
-  readonly tools: ReadonlyMap<string, Tool | DelegationTool>
+  /** Its tools and delegations by name (and, in plan mode, the plan tool). */
+  readonly tools: ReadonlyMap<string, Tool | DelegationTool | PlanTool>
+  /** What the model is offered: every tool and delegation, or in plan mode the plan tool alone. */
   readonly specs: readonly ToolSpec[]
   /** Hash of the tool specs and output schema: part of every model request hash. */
   readonly specHash: string
@@ -22,13 +25,18 @@ const prepared = new WeakMap<Agent, PreparedAgent>()
 export function prepareAgent(agent: Agent): PreparedAgent {
   const cached = prepared.get(agent)
   if (cached) return cached
-  const tools = new Map<string, Tool | DelegationTool>()
+  const tools = new Map<string, Tool | DelegationTool | PlanTool>()
   for (const tool of agent.tools) tools.set(tool.name, tool)
   for (const child of agent.agents) {
     const delegation = delegationTool(child)
     tools.set(delegation.name, delegation)
   }
-  const specs = [...tools.values()].map((tool) => tool.spec)
+  let specs = [...tools.values()].map((tool) => tool.spec)
+  if (agent.plan) {
+    const plan = planTool([...tools.values()] as (Tool | DelegationTool)[], agent.plan)
+    tools.set(plan.name, plan)
+    specs = [plan.spec]
+  }
   const specHash = createHash('sha256')
     .update(JSON.stringify({ specs, output: agent.output?.jsonSchema ?? null }))
     .digest('hex')

@@ -4,6 +4,7 @@ import type { MemoryScope } from '../memory/index.js'
 import type { Model } from '../model/types.js'
 import type { Schema } from '../schema/index.js'
 import type { Tool } from '../tool/index.js'
+import type { PlanMode } from './plan-tool.js'
 import type { StopWhen } from './stop-when.js'
 
 /** Stall detection: the same call repeated, or steps that get nowhere. */
@@ -43,4 +44,6 @@ export interface Agent<O = unknown> {
   readonly maxGoalAttempts: number
   /** The user's own stop conditions, asked after each step. */
   readonly stopWhen: readonly StopWhen[]
+  /** Plan mode: the model is offered one tool, `plan`, that runs a whole graph of calls. */
+  readonly plan?: PlanMode | undefined
 }

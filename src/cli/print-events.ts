@@ -69,6 +69,10 @@ export function formatEvent(event: BatonEvent): string | undefined {
       return `${indent}▸ ${event.agent} (${event.model})${typeof event.task === 'string' && event.path !== 'root' ? `: ${clip(event.task)}` : ''}`
     case 'tool.call':
       return `${indent}  → ${event.name} ${clip(JSON.stringify(event.args) ?? '')}`
+    case 'plan.start': {
+      const waiting = event.tasks.filter((task) => task.needs.length > 0).length
+      return `${indent}  ⋔ plan of ${event.tasks.length} tasks (${event.tasks.length - waiting} start at once): ${clip(event.tasks.map((task) => task.id).join(', '))}`
+    }
     case 'approval.request':
       return `${indent}  ? ${event.name} awaits approval ${clip(JSON.stringify(event.args) ?? '')}`
     case 'model.fallback':

@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   MAX_DEPTH: 'a delegation would go deeper than maxDepth',
   MEMORY_SCOPE: "a memory read or write outside the agent's scope",
   MEMORY_KEY_NOT_FOUND: 'a delegation handed over a memory key that does not exist',
+  INVALID_PLAN:
+    'a plan of plan mode cannot run (every problem is listed: unknown tools, references, cycles), or it is a second plan in one answer',
+  PLAN_LIMIT: 'an agent in plan mode asked for more plans than maxReplans allows',
+  PLAN_REFERENCE: "a task's input refers to a field that the result of the task it names does not have",
+  PLAN_SKIPPED: 'a task of a plan did not run: a task it needs failed or was skipped',
   MCP_CONNECTION: 'an MCP server could not be started or reached, or a call to it failed',
   // How a run ends.
   BUDGET_EXCEEDED: 'a budget limit was reached (details: limit, used, max, at)',

@@ -165,6 +165,13 @@ export interface ToolCallEvent extends Base {
   name: string
   args: unknown
 }
+/** A plan of plan mode starts: its tasks (`fetch`, `facts/people`), what each is and waits for. */
+export interface PlanStartEvent extends Base {
+  type: 'plan.start'
+  /** The `plan` call that carries it. */
+  callId: string
+  tasks: { id: string; kind: 'tool' | 'agent' | 'plan'; name: string; needs: string[] }[]
+}
 export interface ToolProgressEvent extends Base {
   type: 'tool.progress'
   callId: string
@@ -252,6 +259,7 @@ export type BatonEvent =
   | ModelRouteEvent
   | ModelErrorEvent
   | ToolCallEvent
+  | PlanStartEvent
   | ToolProgressEvent
   | ToolResultEvent
   | ApprovalRequestEvent

@@ -57,6 +57,8 @@ export class SpanBuilder {
   readonly spans: SpanRecord[] = []
   /** A sub-agent's path → the span of the delegation that started it (`…/3/tool/<call id>`). */
   private readonly delegatedBy = new Map<string, string>()
+  /** A plan task's step key → the key of the plan call it belongs to. */
+  private readonly plannedBy = new Map<string, string>()
   /** The agents' conversations, when message contents go on the spans. */
   private readonly contents: Contents | undefined
 
@@ -181,13 +183,23 @@ export class SpanBuilder {
         this.fail(span, typeof code === 'string' ? code : event.error.code, event.error.message)
         return this.end(span, t)
       }
+      case 'plan.start':
+        this.planned(event.path, event.callId, event.tasks)
+        return undefined
       case 'tool.call':
-        return this.start(event.path, agentOf(event.path), `execute_tool ${event.name}`, 'internal', t, {
-          'gen_ai.operation.name': 'execute_tool',
-          'gen_ai.tool.name': event.name,
-          'gen_ai.tool.call.id': event.callId,
-          ...(this.contents ? { 'gen_ai.tool.call.arguments': this.contents.text(event.args) } : {}),
-        })
+        return this.start(
+          event.path,
+          this.callerOf(event.path),
+          `execute_tool ${event.name}`,
+          'internal',
+          t,
+          {
+            'gen_ai.operation.name': 'execute_tool',
+            'gen_ai.tool.name': event.name,
+            'gen_ai.tool.call.id': event.callId,
+            ...(this.contents ? { 'gen_ai.tool.call.arguments': this.contents.text(event.args) } : {}),
+          },
+        )
       case 'approval.request': {
         const span = this.open.get(event.path)
         if (span) span.attributes['baton.approval'] = 'requested'
@@ -245,6 +257,34 @@ export class SpanBuilder {
       counts.set(sub, k + 1)
       this.delegatedBy.set(`${step}/agent:${sub}#${k}`, `${step}/tool/${call.id}`)
     }
+  }
+
+  /**
+   * Notes a plan's tasks: each sits under the plan's call, and a delegation task `#k` to a
+   * sub-agent (in the plan's order) starts that sub-agent.
+   */
+  private planned(
+    planKey: string,
+    callId: string,
+    tasks: readonly { id: string; kind: string; name: string }[],
+  ): void {
+    const step = planKey.slice(0, planKey.lastIndexOf('/tool/'))
+    const counts = new Map<string, number>()
+    for (const task of tasks) {
+      const key = `${step}/tool/${callId}.${task.id.replaceAll('/', '.')}`
+      this.plannedBy.set(key, planKey)
+      if (task.kind !== 'agent') continue
+      const k = counts.get(task.name) ?? 0
+      counts.set(task.name, k + 1)
+      this.delegatedBy.set(`${step}/agent:${task.name}#${k}`, key)
+    }
+  }
+
+  /** The span a tool call sits under: its plan's call while open, else its agent's. */
+  private callerOf(key: string): string | undefined {
+    const plan = this.plannedBy.get(key)
+    this.plannedBy.delete(key)
+    return plan !== undefined && this.open.has(plan) ? plan : agentOf(key)
   }
 
   /** The span a sub-agent's sits under: the delegation's tool call while open, else its parent agent's. */

@@ -145,6 +145,10 @@ const EVENTS: Record<string, Check> = {
   'model.route': object({ model: str, 'reason?': str }),
   'model.error': object({ error: errorInfo }),
   'tool.call': object({ callId: str, name: str }),
+  'plan.start': object({
+    callId: str,
+    tasks: arrayOf(object({ id: str, kind: oneOf('tool', 'agent', 'plan'), name: str, needs: arrayOf(str) })),
+  }),
   'tool.progress': object({ callId: str }),
   'tool.result': object({
     callId: str,

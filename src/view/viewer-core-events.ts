@@ -123,6 +123,11 @@ var UPDATE = {
     agent.own.toolCalls++;
     pushSeries(ix, t);
   },
+  'plan.start': function (ix, row, e) {
+    var tasks = Array.isArray(e.tasks) ? e.tasks : [];
+    if (!row.title) row.title = 'plan';
+    row.note = 'plan of ' + plural(tasks.length, 'task') + ': ' + preview(tasks.map(function (task) { return task && task.id; }).join(', '), 80);
+  },
   'tool.progress': function (ix, row, e) {
     row.progress = (row.progress || 0) + 1;
     if (!row.title) row.title = 'tool';

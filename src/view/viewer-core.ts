@@ -95,6 +95,7 @@ var GROUP = {
   'model.error': 'model',
   'tool.call': 'tool',
   'tool.progress': 'tool',
+  'plan.start': 'tool',
   'approval.request': 'tool',
   'tool.result': 'tool',
 };

@@ -1,0 +1,178 @@
+/**
+ * One tool call as the loop makes it, whether the model asked for it or a plan did: its events
+ * (`tool.call`, then `tool.result` with its duration), the call itself (a tool through the
+ * effects door with its approval, a delegation to a sub-agent, a plan), and a failure that
+ * stops the run (`FatalToolError`). Also the budget's tool-call count, taken before a call starts.
+ */
+import { type DelegationTool, PLAN_TOOL_NAME, type PlanTool } from '../agent/index.js'
+import type { BudgetRefusal } from '../budget/index.js'
+import type { BatonEvent } from '../events/index.js'
+import type { ScopedMemory } from '../memory/index.js'
+import type { ToolCall } from '../model/types.js'
+import {
+  executeTool,
+  type Tool,
+  type ToolContext,
+  type ToolOutcome,
+  type ToolRun,
+  toolFailure,
+  unknownTool,
+} from '../tool/index.js'
+import { delegate } from './delegate.js'
+import type { Frame } from './frame.js'
+import { StopSignal } from './outcome.js'
+import { runPlan } from './plan-step.js'
+
+/** A call to make: what was asked, what answers it, its step key. */
+export interface Job {
+  call: ToolCall
+  tool: Tool | DelegationTool | PlanTool | undefined
+  key: string
+  /** For delegations: the index among this step's delegations to the same sub-agent. */
+  k: number
+}
+
+/** How a call ended; a plan whose tasks the budget refused says so, for the step to stop. */
+export type CallOutcome = ToolOutcome & { refusal?: BudgetRefusal }
+
+/** Makes one call with its events; never throws (a failure is the call's outcome). */
+export async function callTool(frame: Frame, step: number, job: Job): Promise<CallOutcome> {
+  const { run } = frame
+  const { call, key } = job
+  run.emit({ type: 'tool.call', path: key, callId: call.id, name: call.name, args: call.args })
+  const started = run.clock.now()
+  let outcome: CallOutcome
+  try {
+    outcome = await runOne(frame, step, job)
+  } catch (error) {
+    outcome = frame.stopped
+      ? toolFailure('ABORTED', `tool "${call.name}" was stopped because the agent is stopping`)
+      : toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${(error as Error).message}`)
+  }
+  if (outcome.ok === false && outcome.fatal) {
+    run.stop(
+      new StopSignal({
+        status: 'error',
+        stopReason: 'TOOL_FATAL',
+        error: { ...outcome.error, details: { path: key } },
+      }),
+    )
+  }
+  run.emit(resultEvent(key, call, outcome, run.clock.now() - started))
+  return outcome
+}
+
+/** Counts one tool call against the budget (through the shared ledger for durable runs). */
+export async function takeToolCall(
+  frame: Frame,
+  key: string,
+  now: number,
+): Promise<BudgetRefusal | undefined> {
+  const { run, budget } = frame
+  const ledger = run.ledger?.charged(key) === false ? run.ledger : undefined
+  return ledger ? await ledger.update(budget, key, () => budget.takeToolCall(now)) : budget.takeToolCall(now)
+}
+
+async function runOne(frame: Frame, step: number, job: Job): Promise<CallOutcome> {
+  const { call, tool, key } = job
+  if (!tool)
+    return unknownTool(call.name, frame.agent.plan ? [PLAN_TOOL_NAME] : [...frame.prepared.tools.keys()])
+  if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key)
+  if (tool.kind === 'baton.plan') return runPlan(frame, step, call, key, tool)
+  const ctx = new CallContext(frame, key, call.id)
+  // Rejects when the agent stops: a tool that ignores its signal is abandoned, not awaited. It
+  // waits on the frame only while this call runs, so finished calls leave nothing behind.
+  let off: () => void = noop
+  const stopped = new Promise<never>((_, reject) => {
+    off = frame.onStop(reject)
+  })
+  stopped.catch(noop)
+  const toolRun: ToolRun = { effects: frame.run.effects, ctx, stopped }
+  try {
+    if (!tool.needsApproval) return await executeTool(tool, call, toolRun)
+    toolRun.approve = approver(frame, tool, key, call)
+    // Waiting for an approval is abandoned too when the agent stops.
+    return await Promise.race([executeTool(tool, call, toolRun), stopped])
+  } finally {
+    off()
+  }
+}
+
+const noop = (): void => {}
+
+/** What a tool's `run` gets as `ctx`. A class: an object literal with a getter would stay in dictionary mode. */
+class CallContext implements ToolContext {
+  readonly signal: AbortSignal
+  readonly path: string
+  private scoped: ScopedMemory | undefined
+
+  constructor(
+    private readonly frame: Frame,
+    readonly step: string,
+    readonly callId: string,
+  ) {
+    this.signal = frame.signal
+    this.path = frame.path
+  }
+
+  // Built on first use: most tools never touch memory.
+  get memory(): ScopedMemory {
+    const { frame, step } = this
+    this.scoped ??= frame.run.memory.scoped(
+      frame.agent.memory,
+      frame.path,
+      () => step,
+      (entry) =>
+        frame.run.emit({
+          type: 'memory.write',
+          path: step,
+          key: entry.key,
+          value: entry.value,
+          by: entry.by,
+        }),
+    )
+    return this.scoped
+  }
+
+  // A bound function: tools destructure it (`run: (input, { progress }) => …`).
+  readonly progress = (data: unknown): void => {
+    this.frame.run.emit({ type: 'tool.progress', path: this.step, callId: this.callId, data })
+  }
+}
+
+function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
+  return async (input: unknown, ctx: ToolContext): Promise<boolean | undefined> => {
+    const needs =
+      typeof tool.needsApproval === 'function' ? await tool.needsApproval(input, ctx) : tool.needsApproval
+    if (!needs) return true
+    frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
+    // A decision of the run: a replay makes it as the recording says.
+    const approve = frame.run.approve
+    return frame.run.effects.decision('approval', key, async () => {
+      const answer = approve && (await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
+      return answer === undefined ? undefined : Boolean(answer)
+    })
+  }
+}
+
+function resultEvent(key: string, call: ToolCall, outcome: ToolOutcome, durationMs: number): BatonEvent {
+  const event: BatonEvent = {
+    type: 'tool.result',
+    path: key,
+    callId: call.id,
+    name: call.name,
+    isError: !outcome.ok,
+    content: outcome.content,
+    durationMs,
+  }
+  if (outcome.ok) {
+    // The whole value is kept only when the model saw a truncated copy; otherwise `content` is it.
+    if (outcome.truncated) {
+      event.truncated = true
+      event.value = outcome.value
+    }
+  } else {
+    event.error = outcome.error
+  }
+  return event
+}

@@ -1,0 +1,322 @@
+/**
+ * Plans as data: what the check finds (each problem named with its task), how references are
+ * filled, and how the executor runs a graph: each task the moment its last input ends (not level
+ * by level), under a limit, failures kept as results and their dependents skipped with why.
+ */
+import { describe, expect, it } from 'vitest'
+import { executePlan, type FilledTask, fill, type PlanScope, type TaskResult } from './index.js'
+import { type CheckedPlan, checkPlan } from './validate.js'
+
+const scope: PlanScope = { tools: new Set(['search', 'calculate']), agents: new Set(['analyst']) }
+
+const problemsOf = (plan: unknown) => {
+  const check = checkPlan(plan, scope)
+  return check.ok ? [] : check.problems
+}
+
+const checked = (plan: unknown): CheckedPlan => {
+  const check = checkPlan(plan, scope)
+  if (!check.ok) throw new Error(check.problems.join('\n'))
+  return check.checked
+}
+
+describe('checking a plan', () => {
+  it('takes a good plan, with what each task waits for', () => {
+    const plan = checked({
+      tasks: [
+        { id: 'lisbon', tool: 'search', args: { q: 'Lisbon population' } },
+        { id: 'porto', tool: 'search', args: { q: 'Porto population' } },
+        {
+          id: 'ratio',
+          tool: 'calculate',
+          args: { expression: '${lisbon.population} / ${porto.population}' },
+        },
+        { id: 'brief', agent: 'analyst', task: 'Explain ${ratio}', after: ['porto'] },
+      ],
+    })
+    expect(Object.fromEntries([...plan.needs].map(([id, needs]) => [id, [...needs].sort()]))).toEqual({
+      lisbon: [],
+      porto: [],
+      ratio: ['lisbon', 'porto'],
+      brief: ['porto', 'ratio'],
+    })
+  })
+
+  it('names every problem with its task: names, references, shapes', () => {
+    expect(
+      problemsOf({
+        tasks: [
+          { id: 'a', tool: 'serch', args: { q: 'x' } },
+          { id: 'b', agent: 'anlyst', task: 'Use ${a.rows} and ${missing}' },
+          { id: 'a', tool: 'search' },
+          { id: 'c', tool: 'search', args: { q: '${c}' }, after: ['nobody'] },
+          { id: 'd', tool: 'search', agent: 'analyst' },
+          { id: 'e', tool: 'search', argz: {} },
+          { tool: 'search' },
+          { id: 'f', agent: 'analyst', task: '' },
+        ],
+      }),
+    ).toEqual([
+      'task "a": unknown tool "serch"; the tools are "search", "calculate"',
+      'task "b": unknown agent "anlyst"; the sub-agents are "analyst"',
+      'plan: task ids must be unique; "a" is used twice',
+      'task "d": a task has exactly one of "tool", "agent" or "plan", not "tool" and "agent"',
+      'task "e": unknown field "argz"; a tool task has "id", "tool", "args", "after"',
+      'plan: task 7: "id" must be 1 to 64 letters, digits, "_" or "-", got nothing',
+      'task "f": "task" must be the sub-agent\'s brief, got ""',
+      'task "b": task refers to ${missing}, but no task is called "missing" (the tasks are "a", "b", "c", "d", "e", "f")',
+      'task "c": "after" names "nobody", but no task of its plan is called that (the tasks are "a", "b", "c", "d", "e", "f")',
+      'task "c": args.q refers to its own result (${c})',
+    ])
+  })
+
+  it('finds a cycle and says it in order', () => {
+    expect(
+      problemsOf({
+        tasks: [
+          { id: 'a', tool: 'search', args: { q: '${c}' } },
+          { id: 'b', tool: 'search', args: { q: '${a}' } },
+          { id: 'c', tool: 'search', args: { q: 'x' }, after: ['b'] },
+        ],
+      }),
+    ).toEqual(['plan: tasks wait for each other in a cycle: a → c → b → a (each waits for the next)'])
+  })
+
+  it('refuses what is not a plan', () => {
+    expect(problemsOf('do it')).toEqual(['plan: expected an object { tasks: [...] }, got "do it"'])
+    expect(problemsOf({ tasks: [] })).toEqual(['plan: "tasks" must be a non-empty list of tasks, got a list'])
+    expect(problemsOf({ steps: [1] })).toEqual([
+      'plan: unknown field "steps"; a plan has only "tasks"',
+      'plan: "tasks" must be a non-empty list of tasks, got nothing',
+    ])
+  })
+
+  it('lets a nested plan refer to the plan around it, and makes it wait for what it refers to', () => {
+    const plan = checked({
+      tasks: [
+        { id: 'city', tool: 'search', args: { q: 'largest city' } },
+        {
+          id: 'facts',
+          plan: {
+            tasks: [
+              { id: 'people', tool: 'search', args: { q: 'population of ${city.name}' } },
+              { id: 'area', tool: 'search', args: { q: 'area of ${city.name}' } },
+            ],
+          },
+        },
+      ],
+    })
+    expect([...plan.needs.get('facts')!]).toEqual(['city'])
+    expect(
+      problemsOf({
+        tasks: [
+          { id: 'x', tool: 'search', args: { q: 'a' } },
+          { id: 'inner', plan: { tasks: [{ id: 'x', tool: 'search', args: { q: '${nowhere}' } }] } },
+        ],
+      }),
+    ).toEqual([
+      'task "inner" (a plan): task "x" has the id of a task of the plan around it',
+      'task "x": args.q refers to ${nowhere}, but no task is called "nowhere" (the tasks are "x")',
+    ])
+  })
+})
+
+describe('filling references', () => {
+  const results = new Map<string, unknown>([
+    ['lisbon', { population: 545796, names: ['Lisboa', 'Lisbon'] }],
+    ['note', 'a note'],
+  ])
+
+  it('gives a whole reference its value, typed, and writes embedded ones into the string', () => {
+    expect(
+      fill(
+        {
+          n: '${lisbon.population}',
+          all: '${lisbon}',
+          second: '${lisbon.names.1}',
+          text: 'Lisbon has ${lisbon.population} people (${note}); names ${lisbon.names}',
+          list: ['${note}', 3],
+        },
+        results,
+      ),
+    ).toEqual({
+      n: 545796,
+      all: { population: 545796, names: ['Lisboa', 'Lisbon'] },
+      second: 'Lisbon',
+      text: 'Lisbon has 545796 people (a note); names ["Lisboa","Lisbon"]',
+      list: ['a note', 3],
+    })
+  })
+
+  it('says which field a result does not have, and what it has', () => {
+    expect(() => fill('${lisbon.populaton}', results)).toThrow(
+      '${lisbon.populaton}: the result of lisbon has no field "populaton" (its fields: population, names)',
+    )
+    expect(() => fill('${lisbon.names.5}', results)).toThrow(
+      '${lisbon.names.5}: the result of lisbon.names has no field "5" (it is a list of 2)',
+    )
+    expect(() => fill('x ${note.length}', results)).toThrow(
+      'the result of note has no field "length" (it is string)',
+    )
+  })
+})
+
+/** A task runner whose tasks end when the test says, recording what started when. */
+function controlled() {
+  const log: string[] = []
+  const pending = new Map<string, (result: TaskResult) => void>()
+  const inputs = new Map<string, FilledTask>()
+  const runTask = (task: FilledTask, path: string) =>
+    new Promise<TaskResult>((resolve) => {
+      log.push(`start ${path}`)
+      inputs.set(path, task)
+      pending.set(path, resolve)
+    })
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve()
+  }
+  const end = async (path: string, result: TaskResult = { status: 'done', value: `${path}!` }) => {
+    const resolve = pending.get(path)
+    if (!resolve) throw new Error(`${path} is not running (log: ${log.join(', ')})`)
+    pending.delete(path)
+    log.push(`end ${path}`)
+    resolve(result)
+    await settle()
+  }
+  return { log, runTask, end, settle, inputs, running: () => [...pending.keys()] }
+}
+
+describe('executing a plan', () => {
+  it('starts a task the moment its last input ends, not when a whole level has', async () => {
+    const plan = checked({
+      tasks: [
+        { id: 'a', tool: 'search', args: { q: 'a' } },
+        { id: 'slow', tool: 'search', args: { q: 'slow' } },
+        { id: 'b', tool: 'search', args: { q: 'b' } },
+        { id: 'ab', tool: 'calculate', args: { expression: '${a} + ${b}' } },
+        { id: 'last', tool: 'calculate', args: { expression: '${ab} ${slow}' } },
+      ],
+    })
+    const c = controlled()
+    const done = executePlan(plan, c.runTask)
+    await c.settle()
+    expect(c.running()).toEqual(['a', 'slow', 'b'])
+    await c.end('b')
+    expect(c.running()).toEqual(['a', 'slow'])
+    await c.end('a')
+    // `ab` starts now, while `slow` (of its level) still runs.
+    expect(c.running()).toEqual(['slow', 'ab'])
+    expect(c.inputs.get('ab')).toMatchObject({ args: { expression: 'a! + b!' } })
+    await c.end('ab')
+    await c.end('slow')
+    expect(c.inputs.get('last')).toMatchObject({ args: { expression: 'ab! slow!' } })
+    await c.end('last')
+    const results = await done
+    expect([...results.keys()]).toEqual(['b', 'a', 'ab', 'slow', 'last'])
+    expect(results.get('last')).toEqual({ status: 'done', value: 'last!' })
+  })
+
+  it('runs at most `concurrency` tasks at once, starting them in the plan’s order', async () => {
+    const plan = checked({
+      tasks: ['t1', 't2', 't3', 't4'].map((id) => ({ id, tool: 'search', args: { q: id } })),
+    })
+    const c = controlled()
+    const done = executePlan(plan, c.runTask, { concurrency: 2 })
+    await c.settle()
+    expect(c.running()).toEqual(['t1', 't2'])
+    await c.end('t2')
+    expect(c.running()).toEqual(['t1', 't3'])
+    await c.end('t1')
+    await c.end('t3')
+    await c.end('t4')
+    expect((await done).size).toBe(4)
+  })
+
+  it('keeps a failure as a result and skips what needed it, saying why', async () => {
+    const plan = checked({
+      tasks: [
+        { id: 'fetch', tool: 'search', args: { q: 'x' } },
+        { id: 'other', tool: 'search', args: { q: 'y' } },
+        { id: 'sum', tool: 'calculate', args: { expression: '${fetch}' } },
+        { id: 'report', agent: 'analyst', task: 'Report ${sum}' },
+        { id: 'field', tool: 'calculate', args: { expression: '${other.total}' } },
+      ],
+    })
+    const c = controlled()
+    const done = executePlan(plan, c.runTask)
+    await c.settle()
+    await c.end('fetch', {
+      status: 'failed',
+      error: { code: 'HTTP_503', message: 'the search service is down' },
+    })
+    await c.end('other', { status: 'done', value: { count: 2 } })
+    const results = await done
+    expect(results.get('sum')).toEqual({
+      status: 'skipped',
+      error: {
+        code: 'PLAN_SKIPPED',
+        message: 'skipped: it needs "fetch", which failed: the search service is down',
+      },
+    })
+    expect(results.get('report')?.status).toBe('skipped')
+    expect(results.get('report')).toMatchObject({
+      error: { message: expect.stringContaining('needs "sum", which was skipped') },
+    })
+    // A reference to a field the result does not have fails that task only.
+    expect(results.get('field')).toEqual({
+      status: 'failed',
+      error: {
+        code: 'PLAN_REFERENCE',
+        message: '${other.total}: the result of other has no field "total" (its fields: count)',
+      },
+    })
+    expect(c.log).not.toContain('start sum')
+    expect(c.log).not.toContain('start field')
+  })
+
+  it('runs a nested plan as one task whose value is its tasks’ results, under the same limit', async () => {
+    const plan = checked({
+      tasks: [
+        { id: 'city', tool: 'search', args: { q: 'city' } },
+        {
+          id: 'facts',
+          plan: {
+            tasks: [
+              { id: 'people', tool: 'search', args: { q: 'people of ${city}' } },
+              { id: 'area', tool: 'search', args: { q: 'area of ${city}' } },
+            ],
+          },
+        },
+        { id: 'density', tool: 'calculate', args: { expression: '${facts.people} / ${facts.area}' } },
+      ],
+    })
+    const c = controlled()
+    const done = executePlan(plan, c.runTask, { concurrency: 1 })
+    await c.settle()
+    await c.end('city', { status: 'done', value: 'Lisbon' })
+    expect(c.running()).toEqual(['facts/people'])
+    expect(c.inputs.get('facts/people')).toMatchObject({ args: { q: 'people of Lisbon' } })
+    await c.end('facts/people', { status: 'done', value: 545796 })
+    await c.end('facts/area', { status: 'done', value: 100 })
+    expect(c.inputs.get('density')).toMatchObject({ args: { expression: '545796 / 100' } })
+    await c.end('density')
+    const results = await done
+    expect(results.get('facts')).toEqual({ status: 'done', value: { people: 545796, area: 100 } })
+    expect([...results.keys()]).toEqual(['city', 'facts/people', 'facts/area', 'facts', 'density'])
+  })
+
+  it('turns a task runner that throws into that task’s failure', async () => {
+    const plan = checked({
+      tasks: [
+        { id: 'a', tool: 'search', args: {} },
+        { id: 'b', tool: 'search', args: {} },
+      ],
+    })
+    const results = await executePlan(plan, async (task) => {
+      if ('tool' in task && task.id === 'a') throw new Error('boom')
+      return { status: 'done', value: 1 }
+    })
+    expect(results.get('a')).toEqual({ status: 'failed', error: { code: 'INTERNAL', message: 'boom' } })
+    expect(results.get('b')).toEqual({ status: 'done', value: 1 })
+  })
+})

@@ -1,0 +1,236 @@
+/**
+ * Plan mode through real runs: the planning model answers with one `plan` call; its tasks run
+ * as ordinary calls (events, budget, sub-agents, transcript) the moment their inputs are ready,
+ * with references filled; the model sees every result at once and answers, or plans again. A
+ * bad plan goes back to the model with its problems; plans past `maxReplans` are refused; a
+ * failed task's dependents are skipped and say why; the recorded run replays.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import {
+  type BatonEvent,
+  defineAgent,
+  defineTool,
+  readTranscript,
+  replay,
+  run,
+  stream,
+} from '../src/index.js'
+import { spansOf } from '../src/otel/index.js'
+import { type ScriptEntry, scriptedModel } from '../src/testing/index.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'baton-plan-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const POPULATION: Record<string, number> = { Lisbon: 545796, Porto: 231962 }
+
+function lead(steps: ScriptEntry[], options: { maxReplans?: number; failing?: string } = {}) {
+  const search = defineTool({
+    name: 'search',
+    description: 'Finds a city’s population.',
+    input: z.object({ city: z.string() }),
+    run: async ({ city }) => {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      if (city === options.failing) throw new Error(`no data for ${city}`)
+      return { city, population: POPULATION[city] ?? 0 }
+    },
+  })
+  const calculate = defineTool({
+    name: 'calculate',
+    description: 'Evaluates a division a / b.',
+    input: z.object({ a: z.number(), b: z.number() }),
+    run: ({ a, b }) => Math.round((a / b) * 100) / 100,
+  })
+  const analyst = defineAgent({
+    name: 'analyst',
+    description: 'Explains figures.',
+    instructions: 'Explain.',
+    model: scriptedModel([(request) => ({ text: `analysed: ${request.messages.at(-1)?.content}` })]),
+  })
+  const model = scriptedModel(steps)
+  const agent = defineAgent({
+    name: 'planner',
+    instructions: 'Plan the work.',
+    model,
+    tools: [search, calculate],
+    agents: [analyst],
+    plan: options.maxReplans === undefined ? true : { maxReplans: options.maxReplans },
+  })
+  return { agent, model }
+}
+
+const PLAN = {
+  tasks: [
+    { id: 'lisbon', tool: 'search', args: { city: 'Lisbon' } },
+    { id: 'porto', tool: 'search', args: { city: 'Porto' } },
+    { id: 'ratio', tool: 'calculate', args: { a: '${lisbon.population}', b: '${porto.population}' } },
+    { id: 'brief', agent: 'analyst', task: 'Lisbon is ${ratio} times Porto (${lisbon.population} people)' },
+  ],
+}
+
+const lastToolMessage = (
+  model: { requests: { messages: { role: string; content: string }[] }[] },
+  i: number,
+) => model.requests[i]!.messages.filter((message) => message.role === 'tool').at(-1)!.content
+
+describe('plan mode', () => {
+  it('offers the model one tool, the plan, describing the tools and sub-agents it can call', async () => {
+    const { agent, model } = lead([{ text: 'nothing to do' }])
+    await run(agent, 'Compare Lisbon and Porto')
+    const tools = model.requests[0]!.tools!
+    expect(tools.map((tool) => tool.name)).toEqual(['plan'])
+    expect(tools[0]!.description).toContain('- search: Finds a city’s population.')
+    expect(tools[0]!.description).toContain('- analyst: Explains figures.')
+    expect(JSON.stringify(tools[0]!.parameters)).toContain('"enum":["search","calculate"]')
+  })
+
+  it('runs each task the moment its inputs are ready, fills references, and gives the model every result', async () => {
+    const record = join(dir, 'plan.jsonl')
+    const { agent, model } = lead([
+      { toolCalls: [{ name: 'plan', args: PLAN }] },
+      { text: 'Lisbon is 2.35 times Porto.' },
+    ])
+    const events: BatonEvent[] = []
+    const running = stream(agent, 'Compare Lisbon and Porto', { record })
+    for await (const event of running) events.push(event)
+    const result = await running.result
+    expect(result.status).toBe('done')
+    expect(result.output).toBe('Lisbon is 2.35 times Porto.')
+
+    const plan = events.find((event) => event.type === 'plan.start')
+    expect(plan).toMatchObject({
+      path: 'root/1/tool/call_1_0',
+      callId: 'call_1_0',
+      tasks: [
+        { id: 'lisbon', kind: 'tool', name: 'search', needs: [] },
+        { id: 'porto', kind: 'tool', name: 'search', needs: [] },
+        { id: 'ratio', kind: 'tool', name: 'calculate', needs: ['lisbon', 'porto'] },
+        { id: 'brief', kind: 'agent', name: 'analyst', needs: ['ratio', 'lisbon'] },
+      ],
+    })
+    // Each task is a call of its own, keyed by the plan's structure.
+    const order = events
+      .filter((event) => event.type === 'tool.call' || event.type === 'tool.result')
+      .map(
+        (event) =>
+          `${event.type === 'tool.call' ? 'call' : 'result'} ${event.path.replace('root/1/tool/', '')}`,
+      )
+    expect(order.slice(0, 3)).toEqual(['call call_1_0', 'call call_1_0.lisbon', 'call call_1_0.porto'])
+    expect(order.indexOf('call call_1_0.ratio')).toBeGreaterThan(order.indexOf('result call_1_0.lisbon'))
+    expect(order.indexOf('call call_1_0.ratio')).toBeGreaterThan(order.indexOf('result call_1_0.porto'))
+    expect(order.at(-1)).toBe('result call_1_0')
+    const ratio = events.find((event) => event.type === 'tool.call' && event.path.endsWith('.ratio'))
+    expect(ratio?.type === 'tool.call' && ratio.args).toEqual({ a: 545796, b: 231962 })
+    // The sub-agent got its brief filled, and ran as a delegation of this step.
+    const analyst = events.find((event) => event.type === 'agent.start' && event.agent === 'analyst')
+    expect(analyst).toMatchObject({
+      path: 'root/1/agent:analyst#0',
+      task: 'Lisbon is 2.35 times Porto (545796 people)',
+    })
+
+    // The model sees every result at once, by task.
+    expect(JSON.parse(lastToolMessage(model, 1))).toEqual({
+      lisbon: { result: { city: 'Lisbon', population: 545796 } },
+      porto: { result: { city: 'Porto', population: 231962 } },
+      ratio: { result: 2.35 },
+      brief: { result: 'analysed: Lisbon is 2.35 times Porto (545796 people)' },
+    })
+    // The plan and each of its four tasks count as tool calls.
+    expect(result.usage.toolCalls).toBe(5)
+
+    // As a trace: each task under the plan's call, the sub-agent under the task that started it.
+    const spans = new Map(spansOf(readTranscript(record).events, 'plan').map((span) => [span.key, span]))
+    expect(spans.get('root/1/tool/call_1_0')).toMatchObject({ name: 'execute_tool plan', parent: 'root' })
+    expect(spans.get('root/1/tool/call_1_0.ratio')).toMatchObject({
+      name: 'execute_tool calculate',
+      parent: 'root/1/tool/call_1_0',
+    })
+    expect(spans.get('root/1/agent:analyst#0')).toMatchObject({
+      name: 'invoke_agent analyst',
+      parent: 'root/1/tool/call_1_0.brief',
+    })
+
+    // The recorded run replays, every task answered from the recording by its key.
+    const again = await replay(record, agent)
+    expect(again.status).toBe('done')
+    expect(again.divergences).toEqual([])
+    expect(again.output).toBe(result.output)
+  })
+
+  it('sends a plan that cannot run back to the model with every problem, then runs the fixed one', async () => {
+    const bad = {
+      tasks: [
+        { id: 'lisbon', tool: 'serch', args: { city: 'Lisbon' } },
+        { id: 'ratio', tool: 'calculate', args: { a: '${lisbon.population}', b: '${porto.population}' } },
+      ],
+    }
+    const { agent, model } = lead([
+      { toolCalls: [{ name: 'plan', args: bad }] },
+      { toolCalls: [{ name: 'plan', args: PLAN }] },
+      { text: 'done' },
+    ])
+    const result = await run(agent, 'Compare')
+    expect(result.status).toBe('done')
+    const feedback = lastToolMessage(model, 1)
+    expect(feedback).toContain('the plan cannot run')
+    expect(feedback).toContain('task "lisbon": unknown tool "serch"; the tools are "search", "calculate"')
+    expect(feedback).toContain(
+      'task "ratio": args.b refers to ${porto.population}, but no task is called "porto"',
+    )
+    expect(JSON.parse(lastToolMessage(model, 2)).ratio).toEqual({ result: 2.35 })
+  })
+
+  it('keeps a failed task as its result and skips the tasks that needed it, saying why', async () => {
+    const { agent, model } = lead(
+      [{ toolCalls: [{ name: 'plan', args: PLAN }] }, { text: 'Porto has no data.' }],
+      {
+        failing: 'Porto',
+      },
+    )
+    const result = await run(agent, 'Compare')
+    expect(result.status).toBe('done')
+    const report = JSON.parse(lastToolMessage(model, 1))
+    expect(report.lisbon).toEqual({ result: { city: 'Lisbon', population: 545796 } })
+    expect(report.porto.error).toContain('no data for Porto')
+    expect(report.ratio).toEqual({ skipped: expect.stringContaining('it needs "porto", which failed') })
+    expect(report.brief).toEqual({ skipped: expect.stringContaining('it needs "ratio", which was skipped') })
+  })
+
+  it('refuses plans past maxReplans, and calls of other tools, telling the model what to do', async () => {
+    const { agent, model } = lead(
+      [
+        { toolCalls: [{ name: 'plan', args: PLAN }] },
+        { toolCalls: [{ name: 'search', args: { city: 'Lisbon' } }] },
+        { toolCalls: [{ name: 'plan', args: PLAN }] },
+        { text: 'answering with what I have' },
+      ],
+      { maxReplans: 0 },
+    )
+    const result = await run(agent, 'Compare')
+    expect(result.status).toBe('done')
+    expect(lastToolMessage(model, 2)).toMatch(/unknown tool "search".*plan/s)
+    expect(lastToolMessage(model, 3)).toContain('no more plans: this agent may make 1 (the first and 0 more)')
+  })
+
+  it('refuses a plan mode with nothing to plan, or a tool named plan', () => {
+    expect(() =>
+      defineAgent({ name: 'empty', instructions: 'x', model: scriptedModel([]), plan: true }),
+    ).toThrow('agent "empty": plan needs tools or sub-agents to plan calls to; this agent has neither')
+    const named = defineTool({ name: 'plan', description: 'x', input: z.object({}), run: () => 1 })
+    expect(() =>
+      defineAgent({ name: 'clash', instructions: 'x', model: scriptedModel([]), tools: [named], plan: true }),
+    ).toThrow(`tools[0] is named "plan", the name of plan mode's own tool`)
+    expect(() =>
+      defineAgent({
+        name: 'bad',
+        instructions: 'x',
+        model: scriptedModel([]),
+        tools: [named],
+        plan: { maxReplans: -1 } as never,
+      }),
+    ).toThrow('plan.maxReplans must be a whole number of 0 or more')
+  })
+})
