@@ -5,7 +5,7 @@
  * dist/ and of packages left as they are, and piped to `node --input-type=module -`.
  *
  *   npm run bench                      all scenarios
- *   npm run bench -- --only s1,s3      some of them (`s8`: shared rate limits; `durable`: the durable-runs table)
+ *   npm run bench -- --only s1,s3      some of them (`s8`: shared rate limits; `s9`: plans; `durable`: the durable-runs table)
  *   npm run bench -- --profile         also run each child under --cpu-prof and list the
  *                                      functions with the most self time (timings then inflated;
  *                                      S7: the processes it starts, not the one that times them)
@@ -86,9 +86,11 @@ const selected = SCENARIOS.filter((s) => !only || only.includes(s.id))
 const durable = !only || only.includes('durable')
 /** S8, shared rate limits against a rate-limited server (bench/s8-rate-limits.ts): a table of its own. */
 const s8 = !only || only.includes('s8')
-if (selected.length === 0 && !durable && !s8) {
+/** S9, plan mode and workflows against the ordinary loop (bench/s9-plans.ts): a table of its own. */
+const s9 = !only || only.includes('s9')
+if (selected.length === 0 && !durable && !s8 && !s9) {
   console.error(
-    `bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')}, s8, durable)`,
+    `bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')}, s8, s9, durable)`,
   )
   process.exit(2)
 }
@@ -122,6 +124,7 @@ try {
   if (selected.length > 0) printTables(results, started)
   if (profileDir) printProfiles(profileDir)
   if (s8) await script('s8-rate-limits.ts', '\n')
+  if (s9) await script('s9-plans.ts', '\n')
   if (durable) await durableTable()
 } finally {
   if (profileDir) rmSync(profileDir, { recursive: true, force: true })

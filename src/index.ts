@@ -57,6 +57,13 @@ export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export type * from './model/types.js'
 export { setupTracing, type TracingSetup, type TracingSetupOptions } from './otel/setup.js'
 export { type TraceOptions, traceTranscript } from './otel/trace.js'
+export type { AgentTask, NestedPlanTask, Plan, PlannedTask, TaskResult, ToolTask } from './plan/index.js'
+export {
+  defineWorkflow,
+  type WorkflowConfig,
+  type WorkflowRound,
+  type WorkflowStep,
+} from './plan/workflow.js'
 export {
   type Divergence,
   type ForkOptions,

@@ -33,8 +33,9 @@ export const DEFAULT_PRICES: PriceTable = Object.freeze({
   'anthropic:claude-3-7-sonnet': { input: 3, cachedInput: 0.3, cacheWrite: 3.75, output: 15 },
   'anthropic:claude-haiku-4-5': { input: 1, cachedInput: 0.1, cacheWrite: 1.25, output: 5 },
   'anthropic:claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, cacheWrite: 1, output: 4 },
-  // Test fakes cost nothing.
+  // Test fakes cost nothing, nor do workflows (their plans are code).
   scripted: { input: 0, output: 0 },
+  workflow: { input: 0, output: 0 },
 })
 
 const FREE: ModelPrice = Object.freeze({ input: 0, output: 0 })

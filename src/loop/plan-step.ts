@@ -104,7 +104,9 @@ export async function runPlan(
     report[path] =
       result.status === 'done'
         ? { result: result.value }
-        : { [result.status === 'failed' ? 'error' : 'skipped']: result.error.message }
+        : result.status === 'failed'
+          ? { error: result.error.message, code: result.error.code }
+          : { skipped: result.error.message }
   const content = JSON.stringify(report)
   const value = Object.fromEntries([...results].map(([path, result]) => [path, result]))
   if (pending.length)

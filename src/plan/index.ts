@@ -6,5 +6,14 @@
  */
 export { type ExecuteOptions, executePlan, type FilledTask, type RunTask } from './execute.js'
 export { fill, PlanReferenceError, type Reference, referencesIn, resolveReference } from './refs.js'
-export type { AgentTask, Plan, PlanScope, PlanTask, Task, TaskResult, ToolTask } from './types.js'
+export type {
+  AgentTask,
+  NestedPlanTask,
+  Plan,
+  PlannedTask,
+  PlanScope,
+  TaskResult,
+  ToolTask,
+} from './types.js'
 export { type CheckedPlan, checkPlan, type PlanCheck } from './validate.js'
+export { defineWorkflow, type WorkflowConfig, type WorkflowRound, type WorkflowStep } from './workflow.js'

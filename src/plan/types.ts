@@ -30,14 +30,14 @@ export interface AgentTask extends TaskBase {
 }
 
 /** A plan run as one task: its result is the object of its tasks' results by id. */
-export interface PlanTask extends TaskBase {
+export interface NestedPlanTask extends TaskBase {
   plan: Plan
 }
 
-export type Task = ToolTask | AgentTask | PlanTask
+export type PlannedTask = ToolTask | AgentTask | NestedPlanTask
 
 export interface Plan {
-  tasks: Task[]
+  tasks: PlannedTask[]
 }
 
 /** How a task ended. A skipped task never ran: a task it needed failed or was skipped. */

@@ -4,7 +4,7 @@
  * Every problem is reported (a planner fixes them all at once), each naming its task.
  */
 import { type Reference, referencesIn } from './refs.js'
-import type { Plan, PlanScope, Task } from './types.js'
+import type { Plan, PlannedTask, PlanScope } from './types.js'
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/
 const FIELDS = {
@@ -51,7 +51,7 @@ function checkLevel(
     return undefined
   }
   const ids = new Set<string>()
-  const valid: Task[] = []
+  const valid: PlannedTask[] = []
   tasks.forEach((task, i) => {
     const id = checkTask(task, i, scope, where, problems)
     if (id === undefined) return
@@ -59,7 +59,7 @@ function checkLevel(
     else if (outer.includes(id))
       problems.push(`${where}: task "${id}" has the id of a task of the plan around it`)
     ids.add(id)
-    valid.push(task as Task)
+    valid.push(task as PlannedTask)
   })
   const needs = new Map<string, Set<string>>()
   const nested = new Map<string, CheckedPlan>()
@@ -151,7 +151,7 @@ function checkTask(
 }
 
 /** The references in a task's own inputs (a nested plan's are checked at its level). */
-function referencesOf(task: Task): Reference[] {
+function referencesOf(task: PlannedTask): Reference[] {
   if ('tool' in task) return referencesIn(task.args, 'args')
   if ('agent' in task) return referencesIn(task.task, 'task')
   return []
@@ -170,7 +170,7 @@ function innerReferences(checked: CheckedPlan): string[] {
 
 /** A cycle among the tasks, as the ids around it (the first repeated at the end), if there is one. */
 function cycleIn(
-  tasks: readonly Task[],
+  tasks: readonly PlannedTask[],
   needs: ReadonlyMap<string, ReadonlySet<string>>,
 ): string[] | undefined {
   const state = new Map<string, 'open' | 'done'>()

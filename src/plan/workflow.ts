@@ -1,0 +1,177 @@
+/**
+ * Workflows written in code: a fixed pipeline of tools and sub-agents (sequence, parallel steps,
+ * branches on a result, a bounded loop) run by the same executor as a model's plans. A workflow
+ * is an agent in plan mode whose planner is code, not a model: each round, its `plan` function
+ * gets the results so far and returns the next plan, or the output. So a workflow runs wherever
+ * an agent does (`run`, `stream`, `baton run`, evals, sub-agent of another agent, durable
+ * workers), with budgets, transcripts, replay and resume, and costs no tokens.
+ */
+import { defineAgent } from '../agent/define-agent.js'
+import type { Agent } from '../agent/index.js'
+import type { BudgetLimits } from '../budget/index.js'
+import { BatonError } from '../errors/index.js'
+import type { Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
+import type { Tool } from '../tool/index.js'
+import type { Plan, TaskResult } from './types.js'
+
+/** What a workflow's `plan` function is told each round. */
+export interface WorkflowRound {
+  /** The task the workflow was given. */
+  task: unknown
+  /** 0 for the first plan, then 1, 2… */
+  round: number
+  /** The results of the last round's plan, by task id (`facts/people` in a nested plan); empty in round 0. */
+  results: Record<string, TaskResult>
+  /** Every earlier round's results, oldest first. */
+  rounds: Record<string, TaskResult>[]
+}
+
+/** What a round decides: the next plan, or the workflow's output. */
+export type WorkflowStep = Plan | { output: unknown }
+
+export interface WorkflowConfig {
+  /** Letters, digits, `_` and `-`, as an agent's. */
+  name: string
+  /** What it does (a parent agent chooses sub-agents by it). */
+  description?: string
+  tools?: Tool[]
+  agents?: Agent[]
+  budget?: BudgetLimits
+  /**
+   * The plan: one plan (run once; the output is its last task's result unless `output` says),
+   * or a function that decides each round from the results so far: a branch is an `if` on
+   * them, a loop returns plans until it is done (at most `maxRounds`).
+   */
+  plan: Plan | ((round: WorkflowRound) => WorkflowStep | Promise<WorkflowStep>)
+  /** A one-plan workflow's output, from its results. Default: its last task's result. */
+  output?: (results: Record<string, TaskResult>) => unknown
+  /** Plans a workflow may run. Default 10. */
+  maxRounds?: number
+  /** How many tasks run at once. Default 16. */
+  concurrency?: number
+}
+
+/** Defines a workflow: an agent whose plans are written in code. */
+export function defineWorkflow(config: WorkflowConfig): Agent {
+  const where = `workflow "${config?.name}"`
+  if (typeof config !== 'object' || config === null)
+    throw new BatonError('INVALID_DEFINITION', 'defineWorkflow: expected a workflow definition object')
+  const { plan } = config
+  if (typeof plan !== 'function' && (typeof plan !== 'object' || plan === null))
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: plan must be a plan { tasks: [...] } or a function that returns one`,
+    )
+  const maxRounds = config.maxRounds ?? 10
+  if (!Number.isInteger(maxRounds) || maxRounds < 1)
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: maxRounds must be a whole number of 1 or more, got ${maxRounds}`,
+    )
+  const decide =
+    typeof plan === 'function'
+      ? plan
+      : ({ round, results }: WorkflowRound): WorkflowStep =>
+          round === 0 ? plan : { output: config.output ? config.output(results) : lastResult(plan, results) }
+  return defineAgent({
+    name: config.name,
+    description: config.description ?? `Workflow ${config.name}`,
+    instructions: `Workflow ${config.name}: its plans are written in code.`,
+    model: workflowModel(config.name, decide),
+    tools: config.tools ?? [],
+    agents: config.agents ?? [],
+    ...(config.budget ? { budget: config.budget } : {}),
+    plan: { maxReplans: maxRounds - 1 },
+    ...(config.concurrency ? { toolConcurrency: config.concurrency } : {}),
+    // Its answer is its output as JSON: any JSON value.
+    output: {},
+    stall: false,
+  }) as Agent
+}
+
+/** The model of a workflow: its code, answering each round with a plan or the output. */
+function workflowModel(
+  name: string,
+  decide: (round: WorkflowRound) => WorkflowStep | Promise<WorkflowStep>,
+): Model {
+  return {
+    spec: 'baton.model.v1',
+    id: `workflow:${name}`,
+    async generate(request: ModelRequest): Promise<ModelResponse> {
+      const rounds = planResults(request.messages, name)
+      const task = taskOf(request.messages.find((message) => message.role === 'user')?.content ?? '')
+      const step = await decide({
+        task,
+        round: rounds.length,
+        results: rounds.at(-1) ?? {},
+        rounds: rounds.slice(0, -1),
+      })
+      const usage = { inputTokens: 0, outputTokens: 0 }
+      if (step !== null && typeof step === 'object' && 'output' in step && !('tasks' in step))
+        return {
+          message: { role: 'assistant', content: JSON.stringify(step.output ?? null) },
+          finishReason: 'stop',
+          usage,
+        }
+      return {
+        message: {
+          role: 'assistant',
+          content: '',
+          toolCalls: [{ id: `round_${rounds.length + 1}`, name: 'plan', args: step }],
+        },
+        finishReason: 'tool-calls',
+        usage,
+      }
+    },
+  }
+}
+
+/** Each round's results, from the plan results in the conversation; a plan that could not run is a bug. */
+function planResults(messages: readonly Message[], name: string): Record<string, TaskResult>[] {
+  const rounds: Record<string, TaskResult>[] = []
+  for (const message of messages) {
+    if (message.role !== 'tool' || message.toolName !== 'plan') continue
+    if (message.isError)
+      throw new BatonError(
+        'INVALID_DEFINITION',
+        `workflow "${name}": its plan of round ${rounds.length} cannot run: ${message.content}`,
+      )
+    const report = JSON.parse(message.content) as Record<
+      string,
+      { result?: unknown; error?: string; code?: string; skipped?: string }
+    >
+    rounds.push(
+      Object.fromEntries(
+        Object.entries(report).map(([id, entry]): [string, TaskResult] => [
+          id,
+          'result' in entry
+            ? { status: 'done', value: entry.result }
+            : 'skipped' in entry
+              ? { status: 'skipped', error: { code: 'PLAN_SKIPPED', message: String(entry.skipped) } }
+              : {
+                  status: 'failed',
+                  error: { code: entry.code ?? 'TOOL_ERROR', message: String(entry.error) },
+                },
+        ]),
+      ),
+    )
+  }
+  return rounds
+}
+
+/** The result of a plan's last task (its value, or its error as the output). */
+function lastResult(plan: Plan, results: Record<string, TaskResult>): unknown {
+  const last = plan.tasks.at(-1)
+  const result = last && results[last.id]
+  if (!result) return null
+  return result.status === 'done' ? result.value : { error: result.error.message }
+}
+
+/** The task as it was given: the brief's text, or the value it is the JSON of. */
+function taskOf(brief: string): unknown {
+  try {
+    return JSON.parse(brief)
+  } catch {
+    return brief
+  }
+}
