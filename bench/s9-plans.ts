@@ -43,7 +43,7 @@ const tokens = (value: unknown) => Math.ceil(JSON.stringify(value).length / 4)
 
 /** A scripted answer that counts the tokens of what it is sent (messages and tools) and says. */
 const counted =
-  (answer: { text?: string; toolCalls?: { name: string; args: unknown }[] }): ScriptEntry =>
+  (answer: { text?: string; toolCalls?: { name: string; args: object }[] }): ScriptEntry =>
   (request) => ({
     ...answer,
     usage: {
@@ -52,7 +52,7 @@ const counted =
     },
   })
 
-const call = (name: string, args: unknown) => ({ name, args })
+const call = (name: string, args: object) => ({ name, args })
 const half = (keys: string[]) => keys.map(VALUE)
 const FIRST = half(KEYS.slice(0, 4)).reduce((a, b) => a + b, 0)
 const SECOND = half(KEYS.slice(4)).reduce((a, b) => a + b, 0)

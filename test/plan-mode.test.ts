@@ -16,6 +16,7 @@ import {
   defineTool,
   readTranscript,
   replay,
+  resume,
   run,
   stream,
 } from '../src/index.js'
@@ -138,8 +139,16 @@ describe('plan mode', () => {
       ratio: { result: 2.35 },
       brief: { result: 'analysed: Lisbon is 2.35 times Porto (545796 people)' },
     })
-    // The plan and each of its four tasks count as tool calls.
+    // The plan and each of its four tasks count as tool calls, and are in the trajectory.
     expect(result.usage.toolCalls).toBe(5)
+    expect(result.trajectory.map((step) => [step.kind, step.name, step.ok])).toEqual([
+      ['tool', 'plan', true],
+      ['tool', 'search', true],
+      ['tool', 'search', true],
+      ['tool', 'calculate', true],
+      ['agent', 'delegate_analyst', true],
+    ])
+    expect(result.trajectory[3]!.args).toEqual({ a: 545796, b: 231962 })
 
     // As a trace: each task under the plan's call, the sub-agent under the task that started it.
     const spans = new Map(spansOf(readTranscript(record).events, 'plan').map((span) => [span.key, span]))
@@ -232,5 +241,64 @@ describe('plan mode', () => {
         plan: { maxReplans: -1 } as never,
       }),
     ).toThrow('plan.maxReplans must be a whole number of 0 or more')
+  })
+
+  it('pauses for a task that needs approval, and a resume runs it with the rest of the plan', async () => {
+    const sent: string[] = []
+    // A resume answers the recorded step from the recording: its model plays the later steps only.
+    const make = (resuming = false) => {
+      const search = defineTool({
+        name: 'search',
+        description: 'Finds a city’s population.',
+        input: z.object({ city: z.string() }),
+        run: ({ city }) => ({ city, population: POPULATION[city] ?? 0 }),
+      })
+      const publish = defineTool({
+        name: 'publish',
+        description: 'Publishes a figure.',
+        input: z.object({ text: z.string() }),
+        needsApproval: true,
+        run: ({ text }) => {
+          sent.push(text)
+          return 'published'
+        },
+      })
+      return defineAgent({
+        name: 'publisher',
+        instructions: 'Publish.',
+        model: scriptedModel([
+          ...(resuming
+            ? []
+            : [
+                {
+                  toolCalls: [
+                    {
+                      name: 'plan',
+                      args: {
+                        tasks: [
+                          { id: 'lisbon', tool: 'search', args: { city: 'Lisbon' } },
+                          { id: 'post', tool: 'publish', args: { text: 'Lisbon: ${lisbon.population}' } },
+                        ],
+                      },
+                    },
+                  ],
+                },
+              ]),
+          { text: 'published it' },
+        ]),
+        tools: [search, publish],
+        plan: true,
+      })
+    }
+    const record = join(dir, 'approval.jsonl')
+    const paused = await run(make(), 'Publish Lisbon', { record })
+    expect(paused.status).toBe('awaiting_approval')
+    expect(paused.pending).toMatchObject([{ tool: 'publish', args: { text: 'Lisbon: 545796' } }])
+    expect(sent).toEqual([])
+
+    const resumed = await resume(record, make(true), { approve: () => true })
+    expect(resumed.status).toBe('done')
+    expect(resumed.output).toBe('published it')
+    expect(sent).toEqual(['Lisbon: 545796'])
   })
 })

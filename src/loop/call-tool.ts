@@ -7,6 +7,7 @@
 import { type DelegationTool, PLAN_TOOL_NAME, type PlanTool } from '../agent/index.js'
 import type { BudgetRefusal } from '../budget/index.js'
 import type { BatonEvent } from '../events/index.js'
+import type { TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
 import {
@@ -32,8 +33,11 @@ export interface Job {
   k: number
 }
 
-/** How a call ended; a plan whose tasks the budget refused says so, for the step to stop. */
-export type CallOutcome = ToolOutcome & { refusal?: BudgetRefusal }
+/**
+ * How a call ended. A plan says too whether the budget refused some of its tasks (the step
+ * then stops), and the calls its tasks made, for the trajectory.
+ */
+export type CallOutcome = ToolOutcome & { refusal?: BudgetRefusal; trajectory?: TrajectoryStep[] }
 
 /** Makes one call with its events; never throws (a failure is the call's outcome). */
 export async function callTool(frame: Frame, step: number, job: Job): Promise<CallOutcome> {

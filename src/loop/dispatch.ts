@@ -98,6 +98,7 @@ export async function dispatch(
       ok: outcome.ok,
     }
     state.trajectory.push(step)
+    if (outcome.trajectory) state.trajectory.push(...outcome.trajectory)
   }
 
   const stopped = stoppedOutcome(frame)

@@ -9,6 +9,7 @@
 import { delegationToolName, type PlanTool } from '../agent/index.js'
 import type { BudgetRefusal } from '../budget/index.js'
 import type { PendingApproval } from '../events/index.js'
+import type { TrajectoryStep } from '../goal/index.js'
 import type { ToolCall } from '../model/types.js'
 import { type CheckedPlan, checkPlan, executePlan, type FilledTask, type TaskResult } from '../plan/index.js'
 import { toolFailure } from '../tool/index.js'
@@ -70,6 +71,8 @@ export async function runPlan(
     }
   let refusal: BudgetRefusal | undefined
   const pending: PendingApproval[] = []
+  /** The tasks that were called, for the trajectory (in the plan's order, after the plan's call). */
+  const ran = new Map<string, TrajectoryStep>()
   frame.expectListeners(Math.min(tasks.length, frame.agent.toolConcurrency))
   const results = await executePlan(
     checked,
@@ -86,12 +89,14 @@ export async function runPlan(
             message: `the budget allows no more tool calls (${refusal.limit})`,
           },
         }
+      const args = 'tool' in task ? task.args : { task: task.task }
       const outcome = await callTool(frame, step, {
-        call: { id, name, args: 'tool' in task ? task.args : { task: task.task } },
+        call: { id, name, args },
         tool: prepared.tools.get(name),
         key: taskKey,
         k: ks.get(path) ?? 0,
       })
+      ran.set(path, { path: frame.path, kind: 'tool' in task ? 'tool' : 'agent', name, args, ok: outcome.ok })
       if (outcome.ok)
         return { status: 'done', value: outcome.truncated ? outcome.value : parsed(outcome.content) }
       if (outcome.pending) pending.push(...outcome.pending)
@@ -109,12 +114,14 @@ export async function runPlan(
           : { skipped: result.error.message }
   const content = JSON.stringify(report)
   const value = Object.fromEntries([...results].map(([path, result]) => [path, result]))
+  const trajectory = tasks.flatMap((task) => ran.get(task.path) ?? [])
   if (pending.length)
     return {
       ...toolFailure('AWAITING_APPROVAL', `${pending.length} task(s) of the plan need approval`),
       pending,
+      trajectory,
     }
-  const outcome: CallOutcome = { ok: true, value, content, truncated: false }
+  const outcome: CallOutcome = { ok: true, value, content, truncated: false, trajectory }
   if (refusal) outcome.refusal = refusal
   return outcome
 }

@@ -4,7 +4,13 @@
  * a result comes from anywhere but the events, so a transcript always says what its run returned.
  */
 import { delegationToolName } from '../agent/delegation.js'
-import type { BatonEvent, ModelResponseEvent, PendingApproval, RunEndEvent } from '../events/index.js'
+import type {
+  BatonEvent,
+  ModelResponseEvent,
+  PendingApproval,
+  PlanStartEvent,
+  RunEndEvent,
+} from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import { readTranscript, type Transcript } from '../transcript/index.js'
@@ -57,6 +63,10 @@ export class RunFold {
   private readonly open = new Map<string, OpenStep>()
   /** What a call waiting for approval was asked with, by step key. */
   private readonly asked = new Map<string, unknown>()
+  /** Plans of plan mode, by the key of their `plan` call. */
+  private readonly plans = new Map<string, PlanStartEvent>()
+  /** The arguments of plans' tasks, by step key (a task is in the trajectory, with them). */
+  private readonly taskArgs = new Map<string, unknown>()
   /** The calls each agent left waiting for approval when it ended, by agent path. */
   private readonly waiting = new Map<string, PendingApproval[]>()
 
@@ -77,6 +87,14 @@ export class RunFold {
         return
       case 'approval.request':
         this.asked.set(event.path, event.args)
+        return
+      case 'plan.start':
+        this.plans.set(event.path, event)
+        for (const task of event.tasks)
+          this.taskArgs.set(planTaskKey(event.path, event.callId, task.id), undefined)
+        return
+      case 'tool.call':
+        if (this.taskArgs.has(event.path)) this.taskArgs.set(event.path, event.args)
         return
       case 'tool.result':
         this.open.get(agentOfStep(stepOf(event.path)))?.done.set(event.callId, {
@@ -179,6 +197,11 @@ export class RunFold {
         args: call.args,
         ok: done.ok,
       })
+      const plan = this.plans.get(done.key)
+      if (plan) {
+        this.planTasks(agent, step, plan, pending)
+        continue
+      }
       if (!pending) continue
       if (sub !== undefined) pending.push(...(this.waiting.get(`${step.prefix}/agent:${sub}#${n}`) ?? []))
       else if (done.waits)
@@ -186,6 +209,46 @@ export class RunFold {
     }
     if (pending) this.waiting.set(agent, pending)
   }
+
+  /** A plan's tasks join the trajectory after its call, in the plan's order; so do their waits. */
+  private planTasks(
+    agent: string,
+    step: OpenStep,
+    plan: PlanStartEvent,
+    pending: PendingApproval[] | undefined,
+  ): void {
+    const k = new Map<string, number>()
+    for (const task of plan.tasks) {
+      if (task.kind === 'plan') continue
+      const n = k.get(task.name) ?? 0
+      if (task.kind === 'agent') k.set(task.name, n + 1)
+      const key = planTaskKey(plan.path, plan.callId, task.id)
+      const done = step.done.get(key.slice(key.lastIndexOf('/') + 1))
+      if (!done) continue
+      this.trajectory.push({
+        path: agent,
+        kind: task.kind,
+        name: done.name,
+        args: this.taskArgs.get(key),
+        ok: done.ok,
+      })
+      if (!pending) continue
+      if (task.kind === 'agent')
+        pending.push(...(this.waiting.get(`${step.prefix}/agent:${task.name}#${n}`) ?? []))
+      else if (done.waits)
+        pending.push({
+          path: key,
+          callId: key.slice(key.lastIndexOf('/') + 1),
+          tool: done.name,
+          args: this.asked.get(key),
+        })
+    }
+  }
+}
+
+/** The step key of task `id` (`facts/people`) of the plan called at `planKey` with `callId`. */
+export function planTaskKey(planKey: string, callId: string, id: string): string {
+  return `${planKey.slice(0, planKey.lastIndexOf('/'))}/${callId}.${id.replaceAll('/', '.')}`
 }
 
 /** The result a transcript's events say its run returned, or undefined for a run that did not end. */
