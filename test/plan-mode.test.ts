@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { EMPTY_TREE, reduceTree, treeLines } from '../src/cli/live-tree.js'
 import {
   type BatonEvent,
   defineAgent,
@@ -149,6 +150,22 @@ describe('plan mode', () => {
       ['agent', 'delegate_analyst', true],
     ])
     expect(result.trajectory[3]!.args).toEqual({ a: 545796, b: 231962 })
+
+    // The live tree shows the plan under its agent, each task's state, then its critical path.
+    const during = events
+      .slice(0, events.findIndex((event) => event.type === 'tool.result') + 1)
+      .reduce(reduceTree, EMPTY_TREE)
+    const view = { now: 5000, columns: 200, color: false }
+    expect(treeLines(during, view).find((line) => line.includes('⋔ plan:'))).toMatch(
+      /⋔ plan: lisbon [✓⟳].* · porto [✓⟳].* · ratio … · brief …/,
+    )
+    const after = treeLines(events.reduce(reduceTree, EMPTY_TREE), view)
+    expect(after.find((line) => line.includes('⋔ plan:'))).toMatch(
+      /lisbon ✓ .* · porto ✓ .* · ratio ✓ .* · brief ✓/,
+    )
+    expect(after.find((line) => line.includes('critical path'))).toMatch(
+      /critical path: (lisbon|porto) → ratio → brief \(/,
+    )
 
     // As a trace: each task under the plan's call, the sub-agent under the task that started it.
     const spans = new Map(spansOf(readTranscript(record).events, 'plan').map((span) => [span.key, span]))

@@ -11,6 +11,9 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineAgent, defineTool, run } from '../src/index.js'
+import { scriptedModel } from '../src/testing/index.js'
 import { VIEWER_CORE } from '../src/view/index.js'
 import { everyEventTranscript, writeBigTranscript } from './fixtures/view-transcripts.js'
 
@@ -346,6 +349,74 @@ describe.skipIf(!existsSync(CHROMIUM))(
         expect(requests).toHaveLength(1)
         expect(errors).toEqual([])
       })
+    })
+
+    it('shows a plan’s tasks with their states and timing, and its critical path', async () => {
+      const slow = defineTool({
+        name: 'lookup',
+        description: 'Looks up',
+        input: z.object({ q: z.string(), ms: z.number() }),
+        run: async ({ q, ms }) => {
+          await new Promise((resolve) => setTimeout(resolve, ms))
+          if (q === 'broken') throw new Error('no such entry')
+          return { q, n: q.length }
+        },
+      })
+      const planner = defineAgent({
+        name: 'planner',
+        instructions: 'Plan.',
+        model: scriptedModel([
+          {
+            toolCalls: [
+              {
+                name: 'plan',
+                args: {
+                  tasks: [
+                    { id: 'far', tool: 'lookup', args: { q: 'far', ms: 150 } },
+                    { id: 'near', tool: 'lookup', args: { q: 'near', ms: 1 } },
+                    // biome-ignore lint/suspicious/noTemplateCurlyInString: a plan's reference, not a template
+                    { id: 'both', tool: 'lookup', args: { q: '${far.q}${near.q}', ms: 1 } },
+                    { id: 'bad', tool: 'lookup', args: { q: 'broken', ms: 1 } },
+                    // biome-ignore lint/suspicious/noTemplateCurlyInString: a plan's reference, not a template
+                    { id: 'after', tool: 'lookup', args: { q: '${bad.q}', ms: 1 } },
+                  ],
+                },
+              },
+            ],
+          },
+          { text: 'done' },
+        ]),
+        tools: [slow],
+        plan: true,
+      })
+      const file = join(temp, 'plan.jsonl')
+      expect((await run(planner, 'Look things up', { record: file })).status).toBe('done')
+      const { page, errors } = await open(browser, baton('view', file))
+      await openRow(
+        page,
+        page.locator('[data-testid=timeline-row][data-kind=tool]').filter({ hasText: 'plan of 5 tasks' }),
+      )
+      const rows = page.locator('[data-testid=plan-tasks] tr[data-state]')
+      expect(
+        await rows.evaluateAll((els) =>
+          els.map((el) => [el.children[0]!.textContent, el.getAttribute('data-state')]),
+        ),
+      ).toEqual([
+        ['far', 'done'],
+        ['near', 'done'],
+        ['both', 'done'],
+        ['bad', 'failed'],
+        ['after', 'skipped'],
+      ])
+      expect(await text(page, '[data-testid=critical-path]')).toBe('critical path: far → both')
+      // A task's name opens its own call.
+      await page.locator('[data-testid=plan-task]').filter({ hasText: 'both' }).click()
+      await page
+        .locator('[data-testid=detail] [data-testid=tool-args]')
+        .filter({ hasText: 'farnear' })
+        .waitFor()
+      expect(errors).toEqual([])
+      await page.close()
     })
 
     it('shows a crashed run as unfinished, saying so', async () => {

@@ -9,11 +9,14 @@
  * - `LiveTree` writes the frames to a TTY, at most ~10 a second, and leaves the last one on screen.
  */
 import type { BatonEvent } from '../events/index.js'
+import { criticalPath } from '../plan/critical-path.js'
 import { clip, cut, oneLine, paint, type Segment, textWidth } from './terminal-text.js'
 import {
   type AgentNode,
   EMPTY_TREE,
   isBusy,
+  type PlanTaskView,
+  type PlanView,
   type RunningTool,
   reduceTree,
   type TreeState,
@@ -26,6 +29,8 @@ export {
   agentPathOf,
   EMPTY_TREE,
   isBusy,
+  type PlanTaskView,
+  type PlanView,
   parentPathOf,
   type RunningTool,
   reduceTree,
@@ -58,6 +63,8 @@ function layout(state: TreeState, now: number): Segment[][] {
     if (!node) return
     lines.push([{ text: lead, style: 'dim' }, ...nodeLine(node, now)])
     const under = rest + (node.children.length ? '│  ' : '   ')
+    if (node.plan)
+      for (const line of planLines(node.plan, now)) lines.push([{ text: under, style: 'dim' }, ...line])
     for (const text of node.notes)
       lines.push([
         { text: under, style: 'dim' },
@@ -70,6 +77,40 @@ function layout(state: TreeState, now: number): Segment[][] {
   }
   for (const root of state.roots) visit(root, '', '')
   return lines
+}
+
+const TASK_MARK: Record<PlanTaskView['state'], Segment> = {
+  waiting: { text: '…', style: 'dim' },
+  running: { text: '⟳', style: 'cyan' },
+  done: { text: '✓', style: 'green' },
+  failed: { text: '✗', style: 'red' },
+  skipped: { text: '–', style: 'dim' },
+}
+
+/**
+ * An agent's plan: each task with its state and time, in the plan's order; once it has run,
+ * its critical path (the chain of tasks that bounded its time).
+ */
+function planLines(plan: PlanView, now: number): Segment[][] {
+  const tasks: Segment[] = [{ text: '⋔ plan: ', style: 'cyan' }]
+  plan.tasks.forEach((task, i) => {
+    if (i > 0) tasks.push({ text: ' · ', style: 'dim' })
+    tasks.push({ text: `${oneLine(task.id)} ` }, TASK_MARK[task.state])
+    const ms =
+      task.ms ?? (task.state === 'running' && task.since !== undefined ? now - task.since : undefined)
+    if (ms !== undefined) tasks.push({ text: ` ${duration(ms)}`, style: 'dim' })
+  })
+  if (plan.endedAt === undefined) return [tasks]
+  const path = criticalPath(plan.tasks.map((task) => ({ ...task, start: task.since })))
+  if (path.length === 0) return [tasks]
+  return [
+    tasks,
+    [
+      { text: '  critical path: ', style: 'dim' },
+      { text: path.map(oneLine).join(' → ') },
+      { text: ` (${duration(plan.endedAt - plan.since)})`, style: 'dim' },
+    ],
+  ]
 }
 
 function nodeLine(node: AgentNode, now: number): Segment[] {

@@ -19,6 +19,27 @@ export interface RunningTool {
   readonly approval?: boolean
 }
 
+/** A task of a plan the agent runs, as far as it got. */
+export interface PlanTaskView {
+  /** `lisbon`, or `facts/people` in a nested plan. */
+  readonly id: string
+  readonly name: string
+  readonly needs: readonly string[]
+  readonly state: 'waiting' | 'running' | 'done' | 'failed' | 'skipped'
+  /** When it was called (ms since the run started). */
+  readonly since?: number
+  /** How long it took, once it ended. */
+  readonly ms?: number
+}
+
+/** The plan an agent runs (its latest), task by task. */
+export interface PlanView {
+  readonly callId: string
+  readonly since: number
+  readonly endedAt: number | undefined
+  readonly tasks: readonly PlanTaskView[]
+}
+
 /** How an agent ended. */
 export interface AgentEnd {
   readonly status: RunStatus
@@ -56,6 +77,8 @@ export interface AgentNode {
   readonly end: AgentEnd | undefined
   /** The latest warnings (budget, stall, a goal check not met), newest last. */
   readonly notes: readonly string[]
+  /** The latest plan it made (plan mode), with each task's state. */
+  readonly plan?: PlanView
 }
 
 export interface TreeState {
@@ -101,6 +124,21 @@ const NO_CALL = {
   queued: undefined,
   via: undefined,
 } as const
+
+/** The plan with the task called `callId` changed, when it is one of its tasks. */
+function planTask(
+  plan: PlanView | undefined,
+  callId: string,
+  update: () => Partial<PlanTaskView>,
+): { plan?: PlanView } {
+  if (!plan || plan.endedAt !== undefined || !callId.startsWith(`${plan.callId}.`)) return {}
+  const id = callId.slice(plan.callId.length + 1)
+  const at = plan.tasks.findIndex((task) => task.id.replaceAll('/', '.') === id)
+  if (at < 0) return {}
+  const tasks = [...plan.tasks]
+  tasks[at] = { ...tasks[at]!, ...update() }
+  return { plan: { ...plan, tasks } }
+}
 
 /** The tree after one more event. Pure: `state` is left as it was. */
 export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
@@ -186,9 +224,30 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
       }
       return next
     }
+    case 'plan.start':
+      return node
+        ? change(at, node, {
+            plan: {
+              callId: event.callId,
+              since: t,
+              endedAt: undefined,
+              tasks: event.tasks
+                .filter((task) => task.kind !== 'plan')
+                .map((task) => ({
+                  id: task.id,
+                  name: task.name,
+                  needs: task.needs,
+                  state: 'waiting' as const,
+                })),
+            },
+          })
+        : at
     case 'tool.call':
       return node
-        ? change(at, node, { tools: [...node.tools, { callId: event.callId, name: event.name, since: t }] })
+        ? change(at, node, {
+            tools: [...node.tools, { callId: event.callId, name: event.name, since: t }],
+            ...planTask(node.plan, event.callId, () => ({ state: 'running', since: t })),
+          })
         : at
     case 'approval.request': {
       if (!node) return at
@@ -198,10 +257,30 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         : [...node.tools, { callId: event.callId, name: event.name, since: t, approval: true }]
       return change(at, node, { tools })
     }
-    case 'tool.result':
-      return node
-        ? change(at, node, { tools: node.tools.filter((tool) => tool.callId !== event.callId) })
-        : at
+    case 'tool.result': {
+      if (!node) return at
+      const tools = node.tools.filter((tool) => tool.callId !== event.callId)
+      const plan = node.plan
+      // The plan's own call ends: what never started was skipped.
+      if (plan?.callId === event.callId && plan.endedAt === undefined)
+        return change(at, node, {
+          tools,
+          plan: {
+            ...plan,
+            endedAt: t,
+            tasks: plan.tasks.map((task) =>
+              task.state === 'waiting' ? { ...task, state: 'skipped' } : task,
+            ),
+          },
+        })
+      return change(at, node, {
+        tools,
+        ...planTask(plan, event.callId, () => ({
+          state: event.isError ? 'failed' : 'done',
+          ms: event.durationMs,
+        })),
+      })
+    }
     case 'goal.check':
       return node && !event.passed
         ? note(at, node, `${event.check} not met${event.feedback ? `: ${event.feedback}` : ''}`)

@@ -4,6 +4,7 @@
  * tasks' results, checked before it runs and run by one executor, each task as soon as its
  * inputs are ready.
  */
+export { criticalPath, type TimedTask } from './critical-path.js'
 export { type ExecuteOptions, executePlan, type FilledTask, type RunTask } from './execute.js'
 export { fill, PlanReferenceError, type Reference, referencesIn, resolveReference } from './refs.js'
 export type {

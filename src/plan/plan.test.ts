@@ -4,7 +4,7 @@
  * by level), under a limit, failures kept as results and their dependents skipped with why.
  */
 import { describe, expect, it } from 'vitest'
-import { executePlan, type FilledTask, fill, type PlanScope, type TaskResult } from './index.js'
+import { criticalPath, executePlan, type FilledTask, fill, type PlanScope, type TaskResult } from './index.js'
 import { type CheckedPlan, checkPlan } from './validate.js'
 
 const scope: PlanScope = { tools: new Set(['search', 'calculate']), agents: new Set(['analyst']) }
@@ -318,5 +318,27 @@ describe('executing a plan', () => {
     })
     expect(results.get('a')).toEqual({ status: 'failed', error: { code: 'INTERNAL', message: 'boom' } })
     expect(results.get('b')).toEqual({ status: 'done', value: 1 })
+  })
+})
+
+describe('the critical path', () => {
+  it('follows, from the task that ended last, the input that ended last', () => {
+    expect(
+      criticalPath([
+        { id: 'a', needs: [], start: 0, ms: 200 },
+        { id: 'b', needs: [], start: 0, ms: 500 },
+        { id: 'c', needs: [], start: 0, ms: 100 },
+        { id: 'ab', needs: ['a', 'b'], start: 500, ms: 100 },
+        { id: 'total', needs: ['ab', 'c'], start: 600, ms: 50 },
+      ]),
+    ).toEqual(['b', 'ab', 'total'])
+    // Tasks that never ran are not on it.
+    expect(
+      criticalPath([
+        { id: 'x', needs: [] },
+        { id: 'y', needs: ['x'], start: 0, ms: 5 },
+      ]),
+    ).toEqual(['y'])
+    expect(criticalPath([])).toEqual([])
   })
 })

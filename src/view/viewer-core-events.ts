@@ -127,6 +127,12 @@ var UPDATE = {
     var tasks = Array.isArray(e.tasks) ? e.tasks : [];
     if (!row.title) row.title = 'plan';
     row.note = 'plan of ' + plural(tasks.length, 'task') + ': ' + preview(tasks.map(function (task) { return task && task.id; }).join(', '), 80);
+    row.plan = {
+      callId: String(e.callId),
+      tasks: tasks.filter(function (task) { return task && typeof task === 'object'; }).map(function (task) {
+        return { id: String(task.id), kind: String(task.kind), name: String(task.name), needs: Array.isArray(task.needs) ? task.needs.map(String) : [] };
+      }),
+    };
   },
   'tool.progress': function (ix, row, e) {
     row.progress = (row.progress || 0) + 1;
@@ -147,6 +153,7 @@ var UPDATE = {
     if (row.isError) flagRow(row, 2);
     row.text = toolText(row);
     row.meta = fmtMs(e.durationMs) + (e.truncated ? ' \u00b7 truncated' : '');
+    if (typeof e.durationMs === 'number') row.ms = e.durationMs;
   },
   'memory.write': function (ix, row, e) {
     ix.memoryWrites++;

@@ -85,7 +85,7 @@ details.output{margin-top:6px}details summary{cursor:pointer;color:#444}
 .msg.is-error,.sec.bad .pre{border-color:#f5b7b1;background:#fff7f6}
 .mhead{font-size:12px}.role{font-weight:700;text-transform:uppercase;font-size:11px;letter-spacing:.03em}
 .errtag{background:#fde2e0;color:#a4161a;border-radius:6px;padding:0 5px;font-size:11px}
-.tcall{margin:4px 0 4px 8px}
+.tcall{margin:4px 0 4px 8px}.plan-tasks tr.critical td{font-weight:600}.plan-tasks td{padding-right:12px}
 .reasoning{background:#fafaf0;border:1px dashed #d8d2a8;border-radius:6px;padding:4px 8px;margin:4px 0}
 .more{margin:4px 0;border:1px solid #ccd;background:#f6f7ff;border-radius:6px;padding:1px 8px;font-size:12px}
 .raw{margin-top:12px}

@@ -167,6 +167,7 @@ export const VIEWER_UI_DETAIL = String.raw`
         var subs = delegated(row, agent);
         if (subs.length) box.appendChild(h('div', { class: 'subs' }, ['sub-agent: '].concat(subs.map(function (s) { return agentButton(s); }))));
       }
+      if (row.plan) box.appendChild(planSection(row, agent));
       var args = section('Arguments', 'tool-args-section');
       args.appendChild(jsonBlock(call ? call.args : approval ? approval.args : undefined, 'tool-args'));
       box.appendChild(args);
@@ -211,6 +212,54 @@ export const VIEWER_UI_DETAIL = String.raw`
       return box;
     },
   };
+  /**
+   * A plan's tasks as they ran: what each called and waited for, when it started (from the
+   * plan's start), how long it took, how it ended; the critical path marked and spelled out.
+   */
+  function planSection(row, agent) {
+    var base = row.path.slice(0, row.path.lastIndexOf('/') + 1) + row.plan.callId + '.';
+    var byPath = {};
+    agent.rows.forEach(function (id) { var r = ix.rows[id]; if (r.kind === 'tool') byPath[r.path] = r; });
+    var tasks = row.plan.tasks.filter(function (task) { return task.kind !== 'plan'; }).map(function (task) {
+      var ran = byPath[base + task.id.split('/').join('.')];
+      return { task: task, row: ran, start: ran ? ran.t0 - row.t0 : undefined, ms: ran ? ran.ms : undefined };
+    });
+    var critical = criticalPathOf(tasks);
+    var sec = section('Plan: ' + plural(tasks.length, 'task'), 'plan');
+    var table = h('table', { class: 'kv plan-tasks', testid: 'plan-tasks' });
+    table.appendChild(h('tr', null, ['task', 'calls', 'waits for', 'state', 'starts', 'took'].map(function (t) { return h('th', { text: t }); })));
+    tasks.forEach(function (t) {
+      var state = !t.row ? 'skipped' : t.row.isError ? 'failed' : t.ms === undefined ? 'running' : 'done';
+      var name = t.row ? h('button', { class: 'link', testid: 'plan-task', text: t.task.id }) : h('span', { text: t.task.id });
+      if (t.row) name.addEventListener('click', function () { selectRow(t.row.id, true); });
+      table.appendChild(h('tr', { class: critical.indexOf(t.task.id) >= 0 ? 'critical' : '', 'data-state': state }, [
+        h('td', null, name),
+        h('td', { text: (t.task.kind === 'agent' ? 'agent ' : '') + t.task.name }),
+        h('td', { text: t.task.needs.join(', ') }),
+        h('td', { text: state }),
+        h('td', { text: t.start === undefined ? '' : '+' + fmtMs(t.start) }),
+        h('td', { text: t.ms === undefined ? '' : fmtMs(t.ms) }),
+      ]));
+    });
+    sec.appendChild(table);
+    if (critical.length) sec.appendChild(h('div', { testid: 'critical-path', text: 'critical path: ' + critical.join(' \u2192 ') }));
+    return sec;
+  }
+  /** From the task that ended last, back through the input of each that ended last. */
+  function criticalPathOf(tasks) {
+    var byId = {};
+    tasks.forEach(function (t) { byId[t.task.id] = t; });
+    function end(t) { return t && t.start !== undefined && t.ms !== undefined ? t.start + t.ms : undefined; }
+    function latest(ids) {
+      var best;
+      ids.forEach(function (id) { var t = byId[id]; var at = end(t); if (at !== undefined && (best === undefined || at > end(best))) best = t; });
+      return best;
+    }
+    var path = [];
+    var at = latest(tasks.map(function (t) { return t.task.id; }));
+    while (at && path.indexOf(at.task.id) < 0) { path.unshift(at.task.id); at = latest(at.task.needs); }
+    return path;
+  }
   /** The sub-agents a delegation started: same step, same name, k-th delegation of that name. */
   function delegated(row, agent) {
     var name = row.title.slice('delegate_'.length);
