@@ -39,6 +39,12 @@ function baton(args: string[], cwd = root): Promise<Ran> {
 }
 
 const CASES = [
+  'city-stepper/lisbon-porto',
+  'city-stepper/porto-braga-faro',
+  'city-stepper/all-five',
+  'city-planner/lisbon-porto',
+  'city-planner/porto-braga-faro',
+  'city-planner/all-five',
   'support-desk/late-order',
   'support-desk/lost-order',
   'support-desk/refund',
@@ -63,11 +69,11 @@ describe.concurrent('baton eval (replay, the default)', () => {
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     expect(run.stdout).toContain(
-      'baton eval: 2 evals, 9 cases, replay mode (offline, cassettes from evals/cassettes)',
+      'baton eval: 4 evals, 15 cases, replay mode (offline, cassettes from evals/cassettes)',
     )
     // Without a TTY, one line per finished case.
     for (const name of CASES)
-      expect(run.stdout).toMatch(new RegExp(`^\\[\\d/9\\] ✓ ${name} \\(score 1\\.00`, 'm'))
+      expect(run.stdout).toMatch(new RegExp(`^\\[\\d+/15\\] ✓ ${name} \\(score 1\\.00`, 'm'))
   })
 
   it('prints the summary table, the totals, the pass rate and pass@k', async () => {
@@ -76,13 +82,21 @@ describe.concurrent('baton eval (replay, the default)', () => {
     expect(lines[head]).toMatch(/^eval\s+case\s+pass\s+score\s+tokens\s+cost\s+latency\s+steps$/)
     const rows = lines.slice(head + 2, head + 2 + CASES.length)
     expect(rows.map((row) => row.split(/\s+/).slice(0, 2).join('/'))).toEqual(CASES)
-    expect(rows[0]).toMatch(/^support-desk\s+late-order\s+✓ pass\s+1\.00\s+500\+88\s+\$0\.0000\s+\d+ ms\s+2$/)
-    expect(rows[6]).toMatch(
+    expect(rows[0]).toMatch(
+      /^city-stepper\s+lisbon-porto\s+✓ pass\s+1\.00\s+2387\+116\s+\$0\.0000\s+\d+ ms\s+6$/,
+    )
+    expect(rows[3]).toMatch(
+      /^city-planner\s+lisbon-porto\s+✓ pass\s+1\.00\s+1312\+178\s+\$0\.0000\s+\d+ ms\s+2$/,
+    )
+    expect(rows[6]).toMatch(/^support-desk\s+late-order\s+✓ pass\s+1\.00\s+500\+88\s+\$0\.0000\s+\d+ ms\s+2$/)
+    expect(rows[12]).toMatch(
       /^trip-planner\s+lisbon-2-days\s+✓ pass\s+1\.00\s+1670\+435\s+\$0\.0000\s+\d+ ms\s+6$/,
     )
     expect(run.stdout).not.toContain('Failures')
-    expect(run.stdout).toMatch(/^Totals: 9 runs of 9 cases · 9 passed · 0 failed · tokens 7430\+1777 · cost/m)
-    expect(run.stdout).toContain('Pass rate: 100% (9/9 runs) · pass@1: 100% (9/9 cases)')
+    expect(run.stdout).toMatch(
+      /^Totals: 15 runs of 15 cases · 15 passed · 0 failed · tokens 28929\+3296 · cost/m,
+    )
+    expect(run.stdout).toContain('Pass rate: 100% (15/15 runs) · pass@1: 100% (15/15 cases)')
   })
 
   it('writes the JSON report and a self-contained HTML report, and says where', async () => {
@@ -91,10 +105,12 @@ describe.concurrent('baton eval (replay, the default)', () => {
     const report = JSON.parse(readFileSync(json, 'utf8')) as EvalReport
     expect(report.version).toBe(1)
     expect(report.evals.map((e) => [e.name, e.mode, e.results.length])).toEqual([
+      ['city-stepper', 'replay', 3],
+      ['city-planner', 'replay', 3],
       ['support-desk', 'replay', 6],
       ['trip-planner', 'replay', 3],
     ])
-    expect(report.summary).toMatchObject({ cases: 9, runs: 9, passed: 9, passRate: 1, passAtK: 1 })
+    expect(report.summary).toMatchObject({ cases: 15, runs: 15, passed: 15, passRate: 1, passAtK: 1 })
     const page = readFileSync(html, 'utf8')
     expect(page.startsWith('<!doctype html>')).toBe(true)
     expect(page).toContain('<style>')
@@ -143,12 +159,12 @@ describe.concurrent('baton eval (replay, the default)', () => {
     const { code, stdout } = await baton(['eval', '--cassettes', cassettes, '--baseline', json])
     expect(code).toBe(1)
     const missing = join(cassettes, 'support-desk', 'vague.jsonl')
-    expect(stdout).toMatch(/^\[\d\/9\] ✗ support-desk\/vague \(no cassette at /m)
+    expect(stdout).toMatch(/^\[\d+\/15\] ✗ support-desk\/vague \(no cassette at /m)
     expect(stdout).toMatch(/^support-desk\s+vague\s+✗ FAIL\s+0\.00/m)
     expect(stdout).toContain(
       `Failures (1):\n✗ support-desk/vague: no cassette at ${missing}; record it with \`baton eval --mode record\``,
     )
-    expect(stdout).toContain('Pass rate: 88.9% (8/9 runs)')
+    expect(stdout).toContain('Pass rate: 93.3% (14/15 runs)')
     expect(stdout).toContain('✗ support-desk/vague: passed in the baseline, fails now')
     expect(existsSync(missing)).toBe(false)
   })

@@ -30,6 +30,28 @@ const examples: [string, () => Promise<{ agent: Agent; recording: string; questi
     },
   ],
   [
+    'city-planner',
+    async () => {
+      const m = await import('../agents/city-planner.js')
+      return {
+        agent: m.cityComparer(recorded('scripted:offline-demo')),
+        recording: m.recording,
+        question: m.question,
+      }
+    },
+  ],
+  [
+    'city-report',
+    async () => {
+      const m = await import('../agents/city-report.js')
+      return {
+        agent: m.cityReport(recorded('scripted:offline-demo')),
+        recording: m.recording,
+        question: m.question,
+      }
+    },
+  ],
+  [
     'workspace-agent',
     async () => {
       const m = await import('../agents/workspace-agent.js')

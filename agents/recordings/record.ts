@@ -1,7 +1,8 @@
 /**
  * Records the runs the example agents replay when no API key is set:
  *
- *   npm run build && npx tsx agents/recordings/record.ts
+ *   npm run build && npx tsx agents/recordings/record.ts                 every recording
+ *   npm run build && npx tsx agents/recordings/record.ts city-report     only the ones named
  *
  * No language model is reachable offline, so each recording is made with a scripted model: a
  * small policy that reads each request (its brief, its tool results) and answers the way a
@@ -18,6 +19,8 @@ import { type ScriptedModel, type ScriptStep, scriptedModel } from 'baton/testin
 // The recordings name their agent's module in the header (what `baton run` records), an option
 // the public run() does not take.
 import { streamRun } from '../../src/run/run.js'
+import * as planner from '../city-planner.js'
+import * as report from '../city-report.js'
 import * as mcp from '../mcp-agent.js'
 import * as research from '../research-lead.js'
 import * as files from '../workspace-agent.js'
@@ -190,6 +193,21 @@ function mcpPolicy(request: ModelRequest): ScriptStep {
   })
 }
 
+/** The examples to record: those named on the command line, else all. */
+const only = process.argv.slice(2)
+const wanted = (name: string) => only.length === 0 || only.includes(name)
+
+/** Records one example run of `agent` (its models scripted already). */
+async function recordRun(name: string, agent: Agent, question: string, path: string) {
+  if (!wanted(name)) return
+  const events = streamRun(agent, question, { record: path, source: { module: `agents/${name}.ts` } })
+  for await (const _ of events);
+  const result = await events.result
+  const output = typeof result.output === 'string' ? result.output : JSON.stringify(result.output)
+  console.log(`${name}: ${result.status}, ${result.usage.steps} model calls\n${output}\n`)
+  if (result.status !== 'done') process.exitCode = 1
+}
+
 /** Records one example on a scripted model playing `policy`. */
 async function record(
   name: string,
@@ -198,19 +216,12 @@ async function record(
   question: string,
   path: string,
 ) {
+  if (!wanted(name)) return
   const model = scriptedModel(
     Array.from({ length: 40 }, () => policy),
     { id: 'scripted:offline-demo', latencyMs: 30 },
   )
-  const events = streamRun(await make(model), question, {
-    record: path,
-    source: { module: `agents/${name}.ts` },
-  })
-  for await (const _ of events);
-  const result = await events.result
-  const output = typeof result.output === 'string' ? result.output : JSON.stringify(result.output)
-  console.log(`${name}: ${result.status}, ${result.usage.steps} model calls\n${output}\n`)
-  if (result.status !== 'done') process.exitCode = 1
+  await recordRun(name, await make(model), question, path)
 }
 
 // The file agents work on a copy of the seeded workspace, so the recordings hold no local paths.
@@ -224,6 +235,18 @@ try {
     researchPolicy,
     research.question,
     research.recording,
+  )
+  await recordRun(
+    'city-planner',
+    planner.cityComparer(planner.offlineModel({ latencyMs: 30 })),
+    planner.question,
+    planner.recording,
+  )
+  await recordRun(
+    'city-report',
+    report.cityReport(report.offlineWriter(30)),
+    report.question,
+    report.recording,
   )
   await record(
     'workspace-agent',

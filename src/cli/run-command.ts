@@ -71,6 +71,9 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
       strict: true,
       deltas: drawsTree(args.json, io.out, io.env),
       model: standIn(header.agent.model),
+      // Each recorded step is answered as its recorded model answered it, whatever model each
+      // agent of the tree had (a workflow's own and its writer's differ).
+      recordedModels: true,
       signal: io.signal,
       ...(otel ? { tracer: otel.tracer } : {}),
       ...(record ? { record } : {}),
