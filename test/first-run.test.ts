@@ -4,14 +4,13 @@
  * live (here against a local server speaking the Chat Completions wire format); either way it
  * prints the answer and leaves the transcript and the HTML trace in runs/.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTranscript } from '../src/index.js'
-import { readBody } from './processes.js'
+import { readBody, runNode } from './processes.js'
 
 const root = new URL('..', import.meta.url).pathname
 const main = join(root, 'dist/cli/main.js')
@@ -23,25 +22,7 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }))
 const NO_KEYS = { OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', OPENAI_BASE_URL: '', ANTHROPIC_BASE_URL: '' }
 
 /** The built CLI in `cwd` (async: the fake server answers from this process). */
-function baton(args: string[], cwd: string, env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd, env: { ...process.env, ...env } })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    const timer = setTimeout(() => child.kill(), 60_000)
-    child.on('error', fail)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      done({ code, stdout, stderr })
-    })
-  })
-}
+const baton = (args: string[], cwd: string, env: Record<string, string>) => runNode(main, args, { cwd, env })
 
 function fresh(name: string): string {
   return mkdtempSync(join(temp, `${name}-`))

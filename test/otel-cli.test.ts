@@ -4,12 +4,12 @@
  * transcript it left giving the same tree; the mistakes (not a transcript, an endpoint that does
  * not answer, --otel with --database) each said in one line with their exit code.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type OtlpReceiver, otlpReceiver, type ReceivedSpan } from './otel-receiver.js'
+import { runNode } from './processes.js'
 
 const root = new URL('..', import.meta.url).pathname
 const temp = mkdtempSync(join(tmpdir(), 'baton-otel-cli-'))
@@ -22,31 +22,12 @@ beforeEach(async () => {
 afterEach(() => receiver.close())
 
 /** The built CLI, run without blocking (the receiver answers in this process). */
-function baton(args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/cli/main.js', ...args], {
-      cwd: root,
-      env: { ...process.env, OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`baton ${args.join(' ')} took over 90 s: ${stderr}`))
-    }, 90_000)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
+const baton = (args: string[], env: Record<string, string> = {}) =>
+  runNode('dist/cli/main.js', args, {
+    cwd: root,
+    env: { OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', ...env },
+    timeoutMs: 90_000,
   })
-}
 
 /** Each span's step key, name and its parent's step key, sorted. */
 function shape(spans: readonly ReceivedSpan[]) {

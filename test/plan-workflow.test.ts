@@ -49,20 +49,27 @@ function tools() {
   return { calls, search, divide }
 }
 
+/** Lisbon's and Porto's populations looked up at once, then divided. */
+function ratioWorkflow({ search, divide }: ReturnType<typeof tools>) {
+  return defineWorkflow({
+    name: 'ratio',
+    description: 'Compares two cities by population.',
+    tools: [search, divide],
+    plan: {
+      tasks: [
+        { id: 'a', tool: 'search', args: { city: 'Lisbon' } },
+        { id: 'b', tool: 'search', args: { city: 'Porto' } },
+        { id: 'ratio', tool: 'divide', args: { a: '${a.population}', b: '${b.population}' } },
+      ],
+    },
+  })
+}
+
 describe('workflows in code', () => {
   it('run a fixed pipeline like an agent: parallel steps, a step on their results, its output, no tokens', async () => {
-    const { calls, search, divide } = tools()
-    const ratio = defineWorkflow({
-      name: 'ratio',
-      tools: [search, divide],
-      plan: {
-        tasks: [
-          { id: 'a', tool: 'search', args: { city: 'Lisbon' } },
-          { id: 'b', tool: 'search', args: { city: 'Porto' } },
-          { id: 'ratio', tool: 'divide', args: { a: '${a.population}', b: '${b.population}' } },
-        ],
-      },
-    })
+    const made = tools()
+    const { calls } = made
+    const ratio = ratioWorkflow(made)
     const record = join(dir, 'ratio.jsonl')
     const events: BatonEvent[] = []
     const running = stream(ratio, 'Lisbon against Porto', { record })
@@ -125,19 +132,7 @@ describe('workflows in code', () => {
   })
 
   it('serve as a sub-agent of a model-driven agent', async () => {
-    const { search, divide } = tools()
-    const ratio = defineWorkflow({
-      name: 'ratio',
-      description: 'Compares two cities by population.',
-      tools: [search, divide],
-      plan: {
-        tasks: [
-          { id: 'a', tool: 'search', args: { city: 'Lisbon' } },
-          { id: 'b', tool: 'search', args: { city: 'Porto' } },
-          { id: 'ratio', tool: 'divide', args: { a: '${a.population}', b: '${b.population}' } },
-        ],
-      },
-    })
+    const ratio = ratioWorkflow(tools())
     const lead = defineAgent({
       name: 'lead',
       instructions: 'Answer.',

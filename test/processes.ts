@@ -1,4 +1,5 @@
 /** Small helpers for tests that start servers and processes. */
+import { spawn } from 'node:child_process'
 import type { IncomingMessage } from 'node:http'
 import { createServer } from 'node:net'
 
@@ -32,5 +33,48 @@ export function readBody(req: IncomingMessage): Promise<string> {
       body += chunk
     })
     req.on('end', () => resolve(body))
+  })
+}
+
+/** How a process ended, with all it wrote. */
+export interface Ran {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Runs `node <script> …args` without blocking (a server in the test's own process can answer it)
+ * and waits for its end; killed after `timeoutMs`, which rejects.
+ */
+export function runNode(
+  script: string,
+  args: readonly string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<Ran> {
+  const timeoutMs = options.timeoutMs ?? 60_000
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`node ${script} ${args.join(' ')} took over ${timeoutMs / 1000} s: ${stderr}`))
+    }, timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
   })
 }
