@@ -14,6 +14,7 @@ export const e2eFiles = [
   'test/durable-crash.test.ts',
   'test/durable-limits.test.ts',
   'test/durable-otel.test.ts',
+  'test/durable-plans.test.ts',
   'test/durable.test.ts',
   'test/worker-cli.test.ts',
   'test/runs-cli.test.ts',
