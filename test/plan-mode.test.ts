@@ -15,6 +15,7 @@ import {
   type BatonEvent,
   defineAgent,
   defineTool,
+  type Model,
   readTranscript,
   replay,
   resume,
@@ -317,5 +318,119 @@ describe('plan mode', () => {
     expect(resumed.status).toBe('done')
     expect(resumed.output).toBe('published it')
     expect(sent).toEqual(['Lisbon: 545796'])
+  })
+
+  it('starts the tasks that need nothing while the plan is still being written, and adopts them', async () => {
+    const ran: string[] = []
+    const fetchTool = (name: string, idempotent: boolean) =>
+      defineTool({
+        name,
+        description: 'Fetches',
+        input: z.object({ q: z.string() }),
+        idempotent,
+        run: async ({ q }) => {
+          ran.push(`${name} ${q}`)
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          return { q, size: q.length }
+        },
+      })
+    const combine = defineTool({
+      name: 'combine',
+      description: 'Combines',
+      input: z.object({ x: z.number(), y: z.number() }),
+      run: ({ x, y }) => x + y,
+    })
+    // The plan's arguments arrive in three pieces, 40 ms apart, as a provider streams them.
+    const pieces = [
+      '{"tasks":[{"id":"a","tool":"fetch","args":{"q":"alpha"}},',
+      '{"id":"b","tool":"fetch_once","args":{"q":"beta"}},{"id":"c","tool":"combine","args":{"x":"${a.size}","y":"${b.size}"}}',
+      ']}',
+    ]
+    const usage = { inputTokens: 10, outputTokens: 10 }
+    const planned = {
+      message: {
+        role: 'assistant' as const,
+        content: '',
+        toolCalls: [{ id: 'call_plan', name: 'plan', args: JSON.parse(pieces.join('')) }],
+      },
+      finishReason: 'tool-calls' as const,
+      usage,
+    }
+    const answered = {
+      message: { role: 'assistant' as const, content: 'combined' },
+      finishReason: 'stop' as const,
+      usage,
+    }
+    const model: Model = {
+      spec: 'baton.model.v1',
+      id: 'scripted:streaming',
+      generate: async (request) => (request.messages.some((m) => m.role === 'tool') ? answered : planned),
+      async *stream(request) {
+        if (request.messages.some((m) => m.role === 'tool')) {
+          yield { type: 'finish', response: answered }
+          return
+        }
+        for (const [i, argsDelta] of pieces.entries()) {
+          if (i > 0) await new Promise((resolve) => setTimeout(resolve, 40))
+          yield {
+            type: 'tool-call-delta',
+            index: 0,
+            ...(i === 0 ? { id: 'call_plan', name: 'plan' } : {}),
+            argsDelta,
+          }
+        }
+        yield { type: 'finish', response: planned }
+      },
+    }
+    const make = () =>
+      defineAgent({
+        name: 'streamer',
+        instructions: 'Plan.',
+        model,
+        tools: [fetchTool('fetch', true), fetchTool('fetch_once', false), combine],
+        plan: true,
+      })
+    const record = join(dir, 'early.jsonl')
+    const events: BatonEvent[] = []
+    const running = stream(make(), 'Fetch and combine', { record })
+    for await (const event of running) events.push(event)
+    const result = await running.result
+    expect(result.status).toBe('done')
+
+    const at = (type: string, path: string) => events.findIndex((e) => e.type === type && e.path === path)
+    const answer = at('model.response', 'root/1/model')
+    // `a` (an idempotent tool, needing nothing) started while the plan was written, and ended too.
+    expect(at('tool.call', 'root/1/tool/call_plan.a')).toBeGreaterThanOrEqual(0)
+    expect(at('tool.call', 'root/1/tool/call_plan.a')).toBeLessThan(answer)
+    expect(at('tool.result', 'root/1/tool/call_plan.a')).toBeLessThan(answer)
+    // `b` needs nothing but its tool is not idempotent; `c` needs both: they wait for the plan.
+    expect(at('tool.call', 'root/1/tool/call_plan.b')).toBeGreaterThan(answer)
+    expect(at('tool.call', 'root/1/tool/call_plan.c')).toBeGreaterThan(answer)
+    // The early call is the plan's: made once, its result in the report, in the trajectory.
+    expect(ran).toEqual(['fetch alpha', 'fetch_once beta'])
+    const report = JSON.parse(
+      (
+        events.find((e) => e.type === 'tool.result' && e.path === 'root/1/tool/call_plan') as {
+          content: string
+        }
+      ).content,
+    )
+    expect(report).toEqual({
+      a: { result: { q: 'alpha', size: 5 } },
+      b: { result: { q: 'beta', size: 4 } },
+      c: { result: 9 },
+    })
+    expect(result.trajectory.map((step) => step.name)).toEqual(['plan', 'fetch', 'fetch_once', 'combine'])
+    expect(result.usage.toolCalls).toBe(4)
+    // The live tree knows the early task once the plan is known.
+    const tree = treeLines(events.reduce(reduceTree, EMPTY_TREE), { now: 5000, columns: 200, color: false })
+    expect(tree.find((line) => line.includes('⋔ plan:'))).toMatch(/a ✓ .* · b ✓ .* · c ✓/)
+
+    // A replay streams the recorded plan again: the same call starts early, from the recording.
+    const again = await replay(record, make())
+    expect(again.divergences).toEqual([])
+    expect(again.live).toEqual({ model: 0, tool: 0 })
+    expect(again.output).toBe('combined')
+    expect(ran).toHaveLength(2)
   })
 })

@@ -79,6 +79,15 @@ export interface AgentNode {
   readonly notes: readonly string[]
   /** The latest plan it made (plan mode), with each task's state. */
   readonly plan?: PlanView
+  /** Calls of a plan not known yet (tasks started while the model wrote it), by call id. */
+  readonly early?: Readonly<Record<string, EarlyCall>> | undefined
+}
+
+/** A call of a plan's task made before its plan was known. */
+export interface EarlyCall {
+  readonly since: number
+  readonly ms?: number
+  readonly failed?: boolean
 }
 
 export interface TreeState {
@@ -224,31 +233,45 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
       }
       return next
     }
-    case 'plan.start':
-      return node
-        ? change(at, node, {
-            plan: {
-              callId: event.callId,
-              since: t,
-              endedAt: undefined,
-              tasks: event.tasks
-                .filter((task) => task.kind !== 'plan')
-                .map((task) => ({
-                  id: task.id,
-                  name: task.name,
-                  needs: task.needs,
-                  state: 'waiting' as const,
-                })),
-            },
-          })
-        : at
-    case 'tool.call':
-      return node
-        ? change(at, node, {
-            tools: [...node.tools, { callId: event.callId, name: event.name, since: t }],
-            ...planTask(node.plan, event.callId, () => ({ state: 'running', since: t })),
-          })
-        : at
+    case 'plan.start': {
+      if (!node) return at
+      const early = node.early ?? {}
+      return change(at, node, {
+        early: undefined,
+        plan: {
+          callId: event.callId,
+          since: t,
+          endedAt: undefined,
+          tasks: event.tasks
+            .filter((task) => task.kind !== 'plan')
+            .map((task): PlanTaskView => {
+              const view: PlanTaskView = { id: task.id, name: task.name, needs: task.needs, state: 'waiting' }
+              // A task that started while the plan was being written.
+              const started = early[`${event.callId}.${task.id.replaceAll('/', '.')}`]
+              if (!started) return view
+              const state = started.ms === undefined ? 'running' : started.failed ? 'failed' : 'done'
+              return {
+                ...view,
+                state,
+                since: started.since,
+                ...(started.ms === undefined ? {} : { ms: started.ms }),
+              }
+            }),
+        },
+      })
+    }
+    case 'tool.call': {
+      if (!node) return at
+      const planned = planTask(node.plan, event.callId, () => ({ state: 'running', since: t }))
+      return change(at, node, {
+        tools: [...node.tools, { callId: event.callId, name: event.name, since: t }],
+        ...planned,
+        // A plan's task called before its plan is known: it started while the plan was written.
+        ...(!planned.plan && event.callId.includes('.')
+          ? { early: { ...node.early, [event.callId]: { since: t } } }
+          : {}),
+      })
+    }
     case 'approval.request': {
       if (!node) return at
       const known = node.tools.some((tool) => tool.callId === event.callId)
@@ -272,6 +295,12 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
               task.state === 'waiting' ? { ...task, state: 'skipped' } : task,
             ),
           },
+        })
+      const early = node.early?.[event.callId]
+      if (early)
+        return change(at, node, {
+          tools,
+          early: { ...node.early, [event.callId]: { ...early, ms: event.durationMs, failed: event.isError } },
         })
       return change(at, node, {
         tools,

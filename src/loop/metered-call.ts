@@ -4,6 +4,7 @@ import { BatonError, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
 import type { Model, ModelResponse, ToolCall } from '../model/types.js'
+import { earlyPlanStarter } from './early-plan.js'
 import type { Frame } from './frame.js'
 import { stoppedOutcome } from './outcome.js'
 
@@ -60,9 +61,13 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
   const effect = call.effect(grant.maxTokens)
   // Deltas of a call that was abandoned (its agent stopped) must not trail after its end.
   let streaming = run.deltas
-  if (streaming)
+  // In plan mode, tasks that need nothing start while the plan is being written.
+  const early =
+    frame.agent.plan && !call.key.includes('/goal/') ? earlyPlanStarter(frame, call.step) : undefined
+  if (streaming || early)
     effect.onDelta = (delta) => {
       if (streaming) run.emit(deltaEvent(call.key, delta))
+      early?.(delta)
     }
   let response: ModelResponse
   try {

@@ -14,6 +14,7 @@ import type { ToolCall } from '../model/types.js'
 import { type CheckedPlan, checkPlan, executePlan, type FilledTask, type TaskResult } from '../plan/index.js'
 import { toolFailure } from '../tool/index.js'
 import { type CallOutcome, callTool, takeToolCall } from './call-tool.js'
+import { type EarlyTask, takeEarlyTasks } from './early-plan.js'
 import type { Frame } from './frame.js'
 
 /** The plans each agent has run, and the step of its last one. */
@@ -25,6 +26,26 @@ export async function runPlan(
   call: ToolCall,
   key: string,
   tool: PlanTool,
+): Promise<CallOutcome> {
+  // The tasks that started while the plan was written: adopted if the plan holds them unchanged.
+  const early = takeEarlyTasks(frame, step, call.id)
+  const adopted = new Set<string>()
+  try {
+    return await planStep(frame, step, call, key, tool, early, adopted)
+  } finally {
+    // The others ran for nothing (idempotent, so harmless): the step waits for them all the same.
+    await Promise.all([...early].filter(([id]) => !adopted.has(id)).map(([, task]) => task.outcome))
+  }
+}
+
+async function planStep(
+  frame: Frame,
+  step: number,
+  call: ToolCall,
+  key: string,
+  tool: PlanTool,
+  early: ReadonlyMap<string, EarlyTask>,
+  adopted: Set<string>,
 ): Promise<CallOutcome> {
   const { run, prepared } = frame
   const before = made.get(frame) ?? { count: 0, step: 0 }
@@ -80,22 +101,31 @@ export async function runPlan(
       const id = `${call.id}.${path.replaceAll('/', '.')}`
       const taskKey = `${frame.path}/${step}/tool/${id}`
       const name = 'tool' in task ? task.tool : delegationToolName(task.agent)
-      refusal ??= await takeToolCall(frame, taskKey, run.clock.now())
-      if (refusal)
-        return {
-          status: 'failed',
-          error: {
-            code: 'BUDGET_EXCEEDED',
-            message: `the budget allows no more tool calls (${refusal.limit})`,
-          },
-        }
       const args = 'tool' in task ? task.args : { task: task.task }
-      const outcome = await callTool(frame, step, {
-        call: { id, name, args },
-        tool: prepared.tools.get(name),
-        key: taskKey,
-        k: ks.get(path) ?? 0,
-      })
+      const started = early.get(path)
+      let outcome: CallOutcome
+      if (started && 'tool' in task && started.tool === task.tool && sameValue(started.args, args)) {
+        // Started while the plan was being written: this is that call.
+        adopted.add(path)
+        outcome = await started.outcome
+        if (outcome.ok === false && outcome.refusal) refusal ??= outcome.refusal
+      } else {
+        refusal ??= await takeToolCall(frame, taskKey, run.clock.now())
+        if (refusal)
+          return {
+            status: 'failed',
+            error: {
+              code: 'BUDGET_EXCEEDED',
+              message: `the budget allows no more tool calls (${refusal.limit})`,
+            },
+          }
+        outcome = await callTool(frame, step, {
+          call: { id, name, args },
+          tool: prepared.tools.get(name),
+          key: taskKey,
+          k: ks.get(path) ?? 0,
+        })
+      }
       ran.set(path, { path: frame.path, kind: 'tool' in task ? 'tool' : 'agent', name, args, ok: outcome.ok })
       if (outcome.ok)
         return { status: 'done', value: outcome.truncated ? outcome.value : parsed(outcome.content) }
@@ -150,6 +180,11 @@ function flatten(checked: CheckedPlan, prefix: string): FlatTask[] {
     }
   }
   return out
+}
+
+/** Whether two JSON values are the same (a task's arguments as started and as planned). */
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 /** A result as a value: JSON that parses is its value, any other text stays text. */

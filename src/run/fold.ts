@@ -67,6 +67,8 @@ export class RunFold {
   private readonly plans = new Map<string, PlanStartEvent>()
   /** The arguments of plans' tasks, by step key (a task is in the trajectory, with them). */
   private readonly taskArgs = new Map<string, unknown>()
+  /** Results of calls whose step had not opened yet (plan tasks started early), by step prefix. */
+  private readonly early = new Map<string, Map<string, Done>>()
   /** The calls each agent left waiting for approval when it ended, by agent path. */
   private readonly waiting = new Map<string, PendingApproval[]>()
 
@@ -96,14 +98,25 @@ export class RunFold {
       case 'tool.call':
         if (this.taskArgs.has(event.path)) this.taskArgs.set(event.path, event.args)
         return
-      case 'tool.result':
-        this.open.get(agentOfStep(stepOf(event.path)))?.done.set(event.callId, {
+      case 'tool.result': {
+        const prefix = stepOf(event.path)
+        const done: Done = {
           key: event.path,
           name: event.name,
           ok: !event.isError,
           waits: event.error?.code === 'AWAITING_APPROVAL',
-        })
+        }
+        const step = this.open.get(agentOfStep(prefix))
+        if (step?.prefix === prefix) step.done.set(event.callId, done)
+        else {
+          // A plan's task that ended while the model was still writing the plan: its step opens
+          // with the answer.
+          const early = this.early.get(prefix) ?? new Map<string, Done>()
+          early.set(event.callId, done)
+          this.early.set(prefix, early)
+        }
         return
+      }
       case 'memory.write': {
         const entry: MemoryEntry = {
           key: event.key,
@@ -163,7 +176,9 @@ export class RunFold {
     const agent = agentOfStep(prefix)
     this.close(agent)
     const calls = event.message.toolCalls
-    if (calls?.length) this.open.set(agent, { prefix, calls, done: new Map() })
+    const early = this.early.get(prefix)
+    if (early) this.early.delete(prefix)
+    if (calls?.length) this.open.set(agent, { prefix, calls, done: early ?? new Map() })
   }
 
   /**
