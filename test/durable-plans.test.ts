@@ -75,13 +75,17 @@ describe('a workflow on the durable workers', () => {
 
   it('is finished by another worker when the one running it dies mid-plan, charging nothing twice', async () => {
     const id = await client.submit('purchase', 'Task crash: buy two things', { runId: 'crash' })
-    // Wait until the plan runs (its charge made), then kill the worker running the workflow.
+    // Wait until the plan's charge is done and stored, then kill the worker running the workflow.
+    // (A charge cut off mid-call would be reported interrupted, not made again: not this case.)
     const deadline = Date.now() + 60_000
     let victim: string | undefined
     while (Date.now() < deadline) {
-      victim = (server.charges.get('crash-found crash a') ?? 0) > 0 ? await runner(id) : undefined
+      const stored = await client.transcript(id)
+      victim = /"type":"tool\.result","path":"root\/1\/tool\/round_1\.pay"/.test(stored)
+        ? await runner(id)
+        : undefined
       if (victim) break
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await new Promise((resolve) => setTimeout(resolve, 20))
     }
     expect(victim, 'the run started and a worker runs it').toBeDefined()
     await workers.kill(victim!)

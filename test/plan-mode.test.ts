@@ -433,4 +433,42 @@ describe('plan mode', () => {
     expect(again.output).toBe('combined')
     expect(ran).toHaveLength(2)
   })
+
+  it('reports the results in the plan’s order, whatever order the tasks ended in', async () => {
+    const wait = defineTool({
+      name: 'wait',
+      description: 'Waits',
+      input: z.object({ ms: z.number() }),
+      run: async ({ ms }) => {
+        await new Promise((resolve) => setTimeout(resolve, ms))
+        return ms
+      },
+    })
+    const model = scriptedModel([
+      {
+        toolCalls: [
+          {
+            name: 'plan',
+            args: {
+              tasks: [
+                { id: 'slow', tool: 'wait', args: { ms: 60 } },
+                { id: 'fast', tool: 'wait', args: { ms: 1 } },
+                { id: 'middle', tool: 'wait', args: { ms: 20 } },
+              ],
+            },
+          },
+        ],
+      },
+      { text: 'waited' },
+    ])
+    const agent = defineAgent({ name: 'waiter', instructions: 'Wait.', model, tools: [wait], plan: true })
+    const events: BatonEvent[] = []
+    const running = stream(agent, 'Wait')
+    for await (const event of running) events.push(event)
+    const ended = events.flatMap((e) =>
+      e.type === 'tool.result' && e.name === 'wait' ? [e.path.split('.').at(-1)] : [],
+    )
+    expect(ended).toEqual(['fast', 'middle', 'slow'])
+    expect(Object.keys(JSON.parse(lastToolMessage(model, 1)))).toEqual(['slow', 'fast', 'middle'])
+  })
 })

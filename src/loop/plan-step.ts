@@ -134,16 +134,22 @@ async function planStep(
     },
     { concurrency: frame.agent.toolConcurrency },
   )
+  // In the plan's order, whatever order the tasks ended in: the next request must not depend on timing.
   const report: Record<string, unknown> = {}
-  for (const [path, result] of results)
+  for (const { path } of tasks) {
+    const result = results.get(path)
+    if (!result) continue
     report[path] =
       result.status === 'done'
         ? { result: result.value }
         : result.status === 'failed'
           ? { error: result.error.message, code: result.error.code }
           : { skipped: result.error.message }
+  }
   const content = JSON.stringify(report)
-  const value = Object.fromEntries([...results].map(([path, result]) => [path, result]))
+  const value = Object.fromEntries(
+    tasks.flatMap(({ path }) => (results.has(path) ? [[path, results.get(path)]] : [])),
+  )
   const trajectory = tasks.flatMap((task) => ran.get(task.path) ?? [])
   if (pending.length)
     return {
