@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { defineEval, exact, runEval } from '../src/eval/index.js'
 import {
   type BatonEvent,
   defineAgent,
@@ -162,5 +163,22 @@ describe('workflows in code', () => {
     expect(() => defineWorkflow({ name: 'none', tools: [search], plan: 'go' as never })).toThrow(
       'workflow "none": plan must be a plan { tasks: [...] } or a function that returns one',
     )
+  })
+
+  it('run in evals: recorded to cassettes, then replayed from them', async () => {
+    const made = tools()
+    const suite = defineEval({
+      name: 'ratio',
+      agent: () => ratioWorkflow(made),
+      cases: [{ name: 'lisbon-porto', input: 'Lisbon against Porto', expected: 2.35 }],
+      scorers: [exact()],
+    })
+    const cassetteDir = join(dir, 'cassettes')
+    const recorded = await runEval(suite, { mode: 'record', cassetteDir })
+    expect(recorded.summary).toMatchObject({ cases: 1, passed: 1 })
+    const replayed = await runEval(suite, { mode: 'replay', cassetteDir })
+    expect(replayed.summary).toMatchObject({ cases: 1, passed: 1 })
+    // The replay called no tool: the cassette answered.
+    expect(made.calls).toHaveLength(3)
   })
 })
