@@ -63,8 +63,12 @@ export async function startTracing(
     if (metrics) for (const span of change.ended ?? []) metrics.ended(span)
   }
   return {
-    add: (event) => take(builder.add(event)),
-    cut: (t) => take(builder.closeAll(t, true)),
+    add: (event) => {
+      if (!unrecorded) take(builder.add(event))
+    },
+    cut: (t) => {
+      if (!unrecorded) take(builder.closeAll(t, true))
+    },
   }
 }
 
