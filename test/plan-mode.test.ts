@@ -471,4 +471,38 @@ describe('plan mode', () => {
     expect(ended).toEqual(['fast', 'middle', 'slow'])
     expect(Object.keys(JSON.parse(lastToolMessage(model, 1)))).toEqual(['slow', 'fast', 'middle'])
   })
+
+  it('checks a reference into a tool’s declared result before anything runs', async () => {
+    const facts = defineTool({
+      name: 'facts',
+      description: 'Facts',
+      input: z.object({ city: z.string() }),
+      output: z.object({ city: z.string(), population: z.number() }),
+      run: ({ city }) => ({ city, population: POPULATION[city] ?? 0 }),
+    })
+    const model = scriptedModel([
+      {
+        toolCalls: [
+          {
+            name: 'plan',
+            args: {
+              tasks: [
+                { id: 'lisbon', tool: 'facts', args: { city: 'Lisbon' } },
+                { id: 'again', tool: 'facts', args: { city: '${lisbon.populaton}' } },
+              ],
+            },
+          },
+        ],
+      },
+      { text: 'gave up' },
+    ])
+    const agent = defineAgent({ name: 'checker', instructions: 'Plan.', model, tools: [facts], plan: true })
+    const result = await run(agent, 'Check')
+    expect(result.status).toBe('done')
+    expect(lastToolMessage(model, 1)).toContain(
+      'task "again": args.city refers to ${lisbon.populaton}, but the result of lisbon (tool "facts") has no field "populaton" (its fields: city, population)',
+    )
+    // Nothing ran: the plan was refused whole.
+    expect(result.usage.toolCalls).toBe(1)
+  })
 })

@@ -61,10 +61,21 @@ async function planStep(
       'INVALID_PLAN',
       `the plan is not valid JSON: ${JSON.stringify(call.argsText.slice(0, 200))}`,
     )
-  const scope = { tools: new Set<string>(), agents: new Set<string>() }
+  const scope = {
+    tools: new Set<string>(),
+    agents: new Set<string>(),
+    outputs: new Map<string, { schema: Record<string, unknown>; strips: boolean }>(),
+  }
   for (const callable of prepared.tools.values())
-    if (callable.kind === 'baton.tool') scope.tools.add(callable.name)
-    else if (callable.kind === 'baton.delegation') scope.agents.add(callable.agent.name)
+    if (callable.kind === 'baton.tool') {
+      scope.tools.add(callable.name)
+      if (callable.output)
+        scope.outputs.set(callable.name, {
+          schema: callable.output.jsonSchema as Record<string, unknown>,
+          // A zod schema parses the result and keeps only what it names.
+          strips: callable.output.kind !== 'json-schema',
+        })
+    } else if (callable.kind === 'baton.delegation') scope.agents.add(callable.agent.name)
   const check = checkPlan(call.args, scope)
   if (!check.ok)
     return toolFailure(

@@ -70,6 +70,54 @@ describe('checking a plan', () => {
     ])
   })
 
+  it('checks references into results whose tools declare their shape', () => {
+    const typed: PlanScope = {
+      ...scope,
+      outputs: new Map([
+        [
+          'search',
+          {
+            strips: false,
+            schema: {
+              type: 'object',
+              properties: {
+                city: { type: 'string' },
+                population: { type: 'number' },
+                names: { type: 'array', items: { type: 'string' } },
+              },
+              additionalProperties: false,
+            },
+          },
+        ],
+      ]),
+    }
+    const check = checkPlan(
+      {
+        tasks: [
+          { id: 'lisbon', tool: 'search', args: { q: 'Lisbon' } },
+          { id: 'open', tool: 'calculate', args: { x: '${open_ended.anything}' } },
+          { id: 'open_ended', tool: 'calculate', args: {} },
+          {
+            id: 'ratio',
+            tool: 'calculate',
+            args: {
+              a: '${lisbon.populaton}',
+              b: '${lisbon.population.value}',
+              c: '${lisbon.names.first}',
+              ok: '${lisbon.population} ${lisbon.names.0}',
+            },
+          },
+        ],
+      },
+      typed,
+    )
+    expect(check.ok ? [] : check.problems).toEqual([
+      'task "ratio": args.a refers to ${lisbon.populaton}, but the result of lisbon (tool "search") has no field "populaton" (its fields: city, population, names)',
+      'task "ratio": args.b refers to ${lisbon.population.value}, but the result of lisbon.population (tool "search") is of type number, with no field "value"',
+      'task "ratio": args.c refers to ${lisbon.names.first}, but the result of lisbon.names (tool "search") is a list: "first" is not an index',
+    ])
+  })
+
   it('finds a cycle and says it in order', () => {
     expect(
       problemsOf({

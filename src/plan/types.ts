@@ -50,4 +50,10 @@ export type TaskResult =
 export interface PlanScope {
   tools: ReadonlySet<string>
   agents: ReadonlySet<string>
+  /**
+   * The JSON Schemas of the tools' results, when they declare one: references into them are
+   * checked. `strips`: the result is parsed by it and keeps only the properties it names (a zod
+   * object), so an object without `additionalProperties` has no others.
+   */
+  outputs?: ReadonlyMap<string, { schema: Record<string, unknown>; strips: boolean }>
 }

@@ -63,6 +63,7 @@ function checkLevel(
   })
   const needs = new Map<string, Set<string>>()
   const nested = new Map<string, CheckedPlan>()
+  const byId = new Map(valid.map((task) => [task.id, task]))
   for (const task of valid) {
     const waits = new Set<string>()
     for (const after of task.after ?? []) {
@@ -76,8 +77,12 @@ function checkLevel(
     for (const reference of referencesOf(task)) {
       if (reference.task === task.id)
         problems.push(`task "${task.id}": ${reference.at} refers to its own result (${reference.text})`)
-      else if (ids.has(reference.task)) waits.add(reference.task)
-      else if (!outer.includes(reference.task))
+      else if (ids.has(reference.task)) {
+        waits.add(reference.task)
+        const missing = missingField(reference, byId.get(reference.task), scope)
+        if (missing)
+          problems.push(`task "${task.id}": ${reference.at} refers to ${reference.text}, but ${missing}`)
+      } else if (!outer.includes(reference.task))
         problems.push(
           `task "${task.id}": ${reference.at} refers to ${reference.text}, but no task is called "${reference.task}"${known(ids)}`,
         )
@@ -148,6 +153,43 @@ function checkTask(
       problems.push(`${name}: "task" must be the sub-agent's brief, got ${describe(t.task)}`)
   }
   return id
+}
+
+/**
+ * Why a reference's fields cannot be in the result it names, when the task is a tool call whose
+ * tool declares the JSON Schema of its result and that schema says so (an object with no other
+ * properties, a list); undefined when they may be.
+ */
+function missingField(
+  reference: Reference,
+  task: PlannedTask | undefined,
+  scope: PlanScope,
+): string | undefined {
+  if (!task || !('tool' in task)) return undefined
+  const declared = scope.outputs?.get(task.tool)
+  let schema = declared?.schema
+  let path = reference.task
+  for (const field of reference.fields) {
+    if (!schema) return undefined
+    const properties = schema.properties as Record<string, Record<string, unknown>> | undefined
+    if (schema.type === 'object' && properties) {
+      if (Object.hasOwn(properties, field)) schema = properties[field]
+      else if (
+        schema.additionalProperties === false ||
+        (declared!.strips && schema.additionalProperties === undefined)
+      )
+        return `the result of ${path} (tool "${task.tool}") has no field "${field}" (its fields: ${Object.keys(properties).join(', ') || 'none'})`
+      else return undefined
+    } else if (schema.type === 'array') {
+      if (!/^\d+$/.test(field))
+        return `the result of ${path} (tool "${task.tool}") is a list: "${field}" is not an index`
+      schema = schema.items as Record<string, unknown> | undefined
+    } else if (typeof schema.type === 'string' && schema.type !== 'object')
+      return `the result of ${path} (tool "${task.tool}") is of type ${schema.type}, with no field "${field}"`
+    else return undefined
+    path = `${path}.${field}`
+  }
+  return undefined
 }
 
 /** The references in a task's own inputs (a nested plan's are checked at its level). */
