@@ -328,9 +328,8 @@ describe('plan mode', () => {
         description: 'Fetches',
         input: z.object({ q: z.string() }),
         idempotent,
-        run: async ({ q }) => {
+        run: ({ q }) => {
           ran.push(`${name} ${q}`)
-          await new Promise((resolve) => setTimeout(resolve, 5))
           return { q, size: q.length }
         },
       })
