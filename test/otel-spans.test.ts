@@ -123,7 +123,7 @@ describe('spans of a run', () => {
   it('are the same built event by event while the run streams as from its transcript', async () => {
     const lead = delegatingLead({ alsoLooksUp: true })
     const record = join(dir, 'live.jsonl')
-    const running = stream(lead, 'Go', { record })
+    const running = stream(lead, 'Go', { record, budget: { maxSteps: 10, maxToolCalls: 5 } })
     const live = new SpanBuilder('live')
     const opened: string[] = []
     for await (const event of running) {
@@ -137,6 +137,16 @@ describe('spans of a run', () => {
     expect(opened).toEqual(after.map((span) => span.key))
     const helper = after.find((span) => span.name === 'invoke_agent helper')
     expect(after.find((span) => span.key === helper?.parent)?.name).toBe('execute_tool delegate_helper')
+    // Each call says what was left of the budget when it was sent (its own step held).
+    const first = after.find((span) => span.key === 'root/1/model')!
+    expect(first.attributes).toMatchObject({
+      'baton.budget.left.steps': 9,
+      'baton.budget.left.tool_calls': 5,
+    })
+    const last = after.find((span) => span.key === 'root/2/model')!
+    // Before the lead's second call: 3 model calls (the lead's first, the helper's two) and 3 tool
+    // calls (the delegation, the lead's lookup, the helper's), and the second call itself held.
+    expect(last.attributes).toMatchObject({ 'baton.budget.left.steps': 6, 'baton.budget.left.tool_calls': 2 })
   })
 })
 

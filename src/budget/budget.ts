@@ -33,6 +33,15 @@ export interface ModelCallGrant {
   reservation: Reservation
 }
 
+/** What is left of the limits that are set: model calls, tokens, US dollars, tool calls, ms. */
+export interface BudgetLeft {
+  steps?: number
+  tokens?: number
+  costUsd?: number
+  toolCalls?: number
+  wallMs?: number
+}
+
 export interface Reservation {
   steps: number
   tokens: number
@@ -212,6 +221,28 @@ export class Budget {
     }
     for (let node: Budget | undefined = this; node; node = node.parent) node.used.toolCalls += 1
     return undefined
+  }
+
+  /**
+   * What is left of each limit set on the way to the root (the tightest of them), calls in flight
+   * held; a limit no node sets is left out.
+   */
+  left(now: number): BudgetLeft {
+    const left: BudgetLeft = {}
+    const least = (name: keyof BudgetLeft, value: number) => {
+      left[name] = Math.max(0, Math.min(left[name] ?? Number.POSITIVE_INFINITY, value))
+    }
+    for (let node: Budget | undefined = this; node; node = node.parent) {
+      const { limits, used, reserved } = node
+      if (limits.maxSteps !== undefined) least('steps', limits.maxSteps - used.steps - reserved.steps)
+      if (limits.maxTokens !== undefined)
+        least('tokens', limits.maxTokens - used.inputTokens - used.outputTokens - reserved.tokens)
+      if (limits.maxCostUsd !== undefined)
+        least('costUsd', limits.maxCostUsd - used.costUsd - reserved.costUsd)
+      if (limits.maxToolCalls !== undefined) least('toolCalls', limits.maxToolCalls - used.toolCalls)
+      if (limits.maxWallMs !== undefined) least('wallMs', node.startedAt + limits.maxWallMs - now)
+    }
+    return left
   }
 
   /** Milliseconds until the nearest `maxWallMs` deadline on the way to the root, if any. */

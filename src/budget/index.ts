@@ -1,4 +1,11 @@
-export { Budget, type BudgetRefusal, type BudgetUsage, emptyUsage, type ModelCallGrant } from './budget.js'
+export {
+  Budget,
+  type BudgetLeft,
+  type BudgetRefusal,
+  type BudgetUsage,
+  emptyUsage,
+  type ModelCallGrant,
+} from './budget.js'
 export { pricesProblem } from './check-prices.js'
 export { estimateTokens, messageChars } from './estimate-tokens.js'
 export { type BudgetLimit, type BudgetLimits, checkBudgetLimits, LIMITS } from './limits.js'

@@ -4,7 +4,8 @@
  * hands them to the caller, and the transcript, live views and scorers all read the same
  * events. `path` is the step key (or the agent path for agent-level events).
  */
-import type { BudgetLimit } from '../budget/index.js'
+
+import type { BudgetLeft, BudgetLimit } from '../budget/index.js'
 import type { ErrorCode, ErrorInfo } from '../errors/index.js'
 import type { Task } from '../goal/index.js'
 import type { AssistantMessage, FinishReason, Message, Usage } from '../model/types.js'
@@ -94,6 +95,8 @@ export interface ModelRequestEvent extends Base {
   hash: string
   specHash: string
   maxTokens?: number
+  /** What was left of the agent's budget (the tightest on the way to the root) when it was sent. */
+  budgetLeft?: BudgetLeft
 }
 export interface ModelResponseEvent extends Base {
   type: 'model.response'

@@ -68,6 +68,8 @@ function stepEffect(frame: Frame, state: LoopState, key: string, maxTokens: numb
       specHash: prepared.specHash,
     }
     if (maxTokens !== undefined) requestEvent.maxTokens = maxTokens
+    const left = frame.budget.left(run.clock.now())
+    if (Object.keys(left).length) requestEvent.budgetLeft = left
     run.emit(requestEvent)
   }
   return {

@@ -7,6 +7,8 @@
  * however they interleave. The same events give the same spans live and from a transcript.
  * Attribute names are kept here as strings (the conventions' own constants are deprecated).
  */
+
+import type { BudgetLeft } from '../budget/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { Contents, FINISH_REASONS } from './content.js'
 
@@ -132,6 +134,7 @@ export class SpanBuilder {
             ...this.requested(event.model),
             ...(event.maxTokens !== undefined ? { 'gen_ai.request.max_tokens': event.maxTokens } : {}),
             'baton.request_hash': event.hash,
+            ...budgetLeft(event.budgetLeft),
             ...this.contents?.request(agentOf(event.path), event.messages),
           },
         )
@@ -344,6 +347,16 @@ export class SpanBuilder {
     return undefined
   }
 }
+
+/** What was left of the budget when a call was sent, as `baton.budget.left.*` attributes. */
+function budgetLeft(left: BudgetLeft | undefined): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [name, value] of Object.entries(left ?? {}))
+    if (value !== undefined) out[`baton.budget.left.${LEFT_NAMES[name] ?? name}`] = value
+  return out
+}
+
+const LEFT_NAMES: Record<string, string> = { costUsd: 'cost_usd', toolCalls: 'tool_calls', wallMs: 'wall_ms' }
 
 /** The spans of a whole run's events (a transcript's, say), in the order they started. */
 export function spansOf(

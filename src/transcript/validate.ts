@@ -119,6 +119,13 @@ const EVENTS: Record<string, Check> = {
     hash: str,
     specHash: str,
     'maxTokens?': num,
+    'budgetLeft?': object({
+      'steps?': num,
+      'tokens?': num,
+      'costUsd?': num,
+      'toolCalls?': num,
+      'wallMs?': num,
+    }),
   }),
   'model.response': object({
     message: assistantMessage,
