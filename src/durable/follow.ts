@@ -1,6 +1,7 @@
 import type { BatonEvent } from '../events/index.js'
 import { ended } from './status.js'
-import { type DurableStore, notFound } from './store.js'
+import type { DurableStore } from './store.js'
+import { notFound } from './store-errors.js'
 
 /**
  * A run's events as its workers store them, live: those of its newest attempt, and those of

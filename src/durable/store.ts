@@ -8,8 +8,10 @@ import { type BudgetState, type BudgetUsage, emptyUsage, type Reservation } from
 import { BatonError } from '../errors/index.js'
 import type { PendingApproval } from '../events/index.js'
 import type { RunResult } from '../run/types.js'
+import { ChangeFeed, type ChangeKind, type Changes } from './change-feed.js'
 import { META, SCHEMA, SCHEMA_VERSION } from './schema.js'
 import type { DurableStatus } from './status.js'
+import { databaseError, noSuchApproval, notFound, redactUrl } from './store-errors.js'
 import { inTransaction } from './transaction.js'
 
 /** What `submit` stores: plain data a worker on another machine can run. */
@@ -556,10 +558,6 @@ function rowOf(row: Record<string, unknown>): RunRow {
 export const workflowId = (runId: string, rounds: number): string =>
   rounds === 1 ? runId : `${runId}#${rounds}`
 
-function noSuchApproval(runId: string, message: string): BatonError {
-  return new BatonError('NO_SUCH_APPROVAL', message, { details: { runId } })
-}
-
 /** What a step did to the budget tree: stored by its step key under the agent's path. */
 export interface LedgerChange<T> {
   result: T
@@ -570,142 +568,10 @@ export interface LedgerChange<T> {
   held?: Reservation | null
 }
 
-export function notFound(runId: string): BatonError {
-  return new BatonError('RUN_NOT_FOUND', `no durable run has the id ${JSON.stringify(runId)}`, {
-    details: { runId },
-  })
-}
-
-/** A database failure as a `DATABASE` error naming the database (without its password). */
-export function databaseError(error: unknown, where: string): BatonError {
-  if (error instanceof BatonError) return error
-  const code = (error as { code?: string }).code
-  const message = (error as Error).message || String(error)
-  return new BatonError(
-    'DATABASE',
-    `${where}: ${message}${code && !message.includes(code) ? ` (${code})` : ''}`,
-    {
-      cause: error,
-      details: code ? { code } : undefined,
-    },
-  )
-}
-
-/** A database URL fit to print: the password replaced. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString()
-  } catch {
-    return 'the database'
-  }
-}
-
 /** Adds up usages (or holds) field by field onto `into`. */
 function sum<T extends object>(into: T, parts: readonly T[]): T {
   const total = into as Record<string, number>
   for (const part of parts)
     for (const [field, value] of Object.entries(part)) total[field] = (total[field] ?? 0) + (value as number)
   return into
-}
-
-/** New transcript lines, a new status of the run, a sub-agent's end. */
-export type ChangeKind = 'lines' | 'status' | 'branch'
-
-const KINDS: Record<string, ChangeKind> = { l: 'lines', s: 'status', b: 'branch' }
-
-/** A subscription to a run's changes (see `DurableStore.changes`). */
-export interface Changes {
-  /** Resolves at the next change since the last call (at once if one came meanwhile), or after `ms`. */
-  wait(ms: number): Promise<void>
-  close(): void
-}
-
-/** One listening connection per process, shared by every subscription. */
-class ChangeFeed {
-  private readonly subscribers = new Map<
-    string,
-    Set<{ kinds: readonly ChangeKind[]; changed: boolean; wake?: () => void }>
-  >()
-  private listening: Promise<import('pg').Client | undefined> | undefined
-  private closed = false
-
-  constructor(private readonly url: string) {}
-
-  subscribe(runId: string, kinds: readonly ChangeKind[]): Changes {
-    const subscriber: { kinds: readonly ChangeKind[]; changed: boolean; wake?: () => void } = {
-      kinds,
-      changed: false,
-    }
-    const set = this.subscribers.get(runId) ?? new Set()
-    this.subscribers.set(runId, set)
-    set.add(subscriber)
-    this.listen()
-    return {
-      wait: (ms) => {
-        this.listen()
-        if (subscriber.changed) {
-          subscriber.changed = false
-          return Promise.resolve()
-        }
-        return new Promise<void>((resolve) => {
-          const timer = setTimeout(done, ms)
-          function done() {
-            clearTimeout(timer)
-            subscriber.changed = false
-            subscriber.wake = undefined
-            resolve()
-          }
-          subscriber.wake = done
-        })
-      },
-      close: () => {
-        subscriber.wake?.()
-        set.delete(subscriber)
-        if (set.size === 0) this.subscribers.delete(runId)
-      },
-    }
-  }
-
-  /** Connects and listens, unless it is already; a connection lost is made again at the next subscription. */
-  private listen(): void {
-    if (this.listening || this.closed) return
-    this.listening = (async () => {
-      const { default: pg } = await import('pg')
-      const client = new pg.Client({ connectionString: this.url })
-      const lost = () => {
-        this.listening = undefined
-        client.end().catch(() => {})
-      }
-      client.on('error', lost)
-      client.on('end', () => {
-        this.listening = undefined
-      })
-      client.on('notification', (message) => {
-        // `<kind>:<id>`; a sub-agent's id is `<run id>><path>`: its changes are its run's.
-        const payload = message.payload ?? ''
-        const kind = KINDS[payload.slice(0, 1)]
-        const runId = payload.slice(2).split('>')[0]!
-        for (const subscriber of this.subscribers.get(runId) ?? []) {
-          if (!kind || !subscriber.kinds.includes(kind)) continue
-          subscriber.changed = true
-          subscriber.wake?.()
-        }
-      })
-      await client.connect()
-      await client.query('LISTEN baton_changes')
-      return client
-    })().catch(() => {
-      // Unreachable for now: the waits fall back to their timeouts.
-      this.listening = undefined
-      return undefined
-    })
-  }
-
-  async close(): Promise<void> {
-    this.closed = true
-    const client = await this.listening
-    await client?.end().catch(() => {})
-  }
 }
