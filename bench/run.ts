@@ -1,11 +1,13 @@
 /**
  * `npm run bench`: runs the scenarios S1–S7 against the BUILT library (dist/) and prints one
- * table, then the durable-runs table (bench/durable.ts) when PostgreSQL is installed. Every measurement runs in a fresh child process under plain `node` (no tsx loader: it
+ * table, then the tables of S8, S9 and S10 (scripts of their own), then the durable-runs table
+ * (bench/durable.ts) when PostgreSQL is installed. Every measurement runs in a fresh child process under plain `node` (no tsx loader: it
  * would cost time and ~40 MB of RSS): each scenario file is bundled with esbuild, its imports of
  * dist/ and of packages left as they are, and piped to `node --input-type=module -`.
  *
  *   npm run bench                      all scenarios
- *   npm run bench -- --only s1,s3      some of them (`s8`: shared rate limits; `s9`: plans; `durable`: the durable-runs table)
+ *   npm run bench -- --only s1,s3      some of them (`s8`: shared rate limits; `s9`: plans; `s10`: context
+ *                                      compaction; `durable`: the durable-runs table)
  *   npm run bench -- --profile         also run each child under --cpu-prof and list the
  *                                      functions with the most self time (timings then inflated;
  *                                      S7: the processes it starts, not the one that times them)
@@ -88,9 +90,11 @@ const durable = !only || only.includes('durable')
 const s8 = !only || only.includes('s8')
 /** S9, plan mode and workflows against the ordinary loop (bench/s9-plans.ts): a table of its own. */
 const s9 = !only || only.includes('s9')
-if (selected.length === 0 && !durable && !s8 && !s9) {
+/** S10, context compaction and scoped sub-agents against one long history (bench/s10-context.ts): a table of its own. */
+const s10 = !only || only.includes('s10')
+if (selected.length === 0 && !durable && !s8 && !s9 && !s10) {
   console.error(
-    `bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')}, s8, s9, durable)`,
+    `bench: --only matched no scenario (known: ${SCENARIOS.map((s) => s.id).join(', ')}, s8, s9, s10, durable)`,
   )
   process.exit(2)
 }
@@ -125,6 +129,7 @@ try {
   if (profileDir) printProfiles(profileDir)
   if (s8) await script('s8-rate-limits.ts', '\n')
   if (s9) await script('s9-plans.ts', '\n')
+  if (s10) await script('s10-context.ts', '\n')
   if (durable) await durableTable()
 } finally {
   if (profileDir) rmSync(profileDir, { recursive: true, force: true })

@@ -27,6 +27,13 @@ export {
   type ModelPrice,
   type PriceTable,
 } from './budget/index.js'
+export {
+  type ContextInfo,
+  type ContextOptions,
+  type ContextPolicyFn,
+  type ContextWindowTable,
+  DEFAULT_CONTEXT_WINDOWS,
+} from './context/index.js'
 export type { Clock, Effects, ToolEffect } from './effects/index.js'
 export {
   BatonError,

@@ -5,7 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DurableRuns, durableRuns, treeHash } from '../src/durable/index.js'
-import { BatonError, type BatonEvent, defineAgent, parseTranscript, replay } from '../src/index.js'
+import {
+  BatonError,
+  type BatonEvent,
+  defineAgent,
+  defineTool,
+  type Model,
+  parseTranscript,
+  replay,
+} from '../src/index.js'
+import { countRequestTokens } from '../src/testing/index.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
 import { type Postgres, startPostgres } from './postgres.js'
@@ -19,7 +28,7 @@ let runs: DurableRuns
 beforeAll(async () => {
   postgres = await startPostgres()
   server = await startFakeClerkServer({ steps: STEPS, latencyMs: 40 })
-  runs = await durableRuns({ database: postgres.url('baton'), agents: [makeClerk(server.url)] })
+  runs = await durableRuns({ database: postgres.url('baton'), agents: [makeClerk(server.url), makeReader()] })
   await runs.serve({ concurrency: 4, heartbeatMs: 200, staleMs: 3_000 })
 })
 
@@ -28,6 +37,49 @@ afterAll(async () => {
   await server?.close()
   await postgres?.stop()
 })
+
+const PAGES = 12
+
+/**
+ * An agent whose tool results outgrow its window: its model answers from the request alone (the
+ * pages read so far), so any worker, and a replay, gets the same answers.
+ */
+function makeReader() {
+  const model: Model = {
+    spec: 'baton.model.v1',
+    id: 'scripted:reader',
+    async generate(request) {
+      const usage = { inputTokens: countRequestTokens(request), outputTokens: 10 }
+      // Stubbed results are still results: the count of pages read never shrinks.
+      const read = request.messages.filter((m) => m.role === 'tool').length
+      if (read >= PAGES)
+        return { message: { role: 'assistant', content: 'All read.' }, usage, finishReason: 'stop' }
+      return {
+        message: {
+          role: 'assistant',
+          content: '',
+          toolCalls: [{ id: `page_${read}`, name: 'page', args: { n: read } }],
+        },
+        usage,
+        finishReason: 'tool-calls',
+      }
+    },
+  }
+  const page = defineTool({
+    name: 'page',
+    description: 'One page of the report.',
+    input: { type: 'object', properties: { n: { type: 'number' } }, required: ['n'] },
+    idempotent: true,
+    run: (input) => `page ${(input as { n: number }).n}: ${'words '.repeat(300)}`,
+  })
+  return defineAgent({
+    name: 'reader',
+    instructions: 'Read every page.',
+    model,
+    tools: [page],
+    context: { window: 3_000, threshold: 0.5, keepTurns: 2, summarize: false },
+  })
+}
 
 const codeOf = async (work: Promise<unknown>) => {
   const error = await work.then(
@@ -80,6 +132,21 @@ describe('durable runs in one worker', () => {
     expect(replayed.status).toBe('done')
     expect(replayed.output).toBe(`finished ${/Task (\w+)/.exec('Task export')![1]}`)
     expect(replayed.live).toEqual({ model: 0, tool: 0 })
+  })
+
+  it('compacts an agent’s history as an in-process run does: its transcript replays the compactions', async () => {
+    const id = await runs.submit('reader', 'Read the report.')
+    const result = await runs.result(id)
+    expect(result.status).toBe('done')
+    expect(result.usage.toolCalls).toBe(PAGES)
+    const transcript = parseTranscript(await runs.transcript(id), 'reader.jsonl')
+    const compactions = transcript.events.filter((e) => e.type === 'context.compact')
+    expect(compactions.length).toBeGreaterThan(1)
+    expect(result.memory.filter((entry) => entry.key.startsWith('context/root/')).length).toBeGreaterThan(5)
+    const replayed = await replay(transcript, makeReader())
+    expect(replayed.divergences).toEqual([])
+    expect(replayed.live).toEqual({ model: 0, tool: 0 })
+    expect(replayed.status).toBe('done')
   })
 
   it('cancels a run under way: it ends aborted, and cancelling it again is an error', async () => {

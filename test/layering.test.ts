@@ -49,6 +49,11 @@ const RULES: readonly Rule[] = [
     why: 'plans are data and one executor; the loop runs their tasks as its calls',
   })),
   { from: 'src/effects/', not: 'src/loop/', why: 'the door is below the loop' },
+  ...['src/loop/', 'src/providers/', 'src/cli/', 'src/run/'].map((layer) => ({
+    from: 'src/context/',
+    not: layer,
+    why: 'compaction is a function of the history; the loop applies it and makes its calls',
+  })),
   ...['src/loop/', 'src/cli/', 'src/run/'].map((layer) => ({
     from: 'src/routing/',
     not: layer,

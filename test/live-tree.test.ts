@@ -21,7 +21,7 @@ import {
   treeLines,
 } from '../src/cli/live-tree.js'
 import { formatEvent, printRun } from '../src/cli/print-events.js'
-import type { BatonEvent } from '../src/events/index.js'
+import type { BatonEvent, ContextCompactEvent } from '../src/events/index.js'
 import type { RunResult } from '../src/run/index.js'
 
 const root = new URL('..', import.meta.url).pathname
@@ -380,6 +380,163 @@ describe('the text an agent is writing', () => {
   it('does not take a judge’s verdict for the agent writing', () => {
     const state = reduce([...waiting, delta('root/1/goal/0/0/model', '{"pass":true}', 20)])
     expect(state.nodes.root!.writing).toBeUndefined()
+  })
+})
+
+describe('a compaction of an agent’s history', () => {
+  const compact = (fields: Partial<ContextCompactEvent> = {}): ContextCompactEvent => ({
+    type: 'context.compact',
+    path: `${WORKER}/2/compact`,
+    reason: 'threshold',
+    tokensBefore: 16958,
+    tokensAfter: 4721,
+    limit: 12000,
+    stubbed: ['context/root/1/agent:worker-0/w1', 'context/root/1/agent:worker-0/w2'],
+    summarized: 12,
+    messages: [],
+    hash: 'h',
+    t: 1500,
+    ...fields,
+  })
+  const summaryCall: BatonEvent[] = [
+    {
+      type: 'model.request',
+      path: `${WORKER}/2/compact/model`,
+      model: 'scripted:w',
+      messages: [],
+      hash: 's',
+      specHash: '',
+      t: 1000,
+    },
+    {
+      type: 'model.delta',
+      path: `${WORKER}/2/compact/model`,
+      kind: 'text',
+      text: 'The worker fetched',
+      t: 1100,
+    },
+    {
+      type: 'model.queued',
+      path: `${WORKER}/2/compact/model`,
+      scope: 'scripted',
+      reason: 'requests',
+      t: 1150,
+    },
+  ]
+  const answered: BatonEvent = {
+    type: 'model.response',
+    path: `${WORKER}/2/compact/model`,
+    message: { role: 'assistant', content: 'The worker fetched the page.' },
+    usage: usage(400, 60),
+    costUsd: 0.0002,
+    finishReason: 'stop',
+    durationMs: 400,
+    t: 1400,
+  }
+  // The worker's fetch is done: it compacts before its second call.
+  const before = [
+    ...EVENTS,
+    {
+      type: 'tool.result',
+      path: `${WORKER}/1/tool/w1`,
+      callId: 'w1',
+      name: 'fetch',
+      isError: false,
+      content: 'page',
+      durationMs: 100,
+      t: 950,
+    },
+  ] satisfies BatonEvent[]
+
+  it('shows the agent compacting while the summary is written, not the summary as its answer', () => {
+    const state = reduce([...before, ...summaryCall])
+    const worker = state.nodes[WORKER]!
+    expect(worker).toMatchObject({ compacting: 1000, writing: undefined, queued: undefined })
+    expect(treeLines(state, { ...plain, now: 1300 })[1]).toContain(
+      'worker (scripted:w) compacting the history 0.3 s · 1 step ·',
+    )
+  })
+
+  it('counts the summary as a step of the agent, then says on its line that its history was compacted', () => {
+    const state = reduce([...before, ...summaryCall, answered, compact()])
+    const worker = state.nodes[WORKER]!
+    expect(worker).toMatchObject({
+      compacting: undefined,
+      modelSince: undefined,
+      steps: 2,
+      inputTokens: 450,
+      compactions: { count: 1, before: 16958, after: 4721 },
+      notes: [],
+    })
+    // Its parent counts the summary too, as its budget does; the compaction is the worker's own.
+    expect(state.nodes.root).toMatchObject({ steps: 3, inputTokens: 550 })
+    expect(state.nodes.root!.compactions).toBeUndefined()
+    const lines = treeLines(state, { ...plain, now: 1600 })
+    expect(lines[1]).toContain(
+      'worker (scripted:w) running · 2 steps · 450+70 tokens · $0.0007 · 1.1 s · history compacted 16958 → 4721 tokens · “Find the sights of Lisbon”',
+    )
+    expect(lines[0]).not.toContain('compacted')
+    const again = reduce(
+      [compact({ path: `${WORKER}/5/compact`, tokensBefore: 13000, tokensAfter: 5000 })],
+      state,
+    )
+    expect(treeLines(again, { ...plain, now: 1600 })[1]).toContain(
+      ' · history compacted 2× (last 13000 → 5000 tokens) · ',
+    )
+  })
+
+  it('notes an overflow and a failed summary under the agent', () => {
+    const state = reduce([
+      ...before,
+      compact({ reason: 'overflow', summarized: 0 }),
+      compact({ summaryError: { code: 'MODEL_ERROR', message: 'HTTP 500 from the provider' } }),
+    ])
+    expect(state.nodes[WORKER]!.notes).toEqual([
+      'the provider refused a request as too long: history compacted 16958 → 4721 tokens',
+      'the summary of the history failed: HTTP 500 from the provider',
+    ])
+    expect(treeLines(state, { ...plain, now: 1600 }).slice(2)).toEqual([
+      '      ! the provider refused a request as too long: history compacted 16958 → 4721 tokens',
+      '      ! the summary of the history failed: HTTP 500 from the provider',
+    ])
+  })
+
+  it('prints a plain line for a compaction, and names the summary and judge calls', () => {
+    expect(formatEvent(compact())).toBe(
+      '    ⇲ history compacted 16958 → 4721 tokens (limit 12000): 2 results stubbed, 12 messages summarised',
+    )
+    expect(
+      formatEvent(compact({ path: 'root/3/compact', reason: 'overflow', stubbed: [], summarized: 1 })),
+    ).toBe(
+      '  ⇲ history compacted 16958 → 4721 tokens (overflow: the provider refused the request): 1 message summarised',
+    )
+    expect(
+      formatEvent(
+        compact({
+          path: 'root/3/compact',
+          custom: true,
+          stubbed: [],
+          summarized: 0,
+        }),
+      ),
+    ).toBe("  ⇲ history compacted 16958 → 4721 tokens (limit 12000): by the agent's own policy")
+    expect(
+      formatEvent(
+        compact({
+          path: 'root/3/compact',
+          stubbed: ['context/root/c1'],
+          summarized: 0,
+          summaryError: { code: 'MODEL_ERROR', message: 'the summary came back empty' },
+        }),
+      ),
+    ).toBe(
+      '  ⇲ history compacted 16958 → 4721 tokens (limit 12000): 1 result stubbed, summary failed: the summary came back empty',
+    )
+    expect(formatEvent(answered)).toBe('    · summary stop (400+60 tokens, $0.0002)')
+    expect(formatEvent({ ...answered, path: 'root/2/goal/0/0/model' })).toBe(
+      '  · judge stop (400+60 tokens, $0.0002)',
+    )
+    expect(formatEvent({ ...answered, path: 'root/2/model' })).toBe('  · model stop (400+60 tokens, $0.0002)')
   })
 })
 

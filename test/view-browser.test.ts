@@ -304,6 +304,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         expect([...seen].sort()).toEqual([
           'agent',
           'budget',
+          'context',
           'goal',
           'memory',
           'model',
@@ -328,6 +329,60 @@ describe.skipIf(!existsSync(CHROMIUM))(
         expect(await page.locator('[data-testid=detail] b:text("bold")').count()).toBe(0)
         expect(await text(page, '[data-testid=retries]')).toContain('attempt 1 failed: HTTP_429 (HTTP 429)')
         expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined()
+      })
+
+      it('shows a compaction: its numbers, the stubbed result, the summary call and the history after it', async () => {
+        const row = page.locator('[data-testid=timeline-row][data-kind=context]')
+        expect(await row.innerText()).toContain(
+          'compacted 2,430 → 1,012 tokens · 1 result stubbed · 3 messages summarised',
+        )
+        await openRow(page, row)
+        const fields = await text(page, '[data-testid=compaction-fields]')
+        expect(fields).toContain('threshold: the request would have passed the limit')
+        expect(fields).toContain('2,430 → 1,012 (estimated)')
+        expect(fields).toContain('2,000 tokens')
+        expect(fields).toContain('1 tool result (kept whole in memory)')
+        expect(fields).toContain('600/80 tok')
+        const history = page.locator('[data-testid=compaction-messages] > [data-testid=message]')
+        expect(await history.evaluateAll((els) => els.map((el) => el.getAttribute('data-role')))).toEqual([
+          'system',
+          'user',
+          'user',
+        ])
+        expect(await history.nth(2).innerText()).toContain(
+          'Summary of the earlier steps, written to save context]\nLooked up the facts',
+        )
+        expect(await history.nth(2).innerText()).toContain('</script><script>window.__pwned')
+        // The stubbed result opens the memory write that keeps it.
+        await page.locator('[data-testid=stubbed-key]').click()
+        await page.locator('[data-testid=detail][data-kind=memory]').waitFor()
+        expect(await text(page, '[data-testid=memory-provenance]')).toContain('root/2/compact')
+        // The summary is a side call: its whole request, no history button, a link back.
+        await openRow(page, row)
+        await page.locator('[data-testid=open-summary-call]').click()
+        await page.locator('[data-testid=detail][data-kind=model]').waitFor()
+        expect(await text(page, '[data-testid=detail-title]')).toBe('summary call')
+        expect(await text(page, '[data-testid=request-messages] h3')).toBe('Request (2 messages)')
+        expect(await page.locator('[data-testid=full-history]').count()).toBe(0)
+        await page.locator('[data-testid=open-compaction]').click()
+        await page.locator('[data-testid=detail][data-kind=context]').waitFor()
+        // The lead's next call was sent the compacted history, and nothing before it.
+        await openRow(
+          page,
+          page.locator('[data-testid=timeline-row][data-kind=model]').filter({ hasText: '0 new messages' }),
+        )
+        await page.locator('[data-testid=full-history]').click()
+        const sent = page.locator('[data-testid=history] [data-testid=message]')
+        expect(await sent.evaluateAll((els) => els.map((el) => el.getAttribute('data-role')))).toEqual([
+          'system',
+          'user',
+          'user',
+        ])
+        await page.selectOption('[data-testid=filter-kind]', 'context')
+        expect(await text(page, '[data-testid=row-count]')).toBe(`1 of ${rows} rows`)
+        await page.selectOption('[data-testid=filter-kind]', 'all')
+        expect(await text(page, '[data-testid=run-totals]')).toMatch(/1\s+compactions/)
+        expect(errors).toEqual([])
       })
 
       it('highlights failed tool calls with their error', async () => {

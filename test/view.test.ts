@@ -47,7 +47,9 @@ interface Row {
   lines: number[]
   agent: number
   step: number | null
+  path: string
   goal: boolean
+  side: boolean
 }
 interface Agent {
   path: string
@@ -58,6 +60,7 @@ interface Agent {
   status: string | null
   rows: number[]
   children: number[]
+  compactions: number
   total: { steps: number; inputTokens: number }
 }
 interface Index {
@@ -68,6 +71,7 @@ interface Index {
   totals: { inputTokens: number; outputTokens: number; costUsd: number; steps: number; toolCalls: number }
   series: { x: number[]; tokens: number[]; cost: number[]; steps: number[]; tools: number[] }
   memoryWrites: number
+  compactions: number
   problems: number
   runEnd: { status: string } | null
 }
@@ -184,7 +188,7 @@ describe('the viewer index (the page’s own code, run in Node)', () => {
     )
     expect(rowOf('approval.request').flag).toBe(2)
     const memory = ix.rows.filter((row) => row.kind === 'memory')
-    expect(memory).toHaveLength(3)
+    expect(memory).toHaveLength(4)
     expect(memory[0]!.text).toContain('agents/researcher/0 = {"failed":true')
     expect(memory[0]!.meta).toBe('by root/1/agent:researcher#0')
     expect(text('goal.check')).toBe('judge: failed (attempt 1) — Missing sources')
@@ -196,7 +200,83 @@ describe('the viewer index (the page’s own code, run in Node)', () => {
     expect(text('run.end')).toContain('budget_exceeded (maxSteps) — BUDGET_EXCEEDED')
     const judge = ix.rows.find((row) => row.goal && row.kind === 'model')!
     expect(judge.title).toBe('judge call')
+    expect(judge.side).toBe(true)
     expect(ix.problems).toBeGreaterThanOrEqual(8)
+  })
+
+  it('shows a compaction as a row of its agent’s step, and its summary as a side call', () => {
+    const compaction = rowOf('context.compact')
+    expect(compaction).toMatchObject({
+      kind: 'context',
+      title: 'compaction',
+      path: 'root/2/compact',
+      agent: 0,
+      step: 2,
+      flag: 0,
+      text: 'compacted 2,430 → 1,012 tokens · 1 result stubbed · 3 messages summarised',
+      meta: 'limit 2,000',
+    })
+    expect(compaction.lines).toHaveLength(1)
+    expect(ix.compactions).toBe(1)
+    expect(ix.agents[0]!.compactions).toBe(1)
+    expect(ix.agents[1]!.compactions).toBe(0)
+    // The summary is a model call of the lead's step 2, beside its own call of that step.
+    const [summary, own] = ix.rows.filter((row) => row.kind === 'model' && row.step === 2 && row.agent === 0)
+    expect(summary).toMatchObject({
+      path: 'root/2/compact/model',
+      title: 'summary call',
+      side: true,
+      goal: false,
+    })
+    expect(summary!.text).toContain('2 messages → “Looked up the facts')
+    expect(summary!.meta).toContain('600/80 tok')
+    expect(own).toMatchObject({ path: 'root/2/model', title: 'model call', side: false })
+    // The stubbed result, kept in memory, is written at the compaction's step key.
+    const kept = ix.rows.find((row) => row.kind === 'memory' && row.path === 'root/2/compact')!
+    expect(kept.text).toContain('context/root/c1 = fact fact')
+    expect(kept.step).toBe(2)
+  })
+
+  it('marks a compaction on overflow, its own policy, its window and a failed summary', () => {
+    const base = { seq: 99, t: 1, type: 'context.compact', tokensBefore: 16_958, limit: 12_000, hash: 'h' }
+    const lines = [
+      {
+        ...base,
+        path: 'root/1/agent:researcher#0/3/compact',
+        reason: 'overflow',
+        tokensAfter: 4721,
+        window: 16_000,
+      },
+      { ...base, path: 'root/4/compact', reason: 'threshold', tokensAfter: 9000, custom: true },
+      {
+        ...base,
+        path: 'root/5/compact',
+        reason: 'threshold',
+        tokensAfter: 11_000,
+        stubbed: ['context/root/a', 'context/root/b'],
+        summarized: 0,
+        summaryError: { code: 'MODEL_ERROR', message: 'HTTP 500' },
+      },
+    ].map((line) => ({ stubbed: [], summarized: 12, messages: [], ...line }))
+    const more = core.buildIndex(`${fixture.text}${lines.map((line) => JSON.stringify(line)).join('\n')}\n`)
+    const [overflow, custom, failed] = more.rows.slice(-3)
+    expect(overflow).toMatchObject({
+      kind: 'context',
+      agent: 1,
+      step: 3,
+      flag: 1,
+      text: 'compacted 16,958 → 4,721 tokens (overflow: the provider refused the request) · 12 messages summarised',
+      meta: 'limit 12,000 · window 16,000',
+    })
+    expect(custom).toMatchObject({
+      flag: 0,
+      text: 'compacted 16,958 → 9,000 tokens · by the agent’s own policy · 12 messages summarised',
+    })
+    expect(failed).toMatchObject({
+      flag: 1,
+      text: 'compacted 16,958 → 11,000 tokens · 2 results stubbed · summary failed: MODEL_ERROR: HTTP 500',
+    })
+    expect(more.compactions).toBe(4)
   })
 
   it('builds the agent tree from the step keys', () => {
@@ -206,18 +286,21 @@ describe('the viewer index (the page’s own code, run in Node)', () => {
     ])
     expect(ix.agents[0]!.children).toEqual([1])
     expect(ix.agents[1]!.total).toMatchObject({ steps: 2, inputTokens: 300 })
-    expect(ix.agents[0]!.total).toMatchObject({ steps: 5, inputTokens: 3000 })
+    // The lead's own calls, its judge's and its compaction's summary, and the researcher's.
+    expect(ix.agents[0]!.total).toMatchObject({ steps: 6, inputTokens: 3600 })
     expect(core.agentPathOf('root/1/agent:a#0/2/agent:b#1/3/tool/c')).toBe('root/1/agent:a#0/2/agent:b#1')
     expect(core.agentPathOf('root/2/goal/0/1/model')).toBe('root')
+    expect(core.agentPathOf('root/1/agent:a#0/6/compact/model')).toBe('root/1/agent:a#0')
+    expect(core.stepOf('root/1/agent:a#0/6/compact', 'root/1/agent:a#0')).toBe(6)
     expect(core.stepOf('root/1/agent:a#0/2/model', 'root/1/agent:a#0')).toBe(2)
     expect(core.stepOf('root', 'root')).toBeNull()
   })
 
   it('adds up the budget as the run goes', () => {
-    expect(ix.totals).toMatchObject({ inputTokens: 3000, outputTokens: 360, steps: 5, toolCalls: 4 })
-    expect(ix.totals.costUsd).toBeCloseTo(0.0353, 6)
+    expect(ix.totals).toMatchObject({ inputTokens: 3600, outputTokens: 440, steps: 6, toolCalls: 4 })
+    expect(ix.totals.costUsd).toBeCloseTo(0.0383, 6)
     const tokens = ix.series.tokens
-    expect(tokens.at(-1)).toBe(3360)
+    expect(tokens.at(-1)).toBe(4040)
     expect(tokens.every((value, i) => i === 0 || value >= tokens[i - 1]!)).toBe(true)
     expect(ix.series.x).toHaveLength(tokens.length)
   })

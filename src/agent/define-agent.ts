@@ -4,6 +4,7 @@
  * time, with a message that names the field and the value.
  */
 import { type BudgetLimits, checkBudgetLimits, type PriceTable, pricesProblem } from '../budget/index.js'
+import { type ContextOptions, type ContextPolicyFn, checkContext } from '../context/policy.js'
 import { BatonError } from '../errors/index.js'
 import { type GoalCheck, isScorer } from '../goal/index.js'
 import type { MemoryScope } from '../memory/index.js'
@@ -71,6 +72,14 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
    * `{ maxReplans }`.
    */
   plan?: boolean | { maxReplans?: number }
+  /**
+   * Context that fits: before a model call whose request would pass a share of the model's
+   * window (or a number of tokens), the history is compacted. Old tool results become stubs
+   * naming the memory key that keeps them, then older turns are summarised by a model call; a
+   * provider's "context length exceeded" compacts and retries once. `true` for the defaults,
+   * options, or your own function over the history. Off by default. See docs/context.md.
+   */
+  context?: boolean | ContextOptions | ContextPolicyFn
 }
 
 type Output<S> = S extends SchemaInput ? InferSchema<S> : string
@@ -95,6 +104,7 @@ const KNOWN_KEYS = new Set([
   'maxGoalAttempts',
   'stopWhen',
   'plan',
+  'context',
 ])
 
 /**
@@ -224,6 +234,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     maxGoalAttempts: positive('maxGoalAttempts') ?? 3,
     stopWhen: checkStopWhen(config.stopWhen, fail),
     plan: checkPlanMode(config.plan, tools, agents, fail),
+    context: checkContext(config.context, fail),
   }
   checkAgentTree(agent)
   // Tool table, specs and their hash are computed now, once per definition, not in the first run.

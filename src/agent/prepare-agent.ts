@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { BatonError } from '../errors/index.js'
 import type { ToolSpec } from '../model/types.js'
 import type { Tool } from '../tool/index.js'
+import { memoryTools } from '../tool/memory-tools.js'
 import { type DelegationTool, delegationTool } from './delegation.js'
 import { type PlanTool, planTool } from './plan-tool.js'
 import type { Agent } from './types.js'
@@ -21,12 +22,21 @@ export interface PreparedAgent {
 
 const prepared = new WeakMap<Agent, PreparedAgent>()
 
+const MEMORY_READ = 'memory_read'
+let memoryReadTool: Tool | undefined
+const memoryRead = (): Tool => {
+  memoryReadTool ??= memoryTools().find((tool) => tool.name === MEMORY_READ)!
+  return memoryReadTool
+}
+
 /** Prepares an agent (cached): its tool table, the specs the model sees, and their hash. */
 export function prepareAgent(agent: Agent): PreparedAgent {
   const cached = prepared.get(agent)
   if (cached) return cached
   const tools = new Map<string, Tool | DelegationTool | PlanTool>()
   for (const tool of agent.tools) tools.set(tool.name, tool)
+  // Results that compaction takes out of the history are read back from memory.
+  if (agent.context?.stub && !tools.has(MEMORY_READ)) tools.set(MEMORY_READ, memoryRead())
   for (const child of agent.agents) {
     const delegation = delegationTool(child)
     tools.set(delegation.name, delegation)

@@ -1,4 +1,5 @@
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
+import type { ContextPolicy } from '../context/policy.js'
 import type { GoalCheck } from '../goal/index.js'
 import type { MemoryScope } from '../memory/index.js'
 import type { Model } from '../model/types.js'
@@ -46,4 +47,6 @@ export interface Agent<O = unknown> {
   readonly stopWhen: readonly StopWhen[]
   /** Plan mode: the model is offered one tool, `plan`, that runs a whole graph of calls. */
   readonly plan?: PlanMode | undefined
+  /** How the agent's history is compacted to fit the model's window; undefined when it is never. */
+  readonly context?: ContextPolicy | undefined
 }

@@ -125,8 +125,16 @@ function nodeLine(node: AgentNode, now: number): Segment[] {
       text: ` · ${node.steps} step${node.steps === 1 ? '' : 's'} · ${node.inputTokens}+${node.outputTokens} tokens · $${node.costUsd.toFixed(4)} · ${duration((node.endedAt ?? now) - node.startedAt)}`,
     },
   ]
+  if (node.compactions) line.push({ text: ` · ${compactionsText(node.compactions)}` })
   if (node.brief) line.push({ text: ` · “${clip(node.brief, 80)}”`, style: 'dim' })
   return line
+}
+
+/** `history compacted 16958 → 4721 tokens`, or `history compacted 3× (last 16958 → 4721 tokens)`. */
+function compactionsText({ count, before, after }: NonNullable<AgentNode['compactions']>): string {
+  return count === 1
+    ? `history compacted ${before} → ${after} tokens`
+    : `history compacted ${count}× (last ${before} → ${after} tokens)`
 }
 
 function statusOf(node: AgentNode, now: number): [Segment, Segment] {
@@ -167,6 +175,11 @@ function statusOf(node: AgentNode, now: number): [Segment, Segment] {
       return [
         spinner,
         { text: `queued for ${queued.scope} ${duration(now - queued.since)}${retry}`, style: 'yellow' },
+      ]
+    if (node.compacting !== undefined)
+      return [
+        spinner,
+        { text: `compacting the history ${duration(now - node.compacting)}${retry}`, style: 'cyan' },
       ]
     // The answer as it is written: its last words, on the agent's own line.
     const written = node.writing === undefined ? '' : oneLine(node.writing).trim()

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path'
-import type { BatonEvent } from '../events/index.js'
+import type { BatonEvent, ContextCompactEvent } from '../events/index.js'
 import type { Divergence, ReplayResult } from '../replay/index.js'
 import type { RunResult } from '../run/index.js'
 import { drawsTree } from './draws-tree.js'
@@ -89,8 +89,10 @@ export function formatEvent(event: BatonEvent): string | undefined {
         : `${indent}  ← ${event.name}: ${clip(event.content)}`
     case 'model.response': {
       const { inputTokens, outputTokens } = event.usage
-      return `${indent}  · model ${event.finishReason} (${inputTokens}+${outputTokens} tokens, $${event.costUsd.toFixed(4)})`
+      return `${indent}  · ${callName(event.path)} ${event.finishReason} (${inputTokens}+${outputTokens} tokens, $${event.costUsd.toFixed(4)})`
     }
+    case 'context.compact':
+      return `${indent}  ⇲ ${compactionText(event)}`
     case 'goal.check':
       return event.passed ? undefined : `${indent}  ↺ ${event.check} not met: ${clip(event.feedback ?? '')}`
     case 'budget.exceeded':
@@ -103,6 +105,26 @@ export function formatEvent(event: BatonEvent): string | undefined {
     default:
       return undefined
   }
+}
+
+/** Whose model call a step key is: the agent's own, a goal scorer's judge, a compaction's summary. */
+function callName(path: string): string {
+  if (path.includes('/compact/')) return 'summary'
+  if (path.includes('/goal/')) return 'judge'
+  return 'model'
+}
+
+/** `history compacted 16958 → 4721 tokens (limit 12000): 6 results stubbed, 12 messages summarised`. */
+function compactionText(event: ContextCompactEvent): string {
+  const why =
+    event.reason === 'overflow' ? 'overflow: the provider refused the request' : `limit ${event.limit}`
+  const what = [
+    ...(event.custom ? ["by the agent's own policy"] : []),
+    ...(event.stubbed.length ? [`${count(event.stubbed.length, 'result')} stubbed`] : []),
+    ...(event.summarized ? [`${count(event.summarized, 'message')} summarised`] : []),
+    ...(event.summaryError ? [`summary failed: ${clip(event.summaryError.message)}`] : []),
+  ]
+  return `history compacted ${event.tokensBefore} → ${event.tokensAfter} tokens (${why})${what.length ? `: ${what.join(', ')}` : ''}`
 }
 
 /** What a replay or resume adds to its result. */

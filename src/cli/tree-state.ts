@@ -5,7 +5,7 @@
  * - `reduceTree(state, event)` is pure: the tree after one more event.
  * - `agentPathOf` / `parentPathOf` find the agent an event belongs to and the agent above it.
  */
-import type { BatonEvent, RunStatus } from '../events/index.js'
+import { type BatonEvent, isSideCall, type RunStatus } from '../events/index.js'
 import { inFlags } from './flag-wording.js'
 import { oneLine } from './terminal-text.js'
 
@@ -68,6 +68,10 @@ export interface AgentNode {
   readonly queued: { readonly since: number; readonly scope: string; readonly waitMs?: number } | undefined
   /** The model the call in flight went to, when a chain fell back or a router chose. */
   readonly via: string | undefined
+  /** When the call in flight is a compaction's summary: since when. */
+  readonly compacting: number | undefined
+  /** How often its history was compacted, and the sizes (in tokens) of the latest compaction. */
+  readonly compactions?: { readonly count: number; readonly before: number; readonly after: number }
   readonly tools: readonly RunningTool[]
   /** Model calls, tokens and cost of this agent and its sub-agents (as its budget counts them). */
   readonly steps: number
@@ -105,8 +109,11 @@ const NOTES = 2
 /** How much of the text being written is kept: more than any terminal line shows. */
 const WRITING = 400
 
-/** Whether a step key is one of an agent's own model calls (`…/3/model`), not a goal scorer's. */
-const isStepCall = (path: string): boolean => /(^|\/)\d+\/model$/.test(path) && !path.includes('/goal/')
+/**
+ * Whether a step key is one of an agent's own model calls (`…/3/model`), not a side call (a goal
+ * scorer's judge, a compaction's summary).
+ */
+const isStepCall = (path: string): boolean => /(^|\/)\d+\/model$/.test(path) && !isSideCall(path)
 
 /**
  * The agent an event belongs to: its path up to the last `<step>/agent:<name>#<k>` segment
@@ -132,6 +139,7 @@ const NO_CALL = {
   retry: undefined,
   queued: undefined,
   via: undefined,
+  compacting: undefined,
 } as const
 
 /** The plan with the task called `callId` changed, when it is one of its tasks. */
@@ -170,6 +178,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         retry: undefined,
         queued: undefined,
         via: undefined,
+        compacting: undefined,
         tools: [],
         steps: node?.steps ?? 0,
         inputTokens: node?.inputTokens ?? 0,
@@ -187,7 +196,34 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
       return { ...at, nodes, roots }
     }
     case 'model.request':
-      return node ? change(at, node, { ...NO_CALL, modelSince: t }) : at
+      if (!node) return at
+      return change(at, node, {
+        ...NO_CALL,
+        modelSince: t,
+        ...(event.path.includes('/compact/') ? { compacting: t } : {}),
+      })
+    case 'context.compact': {
+      if (!node) return at
+      const count = (node.compactions?.count ?? 0) + 1
+      let next = change(at, node, {
+        compacting: undefined,
+        compactions: { count, before: event.tokensBefore, after: event.tokensAfter },
+      })
+      const now = next.nodes[path]!
+      if (event.reason === 'overflow')
+        next = note(
+          next,
+          now,
+          `the provider refused a request as too long: history compacted ${event.tokensBefore} → ${event.tokensAfter} tokens`,
+        )
+      if (event.summaryError)
+        next = note(
+          next,
+          next.nodes[path]!,
+          `the summary of the history failed: ${event.summaryError.message}`,
+        )
+      return next
+    }
     case 'model.delta':
       // Only the agent's own calls: a judge's verdict is not the agent writing.
       if (!node || event.kind !== 'text' || !event.text || !isStepCall(event.path)) return at
@@ -335,6 +371,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
         retry: undefined,
         queued: undefined,
         via: undefined,
+        compacting: undefined,
         tools: [],
         steps: event.usage.steps,
         inputTokens: event.usage.inputTokens,
@@ -355,6 +392,7 @@ export function reduceTree(state: TreeState, event: BatonEvent): TreeState {
             retry: undefined,
             queued: undefined,
             via: undefined,
+            compacting: undefined,
             tools: [],
           })
       return next

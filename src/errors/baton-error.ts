@@ -39,6 +39,13 @@ export const ERROR_CODES = {
   PLAN_REFERENCE: "a task's input refers to a field that the result of the task it names does not have",
   PLAN_SKIPPED: 'a task of a plan did not run: a task it needs failed or was skipped',
   MCP_CONNECTION: 'an MCP server could not be started or reached, or a call to it failed',
+  // Context that fits (an agent's `context` policy).
+  CONTEXT_LIMIT:
+    "an agent's history cannot be brought under its model's context window, even compacted (details: tokens, window)",
+  CONTEXT_SUMMARY_FAILED:
+    'the model call that summarises older turns failed, and the request did not fit the window without it',
+  CONTEXT_POLICY:
+    "an agent's own context policy threw, or returned a history that breaks its rules (the rule is named)",
   // How a run ends.
   BUDGET_EXCEEDED: 'a budget limit was reached (details: limit, used, max, at)',
   STALLED: 'the model went in circles: the same call repeated, or steps without progress',

@@ -1,1 +1,2 @@
+export { agentPathOf, isSideCall } from './step-keys.js'
 export type * from './types.js'

@@ -98,6 +98,33 @@ export interface ModelRequestEvent extends Base {
   /** What was left of the agent's budget (the tightest on the way to the root) when it was sent. */
   budgetLeft?: BudgetLeft
 }
+/**
+ * An agent's history was compacted before a model call (`path`: `<agent>/<step>/compact`). From
+ * here on its requests hold `messages` and what is added after them.
+ */
+export interface ContextCompactEvent extends Base {
+  type: 'context.compact'
+  /** `threshold`: the request would have passed it; `overflow`: the provider refused it as too long. */
+  reason: 'threshold' | 'overflow'
+  /** The estimated size of the request before and after, in tokens. */
+  tokensBefore: number
+  tokensAfter: number
+  /** The threshold in tokens, and the model's window when known. */
+  limit: number
+  window?: number
+  /** Tool results replaced by a stub (their memory keys). */
+  stubbed: string[]
+  /** How many messages a summary took the place of (0 when none was written). */
+  summarized: number
+  /** Set when the agent's own policy compacted (in place of the stubs and the summary). */
+  custom?: boolean
+  /** Why the summary could not be written (the request still fit the window without it). */
+  summaryError?: ErrorInfo
+  /** The whole history after compaction (as the next request holds it, before its new messages). */
+  messages: Message[]
+  /** The request hash chain after it (the next `model.request` chains on from here). */
+  hash: string
+}
 export interface ModelResponseEvent extends Base {
   type: 'model.response'
   message: AssistantMessage
@@ -253,6 +280,7 @@ export type BatonEvent =
   | RunStartEvent
   | AgentStartEvent
   | ModelRequestEvent
+  | ContextCompactEvent
   | ModelResponseEvent
   | ModelDeltaEvent
   | ModelRestartEvent

@@ -15,6 +15,7 @@ import { callModel } from './call-model.js'
 import { checkGoal } from './check-goal.js'
 import { briefOf } from './delegate.js'
 import { dispatch } from './dispatch.js'
+import { contextLimits, fitContext } from './fit-context.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, errorOutcome, stoppedOutcome } from './outcome.js'
 import { LoopState } from './state.js'
@@ -64,9 +65,26 @@ export async function agentLoop(frame: Frame, handed: readonly MemoryEntry[] = [
 async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
   const early = stoppedOutcome(frame)
   if (early) return early
+  const meter = state.context
+  // Set after the provider refused a request as too long: the next step compacts, once.
+  let overflowed = false
   for (let step = 1; ; step++) {
+    if (meter) {
+      const unfit = await fitContext(frame, state, step, overflowed ? 'overflow' : 'threshold')
+      if (unfit) return unfit
+      meter.sending(state.chars)
+    }
     const turn = await callModel(frame, state, step)
-    if (!turn.ok) return turn.outcome
+    if (!turn.ok) {
+      if (meter && !overflowed && frame.agent.context?.retryOnOverflow && tooLong(turn.outcome)) {
+        overflowed = true
+        meter.overflowed(contextLimits(frame, frame.agent.context).window)
+        continue
+      }
+      return turn.outcome
+    }
+    overflowed = false
+    meter?.calibrate(turn.response.usage.inputTokens)
     const { message, finishReason } = turn.response
     state.push(message)
     const result = message.toolCalls?.length
@@ -79,6 +97,11 @@ async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
     const stop = stopAfter({ frame, state, step, message })
     if (stop) return stop
   }
+}
+
+/** Whether a model call failed because the provider found the request too long for the model. */
+function tooLong(outcome: AgentOutcome): boolean {
+  return outcome.error?.code === 'MODEL_ERROR' && outcome.error.details?.code === 'CONTEXT_LENGTH'
 }
 
 function refusalOutcome(message: AssistantMessage): AgentOutcome {

@@ -25,7 +25,8 @@ export async function callModel(frame: Frame, state: LoopState, step: number): P
       step,
       model: frame.model,
       price: frame.price,
-      inputTokens: Math.ceil(state.chars / 4),
+      // Calibrated on the provider's counts when the agent keeps its context in check.
+      inputTokens: state.context ? state.context.estimate(state.chars) : Math.ceil(state.chars / 4),
       maxTokens: frame.agent.maxOutputTokens,
       effect: (maxTokens) => stepEffect(frame, state, key, maxTokens),
     })

@@ -1,13 +1,10 @@
 import { toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { type GoalCheck, isScorer, parseOutput, type ScoreContext } from '../goal/index.js'
-import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
 import { formatIssues } from '../schema/index.js'
-import { redactor } from '../transcript/redact.js'
 import type { Frame } from './frame.js'
-import { transcriptHash } from './hash.js'
-import { meteredCall } from './metered-call.js'
-import { type AgentOutcome, budgetOutcome, stoppedOutcome } from './outcome.js'
+import { type AgentOutcome, stoppedOutcome } from './outcome.js'
+import { sideCall } from './side-call.js'
 import type { LoopState } from './state.js'
 import { CONTINUE, type StepResult, stopWith } from './step-result.js'
 
@@ -107,7 +104,7 @@ async function runCheck(
     signal: frame.signal,
     generate: async (model, request) => {
       const resolved = await frame.run.resolveModel(model)
-      const result = await judgeCall(frame, resolved, request, `${key}/${calls++}/model`, step)
+      const result = await sideCall(frame, resolved, request, `${key}/${calls++}/model`, step)
       if ('outcome' in result) {
         refused = result.outcome
         throw new Error(result.outcome.error?.message ?? 'budget exceeded')
@@ -129,51 +126,4 @@ async function runCheck(
     if (refused) return { outcome: refused }
     throw error
   }
-}
-
-/** A scorer's model call: budgeted, raced against the agent's stop and recorded like any other. */
-async function judgeCall(
-  frame: Frame,
-  model: Model,
-  request: ModelRequest,
-  key: string,
-  step: number,
-): Promise<ModelResponse | { outcome: AgentOutcome }> {
-  const { run } = frame
-  const chars = request.messages.reduce((sum, m) => sum + m.content.length, 0)
-  const metered = await meteredCall(frame, {
-    key,
-    step,
-    model,
-    price: frame.priceOf(model.id),
-    inputTokens: Math.ceil(chars / 4),
-    maxTokens: request.maxTokens,
-    effect: (maxTokens) => {
-      const sent = maxTokens === undefined ? request : { ...request, maxTokens }
-      // Over the request as recorded (redacted), like every request hash.
-      const hash = transcriptHash('', sent, redactor(), 1)
-      if (run.observed) {
-        const event: BatonEvent = {
-          type: 'model.request',
-          path: key,
-          model: model.id,
-          messages: sent.messages,
-          hash,
-          specHash: '',
-        }
-        if (maxTokens !== undefined) event.maxTokens = maxTokens
-        run.emit(event)
-      }
-      return {
-        key,
-        model,
-        request: sent,
-        options: frame.callOptions(key),
-        fresh: sent.messages,
-        hash,
-        specHash: '',
-      }
-    },
-  })
-  return metered.ok ? metered.response : { outcome: budgetOutcome(metered.refusal) }
 }

@@ -52,6 +52,8 @@ export interface RunContext {
   readonly memory: Memory
   /** The run's `prices` option: it wins over the agents' own prices and the shipped table. */
   readonly prices: PriceTable | undefined
+  /** The run's `contextWindows` option: it wins over a model's own and the shipped table. */
+  readonly contextWindows: Readonly<Record<string, number>> | undefined
   /** What calls to models with no known price have cost so far (see `UnpricedCosts`). */
   readonly costs: UnpricedCosts
   readonly approve: ApproveFn | undefined

@@ -1,7 +1,7 @@
 import { type BudgetRefusal, type CostTicket, costOf, type ModelPrice } from '../budget/index.js'
 import type { ModelEffect } from '../effects/index.js'
 import { BatonError, toErrorInfo } from '../errors/index.js'
-import type { BatonEvent } from '../events/index.js'
+import { type BatonEvent, isSideCall } from '../events/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
 import type { Model, ModelResponse, ToolCall } from '../model/types.js'
 import { earlyPlanStarter } from './early-plan.js'
@@ -62,8 +62,7 @@ export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Mete
   // Deltas of a call that was abandoned (its agent stopped) must not trail after its end.
   let streaming = run.deltas
   // In plan mode, tasks that need nothing start while the plan is being written.
-  const early =
-    frame.agent.plan && !call.key.includes('/goal/') ? earlyPlanStarter(frame, call.step) : undefined
+  const early = frame.agent.plan && !isSideCall(call.key) ? earlyPlanStarter(frame, call.step) : undefined
   if (streaming || early)
     effect.onDelta = (delta) => {
       if (streaming) run.emit(deltaEvent(call.key, delta))

@@ -1,4 +1,5 @@
 import { messageChars } from '../budget/index.js'
+import { ContextMeter } from '../context/meter.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { Message } from '../model/types.js'
 import { rememberJson } from '../transcript/known-json.js'
@@ -12,7 +13,7 @@ const NOTHING: Message[] = []
 
 /** The mutable part of one agent's loop: its history and what is derived from it. */
 export class LoopState {
-  readonly history: Message[] = []
+  history: Message[] = []
   readonly trajectory: TrajectoryStep[] = []
   readonly stall: StallTracker | undefined
   /** Set when the stall tracker says the agent goes in circles (the loop then stops). */
@@ -27,13 +28,43 @@ export class LoopState {
   private hash = ''
   private redact: Redactor | undefined
 
+  /** The size of the next request, for an agent whose history is compacted. */
+  readonly context: ContextMeter | undefined
+
   constructor(frame: Frame) {
     this.stall = frame.agent.stall ? new StallTracker(frame.agent.stall) : undefined
+    if (frame.agent.context) {
+      const { specs } = frame.prepared
+      const output = frame.agent.output?.jsonSchema
+      this.context = new ContextMeter(
+        JSON.stringify(specs).length + (output ? JSON.stringify(output).length : 0),
+      )
+    }
   }
 
   push(message: Message): void {
     this.history.push(message)
     this.chars += messageChars(message)
+  }
+
+  /**
+   * Puts a compacted history in place of the one the agent had. The request hash chains over it
+   * (as the `context.compact` line holds it), and the next request's new messages are those
+   * added after it. Returns the hash. `history` goes into the event as it is: the agent goes on
+   * with a copy of it.
+   */
+  compacted(history: Message[], observed: boolean): string {
+    this.history = history.slice()
+    this.chars = 0
+    for (const message of history) this.chars += messageChars(message)
+    this.sent = history.length
+    if (observed) {
+      this.redact ??= redactor()
+      const json = transcriptJson(history, this.redact, 2)
+      rememberJson(history, json, this.redact, 2)
+      this.hash = hashText(`${this.hash}\ncompact\n${json}`)
+    }
+    return this.hash
   }
 
   /**

@@ -1,2 +1,9 @@
 export { compileGlob, compileGlobs } from './glob.js'
-export { Memory, type MemoryEntry, type MemoryScope, type ScopedMemory } from './memory.js'
+export {
+  keySafe,
+  Memory,
+  type MemoryEntry,
+  type MemoryScope,
+  ownContextPrefix,
+  type ScopedMemory,
+} from './memory.js'

@@ -73,7 +73,10 @@ export class Memory {
     step: () => string,
     onWrite: (entry: MemoryEntry) => void,
   ): ScopedMemory {
-    const canRead = scope?.read ? compileGlobs(scope.read) : () => true
+    // An agent may always read back what compaction took out of its own history.
+    const own = ownContextPrefix(by)
+    const globs = scope?.read ? compileGlobs(scope.read) : undefined
+    const canRead = globs ? (key: string) => key.startsWith(own) || globs(key) : () => true
     const canWrite = scope?.write ? compileGlobs(scope.write) : () => true
     const refuse = (what: 'read' | 'write', key: string, globs: string[] | undefined): never => {
       throw new BatonError(
@@ -98,6 +101,24 @@ export class Memory {
       list: (prefix = '') => this.list(prefix).filter((entry) => canRead(entry.key)),
     }
   }
+}
+
+/**
+ * Where compaction keeps the tool results it takes out of the history of the agent at `path`:
+ * `context/<path>/<callId>`, made key-safe (`root/2/agent:a#0` → `context/root/2/agent:a-0/`).
+ */
+export function ownContextPrefix(path: string): string {
+  return `context/${keySafe(path)}/`
+}
+
+/** `text` with every character a key may not hold replaced (segments kept). */
+export function keySafe(text: string): string {
+  return (
+    text
+      .split('/')
+      .map((segment) => segment.replace(/[^A-Za-z0-9_.:@-]/g, '-') || '_')
+      .join('/') || '_'
+  )
 }
 
 function checkKey(key: string): void {

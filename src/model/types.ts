@@ -197,6 +197,8 @@ export interface Model {
    * calls are priced before they are made at the dearest of them.
    */
   readonly candidates?: readonly string[]
+  /** How many tokens one request may hold, when this model knows (else the shipped table says). */
+  readonly contextWindow?: number
   generate(request: ModelRequest, options?: GenerateOptions): Promise<ModelResponse>
   stream?(request: ModelRequest, options?: GenerateOptions): AsyncIterable<ModelStreamEvent>
 }

@@ -59,6 +59,12 @@ export class Contents {
     }
   }
 
+  /** The agent's history was compacted: its conversation from here on is `messages` and what follows. */
+  compacted(agent: string, messages: readonly Message[]): void {
+    this.histories.delete(agent)
+    this.request(agent, messages)
+  }
+
   /** Takes an agent's answer; gives the response's attributes. */
   response(message: AssistantMessage, finishReason: FinishReason): Record<string, string> {
     // The answer comes back in the agent's next request, with the tool results after it.

@@ -9,7 +9,7 @@
  */
 
 import type { BudgetLeft } from '../budget/index.js'
-import type { BatonEvent } from '../events/index.js'
+import { agentPathOf, type BatonEvent, isSideCall } from '../events/index.js'
 import { Contents, FINISH_REASONS } from './content.js'
 
 export type AttributeValue = string | number | boolean | string[]
@@ -38,7 +38,7 @@ export interface SpanChange {
 }
 
 /** The agent path of a step key: `root/2/agent:a#0/3/tool/c1` → `root/2/agent:a#0`. */
-const agentOf = (key: string): string => key.replace(/\/\d+\/(model|tool\/[^/]+|goal(\/.*)?)$/, '')
+const agentOf = agentPathOf
 
 /** The parent agent of an agent path: `root/2/agent:a#0` → `root`. */
 const parentAgentOf = (path: string): string | undefined =>
@@ -122,7 +122,11 @@ export class SpanBuilder {
           this.fail(span, event.error?.code ?? event.stopReason, event.error?.message ?? event.stopReason)
         return this.end(span, t)
       }
-      case 'model.request':
+      case 'model.request': {
+        // A side call (a judge, a summary) has a conversation of its own.
+        const conversation = isSideCall(event.path) ? event.path : agentOf(event.path)
+        const contents = this.contents?.request(conversation, event.messages)
+        if (conversation === event.path) this.contents?.end(conversation)
         return this.start(
           event.path,
           agentOf(event.path),
@@ -135,9 +139,13 @@ export class SpanBuilder {
             ...(event.maxTokens !== undefined ? { 'gen_ai.request.max_tokens': event.maxTokens } : {}),
             'baton.request_hash': event.hash,
             ...budgetLeft(event.budgetLeft),
-            ...this.contents?.request(agentOf(event.path), event.messages),
+            ...contents,
           },
         )
+      }
+      case 'context.compact':
+        this.contents?.compacted(agentOf(event.path), event.messages)
+        return this.count(agentOf(event.path), 'baton.context.compactions')
       case 'model.retry':
         return this.count(event.path, 'baton.retries')
       case 'model.fallback': {

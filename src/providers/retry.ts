@@ -210,24 +210,30 @@ export function classify(
   if (errorType === 'overloaded_error' || errorType === 'api_error' || errorType === 'server_error') {
     return { retryable: true, code: 'STREAM_ERROR', message }
   }
+  // The Responses API can refuse a request as too long inside a stream that began with a 200.
+  if (errorCode(error) === 'context_length_exceeded')
+    return { retryable: false, code: 'CONTEXT_LENGTH', message }
   return { retryable: false, code: 'MODEL_ERROR', message }
 }
 
 const CONTEXT_WORDS =
-  /context[_ ]length|context window|maximum context|prompt is too long|input is too long|too many (input )?tokens|exceeds? the (model's )?(maximum|max)/i
+  /context[_ ]length|context (window|limit)|maximum context|prompt is too long|input is too long|too many (input )?tokens|exceeds? the (model's )?(maximum|max)/i
 
 /**
  * Whether a refused request was too long for the model's window (OpenAI's
- * `context_length_exceeded`, Anthropic's "prompt is too long"): a model with a bigger one may
- * take it, so a fallback chain moves on.
+ * `context_length_exceeded`, Anthropic's "prompt is too long" or "input length and `max_tokens`
+ * exceed context limit"): a model with a bigger one may take it, so a fallback chain moves on.
  */
 function tooLong(status: number, error: unknown, message: string): boolean {
   if (status === 413) return true
   if (status !== 400) return false
-  const code =
-    (error as { code?: unknown; error?: { code?: unknown } }).code ??
-    (error as { error?: { code?: unknown } }).error?.code
-  return code === 'context_length_exceeded' || CONTEXT_WORDS.test(message)
+  return errorCode(error) === 'context_length_exceeded' || CONTEXT_WORDS.test(message)
+}
+
+/** The provider's error code (OpenAI's `code`), on the SDK's error or in the body it carries. */
+function errorCode(error: unknown): unknown {
+  const err = error as { code?: unknown; error?: { code?: unknown } } | undefined
+  return err?.code ?? err?.error?.code
 }
 
 /** A system error code (`ECONNRESET`, `UND_ERR_SOCKET`, ...) anywhere down the cause chain. */

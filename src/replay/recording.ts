@@ -1,19 +1,17 @@
-import type {
-  MemoryWriteEvent,
-  ModelErrorEvent,
-  ModelFallbackEvent,
-  ModelRequestEvent,
-  ModelResponseEvent,
-  ModelRouteEvent,
-  ToolResultEvent,
+import {
+  agentPathOf,
+  type MemoryWriteEvent,
+  type ModelErrorEvent,
+  type ModelFallbackEvent,
+  type ModelRequestEvent,
+  type ModelResponseEvent,
+  type ModelRouteEvent,
+  type ToolResultEvent,
 } from '../events/index.js'
 import { resultMemoryKey } from '../tool/index.js'
 import type { AgentTree, Transcript } from '../transcript/index.js'
 
-/** The agent path of a step key: `root/2/agent:a#0/3/tool/c1` → `root/2/agent:a#0`. */
-export function agentPathOf(key: string): string {
-  return key.replace(/\/\d+\/(model|tool\/[^/]+|goal(\/.*)?)$/, '')
-}
+export { agentPathOf } from '../events/index.js'
 
 /** A transcript indexed by step key, for replaying it. */
 export class Recording {

@@ -163,6 +163,7 @@ export function replayStream<O>(
     from: { runId: header.runId, mode },
   }
   if (header.prices || options.prices) runOptions.prices = { ...header.prices, ...options.prices }
+  if (header.contextWindows) runOptions.contextWindows = header.contextWindows
   if (header.vars) runOptions.vars = header.vars
   if (header.source) runOptions.source = header.source
   if (options.model) runOptions.model = options.model

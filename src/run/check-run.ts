@@ -1,5 +1,6 @@
 import { type Agent, checkAgentTree, fillTemplate, isAgent, openPlaceholders } from '../agent/index.js'
 import { checkBudgetLimits, pricesProblem } from '../budget/index.js'
+import { windowsProblem } from '../context/windows.js'
 import { BatonError } from '../errors/index.js'
 import type { Task } from '../goal/index.js'
 import { checkModelString } from '../model/model-string.js'
@@ -13,6 +14,7 @@ const OPTION_KEYS = new Set([
   'budget',
   'model',
   'prices',
+  'contextWindows',
   'vars',
   'approve',
   'clock',
@@ -88,6 +90,13 @@ export function checkRun(
     if (wrong)
       throw new BatonError('INVALID_OPTIONS', `run: options.${wrong.field} ${wrong.problem}`, {
         details: { field: wrong.field },
+      })
+  }
+  if (options.contextWindows !== undefined) {
+    const wrong = windowsProblem(options.contextWindows)
+    if (wrong)
+      throw new BatonError('INVALID_OPTIONS', `run: options.contextWindows ${wrong}`, {
+        details: { field: 'contextWindows' },
       })
   }
   checkBudgetLimits(options.budget, 'run: options.budget')

@@ -18,13 +18,17 @@ export function runContext(parts: {
   emit: (event: BatonEvent) => void
   observed: boolean
   deltas: boolean
-  options: Pick<InternalRunOptions, 'prices' | 'approve' | 'vars' | 'ledger' | 'delegations'>
+  options: Pick<
+    InternalRunOptions,
+    'prices' | 'contextWindows' | 'approve' | 'vars' | 'ledger' | 'delegations'
+  >
 }): RunContext {
   const { options, ...rest } = parts
   const delegations = new Map<string, number>()
   return {
     ...rest,
     prices: options.prices,
+    contextWindows: options.contextWindows,
     costs: new UnpricedCosts(),
     approve: options.approve,
     vars: options.vars ?? {},

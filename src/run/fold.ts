@@ -4,12 +4,13 @@
  * a result comes from anywhere but the events, so a transcript always says what its run returned.
  */
 import { delegationToolName } from '../agent/delegation.js'
-import type {
-  BatonEvent,
-  ModelResponseEvent,
-  PendingApproval,
-  PlanStartEvent,
-  RunEndEvent,
+import {
+  type BatonEvent,
+  isSideCall,
+  type ModelResponseEvent,
+  type PendingApproval,
+  type PlanStartEvent,
+  type RunEndEvent,
 } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { MemoryEntry } from '../memory/index.js'
@@ -170,7 +171,7 @@ export class RunFold {
   }
 
   private opened(event: ModelResponseEvent): void {
-    if (event.path.includes('/goal/')) return
+    if (isSideCall(event.path)) return
     // An agent's model answers again once its previous step's calls are all done.
     const prefix = stepOf(event.path)
     const agent = agentOfStep(prefix)

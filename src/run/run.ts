@@ -237,6 +237,7 @@ async function execute(
           agent: agentTree(agent, models),
           budget: limits,
           ...(options.prices ? { prices: options.prices } : {}),
+          ...(options.contextWindows ? { contextWindows: options.contextWindows } : {}),
           ...(options.vars ? { vars: options.vars } : {}),
           ...(options.from ? { from: options.from } : {}),
           ...(options.source ? { source: options.source } : {}),

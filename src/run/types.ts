@@ -20,6 +20,11 @@ export interface RunOptions {
   /** Model prices (USD per million tokens), merged over the shipped table. */
   prices?: PriceTable
   /**
+   * Context windows in tokens by model id (`{ 'compatible:llama3.1': 32768 }`), over the shipped
+   * table, for agents with a `context` policy that gives no `window` of its own.
+   */
+  contextWindows?: Record<string, number>
+  /**
    * An OpenTelemetry `Tracer` (`trace.getTracer('my-app')` from `@opentelemetry/api`): the run
    * becomes a trace after the GenAI conventions (`invoke_agent`, `chat`, `execute_tool` spans),
    * built as it goes. `@opentelemetry/api` loads only when this is given.

@@ -4,6 +4,7 @@
  */
 export { type FakeClock, fakeClock } from './fake-clock.js'
 export {
+  countRequestTokens,
   type ScriptEntry,
   type ScriptedModel,
   type ScriptedModelOptions,

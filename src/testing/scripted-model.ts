@@ -31,6 +31,17 @@ export interface ScriptedModelOptions {
   latencyMs?: number
   /** The model id (for prices and transcripts). Default `scripted:model`. */
   id?: string
+  /**
+   * Report usage as a provider would, counting a token per 4 characters of what it is sent (the
+   * messages and the tool specs) and of its answer, for steps that give no `usage` of their own.
+   */
+  countTokens?: boolean
+  /**
+   * The model's context window in tokens (its `contextWindow`): a request counted over it is
+   * refused as a provider refuses one (a `MODEL_ERROR` whose `details.code` is `CONTEXT_LENGTH`),
+   * without playing a step.
+   */
+  contextWindow?: number
 }
 
 export interface ScriptedModel extends Model {
@@ -55,7 +66,31 @@ export function scriptedModel(
 ): ScriptedModel {
   if (!Array.isArray(steps))
     throw new BatonError('INVALID_DEFINITION', 'scriptedModel: steps must be an array')
-  return new Script(steps, options.id ?? 'scripted:model', options.latencyMs ?? 0)
+  const { contextWindow } = options
+  if (contextWindow !== undefined && !(Number.isInteger(contextWindow) && contextWindow > 0))
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `scriptedModel: contextWindow must be a positive whole number, got ${contextWindow}`,
+    )
+  return new Script(
+    steps,
+    options.id ?? 'scripted:model',
+    options.latencyMs ?? 0,
+    options.countTokens === true,
+    contextWindow,
+  )
+}
+
+/** A token per 4 characters of the request: its messages (calls included) and its tool specs. */
+export function countRequestTokens(request: ModelRequest): number {
+  let chars = request.tools.length ? JSON.stringify(request.tools).length : 0
+  for (const message of request.messages) {
+    chars += message.content.length
+    if (message.role === 'assistant')
+      for (const call of message.toolCalls ?? [])
+        chars += call.name.length + JSON.stringify(call.args ?? null).length
+  }
+  return Math.ceil(chars / 4)
 }
 
 class Script implements ScriptedModel {
@@ -68,6 +103,8 @@ class Script implements ScriptedModel {
     private readonly steps: readonly ScriptEntry[],
     readonly id: string,
     private readonly latencyMs: number,
+    private readonly countTokens: boolean,
+    readonly contextWindow: number | undefined,
   ) {}
 
   get remaining(): number {
@@ -76,6 +113,13 @@ class Script implements ScriptedModel {
 
   async generate(request: ModelRequest, options?: GenerateOptions): Promise<ModelResponse> {
     this.requests.push(request)
+    const tokens = this.countTokens || this.contextWindow !== undefined ? countRequestTokens(request) : 0
+    if (this.contextWindow !== undefined && tokens > this.contextWindow)
+      throw new BatonError(
+        'MODEL_ERROR',
+        `scripted: this model's maximum context length is ${this.contextWindow} tokens, but the request has ${tokens}`,
+        { details: { code: 'CONTEXT_LENGTH', status: 400, retryable: false } },
+      )
     const index = this.played
     const entry = this.steps[index]
     if (entry === undefined) {
@@ -88,7 +132,15 @@ class Script implements ScriptedModel {
     if (this.latencyMs > 0) await sleep(this.latencyMs, options?.signal)
     else if (options?.signal?.aborted) throw options.signal.reason
     const step = typeof entry === 'function' ? await entry(request) : entry
-    return toResponse(step, index, ++this.calls)
+    const response = toResponse(step, index, ++this.calls)
+    if (this.countTokens && step.usage === undefined) {
+      const { message } = response
+      let out = message.content.length
+      for (const call of message.toolCalls ?? [])
+        out += call.name.length + JSON.stringify(call.args ?? null).length
+      response.usage = { inputTokens: tokens, outputTokens: Math.ceil(out / 4) }
+    }
+    return response
   }
 
   /** Streams each reply: its text word by word, then its tool calls, then the whole response. */

@@ -31,6 +31,8 @@ export interface TranscriptHeader {
   budget: BudgetLimits
   /** Price overrides the run was given (`prices` option). */
   prices?: Record<string, { input: number; output: number; cachedInput?: number; cacheWrite?: number }>
+  /** Context windows the run was given (`contextWindows` option). */
+  contextWindows?: Record<string, number>
   /** Values the run gave for `{{var}}` placeholders (`vars` option). */
   vars?: Record<string, unknown>
   /** The agent's module (relative to where `baton run` ran) and export, when run from the CLI. */

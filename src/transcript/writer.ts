@@ -260,7 +260,10 @@ const MESSAGES_AT = '"messages":0'
  * for its request hash: that text is spliced into the line instead of being made again.
  */
 function eventJson(event: BatonEvent, redact: Redactor): string {
-  const messages = event.type === 'model.request' ? knownJson(event.messages, redact, 2) : undefined
+  const messages =
+    event.type === 'model.request' || event.type === 'context.compact'
+      ? knownJson(event.messages, redact, 2)
+      : undefined
   if (messages === undefined) return transcriptJson(event, redact)
   // The spread keeps every field in its place; `"messages":0` cannot occur inside a JSON string
   // (a quote in a string is escaped), and no field before it nests objects.

@@ -18,6 +18,23 @@ function errorText(error) {
   return preview((error.code ? error.code + ': ' : '') + (error.message || ''), 200);
 }
 
+/** What a call sent: an agent's step its new messages, a side call (judge, summary) its whole request. */
+function sentText(row) {
+  return plural(row.messages, row.side ? 'message' : 'new message');
+}
+
+/** "compacted 16,958 \u2192 4,721 tokens \u00b7 6 results stubbed \u00b7 12 messages summarised". */
+function compactText(e) {
+  var parts = ['compacted ' + fmtInt(e.tokensBefore) + ' \u2192 ' + fmtInt(e.tokensAfter) + ' tokens' +
+    (e.reason === 'overflow' ? ' (overflow: the provider refused the request)' : '')];
+  if (e.custom) parts.push('by the agent\u2019s own policy');
+  var stubbed = Array.isArray(e.stubbed) ? e.stubbed.length : 0;
+  if (stubbed) parts.push(plural(stubbed, 'result') + ' stubbed');
+  if (typeof e.summarized === 'number' && e.summarized > 0) parts.push(plural(e.summarized, 'message') + ' summarised');
+  if (e.summaryError) parts.push('summary failed: ' + errorText(e.summaryError));
+  return parts.join(' \u00b7 ');
+}
+
 var UPDATE = {
   'run.start': function (ix, row, e) {
     ix.runStart = e;
@@ -49,10 +66,10 @@ var UPDATE = {
     if (e.usage) row.meta = plural(e.usage.steps || 0, 'step') + ' \u00b7 ' + fmtInt((e.usage.inputTokens || 0) + (e.usage.outputTokens || 0)) + ' tok';
   },
   'model.request': function (ix, row, e, agent, t) {
-    row.title = row.goal ? 'judge call' : 'model call';
+    row.title = row.goal ? 'judge call' : row.side ? 'summary call' : 'model call';
     row.model = e.model;
     row.messages = Array.isArray(e.messages) ? e.messages.length : 0;
-    row.text = plural(row.messages, 'new message');
+    row.text = sentText(row);
     ix.totals.steps++;
     agent.own.steps++;
     pushSeries(ix, t);
@@ -95,7 +112,7 @@ var UPDATE = {
     var calls = Array.isArray(m.toolCalls) ? m.toolCalls.map(function (c) { return c && c.name; }) : [];
     var said = calls.length ? calls.join(', ') : '\u201c' + preview(m.content, 140) + '\u201d';
     if (!row.title) row.title = 'model call';
-    row.text = (row.messages !== undefined ? plural(row.messages, 'new message') + ' \u2192 ' : '\u2192 ') + said;
+    row.text = (row.messages !== undefined ? sentText(row) + ' \u2192 ' : '\u2192 ') + said;
     var u = e.usage || {};
     var input = u.inputTokens || 0;
     var output = u.outputTokens || 0;
@@ -113,7 +130,7 @@ var UPDATE = {
   'model.error': function (ix, row, e) {
     if (!row.title) row.title = 'model call';
     flagRow(row, 2);
-    row.text = (row.messages !== undefined ? plural(row.messages, 'new message') + ' \u2192 ' : '') + '\u2717 ' + errorText(e.error);
+    row.text = (row.messages !== undefined ? sentText(row) + ' \u2192 ' : '') + '\u2717 ' + errorText(e.error);
   },
   'tool.call': function (ix, row, e, agent, t) {
     row.title = String(e.name);
@@ -158,8 +175,18 @@ var UPDATE = {
   'memory.write': function (ix, row, e) {
     ix.memoryWrites++;
     row.title = 'memory';
+    row.key = String(e.key);
     row.text = String(e.key) + ' = ' + preview(e.value, 140);
     row.meta = 'by ' + preview(e.by, 60);
+  },
+  'context.compact': function (ix, row, e, agent) {
+    ix.compactions++;
+    agent.compactions++;
+    row.title = 'compaction';
+    row.text = compactText(e);
+    row.meta = 'limit ' + fmtInt(e.limit) + (typeof e.window === 'number' ? ' \u00b7 window ' + fmtInt(e.window) : '');
+    // Not an error, but worth a look: the provider refused a request, or the summary failed.
+    if (e.reason === 'overflow' || e.summaryError) flagRow(row, 1);
   },
   'goal.check': function (ix, row, e) {
     row.title = 'goal check';

@@ -39,6 +39,15 @@ function stepOf(path, agentPath) {
   return /^\d+$/.test(segment) ? Number(segment) : null;
 }
 
+/**
+ * Whether a step key is a model call beside the agent's own steps: a goal scorer's judge
+ * (<step>/goal/...) or a compaction's summary (<step>/compact/model). Its request is whole,
+ * not the agent's history.
+ */
+function isSideCall(path) {
+  return path.indexOf('/goal/') >= 0 || path.indexOf('/compact/') >= 0;
+}
+
 function safeJson(value) {
   try {
     var text = JSON.stringify(value);
@@ -106,6 +115,7 @@ var KIND = {
   'agent.start': 'agent',
   'agent.end': 'agent',
   'memory.write': 'memory',
+  'context.compact': 'context',
   'goal.check': 'goal',
   'budget.exceeded': 'budget',
   'budget.warning': 'budget',
@@ -130,6 +140,7 @@ function createIndex(header) {
     runStart: null,
     runEnd: null,
     memoryWrites: 0,
+    compactions: 0,
     problems: 0,
   };
 }
@@ -164,6 +175,7 @@ function ensureAgent(ix, path) {
     error: null,
     usage: null,
     own: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0, toolCalls: 0 },
+    compactions: 0,
     total: null,
     rows: [],
     children: [],
@@ -221,6 +233,7 @@ function addEvent(ix, line, e) {
       path: path,
       step: stepOf(path, agent.path),
       goal: path.indexOf('/goal/') >= 0,
+      side: isSideCall(path),
       lines: [line],
       flag: 0,
       title: '',

@@ -70,7 +70,7 @@ details.output{margin-top:6px}details summary{cursor:pointer;color:#444}
 .c-agent{font-weight:600;font-size:12px}.c-meta{color:#6b6b70;font-size:12px;max-width:200px}
 .badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:11px;background:#eee;color:#333;white-space:nowrap}
 .badge.k-model{background:#e6ecff;color:#1a3ab8}.badge.k-tool{background:#e3f5ec;color:#0b6b3a}
-.badge.k-memory{background:#f3e8ff;color:#6a1b9a}.badge.k-agent,.badge.k-run{background:#ececec;color:#333}
+.badge.k-memory{background:#f3e8ff;color:#6a1b9a}.badge.k-context{background:#e0f2f1;color:#00695c}.badge.k-agent,.badge.k-run{background:#ececec;color:#333}
 .badge.k-goal{background:#fff1cc;color:#7a5300}.badge.k-budget,.badge.k-stall{background:#fde2e0;color:#a4161a}
 .detail{flex:1;overflow:auto;padding:10px 14px;background:#fff;min-height:0}
 .dhead{margin-bottom:8px;word-break:break-all}

@@ -73,21 +73,29 @@ export const VIEWER_UI_DETAIL = String.raw`
     });
     return el;
   }
-  /** Every message of an agent's requests up to this one: what the model was sent in full. */
+  /**
+   * Every message of an agent's requests up to this one: what the model was sent in full. A
+   * compaction puts its history in place of everything before it.
+   */
   function fullHistory(row) {
     var agent = ix.agents[row.agent];
     var messages = [];
     for (var i = 0; i < agent.rows.length; i++) {
       var r = ix.rows[agent.rows[i]];
       if (r.id > row.id) break;
-      if (r.kind !== 'model' || r.goal) continue;
+      if (r.kind === 'context') {
+        var compact = find(r.lines.map(parseLine), 'context.compact');
+        if (compact && Array.isArray(compact.messages)) messages = compact.messages.slice();
+        continue;
+      }
+      if (r.kind !== 'model' || r.side) continue;
       var request = find(r.lines.map(parseLine), 'model.request');
       if (request && Array.isArray(request.messages)) messages = messages.concat(request.messages);
     }
     return messages;
   }
   var DETAIL = {
-    model: function (row, events) {
+    model: function (row, events, agent) {
       var box = h('div');
       var request = find(events, 'model.request');
       var response = find(events, 'model.response');
@@ -100,9 +108,12 @@ export const VIEWER_UI_DETAIL = String.raw`
           request.maxTokens !== undefined ? ['max tokens', fmtInt(request.maxTokens)] : null,
         ]));
         var messages = Array.isArray(request.messages) ? request.messages : [];
-        var sent = section(row.goal ? 'Request (' + plural(messages.length, 'message') + ')' : 'Request: ' + plural(messages.length, 'new message'), 'request-messages');
+        var sent = section(row.side ? 'Request (' + plural(messages.length, 'message') + ')' : 'Request: ' + plural(messages.length, 'new message'), 'request-messages');
+        // A compaction's summary: say which compaction it wrote for.
+        var compaction = row.side ? rowAt(agent, 'context', row.path.replace(/\/model$/, '')) : null;
+        if (compaction) sent.appendChild(h('div', { class: 'muted' }, ['the summary of the older turns, for ', rowButton(compaction, 'this compaction', 'open-compaction')]));
         messages.forEach(function (m) { sent.appendChild(messageEl(m)); });
-        if (!row.goal) {
+        if (!row.side) {
           var all = h('button', { class: 'more', testid: 'full-history', text: 'show the whole history sent with this request' });
           all.addEventListener('click', function () {
             var history = section('The whole history sent (' + plural(fullHistory(row).length, 'message') + ')', 'history');

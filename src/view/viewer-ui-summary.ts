@@ -35,6 +35,7 @@ export const VIEWER_UI_SUMMARY = String.raw`
     if (usage && usage.reasoningTokens) stats.push(['reasoning', fmtInt(usage.reasoningTokens)]);
     stats.push(['events', fmtInt(lines.length - 1)]);
     if (state.ready) stats.push(['agents', fmtInt(ix.agents.length)], ['memory writes', fmtInt(ix.memoryWrites)], ['problems', fmtInt(ix.problems)]);
+    if (state.ready && ix.compactions) stats.push(['compactions', fmtInt(ix.compactions)]);
     parts.push(h('div', { class: 'stats', testid: 'run-totals' }, stats.map(function (s) {
       return h('span', { class: 'stat' }, [h('b', { text: s[1] }), h('small', { text: s[0] })]);
     })));

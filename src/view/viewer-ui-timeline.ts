@@ -14,7 +14,7 @@ export const VIEWER_UI_TIMELINE = String.raw`
   var countEl = h('span', { class: 'muted', testid: 'row-count' });
   var kindSelect = h('select', { testid: 'filter-kind', title: 'Show rows of one kind', disabled: true }, [
     ['all', 'all rows'], ['model', 'model calls'], ['tool', 'tool calls'], ['memory', 'memory writes'],
-    ['agent', 'agents'], ['problems', 'errors and warnings'],
+    ['context', 'compactions'], ['agent', 'agents'], ['problems', 'errors and warnings'],
   ].map(function (o) { return h('option', { value: o[0], text: o[1] }); }));
   var searchInput = h('input', { type: 'search', testid: 'filter-search', placeholder: 'search the events (Enter)', disabled: true });
   var agentChip = h('span', { class: 'chip', testid: 'filter-agent', hidden: true });

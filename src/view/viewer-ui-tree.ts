@@ -47,7 +47,7 @@ export const VIEWER_UI_TREE = String.raw`
   }
   function nodeBody(a) {
     var body = h('div', { class: 'nbody' });
-    body.appendChild(h('div', { class: 'ninfo muted', testid: 'agent-info', text: [a.model, a.stopReason ? 'stop reason ' + a.stopReason : '', a.task ? 'task: ' + preview(a.task, 160) : ''].filter(Boolean).join(' \u00b7 ') }));
+    body.appendChild(h('div', { class: 'ninfo muted', testid: 'agent-info', text: [a.model, a.stopReason ? 'stop reason ' + a.stopReason : '', a.compactions ? 'history compacted ' + (a.compactions === 1 ? 'once' : fmtInt(a.compactions) + ' times') : '', a.task ? 'task: ' + preview(a.task, 160) : ''].filter(Boolean).join(' \u00b7 ') }));
     if (a.error) body.appendChild(errorBlock(a.error, 'agent-error'));
     if (a.children.length) {
       var kids = h('div', { class: 'children', testid: 'agent-children' });

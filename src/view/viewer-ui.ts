@@ -9,9 +9,11 @@
  * transcript can become markup. Plain ES2020 in a string: no template literals.
  *
  * The script is one function, kept in parts joined in order: the start and the end here, the
- * summary, the agent tree, the timeline and the detail pane in their own files (viewer-ui-*.ts).
+ * summary, the agent tree, the timeline, the detail pane and a compaction's detail in their own
+ * files (viewer-ui-*.ts).
  * Its `var`s and function declarations share that one scope.
  */
+import { VIEWER_UI_COMPACTION } from './viewer-ui-compaction.js'
 import { VIEWER_UI_DETAIL } from './viewer-ui-detail.js'
 import { VIEWER_UI_SUMMARY } from './viewer-ui-summary.js'
 import { VIEWER_UI_TIMELINE } from './viewer-ui-timeline.js'
@@ -198,4 +200,10 @@ const READING = String.raw`
 
 /** The whole page script: its parts joined in order. */
 export const VIEWER_UI =
-  START + VIEWER_UI_SUMMARY + VIEWER_UI_TREE + VIEWER_UI_TIMELINE + VIEWER_UI_DETAIL + READING
+  START +
+  VIEWER_UI_SUMMARY +
+  VIEWER_UI_TREE +
+  VIEWER_UI_TIMELINE +
+  VIEWER_UI_DETAIL +
+  VIEWER_UI_COMPACTION +
+  READING

@@ -118,10 +118,19 @@ export function toUsage(usage: ResponseUsage | null | undefined): Usage {
   })
 }
 
-/** An error the API reported inside a response or a stream (not as an HTTP status). */
+/**
+ * An error the API reported inside a response or a stream (not as an HTTP status). A request too
+ * long for the model's window is `CONTEXT_LENGTH`, as when it is refused with a 400.
+ */
 export function providerError(code: string | null | undefined, message: string): BatonError {
   const retryable = typeof code === 'string' && RETRYABLE_CODES.has(code)
+  const kind =
+    code === 'context_length_exceeded'
+      ? 'CONTEXT_LENGTH'
+      : code
+        ? `OPENAI_${code.toUpperCase()}`
+        : 'OPENAI_ERROR'
   return new BatonError('MODEL_ERROR', code ? `${message} (${code})` : message, {
-    details: { code: code ? `OPENAI_${code.toUpperCase()}` : 'OPENAI_ERROR', retryable },
+    details: { code: kind, retryable },
   })
 }

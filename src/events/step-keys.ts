@@ -1,0 +1,20 @@
+/**
+ * Step keys name every effect of a run by its place in the run's structure:
+ * `root/3/model`, `root/3/tool/call_1`, `root/2/agent:researcher#0/4/model`, a scorer's judge
+ * `root/5/goal/0/0/model`, a compaction `root/6/compact` and its summary `root/6/compact/model`.
+ */
+
+const STEP_SUFFIX = /\/\d+\/(model|tool\/[^/]+|goal(\/.*)?|compact(\/.*)?)$/
+
+/** The agent path of a step key: `root/2/agent:a#0/3/tool/c1` → `root/2/agent:a#0`. */
+export function agentPathOf(key: string): string {
+  return key.replace(STEP_SUFFIX, '')
+}
+
+/**
+ * Whether a model call's key is a call beside the agent's own steps (a scorer's judge, a
+ * compaction's summary): it has a request of its own, not the agent's history.
+ */
+export function isSideCall(key: string): boolean {
+  return key.includes('/goal/') || key.includes('/compact/')
+}
