@@ -59,7 +59,7 @@ export {
   type TrajectoryStep,
 } from './goal/index.js'
 export { type RateLimit, rateLimitOf, resetRateLimits, setRateLimits } from './limits/index.js'
-export type { ApproveFn } from './loop/index.js'
+export type { ApprovalAnswer, ApproveFn } from './loop/index.js'
 export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export type * from './model/types.js'
 export { setupTracing, type TracingSetup, type TracingSetupOptions } from './otel/setup.js'
@@ -114,4 +114,5 @@ export {
   type Transcript,
   type TranscriptHeader,
 } from './transcript/index.js'
+export { type Verification, type VerifyOptions, verifyTranscript } from './transcript/verify.js'
 export { VERSION } from './version.js'

@@ -4,9 +4,10 @@
  * process, while no worker is alive at all, puts it back on the queue, and a worker started
  * later carries it on from where it stopped.
  */
+import { userInfo } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DurableRuns, durableRuns } from '../src/durable/index.js'
-import { BatonError, type BatonEvent, parseTranscript, replay } from '../src/index.js'
+import { BatonError, type BatonEvent, parseTranscript, replay, verifyTranscript } from '../src/index.js'
 import { WorkerProcesses } from './durable-workers.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
@@ -94,9 +95,21 @@ describe('durable approvals', () => {
 
     // Each model call was paid once, whatever the pauses and workers.
     expect(server.requests.get('waits')).toBe(STEPS + 1)
-    const transcript = parseTranscript(await client.transcript(id), id)
+    const exported = await client.transcript(id)
+    const transcript = parseTranscript(exported, id)
     const refused = transcript.events.find((e) => e.type === 'tool.result' && e.callId === 'c1')
     expect(refused?.type === 'tool.result' && refused.error?.code).toBe('APPROVAL_DENIED')
+    // Who decided each call, as the answers said (the OS user when no one is named).
+    const decisions = transcript.events.flatMap((e) =>
+      e.type === 'approval.decision' ? [[e.callId, e.approved, e.by]] : [],
+    )
+    expect(decisions).toEqual([
+      ['c0', true, 'ops'],
+      ['c1', false, userInfo().username],
+      ['c2', true, userInfo().username],
+    ])
+    // The exported transcript is the one the run wrote: its chain holds.
+    expect(verifyTranscript(exported)).toMatchObject({ intact: true, chained: true, finished: true })
     const replayed = await replay(transcript, makeClerk(server.url, { approvals: true }))
     expect(replayed.status).toBe('done')
     expect(replayed.divergences).toEqual([])

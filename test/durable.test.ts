@@ -13,6 +13,7 @@ import {
   type Model,
   parseTranscript,
   replay,
+  verifyTranscript,
 } from '../src/index.js'
 import { countRequestTokens } from '../src/testing/index.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
@@ -139,7 +140,9 @@ describe('durable runs in one worker', () => {
     const result = await runs.result(id)
     expect(result.status).toBe('done')
     expect(result.usage.toolCalls).toBe(PAGES)
-    const transcript = parseTranscript(await runs.transcript(id), 'reader.jsonl')
+    const exported = await runs.transcript(id)
+    expect(verifyTranscript(exported)).toMatchObject({ intact: true, finished: true })
+    const transcript = parseTranscript(exported, 'reader.jsonl')
     const compactions = transcript.events.filter((e) => e.type === 'context.compact')
     expect(compactions.length).toBeGreaterThan(1)
     expect(result.memory.filter((entry) => entry.key.startsWith('context/root/')).length).toBeGreaterThan(5)

@@ -246,7 +246,12 @@ describe('a faithful replay', () => {
         .map((e) => [e.path, e.message, e.usage])
         .sort((a, b) => String(a[0]).localeCompare(String(b[0])))
     expect(answers(record)).toEqual(answers(recording))
-    expect(readTranscript(record).header.from).toEqual({ runId: recorded.runId, mode: 'replay' })
+    // The new transcript names the one it came from, down to its digest.
+    expect(readTranscript(record).header.from).toEqual({
+      runId: recorded.runId,
+      mode: 'replay',
+      digest: readTranscript(recording).digest,
+    })
   })
 
   it("runs on the caller's clock and ids, as a live run does", async () => {

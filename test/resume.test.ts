@@ -267,6 +267,7 @@ describe('resume after a crash', () => {
     const recordedTools = readTranscript(path).events.filter((e) => e.type === 'tool.result').length
 
     const again = worker()
+    const prefixDigest = readTranscript(path).digest
     const resumed = await resume(path, again.agent)
     expect(resumed.status).toBe('done')
     // Only the calls after the prefix reached the model.
@@ -277,7 +278,13 @@ describe('resume after a crash', () => {
     // The resumed run ends as the uncrashed one did: usage counted once, memory rebuilt.
     expect(summary(resumed)).toEqual(summary(original))
     expect(resumed.transcript).toBe(path)
-    expect(readTranscript(path).header.from).toEqual({ runId: original.runId, mode: 'resume' })
+    // The new transcript names the one it replaced, down to the digest of its last whole line.
+    expect(prefixDigest).toMatch(/^[0-9a-f]{64}$/)
+    expect(readTranscript(path).header.from).toEqual({
+      runId: original.runId,
+      mode: 'resume',
+      digest: prefixDigest,
+    })
     await expectCompleteAndReplayable(path, resumed, () => replay(path, worker({ models: 'none' }).agent))
   })
 

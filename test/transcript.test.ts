@@ -22,6 +22,7 @@ import {
 } from '../src/index.js'
 import { hashText } from '../src/loop/hash.js'
 import { type ScriptEntry, scriptedModel } from '../src/testing/index.js'
+import { lineRecord } from '../src/transcript/index.js'
 import { recordedOf } from './helpers.js'
 
 let dir: string
@@ -32,14 +33,18 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-/** The JSON objects of a transcript file, line by line (header first). */
+/** The JSON objects of a transcript file, line by line (header first), less their chain fields. */
 function lines(path: string): Record<string, unknown>[] {
   const text = readFileSync(path, 'utf8')
   expect(text.endsWith('\n')).toBe(true)
   return text
     .slice(0, -1)
     .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .map((line, i) => {
+      // Every line ends with its place in the chain (docs/transcript.md, "The chain").
+      expect(line).toMatch(new RegExp(`,"chain":"${i + 1}\\.[0-9a-f]{64}"}$`))
+      return lineRecord(line)
+    })
 }
 
 const steps = (events: readonly { type?: unknown; path?: unknown }[]) =>

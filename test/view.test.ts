@@ -20,7 +20,7 @@ import {
   VIEWER_CORE,
   VIEWER_SCRIPT,
 } from '../src/view/index.js'
-import { ALL_EVENT_TYPES, everyEventTranscript, toJsonl } from './fixtures/view-transcripts.js'
+import { ALL_EVENT_TYPES, everyEventTranscript, HOSTILE, toJsonl } from './fixtures/view-transcripts.js'
 
 const root = new URL('..', import.meta.url).pathname
 const temp = mkdtempSync(join(tmpdir(), 'baton-view-'))
@@ -167,8 +167,10 @@ describe('the viewer index (the page’s own code, run in Node)', () => {
     expect(tool.lines.map((line) => fixture.events[line - 1]!.type)).toEqual([
       'tool.call',
       'approval.request',
+      'approval.decision',
       'tool.result',
     ])
+    expect((tool as { note?: string }).note).toBe(`refused by reviewer ${HOSTILE}`)
     expect(rowOf('tool.progress').lines).toHaveLength(4)
     expect(rowOf('plan.start')).toBe(rowOf('tool.progress'))
   })

@@ -154,6 +154,7 @@ Usage:
   baton worker <agent-module>[#export]… --database <postgresql-url> [--concurrency n]
   baton runs [list|show|follow|cancel|approve|export] … --database <postgresql-url>
   baton export-otel <transcript>… [--content]
+  baton verify <transcript> [--key <public key>]
   baton <command> --help      (or baton help <command>) for a command's flags and examples
 
 run     Runs the agent exported by a .js or .ts module on the task, showing each agent and
@@ -174,6 +175,8 @@ runs    Lists the durable runs in the database; shows, follows, cancels, approve
         exports its transcript for baton replay, baton view and evals.
 export-otel  Sends recorded runs as OpenTelemetry traces, with their original timing, where
         OTEL_EXPORTER_OTLP_ENDPOINT says (baton run --otel traces a run as it goes).
+verify  Checks that a transcript is the one its run wrote: its chain of line digests and,
+        with --key, its signatures. Says it is intact, or the first line changed and how.
 
 Exit codes: 0 the run is done (eval: every case passed), 1 it ended without success (a
 replay that diverged included; eval: a case failed or a regression), 2 usage error.

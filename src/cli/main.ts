@@ -14,7 +14,7 @@ import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
 
-const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs', 'export-otel'] as const
+const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs', 'export-otel', 'verify'] as const
 type Command = (typeof COMMANDS)[number]
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
-      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker", "runs" or "export-otel" (see baton --help)`,
+      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker", "runs", "export-otel" or "verify" (see baton --help)`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(await helpOf(command as Command))
@@ -36,6 +36,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === 'view') {
     const { parseViewArgs, viewCommand } = await import('./view-command.js')
     return viewCommand(parseViewArgs(rest), { out: process.stdout })
+  }
+  if (command === 'verify') {
+    const { parseVerifyArgs, verifyCommand } = await import('./verify-command.js')
+    return verifyCommand(parseVerifyArgs(rest), { out: process.stdout })
   }
   if (command === 'export-otel') {
     const { exportOtelCommand, parseExportOtelArgs } = await import('./export-otel-command.js')
@@ -195,6 +199,7 @@ async function helpOf(command: Command): Promise<string> {
   if (command === 'worker') return (await import('./worker-command.js')).WORKER_HELP
   if (command === 'runs') return (await import('./runs-command.js')).RUNS_HELP
   if (command === 'export-otel') return (await import('./export-otel-command.js')).EXPORT_OTEL_HELP
+  if (command === 'verify') return (await import('./verify-command.js')).VERIFY_HELP
   return (await import('./view-command.js')).VIEW_HELP
 }
 

@@ -18,7 +18,13 @@ import type { MemoryEntry } from '../memory/index.js'
 import { Recording } from '../replay/recording.js'
 import { replayEffects } from '../replay/replay-effects.js'
 import { runBranch } from '../run/branch.js'
-import { agentTree, parseTranscript, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/index.js'
+import {
+  agentTree,
+  lineRecord,
+  parseTranscript,
+  TRANSCRIPT_VERSION,
+  TranscriptWriter,
+} from '../transcript/index.js'
 import type { Transcript } from '../transcript/types.js'
 import { VERSION } from '../version.js'
 import { databaseLedger } from './ledger.js'
@@ -65,7 +71,9 @@ export interface BranchWorld {
   /** Whether this worker is stopping: what it runs now is taken over by another one. */
   closing(): boolean
   /** Decides the calls that need approval by the answers stored for them. */
-  approve(runId: string): Promise<(request: { path: string }) => boolean | undefined>
+  approve(
+    runId: string,
+  ): Promise<(request: { path: string }) => { approved: boolean; by: string } | undefined>
 }
 
 /** The sub-agents of `runId` that run as branches, except those its stored transcript already holds. */
@@ -126,7 +134,7 @@ export function branchDelegations(
 async function branchEvents(store: DurableStore, branchId: string): Promise<BatonEvent[]> {
   const attempt = await store.furthestAttempt(branchId)
   if (attempt === undefined) return []
-  return (await store.lines(branchId, attempt, 1)).map((line) => JSON.parse(line) as BatonEvent)
+  return (await store.lines(branchId, attempt, 1)).map((line) => lineRecord<BatonEvent>(line))
 }
 
 /** The workflow of a branch: one attempt at it, from its stored transcript if an earlier one left any. */

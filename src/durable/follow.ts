@@ -1,4 +1,5 @@
 import type { BatonEvent } from '../events/index.js'
+import { lineRecord } from '../transcript/index.js'
 import { ended } from './status.js'
 import type { DurableStore } from './store.js'
 import { notFound } from './store-errors.js'
@@ -83,7 +84,7 @@ class Tail {
     if (this.attempt === undefined) return []
     const lines = await this.store.lines(this.id, this.attempt, this.next)
     this.next += lines.length
-    return lines.map((line) => JSON.parse(line) as BatonEvent)
+    return lines.map((line) => lineRecord<BatonEvent>(line))
   }
 
   /** Whether no attempt is newer than the one read, and it has no more lines. */

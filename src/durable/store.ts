@@ -213,9 +213,18 @@ export class DurableStore {
   }
 
   /** The answers given to a run's calls that waited for approval, by step key. */
-  async answers(runId: string): Promise<Map<string, boolean>> {
-    const found = await this.query(`SELECT path, approved FROM baton.approvals WHERE run_id = $1`, [runId])
-    return new Map(found.rows.map((row) => [row.path as string, row.approved as boolean]))
+  /** The answers given to a run's waiting calls, by step key, with who gave each. */
+  async answers(runId: string): Promise<Map<string, { approved: boolean; by: string }>> {
+    const found = await this.query(
+      `SELECT path, approved, decided_by FROM baton.approvals WHERE run_id = $1`,
+      [runId],
+    )
+    return new Map(
+      found.rows.map((row) => [
+        row.path as string,
+        { approved: row.approved as boolean, by: row.decided_by as string },
+      ]),
+    )
   }
 
   /**

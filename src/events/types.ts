@@ -226,6 +226,17 @@ export interface ApprovalRequestEvent extends Base {
   name: string
   args: unknown
 }
+/** A call that needed approval was decided: by whom (when the approver said) and when. */
+export interface ApprovalDecisionEvent extends Base {
+  type: 'approval.decision'
+  callId: string
+  name: string
+  approved: boolean
+  /** Who decided: the identity the approval callback returned (the OS user for the CLI). */
+  by?: string
+  /** When, as an ISO time. */
+  at: string
+}
 export interface MemoryWriteEvent extends Base {
   type: 'memory.write'
   key: string
@@ -294,6 +305,7 @@ export type BatonEvent =
   | ToolProgressEvent
   | ToolResultEvent
   | ApprovalRequestEvent
+  | ApprovalDecisionEvent
   | MemoryWriteEvent
   | BudgetExceededEvent
   | BudgetWarningEvent

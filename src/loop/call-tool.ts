@@ -152,11 +152,40 @@ function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
     frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
     // A decision of the run: a replay makes it as the recording says.
     const approve = frame.run.approve
-    return frame.run.effects.decision('approval', key, async () => {
-      const answer = approve && (await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
-      return answer === undefined ? undefined : Boolean(answer)
-    })
+    const decision = await frame.run.effects.decision(
+      'approval',
+      key,
+      async (): Promise<Decision | undefined> => {
+        const answer =
+          approve && (await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
+        if (answer === undefined || answer === null) return undefined
+        const at = new Date(frame.run.clock.now()).toISOString()
+        if (typeof answer !== 'object') return { approved: Boolean(answer), at }
+        const decided: Decision = { approved: answer.approved === true, at }
+        if (typeof answer.by === 'string' && answer.by) decided.by = answer.by
+        return decided
+      },
+    )
+    if (decision === undefined) return undefined
+    const event: BatonEvent = {
+      type: 'approval.decision',
+      path: key,
+      callId: call.id,
+      name: tool.name,
+      approved: decision.approved,
+      at: decision.at ?? new Date(frame.run.clock.now()).toISOString(),
+    }
+    if (decision.by) event.by = decision.by
+    frame.run.emit(event)
+    return decision.approved
   }
+}
+
+/** An approval as recorded: a replay takes it from the transcript (older ones say only yes or no). */
+interface Decision {
+  approved: boolean
+  by?: string
+  at?: string
 }
 
 function resultEvent(key: string, call: ToolCall, outcome: ToolOutcome, durationMs: number): BatonEvent {

@@ -23,7 +23,16 @@ import { Stopper } from './stopper.js'
  * Decides a tool call that needs approval: true runs it, false refuses it, and undefined leaves
  * it waiting (the run then ends `awaiting_approval`, to be resumed once it has an answer).
  */
-export type ApproveFn = (request: PendingApproval) => boolean | undefined | Promise<boolean | undefined>
+export type ApproveFn = (
+  request: PendingApproval,
+) => ApprovalAnswer | boolean | undefined | Promise<ApprovalAnswer | boolean | undefined>
+
+/** An approval with who gave it: recorded in the transcript (`approval.decision`). */
+export interface ApprovalAnswer {
+  approved: boolean
+  /** Who decided (a user name, a reviewer's id); recorded as given. */
+  by?: string
+}
 
 /**
  * A budget tree shared with other processes: a durable run whose sub-agents run on other

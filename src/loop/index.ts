@@ -1,5 +1,6 @@
 export { agentLoop } from './agent-loop.js'
 export {
+  type ApprovalAnswer,
   type ApproveFn,
   type BudgetLedger,
   createFrame,

@@ -1,4 +1,5 @@
 import {
+  type ApprovalDecisionEvent,
   agentPathOf,
   type MemoryWriteEvent,
   type ModelErrorEvent,
@@ -25,6 +26,8 @@ export class Recording {
   readonly delegationKeys = new Map<string, string>()
   /** The routing choices and fallbacks made for each model call, in order, by step key. */
   readonly routing = new Map<string, (ModelRouteEvent | ModelFallbackEvent)[]>()
+  /** Approval decisions, with who made them and when, by the call's step key. */
+  readonly approvals = new Map<string, ApprovalDecisionEvent>()
   /** Tool calls that started (a `tool.call` with no approval to wait for), by step key. */
   readonly startedTools = new Set<string>()
 
@@ -39,6 +42,7 @@ export class Recording {
         list.push(event)
         this.routing.set(event.path, list)
       } else if (event.type === 'tool.call') this.startedTools.add(event.path)
+      else if (event.type === 'approval.decision') this.approvals.set(event.path, event)
       else if (event.type === 'tool.result') {
         // A call that was waiting for approval has no result yet, and never started: a resume runs it.
         if (event.error?.code !== 'AWAITING_APPROVAL') this.toolResults.set(event.path, event)

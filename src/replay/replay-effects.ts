@@ -198,7 +198,12 @@ function interrupted(effect: ToolEffect): ToolAnswer {
 /** A decision the recording holds for step `key`, or undefined when it holds none. */
 function recordedDecision(recording: Recording, kind: DecisionKind, key: string): unknown {
   if (kind === 'delegation-key') return recording.delegationKeys.get(key)
+  const decided = recording.approvals.get(key)
+  if (decided) {
+    const { approved, by, at } = decided
+    return by === undefined ? { approved, at } : { approved, by, at }
+  }
   const result = recording.toolResults.get(key)
   // A call that has a recorded result was approved, unless the result says it was refused.
-  return result ? result.error?.code !== 'APPROVAL_DENIED' : undefined
+  return result ? { approved: result.error?.code !== 'APPROVAL_DENIED' } : undefined
 }

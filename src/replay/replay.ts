@@ -160,7 +160,11 @@ export function replayStream<O>(
   const runOptions: InternalRunOptions = {
     effects: options.door ? options.door(effects) : effects,
     budget: { ...header.budget, ...options.budget },
-    from: { runId: header.runId, mode },
+    from: {
+      runId: header.runId,
+      mode,
+      ...(recording.transcript.digest ? { digest: recording.transcript.digest } : {}),
+    },
   }
   if (header.prices || options.prices) runOptions.prices = { ...header.prices, ...options.prices }
   if (header.contextWindows) runOptions.contextWindows = header.contextWindows

@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto'
 import { type Agent, checkAgentTree, fillTemplate, isAgent, openPlaceholders } from '../agent/index.js'
 import { checkBudgetLimits, pricesProblem } from '../budget/index.js'
 import { windowsProblem } from '../context/windows.js'
@@ -20,6 +21,7 @@ const OPTION_KEYS = new Set([
   'clock',
   'deltas',
   'recordDeltas',
+  'sign',
   'effects',
   'tracer',
   'traceContent',
@@ -56,6 +58,18 @@ export function checkRun(
     if (!known.has(key)) bad(key, `one of the known options (${[...OPTION_KEYS].join(', ')})`, key)
   if (options.record !== undefined && (typeof options.record !== 'string' || options.record === ''))
     bad('record', 'a file path', options.record)
+  if (options.sign !== undefined) {
+    if (typeof options.sign !== 'string' && !(options.sign instanceof KeyObject))
+      bad('sign', 'an Ed25519 private key: a KeyObject, PEM text or the path of a PEM file', options.sign)
+    if (options.record === undefined && (options as { transcriptIo?: unknown }).transcriptIo === undefined)
+      throw new BatonError(
+        'INVALID_OPTIONS',
+        'run: options.sign signs the transcript, but there is none: give record too',
+        {
+          details: { field: 'sign' },
+        },
+      )
+  }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     bad('signal', 'an AbortSignal', options.signal)
   for (const flag of ['deltas', 'recordDeltas', 'traceContent'] as const)

@@ -21,6 +21,7 @@ import type { Model } from '../model/types.js'
 import type { Tracing } from '../otel/trace.js'
 import { resolveModel } from '../providers/resolve.js'
 import { formatIssues } from '../schema/index.js'
+import { runSigner } from '../transcript/chain.js'
 import { agentTree, TRANSCRIPT_VERSION, TranscriptWriter } from '../transcript/index.js'
 import { VERSION } from '../version.js'
 import { agentsOf, checkRun } from './check-run.js'
@@ -225,6 +226,7 @@ async function execute(
       )
     const models = resolveModelsNow(agent, options.model) ?? (await resolveModels(agent, options.model))
     if (options.record) {
+      const signer = runSigner(options.sign)
       writer = new TranscriptWriter(
         options.record,
         {
@@ -241,12 +243,13 @@ async function execute(
           ...(options.vars ? { vars: options.vars } : {}),
           ...(options.from ? { from: options.from } : {}),
           ...(options.source ? { source: options.source } : {}),
+          ...(signer ? { signer: signer.header } : {}),
         },
         (error) => stopper.stop(new StopSignal(errorOutcome(error))),
         options.transcriptIo,
         // A reader is handed each event as it happens: a slow step it sees must be on disk.
         // Without one, a step's lines wait for the next idle moment and go out in one write.
-        { eager: queue !== undefined },
+        { eager: queue !== undefined, ...(signer ? { signer } : {}) },
       )
     }
     const run = runContext({

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import type { ErrorInfo } from '../errors/index.js'
@@ -57,6 +58,13 @@ export interface RunOptions {
   deltas?: boolean
   /** Keep the deltas in the transcript too (by default it keeps the responses, which hold them all). */
   recordDeltas?: boolean
+  /**
+   * Sign the transcript with this Ed25519 private key (a `KeyObject`, PEM text, or the path of a
+   * PEM file); default: the `BATON_SIGNING_KEY` variable (PEM text or a path), if set. The last
+   * line of each write is signed, so a crashed run's prefix is signed too; `baton verify --key`
+   * checks it. The key is never written anywhere. Needs `record`.
+   */
+  sign?: KeyObject | string
   /** The effects door (live by default; replay and resume pass their own). */
   effects?: Effects
 }
@@ -66,7 +74,7 @@ export interface InternalRunOptions extends RunOptions {
   /** The agent's module, so `baton replay` can find it. */
   source?: { module: string; export?: string }
   /** The run this one replays, resumes or forks. */
-  from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
+  from?: { runId: string; mode: 'replay' | 'resume' | 'fork'; digest?: string }
   /** Where the transcript's lines go instead of a file at `record` (a database, in durable runs). */
   transcriptIo?: TranscriptIo
   /** A budget tree shared with other processes (durable runs whose sub-agents run elsewhere). */

@@ -1,4 +1,5 @@
 export { agentTree } from './agent-tree.js'
+export { lineRecord } from './chain.js'
 export { parseTranscript, readTranscript } from './reader.js'
 export { redactSecrets } from './redact.js'
 export { type AgentTree, TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'

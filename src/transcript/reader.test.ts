@@ -7,7 +7,7 @@ import { BatonError } from '../errors/index.js'
 import { run } from '../run/index.js'
 import { scriptedModel } from '../testing/index.js'
 import { defineTool } from '../tool/index.js'
-import { parseTranscript, readTranscript } from './index.js'
+import { lineRecord, parseTranscript, readTranscript } from './index.js'
 
 let dir: string
 /** A real transcript: its path, its text and its lines (without the trailing newline). */
@@ -73,7 +73,10 @@ function expectTranscriptError(
 describe('readTranscript', () => {
   it('reads back the header and every event as written', () => {
     const transcript = readTranscript(recorded.path)
-    const [header, ...events] = recorded.lines.map((line) => JSON.parse(line))
+    // Each line as written, less its chain field: that is the file's, and `digest` says where it ends.
+    const [header, ...events] = recorded.lines.map((line) => lineRecord(line))
+    expect(transcript.digest).toBe(JSON.parse(recorded.lines.at(-1)!).chain.split('.')[1])
+    expect(transcript.digest).toMatch(/^[0-9a-f]{64}$/)
     expect(transcript.path).toBe(recorded.path)
     expect(transcript.truncated).toBe(false)
     expect(transcript.header).toEqual(header)
@@ -98,7 +101,7 @@ describe('readTranscript', () => {
   it('reports a cut-off last line as truncated, with every earlier event intact', () => {
     const last = recorded.lines.at(-1)!
     const start = recorded.text.length - last.length - 1
-    const earlier = recorded.lines.slice(1, -1).map((line) => JSON.parse(line))
+    const earlier = recorded.lines.slice(1, -1).map((line) => lineRecord(line))
     // Every cut inside the last line, as a crash mid-write would leave it.
     for (let cut = start + 1; cut < start + last.length; cut++) {
       const transcript = parseTranscript(recorded.text.slice(0, cut), 'cut.jsonl')

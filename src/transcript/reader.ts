@@ -34,6 +34,7 @@ export function parseTranscript(text: string, path = '<transcript>'): Transcript
   if (endsCleanly) lines.pop()
   if (lines.length === 0) fail(1, 'the file is empty; a transcript starts with a header line')
   let truncated = false
+  let digest: string | undefined
   const records: Record<string, unknown>[] = []
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
@@ -43,6 +44,11 @@ export function parseTranscript(text: string, path = '<transcript>'): Transcript
         fail(i + 1, 'expected a JSON object')
       // Nesting n deep takes 2n characters: only long lines can be too deep to handle.
       if (line.length > 2 * MAX_DEPTH && deeperThan(record, MAX_DEPTH)) fail(i + 1, TOO_DEEP)
+      // The chain is the file's, not the event's: `baton verify` checks it.
+      if (typeof record.chain === 'string') {
+        digest = record.chain.split('.')[1]
+        delete record.chain
+      }
       records.push(record)
     } catch (error) {
       if (error instanceof BatonError) throw error
@@ -88,5 +94,6 @@ export function parseTranscript(text: string, path = '<transcript>'): Transcript
     header: header as unknown as TranscriptHeader,
     events: records as unknown as BatonEvent[],
     truncated,
+    ...(digest ? { digest } : {}),
   }
 }

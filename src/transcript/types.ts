@@ -37,8 +37,13 @@ export interface TranscriptHeader {
   vars?: Record<string, unknown>
   /** The agent's module (relative to where `baton run` ran) and export, when run from the CLI. */
   source?: { module: string; export?: string }
-  /** Set when this run replayed, resumed or forked another: that run's id and how. */
-  from?: { runId: string; mode: 'replay' | 'resume' | 'fork' }
+  /**
+   * Set when this run replayed, resumed or forked another: that run's id, how, and the digest of
+   * the transcript it came from (when that one was chained).
+   */
+  from?: { runId: string; mode: 'replay' | 'resume' | 'fork'; digest?: string }
+  /** The public key the run's lines are signed with (`sign` run option), and its id. */
+  signer?: { keyId: string; publicKey: string }
 }
 
 export interface Transcript {
@@ -47,4 +52,10 @@ export interface Transcript {
   events: BatonEvent[]
   /** True when the last line was cut off (a crash mid-write); the events before it are intact. */
   truncated: boolean
+  /**
+   * The digest of its last whole line (for a finished run, the run's digest), from the line's
+   * chain field; absent for transcripts written before lines were chained. Read, not checked:
+   * `verifyTranscript` checks.
+   */
+  digest?: string
 }

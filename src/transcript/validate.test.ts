@@ -52,6 +52,7 @@ const OPTIONAL = new Set([
   'model.route.reason',
   'model.queued.waitMs',
   'model.response.model',
+  'approval.decision.by',
 ])
 
 describe('transcript lines are checked against their event type when read', () => {

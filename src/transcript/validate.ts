@@ -180,6 +180,7 @@ const EVENTS: Record<string, Check> = {
     'truncated?': bool,
   }),
   'approval.request': object({ callId: str, name: str }),
+  'approval.decision': object({ callId: str, name: str, approved: bool, 'by?': str, at: str }),
   'memory.write': object({ key: str, by: str }),
   'budget.exceeded': object({ limit: str, used: num, max: num, at: str }),
   'budget.warning': object({ message: str }),
@@ -213,7 +214,8 @@ const header = object({
   'contextWindows?': object({}),
   'vars?': object({}),
   'source?': object({ module: str, 'export?': str }),
-  'from?': object({ runId: str, mode: oneOf('replay', 'resume', 'fork') }),
+  'from?': object({ runId: str, mode: oneOf('replay', 'resume', 'fork'), 'digest?': str }),
+  'signer?': object({ keyId: str, publicKey: str }),
 })
 
 /** What does not fit in a header line, or undefined. */

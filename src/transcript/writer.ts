@@ -9,11 +9,15 @@
  * writer (a run whose events are streamed to a reader) also writes a step that took 1 ms or
  * more at once, so that what a reader is handed is already on disk.
  * Either way a crash loses at most the step in flight.
+ *
+ * Every line is chained to the one before (see chain.ts): its last field is its digest. A run
+ * given a signing key signs the last line of each write, so what is on disk is signed.
  */
 import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
+import { lineDigest, type Signer, sign, withChain } from './chain.js'
 import { knownJson } from './known-json.js'
 import { REDACTED, type Redactor, redactor } from './redact.js'
 import { transcriptJson } from './transcript-json.js'
@@ -47,6 +51,8 @@ export interface TranscriptWriterOptions {
    * so that an event it is handed is already on disk. Default true.
    */
   eager?: boolean
+  /** Signs the run: the last line of each write gets a signature of its digest. */
+  signer?: Signer
 }
 
 // Events that only open a step: losing them in a crash loses nothing that completed.
@@ -75,6 +81,11 @@ export class TranscriptWriter {
   private readonly opened: Promise<void>
   private failure: BatonError | undefined
   private readonly eager: boolean
+  private readonly signer: Signer | undefined
+  /** The chain so far: the number and digest of the last line, and the last line signed. */
+  private lines = 0
+  private last = ''
+  private signed = 0
 
   /**
    * Checks the place synchronously (so a bad path fails before the run starts), then creates
@@ -88,9 +99,10 @@ export class TranscriptWriter {
     header: TranscriptHeader,
     private readonly onError: (error: BatonError) => void = () => {},
     private readonly io: TranscriptIo = nodeIo,
-    { eager = true }: TranscriptWriterOptions = {},
+    { eager = true, signer }: TranscriptWriterOptions = {},
   ) {
     this.eager = eager
+    this.signer = signer
     const fail = (error: unknown) =>
       new BatonError('TRANSCRIPT', `cannot write the transcript to ${path}: ${(error as Error).message}`, {
         cause: error,
@@ -102,7 +114,7 @@ export class TranscriptWriter {
     } catch (error) {
       throw fail(error)
     }
-    this.buffer = `${headerJson(header, this.redact)}\n`
+    this.buffer = this.chained(headerJson(header, this.redact))
     io.attach?.(() => this.flush())
     this.opened = new Promise((resolve) => {
       io.open(path, 'w', (error, fd) => {
@@ -130,7 +142,9 @@ export class TranscriptWriter {
   /** Appends one event as `{"seq":…,"t":…,"type":…,…}` (the event must not carry seq/t yet). */
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.closed) return
-    this.buffer += `{"seq":${seq},"t":${t},${eventJson(secretEntry(event, this.redact), this.redact).slice(1)}\n`
+    this.buffer += this.chained(
+      `{"seq":${seq},"t":${t},${eventJson(secretEntry(event, this.redact), this.redact).slice(1)}`,
+    )
     if (this.buffer.length >= MAX_BUFFER || (this.eager && slowStep(event))) this.flush()
     else if (!OPENING.has(event.type)) this.idleFlush ??= setImmediate(() => this.flush())
   }
@@ -142,12 +156,30 @@ export class TranscriptWriter {
       this.idleFlush = undefined
     }
     if (this.fd === undefined || this.buffer === '') return
+    if (this.signer && this.signed < this.lines) {
+      // The buffer ends with the last line's chain field, `…"}\n`: its signature goes in it.
+      const signature = sign(this.signer, this.lines, this.last)
+      this.buffer = `${this.buffer.slice(0, -3)}.${signature}"}\n`
+      this.signed = this.lines
+    }
     try {
       this.io.writeSync(this.fd, this.buffer)
       this.buffer = ''
     } catch (error) {
       this.failed(error)
     }
+  }
+
+  /** The digest of the last line so far: once the run has ended, the run's digest. */
+  get digest(): string {
+    return this.last
+  }
+
+  /** One line, its chain field added, with its newline. */
+  private chained(body: string): string {
+    const n = ++this.lines
+    this.last = lineDigest(this.last, n, body)
+    return `${withChain(body, n, this.last)}\n`
   }
 
   /** Resolves once the file exists, with the error if it could not be created or written. */

@@ -21,6 +21,9 @@ export { VIEWER_CORE } from './viewer-core.js'
 /** The page for a transcript or an eval report (the eval report's own renderer). */
 export function renderViewHtml(input: ViewInput, options: { source?: string } = {}): string {
   return input.kind === 'transcript'
-    ? renderTranscriptHtml(input.transcript, options)
+    ? renderTranscriptHtml(
+        input.transcript,
+        input.verification ? { ...options, verification: input.verification } : options,
+      )
     : renderHtml(input.report)
 }

@@ -3,10 +3,11 @@ import { BatonError } from '../errors/index.js'
 import { type EvalReport, parseReport } from '../eval/index.js'
 import { deeperThan, MAX_DEPTH } from '../transcript/depth.js'
 import { parseTranscript, type Transcript } from '../transcript/index.js'
+import { type Verification, verifyTranscript } from '../transcript/verify.js'
 
 /** What `baton view` can show: a transcript or an eval report. */
 export type ViewInput =
-  | { kind: 'transcript'; transcript: Transcript }
+  | { kind: 'transcript'; transcript: Transcript; verification?: Verification }
   | { kind: 'report'; report: EvalReport }
 
 /** How to get a file the viewer takes: the fix part of every error. */
@@ -42,7 +43,16 @@ export function parseViewInput(text: string, path = '<input>'): ViewInput {
   const first = tryJson(newline < 0 ? text : text.slice(0, newline))
   if (isRecord(first) && first.type === 'header') {
     try {
-      return { kind: 'transcript', transcript: parseTranscript(text, path) }
+      const transcript = parseTranscript(text, path)
+      let verification: Verification | undefined
+      try {
+        verification = verifyTranscript(text)
+      } catch {
+        // What the reader took is shown; only the chain's verdict is left out.
+      }
+      return verification
+        ? { kind: 'transcript', transcript, verification }
+        : { kind: 'transcript', transcript }
     } catch (error) {
       if (!(error instanceof BatonError)) throw error
       const line = (error.details as { line?: number } | undefined)?.line

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Transcript } from '../transcript/index.js'
 import { safeStringify } from '../transcript/safe-json.js'
+import type { Verification } from '../transcript/verify.js'
 import { VERSION } from '../version.js'
 import { VIEWER_CORE } from './viewer-core.js'
 import { VIEWER_CSS } from './viewer-style.js'
@@ -9,6 +10,8 @@ import { VIEWER_UI } from './viewer-ui.js'
 export interface RenderTranscriptOptions {
   /** A name for the transcript, shown in the page (e.g. the file name). */
   source?: string
+  /** What `verifyTranscript` said of the file: the page shows it (verified, tampered, not chained) and who signed it. */
+  verification?: Verification
 }
 
 /** The viewer script, exactly as it is inlined (its hash is in the page's Content-Security-Policy). */
@@ -46,6 +49,7 @@ export function renderTranscriptHtml(transcript: Transcript, options: RenderTran
   const title = `${root}: ${oneLine(task, 80)} · Baton`
   const meta = {
     source: options.source,
+    verification: options.verification,
     truncated: transcript.truncated,
     events: events.length,
     viewer: VERSION,

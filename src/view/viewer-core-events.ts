@@ -163,6 +163,11 @@ var UPDATE = {
     flagRow(row, 1);
     row.text = toolText(row);
   },
+  'approval.decision': function (ix, row, e) {
+    if (!row.title) row.title = String(e.name);
+    row.decision = (e.approved ? 'approved' : 'refused') + (e.by ? ' by ' + String(e.by) : '');
+    row.note = row.decision;
+  },
   'tool.result': function (ix, row, e) {
     if (!row.title) row.title = String(e.name);
     row.isError = e.isError === true;

@@ -106,6 +106,7 @@ var GROUP = {
   'tool.progress': 'tool',
   'plan.start': 'tool',
   'approval.request': 'tool',
+  'approval.decision': 'tool',
   'tool.result': 'tool',
 };
 

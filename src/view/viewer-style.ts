@@ -18,6 +18,7 @@ button{font:inherit;cursor:pointer}
 .stats{display:flex;flex-wrap:wrap;gap:6px 18px;margin-top:4px}
 .stat b{display:block;font-size:15px;font-variant-numeric:tabular-nums}.stat small{color:#6b6b70}
 .warning{background:#fff6d6;border:1px solid #f0d77a;color:#5c4300;padding:4px 8px;border-radius:6px;margin:6px 0}
+.verification{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}.verification.ok{background:#e9f7ee;border:1px solid #9fd3b0;color:#1e5631;padding:4px 8px;border-radius:6px;margin:6px 0}
 .loading{margin-top:6px;color:#3d5afe}
 .errbox{background:#fdecea;border:1px solid #f5b7b1;color:#7d1412;padding:6px 8px;border-radius:6px;margin:6px 0;white-space:pre-wrap;word-break:break-word}
 .errbox ul{margin:4px 0;padding-left:18px}

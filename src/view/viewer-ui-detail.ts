@@ -187,6 +187,15 @@ export const VIEWER_UI_DETAIL = String.raw`
         wait.appendChild(jsonBlock(approval.args));
         box.appendChild(wait);
       }
+      var decision = find(events, 'approval.decision');
+      if (decision) {
+        var decided = section(decision.approved ? 'Approved' : 'Refused', 'approval-decision', decision.approved ? '' : 'bad');
+        decided.appendChild(kv([
+          ['decided by', decision.by === undefined ? '(not said)' : String(decision.by)],
+          ['at', String(decision.at)],
+        ]));
+        box.appendChild(decided);
+      }
       var progress = events.filter(function (e) { return e && e.type === 'tool.progress'; });
       if (progress.length) {
         var steps = section('Progress (' + progress.length + ')', 'progress');

@@ -40,9 +40,18 @@ export const VIEWER_UI_SUMMARY = String.raw`
       return h('span', { class: 'stat' }, [h('b', { text: s[1] }), h('small', { text: s[0] })]);
     })));
     var notes = [];
-    if (header.from) notes.push('This run ' + (header.from.mode === 'replay' ? 'replayed' : header.from.mode === 'resume' ? 'resumed' : 'forked') + ' run ' + header.from.runId + '.');
+    if (header.from) notes.push('This run ' + (header.from.mode === 'replay' ? 'replayed' : header.from.mode === 'resume' ? 'resumed' : 'forked') + ' run ' + header.from.runId + (header.from.digest ? ' (transcript digest ' + header.from.digest.slice(0, 16) + '\u2026)' : '') + '.');
     if (header.source) notes.push('Agent module: ' + header.source.module + (header.source.export ? '#' + header.source.export : '') + '.');
     if (notes.length) parts.push(h('div', { class: 'muted', text: notes.join(' ') }));
+    if (meta.verification) {
+      var v = meta.verification;
+      var verdict = !v.chained ? 'not chained' : v.intact ? (v.finished ? 'verified' : 'verified, unfinished') : 'tampered';
+      var signedBy = v.signer ? ' \u00b7 signed by key ' + v.signer.keyId + (v.signer.checked ? '' : ' (signatures not checked: baton verify --key)') : ' \u00b7 not signed';
+      parts.push(h('div', { class: 'verification ' + (v.intact && v.chained ? 'ok' : 'warning'), testid: 'run-verification' }, [
+        h('b', { text: verdict }),
+        h('span', { text: (v.chained ? signedBy : '') + ' \u2014 ' + v.message }),
+      ]));
+    }
     if (meta.truncated) parts.push(h('div', { class: 'warning', testid: 'run-warning', text: 'The last line of the transcript was cut off (a crash mid-write) and is not shown.' }));
     if (!end && state.ready) parts.push(h('div', { class: 'warning', testid: 'run-warning', text: 'No run.end: the process died during the run (or the file was still being written). Everything recorded up to then is shown.' }));
     if (end && end.output !== undefined) {
