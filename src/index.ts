@@ -59,7 +59,7 @@ export {
   type TrajectoryStep,
 } from './goal/index.js'
 export { type RateLimit, rateLimitOf, resetRateLimits, setRateLimits } from './limits/index.js'
-export type { ApprovalAnswer, ApproveFn } from './loop/index.js'
+export type { ApprovalAnswer, ApproveFn, ElicitFn } from './loop/index.js'
 export type { MemoryEntry, MemoryScope, ScopedMemory } from './memory/index.js'
 export type * from './model/types.js'
 export { setupTracing, type TracingSetup, type TracingSetupOptions } from './otel/setup.js'
@@ -105,7 +105,7 @@ export {
   transcriptResult,
 } from './run/index.js'
 export type { Schema, SchemaInput, SchemaIssue, ValidationResult } from './schema/index.js'
-export { defineTool, type Tool, type ToolConfig, type ToolContext } from './tool/index.js'
+export { defineTool, type Tool, type ToolConfig, type ToolContext, type ToolSet } from './tool/index.js'
 export { memoryTools } from './tool/memory-tools.js'
 export {
   parseTranscript,

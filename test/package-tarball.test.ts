@@ -89,7 +89,8 @@ describe('the packed tarball', () => {
     expect(packed.files.filter((file) => /\.test\.[cm]?[jt]s$/.test(file))).toEqual([])
     for (const dir of ['src', 'tools', 'docs', 'agents', 'agents/recordings', 'evals/cassettes', 'prompts'])
       expect(hasDir(dir), dir).toBe(true)
-    // Size matters a little: everything above fits in well under a megabyte compressed.
-    expect(packed.size).toBeLessThan(1024 * 1024)
+    // Size matters a little: everything above (sources, maps, docs, recordings) fits in a
+    // megabyte and a quarter compressed; no test, fixture or build leftover is in it (above).
+    expect(packed.size).toBeLessThan(1.25 * 1024 * 1024)
   })
 })

@@ -306,11 +306,14 @@ describe.skipIf(!existsSync(CHROMIUM))(
           'budget',
           'context',
           'goal',
+          'input',
           'memory',
           'model',
           'run',
+          'sampling',
           'stall',
           'tool',
+          'tools',
         ])
         expect(await page.locator('[data-testid=timeline-row]').count()).toBeLessThan(rows + 1)
         expect(errors).toEqual([])

@@ -11,7 +11,7 @@ import type { MemoryScope } from '../memory/index.js'
 import { checkModelString } from '../model/model-string.js'
 import { isModel, type Model } from '../model/types.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
-import { isTool, type Tool } from '../tool/index.js'
+import { isTool, isToolSet, type Tool, type ToolSet } from '../tool/index.js'
 import { loadInstructions, openPlaceholders } from './instructions.js'
 import { PLAN_TOOL_NAME, type PlanMode } from './plan-tool.js'
 import { checkAgentTree, delegationToolName, prepareAgent } from './prepare-agent.js'
@@ -34,7 +34,11 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
   vars?: Record<string, unknown>
   /** A `Model`, or a model string: `openai:<model>`, `anthropic:<model>`, `compatible:<model>`. */
   model: Model | string
-  tools?: Tool[]
+  /**
+   * Tools made by `defineTool`, and live tool sets (what `mcpTools` returns): the model is offered
+   * a set's tools as they are at each step, after the agent's own tools.
+   */
+  tools?: (Tool | ToolSet)[]
   /** Sub-agents this agent may delegate to. */
   agents?: Agent[]
   /** A typed task (for the root task and for delegations to this agent). Must describe an object. */
@@ -160,18 +164,34 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     fail('model', `must be a model string or a Model (spec "baton.model.v1"), got ${describe(config.model)}`)
   }
 
-  const tools = listOf(config.tools, 'tools', isTool, 'a tool made by defineTool', fail)
+  const given = listOf(
+    config.tools,
+    'tools',
+    (v): v is Tool | ToolSet => isTool(v) || isToolSet(v),
+    'a tool made by defineTool or a tool set (e.g. what mcpTools returns)',
+    fail,
+  )
+  const tools = given.filter(isTool)
+  const toolSets = given.filter(isToolSet)
   const agents = listOf(config.agents, 'agents', isAgent, 'an agent made by defineAgent', fail)
   const seen = new Map<string, string>()
-  tools.forEach((tool, i) => {
+  const named = (tool: Tool, field: string) => {
     const before = seen.get(tool.name)
     if (before)
       fail(
-        `tools[${i}]`,
+        field,
         `has the name "${tool.name}", which ${before} already uses (tool names must be unique)`,
         tool.name,
       )
-    seen.set(tool.name, `tools[${i}]`)
+    seen.set(tool.name, field)
+  }
+  given.forEach((item, i) => {
+    if (isTool(item)) named(item, `tools[${i}]`)
+  })
+  // A set's tools as they are now (a later change that clashes leaves the newcomer out).
+  given.forEach((item, i) => {
+    if (!isToolSet(item)) return
+    for (const tool of item.tools) named(tool, `tools[${i}] (a tool set: "${tool.name}")`)
   })
   agents.forEach((agent, i) => {
     if (!agent.description.trim())
@@ -219,6 +239,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     placeholders: openPlaceholders(instructions),
     model: config.model,
     tools,
+    ...(toolSets.length ? { toolSets } : {}),
     agents,
     input: config.input === undefined ? undefined : toObjectSchema(config.input, `${where}: input`),
     output: (config.output === undefined ? undefined : toSchema(config.output, `${where}: output`)) as Agent<
@@ -233,7 +254,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     stall: checkStall(config.stall, fail),
     maxGoalAttempts: positive('maxGoalAttempts') ?? 3,
     stopWhen: checkStopWhen(config.stopWhen, fail),
-    plan: checkPlanMode(config.plan, tools, agents, fail),
+    plan: checkPlanMode(config.plan, [...tools, ...toolSets.flatMap((set) => set.tools)], agents, fail),
     context: checkContext(config.context, fail),
   }
   checkAgentTree(agent)

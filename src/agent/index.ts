@@ -2,6 +2,6 @@ export { AGENT_NAME, type AgentConfig, defineAgent, isAgent } from './define-age
 export { type DelegationInput, type DelegationTool, delegationToolName } from './delegation.js'
 export { fillTemplate, loadInstructions, openPlaceholders } from './instructions.js'
 export { PLAN_TOOL_NAME, type PlanMode, type PlanTool } from './plan-tool.js'
-export { checkAgentTree, type PreparedAgent, prepareAgent } from './prepare-agent.js'
+export { checkAgentTree, type PreparedAgent, prepareAgent, prepareWith } from './prepare-agent.js'
 export { hasToolCall, type StepInfo, type StopWhen, stepCountIs } from './stop-when.js'
 export type { Agent, StallOptions } from './types.js'

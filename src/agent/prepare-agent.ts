@@ -9,7 +9,7 @@ import type { Agent } from './types.js'
 
 export { delegationToolName } from './delegation.js'
 
-/** What the loop needs of an agent, computed once per agent value. */
+/** What the loop needs of an agent, computed once per agent value (and per change of its tool sets). */
 export interface PreparedAgent {
   readonly agent: Agent
   /** Its tools and delegations by name (and, in plan mode, the plan tool). */
@@ -18,6 +18,10 @@ export interface PreparedAgent {
   readonly specs: readonly ToolSpec[]
   /** Hash of the tool specs and output schema: part of every model request hash. */
   readonly specHash: string
+  /** Its own tools as offered: `agent.tools`, then its tool sets' tools as they were. */
+  readonly own: readonly Tool[]
+  /** The lists of its tool sets it was made from (a set that changed makes another one). */
+  readonly lists: readonly (readonly Tool[])[]
 }
 
 const prepared = new WeakMap<Agent, PreparedAgent>()
@@ -29,12 +33,31 @@ const memoryRead = (): Tool => {
   return memoryReadTool
 }
 
-/** Prepares an agent (cached): its tool table, the specs the model sees, and their hash. */
+/**
+ * Prepares an agent (cached): its tool table, the specs the model sees, and their hash. An
+ * agent with live tool sets gets a new one when a set's list changed.
+ */
 export function prepareAgent(agent: Agent): PreparedAgent {
   const cached = prepared.get(agent)
-  if (cached) return cached
+  const sets = agent.toolSets
+  if (cached && (sets === undefined || sets.every((set, i) => set.tools === cached.lists[i]))) return cached
+  const lists = sets?.map((set) => set.tools) ?? []
+  const result = prepareWith(agent, lists.length ? ownTools(agent.tools, lists) : agent.tools, lists)
+  prepared.set(agent, result)
+  return result
+}
+
+/**
+ * The agent prepared to offer `own` as its own tools (a replay offers what its recording says
+ * the run offered), with its memory, delegation and plan tools as always.
+ */
+export function prepareWith(
+  agent: Agent,
+  own: readonly Tool[],
+  lists: readonly (readonly Tool[])[] = [],
+): PreparedAgent {
   const tools = new Map<string, Tool | DelegationTool | PlanTool>()
-  for (const tool of agent.tools) tools.set(tool.name, tool)
+  for (const tool of own) tools.set(tool.name, tool)
   // Results that compaction takes out of the history are read back from memory.
   if (agent.context?.stub && !tools.has(MEMORY_READ)) tools.set(MEMORY_READ, memoryRead())
   for (const child of agent.agents) {
@@ -51,9 +74,20 @@ export function prepareAgent(agent: Agent): PreparedAgent {
     .update(JSON.stringify({ specs, output: agent.output?.jsonSchema ?? null }))
     .digest('hex')
     .slice(0, 16)
-  const result: PreparedAgent = { agent, tools, specs, specHash }
-  prepared.set(agent, result)
-  return result
+  return { agent, tools, specs, specHash, own, lists }
+}
+
+/** The agent's own tools, then each set's; a set's tool whose name is taken already is left out. */
+function ownTools(tools: readonly Tool[], lists: readonly (readonly Tool[])[]): Tool[] {
+  const own = [...tools]
+  const taken = new Set(tools.map((tool) => tool.name))
+  for (const list of lists)
+    for (const tool of list) {
+      if (taken.has(tool.name)) continue
+      taken.add(tool.name)
+      own.push(tool)
+    }
+  return own
 }
 
 /** Refuses delegation cycles: an agent that is (or is named like) one of its own ancestors. */

@@ -4,7 +4,7 @@ import type { GoalCheck } from '../goal/index.js'
 import type { MemoryScope } from '../memory/index.js'
 import type { Model } from '../model/types.js'
 import type { Schema } from '../schema/index.js'
-import type { Tool } from '../tool/index.js'
+import type { Tool, ToolSet } from '../tool/index.js'
 import type { PlanMode } from './plan-tool.js'
 import type { StopWhen } from './stop-when.js'
 
@@ -28,7 +28,10 @@ export interface Agent<O = unknown> {
   /** The `{{var}}` placeholders still open in `instructions` (filled from run vars). */
   readonly placeholders: readonly string[]
   readonly model: Model | string
+  /** Its own tools (made by `defineTool`). */
   readonly tools: readonly Tool[]
+  /** Live tool sets (an MCP server's): their tools are offered as they are at each step, after `tools`. */
+  readonly toolSets?: readonly ToolSet[]
   readonly agents: readonly Agent[]
   readonly input: Schema | undefined
   readonly output: Schema<O> | undefined

@@ -155,6 +155,7 @@ Usage:
   baton runs [list|show|follow|cancel|approve|export] … --database <postgresql-url>
   baton export-otel <transcript>… [--content]
   baton verify <transcript> [--key <public key>]
+  baton mcp login <url> [--scope <scopes>] [--client-id <id>]   (and baton mcp logout <url>)
   baton <command> --help      (or baton help <command>) for a command's flags and examples
 
 run     Runs the agent exported by a .js or .ts module on the task, showing each agent and
@@ -177,6 +178,8 @@ export-otel  Sends recorded runs as OpenTelemetry traces, with their original ti
         OTEL_EXPORTER_OTLP_ENDPOINT says (baton run --otel traces a run as it goes).
 verify  Checks that a transcript is the one its run wrote: its chain of line digests and,
         with --key, its signatures. Says it is intact, or the first line changed and how.
+mcp     Logs in to an MCP server that needs authorization (OAuth in the browser) and keeps
+        the tokens for the runs whose agents use it; logout forgets them.
 
 Exit codes: 0 the run is done (eval: every case passed), 1 it ended without success (a
 replay that diverged included; eval: a case failed or a regression), 2 usage error.

@@ -148,7 +148,10 @@ function statusOf(node: AgentNode, now: number): [Segment, Segment] {
     if (end.status === 'awaiting_approval')
       return [
         { text: '?', style: 'yellow' },
-        { text: 'paused: awaiting approval', style: 'yellow' },
+        {
+          text: end.stopReason === 'needsInput' ? 'paused: awaiting input' : 'paused: awaiting approval',
+          style: 'yellow',
+        },
       ]
     // An aborted run's error only repeats that it was aborted.
     const error = end.error && end.status !== 'aborted' ? `: ${end.error}` : ''

@@ -14,7 +14,7 @@ import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
 
-const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs', 'export-otel', 'verify'] as const
+const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs', 'export-otel', 'verify', 'mcp'] as const
 type Command = (typeof COMMANDS)[number]
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
-      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker", "runs", "export-otel" or "verify" (see baton --help)`,
+      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker", "runs", "export-otel", "verify" or "mcp" (see baton --help)`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(await helpOf(command as Command))
@@ -63,6 +63,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { parseWorkerArgs } = await import('./args.js')
     const { workerCommand } = await import('./worker-command.js')
     return workerCommand(parseWorkerArgs(rest), { out: process.stdout, err: process.stderr, signal })
+  }
+
+  if (command === 'mcp') {
+    const { mcpCommand, parseMcpArgs } = await import('./mcp-command.js')
+    return mcpCommand(parseMcpArgs(rest), {
+      out: process.stdout,
+      err: process.stderr,
+      env: process.env,
+      signal,
+    })
   }
 
   if (command === 'runs') {
@@ -200,6 +210,7 @@ async function helpOf(command: Command): Promise<string> {
   if (command === 'runs') return (await import('./runs-command.js')).RUNS_HELP
   if (command === 'export-otel') return (await import('./export-otel-command.js')).EXPORT_OTEL_HELP
   if (command === 'verify') return (await import('./verify-command.js')).VERIFY_HELP
+  if (command === 'mcp') return (await import('./mcp-command.js')).MCP_HELP
   return (await import('./view-command.js')).VIEW_HELP
 }
 

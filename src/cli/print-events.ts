@@ -75,6 +75,14 @@ export function formatEvent(event: BatonEvent): string | undefined {
     }
     case 'approval.request':
       return `${indent}  ? ${event.name} awaits approval ${clip(JSON.stringify(event.args) ?? '')}`
+    case 'elicitation.request':
+      return `${indent}  ? ${event.server} asks for input (${event.name}): ${clip(event.message)}`
+    case 'elicitation.answer':
+      return `${indent}  ← input ${event.action}${event.content ? ` ${clip(JSON.stringify(event.content) ?? '')}` : ''}${event.error ? ` (refused: ${clip(event.error.message)})` : ''}`
+    case 'sampling.request':
+      return `${indent}  ⇢ ${event.server} asks ${event.model} for a completion (${event.name})`
+    case 'tools.change':
+      return `${indent}  ≡ tools: ${clip(event.tools.map((tool) => tool.name).join(', '))}`
     case 'model.fallback':
       return `${indent}  ⇢ model ${event.from} → ${event.to} (${event.code}): ${clip(event.message)}`
     case 'model.route':

@@ -7,6 +7,7 @@
  */
 
 import type { ErrorInfo } from '../errors/index.js'
+import type { ElicitationRequestEvent, SamplingRequestEvent } from '../events/index.js'
 import { type ModelDelta, streamCall } from '../model/stream-call.js'
 import type { GenerateOptions, Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
 import type { Clock } from './clock.js'
@@ -72,14 +73,23 @@ export type ToolAnswer =
       readonly from: 'recording'
       readonly result: RecordedToolResult
       readonly memoryWrites: readonly { readonly key: string; readonly value: unknown }[]
+      /**
+       * What the tool's server asked of the run during the call (elicitations, sampling
+       * requests), in order: the loop asks them again, and the recording answers them.
+       */
+      readonly asked?: readonly RecordedToolRequest[]
     }
+
+/** A request a tool relayed from its server to the run (MCP elicitation or sampling), as recorded. */
+export type RecordedToolRequest = ElicitationRequestEvent | SamplingRequestEvent
 
 /**
  * Decisions a run makes that a replay must make the same way: which memory key a delegation
- * writes its result under (concurrent delegations may number differently), and whether a
- * call that needed approval was approved.
+ * writes its result under (concurrent delegations may number differently), whether a call
+ * that needed approval was approved, the answer to an MCP server's elicitation, and the tools
+ * an agent with a live tool set was offered at a step.
  */
-export type DecisionKind = 'delegation-key' | 'approval'
+export type DecisionKind = 'delegation-key' | 'approval' | 'elicitation' | 'tools'
 
 export interface Effects {
   readonly spec: 'baton.effects.v3'

@@ -4,6 +4,7 @@ export {
   type DecisionKind,
   type Effects,
   type ModelEffect,
+  type RecordedToolRequest,
   type RecordedToolResult,
   type ToolAnswer,
   type ToolEffect,

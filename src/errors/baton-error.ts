@@ -39,6 +39,10 @@ export const ERROR_CODES = {
   PLAN_REFERENCE: "a task's input refers to a field that the result of the task it names does not have",
   PLAN_SKIPPED: 'a task of a plan did not run: a task it needs failed or was skipped',
   MCP_CONNECTION: 'an MCP server could not be started or reached, or a call to it failed',
+  MCP_AUTH:
+    'an MCP server needs authorization Baton could not get: no login stored, a refused token, a failed OAuth step (no secret is quoted)',
+  MCP_ELICITATION:
+    "the answer to an MCP server's request for input does not fit its form (or is not an answer): the server is sent an error",
   // Context that fits (an agent's `context` policy).
   CONTEXT_LIMIT:
     "an agent's history cannot be brought under its model's context window, even compacted (details: tokens, window)",

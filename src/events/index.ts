@@ -1,2 +1,3 @@
+export { elicitationOf } from './elicitation.js'
 export { agentPathOf, isSideCall } from './step-keys.js'
 export type * from './types.js'

@@ -8,7 +8,7 @@
 import type { BudgetLeft, BudgetLimit } from '../budget/index.js'
 import type { ErrorCode, ErrorInfo } from '../errors/index.js'
 import type { Task } from '../goal/index.js'
-import type { AssistantMessage, FinishReason, Message, Usage } from '../model/types.js'
+import type { AssistantMessage, FinishReason, Message, ToolSpec, Usage } from '../model/types.js'
 import type { ToolErrorInfo } from '../tool/index.js'
 
 export type RunStatus =
@@ -23,7 +23,8 @@ export type RunStatus =
 /**
  * Why a run or an agent ended, in a word: with status `done`, `goal` (or `stopWhen`, or
  * `stopWhen:<the condition's reason>`); `goal_failed`: `goal` or `output`; `budget_exceeded`:
- * the limit; `stalled`: `repeatedCall` or `noProgress`; `awaiting_approval`: `needsApproval`;
+ * the limit; `stalled`: `repeatedCall` or `noProgress`; `awaiting_approval`: `needsApproval`
+ * (or `needsInput` when every call waits for input an MCP server asked for);
  * `aborted`: `signal` or `consumer`; `error`: `refusal` or the error's code.
  */
 export type StopReason =
@@ -35,6 +36,7 @@ export type StopReason =
   | 'repeatedCall'
   | 'noProgress'
   | 'needsApproval'
+  | 'needsInput'
   | 'signal'
   | 'consumer'
   | 'refusal'
@@ -53,13 +55,44 @@ export interface RunUsage {
   wallMs: number
 }
 
-/** A tool call waiting for approval (status `awaiting_approval`). */
+/** A tool call waiting for approval (status `awaiting_approval`), or for input an MCP server asked for. */
 export interface PendingApproval {
   path: string
   callId: string
   tool: string
   args: unknown
+  /** Set when the call waits for the answer to an MCP server's elicitation, not for approval. */
+  elicitation?: ElicitationRequest
 }
+
+/**
+ * An MCP server asks for input in the middle of a tool call (MCP elicitation, form mode): what
+ * the run's `elicit` function is given, and what a paused run's `pending` says it waits for.
+ */
+export interface ElicitationRequest {
+  /** The elicitation's step key: `<tool call's step key>/elicit/<n>`. */
+  path: string
+  /** The agent whose tool call caused it. */
+  agent: string
+  /** The tool call's step key, id and tool name. */
+  toolCall: string
+  callId: string
+  tool: string
+  /** The MCP server's name, as it reported it. */
+  server: string
+  message: string
+  /** The JSON Schema of the form: an object of plain fields (string, number, integer, boolean, enum). */
+  schema: Record<string, unknown>
+}
+
+/**
+ * The answer to an elicitation: accept with the form's content (fields the content leaves out
+ * get the schema's defaults), decline, or cancel (the user dismissed it).
+ */
+export type ElicitationAnswer =
+  | { action: 'accept'; content: Record<string, unknown> }
+  | { action: 'decline' }
+  | { action: 'cancel' }
 
 interface Base {
   /** The step key (`root/3/model`, `root/3/tool/call_1`) or, for agent events, the agent path. */
@@ -237,6 +270,50 @@ export interface ApprovalDecisionEvent extends Base {
   /** When, as an ISO time. */
   at: string
 }
+/** An MCP server asked for input during the tool call of `path`'s prefix (`<call key>/elicit/<n>`). */
+export interface ElicitationRequestEvent extends Base {
+  type: 'elicitation.request'
+  /** The tool call that caused it, and its tool. */
+  callId: string
+  name: string
+  server: string
+  message: string
+  schema: Record<string, unknown>
+}
+/** The answer the elicitation of `path` got (content with the schema's defaults applied). */
+export interface ElicitationAnswerEvent extends Base {
+  type: 'elicitation.answer'
+  callId: string
+  name: string
+  action: 'accept' | 'decline' | 'cancel'
+  content?: Record<string, unknown>
+  /** Set when the content did not fit the schema: the server was sent this error instead. */
+  error?: ErrorInfo
+}
+/**
+ * An MCP server asked for a completion during the tool call of `path`'s prefix
+ * (`<call key>/sample/<n>`); the model call that answers it is `<path>/model`.
+ */
+export interface SamplingRequestEvent extends Base {
+  type: 'sampling.request'
+  callId: string
+  name: string
+  server: string
+  /** The model that answers (the one `mcpTools` was given). */
+  model: string
+  /** The request as Baton sends it: the server's system prompt first, then its messages. */
+  messages: Message[]
+  maxTokens: number
+}
+/**
+ * The tools an agent is offered from step `path` (`<agent>/<step>/tools`) on, when it has a live
+ * tool set (an MCP server's, whose list may change): at its first step, and whenever the list
+ * changed. Its own tools only (not delegations or plan mode's tool), in the order offered.
+ */
+export interface ToolsChangeEvent extends Base {
+  type: 'tools.change'
+  tools: ToolSpec[]
+}
 export interface MemoryWriteEvent extends Base {
   type: 'memory.write'
   key: string
@@ -306,6 +383,10 @@ export type BatonEvent =
   | ToolResultEvent
   | ApprovalRequestEvent
   | ApprovalDecisionEvent
+  | ElicitationRequestEvent
+  | ElicitationAnswerEvent
+  | SamplingRequestEvent
+  | ToolsChangeEvent
   | MemoryWriteEvent
   | BudgetExceededEvent
   | BudgetWarningEvent

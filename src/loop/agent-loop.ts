@@ -17,6 +17,7 @@ import { briefOf } from './delegate.js'
 import { dispatch } from './dispatch.js'
 import { contextLimits, fitContext } from './fit-context.js'
 import type { Frame } from './frame.js'
+import { offerTools } from './offer-tools.js'
 import { type AgentOutcome, errorOutcome, stoppedOutcome } from './outcome.js'
 import { LoopState } from './state.js'
 import { stopWith } from './step-result.js'
@@ -69,6 +70,8 @@ async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
   // Set after the provider refused a request as too long: the next step compacts, once.
   let overflowed = false
   for (let step = 1; ; step++) {
+    // A live tool set (an MCP server's) offers its list as it is now.
+    if (frame.agent.toolSets) await offerTools(frame, step)
     if (meter) {
       const unfit = await fitContext(frame, state, step, overflowed ? 'overflow' : 'threshold')
       if (unfit) return unfit

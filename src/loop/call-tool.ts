@@ -23,6 +23,7 @@ import { delegate } from './delegate.js'
 import type { Frame } from './frame.js'
 import { StopSignal } from './outcome.js'
 import { runPlan } from './plan-step.js'
+import { CallRelay } from './relay.js'
 
 /** A call to make: what was asked, what answers it, its step key. */
 export interface Job {
@@ -83,7 +84,7 @@ async function runOne(frame: Frame, step: number, job: Job): Promise<CallOutcome
     return unknownTool(call.name, frame.agent.plan ? [PLAN_TOOL_NAME] : [...frame.prepared.tools.keys()])
   if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key)
   if (tool.kind === 'baton.plan') return runPlan(frame, step, call, key, tool)
-  const ctx = new CallContext(frame, key, call.id)
+  const ctx = new CallContext(frame, key, call.id, call.name, step)
   // Rejects when the agent stops: a tool that ignores its signal is abandoned, not awaited. It
   // waits on the frame only while this call runs, so finished calls leave nothing behind.
   let off: () => void = noop
@@ -109,14 +110,27 @@ class CallContext implements ToolContext {
   readonly signal: AbortSignal
   readonly path: string
   private scoped: ScopedMemory | undefined
+  // The context as made here: a tool's timeout hands the tool a copy with its own signal, and
+  // the call has one relay whichever of them asks.
+  private readonly base: CallContext = this
+  private relayed: CallRelay | undefined
 
   constructor(
     private readonly frame: Frame,
     readonly step: string,
     readonly callId: string,
+    private readonly tool: string,
+    private readonly stepNumber: number,
   ) {
     this.signal = frame.signal
     this.path = frame.path
+  }
+
+  // Built on first use: only MCP tools whose server asks something use it.
+  get relay(): CallRelay {
+    const { base } = this
+    base.relayed ??= new CallRelay(base.frame, base.step, base.callId, base.tool, base.stepNumber)
+    return base.relayed
   }
 
   // Built on first use: most tools never touch memory.

@@ -104,11 +104,18 @@ export async function dispatch(
   const stopped = stoppedOutcome(frame)
   if (stopped) return stopWith(stopped)
   if (pending.length) {
+    // Calls that wait only for input an MCP server asked for say so.
+    const input = pending.every((call) => call.elicitation !== undefined)
     return stopWith({
       status: 'awaiting_approval',
-      stopReason: 'needsApproval',
+      stopReason: input ? 'needsInput' : 'needsApproval',
       pending,
-      error: { code: 'AWAITING_APPROVAL', message: `${pending.length} tool call(s) need approval` },
+      error: {
+        code: 'AWAITING_APPROVAL',
+        message: input
+          ? `${pending.length} tool call(s) wait for input an MCP server asked for`
+          : `${pending.length} tool call(s) need approval`,
+      },
     })
   }
   if (refusal) {

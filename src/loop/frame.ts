@@ -11,7 +11,7 @@ import {
   type UnpricedCosts,
 } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
-import type { BatonEvent, PendingApproval } from '../events/index.js'
+import type { BatonEvent, ElicitationAnswer, ElicitationRequest, PendingApproval } from '../events/index.js'
 import type { Task } from '../goal/index.js'
 import type { Memory, MemoryEntry } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
@@ -33,6 +33,15 @@ export interface ApprovalAnswer {
   /** Who decided (a user name, a reviewer's id); recorded as given. */
   by?: string
 }
+
+/**
+ * Answers an MCP server's request for input during a tool call (elicitation): accept with the
+ * form's content, decline or cancel; undefined leaves the call waiting (the run then ends
+ * `awaiting_approval`, to be resumed with an answer, as an approval is).
+ */
+export type ElicitFn = (
+  request: ElicitationRequest,
+) => ElicitationAnswer | undefined | Promise<ElicitationAnswer | undefined>
 
 /**
  * A budget tree shared with other processes: a durable run whose sub-agents run on other
@@ -66,6 +75,7 @@ export interface RunContext {
   /** What calls to models with no known price have cost so far (see `UnpricedCosts`). */
   readonly costs: UnpricedCosts
   readonly approve: ApproveFn | undefined
+  readonly elicit: ElicitFn | undefined
   /** Turns a model string into a model (the loop never loads a provider itself). */
   resolveModel(model: Model | string): Promise<Model>
   /** The resolved model of every agent in the tree. */
@@ -124,6 +134,7 @@ export interface Delegations {
 export interface Frame {
   readonly run: RunContext
   readonly agent: Agent
+  /** Its tool table and specs: those of its definition, or what a live tool set offers at this step. */
   readonly prepared: PreparedAgent
   readonly model: Model
   readonly price: ModelPrice | undefined
@@ -155,6 +166,8 @@ export interface Frame {
    * first: work that ignores its signal (a hung model, a goal check) is abandoned, not awaited.
    */
   race<T>(work: Promise<T>): Promise<T>
+  /** Offers the agent these tools from its next model call on (its live tool sets changed). */
+  offer(prepared: PreparedAgent): void
   /** Says that `concurrentCalls` tool calls are about to share this agent's signal. */
   expectListeners(concurrentCalls: number): void
   /** Options for the model call at step key `key`: the signal, the wall-clock deadline, retries as events. */
@@ -189,7 +202,7 @@ export function createFrame(
 // A class, not an object literal: a literal with an accessor is kept in dictionary mode,
 // which costs memory for every agent of every run.
 class AgentFrame extends Stopper implements Frame {
-  readonly prepared: PreparedAgent
+  prepared: PreparedAgent
   readonly model: Model
   readonly price: ModelPrice | undefined
   readonly costLimited: boolean
@@ -279,6 +292,10 @@ class AgentFrame extends Stopper implements Frame {
           }
     }
     return dearest
+  }
+
+  offer(prepared: PreparedAgent): void {
+    this.prepared = prepared
   }
 
   expectListeners(concurrentCalls: number): void {

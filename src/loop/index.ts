@@ -6,6 +6,7 @@ export {
   createFrame,
   type DelegationRequest,
   type Delegations,
+  type ElicitFn,
   type Frame,
   type RunContext,
 } from './frame.js'

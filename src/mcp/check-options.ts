@@ -1,6 +1,9 @@
 import { BatonError } from '../errors/index.js'
+import { checkModelString } from '../model/model-string.js'
+import { isModel } from '../model/types.js'
 import { describe } from '../schema/index.js'
 import { TOOL_NAME } from '../tool/index.js'
+import { checkAuth } from './auth/check-auth.js'
 import type { McpServerConfig } from './connect.js'
 import type { McpToolsOptions } from './mcp-tools.js'
 
@@ -11,7 +14,7 @@ export function checkServer(server: unknown): asserts server is McpServerConfig 
       details: { field: 'server' },
     })
   if (typeof server !== 'object' || server === null)
-    throw bad('expected { command, args? } or { url, headers? }', server)
+    throw bad('expected { command, args? } or { url, headers?, auth? }', server)
   const s = server as Record<string, unknown>
   if ('command' in s === 'url' in s) throw bad('give either `command` (stdio) or `url` (streamable HTTP)', s)
   if ('command' in s) {
@@ -27,6 +30,21 @@ export function checkServer(server: unknown): asserts server is McpServerConfig 
   } catch {}
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw bad('`url` must be an http(s) URL', s.url instanceof URL ? s.url.href : s.url)
+  const headers = s.headers as Record<string, unknown> | undefined
+  // Header values are credentials more often than not: only their type is ever quoted.
+  if (
+    headers !== undefined &&
+    (typeof headers !== 'object' ||
+      headers === null ||
+      Array.isArray(headers) ||
+      Object.values(headers).some((v) => typeof v !== 'string'))
+  )
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `mcpTools: \`headers\` must be an object of strings, got ${headers === null ? 'null' : Array.isArray(headers) ? 'an array' : typeof headers === 'object' ? 'a value that is not a string' : typeof headers}`,
+      { details: { field: 'server.headers' } },
+    )
+  if (s.auth !== undefined) checkAuth(s.auth)
 }
 
 /** Refuses bad `mcpTools` options, naming the field and the value. */
@@ -51,5 +69,30 @@ export function checkOptions(options: McpToolsOptions): void {
     const ms = options[field]
     if (ms !== undefined && (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0))
       throw bad(field, 'must be a positive number', ms)
+  }
+  const { elicitation, sampling, roots } = options
+  if (elicitation !== undefined && typeof elicitation !== 'boolean')
+    throw bad('elicitation', 'must be true or false', elicitation)
+  if (sampling !== undefined) {
+    if (typeof sampling !== 'object' || sampling === null || Array.isArray(sampling))
+      throw bad('sampling', 'must be { model, maxTokens? }', sampling)
+    const { model, maxTokens } = sampling
+    const problem = typeof model === 'string' ? checkModelString(model) : undefined
+    if (problem) throw bad('sampling.model', problem, model)
+    if (typeof model !== 'string' && !isModel(model))
+      throw bad('sampling.model', 'must be a model string or a Model', model)
+    if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens > 0))
+      throw bad('sampling.maxTokens', 'must be a positive whole number', maxTokens)
+  }
+  if (roots !== undefined) {
+    if (!Array.isArray(roots)) throw bad('roots', 'must be an array of paths or file:// URIs', roots)
+    for (const root of roots) {
+      if (typeof root !== 'string' || root.trim() === '')
+        throw bad('roots', 'must be an array of paths or file:// URIs', root)
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(root) && !root.startsWith('file://'))
+        throw bad('roots', 'must hold paths or file:// URIs (roots are directories on this machine)', root)
+      if (root.startsWith('file://') && !URL.canParse(root))
+        throw bad('roots', 'holds a URI that does not parse', root)
+    }
   }
 }

@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
 import { BatonError } from '../errors/index.js'
 import { VERSION } from '../version.js'
+import type { McpAuth } from './auth/types.js'
 
 /** An MCP server started as a child process, spoken to over stdin/stdout. */
 export interface McpStdioServer {
@@ -25,6 +26,11 @@ export interface McpHttpServer {
   url: string | URL
   /** Sent with every request (e.g. `Authorization`); never written to errors or transcripts. */
   headers?: Record<string, string>
+  /**
+   * OAuth for servers that need it (see docs/mcp.md#authorization). Without it, the login
+   * `baton mcp login <url>` stored is used, unless `headers` carry an `Authorization`.
+   */
+  auth?: McpAuth
 }
 
 export type McpServerConfig = McpStdioServer | McpHttpServer
@@ -51,16 +57,25 @@ export function connectionError(message: string, cause?: unknown): BatonError {
   return new BatonError(CONNECTION, message, cause === undefined ? undefined : { cause })
 }
 
-/** Starts (stdio) or reaches (HTTP) the server and completes the MCP handshake. */
-export async function connect(server: McpServerConfig, timeoutMs: number): Promise<Connection> {
+/**
+ * Starts (stdio) or reaches (HTTP) the server and completes the MCP handshake. `serve` declares
+ * the client's capabilities and answers the server's requests (src/mcp/client-requests.ts).
+ */
+export async function connect(
+  server: McpServerConfig,
+  timeoutMs: number,
+  serve?: (client: Client) => Promise<void>,
+): Promise<Connection> {
   // The MCP SDK loads here, on first use: importing Baton never loads it.
   const { Client } = await import('@modelcontextprotocol/sdk/client/index.js')
   const client = new Client({ name: 'baton', version: VERSION })
+  await serve?.(client)
   let stderr = ''
   let transport: Transport
   let label: string
   let getPid: () => number | undefined = () => undefined
   let terminate: (() => Promise<void>) | undefined
+  let dispose: (() => Promise<void>) | undefined
 
   if ('command' in server) {
     const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js')
@@ -87,16 +102,13 @@ export async function connect(server: McpServerConfig, timeoutMs: number): Promi
     getPid = () => pid
     transport = stdio
   } else {
-    const { StreamableHTTPClientTransport } = await import(
-      '@modelcontextprotocol/sdk/client/streamableHttp.js'
-    )
-    const url = new URL(server.url)
-    label = `${url.origin}${url.pathname}`
-    const http = new StreamableHTTPClientTransport(url, {
-      ...(server.headers ? { requestInit: { headers: server.headers } } : {}),
-    })
-    terminate = () => http.terminateSession()
-    transport = http
+    // The SDK's transport with its OAuth provider (src/mcp/auth): logins, refresh, step-up.
+    const { httpTransport } = await import('./auth/http-transport.js')
+    const http = await httpTransport(server)
+    label = http.label
+    terminate = () => http.transport.terminateSession()
+    dispose = http.dispose
+    transport = http.transport
   }
 
   let closed = false
@@ -113,6 +125,7 @@ export async function connect(server: McpServerConfig, timeoutMs: number): Promi
   }
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      await dispose?.().catch(() => {})
       if (terminate && !closed) await withTimeout(terminate(), CLOSE_WAIT_MS).catch(() => {})
       closed = true
       await client.close().catch(() => {})
@@ -149,6 +162,8 @@ export async function connect(server: McpServerConfig, timeoutMs: number): Promi
       } catch {}
     }
     await close()
+    // Authorization failures are already one line that names the server and what to do.
+    if (error instanceof BatonError && error.code === 'MCP_AUTH') throw error
     throw connectionError(
       `could not connect to the MCP server ${label}: ${reason(error, timeoutMs, 'cwd' in server ? server.cwd : undefined)}${tail()}`,
       error,

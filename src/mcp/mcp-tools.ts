@@ -2,12 +2,15 @@
  * @module mcp
  * An MCP server's tools as Baton tools: arguments validated with Ajv against each tool's
  * `inputSchema` before the call, results mapped to text or structured values, errors sent back
- * to the model as tool errors.
+ * to the model as tool errors. The server may ask for input (elicitation) and completions
+ * (sampling) during a call, list the client's roots, and change its tool list.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { BatonError } from '../errors/index.js'
-import { defineTool, type Tool, type ToolContext } from '../tool/index.js'
+import type { Model } from '../model/types.js'
+import { AwaitingInput, defineTool, type Tool, type ToolContext, type ToolSet } from '../tool/index.js'
 import { checkOptions, checkServer } from './check-options.js'
+import { ClientRequests } from './client-requests.js'
 import { type Connection, connect, connectionError, type McpServerConfig } from './connect.js'
 import { inputSchema, type McpCallResult, resultValue, toolName } from './convert.js'
 
@@ -24,17 +27,36 @@ export interface McpToolsOptions {
   timeoutMs?: number
   /** The time limit for starting the server, the handshake and listing the tools. Default 60,000. */
   connectTimeoutMs?: number
+  /**
+   * Let the server ask the user for input during a call (MCP elicitation, form mode): the run's
+   * `elicit` answers, or the run pauses until a resume does. Default true.
+   */
+  elicitation?: boolean
+  /**
+   * Let the server ask for completions during a call (MCP sampling), answered by this model on
+   * the budget of the agent whose call it is; `maxTokens` caps what one request may ask. Off by default.
+   */
+  sampling?: { model: Model | string; maxTokens?: number }
+  /** Directories the server may work in (MCP roots): paths or `file://` URIs. None by default. */
+  roots?: string[]
 }
 
-/** What `mcpTools` returns: the tools, and the connection to close when you are done. */
-export interface McpTools {
-  tools: Tool[]
+/**
+ * What `mcpTools` returns: the tools, and the connection to close when you are done. It is a
+ * live tool set too: an agent given `tools: [mcp]` sees the server's tool list as it is at each
+ * step, where `tools: mcp.tools` keeps the list as it is now.
+ */
+export interface McpTools extends ToolSet {
+  /** The server's tools as they are now (a new array when the server changes its list). */
+  readonly tools: Tool[]
   /** The server's name and version, as it reported them. */
   server: { name: string; version: string; instructions?: string }
   /** The pid of a stdio server's process (undefined over HTTP). */
   pid: number | undefined
   /** The MCP SDK client, for what Baton does not wrap (resources, prompts). */
   client: Client
+  /** Lists other roots (needs the `roots` option) and tells the server they changed. */
+  setRoots(roots: string[]): Promise<void>
   /** Ends the session (HTTP) or the server process (stdio). Safe to call twice. */
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
@@ -70,15 +92,42 @@ export async function mcpTools(server: McpServerConfig, options: McpToolsOptions
   checkOptions(options)
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_TIMEOUT_MS
-  const connection = await connect(server, connectTimeoutMs)
+  const requests = new ClientRequests({
+    elicitation: options.elicitation !== false,
+    ...(options.sampling ? { sampling: options.sampling } : {}),
+    ...(options.roots ? { roots: options.roots } : {}),
+  })
+  const connection = await connect(server, connectTimeoutMs, (client) => requests.serve(client))
   try {
     const listed = await listAll(connection, connectTimeoutMs)
-    const tools = toBatonTools(connection, listed, options, timeoutMs)
+    let tools = toBatonTools(connection, requests, listed, options, timeoutMs)
     const info = connection.client.getServerVersion()
+    requests.server = info?.name ?? connection.label
     const instructions = connection.client.getInstructions()
+    // The server changed its tool list: fetch it again, once more if it changes meanwhile.
+    let refreshing: Promise<void> | undefined
+    let stale = false
+    requests.onToolsChanged = () => {
+      stale = true
+      refreshing ??= (async () => {
+        while (stale && !connection.closed) {
+          stale = false
+          const now = await listAll(connection, connectTimeoutMs).catch(() => undefined)
+          if (now) tools = toBatonTools(connection, requests, now, options, timeoutMs, true)
+        }
+      })().finally(() => {
+        refreshing = undefined
+      })
+    }
     const close = () => connection.close()
     return {
-      tools,
+      kind: 'baton.toolset',
+      get tools() {
+        return tools
+      },
+      settled: async () => {
+        await refreshing
+      },
       server: {
         name: info?.name ?? 'unknown',
         version: info?.version ?? 'unknown',
@@ -86,6 +135,18 @@ export async function mcpTools(server: McpServerConfig, options: McpToolsOptions
       },
       pid: connection.pid,
       client: connection.client,
+      setRoots: async (roots) => {
+        if (!options.roots)
+          throw new BatonError(
+            'INVALID_OPTIONS',
+            'mcpTools: setRoots needs the roots option, which declares them',
+            {
+              details: { field: 'roots' },
+            },
+          )
+        checkOptions({ roots })
+        await requests.setRoots(roots)
+      },
       close,
       [Symbol.asyncDispose]: close,
     }
@@ -114,15 +175,21 @@ async function listAll(connection: Connection, timeoutMs: number): Promise<Liste
   return tools
 }
 
+/**
+ * The server's tools as Baton tools. `changed`: the list the server changed during a run, where
+ * nothing may throw: a tool that cannot be used (an `include` gone, a clash, a bad schema) is left out.
+ */
 function toBatonTools(
   connection: Connection,
+  requests: ClientRequests,
   listed: ListedTool[],
   options: McpToolsOptions,
   timeoutMs: number,
+  changed = false,
 ): Tool[] {
   const available = new Set(listed.map((tool) => tool.name))
   const missing = (options.include ?? []).filter((name) => !available.has(name))
-  if (missing.length) {
+  if (missing.length && !changed) {
     throw new BatonError(
       'INVALID_OPTIONS',
       `mcpTools: include names tools the MCP server ${connection.label} does not have: ${missing.map((n) => JSON.stringify(n)).join(', ')}. It has: ${[...available].join(', ') || '(no tools)'}`,
@@ -138,7 +205,7 @@ function toBatonTools(
     if (exclude.has(tool.name)) continue
     // Tools that must run as MCP tasks cannot be called with a plain tools/call.
     if (tool.execution?.taskSupport === 'required') {
-      if (!include) continue
+      if (!include || changed) continue
       throw new BatonError(
         'INVALID_OPTIONS',
         `mcpTools: the MCP tool "${tool.name}" of ${connection.label} only runs as an MCP task, which Baton does not support`,
@@ -147,6 +214,7 @@ function toBatonTools(
     }
     const name = toolName(tool.name, options.prefix)
     const clash = byName.get(name)
+    if (clash !== undefined && changed) continue
     if (clash !== undefined) {
       throw new BatonError(
         'INVALID_DEFINITION',
@@ -155,12 +223,22 @@ function toBatonTools(
       )
     }
     byName.set(name, tool.name)
-    tools.push(toBatonTool(connection, tool, name, timeoutMs))
+    try {
+      tools.push(toBatonTool(connection, requests, tool, name, timeoutMs))
+    } catch (error) {
+      if (!changed) throw error
+    }
   }
   return tools
 }
 
-function toBatonTool(connection: Connection, tool: ListedTool, name: string, timeoutMs: number): Tool {
+function toBatonTool(
+  connection: Connection,
+  requests: ClientRequests,
+  tool: ListedTool,
+  name: string,
+  timeoutMs: number,
+): Tool {
   const mcpName = tool.name
   const description =
     nonEmpty(tool.description) ??
@@ -176,7 +254,7 @@ function toBatonTool(connection: Connection, tool: ListedTool, name: string, tim
       // The server's own hints: a read-only tool, or one it says is idempotent, may run again
       // after a durable run's worker died during the call.
       idempotent: tool.annotations?.readOnlyHint === true || tool.annotations?.idempotentHint === true,
-      run: (args: unknown, ctx: ToolContext) => callTool(connection, mcpName, args, ctx, timeoutMs),
+      run: (args: unknown, ctx: ToolContext) => callTool(connection, requests, mcpName, args, ctx, timeoutMs),
     })
   } catch (error) {
     if (!(error instanceof BatonError)) throw error
@@ -190,6 +268,7 @@ function toBatonTool(connection: Connection, tool: ListedTool, name: string, tim
 
 async function callTool(
   connection: Connection,
+  requests: ClientRequests,
   mcpName: string,
   args: unknown,
   ctx: ToolContext,
@@ -198,17 +277,20 @@ async function callTool(
   if (connection.closed) throw connection.lostError()
   let result: McpCallResult
   try {
-    result = (await connection.client.callTool(
-      { name: mcpName, arguments: (args ?? {}) as Record<string, unknown> },
-      undefined,
-      {
-        signal: ctx.signal,
-        timeout: timeoutMs,
-        onprogress: (progress) => ctx.progress(progress),
-      },
+    // What the server asks during the call (elicitation, sampling) is relayed to this call's run.
+    result = (await requests.during(ctx, (signal) =>
+      connection.client.callTool(
+        { name: mcpName, arguments: (args ?? {}) as Record<string, unknown> },
+        undefined,
+        {
+          signal,
+          timeout: timeoutMs,
+          onprogress: (progress) => ctx.progress(progress),
+        },
+      ),
     )) as McpCallResult
   } catch (error) {
-    if (ctx.signal.aborted) throw error
+    if (error instanceof AwaitingInput || ctx.signal.aborted) throw error
     if (connection.closed || isFetchFailure(error)) throw connection.lostError(error)
     throw error
   }

@@ -127,9 +127,12 @@ export class SpanBuilder {
         const conversation = isSideCall(event.path) ? event.path : agentOf(event.path)
         const contents = this.contents?.request(conversation, event.messages)
         if (conversation === event.path) this.contents?.end(conversation)
+        // An MCP server's sampling request is answered during its tool call: under that call's span.
+        const sampled = event.path.lastIndexOf('/sample/')
+        const call = sampled > 0 ? event.path.slice(0, sampled) : undefined
         return this.start(
           event.path,
-          agentOf(event.path),
+          call !== undefined && this.open.has(call) ? call : agentOf(event.path),
           `chat ${modelParts(event.model).model}`,
           'client',
           t,

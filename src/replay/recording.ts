@@ -1,6 +1,8 @@
+import type { RecordedToolRequest } from '../effects/index.js'
 import {
   type ApprovalDecisionEvent,
   agentPathOf,
+  type ElicitationAnswerEvent,
   type MemoryWriteEvent,
   type ModelErrorEvent,
   type ModelFallbackEvent,
@@ -8,6 +10,7 @@ import {
   type ModelResponseEvent,
   type ModelRouteEvent,
   type ToolResultEvent,
+  type ToolsChangeEvent,
 } from '../events/index.js'
 import { resultMemoryKey } from '../tool/index.js'
 import type { AgentTree, Transcript } from '../transcript/index.js'
@@ -30,6 +33,12 @@ export class Recording {
   readonly approvals = new Map<string, ApprovalDecisionEvent>()
   /** Tool calls that started (a `tool.call` with no approval to wait for), by step key. */
   readonly startedTools = new Set<string>()
+  /** What each tool call's server asked of the run (elicitations, sampling), in order, by the call's step key. */
+  readonly toolRequests = new Map<string, RecordedToolRequest[]>()
+  /** The answers elicitations got, by the elicitation's step key. */
+  readonly elicitations = new Map<string, ElicitationAnswerEvent>()
+  /** The tools agents with a live tool set were offered, by step key (`<agent>/<step>/tools`). */
+  readonly toolOffers = new Map<string, ToolsChangeEvent>()
 
   constructor(readonly transcript: Transcript) {
     const writes: MemoryWriteEvent[] = []
@@ -48,6 +57,14 @@ export class Recording {
         if (event.error?.code !== 'AWAITING_APPROVAL') this.toolResults.set(event.path, event)
         else this.startedTools.delete(event.path)
       } else if (event.type === 'memory.write') writes.push(event)
+      else if (event.type === 'elicitation.request' || event.type === 'sampling.request') {
+        const call = event.path.slice(0, event.path.lastIndexOf('/'))
+        const key = call.slice(0, call.lastIndexOf('/'))
+        const list = this.toolRequests.get(key) ?? []
+        list.push(event)
+        this.toolRequests.set(key, list)
+      } else if (event.type === 'elicitation.answer') this.elicitations.set(event.path, event)
+      else if (event.type === 'tools.change') this.toolOffers.set(event.path, event)
     }
     for (const write of writes) {
       if (!/\/tool\/[^/]+$/.test(write.path)) continue

@@ -88,7 +88,7 @@ export function replayEffects(
     id: world.ids ?? ((kind) => `${kind}_${randomUUID()}`),
     async decision(kind, key, decide) {
       const recorded = isLive(key) ? undefined : recordedDecision(recording, kind, key)
-      return (recorded ?? (await decide())) as Awaited<ReturnType<typeof decide>>
+      return (recorded !== undefined ? recorded : await decide()) as Awaited<ReturnType<typeof decide>>
     },
 
     async model(effect) {
@@ -162,7 +162,10 @@ export function replayEffects(
       if (value !== undefined) recorded.value = value
       if (truncated !== undefined) recorded.truncated = truncated
       if (error !== undefined) recorded.error = error
-      return { from: 'recording', result: recorded, memoryWrites }
+      const asked = recording.toolRequests.get(key)
+      return asked
+        ? { from: 'recording', result: recorded, memoryWrites, asked }
+        : { from: 'recording', result: recorded, memoryWrites }
     },
   }
 }
@@ -198,6 +201,19 @@ function interrupted(effect: ToolEffect): ToolAnswer {
 /** A decision the recording holds for step `key`, or undefined when it holds none. */
 function recordedDecision(recording: Recording, kind: DecisionKind, key: string): unknown {
   if (kind === 'delegation-key') return recording.delegationKeys.get(key)
+  if (kind === 'elicitation') {
+    const answer = recording.elicitations.get(key)
+    if (!answer) return undefined
+    return answer.action === 'accept'
+      ? { action: answer.action, content: answer.content ?? {} }
+      : { action: answer.action }
+  }
+  if (kind === 'tools') {
+    const offered = recording.toolOffers.get(key)
+    if (offered) return offered.tools
+    // A recorded step with no change offered what the step before it did.
+    return recording.requests.has(`${key.slice(0, -'/tools'.length)}/model`) ? null : undefined
+  }
   const decided = recording.approvals.get(key)
   if (decided) {
     const { approved, by, at } = decided

@@ -35,6 +35,11 @@ export interface ReplayOptions {
   record?: string
   signal?: AbortSignal
   approve?: RunOptions['approve']
+  /**
+   * Answers the MCP servers' requests for input the recording does not answer: a resume of a
+   * run that paused for one gives the answer here (as `approve` gives a decision).
+   */
+  elicit?: RunOptions['elicit']
   /** The clock of the run that replays (e.g. `fakeClock()`); the system clock by default. */
   clock?: Clock
   /** Makes the replay's own ids (its run id), as `liveEffects({ ids })`; random by default. */
@@ -173,6 +178,7 @@ export function replayStream<O>(
   if (options.model) runOptions.model = options.model
   if (options.signal) runOptions.signal = options.signal
   if (options.approve) runOptions.approve = options.approve
+  if (options.elicit) runOptions.elicit = options.elicit
   if (options.tracer) runOptions.tracer = options.tracer
   if (options.traceContent !== undefined) runOptions.traceContent = options.traceContent
   if (options.meter) runOptions.meter = options.meter

@@ -18,6 +18,7 @@ const OPTION_KEYS = new Set([
   'contextWindows',
   'vars',
   'approve',
+  'elicit',
   'clock',
   'deltas',
   'recordDeltas',
@@ -91,6 +92,8 @@ export function checkRun(
     bad('meter', 'an OpenTelemetry Meter (metrics.getMeter(...) from @opentelemetry/api)', options.meter)
   if (options.approve !== undefined && typeof options.approve !== 'function')
     bad('approve', 'a function', options.approve)
+  if (options.elicit !== undefined && typeof options.elicit !== 'function')
+    bad('elicit', 'a function', options.elicit)
   if (options.vars !== undefined && (typeof options.vars !== 'object' || options.vars === null))
     bad('vars', 'an object', options.vars)
   if (options.model !== undefined) {

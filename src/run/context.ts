@@ -20,7 +20,7 @@ export function runContext(parts: {
   deltas: boolean
   options: Pick<
     InternalRunOptions,
-    'prices' | 'contextWindows' | 'approve' | 'vars' | 'ledger' | 'delegations'
+    'prices' | 'contextWindows' | 'approve' | 'elicit' | 'vars' | 'ledger' | 'delegations'
   >
 }): RunContext {
   const { options, ...rest } = parts
@@ -31,6 +31,7 @@ export function runContext(parts: {
     contextWindows: options.contextWindows,
     costs: new UnpricedCosts(),
     approve: options.approve,
+    elicit: options.elicit,
     vars: options.vars ?? {},
     nextDelegation: (name) => {
       const n = delegations.get(name) ?? 0

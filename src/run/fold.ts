@@ -6,6 +6,8 @@
 import { delegationToolName } from '../agent/delegation.js'
 import {
   type BatonEvent,
+  type ElicitationRequest,
+  elicitationOf,
   isSideCall,
   type ModelResponseEvent,
   type PendingApproval,
@@ -64,6 +66,8 @@ export class RunFold {
   private readonly open = new Map<string, OpenStep>()
   /** What a call waiting for approval was asked with, by step key. */
   private readonly asked = new Map<string, unknown>()
+  /** The unanswered elicitation of each call whose server asked for input, by the call's step key. */
+  private readonly elicited = new Map<string, ElicitationRequest>()
   /** Plans of plan mode, by the key of their `plan` call. */
   private readonly plans = new Map<string, PlanStartEvent>()
   /** The arguments of plans' tasks, by step key (a task is in the trajectory, with them). */
@@ -90,6 +94,14 @@ export class RunFold {
         return
       case 'approval.request':
         this.asked.set(event.path, event.args)
+        return
+      case 'elicitation.request': {
+        const request = elicitationOf(event)
+        this.elicited.set(request.toolCall, request)
+        return
+      }
+      case 'elicitation.answer':
+        this.elicited.delete(event.path.slice(0, event.path.lastIndexOf('/elicit/')))
         return
       case 'plan.start':
         this.plans.set(event.path, event)
@@ -220,8 +232,7 @@ export class RunFold {
       }
       if (!pending) continue
       if (sub !== undefined) pending.push(...(this.waiting.get(`${step.prefix}/agent:${sub}#${n}`) ?? []))
-      else if (done.waits)
-        pending.push({ path: done.key, callId: call.id, tool: done.name, args: this.asked.get(done.key) })
+      else if (done.waits) pending.push(this.waitingCall(done.key, call.id, done.name, call.args))
     }
     if (pending) this.waiting.set(agent, pending)
   }
@@ -252,13 +263,20 @@ export class RunFold {
       if (task.kind === 'agent')
         pending.push(...(this.waiting.get(`${step.prefix}/agent:${task.name}#${n}`) ?? []))
       else if (done.waits)
-        pending.push({
-          path: key,
-          callId: key.slice(key.lastIndexOf('/') + 1),
-          tool: done.name,
-          args: this.asked.get(key),
-        })
+        pending.push(
+          this.waitingCall(key, key.slice(key.lastIndexOf('/') + 1), done.name, this.taskArgs.get(key)),
+        )
     }
+  }
+
+  /**
+   * A call left waiting: for approval (with the arguments it was asked with), or for the answer
+   * to its server's elicitation (with the model's arguments, which the tool took as they were).
+   */
+  private waitingCall(key: string, callId: string, tool: string, args: unknown): PendingApproval {
+    const elicitation = this.elicited.get(key)
+    if (!elicitation) return { path: key, callId, tool, args: this.asked.get(key) }
+    return { path: key, callId, tool, args: this.asked.get(key) ?? args, elicitation }
   }
 }
 

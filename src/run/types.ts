@@ -4,7 +4,7 @@ import type { Clock, Effects } from '../effects/index.js'
 import type { ErrorInfo } from '../errors/index.js'
 import type { BatonEvent, PendingApproval, RunStatus, RunUsage, StopReason } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
-import type { ApproveFn, BudgetLedger, Delegations } from '../loop/index.js'
+import type { ApproveFn, BudgetLedger, Delegations, ElicitFn } from '../loop/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { Model } from '../model/types.js'
 import type { TranscriptIo } from '../transcript/writer.js'
@@ -49,6 +49,13 @@ export interface RunOptions {
    * stop the run as `awaiting_approval`.
    */
   approve?: ApproveFn
+  /**
+   * Answers an MCP server that asks for input during a tool call (elicitation): accept with the
+   * form's content (its defaults fill what is left out), decline or cancel. Without it (or when
+   * it answers undefined) the call waits and the run stops as `awaiting_approval`; `resume` with
+   * an `elicit` that answers runs the call again, and the server's question gets the answer.
+   */
+  elicit?: ElicitFn
   /** The clock (e.g. `fakeClock()` from `baton/testing`). */
   clock?: Clock
   /**
@@ -97,7 +104,10 @@ export interface RunResult<O = unknown> {
   /** The transcript path, when recorded. */
   transcript?: string
   error?: ErrorInfo
-  /** Tool calls waiting for approval (status `awaiting_approval`). */
+  /**
+   * Tool calls waiting for approval (status `awaiting_approval`), or for input an MCP server asked
+   * for (those have `elicitation`).
+   */
   pending?: PendingApproval[]
   runId: string
 }

@@ -5,7 +5,7 @@
  */
 import { BatonError } from '../errors/index.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
-import type { Tool, ToolContext } from './types.js'
+import type { Tool, ToolContext, ToolSet } from './types.js'
 
 export const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
 const DEFAULT_MAX_RESULT_CHARS = 20_000
@@ -110,6 +110,16 @@ export function defineTool<S extends SchemaInput, O = unknown>(
 
 export function isTool(value: unknown): value is Tool {
   return typeof value === 'object' && value !== null && (value as Tool).kind === 'baton.tool'
+}
+
+/** Whether a value is a live tool set (`ToolSet`, e.g. what `mcpTools` returns). */
+export function isToolSet(value: unknown): value is ToolSet {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as ToolSet).kind === 'baton.toolset' &&
+    Array.isArray((value as ToolSet).tools)
+  )
 }
 
 function checkPositive(value: unknown, where: string): void {

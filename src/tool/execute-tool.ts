@@ -1,6 +1,7 @@
 import type { Effects, ToolAnswer } from '../effects/index.js'
 import { BatonError, FatalToolError } from '../errors/index.js'
 import type { ToolCall } from '../model/types.js'
+import { AwaitingInput } from './awaiting-input.js'
 import { toolFailure } from './tool-errors.js'
 import type { Tool, ToolContext, ToolOutcome } from './types.js'
 
@@ -54,9 +55,26 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
   try {
     const answer = await runWithLimits(tool, parsed.data, run)
     // A replay hands back the recorded result: use it exactly as it was.
-    if (answer.from === 'recording') return replayed(answer, run.ctx)
+    if (answer.from === 'recording') return await replayed(answer, run.ctx)
     value = answer.value
   } catch (error) {
+    if (error instanceof AwaitingInput) {
+      const { request } = error
+      const pending = {
+        path: run.ctx.step,
+        callId: call.id,
+        tool: tool.name,
+        args: parsed.data,
+        elicitation: request,
+      }
+      return {
+        ...toolFailure(
+          'AWAITING_APPROVAL',
+          `the call to tool "${tool.name}" is waiting for input the MCP server ${request.server} asked for`,
+        ),
+        pending: [pending],
+      }
+    }
     if (run.ctx.signal.aborted && !(error instanceof FatalToolError)) {
       return toolFailure('ABORTED', `tool "${tool.name}" was stopped because the agent is stopping`)
     }
@@ -128,8 +146,15 @@ function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<ToolAn
   return Promise.race([work, run.stopped, timedOut]).finally(() => cancelTimer?.())
 }
 
-/** A recorded result as the outcome it was, after making the tool's memory writes again. */
-function replayed(answer: Extract<ToolAnswer, { from: 'recording' }>, ctx: ToolContext): ToolOutcome {
+/**
+ * A recorded result as the outcome it was, after asking again what the tool's server asked
+ * (answered from the recording) and making the tool's memory writes again.
+ */
+async function replayed(
+  answer: Extract<ToolAnswer, { from: 'recording' }>,
+  ctx: ToolContext,
+): Promise<ToolOutcome> {
+  if (answer.asked?.length && ctx.relay) await ctx.relay.again(answer.asked)
   for (const write of answer.memoryWrites) ctx.memory.write(write.key, write.value)
   const { result } = answer
   if (result.isError) {

@@ -1,7 +1,8 @@
+import type { RecordedToolRequest } from '../effects/index.js'
 import type { ErrorInfo } from '../errors/index.js'
-import type { PendingApproval } from '../events/index.js'
+import type { ElicitationAnswer, PendingApproval } from '../events/index.js'
 import type { ScopedMemory } from '../memory/index.js'
-import type { ToolSpec } from '../model/types.js'
+import type { Message, Model, ModelResponse, ToolSpec } from '../model/types.js'
 import type { Schema } from '../schema/index.js'
 
 /** What a tool's `run` receives besides its validated input. */
@@ -17,6 +18,47 @@ export interface ToolContext {
   memory: ScopedMemory
   /** Emits a `tool.progress` event (for live views and transcripts). */
   progress(data: unknown): void
+  /**
+   * Relays what the tool's own server asks during the call (an MCP server's elicitation and
+   * sampling requests) to the run: recorded, budgeted and replayed. Set by the loop; Baton's
+   * MCP tools use it. Not part of the public contract.
+   * @internal
+   */
+  readonly relay?: ToolRelay
+}
+
+/** See `ToolContext.relay`. */
+export interface ToolRelay {
+  /**
+   * Asks the run for input (the run's `elicit` function, or a replay's recording). Rejects with
+   * `AwaitingInput` when nobody answers now: the run pauses and a resume answers it.
+   */
+  elicit(request: {
+    server: string
+    message: string
+    schema: Record<string, unknown>
+  }): Promise<ElicitationAnswer>
+  /** A model call on the calling agent's budget, recorded under the tool call's step key. */
+  sample(request: {
+    server: string
+    model: Model | string
+    messages: Message[]
+    maxTokens: number
+  }): Promise<ModelResponse>
+  /** Asks again, in order, what a recorded call asked (its result comes from the recording). */
+  again(asked: readonly RecordedToolRequest[]): Promise<void>
+}
+
+/**
+ * Tools whose list may change while a run goes on (an MCP server's, see `mcpTools`). An agent
+ * given one offers the model the list as it is at each of its steps.
+ */
+export interface ToolSet {
+  readonly kind: 'baton.toolset'
+  /** The tools as they are now: a new array each time the list changes. */
+  readonly tools: readonly Tool[]
+  /** Settles once a change under way (the server's list being fetched again) is in. */
+  settled?(): Promise<void>
 }
 
 /** Decides per call whether a call needs approval. (Method syntax keeps `Tool<X>` assignable to `Tool`.) */

@@ -53,6 +53,7 @@ const OPTIONAL = new Set([
   'model.queued.waitMs',
   'model.response.model',
   'approval.decision.by',
+  'elicitation.answer.content',
 ])
 
 describe('transcript lines are checked against their event type when read', () => {

@@ -177,6 +177,32 @@ var UPDATE = {
     row.meta = fmtMs(e.durationMs) + (e.truncated ? ' \u00b7 truncated' : '');
     if (typeof e.durationMs === 'number') row.ms = e.durationMs;
   },
+  'elicitation.request': function (ix, row, e) {
+    row.title = 'input';
+    row.asked = String(e.server) + ' asks: ' + preview(e.message, 120);
+    row.text = row.asked + ' \u2014 awaiting an answer';
+    row.meta = 'during ' + String(e.name);
+    flagRow(row, 1);
+  },
+  'elicitation.answer': function (ix, row, e) {
+    row.title = 'input';
+    var answer = String(e.action) + (e.content ? ' ' + preview(e.content, 80) : '');
+    row.text = (row.asked || 'input') + ' \u2192 ' + answer;
+    row.flag = 0;
+    if (e.error) flagRow(row, 2);
+  },
+  'sampling.request': function (ix, row, e) {
+    var messages = Array.isArray(e.messages) ? e.messages : [];
+    var last = messages.length ? messages[messages.length - 1] : null;
+    row.title = 'sampling';
+    row.text = String(e.server) + ' asks ' + String(e.model) + ': ' + preview(last && last.content, 140);
+    row.meta = 'during ' + String(e.name) + ' \u00b7 max ' + fmtInt(e.maxTokens) + ' tokens';
+  },
+  'tools.change': function (ix, row, e) {
+    var tools = Array.isArray(e.tools) ? e.tools : [];
+    row.title = 'tools';
+    row.text = 'offered ' + plural(tools.length, 'tool') + ': ' + preview(tools.map(function (tool) { return tool && tool.name; }).join(', '), 160);
+  },
   'memory.write': function (ix, row, e) {
     ix.memoryWrites++;
     row.title = 'memory';

@@ -41,11 +41,11 @@ function stepOf(path, agentPath) {
 
 /**
  * Whether a step key is a model call beside the agent's own steps: a goal scorer's judge
- * (<step>/goal/...) or a compaction's summary (<step>/compact/model). Its request is whole,
- * not the agent's history.
+ * (<step>/goal/...), a compaction's summary (<step>/compact/model) or an MCP server's sampling
+ * request (<call>/sample/<n>/model). Its request is whole, not the agent's history.
  */
 function isSideCall(path) {
-  return path.indexOf('/goal/') >= 0 || path.indexOf('/compact/') >= 0;
+  return path.indexOf('/goal/') >= 0 || path.indexOf('/compact/') >= 0 || path.indexOf('/sample/') >= 0;
 }
 
 function safeJson(value) {
@@ -108,6 +108,9 @@ var GROUP = {
   'approval.request': 'tool',
   'approval.decision': 'tool',
   'tool.result': 'tool',
+  // An MCP server's request for input and its answer share a step key: one row.
+  'elicitation.request': 'input',
+  'elicitation.answer': 'input',
 };
 
 var KIND = {
@@ -121,6 +124,8 @@ var KIND = {
   'budget.exceeded': 'budget',
   'budget.warning': 'budget',
   'stall.warning': 'stall',
+  'sampling.request': 'sampling',
+  'tools.change': 'tools',
 };
 
 /** Every event type the viewer knows; anything else still gets a row of kind "other". */
