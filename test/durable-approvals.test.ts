@@ -7,10 +7,11 @@
 import { userInfo } from 'node:os'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DurableRuns, durableRuns } from '../src/durable/index.js'
-import { BatonError, type BatonEvent, parseTranscript, replay, verifyTranscript } from '../src/index.js'
+import { type BatonEvent, parseTranscript, replay, verifyTranscript } from '../src/index.js'
 import { WorkerProcesses } from './durable-workers.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
+import { rejection } from './helpers.js'
 import { type Postgres, startPostgres } from './postgres.js'
 
 const STEPS = 3
@@ -36,14 +37,7 @@ afterAll(async () => {
   await postgres?.stop()
 })
 
-const codeOf = async (work: Promise<unknown>) => {
-  const error = await work.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  )
-  expect(error).toBeInstanceOf(BatonError)
-  return error as BatonError
-}
+const codeOf = rejection
 
 /** Another process's view of the database: a client of its own. */
 async function elsewhere<T>(work: (runs: DurableRuns) => Promise<T>): Promise<T> {

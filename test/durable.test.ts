@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DurableRuns, durableRuns, treeHash } from '../src/durable/index.js'
 import {
-  BatonError,
   type BatonEvent,
   defineAgent,
   defineTool,
@@ -18,6 +17,7 @@ import {
 import { countRequestTokens } from '../src/testing/index.js'
 import { type FakeClerkServer, startFakeClerkServer } from './fake-clerk-server.js'
 import { makeClerk } from './fixtures/durable-agents.js'
+import { rejection } from './helpers.js'
 import { type Postgres, startPostgres } from './postgres.js'
 import { freePort } from './processes.js'
 
@@ -82,14 +82,7 @@ function makeReader() {
   })
 }
 
-const codeOf = async (work: Promise<unknown>) => {
-  const error = await work.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  )
-  expect(error).toBeInstanceOf(BatonError)
-  return error as BatonError
-}
+const codeOf = rejection
 
 describe('durable runs in one worker', () => {
   it('runs a submitted run to its result, and submitting the same id again changes nothing', async () => {

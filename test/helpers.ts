@@ -1,5 +1,22 @@
 /** Small helpers the cross-module tests share. */
-import type { BatonEvent, ModelRequest, RunStream, ToolMessage } from '../src/index.js'
+import { expect } from 'vitest'
+import {
+  BatonError,
+  type BatonEvent,
+  type ModelRequest,
+  type RunStream,
+  type ToolMessage,
+} from '../src/index.js'
+
+/** The BatonError a promise rejects with (fails the test when it resolves or throws something else). */
+export async function rejection(promise: Promise<unknown>): Promise<BatonError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(BatonError)
+  return error as BatonError
+}
 
 /**
  * Reads a whole run: every event, then the result. `onEvent` sees each event as it comes, so a

@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { BatonError, defineAgent, stream, type Tool } from '../src/index.js'
+import { defineAgent, stream, type Tool } from '../src/index.js'
 import { scrub } from '../src/mcp/auth/scrub.js'
 import { type McpAuthEntry, type McpAuthStore, type McpTools, mcpTools } from '../src/mcp/index.js'
 import { scriptedModel } from '../src/testing/index.js'
-import { collect } from './helpers.js'
+import { collect, rejection } from './helpers.js'
 import { approve, type FakeAuthServer, startFakeAuthServer } from './mcp-auth-server.js'
 import { toolContext } from './tool-context.js'
 
@@ -47,15 +47,6 @@ async function connect(...args: Parameters<typeof mcpTools>): Promise<McpTools> 
 
 function whoami(mcp: McpTools): Tool {
   return mcp.tools.find((t) => t.name === 'whoami')!
-}
-
-async function rejection(promise: Promise<unknown>): Promise<BatonError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(BatonError)
-  return error as BatonError
 }
 
 function loginFile(): { servers: Record<string, McpAuthEntry> } {

@@ -10,11 +10,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BatonError, defineAgent, type Model, type RunOptions, stream, type Tool } from '../src/index.js'
+import { type BatonError, defineAgent, type Model, type RunOptions, stream, type Tool } from '../src/index.js'
 import { contentText, inputSchema, resultValue, toolName } from '../src/mcp/convert.js'
 import { type McpTools, mcpTools } from '../src/mcp/index.js'
 import { scriptedModel } from '../src/testing/index.js'
-import { collect, ofType, toolMessages } from './helpers.js'
+import { collect, ofType, rejection, toolMessages } from './helpers.js'
 import { freePort, processAlive } from './processes.js'
 import { toolContext } from './tool-context.js'
 
@@ -46,16 +46,6 @@ function counted(tool: Tool): { tool: Tool; calls: unknown[] } {
     return tool.run(input, ctx)
   }
   return { calls, tool: { ...tool, run } }
-}
-
-/** The BatonError a promise rejects with (fails the test when it resolves or throws something else). */
-async function rejection(promise: Promise<unknown>): Promise<BatonError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(error).toBeInstanceOf(BatonError)
-  return error as BatonError
 }
 
 async function connectionFailure(promise: Promise<unknown>): Promise<BatonError> {

@@ -45,20 +45,31 @@ export interface Ran {
 
 /**
  * Runs `node <script> …args` without blocking (a server in the test's own process can answer it)
- * and waits for its end; killed after `timeoutMs`, which rejects.
+ * and waits for its end; killed after `timeoutMs`, which rejects. `node` is this process's Node
+ * unless `execPath` names another, started with `nodeArgs` before the script.
  */
 export function runNode(
   script: string,
   args: readonly string[],
-  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+  options: {
+    cwd: string
+    env?: Record<string, string>
+    timeoutMs?: number
+    execPath?: string
+    nodeArgs?: readonly string[]
+  },
 ): Promise<Ran> {
   const timeoutMs = options.timeoutMs ?? 60_000
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      options.execPath ?? process.execPath,
+      [...(options.nodeArgs ?? []), script, ...args],
+      {
+        cwd: options.cwd,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {

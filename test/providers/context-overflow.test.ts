@@ -1,20 +1,5 @@
-/**
- * Tier 3 of context compaction on the wire: the real SDKs (openai, @anthropic-ai/sdk) against
- * msw handlers that speak each provider's format and refuse, with the provider's own 400 body,
- * any request longer than LIMIT characters. Baton's estimate never passes the agent's threshold
- * (its window is taken as a million tokens), so only the provider can say the request is too
- * long: the loop then compacts (stubs the old tool results into memory, or summarises the older
- * turns by a model call) and retries once, at the next step, and the run ends `done`. The
- * transcript tells the refusal, the compaction and the retry, and replays offline. When
- * compaction cannot help, the run ends with a clear code; `retryOnOverflow: false` keeps the
- * provider's error.
- */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { HttpResponse, http } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   type BatonEvent,
@@ -36,24 +21,11 @@ import {
   WIRES,
   type Wire,
 } from './wire/faults.js'
+import { wireServer } from './wire/msw-run.js'
 import * as responses from './wire/openai-responses.js'
 
-const server = setupServer()
-let dir: string
-let runs = 0
-
-beforeAll(() => {
-  server.listen({ onUnhandledRequest: 'error' })
-  dir = mkdtempSync(join(tmpdir(), 'baton-overflow-'))
-})
+const { server, transcript: record } = wireServer('baton-overflow-')
 beforeEach(() => resetCircuits())
-afterEach(() => server.resetHandlers())
-afterAll(() => {
-  server.close()
-  rmSync(dir, { recursive: true, force: true })
-})
-
-const record = () => join(dir, `run-${++runs}.jsonl`)
 
 /** The characters of one page: three pages and their calls pass LIMIT, two do not. */
 const PAGE_CHARS = 4_000

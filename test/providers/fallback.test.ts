@@ -1,17 +1,5 @@
-/**
- * Fallback chains across providers, end to end: real runs against msw handlers speaking each
- * provider's wire format. The first model of the chain calls a tool and then fails for good
- * (its retries exhausted); the next model, of another provider, gets the whole history — the
- * first one's tool call and its result, linked by an id it accepts — and answers. The switch is
- * an event in the stream and the transcript, the answer is priced as the model that gave it,
- * and the transcript replays offline telling the same switch.
- */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { HttpResponse } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
   defineAgent,
@@ -36,22 +24,11 @@ import {
   scripted,
   type Wire,
 } from './wire/faults.js'
+import { wireServer } from './wire/msw-run.js'
 import * as responses from './wire/openai-responses.js'
 
-const server = setupServer()
-let dir: string
-let runs = 0
-
-beforeAll(() => {
-  server.listen({ onUnhandledRequest: 'error' })
-  dir = mkdtempSync(join(tmpdir(), 'baton-fallback-'))
-})
+const { server, transcript: transcriptPath } = wireServer('baton-fallback-')
 beforeEach(() => resetCircuits())
-afterEach(() => server.resetHandlers())
-afterAll(() => {
-  server.close()
-  rmSync(dir, { recursive: true, force: true })
-})
 
 const lookup = defineTool({
   name: 'lookup',
@@ -122,7 +99,7 @@ describe.each([false, true])('a chain across providers (streamed: %s)', (streame
         model: fallback([first.make({ retry: { maxAttempts: 2, baseDelayMs: 5 } }), second.make()]),
         tools: [lookup],
       })
-      const record = join(dir, `run-${++runs}.jsonl`)
+      const record = transcriptPath()
       const prices = {
         [modelIdOf(first)]: { input: 1, output: 1 },
         [modelIdOf(second)]: { input: 100, output: 100 },

@@ -6,12 +6,9 @@
  * made (the SDKs' own retries are off, so only Baton's policy repeats a request), and that the
  * transcript is complete (see `checkTranscript`).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { HttpResponse } from 'msw'
-import { setupServer } from 'msw/node'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   type BatonEvent,
@@ -52,25 +49,12 @@ import {
   WIRES,
   type Wire,
 } from './wire/faults.js'
+import { wireServer } from './wire/msw-run.js'
 import { responseObject } from './wire/openai-responses.js'
 
-const server = setupServer()
-let dir: string
-let runs = 0
-
-beforeAll(() => {
-  server.listen({ onUnhandledRequest: 'error' })
-  dir = mkdtempSync(join(tmpdir(), 'baton-faults-'))
-})
-afterEach(() => {
-  server.resetHandlers()
-  // Each test is a scenario of its own: no pause a provider asked for in one holds the next.
-  resetRateLimits()
-})
-afterAll(() => {
-  server.close()
-  rmSync(dir, { recursive: true, force: true })
-})
+const { server, transcript: transcriptPath } = wireServer('baton-faults-')
+// Each test is a scenario of its own: no pause a provider asked for in one holds the next.
+afterEach(() => resetRateLimits())
 
 interface Drive {
   /** Options for the wire's model (merged over its key, base URL and FAST retries). */
@@ -112,7 +96,7 @@ const lookup = defineTool({
 async function drive(wire: Wire, steps: Step[], options: Drive = {}): Promise<Driven> {
   const hits: Hit[] = []
   server.use(scripted(wire.url, steps, hits))
-  const record = join(dir, `run-${++runs}.jsonl`)
+  const record = transcriptPath()
   const agent = defineAgent({
     name: 'faulty',
     instructions: 'Answer briefly.',
