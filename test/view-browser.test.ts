@@ -246,7 +246,8 @@ describe.skipIf(!existsSync(CHROMIUM))(
         await page.locator('[data-testid=filter-agent] button').click()
         await page.selectOption('[data-testid=filter-kind]', 'memory')
         expect(await text(page, '[data-testid=row-count]')).toBe('2 of 22 rows')
-        await page.locator('[data-testid=timeline-row]').first().click()
+        // The two sub-agents ran at once: their writes are in either order.
+        await page.locator('[data-testid=timeline-row]', { hasText: 'agents/budgeter/0' }).click()
         const provenance = await text(page, '[data-testid=memory-provenance]')
         expect(provenance).toContain('agents/budgeter/0')
         expect(provenance).toContain('root/1/agent:budgeter#0')
