@@ -54,7 +54,7 @@ const SCENARIOS = [
 
 /**
  * A Node of version 22 or later: this one; else, when BATON_CONFORMANCE_NODE24=1, Node 24
- * through npx (from its cache when offline). CI runs the whole suite on Node 24 too (.ci/run),
+ * through npx (from its cache when offline). CI runs this file on Node 24 too (.ci/run),
  * so its Node 20 leg leaves this file to that one.
  */
 async function modernNode(): Promise<{ path?: string; why: string }> {
