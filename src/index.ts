@@ -114,5 +114,10 @@ export {
   type Transcript,
   type TranscriptHeader,
 } from './transcript/index.js'
-export { type Verification, type VerifyOptions, verifyTranscript } from './transcript/verify.js'
+export {
+  NotATranscript,
+  type Verification,
+  type VerifyOptions,
+  verifyTranscript,
+} from './transcript/verify.js'
 export { VERSION } from './version.js'

@@ -61,6 +61,16 @@ beforeAll(async () => {
   )
 })
 
+/** What `fn` throws (it must throw). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected it to throw')
+}
+
 const linesOf = (path: string) => readFileSync(path, 'utf8').split('\n').slice(0, -1)
 const text = (lines: string[]) => `${lines.join('\n')}\n`
 const indexOf = (lines: string[], type: string) =>
@@ -192,6 +202,49 @@ describe('tampering, each found with its line', () => {
     })
   })
 
+  it('a blank line or a line that is not JSON: put in, or in place of a line', () => {
+    const lines = linesOf(plain)
+    const at = indexOf(lines, 'tool.result')
+    expect(verdict([...lines.slice(0, at), '', ...lines.slice(at)]).problem).toEqual({
+      line: at + 1,
+      kind: 'inserted',
+      message: `line ${at + 1} was inserted: it is blank`,
+    })
+    expect(verdict([...lines.slice(0, at), 'not json', ...lines.slice(at)]).problem).toMatchObject({
+      line: at + 1,
+      kind: 'inserted',
+    })
+    const replaced = [...lines]
+    replaced[at] = '{"seq":4,"t":0,"type":"tool.result"'
+    expect(verdict(replaced).problem).toEqual({
+      line: at + 1,
+      kind: 'edited',
+      message: `line ${at + 1} was edited: it is not JSON`,
+    })
+    replaced[at] = '[1,2]'
+    expect(verdict(replaced).problem).toMatchObject({ line: at + 1, kind: 'edited' })
+    // A line number no writer could have written is no place in the chain.
+    const huge = [...lines]
+    huge[at] = huge[at]!.replace(/"chain":"\d+\./, '"chain":"99999999999999999999.')
+    expect(verdict(huge).problem).toMatchObject({ line: at + 1, kind: 'inserted' })
+  })
+
+  it('line ends turned into CRLF, a byte-order mark, or bytes instead of text change nothing', () => {
+    const whole = readFileSync(plain, 'utf8')
+    const intact = verifyTranscript(whole)
+    expect(intact.intact).toBe(true)
+    for (const given of [whole.replaceAll('\n', '\r\n'), `\uFEFF${whole}`, readFileSync(plain)])
+      expect(verifyTranscript(given)).toMatchObject({
+        intact: true,
+        digest: intact.digest,
+        lines: intact.lines,
+      })
+    // The reader takes the same file.
+    const bom = join(dir, 'bom.jsonl')
+    writeFileSync(bom, `\uFEFF${whole}`)
+    expect(readTranscript(bom).events).toHaveLength(readTranscript(plain).events.length)
+  })
+
   it('a line appended after the end of the run', () => {
     const lines = linesOf(plain)
     const last = splitChain(lines.at(-1)!)!
@@ -295,6 +348,42 @@ describe('signatures', () => {
     const report = verifyTranscript(text(stripped), { publicKey: keys.publicKey })
     expect(report.problem).toMatchObject({ kind: 'unsigned' })
     expect(report.message).toMatch(/^tampered: lines 1 to \d+ are not signed, though the run ended/)
+  })
+
+  it('takes the key as PEM text, the base64 SPKI a header shows, or a file; refuses anything else, naming it', () => {
+    const whole = readFileSync(signed, 'utf8')
+    const pem = keys.publicKey.export({ type: 'spki', format: 'pem' }) as string
+    const spki = (keys.publicKey.export({ type: 'spki', format: 'der' }) as Buffer).toString('base64')
+    const path = join(dir, 'trusted.pub.pem')
+    writeFileSync(path, pem)
+    for (const publicKey of [pem, spki, path, keys.privateKey])
+      expect(verifyTranscript(whole, { publicKey }).signer).toMatchObject({ checked: true })
+    const refused = (publicKey: unknown) =>
+      thrown(() => verifyTranscript(whole, { publicKey } as { publicKey: string }))
+    for (const [given, why] of [
+      [42, /options\.publicKey: must be an Ed25519 public key: .*got number/],
+      ['', /options\.publicKey: must be an Ed25519 public key: .*got an empty string/],
+      [
+        join(dir, 'missing.pem'),
+        /options\.publicKey: not a public key: cannot read the key file .*missing\.pem/,
+      ],
+      [
+        generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+        /must be an Ed25519 public key, got a ec key/,
+      ],
+    ] as const) {
+      const error = refused(given)
+      expect(error).toMatchObject({ code: 'INVALID_OPTIONS' })
+      expect((error as Error).message).toMatch(why)
+    }
+    // The key is checked before the file: a bad one is refused even for an unchained transcript.
+    expect(thrown(() => verifyTranscript('{"type":"header"}\n', { publicKey: 'x' }))).toMatchObject({
+      code: 'INVALID_OPTIONS',
+    })
+    for (const given of [42, null, { text: whole }])
+      expect((thrown(() => verifyTranscript(given as unknown as string)) as Error).message).toMatch(
+        /^verifyTranscript: expected the text of a transcript \(a string or a Buffer\), got (number|null|object)$/,
+      )
   })
 
   it('a crashed signed run is signed up to its last write', () => {

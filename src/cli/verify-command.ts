@@ -43,10 +43,7 @@ interface Output {
 }
 
 export async function verifyCommand(args: VerifyArgs, io: { out: Output }): Promise<number> {
-  const [{ NotATranscript, verifyTranscript }, { publicKeyFrom }] = await Promise.all([
-    import('../transcript/verify.js'),
-    import('../transcript/chain.js'),
-  ])
+  const { NotATranscript, trustedKey, verifyTranscript } = await import('../transcript/verify.js')
   let text: string
   try {
     text = readFileSync(args.transcript, 'utf8')
@@ -55,15 +52,11 @@ export async function verifyCommand(args: VerifyArgs, io: { out: Output }): Prom
       `${args.transcript}: cannot read the transcript: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
     )
   }
-  let publicKey: ReturnType<typeof publicKeyFrom> | undefined
-  if (args.key !== undefined) {
-    try {
-      publicKey = publicKeyFrom(args.key, (path) => readFileSync(path, 'utf8'))
-    } catch (error) {
-      throw new UsageError(`--key: not a public key: ${(error as Error).message}`)
-    }
-    if (publicKey.asymmetricKeyType !== 'ed25519')
-      throw new UsageError(`--key: expected an Ed25519 public key, got a ${publicKey.asymmetricKeyType} key`)
+  let publicKey: ReturnType<typeof trustedKey>
+  try {
+    publicKey = trustedKey(args.key, '--key')
+  } catch (error) {
+    throw new UsageError((error as Error).message)
   }
   try {
     const report = verifyTranscript(text, publicKey ? { publicKey } : {})

@@ -46,10 +46,12 @@ export interface ChainedLine {
 /** The chain field of a line, or undefined when it has none. */
 export function splitChain(line: string): ChainedLine | undefined {
   const match = CHAIN_FIELD.exec(line)
-  if (!match) return undefined
+  const n = Number(match?.[1])
+  // A line number past what a count can hold was never written by a writer.
+  if (!match || !Number.isSafeInteger(n)) return undefined
   return {
     body: `${line.slice(0, match.index)}}`,
-    n: Number(match[1]),
+    n,
     digest: match[2]!,
     signature: match[3],
   }

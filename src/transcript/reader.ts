@@ -29,7 +29,13 @@ export function parseTranscript(text: string, path = '<transcript>'): Transcript
   const fail = (line: number, problem: string): never => {
     throw new BatonError('TRANSCRIPT', `${path}:${line}: ${problem}`, { details: { path, line } })
   }
-  const lines = text.split('\n')
+  if (typeof text !== 'string')
+    throw new BatonError(
+      'TRANSCRIPT',
+      `${path}: expected the text of a transcript, got ${text === null ? 'null' : typeof text}`,
+    )
+  // A byte-order mark an editor put in front is not part of the first line.
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n')
   const endsCleanly = lines.at(-1) === ''
   if (endsCleanly) lines.pop()
   if (lines.length === 0) fail(1, 'the file is empty; a transcript starts with a header line')

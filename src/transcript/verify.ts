@@ -4,7 +4,9 @@
  * inserted, moved, or appended after the run's end; a signature that does not verify.
  */
 import * as crypto from 'node:crypto'
-import { keyIdOf, lineDigest, signedText, splitChain } from './chain.js'
+import { readFileSync } from 'node:fs'
+import { BatonError } from '../errors/index.js'
+import { keyIdOf, lineDigest, publicKeyFrom, signedText, splitChain } from './chain.js'
 
 /** What `verifyTranscript` found. */
 export interface Verification {
@@ -35,8 +37,11 @@ export interface Verification {
 }
 
 export interface VerifyOptions {
-  /** The public key the run must be signed with (a `KeyObject`). */
-  publicKey?: crypto.KeyObject
+  /**
+   * The public key the run must be signed with: a `KeyObject`, PEM text, the SPKI in base64 that
+   * a transcript's header shows, or the path of a PEM file.
+   */
+  publicKey?: crypto.KeyObject | string
 }
 
 /** Not a transcript at all (exit 2 for `baton verify`). */
@@ -48,37 +53,45 @@ interface Line {
   text: string
   type: unknown
   chain: ReturnType<typeof splitChain>
+  /** What is wrong with a line that is not a JSON object. */
+  broken?: 'blank' | 'not JSON' | 'not a JSON object'
 }
 
 /**
- * Verifies the text of a transcript. A last line cut off by a crash is left out (the rest is
- * checked, and the run is said to be unfinished); anything else that is not a transcript line
- * throws `NotATranscript`.
+ * Verifies the text of a transcript (a string, or a Buffer of UTF-8). A last line cut off by a
+ * crash is left out (the rest is checked, and the run is said to be unfinished); a line after the
+ * header that is not a transcript line (blank, not JSON) is a change to the file. A first line
+ * that is not a transcript's header throws `NotATranscript`; a key that cannot be used throws an
+ * `INVALID_OPTIONS` error. Line ends converted to CRLF and a byte-order mark are not changes.
  */
-export function verifyTranscript(text: string, options: VerifyOptions = {}): Verification {
-  const raw = text.split('\n')
+export function verifyTranscript(text: string | Uint8Array, options: VerifyOptions = {}): Verification {
+  const trusted = trustedKey(options.publicKey)
+  const raw = textOf(text).split('\n')
   const endsCleanly = raw.at(-1) === ''
   if (endsCleanly) raw.pop()
   const lines: Line[] = []
   let cut = false
-  raw.forEach((textLine, i) => {
+  raw.forEach((given, i) => {
+    const textLine = given.endsWith('\r') ? given.slice(0, -1) : given
     let record: unknown
+    let broken: Line['broken']
     try {
       record = JSON.parse(textLine)
+      if (typeof record !== 'object' || record === null || Array.isArray(record)) broken = 'not a JSON object'
     } catch {
       if (i === raw.length - 1 && !endsCleanly && i > 0) {
         cut = true
         return
       }
-      throw new NotATranscript(`line ${i + 1} is not JSON`)
+      broken = textLine.trim() === '' ? 'blank' : 'not JSON'
     }
-    if (typeof record !== 'object' || record === null || Array.isArray(record))
-      throw new NotATranscript(`line ${i + 1} is not a JSON object`)
+    if (broken && i === 0) throw new NotATranscript(`line 1 is ${broken === 'blank' ? 'blank' : broken}`)
     lines.push({
       at: i + 1,
       text: textLine,
-      type: (record as { type?: unknown }).type,
-      chain: splitChain(textLine),
+      type: broken ? undefined : (record as { type?: unknown }).type,
+      chain: broken ? undefined : splitChain(textLine),
+      ...(broken ? { broken } : {}),
     })
   })
   const header = lines[0]
@@ -105,7 +118,7 @@ export function verifyTranscript(text: string, options: VerifyOptions = {}): Ver
       'not chained: this transcript was written before Baton chained its lines, so it cannot be verified'
     return report
   }
-  const key = checkKey(options.publicKey, report)
+  const key = checkKey(trusted, report)
   if (report.problem) return finish(report, cut)
 
   let before = ''
@@ -114,11 +127,7 @@ export function verifyTranscript(text: string, options: VerifyOptions = {}): Ver
     const line = lines[p]!
     const chain = line.chain
     if (!chain) {
-      report.problem = {
-        line: line.at,
-        kind: 'inserted',
-        message: `line ${line.at} was inserted: it has no place in the chain`,
-      }
+      report.problem = unchained(lines, p, expected)
       break
     }
     if (chain.n !== expected) {
@@ -182,6 +191,62 @@ export function verifyTranscript(text: string, options: VerifyOptions = {}): Ver
       }
   }
   return finish(report, cut)
+}
+
+/** A line with no chain field at the place of line `expected`: put in, or an edited line. */
+function unchained(lines: Line[], p: number, expected: number): NonNullable<Verification['problem']> {
+  const line = lines[p]!
+  const what = line.broken ? `it is ${line.broken}` : ''
+  // The line that belongs here comes next: this one was put in; otherwise it took that line's place.
+  if (!line.broken || lines[p + 1]?.chain?.n === expected)
+    return {
+      line: line.at,
+      kind: 'inserted',
+      message: `line ${line.at} was inserted: ${what || 'it has no place in the chain'}`,
+    }
+  return { line: line.at, kind: 'edited', message: `line ${line.at} was edited: ${what}` }
+}
+
+/** The text of a transcript given as a string or as bytes, without a byte-order mark. */
+function textOf(given: string | Uint8Array): string {
+  let text: string
+  if (typeof given === 'string') text = given
+  else if (given instanceof Uint8Array)
+    text = Buffer.from(given.buffer, given.byteOffset, given.byteLength).toString('utf8')
+  else
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `verifyTranscript: expected the text of a transcript (a string or a Buffer), got ${given === null ? 'null' : typeof given}`,
+    )
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+}
+
+/**
+ * The key to check signatures with: a `KeyObject`, PEM text, an SPKI in base64, or a PEM file's
+ * path. Only an Ed25519 public key (or a private key, whose public half is taken) is taken.
+ */
+export function trustedKey(
+  given: crypto.KeyObject | string | undefined,
+  where = 'verifyTranscript: options.publicKey',
+): crypto.KeyObject | undefined {
+  if (given === undefined) return undefined
+  const fail = (why: string) => new BatonError('INVALID_OPTIONS', `${where}: ${why}`)
+  let key: crypto.KeyObject
+  if (given instanceof crypto.KeyObject) key = given
+  else if (typeof given === 'string' && given.trim() !== '') {
+    try {
+      key = publicKeyFrom(given.trim(), (path) => readFileSync(path, 'utf8'))
+    } catch (error) {
+      throw fail(`not a public key: ${(error as Error).message}`)
+    }
+  } else
+    throw fail(
+      `must be an Ed25519 public key: a KeyObject, PEM text, an SPKI in base64 or a PEM file's path, got ${typeof given === 'string' ? 'an empty string' : given === null ? 'null' : typeof given}`,
+    )
+  if (key.type === 'private') key = crypto.createPublicKey(key)
+  if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519')
+    throw fail(`must be an Ed25519 public key, got a ${key.asymmetricKeyType ?? key.type} key`)
+  return key
 }
 
 /** The given key against the header's: the same key, or the reason it cannot be checked. */
