@@ -121,7 +121,12 @@ describe('model prices from the command line', () => {
     [
       'a missing file',
       () => ['--prices', join(temp, 'none.json')],
-      /--prices .*none\.json: cannot read it \(ENOENT\)/,
+      /--prices .*none\.json: cannot read it \(no such file\)/,
+    ],
+    [
+      'a device, never read',
+      () => ['--prices', '/dev/zero'],
+      /--prices \/dev\/zero: cannot read it \(it is a device, not a file\)/,
     ],
     [
       'a file that is not JSON',

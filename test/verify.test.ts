@@ -558,6 +558,11 @@ describe('baton verify', () => {
     const notOne = join(dir, 'notes.txt')
     writeFileSync(notOne, 'hello\n')
     await expect(verify([notOne])).rejects.toThrow(/notes\.txt: not a Baton transcript: line 1 is not JSON/)
+    // A device never ends: refused at once, not read.
+    await expect(verify(['/dev/zero'])).rejects.toThrow(
+      /^\/dev\/zero: cannot read the transcript: it is a device, not a file$/,
+    )
+    await expect(verify([dir])).rejects.toThrow(/: cannot read the transcript: it is a directory$/)
     expect(() => verifyTranscript('{"type":"event"}\n')).toThrow(NotATranscript)
     expect(() => parseVerifyArgs([])).toThrow(/missing the transcript to verify/)
     expect(() => parseVerifyArgs([plain, '--nope'])).toThrow(/unknown flag --nope/)

@@ -2,8 +2,8 @@
  * `--prices <file.json>` and `--price <model>=<input>,<output>`: model prices for `baton run`, in
  * the shape of the `prices` run option (USD per million tokens, merged over the shipped table).
  */
-import { readFileSync } from 'node:fs'
 import type { ModelPrice, PriceTable } from '../budget/index.js'
+import { fileProblem, readTextFile } from '../files/read-text.js'
 import { UsageError } from './args.js'
 
 const FIELDS = ['input', 'output', 'cachedInput', 'cacheWrite'] as const
@@ -14,9 +14,9 @@ const PRICE_FORM = '<model>=<input>,<output> (USD per million tokens), e.g. --pr
 export function readPricesFile(path: string): PriceTable {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readTextFile(path)
   } catch (error) {
-    throw new UsageError(`--prices ${path}: cannot read it (${(error as NodeJS.ErrnoException).code})`)
+    throw new UsageError(`--prices ${path}: cannot read it (${fileProblem(error)})`)
   }
   let data: unknown
   try {

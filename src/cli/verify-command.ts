@@ -4,7 +4,7 @@
  * changed. Exit 0 intact (a run cut short is intact up to its last whole line), 1 changed, not
  * chained, or not signed by the key; 2 not a transcript.
  */
-import { readFileSync } from 'node:fs'
+import { fileProblem, readTextFile } from '../files/read-text.js'
 import { UsageError } from './args.js'
 
 export interface VerifyArgs {
@@ -46,11 +46,9 @@ export async function verifyCommand(args: VerifyArgs, io: { out: Output }): Prom
   const { NotATranscript, trustedKey, verifyTranscript } = await import('../transcript/verify.js')
   let text: string
   try {
-    text = readFileSync(args.transcript, 'utf8')
+    text = readTextFile(args.transcript)
   } catch (error) {
-    throw new UsageError(
-      `${args.transcript}: cannot read the transcript: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    )
+    throw new UsageError(`${args.transcript}: cannot read the transcript: ${fileProblem(error)}`)
   }
   let publicKey: ReturnType<typeof trustedKey>
   try {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { BatonError, type ErrorInfo } from '../errors/index.js'
 import type { RunStatus, StopReason } from '../events/index.js'
+import { readTextFile } from '../files/read-text.js'
 import { VERSION } from '../version.js'
 
 /** `replay` answers from cassettes (offline), `record` runs live and writes them, `live` runs live. */
@@ -180,7 +180,7 @@ export function mergeReports(reports: readonly EvalReport[]): EvalReport {
 export function readReport(path: string): EvalReport {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readTextFile(path)
   } catch (error) {
     throw new BatonError(
       'INVALID_OPTIONS',

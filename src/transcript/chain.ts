@@ -8,8 +8,8 @@
  * end), so a crashed run's prefix is signed too.
  */
 import * as crypto from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
+import { readTextFile } from '../files/read-text.js'
 
 /** A chain field at the very end of a line, and what it holds. */
 const CHAIN_FIELD = /,"chain":"(\d+)\.([0-9a-f]{64})(?:\.([A-Za-z0-9+/]+={0,2}))?"\}$/
@@ -129,7 +129,7 @@ export function runSigner(
   if (given === undefined) return undefined
   const where = option !== undefined ? 'options.sign' : 'the BATON_SIGNING_KEY variable'
   try {
-    return signerFrom(given, (path) => readFileSync(path, 'utf8'))
+    return signerFrom(given, readTextFile)
   } catch (error) {
     const message = (error as Error).message
     // Node's own key errors name no content; ours say what is wrong.

@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
+import { readTextFile } from '../files/read-text.js'
 import { deeperThan, MAX_DEPTH } from './depth.js'
 import { migrations } from './migrations/index.js'
 import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'
@@ -13,10 +13,7 @@ import { describeMisfit, eventMisfit, headerMisfit } from './validate.js'
 export function readTranscript(path: string): Transcript {
   let text: string
   try {
-    // A device such as /dev/zero never ends: reading it whole would never return.
-    const stats = statSync(path, { throwIfNoEntry: false })
-    if (stats?.isCharacterDevice() || stats?.isBlockDevice()) throw new Error('it is a device, not a file')
-    text = readFileSync(path, 'utf8')
+    text = readTextFile(path)
   } catch (error) {
     throw new BatonError('TRANSCRIPT', `${path}: cannot read the transcript: ${(error as Error).message}`)
   }

@@ -4,8 +4,8 @@
  * inserted, moved, or appended after the run's end; a signature that does not verify.
  */
 import * as crypto from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
+import { readTextFile } from '../files/read-text.js'
 import { keyIdOf, lineDigest, publicKeyFrom, signedText, splitChain } from './chain.js'
 
 /** What `verifyTranscript` found. */
@@ -235,7 +235,7 @@ export function trustedKey(
   if (given instanceof crypto.KeyObject) key = given
   else if (typeof given === 'string' && given.trim() !== '') {
     try {
-      key = publicKeyFrom(given.trim(), (path) => readFileSync(path, 'utf8'))
+      key = publicKeyFrom(given.trim(), readTextFile)
     } catch (error) {
       throw fail(`not a public key: ${(error as Error).message}`)
     }

@@ -1,6 +1,6 @@
-import { readFileSync, statSync } from 'node:fs'
 import { BatonError } from '../errors/index.js'
 import { type EvalReport, parseReport } from '../eval/index.js'
+import { fileProblem, readTextFile } from '../files/read-text.js'
 import { deeperThan, MAX_DEPTH } from '../transcript/depth.js'
 import { parseTranscript, type Transcript } from '../transcript/index.js'
 import { type Verification, verifyTranscript } from '../transcript/verify.js'
@@ -22,12 +22,11 @@ export const VIEW_INPUT_HINT =
 export function readViewInput(path: string): ViewInput {
   let text: string
   try {
-    if (isDevice(path)) throw Object.assign(new Error('a device, not a file'), { code: 'EDEVICE' })
-    text = readFileSync(path, 'utf8')
+    text = readTextFile(path)
   } catch (error) {
     throw new BatonError(
       'TRANSCRIPT',
-      `${path}: cannot read it (${systemProblem(error)}); ${VIEW_INPUT_HINT}`,
+      `${path}: cannot read it (${fileProblem(error)}); ${VIEW_INPUT_HINT}`,
       {
         cause: error,
         details: { path },
@@ -104,12 +103,6 @@ function whatItIs(text: string, first: unknown, whole: unknown): string {
   return 'line 1 is JSON but not an object'
 }
 
-/** A device such as /dev/zero never ends: reading it whole would never return. */
-function isDevice(path: string): boolean {
-  const stats = statSync(path, { throwIfNoEntry: false })
-  return stats !== undefined && (stats.isCharacterDevice() || stats.isBlockDevice())
-}
-
 function tryJson(text: string): unknown {
   try {
     return JSON.parse(text)
@@ -120,15 +113,6 @@ function tryJson(text: string): unknown {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function systemProblem(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return 'no such file'
-  if (code === 'EISDIR') return 'it is a directory'
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
-  if (code === 'EDEVICE') return 'it is a device, not a file'
-  return oneLine((error as Error).message)
 }
 
 /** Error text on one line: no control characters (JSON errors quote the bad text), not too long. */
