@@ -1,5 +1,6 @@
-export { durableRuns, treeHash } from './durable-runs.js'
+export { durableRuns } from './durable-runs.js'
 export { DURABLE_STATUSES, type DurableStatus } from './status.js'
+export { treeHash } from './tree-hash.js'
 export type {
   ApprovalAnswer,
   ApproveOptions,

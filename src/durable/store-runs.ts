@@ -1,0 +1,147 @@
+/**
+ * The runs as submitted (table `baton.runs`): what `submit` stores, each run's status, rounds,
+ * attempts and result, and whether it was asked to stop.
+ */
+import type { RunResult } from '../run/types.js'
+import type { DurableStatus } from './status.js'
+import type { StoreDb } from './store-db.js'
+import { notFound } from './store-errors.js'
+
+/** What `submit` stores: plain data a worker on another machine can run. */
+export interface RunSubmission {
+  runId: string
+  agent: string
+  task: unknown
+  /** A hash of the agent tree the run was submitted for (see `treeHash`). */
+  treeHash: string
+  options: Record<string, unknown>
+}
+
+export interface RunRow extends RunSubmission {
+  status: DurableStatus
+  /** 1, and one more each time its approvals put it back on the queue (see `workflowId`). */
+  rounds: number
+  result: RunResult | undefined
+  attempts: number
+  cancelRequested: boolean
+  submittedAt: Date
+  updatedAt: Date
+}
+
+/** The DBOS workflow of a run's round: the run id for the first, `<run id>#<round>` after approvals. */
+export const workflowId = (runId: string, rounds: number): string =>
+  rounds === 1 ? runId : `${runId}#${rounds}`
+
+/** Stores a new run; false when a run with this id exists (submitting twice is harmless). */
+export async function submitRun(db: StoreDb, run: RunSubmission): Promise<boolean> {
+  const inserted = await db.query(
+    `INSERT INTO baton.runs (run_id, agent, task, tree_hash, options) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (run_id) DO NOTHING`,
+    [run.runId, run.agent, JSON.stringify(run.task), run.treeHash, JSON.stringify(run.options)],
+  )
+  return inserted.rowCount === 1
+}
+
+export async function getRun(db: StoreDb, runId: string): Promise<RunRow | undefined> {
+  const found = await db.query(`SELECT * FROM baton.runs WHERE run_id = $1`, [runId])
+  return found.rows[0] ? rowOf(found.rows[0]) : undefined
+}
+
+/** Runs, newest first. */
+export async function listRuns(
+  db: StoreDb,
+  filter: { status?: DurableStatus; limit?: number } = {},
+): Promise<RunRow[]> {
+  const limit = filter.limit ?? 100
+  const found = filter.status
+    ? await db.query(`SELECT * FROM baton.runs WHERE status = $1 ORDER BY submitted_at DESC LIMIT $2`, [
+        filter.status,
+        limit,
+      ])
+    : await db.query(`SELECT * FROM baton.runs ORDER BY submitted_at DESC LIMIT $1`, [limit])
+  return found.rows.map(rowOf)
+}
+
+/** Marks the run as taken up by a worker and numbers this attempt (1 for the first). */
+export async function startAttempt(db: StoreDb, runId: string): Promise<number> {
+  const updated = await db.query(
+    `UPDATE baton.runs SET status = 'running', attempts = attempts + 1, updated_at = now()
+     WHERE run_id = $1 RETURNING attempts`,
+    [runId],
+  )
+  const attempt = updated.rows[0]?.attempts as number | undefined
+  if (attempt === undefined) throw notFound(runId)
+  return attempt
+}
+
+export async function finishRun(db: StoreDb, runId: string, result: RunResult): Promise<void> {
+  await db.query(`UPDATE baton.runs SET status = $2, result = $3, updated_at = now() WHERE run_id = $1`, [
+    runId,
+    result.status,
+    JSON.stringify(result),
+  ])
+}
+
+/**
+ * Runs queued for longer than `olderThanMs`: the ones whose workflow never reached the queue
+ * (the process that queued them died in between) are among them.
+ */
+export async function longQueued(
+  db: StoreDb,
+  olderThanMs: number,
+): Promise<{ runId: string; agent: string; rounds: number }[]> {
+  const found = await db.query(
+    `SELECT run_id, agent, rounds FROM baton.runs
+     WHERE status = 'queued' AND updated_at < now() - make_interval(secs => $1::float / 1000)
+     ORDER BY updated_at LIMIT 100`,
+    [olderThanMs],
+    db.liveness,
+  )
+  return found.rows.map((row) => ({
+    runId: row.run_id as string,
+    agent: row.agent as string,
+    rounds: row.rounds as number,
+  }))
+}
+
+/** Ends a run that waits for approval with `result` (it was cancelled); false when it no longer waits. */
+export async function finishWaiting(db: StoreDb, runId: string, result: RunResult): Promise<boolean> {
+  const updated = await db.query(
+    `UPDATE baton.runs SET status = $2, result = $3, updated_at = now()
+     WHERE run_id = $1 AND status = 'awaiting_approval' RETURNING run_id`,
+    [runId, result.status, JSON.stringify(result)],
+  )
+  return updated.rowCount === 1
+}
+
+/** Asks the run to stop; false when it has already ended. */
+export async function requestCancel(db: StoreDb, runId: string): Promise<boolean> {
+  const updated = await db.query(
+    `UPDATE baton.runs SET cancel_requested = true, updated_at = now()
+     WHERE run_id = $1 AND status IN ('queued', 'running') RETURNING run_id`,
+    [runId],
+  )
+  return updated.rowCount === 1
+}
+
+export async function cancelRequested(db: StoreDb, runId: string): Promise<boolean> {
+  const found = await db.query(`SELECT cancel_requested FROM baton.runs WHERE run_id = $1`, [runId])
+  return found.rows[0]?.cancel_requested === true
+}
+
+function rowOf(row: Record<string, unknown>): RunRow {
+  return {
+    runId: row.run_id as string,
+    agent: row.agent as string,
+    task: row.task,
+    treeHash: row.tree_hash as string,
+    options: (row.options ?? {}) as Record<string, unknown>,
+    status: row.status as DurableStatus,
+    result: (row.result ?? undefined) as RunResult | undefined,
+    attempts: row.attempts as number,
+    rounds: row.rounds as number,
+    cancelRequested: row.cancel_requested as boolean,
+    submittedAt: row.submitted_at as Date,
+    updatedAt: row.updated_at as Date,
+  }
+}
