@@ -296,6 +296,14 @@ function rows(results: Map<Scenario['id'], Samples>): Row[] {
       digits: 1,
       target: '',
     })
+    out.push({
+      label: 'S1 µs per tool turn, parts alone (the events folded · the transcript lines made, no disk)',
+      off: m(s1, 'foldAlone'),
+      on: m(s1, 'linesAlone'),
+      digits: 2,
+      target: '',
+      floorHere: m(s1, 'hand'),
+    })
   }
   const s2 = results.get('s2')
   if (s2)

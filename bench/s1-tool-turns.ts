@@ -1,7 +1,9 @@
 import { trace } from '@opentelemetry/api'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { defineAgent, run, stream } from '../dist/index.js'
+import { type BatonEvent, defineAgent, readTranscript, run, stream } from '../dist/index.js'
+import { RunFold } from '../dist/run/fold.js'
 import { type ScriptStep, scriptedModel } from '../dist/testing/index.js'
+import { type TranscriptIo, TranscriptWriter } from '../dist/transcript/writer.js'
 import { expectHandDone, handWrittenLoop } from './hand-written.js'
 import { echoTool, expectDone, type MeasureOptions, now, type Samples, transcriptDir } from './lib.js'
 
@@ -78,6 +80,48 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
         memory.reset()
       }
     })
+  // Two parts of a run measured alone, over the events of one recorded 200-turn run: folding
+  // them into its result (what every run does), and making its transcript's lines (redaction
+  // check, JSON, chain) with no disk. Each is a floor for any run that returns a result folded
+  // from its events, or records a transcript.
+  const recordedAt = files.path('parts')
+  expectDone(
+    await run(agent, 'Echo many times.', { model: scriptedModel(long), record: recordedAt }),
+    'S1',
+    done,
+  )
+  const recorded = readTranscript(recordedAt)
+  files.discard(recordedAt)
+  const events = recorded.events as BatonEvent[]
+  const bare = events.map(({ seq: _seq, t: _t, ...event }) => event as BatonEvent)
+  let written = 0
+  const noDisk: TranscriptIo = {
+    open: (_path, _flags, callback) => callback(null, 1),
+    openSync: () => 1,
+    writeSync: (_fd, text) => {
+      written += text.length
+    },
+    closeSync: () => {},
+    check: () => {},
+  }
+  const parts = {
+    fold: () =>
+      timed(TURNS, async () => {
+        const fold = new RunFold(agent, 0)
+        for (const event of events) fold.add(event)
+        if (fold.result()?.trajectory.length !== TURNS)
+          throw new Error('S1 fold: the trajectory is not whole')
+      }),
+    lines: () =>
+      timed(TURNS, async () => {
+        written = 0
+        const writer = new TranscriptWriter('s1-parts.jsonl', recorded.header, undefined, noDisk, {
+          eager: false,
+        })
+        for (let i = 0; i < bare.length; i++) writer.write(bare[i]!, i, 0)
+        if ((await writer.close()) || written === 0) throw new Error('S1 lines: nothing was written')
+      }),
+  }
   const modes: Record<string, (round: number) => Promise<number>> = {
     hand: () =>
       timed(TURNS, async () => {
@@ -91,6 +135,8 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
     shortOn: (round) => baton(SHORT_TURNS, short, true, round),
     tracedNoop: () => traced('noop'),
     tracedMemory: () => traced('memory'),
+    foldAlone: parts.fold,
+    linesAlone: parts.lines,
   }
   const samples: Samples = {}
   const warmup = options.warmup ?? 20
