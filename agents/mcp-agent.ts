@@ -2,7 +2,7 @@
  * An agent whose tools come from an MCP server: the reference filesystem server
  * (`@modelcontextprotocol/server-filesystem`), started over stdio on the workspace folder.
  *
- *   baton run agents/mcp-agent.ts "What does notes.md say about the budget?"
+ *   baton run agents/mcp-agent.ts "What does notes.md in the workspace say about the budget, and who owns which action?"
  *
  * With no API key, `baton run` replays agents/recordings/mcp-agent.jsonl instead. The module
  * exports `close`, which `baton run` calls when the run is over, to stop the server.

@@ -2,6 +2,8 @@
  * The example agents replay their shipped recordings offline, faithfully: if a prompt, a tool or
  * an agent changes, the recording must be made again (npx tsx agents/recordings/record.ts).
  */
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type Agent, type Model, readTranscript, replay } from '../src/index.js'
 
@@ -75,6 +77,21 @@ const examples: [string, () => Promise<{ agent: Agent; recording: string; questi
 ]
 
 describe('the shipped recordings of the example agents', () => {
+  it('the README and the docs run each recorded example on the task its recording answers', () => {
+    const docs = ['README.md', ...readdirSync('docs').map((name) => join('docs', name))].filter((path) =>
+      path.endsWith('.md'),
+    )
+    const commands = docs.flatMap((path) =>
+      [...readFileSync(path, 'utf8').matchAll(/\brun (agents\/([a-z-]+)\.ts) "([^"]+)"/g)].map(
+        ([, module, name, task]) => ({ path, module, recording: `agents/recordings/${name}.jsonl`, task }),
+      ),
+    )
+    const recorded = commands.filter(({ recording }) => existsSync(recording))
+    expect(recorded.length).toBeGreaterThanOrEqual(5)
+    for (const { path, module, recording, task } of recorded)
+      expect({ path, module, task }).toEqual({ path, module, task: readTranscript(recording).header.task })
+  })
+
   it.each(examples)(
     '%s replays offline to the recorded result, with no live call',
     async (_, load) => {
