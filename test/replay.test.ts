@@ -357,6 +357,39 @@ describe('a faithful replay', () => {
   })
 })
 
+describe('what a replay is given', () => {
+  it('a transcript that is neither a path nor a Transcript, or an agent not made by defineAgent, is refused by name', async () => {
+    const { agent } = team({ models: 'none' })
+    const calls = {
+      replay,
+      resume,
+      fork: (t: unknown, a: unknown) => fork(t as string, a as Agent, { from: 1 }),
+    }
+    for (const [mode, call] of Object.entries(calls))
+      for (const [given, shown] of [
+        [42, 'number 42'],
+        [null, 'null'],
+        ['', 'the string ""'],
+        [{ header: {}, events: 5 }, 'object'],
+      ] as const) {
+        const error = await (call as (t: unknown, a: unknown) => Promise<unknown>)(given, agent).catch(
+          (e) => e,
+        )
+        expect(error).toBeInstanceOf(BatonError)
+        expect(error).toMatchObject({
+          code: 'INVALID_OPTIONS',
+          message: `${mode}: expected the path of a transcript or a Transcript (from readTranscript or parseTranscript), got ${shown}`,
+        })
+      }
+    await expect(replay(recording, { name: 'planner' } as unknown as Agent)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: 'replay: expected an agent made by defineAgent, got object',
+    })
+    // A Transcript read first is taken as it is.
+    expect((await replay(readTranscript(recording), agent)).divergences).toEqual([])
+  })
+})
+
 describe('a recorded run that did not end done', () => {
   /** Calls echo twice, then runs out of script (or, with `finish`, answers after one call). */
   const short = (models: 'play' | 'none', needsApproval = false, finish = false) => {

@@ -5,13 +5,14 @@
  * `fork` re-runs it from a step with a different model, prompt or tool.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs'
-import type { Agent } from '../agent/index.js'
+import { type Agent, isAgent } from '../agent/index.js'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
 import { streamRun } from '../run/run.js'
 import type { InternalRunOptions, RunOptions, RunResult, RunStream } from '../run/types.js'
+import { describe } from '../schema/index.js'
 import { readTranscript, type Transcript } from '../transcript/index.js'
 import type { TranscriptIo } from '../transcript/writer.js'
 import { Recording } from './recording.js'
@@ -141,13 +142,35 @@ export interface InternalReplayOptions extends ReplayOptions {
   delegations?: InternalRunOptions['delegations']
 }
 
+/** The transcript to run again: read from its path, or as given (from `readTranscript` or `parseTranscript`). */
+function transcriptOf(given: unknown, mode: ReplayMode): Transcript {
+  if (typeof given === 'string' && given !== '') return readTranscript(given)
+  const shaped = given as Partial<Transcript> | null
+  if (
+    typeof shaped === 'object' &&
+    shaped !== null &&
+    typeof shaped.header === 'object' &&
+    Array.isArray(shaped.events)
+  )
+    return shaped as Transcript
+  throw new BatonError(
+    'INVALID_OPTIONS',
+    `${mode}: expected the path of a transcript or a Transcript (from readTranscript or parseTranscript), got ${describe(given)}`,
+  )
+}
+
 export function replayStream<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
   mode: ReplayMode,
   options: InternalReplayOptions = {},
 ): ReplayStream<O> {
-  const recording = new Recording(typeof transcript === 'string' ? readTranscript(transcript) : transcript)
+  if (!isAgent(agent))
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `${mode}: expected an agent made by defineAgent, got ${describe(agent)}`,
+    )
+  const recording = new Recording(transcriptOf(transcript, mode))
   const { header, path } = { header: recording.header, path: recording.transcript.path }
   if (header.agent.name !== agent.name) {
     throw new BatonError(
