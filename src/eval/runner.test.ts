@@ -433,5 +433,16 @@ describe('running cases', () => {
     await expect(runEval(definition, { concurrency: 0 })).rejects.toThrow(
       /options.concurrency must be a whole number/,
     )
+    await expect(runEval(definition, null as never)).rejects.toThrow(
+      'runEval: options must be an object, got null',
+    )
+    for (const [given, shown] of [
+      [42, 'number 42'],
+      [{ name: 'geo', cases: [] }, 'object'],
+    ] as const)
+      await expect(runEval(given as never)).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: `runEval: expected an eval made by defineEval, got ${shown}`,
+      })
   })
 })

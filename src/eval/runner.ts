@@ -3,7 +3,7 @@ import type { Model } from '../model/types.js'
 import { describe } from '../schema/index.js'
 import { VERSION } from '../version.js'
 import { DEFAULT_CASSETTE_DIR } from './cassettes.js'
-import type { Eval } from './define-eval.js'
+import { type Eval, isEval } from './define-eval.js'
 import {
   byCase,
   type CaseResult,
@@ -48,6 +48,13 @@ export const DEFAULT_EVAL_CONCURRENCY = 4
  * console.log(report.summary.passRate)
  */
 export async function runEval<O>(definition: Eval<O>, options: RunEvalOptions = {}): Promise<EvalReport> {
+  if (!isEval(definition))
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `runEval: expected an eval made by defineEval, got ${describe(definition)}`,
+    )
+  if (typeof options !== 'object' || options === null)
+    throw new BatonError('INVALID_OPTIONS', `runEval: options must be an object, got ${describe(options)}`)
   const mode = options.mode ?? 'replay'
   if (!MODES.has(mode)) bad('mode', '"replay", "record" or "live"', mode)
   const trials = count('trials', options.trials ?? definition.trials ?? 1)
