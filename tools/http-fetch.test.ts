@@ -311,9 +311,22 @@ describe('httpFetch options', () => {
     [{ allowHosts: ['http://x/'] }, 'httpFetch: allowHosts: not a host name or IP address: "http://x/"'],
     [{ allowHosts: ['*.10.0.0.1'] }, 'httpFetch: allowHosts: not a host name or IP address'],
     [{ allowHosts: ['localhost:3000'] }, 'httpFetch: allowHosts: not a host name or IP address'],
+    // A misspelt or mistyped option is refused, never a silent no-op.
+    [
+      { allowHost: ['example.com'] },
+      'httpFetch: unknown option "allowHost" (known: allowPrivate, allowHosts,',
+    ],
+    [
+      { allowHosts: 'example.com' },
+      'httpFetch: allowHosts must be an array of host names or IP addresses, got string',
+    ],
+    [{ allowPrivate: 'true' }, 'httpFetch: allowPrivate must be true or false, got "true"'],
+    [{ headers: { 'x-key': 5 } }, 'httpFetch: headers must be an object of header names to string values'],
+    [42, 'httpFetch: options must be an object, got number'],
+    [null, 'httpFetch: options must be an object, got null'],
   ])('refuses %j', (options, message) => {
-    expect(() => httpFetch(options)).toThrow(BatonError)
-    expect(() => httpFetch(options)).toThrow(message)
+    expect(() => httpFetch(options as HttpFetchOptions)).toThrow(BatonError)
+    expect(() => httpFetch(options as HttpFetchOptions)).toThrow(message)
   })
 })
 

@@ -2,6 +2,7 @@ import type { LookupAddress } from 'node:dns'
 import { BatonError, defineTool, type Tool, type ToolContext, VERSION } from 'baton'
 import { discard, header, readBody } from './http-body.js'
 import { type AddressPolicy, bareHost, checkedAddresses, normalizeHost, pinnedLookup } from './http-guard.js'
+import { checkBoolean, knownOptions } from './options.js'
 
 export interface HttpFetchOptions {
   /** Fetch private, loopback, link-local and other non-public addresses too. Default false. */
@@ -202,8 +203,26 @@ function keptHeaders(headers: Record<string, string | string[] | undefined>): Re
   return kept
 }
 
-function checkOptions(options: HttpFetchOptions): Settings {
+function checkOptions(given: HttpFetchOptions): Settings {
+  const options = knownOptions<HttpFetchOptions>('httpFetch', given, [
+    'allowPrivate',
+    'allowHosts',
+    'maxBytes',
+    'timeoutMs',
+    'maxRedirects',
+    'headers',
+  ])
   const fail = (message: string) => new BatonError('INVALID_DEFINITION', `httpFetch: ${message}`)
+  checkBoolean('httpFetch', 'allowPrivate', options.allowPrivate)
+  if (options.allowHosts !== undefined && !Array.isArray(options.allowHosts))
+    throw fail(`allowHosts must be an array of host names or IP addresses, got ${typeof options.allowHosts}`)
+  if (
+    options.headers !== undefined &&
+    (typeof options.headers !== 'object' ||
+      options.headers === null ||
+      Object.values(options.headers).some((value) => typeof value !== 'string'))
+  )
+    throw fail('headers must be an object of header names to string values')
   const positive = (name: 'maxBytes' | 'timeoutMs', fallback: number) => {
     const value = options[name] ?? fallback
     if (!Number.isFinite(value) || value <= 0) throw fail(`${name} must be a positive number, got ${value}`)

@@ -70,9 +70,13 @@ describe('workspaceTools', () => {
       { root: 'notes', maxWriteBytes: Number.NaN },
       'workspaceTools: maxWriteBytes must be a positive number, got NaN',
     ],
+    [{ root: 'notes', readonly: true }, 'workspaceTools: unknown option "readonly" (known: root, readOnly,'],
+    [{ root: 'notes', readOnly: 'yes' }, 'workspaceTools: readOnly must be true or false, got "yes"'],
+    ['notes', 'workspaceTools: options must be an object, got string'],
+    [{ root: 'package.json' }, 'workspaceTools: root must be a directory, and "package.json" is a file'],
   ])('refuses the options %j', (options, message) => {
-    expect(() => workspaceTools(options)).toThrow(BatonError)
-    expect(() => workspaceTools(options)).toThrow(message)
+    expect(() => workspaceTools(options as WorkspaceOptions)).toThrow(BatonError)
+    expect(() => workspaceTools(options as WorkspaceOptions)).toThrow(message)
   })
 
   it('fails clearly when the root does not exist', async () => {

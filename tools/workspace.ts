@@ -1,9 +1,10 @@
-import { constants } from 'node:fs'
+import { constants, statSync } from 'node:fs'
 import { type FileHandle, open } from 'node:fs/promises'
 import { Script } from 'node:vm'
 import { BatonError, defineTool, type Tool } from 'baton'
 import { compileGlob } from 'baton/glob'
 import { bytesText, looksBinary } from './binary.js'
+import { checkBoolean, knownOptions } from './options.js'
 import { readLines } from './read-lines.js'
 import { quoted, shownName } from './shown-name.js'
 import { WorkspaceRoot } from './workspace-root.js'
@@ -43,9 +44,19 @@ const LINE = { type: 'integer', minimum: 1 }
  * @example
  * const editor = defineAgent({ name: 'editor', instructions: '…', tools: workspaceTools({ root: 'notes' }) })
  */
-export function workspaceTools(options: WorkspaceOptions): Tool[] {
+export function workspaceTools(given: WorkspaceOptions): Tool[] {
   const fail = (message: string) => new BatonError('INVALID_DEFINITION', `workspaceTools: ${message}`)
-  if (typeof options?.root !== 'string' || options.root === '') throw fail('root must be a directory path')
+  const options = knownOptions<WorkspaceOptions>('workspaceTools', given, [
+    'root',
+    'readOnly',
+    'maxReadBytes',
+    'maxWriteBytes',
+  ])
+  if (typeof options.root !== 'string' || options.root === '') throw fail('root must be a directory path')
+  // A root that does not exist is reported when a tool first uses it; a file can never be one.
+  if (statSync(options.root, { throwIfNoEntry: false })?.isDirectory() === false)
+    throw fail(`root must be a directory, and ${JSON.stringify(options.root)} is a file`)
+  checkBoolean('workspaceTools', 'readOnly', options.readOnly)
   const positive = (name: 'maxReadBytes' | 'maxWriteBytes', fallback: number) => {
     const value = options[name] ?? fallback
     if (!Number.isFinite(value) || value <= 0) throw fail(`${name} must be a positive number, got ${value}`)
