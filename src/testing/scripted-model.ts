@@ -14,6 +14,7 @@ import type {
   ModelStreamEvent,
   ToolCall,
 } from '../model/types.js'
+import { describe } from '../schema/index.js'
 
 /** One scripted reply: text, tool calls, or both. */
 export interface ScriptStep {
@@ -66,6 +67,9 @@ export function scriptedModel(
 ): ScriptedModel {
   if (!Array.isArray(steps))
     throw new BatonError('INVALID_DEFINITION', 'scriptedModel: steps must be an array')
+  steps.forEach((step, index) => {
+    if (typeof step !== 'function') checkStep(step, index)
+  })
   const { contextWindow } = options
   if (contextWindow !== undefined && !(Number.isInteger(contextWindow) && contextWindow > 0))
     throw new BatonError(
@@ -176,13 +180,33 @@ class ScriptStream implements AsyncIterable<ModelStreamEvent>, AsyncIterator<Mod
   }
 }
 
-function toResponse(step: ScriptStep, index: number, call: number): ModelResponse {
-  if (typeof step !== 'object' || step === null) {
-    throw new BatonError(
-      'INVALID_DEFINITION',
-      `scriptedModel: step ${index} must be an object like { text } or { toolCalls }, got ${String(step)}`,
-    )
-  }
+const STEP_FIELDS = ['text', 'toolCalls', 'usage', 'finishReason']
+
+/**
+ * Checks a step (given, or returned by a step function): a misspelt field (`toolcalls`) would
+ * otherwise play as an empty answer and the test would fail far from its cause.
+ */
+function checkStep(step: unknown, index: number): ScriptStep {
+  const fail = (why: string) => new BatonError('INVALID_DEFINITION', `scriptedModel: step ${index} ${why}`)
+  if (typeof step !== 'object' || step === null || Array.isArray(step))
+    throw fail(`must be an object like { text } or { toolCalls }, got ${describe(step)}`)
+  for (const field of Object.keys(step))
+    if (!STEP_FIELDS.includes(field))
+      throw fail(`has an unknown field "${field}" (known: ${STEP_FIELDS.join(', ')})`)
+  const { text, toolCalls } = step as ScriptStep
+  if (text !== undefined && typeof text !== 'string')
+    throw fail(`text must be a string, got ${describe(text)}`)
+  if (toolCalls !== undefined && !Array.isArray(toolCalls))
+    throw fail(`toolCalls must be an array of { name, args }, got ${describe(toolCalls)}`)
+  toolCalls?.forEach((call, i) => {
+    if (typeof call !== 'object' || call === null || typeof call.name !== 'string' || call.name === '')
+      throw fail(`toolCalls[${i}] must be { name, args } with a tool's name, got ${describe(call)}`)
+  })
+  return step as ScriptStep
+}
+
+function toResponse(given: ScriptStep, index: number, call: number): ModelResponse {
+  const step = checkStep(given, index)
   const toolCalls: ToolCall[] | undefined = step.toolCalls?.map((tc, i) => ({
     id: tc.id ?? `call_${call}_${i}`,
     name: tc.name,
