@@ -1,4 +1,6 @@
 import type { Clock } from '../effects/index.js'
+import { BatonError } from '../errors/index.js'
+import { describe } from '../schema/index.js'
 
 export interface FakeClock extends Clock {
   /** Moves time forward, firing due timers in order. */
@@ -14,6 +16,11 @@ export interface FakeClock extends Clock {
  * await run(agent, task, { clock, budget: { maxWallMs: 1_000 } }) // budget_exceeded, maxWallMs
  */
 export function fakeClock(start = 0): FakeClock {
+  if (!Number.isFinite(start))
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `fakeClock: start must be epoch milliseconds (a finite number), got ${describe(start)}`,
+    )
   let now = start
   let nextId = 0
   const timers = new Map<number, { at: number; fn: () => void }>()
@@ -25,6 +32,11 @@ export function fakeClock(start = 0): FakeClock {
       return () => timers.delete(id)
     },
     advance(ms) {
+      if (!Number.isFinite(ms) || ms < 0)
+        throw new BatonError(
+          'INVALID_DEFINITION',
+          `fakeClock.advance: ms must be a number of 0 or more, got ${describe(ms)}`,
+        )
       const target = now + ms
       for (;;) {
         let due: [number, { at: number; fn: () => void }] | undefined

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { scriptedModel } from '../../src/testing/index.js'
+import { fakeClock, scriptedModel } from '../../src/testing/index.js'
 import { modelContract } from './model.contract.js'
 
 modelContract({
@@ -49,5 +49,22 @@ describe('scriptedModel refuses a script it would play wrongly, naming the step'
       message:
         'scriptedModel: step 0 has an unknown field "txt" (known: text, toolCalls, usage, finishReason)',
     })
+  })
+})
+
+describe('fakeClock refuses a time it could not keep', () => {
+  it('a start or a step that is not a number of milliseconds', () => {
+    expect(() => fakeClock('soon' as never)).toThrow(
+      'fakeClock: start must be epoch milliseconds (a finite number), got the string "soon"',
+    )
+    const clock = fakeClock(1_000)
+    expect(() => clock.advance(-5)).toThrow(
+      'fakeClock.advance: ms must be a number of 0 or more, got number -5',
+    )
+    expect(() => clock.advance(Number.NaN)).toThrow(
+      'fakeClock.advance: ms must be a number of 0 or more, got number NaN',
+    )
+    clock.advance(0)
+    expect(clock.now()).toBe(1_000)
   })
 })
