@@ -14,6 +14,7 @@ import {
   type RunResult,
   readTranscript,
   run,
+  traceTranscript,
   transcriptResult,
 } from '../src/index.js'
 import { foldMismatch } from '../src/run/fold.js'
@@ -52,6 +53,22 @@ const big = defineTool({
 })
 
 describe('a run’s result, folded from its transcript', () => {
+  it('transcriptResult and traceTranscript refuse what is not a Transcript, naming it', async () => {
+    for (const [given, shown] of [
+      [42, 'number 42'],
+      ['runs/x.jsonl', 'the string "runs/x.jsonl"'],
+      [{ header: null, events: [] }, 'object'],
+    ] as const) {
+      expect(() => transcriptResult(given as never)).toThrow(
+        `transcriptResult: expected a Transcript (from readTranscript or parseTranscript), got ${shown}`,
+      )
+      await expect(traceTranscript(given as never, {} as never)).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: `traceTranscript: expected a Transcript (from readTranscript or parseTranscript), got ${shown}`,
+      })
+    }
+  })
+
   it('is on for the whole suite', () => {
     expect(process.env.BATON_CHECK_FOLD).toBe('1')
   })

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { type Agent, BatonError, defineAgent, type Model, run, stream } from '../src/index.js'
+import {
+  type Agent,
+  BatonError,
+  DEFAULT_PRICES,
+  defineAgent,
+  findPrice,
+  type Model,
+  run,
+  stream,
+} from '../src/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 import { collect, ofType } from './helpers.js'
 
@@ -111,6 +120,18 @@ describe('models on a compatible server', () => {
     const plain = defineAgent({ name: 'b', instructions: 'x', model: millionTokens('compatible:llama3.1') })
     const byRun = await run(plain, 'go', { prices: { 'compatible:llama3.1': { input: 1, output: 1 } } })
     expect(byRun.usage.costUsd).toBeCloseTo(2, 10)
+  })
+})
+
+describe('findPrice', () => {
+  it('refuses a model id or a table of the wrong kind, naming it', () => {
+    expect(findPrice('openai:gpt-4o', DEFAULT_PRICES)).toBeDefined()
+    expect(() => findPrice(42 as unknown as string, DEFAULT_PRICES)).toThrow(
+      'findPrice: modelId must be a model id such as "openai:gpt-4o", got number 42',
+    )
+    expect(() => findPrice('openai:gpt-4o', undefined as never)).toThrow(
+      'findPrice: table must be a price table (e.g. DEFAULT_PRICES), got undefined',
+    )
   })
 })
 

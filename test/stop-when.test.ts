@@ -172,6 +172,16 @@ describe('stopWhen', () => {
 })
 
 describe('the built-in stop conditions', () => {
+  it('are refused when made with a count or a name they could never meet', () => {
+    for (const n of [0, -1, 1.5, Number.NaN, '3'])
+      expect(() => stepCountIs(n as number)).toThrow(
+        /^stepCountIs: n must be a whole number of steps, 1 or more, got /,
+      )
+    for (const name of ['', 42, undefined])
+      expect(() => hasToolCall(name as string)).toThrow(/^hasToolCall: name must be a tool's name, got /)
+    expect(() => stepCountIs(0)).toThrow(BatonError)
+  })
+
   it('a stall is noticed by the step and ends the agent at the loop’s one stopping point', async () => {
     const agent = defineAgent({
       name: 'a',

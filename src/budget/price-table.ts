@@ -3,6 +3,9 @@
  * last updated. Prices change: override or extend them with `prices` on an agent
  * (`defineAgent({ prices })`) or with the `prices` run option (the CLI's `--prices` file).
  */
+import { BatonError } from '../errors/index.js'
+import { describe } from '../schema/index.js'
+
 export interface ModelPrice {
   input: number
   output: number
@@ -74,6 +77,16 @@ const layered = new WeakMap<PriceTable, WeakMap<PriceTable, PriceTable>>()
  * by `-` or `:` (dated ids such as `openai:gpt-4o-2024-08-06` use `openai:gpt-4o`).
  */
 export function findPrice(modelId: string, table: PriceTable): ModelPrice | undefined {
+  if (typeof modelId !== 'string')
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `findPrice: modelId must be a model id such as "openai:gpt-4o", got ${describe(modelId)}`,
+    )
+  if (typeof table !== 'object' || table === null)
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `findPrice: table must be a price table (e.g. DEFAULT_PRICES), got ${describe(table)}`,
+    )
   const exact = table[modelId]
   if (exact) return exact
   let known = found.get(table)

@@ -5,6 +5,7 @@
  */
 import type { Context, Meter, Span, Tracer } from '@opentelemetry/api'
 import type { BatonEvent } from '../events/index.js'
+import { givenTranscript } from '../transcript/given.js'
 import type { Transcript } from '../transcript/index.js'
 import { CallMetrics } from './metrics.js'
 import { SpanBuilder, type SpanChange, type SpanRecord } from './spans.js'
@@ -74,10 +75,11 @@ export async function startTracing(
 
 /** Gives a recorded run's spans to `tracer`, timed as they happened. */
 export async function traceTranscript(
-  transcript: Transcript,
+  given: Transcript,
   tracer: Tracer,
   options: TraceOptions = {},
 ): Promise<void> {
+  const transcript = givenTranscript(given, 'traceTranscript')
   const tracing = await startTracing(
     tracer,
     Date.parse(transcript.header.startedAt),

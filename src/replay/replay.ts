@@ -13,7 +13,8 @@ import type { Model } from '../model/types.js'
 import { streamRun } from '../run/run.js'
 import type { InternalRunOptions, RunOptions, RunResult, RunStream } from '../run/types.js'
 import { describe } from '../schema/index.js'
-import { readTranscript, type Transcript } from '../transcript/index.js'
+import { givenTranscript } from '../transcript/given.js'
+import type { Transcript } from '../transcript/index.js'
 import type { TranscriptIo } from '../transcript/writer.js'
 import { Recording } from './recording.js'
 import { type Divergence, type ReplayEffects, type ReplayPolicy, replayEffects } from './replay-effects.js'
@@ -142,23 +143,6 @@ export interface InternalReplayOptions extends ReplayOptions {
   delegations?: InternalRunOptions['delegations']
 }
 
-/** The transcript to run again: read from its path, or as given (from `readTranscript` or `parseTranscript`). */
-function transcriptOf(given: unknown, mode: ReplayMode): Transcript {
-  if (typeof given === 'string' && given !== '') return readTranscript(given)
-  const shaped = given as Partial<Transcript> | null
-  if (
-    typeof shaped === 'object' &&
-    shaped !== null &&
-    typeof shaped.header === 'object' &&
-    Array.isArray(shaped.events)
-  )
-    return shaped as Transcript
-  throw new BatonError(
-    'INVALID_OPTIONS',
-    `${mode}: expected the path of a transcript or a Transcript (from readTranscript or parseTranscript), got ${describe(given)}`,
-  )
-}
-
 export function replayStream<O>(
   transcript: string | Transcript,
   agent: Agent<O>,
@@ -170,7 +154,7 @@ export function replayStream<O>(
       'INVALID_OPTIONS',
       `${mode}: expected an agent made by defineAgent, got ${describe(agent)}`,
     )
-  const recording = new Recording(transcriptOf(transcript, mode))
+  const recording = new Recording(givenTranscript(transcript, mode, { paths: true }))
   const { header, path } = { header: recording.header, path: recording.transcript.path }
   if (header.agent.name !== agent.name) {
     throw new BatonError(

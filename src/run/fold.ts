@@ -16,6 +16,7 @@ import {
 } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { MemoryEntry } from '../memory/index.js'
+import { givenTranscript } from '../transcript/given.js'
 import { readTranscript, type Transcript } from '../transcript/index.js'
 import { redactor } from '../transcript/redact.js'
 import { transcriptJson } from '../transcript/transcript-json.js'
@@ -301,7 +302,8 @@ export function foldEvents(
  * The result a transcript says its run returned (`transcript` set to its path), or undefined
  * when the run did not end (a crash, a cut-off file: resume it).
  */
-export function transcriptResult(transcript: Transcript): RunResult | undefined {
+export function transcriptResult(given: Transcript): RunResult | undefined {
+  const transcript = givenTranscript(given, 'transcriptResult')
   const { header } = transcript
   const result = foldEvents(header.agent, Date.parse(header.startedAt), transcript.events, header.runId)
   if (result) result.transcript = transcript.path
