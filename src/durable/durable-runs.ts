@@ -14,8 +14,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import { userInfo } from 'node:os'
-import type { Agent } from '../agent/index.js'
+import { type Agent, isAgent } from '../agent/index.js'
 import { BatonError } from '../errors/index.js'
+import { describe } from '../schema/index.js'
 import { follow } from './follow.js'
 import { cancelledWaiting } from './outcomes.js'
 import { agentQueues } from './queues.js'
@@ -32,6 +33,9 @@ const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/
 /** How often a wait reads the database again without being told of a change. */
 const POLL_MS = 1_000
 
+// What durableRuns takes (DurableOptions): anything else is a mistake, never a silent no-op.
+const OPTION_KEYS = ['database', 'agents', 'queue']
+
 /**
  * Connects to the durable runs' database (making Baton's and DBOS's tables there if needed).
  *
@@ -42,14 +46,28 @@ const POLL_MS = 1_000
  * console.log((await runs.result(id)).output)
  */
 export async function durableRuns(options: DurableOptions): Promise<DurableRuns> {
+  const fail = (message: string) => new BatonError('INVALID_OPTIONS', `durableRuns: ${message}`)
+  if (typeof options !== 'object' || options === null)
+    throw fail(`options must be an object { database, agents }, got ${describe(options)}`)
+  for (const key of Object.keys(options))
+    if (!OPTION_KEYS.includes(key))
+      throw fail(`unknown option ${JSON.stringify(key)} (known: ${OPTION_KEYS.join(', ')})`)
   const { database } = options
   if (typeof database !== 'string' || !/^postgres(ql)?:\/\//.test(database))
-    throw new BatonError(
-      'INVALID_OPTIONS',
-      `durableRuns: database must be a postgresql:// URL, got ${JSON.stringify(database)}`,
-    )
+    throw fail(`database must be a postgresql:// URL, got ${JSON.stringify(database)}`)
+  if (options.agents !== undefined && !Array.isArray(options.agents))
+    throw fail(`agents must be an array of agents made by defineAgent, got ${describe(options.agents)}`)
   const agents = new Map<string, Agent>()
-  for (const agent of options.agents ?? []) agents.set(agent.name, agent)
+  for (const [i, agent] of (options.agents ?? []).entries()) {
+    if (!isAgent(agent))
+      throw fail(`agents[${i}] must be an agent made by defineAgent, got ${describe(agent)}`)
+    // Runs are submitted by agent name: two agents of one name would take each other's runs.
+    if (agents.has(agent.name) && agents.get(agent.name) !== agent)
+      throw fail(`agents[${i}]: two different agents are named ${JSON.stringify(agent.name)}`)
+    agents.set(agent.name, agent)
+  }
+  if (options.queue !== undefined && (typeof options.queue !== 'string' || options.queue === ''))
+    throw fail(`queue must be a non-empty string, got ${describe(options.queue)}`)
   const queue = options.queue ?? 'baton'
   const where = redactUrl(database)
   const dbos: Dbos = await import('@dbos-inc/dbos-sdk')
