@@ -99,5 +99,8 @@ describe('baton worker', () => {
     expect(unreachable.status).toBe(2)
     expect(unreachable.stderr).toContain(`127.0.0.1:${port}`)
     expect(unreachable.stderr).not.toContain('hunter2')
+    // Said once, by baton: the database library's own warning is held back.
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1)
+    expect(unreachable.stdout).toBe('')
   })
 })

@@ -245,11 +245,14 @@ function info(row: RunRow): DurableRun {
 
 /** Runs `work` with DBOS's progress lines to the console held back (a CLI's output stays its own). */
 async function quietly<T>(work: () => Promise<T>): Promise<T> {
-  const log = console.log
+  const { log, warn } = console
+  // Its warnings too: an unreachable database is the error this throws, said once.
   console.log = () => {}
+  console.warn = () => {}
   try {
     return await work()
   } finally {
     console.log = log
+    console.warn = warn
   }
 }
