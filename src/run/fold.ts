@@ -59,24 +59,32 @@ function stepOf(key: string): string {
 /** The agent path of a step prefix (`root/2/agent:a#0/3` → `root/2/agent:a#0`). */
 const agentOfStep = (step: string): string => step.slice(0, step.lastIndexOf('/'))
 
+/** The fold's state for approvals, elicitations and plans: most runs never need it. */
+class SideState {
+  /** What a call waiting for approval was asked with, by step key. */
+  readonly asked = new Map<string, unknown>()
+  /** The unanswered elicitation of each call whose server asked for input, by the call's step key. */
+  readonly elicited = new Map<string, ElicitationRequest>()
+  /** Plans of plan mode, by the key of their `plan` call. */
+  readonly plans = new Map<string, PlanStartEvent>()
+  /** The arguments of plans' tasks, by step key (a task is in the trajectory, with them). */
+  readonly taskArgs = new Map<string, unknown>()
+  /** Results of calls whose step had not opened yet (plan tasks started early), by step prefix. */
+  readonly early = new Map<string, Map<string, Done>>()
+  /** The calls each agent left waiting for approval when it ended, by agent path. */
+  readonly waiting = new Map<string, PendingApproval[]>()
+}
+
+const NO_DELEGATES: ReadonlyMap<string, string> = new Map()
+
 export class RunFold {
   private end: RunEndEvent | undefined
-  private readonly memory = new Map<string, MemoryEntry>()
+  private memory: Map<string, MemoryEntry> | undefined
   private readonly trajectory: TrajectoryStep[] = []
   /** Each agent's step whose calls are under way. */
   private readonly open = new Map<string, OpenStep>()
-  /** What a call waiting for approval was asked with, by step key. */
-  private readonly asked = new Map<string, unknown>()
-  /** The unanswered elicitation of each call whose server asked for input, by the call's step key. */
-  private readonly elicited = new Map<string, ElicitationRequest>()
-  /** Plans of plan mode, by the key of their `plan` call. */
-  private readonly plans = new Map<string, PlanStartEvent>()
-  /** The arguments of plans' tasks, by step key (a task is in the trajectory, with them). */
-  private readonly taskArgs = new Map<string, unknown>()
-  /** Results of calls whose step had not opened yet (plan tasks started early), by step prefix. */
-  private readonly early = new Map<string, Map<string, Done>>()
-  /** The calls each agent left waiting for approval when it ended, by agent path. */
-  private readonly waiting = new Map<string, PendingApproval[]>()
+  /** What only approvals, elicitations and plans need: made when one first happens. */
+  private side: SideState | undefined
 
   /** `startedAt`: epoch ms of the run's start (memory entries' `at` are counted from it). */
   constructor(
@@ -84,6 +92,11 @@ export class RunFold {
     private readonly startedAt: number,
     private runId = '',
   ) {}
+
+  private get sideState(): SideState {
+    this.side ??= new SideState()
+    return this.side
+  }
 
   add(event: BatonEvent): void {
     switch (event.type) {
@@ -94,23 +107,23 @@ export class RunFold {
         this.opened(event)
         return
       case 'approval.request':
-        this.asked.set(event.path, event.args)
+        this.sideState.asked.set(event.path, event.args)
         return
       case 'elicitation.request': {
         const request = elicitationOf(event)
-        this.elicited.set(request.toolCall, request)
+        this.sideState.elicited.set(request.toolCall, request)
         return
       }
       case 'elicitation.answer':
-        this.elicited.delete(event.path.slice(0, event.path.lastIndexOf('/elicit/')))
+        this.side?.elicited.delete(event.path.slice(0, event.path.lastIndexOf('/elicit/')))
         return
       case 'plan.start':
-        this.plans.set(event.path, event)
+        this.sideState.plans.set(event.path, event)
         for (const task of event.tasks)
-          this.taskArgs.set(planTaskKey(event.path, event.callId, task.id), undefined)
+          this.sideState.taskArgs.set(planTaskKey(event.path, event.callId, task.id), undefined)
         return
       case 'tool.call':
-        if (this.taskArgs.has(event.path)) this.taskArgs.set(event.path, event.args)
+        if (this.side?.taskArgs.has(event.path)) this.side.taskArgs.set(event.path, event.args)
         return
       case 'tool.result': {
         const prefix = stepOf(event.path)
@@ -125,9 +138,10 @@ export class RunFold {
         else {
           // A plan's task that ended while the model was still writing the plan: its step opens
           // with the answer.
-          const early = this.early.get(prefix) ?? new Map<string, Done>()
-          early.set(event.callId, done)
-          this.early.set(prefix, early)
+          const { early } = this.sideState
+          const dones = early.get(prefix) ?? new Map<string, Done>()
+          dones.set(event.callId, done)
+          early.set(prefix, dones)
         }
         return
       }
@@ -139,6 +153,7 @@ export class RunFold {
           step: event.path,
           at: this.startedAt + (event.t ?? 0),
         }
+        this.memory ??= new Map()
         this.memory.set(event.key, entry)
         return
       }
@@ -160,24 +175,26 @@ export class RunFold {
       stopReason: end.stopReason,
       output: end.output,
       usage: end.usage,
-      memory: [...this.memory.values()],
+      memory: this.memory ? [...this.memory.values()] : [],
       trajectory: this.trajectory,
       runId: this.runId,
     }
     if (end.error) result.error = end.error
-    const pending = end.status === 'awaiting_approval' ? this.waiting.get('root') : undefined
+    const pending = end.status === 'awaiting_approval' ? this.side?.waiting.get('root') : undefined
     if (pending?.length) result.pending = pending
     return result
   }
 
   /** Per agent path: its delegation tools' names → the sub-agents' names. */
-  private readonly delegates = new Map<string, Map<string, string>>()
+  private readonly delegates = new Map<string, ReadonlyMap<string, string>>()
 
-  private delegatesOf(agent: string): Map<string, string> {
+  private delegatesOf(agent: string): ReadonlyMap<string, string> {
     let found = this.delegates.get(agent)
     if (!found) {
       const node = agentAt(this.tree, agent)
-      found = new Map(node?.agents.map((a) => [delegationToolName(a.name), a.name]))
+      found = node?.agents.length
+        ? new Map(node.agents.map((a) => [delegationToolName(a.name), a.name]))
+        : NO_DELEGATES
       this.delegates.set(agent, found)
     }
     return found
@@ -190,8 +207,8 @@ export class RunFold {
     const agent = agentOfStep(prefix)
     this.close(agent)
     const calls = event.message.toolCalls
-    const early = this.early.get(prefix)
-    if (early) this.early.delete(prefix)
+    const early = this.side?.early.get(prefix)
+    if (early) this.side!.early.delete(prefix)
     if (calls?.length) this.open.set(agent, { prefix, calls, done: early ?? new Map() })
   }
 
@@ -226,16 +243,17 @@ export class RunFold {
         args: call.args,
         ok: done.ok,
       })
-      const plan = this.plans.get(done.key)
+      const plan = this.side?.plans.get(done.key)
       if (plan) {
         this.planTasks(agent, step, plan, pending)
         continue
       }
       if (!pending) continue
-      if (sub !== undefined) pending.push(...(this.waiting.get(`${step.prefix}/agent:${sub}#${n}`) ?? []))
+      if (sub !== undefined)
+        pending.push(...(this.side?.waiting.get(`${step.prefix}/agent:${sub}#${n}`) ?? []))
       else if (done.waits) pending.push(this.waitingCall(done.key, call.id, done.name, call.args))
     }
-    if (pending) this.waiting.set(agent, pending)
+    if (pending) this.sideState.waiting.set(agent, pending)
   }
 
   /** A plan's tasks join the trajectory after its call, in the plan's order; so do their waits. */
@@ -257,15 +275,15 @@ export class RunFold {
         path: agent,
         kind: task.kind,
         name: done.name,
-        args: this.taskArgs.get(key),
+        args: this.side?.taskArgs.get(key),
         ok: done.ok,
       })
       if (!pending) continue
       if (task.kind === 'agent')
-        pending.push(...(this.waiting.get(`${step.prefix}/agent:${task.name}#${n}`) ?? []))
+        pending.push(...(this.side?.waiting.get(`${step.prefix}/agent:${task.name}#${n}`) ?? []))
       else if (done.waits)
         pending.push(
-          this.waitingCall(key, key.slice(key.lastIndexOf('/') + 1), done.name, this.taskArgs.get(key)),
+          this.waitingCall(key, key.slice(key.lastIndexOf('/') + 1), done.name, this.side?.taskArgs.get(key)),
         )
     }
   }
@@ -275,9 +293,10 @@ export class RunFold {
    * to its server's elicitation (with the model's arguments, which the tool took as they were).
    */
   private waitingCall(key: string, callId: string, tool: string, args: unknown): PendingApproval {
-    const elicitation = this.elicited.get(key)
-    if (!elicitation) return { path: key, callId, tool, args: this.asked.get(key) }
-    return { path: key, callId, tool, args: this.asked.get(key) ?? args, elicitation }
+    const elicitation = this.side?.elicited.get(key)
+    const asked = this.side?.asked.get(key)
+    if (!elicitation) return { path: key, callId, tool, args: asked }
+    return { path: key, callId, tool, args: asked ?? args, elicitation }
   }
 }
 
