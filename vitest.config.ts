@@ -16,6 +16,7 @@ export const e2eFiles = [
   'test/durable-otel.test.ts',
   'test/durable-plans.test.ts',
   'test/durable.test.ts',
+  'test/docs-code.test.ts',
   'test/worker-cli.test.ts',
   'test/runs-cli.test.ts',
   'test/eval-cli.test.ts',

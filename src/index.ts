@@ -97,6 +97,7 @@ export {
 } from './routing/index.js'
 export {
   DEFAULT_BUDGET,
+  type EventStreamBody,
   type RunOptions,
   type RunResult,
   type RunStream,

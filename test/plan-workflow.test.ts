@@ -95,8 +95,10 @@ describe('workflows in code', () => {
       name: 'survey',
       tools: [search, divide],
       maxRounds: 5,
+      // The task's schema types `task` below (no cast) and refuses a task of another shape.
+      input: z.object({ cities: z.array(z.string()) }),
       plan: ({ task, round, results, rounds }) => {
-        const { cities } = task as { cities: string[] }
+        const { cities } = task
         // A loop: one city a round, until the list is done.
         if (round < cities.length)
           return { tasks: [{ id: 'look', tool: 'search', args: { city: cities[round]! } }] }
@@ -130,6 +132,13 @@ describe('workflows in code', () => {
     const long = await run(survey, { cities: ['Lisbon', 'Porto', 'Faro', 'Lisbon', 'Porto', 'Faro'] })
     expect(long.status).toBe('error')
     expect(long.error?.message).toContain('no more plans: this agent may make 5')
+
+    calls.length = 0
+    await expect(run(survey, { towns: ['Faro'] })).rejects.toMatchObject({
+      code: 'INVALID_TASK',
+      message: expect.stringContaining('cities'),
+    })
+    expect(calls).toEqual([])
   })
 
   it('serve as a sub-agent of a model-driven agent', async () => {

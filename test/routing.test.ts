@@ -168,7 +168,9 @@ describe('a fallback chain', () => {
     expect(shown[0]).toMatchObject({ type: 'model.delta', text: 'Half an ans' })
     expect(shown[1]).toMatchObject({ type: 'model.restart' })
     expect(shown[2]).toMatchObject({ type: 'model.fallback', code: 'STREAM_CUT' })
-    const after = shown.slice(3).flatMap((e) => (e.type === 'model.delta' && e.text ? [e.text] : []))
+    const after = shown
+      .slice(3)
+      .flatMap((e) => (e.type === 'model.delta' && e.kind === 'text' ? [e.text] : []))
     expect(after.join('')).toBe('The whole answer.')
   })
 

@@ -176,12 +176,24 @@ export interface ModelResponseEvent extends Base {
  * their own in the run's order: their `seq` is the one the next recorded event gets, so a
  * transcript is the same whether or not anyone streamed the run.
  */
-export interface ModelDeltaEvent extends Base {
+export type ModelDeltaEvent = TextDeltaEvent | ReasoningDeltaEvent | ToolCallDeltaEvent
+/** A piece of the answer's text: `event.kind === 'text'` narrows a `model.delta` to it. */
+export interface TextDeltaEvent extends Base {
   type: 'model.delta'
-  kind: 'text' | 'reasoning' | 'tool-call'
-  text?: string
-  reasoning?: string
-  toolCall?: { index: number; id?: string; name?: string; argsDelta: string }
+  kind: 'text'
+  text: string
+}
+/** A piece of the model's reasoning (thinking), when the provider streams it. */
+export interface ReasoningDeltaEvent extends Base {
+  type: 'model.delta'
+  kind: 'reasoning'
+  reasoning: string
+}
+/** A piece of a tool call's arguments, as JSON text; `id` and `name` come with its first piece. */
+export interface ToolCallDeltaEvent extends Base {
+  type: 'model.delta'
+  kind: 'tool-call'
+  toolCall: { index: number; id?: string; name?: string; argsDelta: string }
 }
 /** The call at `path` is being retried from the start: drop the deltas it showed so far. */
 export interface ModelRestartEvent extends Base {

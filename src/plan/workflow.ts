@@ -11,13 +11,14 @@ import type { Agent } from '../agent/index.js'
 import type { BudgetLimits } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
+import type { InferSchema, SchemaInput } from '../schema/types.js'
 import type { Tool } from '../tool/index.js'
 import type { Plan, TaskResult } from './types.js'
 
 /** What a workflow's `plan` function is told each round. */
-export interface WorkflowRound {
-  /** The task the workflow was given. */
-  task: unknown
+export interface WorkflowRound<T = unknown> {
+  /** The task the workflow was given (of its `input` schema's type when it has one). */
+  task: T
   /** 0 for the first plan, then 1, 2… */
   round: number
   /** The results of the last round's plan, by task id (`facts/people` in a nested plan); empty in round 0. */
@@ -29,11 +30,20 @@ export interface WorkflowRound {
 /** What a round decides: the next plan, or the workflow's output. */
 export type WorkflowStep = Plan | { output: unknown }
 
-export interface WorkflowConfig {
+/** The type of a workflow's task: its `input` schema's, or unknown. */
+export type WorkflowTask<I> = I extends SchemaInput ? InferSchema<I> : unknown
+
+export interface WorkflowConfig<I extends SchemaInput | undefined = undefined> {
   /** Letters, digits, `_` and `-`, as an agent's. */
   name: string
   /** What it does (a parent agent chooses sub-agents by it). */
   description?: string
+  /**
+   * The task's schema (zod, any Standard Schema, or JSON Schema): a task that does not match it
+   * is refused before the workflow starts, a parent agent is told its shape, and `plan` gets
+   * the task with its type.
+   */
+  input?: I
   tools?: Tool[]
   agents?: Agent[]
   budget?: BudgetLimits
@@ -42,7 +52,7 @@ export interface WorkflowConfig {
    * or a function that decides each round from the results so far: a branch is an `if` on
    * them, a loop returns plans until it is done (at most `maxRounds`).
    */
-  plan: Plan | ((round: WorkflowRound) => WorkflowStep | Promise<WorkflowStep>)
+  plan: Plan | ((round: WorkflowRound<WorkflowTask<I>>) => WorkflowStep | Promise<WorkflowStep>)
   /** A one-plan workflow's output, from its results. Default: its last task's result. */
   output?: (results: Record<string, TaskResult>) => unknown
   /** Plans a workflow may run. Default 10. */
@@ -52,7 +62,9 @@ export interface WorkflowConfig {
 }
 
 /** Defines a workflow: an agent whose plans are written in code. */
-export function defineWorkflow(config: WorkflowConfig): Agent {
+export function defineWorkflow<I extends SchemaInput | undefined = undefined>(
+  config: WorkflowConfig<I>,
+): Agent {
   const where = `workflow "${config?.name}"`
   if (typeof config !== 'object' || config === null)
     throw new BatonError('INVALID_DEFINITION', 'defineWorkflow: expected a workflow definition object')
@@ -68,9 +80,10 @@ export function defineWorkflow(config: WorkflowConfig): Agent {
       'INVALID_DEFINITION',
       `${where}: maxRounds must be a whole number of 1 or more, got ${maxRounds}`,
     )
-  const decide =
+  // The task was checked against `input` (when given) before the workflow started.
+  const decide: (round: WorkflowRound) => WorkflowStep | Promise<WorkflowStep> =
     typeof plan === 'function'
-      ? plan
+      ? (plan as (round: WorkflowRound) => WorkflowStep | Promise<WorkflowStep>)
       : ({ round, results }: WorkflowRound): WorkflowStep =>
           round === 0 ? plan : { output: config.output ? config.output(results) : lastResult(plan, results) }
   return defineAgent({
@@ -81,6 +94,7 @@ export function defineWorkflow(config: WorkflowConfig): Agent {
     tools: config.tools ?? [],
     agents: config.agents ?? [],
     ...(config.budget ? { budget: config.budget } : {}),
+    ...(config.input ? { input: config.input } : {}),
     plan: { maxReplans: maxRounds - 1 },
     ...(config.concurrency ? { toolConcurrency: config.concurrency } : {}),
     // Its answer is its output as JSON: any JSON value.

@@ -6,6 +6,7 @@ import { toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { redactor } from '../transcript/redact.js'
 import { transcriptJson } from '../transcript/transcript-json.js'
+import type { EventStreamBody } from './types.js'
 
 // The root agent's own model calls (`root/3/model`), not its goal scorers' nor sub-agents'.
 const ROOT_STEP = /^root\/\d+\/model$/
@@ -44,11 +45,11 @@ export function serverSentEvent(event: BatonEvent, redact = redactor()): string 
  * (a client that goes away) stops reading the events, which aborts the run. A run that cannot
  * start ends the stream with an `error` event.
  */
-export function serverSentEvents(events: AsyncIterable<BatonEvent>): ReadableStream<Uint8Array> {
+export function serverSentEvents(events: AsyncIterable<BatonEvent>): EventStreamBody {
   const iterator = events[Symbol.asyncIterator]()
   const encoder = new TextEncoder()
   const redact = redactor()
-  return new ReadableStream<Uint8Array>({
+  const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const next = await iterator.next()
@@ -64,6 +65,8 @@ export function serverSentEvents(events: AsyncIterable<BatonEvent>): ReadableStr
       await iterator.return?.()
     },
   })
+  // In Node the global ReadableStream is Node's web stream: both types describe the same object.
+  return body as EventStreamBody
 }
 
 /** A `text/event-stream` response of the events, ready to return from a fetch-style handler. */

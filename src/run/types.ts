@@ -1,4 +1,5 @@
 import type { KeyObject } from 'node:crypto'
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import type { ErrorInfo } from '../errors/index.js'
@@ -113,6 +114,13 @@ export interface RunResult<O = unknown> {
 }
 
 /**
+ * A server-sent events body: Node's web stream, typed as both the DOM's `ReadableStream` and
+ * Node's, so that `new Response(body)` and `Readable.fromWeb(body)` both take it whether or not
+ * the DOM library is in a project's TypeScript settings.
+ */
+export type EventStreamBody = ReadableStream<Uint8Array> & NodeReadableStream<Uint8Array>
+
+/**
  * The events of a run as they happen, and its result at the end. The events can be read once,
  * in one of three forms: iterate the stream itself, or take `text()` or `toResponse()` /
  * `toReadableStream()`. Leaving early (breaking out, cancelling the body) aborts the run.
@@ -125,7 +133,7 @@ export interface RunStream<O = unknown> extends AsyncIterable<BatonEvent> {
    */
   text(): AsyncIterable<string>
   /** The events as server-sent events (`event: <type>`, `data: <JSON>`), secrets redacted. */
-  toReadableStream(): ReadableStream<Uint8Array>
+  toReadableStream(): EventStreamBody
   /** A `text/event-stream` response of those events, for Hono, Next.js route handlers or any fetch server. */
   toResponse(init?: ResponseInit): Response
 }
