@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { BatonError, defineAgent, defineTool, run } from '../src/index.js'
+import { BatonError, defineAgent, defineTool, defineWorkflow, run } from '../src/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 
 const tool = (name: string) =>
@@ -134,6 +134,50 @@ describe('defineAgent refuses bad definitions, naming the field and the value', 
     expect(
       definitionError(() => defineAgent({ name: 'a', ...base, tools: [{ name: 'x' }] as never })).message,
     ).toContain('tools[0] must be a tool made by defineTool')
+  })
+})
+
+describe('definitions refuse options they do not know, pointing to the one meant', () => {
+  const input = z.object({ q: z.string() })
+  const run = () => 'ok'
+
+  it('defineTool: the names other frameworks use, a misspelling, and an unrelated key', () => {
+    const toolError = (config: Record<string, unknown>) =>
+      definitionError(() => defineTool({ name: 't', description: 'd', ...config } as never))
+    // `execute` and `parameters` are the AI SDK's names: they get Baton's, not "run must be a function".
+    expect(toolError({ input, execute: run }).message).toBe(
+      'tool "t": execute is not a known tool option (did you mean run?) (known: name, description, input, output, run, timeoutMs, needsApproval, maxResultChars, idempotent)',
+    )
+    expect(toolError({ parameters: input, run }).message).toContain(
+      'parameters is not a known tool option (did you mean input?)',
+    )
+    expect(toolError({ input, run, timeout: 5_000 }).message).toContain('(did you mean timeoutMs?)')
+    expect(toolError({ input, run, max_result_chars: 10 }).message).toContain(
+      '(did you mean maxResultChars?)',
+    )
+    const unrelated = toolError({ input, run, colour: 'red' })
+    expect(unrelated.message).toContain('colour is not a known tool option (known: ')
+    expect(unrelated.details).toMatchObject({ tool: 't', field: 'colour' })
+  })
+
+  it("defineAgent: other frameworks' names for instructions, steps and sub-agents", () => {
+    const agentError = (config: Record<string, unknown>) =>
+      definitionError(() => defineAgent({ name: 'a', model, ...config } as never))
+    expect(agentError({ system: 'x' }).message).toContain(
+      'system is not a known agent option (did you mean instructions?)',
+    )
+    expect(agentError({ ...base, maxTurns: 3 }).message).toContain('(did you mean budget: { maxSteps }?)')
+    expect(agentError({ ...base, handoffs: [] }).message).toContain('(did you mean agents?)')
+    expect(agentError({ ...base, tool_concurrency: 2 }).message).toContain('(did you mean toolConcurrency?)')
+  })
+
+  it('defineWorkflow', () => {
+    const plan = { tasks: [] }
+    const tools = [defineTool({ name: 'look', description: 'd', input, run })]
+    expect(
+      definitionError(() => defineWorkflow({ name: 'w', tools, plan, rounds: 3 } as never)).message,
+    ).toContain('workflow "w": rounds is not a known workflow option (did you mean maxRounds?)')
+    expect(defineWorkflow({ name: 'w', tools, plan, maxRounds: 3 }).name).toBe('w')
   })
 })
 

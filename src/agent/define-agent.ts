@@ -11,6 +11,7 @@ import type { MemoryScope } from '../memory/index.js'
 import { checkModelString } from '../model/model-string.js'
 import { isModel, type Model } from '../model/types.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
+import { type KeyHints, unknownKey } from '../schema/known-keys.js'
 import { isTool, isToolSet, type Tool, type ToolSet } from '../tool/index.js'
 import { loadInstructions, openPlaceholders } from './instructions.js'
 import { PLAN_TOOL_NAME, type PlanMode } from './plan-tool.js'
@@ -111,6 +112,23 @@ const KNOWN_KEYS = new Set([
   'context',
 ])
 
+// Other frameworks' names for Baton's agent options.
+const AGENT_HINTS: KeyHints = {
+  system: 'instructions',
+  systemPrompt: 'instructions',
+  prompt: 'instructions',
+  maxTurns: 'budget: { maxSteps }',
+  maxSteps: 'budget: { maxSteps }',
+  maxIterations: 'budget: { maxSteps }',
+  handoffs: 'agents',
+  subAgents: 'agents',
+  subagents: 'agents',
+  inputSchema: 'input',
+  outputType: 'output',
+  outputSchema: 'output',
+  maxTokens: 'maxOutputTokens',
+}
+
 /**
  * Defines an agent.
  *
@@ -147,8 +165,8 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
       details: { agent: name, field, value },
     })
   }
-  for (const key of Object.keys(config))
-    if (!KNOWN_KEYS.has(key)) fail(key, `is not a known agent option (known: ${[...KNOWN_KEYS].join(', ')})`)
+  const unknown = unknownKey(Object.keys(config), KNOWN_KEYS, 'agent', AGENT_HINTS)
+  if (unknown) fail(unknown.key, unknown.problem)
 
   if (config.description !== undefined && typeof config.description !== 'string')
     fail('description', `must be a string, got ${describe(config.description)}`)

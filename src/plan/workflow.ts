@@ -11,6 +11,7 @@ import type { Agent } from '../agent/index.js'
 import type { BudgetLimits } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
+import { unknownKey } from '../schema/known-keys.js'
 import type { InferSchema, SchemaInput } from '../schema/types.js'
 import type { Tool } from '../tool/index.js'
 import type { Plan, TaskResult } from './types.js'
@@ -61,6 +62,19 @@ export interface WorkflowConfig<I extends SchemaInput | undefined = undefined> {
   concurrency?: number
 }
 
+const WORKFLOW_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'description',
+  'input',
+  'tools',
+  'agents',
+  'budget',
+  'plan',
+  'output',
+  'maxRounds',
+  'concurrency',
+])
+
 /** Defines a workflow: an agent whose plans are written in code. */
 export function defineWorkflow<I extends SchemaInput | undefined = undefined>(
   config: WorkflowConfig<I>,
@@ -68,6 +82,14 @@ export function defineWorkflow<I extends SchemaInput | undefined = undefined>(
   const where = `workflow "${config?.name}"`
   if (typeof config !== 'object' || config === null)
     throw new BatonError('INVALID_DEFINITION', 'defineWorkflow: expected a workflow definition object')
+  const unknown = unknownKey(Object.keys(config), WORKFLOW_KEYS, 'workflow', {
+    steps: 'plan',
+    rounds: 'maxRounds',
+  })
+  if (unknown)
+    throw new BatonError('INVALID_DEFINITION', `${where}: ${unknown.key} ${unknown.problem}`, {
+      details: { field: unknown.key },
+    })
   const { plan } = config
   if (typeof plan !== 'function' && (typeof plan !== 'object' || plan === null))
     throw new BatonError(

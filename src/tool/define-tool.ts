@@ -5,6 +5,7 @@
  */
 import { BatonError } from '../errors/index.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
+import { type KeyHints, unknownKey } from '../schema/known-keys.js'
 import type { Tool, ToolContext, ToolSet } from './types.js'
 
 export const TOOL_NAME = /^[A-Za-z0-9_-]{1,64}$/
@@ -33,6 +34,37 @@ export interface ToolConfig<S extends SchemaInput, O> {
    * model as interrupted (it may or may not have happened), and the model decides.
    */
   idempotent?: boolean
+}
+
+const TOOL_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'description',
+  'input',
+  'output',
+  'run',
+  'timeoutMs',
+  'needsApproval',
+  'maxResultChars',
+  'idempotent',
+])
+
+// Other frameworks' names for Baton's tool options.
+const TOOL_HINTS: KeyHints = {
+  execute: 'run',
+  handler: 'run',
+  invoke: 'run',
+  func: 'run',
+  parameters: 'input',
+  inputSchema: 'input',
+  schema: 'input',
+  args: 'input',
+  argsSchema: 'input',
+  outputSchema: 'output',
+  timeout: 'timeoutMs',
+  requiresApproval: 'needsApproval',
+  requireApproval: 'needsApproval',
+  needApproval: 'needsApproval',
+  maxChars: 'maxResultChars',
 }
 
 /**
@@ -64,6 +96,11 @@ export function defineTool<S extends SchemaInput, O = unknown>(
     )
   }
   const where = `tool "${name}"`
+  const unknown = unknownKey(Object.keys(config), TOOL_KEYS, 'tool', TOOL_HINTS)
+  if (unknown)
+    throw new BatonError('INVALID_DEFINITION', `${where}: ${unknown.key} ${unknown.problem}`, {
+      details: { tool: name, field: unknown.key },
+    })
   if (typeof config.description !== 'string' || config.description.trim() === '') {
     throw new BatonError(
       'INVALID_DEFINITION',
