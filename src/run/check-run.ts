@@ -7,6 +7,7 @@ import type { Task } from '../goal/index.js'
 import { checkModelString } from '../model/model-string.js'
 import { isModel } from '../model/types.js'
 import { describe } from '../schema/index.js'
+import { type KeyHints, unknownKey } from '../schema/known-keys.js'
 import type { RunOptions } from './types.js'
 
 const OPTION_KEYS = new Set([
@@ -31,6 +32,21 @@ const OPTION_KEYS = new Set([
 // Given by replays, the CLI and durable workers only (`streamRun`).
 const INTERNAL_KEYS = new Set([...OPTION_KEYS, 'from', 'source', 'transcriptIo', 'ledger', 'delegations'])
 
+// A budget limit given beside the options, or another framework's name for one.
+const RUN_HINTS: KeyHints = {
+  maxSteps: 'budget: { maxSteps }',
+  maxTurns: 'budget: { maxSteps }',
+  maxTokens: 'budget: { maxTokens }',
+  maxCostUsd: 'budget: { maxCostUsd }',
+  maxWallMs: 'budget: { maxWallMs }',
+  timeout: 'budget: { maxWallMs }',
+  timeoutMs: 'budget: { maxWallMs }',
+  maxToolCalls: 'budget: { maxToolCalls }',
+  maxDepth: 'budget: { maxDepth }',
+  abortSignal: 'signal',
+  transcript: 'record',
+}
+
 /** Checks what `run`/`stream` were given; throws a `BatonError` naming what is wrong. */
 export function checkRun(
   agent: unknown,
@@ -54,9 +70,13 @@ export function checkRun(
       { details: { field } },
     )
   }
+  // The internal keys are never listed: they are not the caller's to give.
   const known = internal ? INTERNAL_KEYS : OPTION_KEYS
-  for (const key of Object.keys(options))
-    if (!known.has(key)) bad(key, `one of the known options (${[...OPTION_KEYS].join(', ')})`, key)
+  const unknown = unknownKey(Object.keys(options), known, 'run', RUN_HINTS, OPTION_KEYS)
+  if (unknown)
+    throw new BatonError('INVALID_OPTIONS', `run: options.${unknown.key} ${unknown.problem}`, {
+      details: { field: unknown.key },
+    })
   if (options.record !== undefined && (typeof options.record !== 'string' || options.record === ''))
     bad('record', 'a file path', options.record)
   if (options.sign !== undefined) {

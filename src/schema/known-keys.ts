@@ -8,20 +8,22 @@ export type KeyHints = Readonly<Record<string, string>>
 
 /**
  * The first of `keys` that is not in `known`, with what is wrong with it: `is not a known <what>
- * option (did you mean <x>?) (known: …)`. Undefined when every key is known.
+ * option (did you mean <x>?) (known: …)`, listing `listed` (default: `known`). Undefined when
+ * every key is known.
  */
 export function unknownKey(
   keys: readonly string[],
   known: ReadonlySet<string>,
   what: string,
   hints: KeyHints = {},
+  listed: Iterable<string> = known,
 ): { key: string; problem: string } | undefined {
   const key = keys.find((k) => !known.has(k))
   if (key === undefined) return undefined
   const hint = Object.hasOwn(hints, key) ? hints[key] : sameLetters(key, known)
   return {
     key,
-    problem: `is not a known ${what} option${hint ? ` (did you mean ${hint}?)` : ''} (known: ${[...known].join(', ')})`,
+    problem: `is not a known ${what} option${hint ? ` (did you mean ${hint}?)` : ''} (known: ${[...listed].join(', ')})`,
   }
 }
 
