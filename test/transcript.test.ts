@@ -21,8 +21,9 @@ import {
   VERSION,
 } from '../src/index.js'
 import { hashText } from '../src/loop/hash.js'
+import { foldEvents } from '../src/run/index.js'
 import { type ScriptEntry, scriptedModel } from '../src/testing/index.js'
-import { lineRecord } from '../src/transcript/index.js'
+import { lineRecord, parseTranscript } from '../src/transcript/index.js'
 import { recordedOf } from './helpers.js'
 
 let dir: string
@@ -526,5 +527,24 @@ describe('recording', () => {
     expect(recorded.stopReason).toBe(unrecorded.stopReason)
     const transcript = readTranscript(record)
     expect(steps(transcript.events.slice(-2))).toEqual(['agent.end root', 'run.end root'])
+  })
+})
+
+describe('docs/transcript.md', () => {
+  it('has an example that reads as a transcript and folds to the result its run.end says', () => {
+    const page = readFileSync(new URL('../docs/transcript.md', import.meta.url), 'utf8')
+    const block = /## Example[\s\S]*?```jsonl\n([\s\S]*?)```/.exec(page)?.[1]
+    expect(block, 'the page has a jsonl example').toBeDefined()
+    // The page breaks its first lines for reading: an indented line goes on the one before.
+    const transcript = parseTranscript(block!.replace(/\n +(?=\S)/g, ''), 'docs/transcript.md')
+    const { header, events } = transcript
+    const end = events.at(-1)
+    expect(end?.type).toBe('run.end')
+    const result = foldEvents(header.agent, Date.parse(header.startedAt), events, header.runId)
+    expect(result).toMatchObject({ status: 'done', output: (end as { output: unknown }).output })
+    expect(result?.trajectory.map((step) => `${step.kind} ${step.name}`)).toEqual([
+      'tool lookup',
+      'agent delegate_researcher',
+    ])
   })
 })
