@@ -154,3 +154,27 @@ describe('the shipped scorers', () => {
     expect(row!.score).toBeCloseTo((1 + 0.5 + 1 + 1) / 4)
   })
 })
+
+describe('a scorer that returns what is not a score', () => {
+  it('fails its case with an error naming the scorer and what it returned', async () => {
+    const suite = supportDeskEval as Eval
+    const odd = { kind: 'baton.scorer' as const, name: 'odd', score: async () => ({ pass: 'yes' }) as never }
+    const definition = defineEval({
+      name: suite.name,
+      agent: suite.agent,
+      cases: [suite.cases.find((c) => c.name === 'refund')!],
+      scorers: [odd],
+    })
+    const report = await runEval(definition, { mode: 'replay', cassetteDir: SHIPPED })
+    const [row] = report.evals[0]!.results
+    expect(row!.pass).toBe(false)
+    // The case's own scorers still run; the odd one fails with what it returned.
+    expect(row!.scores.find((score) => score.name === 'odd')).toEqual({
+      name: 'odd',
+      pass: false,
+      score: 0,
+      reason: expect.stringMatching(/^returned \{"pass":"yes"\}, not a score: /),
+    })
+    expect(row!.error?.message).toMatch(/scorer "odd" returned \{"pass":"yes"\}, not a score/)
+  })
+})

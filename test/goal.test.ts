@@ -185,3 +185,85 @@ describe('judge', () => {
     expect(second.reason).toContain('did not reply with JSON')
   })
 })
+
+describe('checks that return what is not a verdict', () => {
+  const runWith = (goal: never) =>
+    run(defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'hi' }]), goal }), 'go')
+
+  it.each([
+    ['undefined (a forgotten return)', undefined, 'undefined'],
+    ['an object whose pass is a string', { pass: 'yes', score: 1 }, '{"pass":"yes","score":1}'],
+    ['an object without pass', { score: 0.5 }, '{"score":0.5}'],
+    ['NaN', Number.NaN, 'number NaN'],
+    ['a string', 'yes', 'the string "yes"'],
+  ])(
+    'a scorer that returns %s ends the run as a goal-check error naming what it returned',
+    async (_, verdict, shown) => {
+      const result = await runWith(defineScorer('odd', () => verdict as never) as never)
+      expect(result.status).toBe('error')
+      expect(result.stopReason).toBe('GOAL_CHECK_FAILED')
+      // One call only: a scorer that cannot say pass or fail is not retried as a failed answer.
+      expect(result.usage.steps).toBe(1)
+      expect(result.error?.message).toBe(
+        `odd returned ${shown}, not a score: a scorer returns { pass: boolean, score: number from 0 to 1, reason?: string } (defineScorer's function may also return true, false or a number)`,
+      )
+    },
+  )
+
+  it('a hand-written Scorer object is checked the same way', async () => {
+    const scorer = { kind: 'baton.scorer', name: 'by-hand', score: async () => ({ passed: true }) }
+    const result = await runWith(scorer as never)
+    expect(result.error?.message).toContain('by-hand returned {"passed":true}, not a score')
+  })
+
+  it('a goal function that returns neither a boolean nor a string', async () => {
+    const result = await runWith((() => ({ pass: true })) as never)
+    expect(result.status).toBe('error')
+    expect(result.error?.message).toBe(
+      'goal[0] returned {"pass":true}, not a verdict: a goal function returns true (the answer is done), or false or a string (feedback for the model)',
+    )
+  })
+})
+
+describe('judge and defineScorer refuse definitions they cannot grade with', () => {
+  const refused = (fn: () => unknown) => {
+    try {
+      fn()
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'INVALID_DEFINITION' })
+      return (error as Error).message
+    }
+    throw new Error('expected INVALID_DEFINITION')
+  }
+
+  it('judge', () => {
+    expect(refused(() => judge(undefined as never))).toBe(
+      'judge: expected options { model, rubric, threshold?, name? }, got undefined',
+    )
+    expect(refused(() => judge({ model: 'gpt-4o', rubric: 'Cites sources' }))).toContain(
+      'judge: model expected "<provider>:<model>"',
+    )
+    expect(refused(() => judge({ model: 5, rubric: 'Cites sources' } as never))).toBe(
+      'judge: model must be a model string or a Model, got number 5',
+    )
+    expect(refused(() => judge({ model: 'openai:gpt-4o-mini', rubric: ' ' }))).toContain(
+      'judge: rubric must say',
+    )
+    expect(refused(() => judge({ model: 'openai:gpt-4o-mini', rubric: 'x', threshold: 70 }))).toBe(
+      'judge: threshold must be a number from 0 to 1, got number 70',
+    )
+    expect(refused(() => judge({ model: 'openai:gpt-4o-mini', criteria: 'x' } as never))).toContain(
+      'judge: criteria is not a known judge option (did you mean rubric?)',
+    )
+    expect(judge({ model: 'openai:gpt-4o-mini', rubric: 'Cites sources', threshold: 0.5 }).name).toBe('judge')
+  })
+
+  it('defineScorer', () => {
+    expect(refused(() => defineScorer({} as never, () => true))).toBe(
+      "defineScorer: the first argument is the scorer's name, a non-empty string; got object",
+    )
+    expect(refused(() => defineScorer('x', 5 as never))).toBe(
+      'defineScorer "x": the second argument is the scoring function, got number 5',
+    )
+  })
+})

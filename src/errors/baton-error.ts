@@ -10,7 +10,8 @@
  */
 export const ERROR_CODES = {
   // Definitions and arguments: thrown before anything runs.
-  INVALID_DEFINITION: 'a defineAgent / defineTool / defineEval / scorer definition is wrong',
+  INVALID_DEFINITION:
+    "a defineAgent / defineTool / defineWorkflow / defineEval / scorer definition is wrong; an option it does not know is named, with the one meant when it is another framework's name (`execute` → `run`, `parameters` → `input`, `system` → `instructions`, `maxTurns` → `budget: { maxSteps }`)",
   INVALID_TASK: 'the task does not fit the agent (a string for an input schema, a schema mismatch)',
   INVALID_OPTIONS: 'an option of run(), replay(), runEval() or a model factory is wrong',
   // Models and providers.
@@ -54,7 +55,7 @@ export const ERROR_CODES = {
   BUDGET_EXCEEDED: 'a budget limit was reached (details: limit, used, max, at)',
   STALLED: 'the model went in circles: the same call repeated, or steps without progress',
   GOAL_FAILED: 'the final answer failed its goal checks maxGoalAttempts times',
-  GOAL_CHECK_FAILED: 'a goal check (a function or a scorer) threw',
+  GOAL_CHECK_FAILED: 'a goal check (a function or a scorer) threw, or returned what is not a verdict',
   ABORTED: 'the run was aborted: its signal, the consumer of stream() leaving, Ctrl-C',
   // Transcripts and replays.
   TRANSCRIPT: 'a transcript cannot be read (file:line and the field say where) or written',

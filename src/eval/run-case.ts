@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { isAgent } from '../agent/index.js'
 import { BatonError, type ErrorInfo, toErrorInfo } from '../errors/index.js'
 import type { StopReason } from '../events/index.js'
-import type { ScoreInput } from '../goal/index.js'
+import { checkedScore, type ScoreInput } from '../goal/index.js'
 import { stableStringify } from '../loop/stable-stringify.js'
 import type { Model } from '../model/types.js'
 import { type ReplayOptions, replay } from '../replay/index.js'
@@ -94,14 +94,16 @@ export async function runCase<O>(
     const ctx = { generate: answers.generate, signal: signal ?? new AbortController().signal }
     for (const scorer of [...definition.scorers, ...(item.scorers ?? [])]) {
       try {
-        const verdict = await scorer.score(input, ctx)
+        const verdict = checkedScore(await scorer.score(input, ctx), scorer.name)
         const score: ScorerResult = { name: scorer.name, pass: verdict.pass, score: clamp(verdict.score) }
         if (verdict.reason) score.reason = verdict.reason
         scores.push(score)
       } catch (thrown) {
         const info = toErrorInfo(thrown)
-        scores.push({ name: scorer.name, pass: false, score: 0, reason: `threw: ${info.message}` })
-        error ??= { ...info, message: `${which}: scorer "${scorer.name}" threw: ${info.message}` }
+        // A verdict that is not a score is said so; any other failure was thrown.
+        const what = info.code === 'GOAL_CHECK_FAILED' ? info.message : `threw: ${info.message}`
+        scores.push({ name: scorer.name, pass: false, score: 0, reason: what })
+        error ??= { ...info, message: `${which}: scorer "${scorer.name}" ${what}` }
       }
     }
   }

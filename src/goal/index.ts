@@ -1,6 +1,6 @@
 export { type JudgeOptions, judge } from './judge.js'
 export { parseOutput } from './parse-output.js'
-export { defineScorer, isScorer } from './scorer.js'
+export { checkedScore, defineScorer, isScorer, shownValue } from './scorer.js'
 export type {
   GoalCheck,
   GoalContext,

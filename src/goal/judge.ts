@@ -1,4 +1,8 @@
-import type { Model } from '../model/types.js'
+import { BatonError } from '../errors/index.js'
+import { checkModelString } from '../model/model-string.js'
+import { isModel, type Model } from '../model/types.js'
+import { describe } from '../schema/index.js'
+import { unknownKey } from '../schema/known-keys.js'
 import type { Score, Scorer } from './types.js'
 
 export interface JudgeOptions {
@@ -30,6 +34,7 @@ const GRADE_SCHEMA = {
  * defineAgent({ ..., goal: judge({ model: 'openai:gpt-4o-mini', rubric: 'Cites at least two sources' }) })
  */
 export function judge(options: JudgeOptions): Scorer {
+  checkJudge(options)
   const threshold = options.threshold ?? 0.7
   return {
     kind: 'baton.scorer',
@@ -54,6 +59,36 @@ export function judge(options: JudgeOptions): Scorer {
       return readGrade(response.message.content, threshold)
     },
   }
+}
+
+const JUDGE_KEYS: ReadonlySet<string> = new Set(['model', 'rubric', 'threshold', 'name'])
+
+/** Refuses options a judge cannot grade with, naming the one that is wrong. */
+function checkJudge(options: JudgeOptions): void {
+  const fail = (message: string): never => {
+    throw new BatonError('INVALID_DEFINITION', `judge: ${message}`)
+  }
+  if (typeof options !== 'object' || options === null)
+    fail(`expected options { model, rubric, threshold?, name? }, got ${describe(options)}`)
+  const unknown = unknownKey(Object.keys(options), JUDGE_KEYS, 'judge', {
+    criteria: 'rubric',
+    prompt: 'rubric',
+    instructions: 'rubric',
+    passScore: 'threshold',
+    minScore: 'threshold',
+  })
+  if (unknown) fail(`${unknown.key} ${unknown.problem}`)
+  const { model, rubric, threshold, name } = options
+  if (typeof model === 'string') {
+    const problem = checkModelString(model)
+    if (problem) fail(`model ${problem}`)
+  } else if (!isModel(model)) fail(`model must be a model string or a Model, got ${describe(model)}`)
+  if (typeof rubric !== 'string' || rubric.trim() === '')
+    fail(`rubric must say in words what a good answer does, got ${describe(rubric)}`)
+  if (threshold !== undefined && !(typeof threshold === 'number' && threshold >= 0 && threshold <= 1))
+    fail(`threshold must be a number from 0 to 1, got ${describe(threshold)}`)
+  if (name !== undefined && (typeof name !== 'string' || name.trim() === ''))
+    fail(`name must be a non-empty string, got ${describe(name)}`)
 }
 
 function readGrade(text: string, threshold: number): Score {

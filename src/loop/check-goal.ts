@@ -1,6 +1,13 @@
-import { toErrorInfo } from '../errors/index.js'
+import { BatonError, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import { type GoalCheck, isScorer, parseOutput, type ScoreContext } from '../goal/index.js'
+import {
+  checkedScore,
+  type GoalCheck,
+  isScorer,
+  parseOutput,
+  type ScoreContext,
+  shownValue,
+} from '../goal/index.js'
 import { formatIssues } from '../schema/index.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, stoppedOutcome } from './outcome.js'
@@ -45,10 +52,12 @@ export async function checkGoal(
       const stopped = stoppedOutcome(frame)
       if (stopped) return stopWith(stopped)
       const info = toErrorInfo(error)
+      // A check that returned what is not a verdict is said so; any other failure was thrown.
+      const message = `${check} ${info.code === 'GOAL_CHECK_FAILED' ? '' : 'threw: '}${info.message}`
       return stopWith({
         status: 'error',
         stopReason: 'GOAL_CHECK_FAILED',
-        error: { code: 'GOAL_CHECK_FAILED', message: `${check} threw: ${info.message}` },
+        error: { code: 'GOAL_CHECK_FAILED', message },
       })
     }
   }
@@ -94,8 +103,13 @@ async function runCheck(
       frame.run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
   )
   if (!isScorer(goal)) {
-    const result = await goal(output, { task: frame.task, text, path: frame.path, memory })
+    const result: unknown = await goal(output, { task: frame.task, text, path: frame.path, memory })
     if (result === true) return {}
+    if (result !== false && typeof result !== 'string')
+      throw new BatonError(
+        'GOAL_CHECK_FAILED',
+        `returned ${shownValue(result)}, not a verdict: a goal function returns true (the answer is done), or false or a string (feedback for the model)`,
+      )
     return { feedback: typeof result === 'string' && result.trim() ? result : 'the goal check did not pass' }
   }
   let refused: AgentOutcome | undefined
@@ -115,9 +129,9 @@ async function runCheck(
   const { inputTokens, outputTokens, costUsd, steps, toolCalls } = frame.budget.used
   const usage = { inputTokens, outputTokens, costUsd, steps, toolCalls }
   try {
-    const score = await goal.score(
-      { task: frame.task, output, text, trajectory: state.trajectory, usage },
-      ctx,
+    const score = checkedScore(
+      await goal.score({ task: frame.task, output, text, trajectory: state.trajectory, usage }, ctx),
+      goal.name,
     )
     return score.pass
       ? { score: score.score }
