@@ -9,7 +9,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { defineAgent, defineTool, parseTranscript, readTranscript, run, stream } from '../src/index.js'
+import {
+  defineAgent,
+  defineTool,
+  parseTranscript,
+  readTranscript,
+  run,
+  setupTracing,
+  stream,
+} from '../src/index.js'
 import { SpanBuilder, spansOf } from '../src/otel/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 import { everyEventTranscript } from './fixtures/view-transcripts.js'
@@ -243,5 +251,24 @@ describe('the trace in an OpenTelemetry tracer', () => {
   it('refuses a tracer that is not one, naming the option', async () => {
     const agent = defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'ok' }]) })
     await expect(run(agent, 'Go', { tracer: {} as never })).rejects.toThrow(/tracer/)
+  })
+})
+
+describe('setupTracing refuses options it would ignore or trip over', () => {
+  it.each([
+    [5, 'setupTracing: expected options { serviceName?, url?, headers?, exporter?, env? }, got number 5'],
+    [
+      { endpoint: 'http://127.0.0.1:4318' },
+      'setupTracing: endpoint is not a known setupTracing option (did you mean url?)',
+    ],
+    [{ url: 'localhost:4318' }, 'setupTracing: url must be the full URL of the traces endpoint'],
+    [{ headers: { 'x-api-key': 42 } }, 'setupTracing: headers must be an object of strings'],
+    [{ exporter: {} }, 'setupTracing: exporter must be a SpanExporter'],
+    [{ serviceName: '' }, 'setupTracing: serviceName must be a non-empty string'],
+  ])('%j', async (options, message) => {
+    await expect(setupTracing(options as never)).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: expect.stringContaining(message),
+    })
   })
 })

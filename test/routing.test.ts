@@ -390,4 +390,19 @@ describe('bad definitions', () => {
       /route "router": models\[0\]: expected "<provider>:<model>"/,
     )
   })
+
+  it('refuses options it does not know, with the one meant', () => {
+    expect(definitionError(() => fallback(['openai:gpt-4o'], { breakr: false } as never))).toBe(
+      'fallback: breakr is not a known fallback option (did you mean breaker?) (known: on, breaker)',
+    )
+    expect(definitionError(() => fallback(['openai:gpt-4o'], { retryOn: ['HTTP_429'] } as never))).toContain(
+      '(did you mean on?)',
+    )
+    expect(definitionError(() => fallback(['openai:gpt-4o'], 'fast' as never))).toBe(
+      'fallback: options must be an object, got the string "fast"',
+    )
+    expect(definitionError(() => route(() => 'openai:gpt-4o', { candidates: [] } as never))).toBe(
+      'route: candidates is not a known route option (did you mean models?) (known: name, models)',
+    )
+  })
 })

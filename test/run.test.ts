@@ -52,7 +52,7 @@ describe('run()', () => {
   it('refuses unknown or malformed options', async () => {
     const agent = defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([]) })
     await expect(run(agent, 'go', { recrod: 'x' } as never)).rejects.toThrow(
-      /^run: options.recrod is not a known run option \(known: record, signal, budget, /,
+      /^run: options.recrod is not a known run option \(did you mean record\?\) \(known: record, signal, budget, /,
     )
     // A budget limit beside the options is pointed to its place.
     await expect(run(agent, 'go', { maxSteps: 3 } as never)).rejects.toThrow(

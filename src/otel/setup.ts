@@ -9,6 +9,8 @@
 import type { Tracer } from '@opentelemetry/api'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { BatonError } from '../errors/index.js'
+import { describe } from '../schema/index.js'
+import { unknownKey } from '../schema/known-keys.js'
 import { VERSION } from '../version.js'
 
 export interface TracingSetupOptions {
@@ -127,6 +129,7 @@ function pairs(text: string | undefined): Record<string, string> {
  * runs. With `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`, the tracer makes no spans.
  */
 export async function setupTracing(options: TracingSetupOptions = {}): Promise<TracingSetup> {
+  checkSetup(options)
   const env = options.env ?? process.env
   const api = await load('@opentelemetry/api', () => import('@opentelemetry/api'))
   const kind = options.exporter ? 'own' : exporterKind(env)
@@ -176,6 +179,50 @@ export async function setupTracing(options: TracingSetupOptions = {}): Promise<T
     flush: () => provider.forceFlush().catch((error) => failedWith(sent, error)),
     shutdown: () => provider.shutdown().catch((error) => failedWith(sent, error)),
   }
+}
+
+const SETUP_KEYS: ReadonlySet<string> = new Set(['serviceName', 'url', 'headers', 'exporter', 'env'])
+
+/** Refuses options the set-up would ignore or trip over, naming the one that is wrong. */
+function checkSetup(options: TracingSetupOptions): void {
+  const fail = (message: string): never => {
+    throw new BatonError('INVALID_OPTIONS', `setupTracing: ${message}`)
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    fail(`expected options { serviceName?, url?, headers?, exporter?, env? }, got ${describe(options)}`)
+  const unknown = unknownKey(Object.keys(options), SETUP_KEYS, 'setupTracing', {
+    endpoint: 'url',
+    service: 'serviceName',
+    spanExporter: 'exporter',
+    traceExporter: 'exporter',
+  })
+  if (unknown) fail(`${unknown.key} ${unknown.problem}`)
+  const { serviceName, url, headers, exporter, env } = options
+  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.trim() === ''))
+    fail(`serviceName must be a non-empty string, got ${describe(serviceName)}`)
+  if (url !== undefined && (typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)))
+    fail(
+      `url must be the full URL of the traces endpoint (http://127.0.0.1:4318/v1/traces), got ${describe(url)}`,
+    )
+  for (const [what, record] of [
+    ['headers', headers],
+    ['env', env],
+  ] as const)
+    if (
+      record !== undefined &&
+      (typeof record !== 'object' ||
+        record === null ||
+        Object.values(record).some((v) => v !== undefined && typeof v !== 'string'))
+    )
+      fail(`${what} must be an object of strings, got ${describe(record)}`)
+  if (
+    exporter !== undefined &&
+    (typeof exporter !== 'object' ||
+      exporter === null ||
+      typeof exporter.export !== 'function' ||
+      typeof exporter.shutdown !== 'function')
+  )
+    fail('exporter must be a SpanExporter: an object with export(spans, done) and shutdown()')
 }
 
 /** A flush that failed is counted, not thrown: tracing never fails what it traces. */

@@ -22,7 +22,7 @@ import type {
 } from '../model/types.js'
 import { type BreakerOptions, DEFAULT_BREAKER, failed, openUntil, skips, succeeded } from './breaker.js'
 import { countsAgainst, DEFAULT_FALLBACK_CODES, failureOf, type ModelFailure } from './failures.js'
-import { choiceProblem, definitionError, Member, type ModelChoice } from './members.js'
+import { checkOptionKeys, choiceProblem, definitionError, Member, type ModelChoice } from './members.js'
 
 export interface FallbackOptions {
   /**
@@ -35,6 +35,8 @@ export interface FallbackOptions {
 }
 
 /** A `Model` that answers with the first of `models` that answers (see the module). */
+const FALLBACK_KEYS: ReadonlySet<string> = new Set(['on', 'breaker'])
+
 export function fallback(models: readonly ModelChoice[], options: FallbackOptions = {}): Model {
   const where = 'fallback'
   if (!Array.isArray(models) || models.length === 0)
@@ -46,6 +48,11 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
   models.forEach((choice, i) => {
     const problem = choiceProblem(choice)
     if (problem) throw definitionError(where, `model ${i}: ${problem}`, `models[${i}]`)
+  })
+  checkOptionKeys(where, options, FALLBACK_KEYS, {
+    circuitBreaker: 'breaker',
+    retryOn: 'on',
+    fallbackOn: 'on',
   })
   const moves = movesOn(options.on)
   const breaker = breakerOptions(options.breaker)

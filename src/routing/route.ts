@@ -12,7 +12,7 @@ import { estimateTokens, messageChars } from '../budget/estimate-tokens.js'
 import { BatonError } from '../errors/index.js'
 import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js'
 import { describe } from '../schema/index.js'
-import { choiceProblem, definitionError, idOf, Member, type ModelChoice } from './members.js'
+import { checkOptionKeys, choiceProblem, definitionError, idOf, Member, type ModelChoice } from './members.js'
 
 /** What a routing function knows of the request besides the request itself. */
 export interface RouteContext {
@@ -41,6 +41,8 @@ export interface RouteOptions {
 }
 
 /** A `Model` that asks `choose` which model answers each request (see the module). */
+const ROUTE_KEYS: ReadonlySet<string> = new Set(['name', 'models'])
+
 export function route(choose: RouteFn, options: RouteOptions = {}): Model {
   if (typeof choose !== 'function')
     throw definitionError(
@@ -48,6 +50,7 @@ export function route(choose: RouteFn, options: RouteOptions = {}): Model {
       `expected a routing function (request, context) => model, got ${describe(choose)}`,
       'choose',
     )
+  checkOptionKeys('route', options, ROUTE_KEYS, { candidates: 'models' })
   const name = options.name ?? (choose.name || 'router')
   const where = `route "${name}"`
   const declared = new Map<string, Member>()

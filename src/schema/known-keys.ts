@@ -27,8 +27,32 @@ export function unknownKey(
   }
 }
 
-/** A known key spelt the same but for case, `_` and `-` (`max_result_chars` → maxResultChars). */
+/**
+ * A known key spelt nearly the same: but for case, `_` and `-` (`max_result_chars` →
+ * maxResultChars), or a letter or two off (`breakr` → breaker, `recrod` → record).
+ */
 function sameLetters(key: string, known: ReadonlySet<string>): string | undefined {
   const plain = (s: string) => s.toLowerCase().replace(/[-_]/g, '')
-  return [...known].find((k) => plain(k) === plain(key))
+  const given = plain(key)
+  const keys = [...known]
+  const same = keys.find((k) => plain(k) === given)
+  if (same !== undefined || given.length < 4) return same
+  const allowed = given.length < 8 ? 1 : 2
+  return keys.find((k) => editDistance(plain(k), given) <= allowed)
+}
+
+/** Letters to insert, delete, change or swap with the next to turn `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i])
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1)
+      rows[i]![j] = d
+    }
+  return rows[a.length]![b.length]!
 }
