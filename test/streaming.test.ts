@@ -238,6 +238,40 @@ describe('the root agent’s text', () => {
   })
 })
 
+describe('a stream is read once, in one form', () => {
+  const forms: [string, (events: ReturnType<typeof stream>) => unknown, string][] = [
+    ['iterating it', (events) => events[Symbol.asyncIterator](), 'iterating the stream'],
+    ['text()', (events) => events.text(), 'text()'],
+    ['toResponse()', (events) => events.toResponse(), 'toResponse()'],
+    ['toReadableStream()', (events) => events.toReadableStream(), 'toReadableStream()'],
+  ]
+  it.each(forms)(
+    'after %s, any second reader is refused, naming the first; the run still ends whole',
+    async (_, first, named) => {
+      const events = stream(team(), 'Compare Lisbon and Porto')
+      const taken = first(events)
+      for (const [, second] of forms)
+        expect(() => second(events)).toThrow(
+          expect.objectContaining({
+            code: 'INVALID_OPTIONS',
+            message: expect.stringContaining(
+              `stream: the events were already taken by ${named}; they are read once`,
+            ),
+          }),
+        )
+      // The first reader gets every event: nothing went to the refused ones.
+      let read = 0
+      if (taken instanceof Response) read = parseSse(await taken.text()).length
+      else if (taken instanceof ReadableStream) read = parseSse(await new Response(taken).text()).length
+      else for await (const _item of { [Symbol.asyncIterator]: () => taken as AsyncIterator<unknown> }) read++
+      const result = await events.result
+      expect(result.status).toBe('done')
+      if (named !== 'text()') expect(read).toBeGreaterThanOrEqual(result.trajectory.length + 4)
+      else expect(read).toBeGreaterThan(1)
+    },
+  )
+})
+
 /** Parses a server-sent event stream into `{ event, id, data }` records. */
 function parseSse(text: string): { event: string; id?: string; data: unknown }[] {
   return text

@@ -74,19 +74,25 @@ export function streamRun<O>(agent: Agent<O>, task: Task, options: InternalRunOp
   const queue = new EventQueue()
   const started = start(agent, task, options, queue)
   started.result.catch(() => {})
-  let reader: AsyncGenerator<BatonEvent> | undefined
-  const events: AsyncIterable<BatonEvent> = {
-    [Symbol.asyncIterator]: () => {
-      reader ??= read(queue, started)
-      return reader
-    },
+  // The events go to one reader, in one form: a second would silently get what the first left.
+  let taken: string | undefined
+  const take = (form: string): AsyncIterable<BatonEvent> => {
+    if (taken !== undefined)
+      throw new BatonError(
+        'INVALID_OPTIONS',
+        `stream: the events were already taken by ${taken}; they are read once, in one form (iterate the stream, or text(), toResponse() or toReadableStream()). The run's result is in .result; stream() again runs the agent again`,
+        { details: { taken, asked: form } },
+      )
+    taken = form
+    const reader = read(queue, started)
+    return { [Symbol.asyncIterator]: () => reader }
   }
   return {
     result: started.result as Promise<RunResult<O>>,
-    [Symbol.asyncIterator]: events[Symbol.asyncIterator],
-    text: () => rootText(events),
-    toReadableStream: () => serverSentEvents(events),
-    toResponse: (init) => serverSentResponse(events, init),
+    [Symbol.asyncIterator]: () => take('iterating the stream')[Symbol.asyncIterator](),
+    text: () => rootText(take('text()')),
+    toReadableStream: () => serverSentEvents(take('toReadableStream()')),
+    toResponse: (init) => serverSentResponse(take('toResponse()'), init),
   }
 }
 
