@@ -73,13 +73,4 @@ declare global {
 }
 export {}
 
-// A stand-in for the part of Hono the streaming page uses (Hono is not installed here).
-declare module 'hono' {
-  interface Context {
-    req: { query(name: string): string | undefined }
-  }
-  export class Hono {
-    get(path: string, handler: (c: Context) => Response | Promise<Response>): this
-  }
-}
 `
