@@ -1,4 +1,4 @@
-import type { CaseSummary, EvalReport } from './report.js'
+import { type CaseSummary, checkReport, type EvalReport } from './report.js'
 
 export interface BaselineThresholds {
   /** A case's mean cost may rise by this fraction before it counts as a regression. Default 0.2. */
@@ -40,6 +40,8 @@ export function compareToBaseline(
   baseline: EvalReport,
   thresholds: BaselineThresholds = {},
 ): BaselineComparison {
+  checkReport(report, 'compareToBaseline: report')
+  checkReport(baseline, 'compareToBaseline: baseline')
   const costIncrease = thresholds.costIncrease ?? 0.2
   const stepsIncrease = thresholds.stepsIncrease ?? 0.2
   const before = casesOf(baseline)

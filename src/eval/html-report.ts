@@ -1,4 +1,11 @@
-import type { CaseResult, EvalReport, EvalResult, EvalSummary, ScorerResult } from './report.js'
+import {
+  type CaseResult,
+  checkReport,
+  type EvalReport,
+  type EvalResult,
+  type EvalSummary,
+  type ScorerResult,
+} from './report.js'
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1d1d1f;background:#fafafa}
@@ -22,6 +29,7 @@ table.k{width:auto;margin-bottom:1rem}details summary{cursor:pointer;color:#555}
  * writeFileSync('eval-report.html', renderHtml(report))
  */
 export function renderHtml(report: EvalReport): string {
+  checkReport(report, 'renderHtml')
   const title =
     report.evals.length === 1 ? `Eval: ${report.evals[0]!.name}` : `Evals (${report.evals.length})`
   return `<!doctype html>

@@ -88,12 +88,20 @@ describe('JSON report', () => {
       expect(() => readReport(file)).toThrow(
         `${file}: eval report version 2 is not supported (this Baton reads version 1)`,
       )
-      expect(() => readReport(join(dir, 'none.json'))).toThrow(/cannot read the eval report/)
+      expect(() => readReport(join(dir, 'none.json'))).toThrow(
+        /none\.json: cannot read the eval report: no such file$/,
+      )
+      expect(() => readReport(dir)).toThrow(/: cannot read the eval report: it is a directory$/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
     expect(() => parseReport('{"version":1}', 'x.json')).toThrow(
-      'x.json: not an eval report (no "evals" list)',
+      'x.json: not an eval report (what runEval returns or readReport reads: { evals: [{ results }] }), got object',
+    )
+    // What takes a report refuses what is not one, by name, before reading into it.
+    expect(() => renderHtml(5 as never)).toThrow(/^renderHtml: not an eval report .*got number 5$/)
+    expect(() => compareToBaseline(report, { evals: [{}] } as never)).toThrow(
+      /^compareToBaseline: baseline: not an eval report/,
     )
   })
 

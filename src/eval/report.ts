@@ -1,6 +1,7 @@
 import { BatonError, type ErrorInfo } from '../errors/index.js'
 import type { RunStatus, StopReason } from '../events/index.js'
-import { readTextFile } from '../files/read-text.js'
+import { fileProblem, readTextFile } from '../files/read-text.js'
+import { describe } from '../schema/index.js'
 import { VERSION } from '../version.js'
 
 /** `replay` answers from cassettes (offline), `record` runs live and writes them, `live` runs live. */
@@ -182,12 +183,27 @@ export function readReport(path: string): EvalReport {
   try {
     text = readTextFile(path)
   } catch (error) {
-    throw new BatonError(
-      'INVALID_OPTIONS',
-      `${path}: cannot read the eval report: ${(error as Error).message}`,
-    )
+    throw new BatonError('INVALID_OPTIONS', `${path}: cannot read the eval report: ${fileProblem(error)}`, {
+      cause: error,
+      details: { path },
+    })
   }
   return parseReport(text, path)
+}
+
+/** Throws unless `value` is an eval report (what runEval returns, or readReport reads). */
+export function checkReport(value: unknown, where: string): asserts value is EvalReport {
+  const report = value as Partial<EvalReport>
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !Array.isArray(report.evals) ||
+    report.evals.some((e) => typeof e !== 'object' || e === null || !Array.isArray(e.results))
+  )
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `${where}: not an eval report (what runEval returns or readReport reads: { evals: [{ results }] }), got ${describe(value)}`,
+    )
 }
 
 /** Parses a JSON eval report; `where` names it in errors. */
@@ -198,8 +214,7 @@ export function parseReport(text: string, where = '<report>'): EvalReport {
   } catch (error) {
     throw new BatonError('INVALID_OPTIONS', `${where}: not JSON: ${(error as Error).message}`)
   }
-  if (typeof data !== 'object' || data === null || !Array.isArray(data.evals))
-    throw new BatonError('INVALID_OPTIONS', `${where}: not an eval report (no "evals" list)`)
+  checkReport(data, where)
   if (data.version !== REPORT_VERSION)
     throw new BatonError(
       'INVALID_OPTIONS',

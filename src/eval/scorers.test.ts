@@ -84,6 +84,12 @@ describe('includes, regex', () => {
       pass: true,
     })
     expect(() => includes([])).toThrow(/non-empty/)
+    expect(() => includes(5 as never)).toThrow(
+      'includes: expected a non-empty text or a list of non-empty texts',
+    )
+    expect(() => includes('x', { ignorecase: true } as never)).toThrow(
+      'includes: ignorecase is not a known includes option (did you mean ignoreCase?) (known: ignoreCase)',
+    )
   })
 
   it('regex: matches the answer text, and keeps no state between answers', async () => {
@@ -176,6 +182,9 @@ describe('trajectory', () => {
 
   it('refuses a bad mode', () => {
     expect(() => trajectory(['a'], { mode: 'any' as 'set' })).toThrow(/mode must be/)
+    expect(() => trajectory(['a'], { order: 'exact' } as never)).toThrow(
+      'trajectory: order is not a known trajectory option (did you mean mode?) (known: mode, agent)',
+    )
   })
 })
 
@@ -188,6 +197,7 @@ describe('costAtMost, stepsAtMost', () => {
     expect(await score(stepsAtMost(3))).toMatchObject({ pass: true })
     expect((await score(stepsAtMost(2))).reason).toBe('expected at most 2 step(s), got 3')
     expect(() => stepsAtMost(1.5)).toThrow(/whole number/)
+    expect(() => stepsAtMost('3' as never)).toThrow(/got the string "3"$/)
     expect(() => costAtMost(-1)).toThrow(/USD/)
   })
 })

@@ -217,7 +217,9 @@ describe('readTranscript', () => {
     expect(thrown).toBeInstanceOf(BatonError)
     expect((thrown as BatonError).code).toBe('TRANSCRIPT')
     expect((thrown as BatonError).message).toContain(path)
-    expect((thrown as BatonError).message).toMatch(/cannot read the transcript.*ENOENT/)
+    expect((thrown as BatonError).message).toBe(`${path}: cannot read the transcript: no such file`)
+    // The system's own error stays as the cause, with its code.
+    expect(((thrown as BatonError).cause as NodeJS.ErrnoException).code).toBe('ENOENT')
   })
 })
 

@@ -1,6 +1,6 @@
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import { readTextFile } from '../files/read-text.js'
+import { fileProblem, readTextFile } from '../files/read-text.js'
 import { deeperThan, MAX_DEPTH } from './depth.js'
 import { migrations } from './migrations/index.js'
 import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'
@@ -15,7 +15,10 @@ export function readTranscript(path: string): Transcript {
   try {
     text = readTextFile(path)
   } catch (error) {
-    throw new BatonError('TRANSCRIPT', `${path}: cannot read the transcript: ${(error as Error).message}`)
+    throw new BatonError('TRANSCRIPT', `${path}: cannot read the transcript: ${fileProblem(error)}`, {
+      cause: error,
+      details: { path },
+    })
   }
   return parseTranscript(text, path)
 }

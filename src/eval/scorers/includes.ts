@@ -1,6 +1,9 @@
 import { BatonError } from '../../errors/index.js'
 import { defineScorer, type Scorer } from '../../goal/index.js'
+import { checkScorerOptions } from './options.js'
 import { excerpt } from './show.js'
+
+const INCLUDES_KEYS: ReadonlySet<string> = new Set(['ignoreCase'])
 
 export interface IncludesOptions {
   /** Compare without regard to case. Default false. */
@@ -14,7 +17,7 @@ export interface IncludesOptions {
  * goal: includes(['Lisbon', 'Belém'])
  */
 export function includes(texts: string | readonly string[], options: IncludesOptions = {}): Scorer {
-  const wanted = typeof texts === 'string' ? [texts] : [...texts]
+  const wanted = typeof texts === 'string' ? [texts] : Array.isArray(texts) ? [...texts] : []
   if (wanted.length === 0 || wanted.some((t) => typeof t !== 'string' || t === ''))
     throw new BatonError(
       'INVALID_DEFINITION',
@@ -23,6 +26,10 @@ export function includes(texts: string | readonly string[], options: IncludesOpt
         details: { value: texts },
       },
     )
+  checkScorerOptions('includes', options, INCLUDES_KEYS, {
+    caseInsensitive: 'ignoreCase',
+    ignorecase: 'ignoreCase',
+  })
   const fold = (s: string) => (options.ignoreCase ? s.toLowerCase() : s)
   return defineScorer('includes', ({ text }) => {
     const haystack = fold(text)

@@ -1,5 +1,6 @@
 import { BatonError } from '../../errors/index.js'
 import { defineScorer, type Scorer } from '../../goal/index.js'
+import { describe } from '../../schema/index.js'
 
 /**
  * Passes when the run cost at most `usd` (US dollars, from the price table).
@@ -37,7 +38,7 @@ export function stepsAtMost(n: number): Scorer {
 
 function check(name: string, value: unknown, ok: boolean, expected: string): void {
   if (typeof value !== 'number' || !ok)
-    throw new BatonError('INVALID_DEFINITION', `${name}: expected ${expected}, got ${String(value)}`, {
+    throw new BatonError('INVALID_DEFINITION', `${name}: expected ${expected}, got ${describe(value)}`, {
       details: { value },
     })
 }

@@ -1,5 +1,8 @@
 import { BatonError } from '../../errors/index.js'
 import { defineScorer, type Scorer, type TrajectoryStep } from '../../goal/index.js'
+import { checkScorerOptions } from './options.js'
+
+const TRAJECTORY_KEYS: ReadonlySet<string> = new Set(['mode', 'agent'])
 
 export interface TrajectoryOptions {
   /**
@@ -25,6 +28,7 @@ const MODES = new Set(['in-order', 'exact', 'set'])
  * scorers: [trajectory(['delegate_researcher', 'book_hotel']), trajectory(['search'], { agent: 'researcher' })]
  */
 export function trajectory(names: readonly string[], options: TrajectoryOptions = {}): Scorer {
+  checkScorerOptions('trajectory', options, TRAJECTORY_KEYS, { order: 'mode', by: 'agent' })
   const mode = options.mode ?? 'in-order'
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === ''))
     throw new BatonError('INVALID_DEFINITION', 'trajectory: expected a list of tool or delegation names', {
