@@ -313,6 +313,16 @@ describe('options', () => {
     [{ command: '' }, /`command` must be a non-empty string/],
     [{ command: 'x', args: 'a b' }, /`args` must be an array of strings/],
     [{ url: 'ftp://example.com/' }, /`url` must be an http\(s\) URL/],
+    [{ comand: 'x' }, /the server's comand is not a known MCP server option \(did you mean command\?\)/],
+    // An option put in the server would be dropped without a word: it is pointed to its place.
+    [
+      { command: 'x', timeoutMs: 5_000 },
+      /the server's timeoutMs is an option, not part of the server: mcpTools\(server, \{ timeoutMs \}\)/,
+    ],
+    [{ command: 'x', headers: {} }, /the server's headers is for servers reached by url/],
+    [{ url: 'http://127.0.0.1/', cwd: '.' }, /the server's cwd is for servers started by command/],
+    [{ command: 'x', env: { PORT: 8080 } }, /`env` must be an object of strings/],
+    [{ command: 'x', stderr: 'show' }, /`stderr` must be "pipe", "inherit" or "ignore"/],
   ])('refuses the server %j', async (server, message) => {
     const error = await rejection(mcpTools(server as never))
     expect(error.code).toBe('INVALID_OPTIONS')
@@ -324,6 +334,7 @@ describe('options', () => {
     [{ include: 'echo' }, /include must be an array/],
     [{ timeoutMs: 0 }, /timeoutMs must be a positive number/],
     [{ connectTimeoutMs: '5s' }, /connectTimeoutMs must be a positive number/],
+    [{ timeout: 5_000 }, /timeout is not a known mcpTools option \(did you mean timeoutMs\?\)/],
   ])('refuses the options %j', async (options, message) => {
     const error = await rejection(mcpTools({ command: NODE }, options as never))
     expect(error.code).toBe('INVALID_OPTIONS')

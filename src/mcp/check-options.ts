@@ -2,6 +2,7 @@ import { BatonError } from '../errors/index.js'
 import { checkModelString } from '../model/model-string.js'
 import { isModel } from '../model/types.js'
 import { describe } from '../schema/index.js'
+import { unknownKey } from '../schema/known-keys.js'
 import { TOOL_NAME } from '../tool/index.js'
 import { checkAuth } from './auth/check-auth.js'
 import type { McpServerConfig } from './connect.js'
@@ -16,12 +17,25 @@ export function checkServer(server: unknown): asserts server is McpServerConfig 
   if (typeof server !== 'object' || server === null)
     throw bad('expected { command, args? } or { url, headers?, auth? }', server)
   const s = server as Record<string, unknown>
+  checkServerKeys(s)
   if ('command' in s === 'url' in s) throw bad('give either `command` (stdio) or `url` (streamable HTTP)', s)
   if ('command' in s) {
     if (typeof s.command !== 'string' || s.command.trim() === '')
       throw bad('`command` must be a non-empty string', s.command)
     if (s.args !== undefined && !(Array.isArray(s.args) && s.args.every((a) => typeof a === 'string')))
       throw bad('`args` must be an array of strings', s.args)
+    if (
+      s.env !== undefined &&
+      (typeof s.env !== 'object' ||
+        s.env === null ||
+        Array.isArray(s.env) ||
+        Object.values(s.env).some((v) => v !== undefined && typeof v !== 'string'))
+    )
+      throw bad('`env` must be an object of strings', s.env)
+    if (s.cwd !== undefined && (typeof s.cwd !== 'string' || s.cwd === ''))
+      throw bad('`cwd` must be a directory path', s.cwd)
+    if (s.stderr !== undefined && s.stderr !== 'pipe' && s.stderr !== 'inherit' && s.stderr !== 'ignore')
+      throw bad('`stderr` must be "pipe", "inherit" or "ignore"', s.stderr)
     return
   }
   let url: URL | undefined
@@ -47,6 +61,46 @@ export function checkServer(server: unknown): asserts server is McpServerConfig 
   if (s.auth !== undefined) checkAuth(s.auth)
 }
 
+const STDIO_KEYS = ['command', 'args', 'env', 'cwd', 'stderr']
+const HTTP_KEYS = ['url', 'headers', 'auth']
+const OPTION_KEYS: ReadonlySet<string> = new Set([
+  'prefix',
+  'include',
+  'exclude',
+  'timeoutMs',
+  'connectTimeoutMs',
+  'elicitation',
+  'sampling',
+  'roots',
+])
+
+/**
+ * A key the server config does not have: an option given in the server (it belongs in the
+ * second argument), a key of the other transport, or a misspelling.
+ */
+function checkServerKeys(s: Record<string, unknown>): void {
+  const known = new Set([...STDIO_KEYS, ...HTTP_KEYS])
+  const fail = (key: string, message: string): never => {
+    throw new BatonError('INVALID_OPTIONS', `mcpTools: the server's ${key} ${message}`, {
+      details: { field: `server.${key}` },
+    })
+  }
+  for (const key of Object.keys(s))
+    if (OPTION_KEYS.has(key)) fail(key, `is an option, not part of the server: mcpTools(server, { ${key} })`)
+  const listed = 'command' in s ? STDIO_KEYS : 'url' in s ? HTTP_KEYS : known
+  const unknown = unknownKey(Object.keys(s), known, 'MCP server', {}, listed)
+  if (unknown) fail(unknown.key, unknown.problem)
+  // Every key is known by now: one not of this server's transport is of the other.
+  const transport = 'command' in s ? STDIO_KEYS : 'url' in s ? HTTP_KEYS : undefined
+  const crossed =
+    transport && Object.keys(s).find((key) => !transport.includes(key) && key !== 'command' && key !== 'url')
+  if (crossed)
+    fail(
+      crossed,
+      `is for ${transport === STDIO_KEYS ? 'servers reached by url' : 'servers started by command'}`,
+    )
+}
+
 /** Refuses bad `mcpTools` options, naming the field and the value. */
 export function checkOptions(options: McpToolsOptions): void {
   const bad = (field: string, message: string, value: unknown) =>
@@ -55,6 +109,11 @@ export function checkOptions(options: McpToolsOptions): void {
     })
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw bad('options', 'must be an object', options)
+  const unknown = unknownKey(Object.keys(options), OPTION_KEYS, 'mcpTools', { timeout: 'timeoutMs' })
+  if (unknown)
+    throw new BatonError('INVALID_OPTIONS', `mcpTools: ${unknown.key} ${unknown.problem}`, {
+      details: { field: unknown.key },
+    })
   const { prefix, include, exclude } = options
   if (prefix !== undefined && (typeof prefix !== 'string' || (prefix !== '' && !TOOL_NAME.test(prefix))))
     throw bad('prefix', 'must be letters, digits, "_" or "-"', prefix)
