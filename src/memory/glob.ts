@@ -8,7 +8,14 @@
  * A key is matched in O(glob segments × key segments) segment tests, each a prefix, a suffix and
  * one left-to-right `indexOf` per literal between stars.
  */
+import { BatonError } from '../errors/index.js'
+
 export function compileGlob(glob: string): (key: string) => boolean {
+  if (typeof glob !== 'string')
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `compileGlob: expected a glob such as "notes/*", got ${glob === null ? 'null' : typeof glob}`,
+    )
   if (glob === '**') return () => true
   const segments = glob.split('/').map(compileSegment)
   return (key) => matchSegments(segments, key.split('/'))

@@ -15,6 +15,7 @@ import type {
   ToolCall,
 } from '../model/types.js'
 import { describe } from '../schema/index.js'
+import { unknownKey } from '../schema/known-keys.js'
 
 /** One scripted reply: text, tool calls, or both. */
 export interface ScriptStep {
@@ -61,6 +62,8 @@ export interface ScriptedModel extends Model {
  *   (request) => ({ text: `The sum is ${request.messages.at(-1)?.content}` }),
  * ])
  */
+const SCRIPT_OPTIONS: ReadonlySet<string> = new Set(['id', 'latencyMs', 'countTokens', 'contextWindow'])
+
 export function scriptedModel(
   steps: readonly ScriptEntry[],
   options: ScriptedModelOptions = {},
@@ -70,6 +73,27 @@ export function scriptedModel(
   steps.forEach((step, index) => {
     if (typeof step !== 'function') checkStep(step, index)
   })
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `scriptedModel: options must be an object, got ${describe(options)}`,
+    )
+  const unknown = unknownKey(Object.keys(options), SCRIPT_OPTIONS, 'scriptedModel', { latency: 'latencyMs' })
+  if (unknown) throw new BatonError('INVALID_DEFINITION', `scriptedModel: ${unknown.key} ${unknown.problem}`)
+  const { latencyMs, id } = options
+  if (
+    latencyMs !== undefined &&
+    !(typeof latencyMs === 'number' && Number.isFinite(latencyMs) && latencyMs >= 0)
+  )
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `scriptedModel: latencyMs must be a number of milliseconds (0 or more), got ${describe(latencyMs)}`,
+    )
+  if (id !== undefined && (typeof id !== 'string' || id === ''))
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `scriptedModel: id must be a non-empty string, got ${describe(id)}`,
+    )
   const { contextWindow } = options
   if (contextWindow !== undefined && !(Number.isInteger(contextWindow) && contextWindow > 0))
     throw new BatonError(

@@ -40,6 +40,15 @@ describe('scriptedModel refuses a script it would play wrongly, naming the step'
     expect(() => scriptedModel(steps as never)).toThrow(`scriptedModel: ${message}`)
   })
 
+  it.each([
+    [{ latency: 20 }, 'latency is not a known scriptedModel option (did you mean latencyMs?)'],
+    [{ latencyMs: -5 }, 'latencyMs must be a number of milliseconds (0 or more), got number -5'],
+    [{ id: '' }, 'id must be a non-empty string, got the string ""'],
+    [20, 'options must be an object, got number 20'],
+  ])('refuses the options %j', (options, message) => {
+    expect(() => scriptedModel([{ text: 'ok' }], options as never)).toThrow(`scriptedModel: ${message}`)
+  })
+
   it('checks what a step function returns when it is played', async () => {
     const model = scriptedModel([() => ({ txt: 'typo' }) as never])
     await expect(
