@@ -165,7 +165,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
       details: { agent: name, field, value },
     })
   }
-  const unknown = unknownKey(Object.keys(config), KNOWN_KEYS, 'agent', AGENT_HINTS)
+  const unknown = unknownKey(Object.keys(config), KNOWN_KEYS, 'agent option', AGENT_HINTS)
   if (unknown) fail(unknown.key, unknown.problem)
 
   if (config.description !== undefined && typeof config.description !== 'string')

@@ -68,7 +68,7 @@ describe('defineEval', () => {
       /cases\[0\]\.input must be a task: a string or a JSON object, got an array/,
     )
     expect(problem({ ...base, cases: [{ name: 'x', input: 'go', expect: 1 }] }).message).toMatch(
-      /cases\[0\]\.expect is not a known case field/,
+      /cases\[0\]\.expect is not a known case field \(did you mean expected\?\)/,
     )
     expect(problem({ ...base, scorers: [() => true] }).message).toMatch(/scorers\[0\] must be a scorer/)
     expect(problem({ ...base, trials: 0 }).message).toBe(
@@ -77,6 +77,8 @@ describe('defineEval', () => {
     expect(problem({ ...base, concurrency: 1.5 }).message).toMatch(/concurrency must be a whole number/)
     expect(problem({ ...base, model: 'gpt' }).message).toMatch(/^eval "basic": model /)
     expect(problem({ ...base, budget: { maxSteps: -1 } }).message).toMatch(/budget/)
-    expect(problem({ ...base, scorer: [] }).message).toMatch(/scorer is not a known eval option/)
+    expect(problem({ ...base, scorer: [] }).message).toMatch(
+      /scorer is not a known eval option \(did you mean scorers\?\)/,
+    )
   })
 })

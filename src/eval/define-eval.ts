@@ -11,6 +11,7 @@ import { isScorer, type Scorer, type Task } from '../goal/index.js'
 import { checkModelString } from '../model/model-string.js'
 import { isModel, type Model } from '../model/types.js'
 import { describe } from '../schema/index.js'
+import { unknownKey } from '../schema/known-keys.js'
 
 /**
  * Case and eval names become file names (`<eval>/<case>.jsonl`): letters, digits, `_` and `-`.
@@ -88,9 +89,11 @@ export function defineEval<O>(config: EvalConfig<O>): Eval<O> {
   const fail = (field: string, problem: string, value: unknown): never => {
     throw invalid(`${where}: ${field} ${problem}`, field, value)
   }
-  for (const key of Object.keys(config))
-    if (!KNOWN_KEYS.has(key))
-      fail(key, `is not a known eval option (known: ${[...KNOWN_KEYS].join(', ')})`, key)
+  const unknown = unknownKey(Object.keys(config), KNOWN_KEYS, 'eval option', {
+    tests: 'cases',
+    examples: 'cases',
+  })
+  if (unknown) fail(unknown.key, unknown.problem, unknown.key)
 
   const { agent } = config
   if (!isAgent(agent) && typeof agent !== 'function')
@@ -107,9 +110,11 @@ export function defineEval<O>(config: EvalConfig<O>): Eval<O> {
     const at = `cases[${i}]`
     if (typeof item !== 'object' || item === null || Array.isArray(item))
       fail(at, `must be an object { name, input }, got ${describe(item)}`, item)
-    for (const key of Object.keys(item))
-      if (!CASE_KEYS.has(key))
-        fail(`${at}.${key}`, `is not a known case field (known: ${[...CASE_KEYS].join(', ')})`, key)
+    const field = unknownKey(Object.keys(item), CASE_KEYS, 'case field', {
+      expect: 'expected',
+      output: 'expected',
+    })
+    if (field) fail(`${at}.${field.key}`, field.problem, field.key)
     const caseName = checkName(item.name, `${where}: ${at}.name`, 'case', `${at}.name`)
     // Case-insensitive: on macOS and Windows `A.jsonl` and `a.jsonl` are one file.
     const before = seen.get(caseName.toLowerCase())

@@ -70,7 +70,7 @@ function checkJudge(options: JudgeOptions): void {
   }
   if (typeof options !== 'object' || options === null)
     fail(`expected options { model, rubric, threshold?, name? }, got ${describe(options)}`)
-  const unknown = unknownKey(Object.keys(options), JUDGE_KEYS, 'judge', {
+  const unknown = unknownKey(Object.keys(options), JUDGE_KEYS, 'judge option', {
     criteria: 'rubric',
     prompt: 'rubric',
     instructions: 'rubric',

@@ -88,7 +88,7 @@ function checkServerKeys(s: Record<string, unknown>): void {
   for (const key of Object.keys(s))
     if (OPTION_KEYS.has(key)) fail(key, `is an option, not part of the server: mcpTools(server, { ${key} })`)
   const listed = 'command' in s ? STDIO_KEYS : 'url' in s ? HTTP_KEYS : known
-  const unknown = unknownKey(Object.keys(s), known, 'MCP server', {}, listed)
+  const unknown = unknownKey(Object.keys(s), known, 'MCP server option', {}, listed)
   if (unknown) fail(unknown.key, unknown.problem)
   // Every key is known by now: one not of this server's transport is of the other.
   const transport = 'command' in s ? STDIO_KEYS : 'url' in s ? HTTP_KEYS : undefined
@@ -109,7 +109,7 @@ export function checkOptions(options: McpToolsOptions): void {
     })
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw bad('options', 'must be an object', options)
-  const unknown = unknownKey(Object.keys(options), OPTION_KEYS, 'mcpTools', { timeout: 'timeoutMs' })
+  const unknown = unknownKey(Object.keys(options), OPTION_KEYS, 'mcpTools option', { timeout: 'timeoutMs' })
   if (unknown)
     throw new BatonError('INVALID_OPTIONS', `mcpTools: ${unknown.key} ${unknown.problem}`, {
       details: { field: unknown.key },

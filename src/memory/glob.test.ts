@@ -6,7 +6,9 @@ const matches = (glob: string, keys: string[]) => keys.filter(compileGlob(glob))
 
 describe('compileGlob', () => {
   it('refuses what is not a glob, by name', () => {
-    expect(() => compileGlob(5 as never)).toThrow('compileGlob: expected a glob such as "notes/*", got number')
+    expect(() => compileGlob(5 as never)).toThrow(
+      'compileGlob: expected a glob such as "notes/*", got number',
+    )
   })
 
   it('matches a literal key exactly', () => {

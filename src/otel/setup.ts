@@ -190,7 +190,7 @@ function checkSetup(options: TracingSetupOptions): void {
   }
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     fail(`expected options { serviceName?, url?, headers?, exporter?, env? }, got ${describe(options)}`)
-  const unknown = unknownKey(Object.keys(options), SETUP_KEYS, 'setupTracing', {
+  const unknown = unknownKey(Object.keys(options), SETUP_KEYS, 'setupTracing option', {
     endpoint: 'url',
     service: 'serviceName',
     spanExporter: 'exporter',

@@ -82,7 +82,7 @@ export function defineWorkflow<I extends SchemaInput | undefined = undefined>(
   const where = `workflow "${config?.name}"`
   if (typeof config !== 'object' || config === null)
     throw new BatonError('INVALID_DEFINITION', 'defineWorkflow: expected a workflow definition object')
-  const unknown = unknownKey(Object.keys(config), WORKFLOW_KEYS, 'workflow', {
+  const unknown = unknownKey(Object.keys(config), WORKFLOW_KEYS, 'workflow option', {
     steps: 'plan',
     rounds: 'maxRounds',
   })

@@ -54,6 +54,6 @@ export function checkOptionKeys(
 ): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw definitionError(where, `options must be an object, got ${describe(options)}`, 'options')
-  const unknown = unknownKey(Object.keys(options), known, where.split(' ')[0]!, hints)
+  const unknown = unknownKey(Object.keys(options), known, `${where.split(' ')[0]} option`, hints)
   if (unknown) throw definitionError(where, `${unknown.key} ${unknown.problem}`, unknown.key)
 }

@@ -72,7 +72,7 @@ export function checkRun(
   }
   // The internal keys are never listed: they are not the caller's to give.
   const known = internal ? INTERNAL_KEYS : OPTION_KEYS
-  const unknown = unknownKey(Object.keys(options), known, 'run', RUN_HINTS, OPTION_KEYS)
+  const unknown = unknownKey(Object.keys(options), known, 'run option', RUN_HINTS, OPTION_KEYS)
   if (unknown)
     throw new BatonError('INVALID_OPTIONS', `run: options.${unknown.key} ${unknown.problem}`, {
       details: { field: unknown.key },

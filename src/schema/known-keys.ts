@@ -8,8 +8,8 @@ export type KeyHints = Readonly<Record<string, string>>
 
 /**
  * The first of `keys` that is not in `known`, with what is wrong with it: `is not a known <what>
- * option (did you mean <x>?) (known: …)`, listing `listed` (default: `known`). Undefined when
- * every key is known.
+ * (did you mean <x>?) (known: …)`, `what` being e.g. "agent option", listing `listed` (default:
+ * `known`). Undefined when every key is known.
  */
 export function unknownKey(
   keys: readonly string[],
@@ -23,7 +23,7 @@ export function unknownKey(
   const hint = Object.hasOwn(hints, key) ? hints[key] : sameLetters(key, known)
   return {
     key,
-    problem: `is not a known ${what} option${hint ? ` (did you mean ${hint}?)` : ''} (known: ${[...listed].join(', ')})`,
+    problem: `is not a known ${what}${hint ? ` (did you mean ${hint}?)` : ''} (known: ${[...listed].join(', ')})`,
   }
 }
 

@@ -78,7 +78,9 @@ export function scriptedModel(
       'INVALID_DEFINITION',
       `scriptedModel: options must be an object, got ${describe(options)}`,
     )
-  const unknown = unknownKey(Object.keys(options), SCRIPT_OPTIONS, 'scriptedModel', { latency: 'latencyMs' })
+  const unknown = unknownKey(Object.keys(options), SCRIPT_OPTIONS, 'scriptedModel option', {
+    latency: 'latencyMs',
+  })
   if (unknown) throw new BatonError('INVALID_DEFINITION', `scriptedModel: ${unknown.key} ${unknown.problem}`)
   const { latencyMs, id } = options
   if (

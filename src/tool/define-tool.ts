@@ -96,7 +96,7 @@ export function defineTool<S extends SchemaInput, O = unknown>(
     )
   }
   const where = `tool "${name}"`
-  const unknown = unknownKey(Object.keys(config), TOOL_KEYS, 'tool', TOOL_HINTS)
+  const unknown = unknownKey(Object.keys(config), TOOL_KEYS, 'tool option', TOOL_HINTS)
   if (unknown)
     throw new BatonError('INVALID_DEFINITION', `${where}: ${unknown.key} ${unknown.problem}`, {
       details: { tool: name, field: unknown.key },

@@ -14,7 +14,7 @@ export function checkScorerOptions(
       'INVALID_DEFINITION',
       `${scorer}: options must be an object, got ${describe(options)}`,
     )
-  const unknown = unknownKey(Object.keys(options), known, scorer, hints)
+  const unknown = unknownKey(Object.keys(options), known, `${scorer} option`, hints)
   if (unknown)
     throw new BatonError('INVALID_DEFINITION', `${scorer}: ${unknown.key} ${unknown.problem}`, {
       details: { field: unknown.key },
