@@ -20,9 +20,10 @@ import type {
   ModelResponse,
   ModelStreamEvent,
 } from '../model/types.js'
+import { checkOptionKeys } from '../schema/known-keys.js'
 import { type BreakerOptions, DEFAULT_BREAKER, failed, openUntil, skips, succeeded } from './breaker.js'
 import { countsAgainst, DEFAULT_FALLBACK_CODES, failureOf, type ModelFailure } from './failures.js'
-import { checkOptionKeys, choiceProblem, definitionError, Member, type ModelChoice } from './members.js'
+import { choiceProblem, definitionError, Member, type ModelChoice } from './members.js'
 
 export interface FallbackOptions {
   /**
@@ -49,10 +50,10 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
     const problem = choiceProblem(choice)
     if (problem) throw definitionError(where, `model ${i}: ${problem}`, `models[${i}]`)
   })
-  checkOptionKeys(where, options, FALLBACK_KEYS, {
-    circuitBreaker: 'breaker',
-    retryOn: 'on',
-    fallbackOn: 'on',
+  checkOptionKeys(options, FALLBACK_KEYS, {
+    where,
+    what: 'fallback option',
+    hints: { circuitBreaker: 'breaker', retryOn: 'on', fallbackOn: 'on' },
   })
   const moves = movesOn(options.on)
   const breaker = breakerOptions(options.breaker)

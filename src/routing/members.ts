@@ -3,7 +3,6 @@ import { chainOf, checkModelString } from '../model/model-string.js'
 import { isModel, type Model } from '../model/types.js'
 import { resolveModel } from '../providers/resolve.js'
 import { describe } from '../schema/index.js'
-import { type KeyHints, unknownKey } from '../schema/known-keys.js'
 
 /** A model a chain or a router may call: a `Model`, or a model string resolved on first use. */
 export type ModelChoice = Model | string
@@ -43,17 +42,4 @@ export class Member {
 /** A definition-time error of `fallback()` or `route()`. */
 export function definitionError(where: string, message: string, field: string): BatonError {
   return new BatonError('INVALID_DEFINITION', `${where}: ${message}`, { details: { field } })
-}
-
-/** Throws when `options` is not an object or has a key that is not one of `known`. */
-export function checkOptionKeys(
-  where: string,
-  options: unknown,
-  known: ReadonlySet<string>,
-  hints: KeyHints = {},
-): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw definitionError(where, `options must be an object, got ${describe(options)}`, 'options')
-  const unknown = unknownKey(Object.keys(options), known, `${where.split(' ')[0]} option`, hints)
-  if (unknown) throw definitionError(where, `${unknown.key} ${unknown.problem}`, unknown.key)
 }

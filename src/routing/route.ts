@@ -12,7 +12,8 @@ import { estimateTokens, messageChars } from '../budget/estimate-tokens.js'
 import { BatonError } from '../errors/index.js'
 import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js'
 import { describe } from '../schema/index.js'
-import { checkOptionKeys, choiceProblem, definitionError, idOf, Member, type ModelChoice } from './members.js'
+import { checkOptionKeys } from '../schema/known-keys.js'
+import { choiceProblem, definitionError, idOf, Member, type ModelChoice } from './members.js'
 
 /** What a routing function knows of the request besides the request itself. */
 export interface RouteContext {
@@ -50,7 +51,11 @@ export function route(choose: RouteFn, options: RouteOptions = {}): Model {
       `expected a routing function (request, context) => model, got ${describe(choose)}`,
       'choose',
     )
-  checkOptionKeys('route', options, ROUTE_KEYS, { candidates: 'models' })
+  checkOptionKeys(options, ROUTE_KEYS, {
+    where: 'route',
+    what: 'route option',
+    hints: { candidates: 'models' },
+  })
   const name = options.name ?? (choose.name || 'router')
   const where = `route "${name}"`
   const declared = new Map<string, Member>()

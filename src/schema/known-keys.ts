@@ -3,6 +3,9 @@
  * agent framework, would otherwise be dropped without a word. The message points to Baton's name.
  */
 
+import { BatonError, type ErrorCode } from '../errors/index.js'
+import { describe } from './to-schema.js'
+
 /** What other frameworks call an option of Baton's, or a common misspelling: key → Baton's option. */
 export type KeyHints = Readonly<Record<string, string>>
 
@@ -55,4 +58,29 @@ function editDistance(a: string, b: string): number {
       rows[i]![j] = d
     }
   return rows[a.length]![b.length]!
+}
+
+/**
+ * Throws a `code` error (`<where>: …`) when `options` is not an object or has a key not in
+ * `known`; `what` names them in the message ("fallback option").
+ */
+export function checkOptionKeys(
+  options: unknown,
+  known: ReadonlySet<string>,
+  {
+    where,
+    what,
+    hints = {},
+    code = 'INVALID_DEFINITION',
+  }: { where: string; what: string; hints?: KeyHints; code?: ErrorCode },
+): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new BatonError(code, `${where}: options must be an object, got ${describe(options)}`, {
+      details: { field: 'options' },
+    })
+  const unknown = unknownKey(Object.keys(options), known, what, hints)
+  if (unknown)
+    throw new BatonError(code, `${where}: ${unknown.key} ${unknown.problem}`, {
+      details: { field: unknown.key },
+    })
 }

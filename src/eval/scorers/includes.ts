@@ -1,6 +1,6 @@
 import { BatonError } from '../../errors/index.js'
 import { defineScorer, type Scorer } from '../../goal/index.js'
-import { checkScorerOptions } from './options.js'
+import { checkOptionKeys } from '../../schema/known-keys.js'
 import { excerpt } from './show.js'
 
 const INCLUDES_KEYS: ReadonlySet<string> = new Set(['ignoreCase'])
@@ -26,9 +26,10 @@ export function includes(texts: string | readonly string[], options: IncludesOpt
         details: { value: texts },
       },
     )
-  checkScorerOptions('includes', options, INCLUDES_KEYS, {
-    caseInsensitive: 'ignoreCase',
-    ignorecase: 'ignoreCase',
+  checkOptionKeys(options, INCLUDES_KEYS, {
+    where: 'includes',
+    what: 'includes option',
+    hints: { caseInsensitive: 'ignoreCase' },
   })
   const fold = (s: string) => (options.ignoreCase ? s.toLowerCase() : s)
   return defineScorer('includes', ({ text }) => {

@@ -1,6 +1,6 @@
 import { BatonError } from '../../errors/index.js'
 import { defineScorer, type Scorer, type TrajectoryStep } from '../../goal/index.js'
-import { checkScorerOptions } from './options.js'
+import { checkOptionKeys } from '../../schema/known-keys.js'
 
 const TRAJECTORY_KEYS: ReadonlySet<string> = new Set(['mode', 'agent'])
 
@@ -28,7 +28,11 @@ const MODES = new Set(['in-order', 'exact', 'set'])
  * scorers: [trajectory(['delegate_researcher', 'book_hotel']), trajectory(['search'], { agent: 'researcher' })]
  */
 export function trajectory(names: readonly string[], options: TrajectoryOptions = {}): Scorer {
-  checkScorerOptions('trajectory', options, TRAJECTORY_KEYS, { order: 'mode', by: 'agent' })
+  checkOptionKeys(options, TRAJECTORY_KEYS, {
+    where: 'trajectory',
+    what: 'trajectory option',
+    hints: { order: 'mode', by: 'agent' },
+  })
   const mode = options.mode ?? 'in-order'
   if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || n === ''))
     throw new BatonError('INVALID_DEFINITION', 'trajectory: expected a list of tool or delegation names', {
