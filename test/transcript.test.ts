@@ -18,6 +18,7 @@ import {
   run,
   stream,
   TRANSCRIPT_VERSION,
+  transcriptResult,
   VERSION,
 } from '../src/index.js'
 import { hashText } from '../src/loop/hash.js'
@@ -505,6 +506,28 @@ describe('secrets', () => {
 })
 
 describe('recording', () => {
+  it('refuses a second run of the process that would write the same file, and frees the path when the first ends', async () => {
+    const path = join(dir, 'shared.jsonl')
+    const agent = (name: string, text: string) =>
+      defineAgent({ name, instructions: 'x', model: scriptedModel([{ text }], { latencyMs: 5 }) })
+    const [first, second] = await Promise.all([
+      run(agent('first', 'one'), 'go', { record: path }),
+      // The same file under another spelling of its path.
+      run(agent('second', 'two'), 'go', { record: join(dir, '.', 'shared.jsonl') }),
+    ])
+    expect(first).toMatchObject({ status: 'done', transcript: path })
+    expect(second.status).toBe('error')
+    expect(second.error?.code).toBe('TRANSCRIPT')
+    expect(second.error?.message).toContain('another run of this process is writing it')
+    expect(second.transcript).toBeUndefined()
+    // The first run's transcript is whole: nothing of the second is in it.
+    expect(readTranscript(path).header.agent.name).toBe('first')
+    expect(transcriptResult(readTranscript(path))?.output).toBe('one')
+    // Once it has ended, the path is free again.
+    expect((await run(agent('third', 'three'), 'go', { record: path })).status).toBe('done')
+    expect(readTranscript(path).header.agent.name).toBe('third')
+  })
+
   it('does not change how a run ends', async () => {
     // A memory value JSON cannot represent, written by a tool.
     const make = () => {

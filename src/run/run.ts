@@ -192,7 +192,9 @@ async function execute(
       writer.write(event, seq, t)
     } catch (error) {
       // A transcript that cannot be written ends the run: it would not say what happened.
+      const broken = writer
       writer = undefined
+      void broken.close()
       stopper.stop(
         new StopSignal({
           status: 'error',

@@ -14,7 +14,7 @@
  * given a signing key signs the last line of each write, so what is on disk is signed.
  */
 import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync, writeSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
 import { lineDigest, type Signer, sign, withChain } from './chain.js'
@@ -70,6 +70,8 @@ const SLOW_STEP_MS = 1
 const MAX_BUFFER = 64 * 1024
 
 const writers = new Set<TranscriptWriter>()
+/** The absolute paths of the files being written. */
+const writing = new Set<string>()
 let exitHook = false
 
 export class TranscriptWriter {
@@ -83,6 +85,8 @@ export class TranscriptWriter {
   private readonly eager: boolean
   private readonly signer: Signer | undefined
   /** The chain so far: the number and digest of the last line, and the last line signed. */
+  /** The absolute path this writer holds (a file on disk), so that no other run writes it meanwhile. */
+  private held: string | undefined
   private lines = 0
   private last = ''
   private signed = 0
@@ -108,12 +112,19 @@ export class TranscriptWriter {
         cause: error,
         details: { path },
       })
+    // Two runs of this process writing one file would interleave their lines into neither's
+    // transcript: the second is refused before it starts.
+    const held = io === nodeIo ? resolve(path) : undefined
+    if (held !== undefined && writing.has(held))
+      throw fail(new Error('another run of this process is writing it; give each run its own record path'))
     try {
       const check = io.check ?? checkPlace
       check(path)
     } catch (error) {
       throw fail(error)
     }
+    this.held = held
+    if (held !== undefined) writing.add(held)
     this.buffer = this.chained(headerJson(header, this.redact))
     io.attach?.(() => this.flush())
     this.opened = new Promise((resolve) => {
@@ -121,7 +132,7 @@ export class TranscriptWriter {
         if (error) {
           this.closed = true
           this.failure = fail(error)
-          writers.delete(this)
+          this.forget()
           onError(this.failure)
         } else {
           this.fd = fd
@@ -205,7 +216,7 @@ export class TranscriptWriter {
     await this.opened
     this.flush()
     this.closed = true
-    writers.delete(this)
+    this.forget()
     this.release()
     return this.failure
   }
@@ -215,7 +226,7 @@ export class TranscriptWriter {
     if (this.failure) return
     this.closed = true
     this.buffer = ''
-    writers.delete(this)
+    this.forget()
     this.release()
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO'
     const message = (error as Error).message ?? String(error)
@@ -225,6 +236,12 @@ export class TranscriptWriter {
       { cause: error, details: { path: this.path, errno: code } },
     )
     this.onError(this.failure)
+  }
+
+  /** No longer one of the writers to flush at exit, nor holding its path. */
+  private forget(): void {
+    writers.delete(this)
+    if (this.held !== undefined) writing.delete(this.held)
   }
 
   private release(): void {
