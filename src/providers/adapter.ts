@@ -81,11 +81,17 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
         const attempt = startAttempt(adapter.policy, options.signal, options.clock)
         let failed: unknown
         let finished = false
+        // The text streamed so far: the text deltas of a call, joined, are its response's text.
+        let streamed = ''
         try {
           for await (const event of adapter.stream(sdk, request, attempt.signal)) {
+            if (event.type === 'text-delta') streamed += event.text
             if (event.type === 'finish') {
               finished = true
               ticket?.settle(event.response.usage.inputTokens + event.response.usage.outputTokens)
+              // Text a provider adds at the end without streaming it (a refusal's explanation).
+              const rest = restOf(event.response.message.content, streamed)
+              if (rest) yield { type: 'text-delta', text: rest }
             }
             yield event
           }
@@ -105,6 +111,12 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
       }
     },
   }
+}
+
+/** What a response's text holds beyond the text streamed, when the streamed text begins it. */
+function restOf(content: unknown, streamed: string): string {
+  if (typeof content !== 'string' || content.length <= streamed.length) return ''
+  return content.startsWith(streamed) ? content.slice(streamed.length) : ''
 }
 
 /** Waits for the call's turn under the shared rate limits; undefined when none applies. */

@@ -402,16 +402,20 @@ describe('anthropic: usage, cost and stop reasons', () => {
     expect(result.usage.costUsd).toBeCloseTo((100 * 1 + 1000 * 0.1 + 500 * 1.25 + 50 * 5) / 1e6, 12)
   })
 
-  it('maps stop reasons: max_tokens → length, stop_sequence → stop, pause_turn → other', async () => {
+  it('maps stop reasons: max_tokens → length, stop_sequence → stop; a pause_turn is continued', async () => {
     serve(
       message([text('cut')], { stop: 'max_tokens' }),
       message([text('cut')], { stop: 'max_tokens' }),
       message([text('x')], { stop: 'stop_sequence' }),
       message([], { stop: 'pause_turn' }),
+      message([text('y')], { stop: 'end_turn' }),
+      ...Array.from({ length: 10 }, () => message([], { stop: 'pause_turn' })),
     )
     expect((await make().generate(ask)).finishReason).toBe('length')
     expect((await streamAll(make(), ask)).response.finishReason).toBe('length')
     expect((await make().generate(ask)).finishReason).toBe('stop')
+    expect((await make().generate(ask)).finishReason).toBe('stop')
+    // A turn still paused after ten calls ends as it is.
     expect((await make().generate(ask)).finishReason).toBe('other')
   })
 

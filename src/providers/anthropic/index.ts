@@ -16,8 +16,8 @@ import { adapterModel } from '../adapter.js'
 import { endpointOf, observingFetch } from '../endpoint.js'
 import { dispatcher } from '../http.js'
 import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
-import { type BodyConfig, toBody } from './request.js'
-import { toResponse, type WireMessage } from './response.js'
+import { type Block, type BodyConfig, continuationBody, toBody } from './request.js'
+import { joinMessages, toResponse, type WireMessage } from './response.js'
 import { fromStream } from './stream.js'
 
 export interface AnthropicOptions extends ProviderOptions {
@@ -27,6 +27,21 @@ export interface AnthropicOptions extends ProviderOptions {
 
 /** The SDK gives up a little after Baton's own per-attempt timeout, never before it. */
 const TIMEOUT_MARGIN_MS = 1_000
+
+/**
+ * How many calls one answer may take when the API pauses its turn (`pause_turn`: a long run of
+ * server tools) and is asked to go on; an answer still paused after that ends as it is.
+ */
+const MAX_CALLS_PER_ANSWER = 10
+
+function contentOf(parts: readonly WireMessage[]): Block[] {
+  return parts.flatMap((part) => (Array.isArray(part?.content) ? part.content : []))
+}
+
+/** Whether the API paused the turn and another call may continue it. */
+function paused(message: WireMessage, calls: number): boolean {
+  return message?.stop_reason === 'pause_turn' && calls < MAX_CALLS_PER_ANSWER
+}
 
 /**
  * An Anthropic model, e.g. `anthropic('claude-sonnet-4-5')`, with the id `anthropic:<model>`.
@@ -86,14 +101,40 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
       })
     },
     async generate(client, request, signal) {
-      const params = body(request) as unknown as MessageCreateParamsNonStreaming
-      const message = await client.messages.create(params, { signal })
-      return toResponse(message as unknown as WireMessage)
+      const first = body(request)
+      const parts: WireMessage[] = []
+      do {
+        const params = (parts.length ? continuationBody(first, contentOf(parts)) : first) as unknown
+        const message = await client.messages.create(params as MessageCreateParamsNonStreaming, { signal })
+        parts.push(message as unknown as WireMessage)
+      } while (paused(parts.at(-1)!, parts.length))
+      return toResponse(joinMessages(parts))
     },
     async *stream(client, request, signal) {
-      const params = { ...body(request), stream: true } as unknown as MessageCreateParamsStreaming
-      const events = await client.messages.create(params, { signal })
-      yield* fromStream(events, signal)
+      const first = body(request)
+      const parts: WireMessage[] = []
+      const argsText = new Map<Block, string>()
+      let tools = 0
+      for (;;) {
+        const params = { ...(parts.length ? continuationBody(first, contentOf(parts)) : first), stream: true }
+        const events = await client.messages.create(params as unknown as MessageCreateParamsStreaming, {
+          signal,
+        })
+        let again = false
+        for await (const item of fromStream(events, signal, tools)) {
+          if (item.type !== 'message') {
+            yield item
+            continue
+          }
+          parts.push(item.message)
+          for (const [block, text] of item.argsText) argsText.set(block, text)
+          tools += item.message.content.filter((block) => block.type === 'tool_use').length
+          again = paused(item.message, parts.length)
+          // The rest of the body is still read (by fromStream), after the answer is out.
+          if (!again) yield { type: 'finish', response: toResponse(joinMessages(parts), argsText) }
+        }
+        if (!again) return
+      }
     },
   })
 }

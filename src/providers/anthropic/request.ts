@@ -43,13 +43,38 @@ export function toBody(request: ModelRequest, config: BodyConfig): Record<string
       input_schema: tool.parameters,
     }))
   }
-  if (config.thinking) {
+  if (loopWithoutThinking(body.messages as Turn[])) {
+    // Thinking asked for through params (`{ type: 'adaptive' }`, say) is left off as well.
+    delete body.thinking
+  } else if (config.thinking) {
     // The thinking budget must stay below max_tokens, which the run's budget may have clipped;
     // below the API's minimum the call goes without thinking rather than failing.
     const budget = Math.min(config.thinking.budgetTokens, maxTokens - 1)
     if (budget >= MIN_THINKING_TOKENS) body.thinking = { type: 'enabled', budget_tokens: budget }
   }
   return body
+}
+
+/**
+ * Whether the request continues a tool loop whose assistant turn does not begin with a thinking
+ * block (another provider, or a model without thinking, began it). With thinking on, the API
+ * refuses such a request ("a final `assistant` message must start with a thinking block"); the
+ * request goes without thinking instead, as the API advises.
+ */
+function loopWithoutThinking(turns: readonly Turn[]): boolean {
+  const hasResults = (turn: Turn) =>
+    Array.isArray(turn.content) && turn.content.some((block) => block.type === 'tool_result')
+  const last = turns.at(-1)
+  if (last?.role !== 'user' || !hasResults(last)) return false
+  // The assistant turn runs back to the last user turn that is not a tool result.
+  let first: Turn | undefined
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const turn = turns[i]!
+    if (turn.role === 'assistant') first = turn
+    else if (!hasResults(turn)) break
+  }
+  const opening = first && Array.isArray(first.content) ? first.content[0] : undefined
+  return opening?.type !== 'thinking' && opening?.type !== 'redacted_thinking'
 }
 
 /** The system messages, joined, plus the JSON instruction when an output schema is set. */
@@ -94,7 +119,7 @@ export function toTurns(messages: readonly Message[]): Turn[] {
         const result: Block = {
           type: 'tool_result',
           tool_use_id: toolUseId(message.toolCallId),
-          content: message.content,
+          content: resultText(message.content, message.isError === true),
         }
         if (message.isError) result.is_error = true
         turn('user').results.push(result)
@@ -114,6 +139,15 @@ export function toTurns(messages: readonly Message[]): Turn[] {
       return { role, content: only.text as string }
     return { role, content: [...results, ...blocks] }
   })
+}
+
+/**
+ * A tool result's text. The API refuses an empty error result, and an empty or blank text
+ * anywhere: a tool that returned nothing says so in words.
+ */
+function resultText(content: string, isError: boolean): string {
+  if (content.trim()) return content
+  return isError ? '(the tool failed without a message)' : '(the tool returned nothing)'
 }
 
 /**
@@ -151,7 +185,39 @@ function ownBlocks(message: AssistantMessage): Block[] | undefined {
   const ids = blocks.filter((b) => b.type === 'tool_use').map((b) => b.id)
   const calls = message.toolCalls ?? []
   if (ids.length !== calls.length || calls.some((call, i) => call.id !== ids[i])) return undefined
-  return blocks
+  const kept = sendable(blocks)
+  return kept.length ? kept : undefined
+}
+
+/**
+ * Blocks the API returned, as it takes them back: text blocks of whitespace alone (it returns
+ * them around server tool calls and before tool calls, and refuses them as input) say nothing
+ * and are left out; every other block goes back as it came.
+ */
+export function sendable(blocks: readonly Block[]): Block[] {
+  return blocks.filter((b) => b.type !== 'text' || (typeof b.text === 'string' && b.text.trim() !== ''))
+}
+
+/**
+ * The body that asks the API to go on with a turn it paused (`pause_turn`, a long server tool
+ * run): the same request with the paused turn's blocks, as received, as the last assistant turn.
+ */
+export function continuationBody(
+  body: Record<string, unknown>,
+  paused: readonly Block[],
+): Record<string, unknown> {
+  const messages = [...(body.messages as Turn[])]
+  const blocks = sendable(paused)
+  if (!blocks.length) return body
+  const last = messages.at(-1)
+  if (last?.role === 'assistant') {
+    const before: Block[] =
+      typeof last.content === 'string' ? [{ type: 'text', text: last.content }] : last.content
+    messages[messages.length - 1] = { role: 'assistant', content: [...before, ...blocks] }
+  } else {
+    messages.push({ role: 'assistant', content: blocks })
+  }
+  return { ...body, messages }
 }
 
 /**

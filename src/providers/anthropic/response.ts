@@ -127,6 +127,31 @@ export function toUsage(usage: WireUsage | null | undefined): Usage {
   return result
 }
 
+/**
+ * The messages of one answer that the API paused (`pause_turn`) and was asked to continue, as
+ * one message: their blocks in order, the last stop reason, and the tokens of every call.
+ */
+export function joinMessages(parts: readonly WireMessage[]): WireMessage {
+  const last = parts.at(-1)
+  if (!last || parts.length === 1) return last ?? { content: [] }
+  const usage: Record<string, unknown> = {}
+  for (const part of parts) {
+    for (const [key, value] of Object.entries(part.usage ?? {})) {
+      if (typeof value === 'number')
+        usage[key] = (typeof usage[key] === 'number' ? (usage[key] as number) : 0) + value
+    }
+  }
+  const joined: WireMessage = {
+    content: parts.flatMap((part) => (Array.isArray(part.content) ? part.content : [])),
+    stop_reason: last.stop_reason ?? null,
+    stop_details: last.stop_details ?? null,
+    usage: usage as WireUsage,
+  }
+  const model = parts.find((part) => part.model)?.model
+  if (model) joined.model = model
+  return joined
+}
+
 export function finishReason(stop: string | null | undefined): FinishReason {
   switch (stop) {
     case 'end_turn':

@@ -2,13 +2,21 @@
  * Anthropic's raw stream events (`message_start`, `content_block_start` / `_delta` / `_stop`,
  * `message_delta`, `message_stop`) → Baton's stream events. Content blocks are assembled by
  * their index the way the SDK's own `MessageStream` does, so that several tool calls (or
- * thinking and text) can never mix, and the final message goes through the same conversion as a
- * plain call: the `finish` event carries exactly what `generate` returns for the same answer.
+ * thinking and text) can never mix, and the assembled message is what a plain call returns: it
+ * goes through the same conversion, so the `finish` event carries exactly what `generate` gives.
  */
 import type { ModelStreamEvent } from '../../model/types.js'
 import { retryableError } from '../retry.js'
 import type { Block } from './request.js'
-import { toResponse, type WireMessage, type WireStopDetails, type WireUsage } from './response.js'
+import type { WireMessage, WireStopDetails, WireUsage } from './response.js'
+
+/** The whole message of one stream, as a plain call would have returned it. */
+export interface Assembled {
+  type: 'message'
+  message: WireMessage
+  /** Tool inputs that streamed in as invalid JSON (their blocks then hold `{}`). */
+  argsText: Map<Block, string>
+}
 
 // Fields are optional: some servers leave out an empty piece.
 type Delta =
@@ -33,11 +41,16 @@ type StreamEvent =
 /** Error types the API sends inside a stream (an `error` event has no HTTP status to retry on). */
 const TRANSIENT_STREAM_ERRORS = new Set(['overloaded_error', 'api_error'])
 
+/**
+ * Yields the deltas of one streamed message, then the message itself when `message_stop` comes.
+ * `toolBase` numbers its tool calls after those of earlier messages of the same answer.
+ */
 export async function* fromStream(
   events: AsyncIterable<unknown>,
   signal: AbortSignal,
-): AsyncGenerator<ModelStreamEvent> {
-  const state = new Assembly()
+  toolBase = 0,
+): AsyncGenerator<ModelStreamEvent | Assembled> {
+  const state = new Assembly(toolBase)
   let finished = false
   try {
     for await (const raw of events) {
@@ -46,9 +59,9 @@ export async function* fromStream(
       if (finished) continue
       const event = raw as StreamEvent
       if (event.type === 'message_stop') {
-        const response = state.response()
+        const message = state.message()
         finished = true
-        yield { type: 'finish', response }
+        yield message
       } else {
         yield* state.apply(event)
       }
@@ -74,7 +87,13 @@ class Assembly {
   private readonly argsText = new Map<Block, string>()
   private stop: string | null = null
   private stopDetails: WireStopDetails | null = null
-  private usage: WireUsage = {};
+  private usage: WireUsage = {}
+
+  private readonly toolBase: number
+
+  constructor(toolBase: number) {
+    this.toolBase = toolBase
+  }
 
   *apply(event: StreamEvent): Generator<ModelStreamEvent> {
     switch (event.type) {
@@ -86,7 +105,7 @@ class Assembly {
         const block = { ...event.content_block }
         this.blocks[event.index] = block
         if (block.type === 'tool_use') {
-          const index = this.tools.size
+          const index = this.toolBase + this.tools.size
           this.tools.set(event.index, index)
           yield {
             type: 'tool-call-delta',
@@ -166,7 +185,7 @@ class Assembly {
     }
   }
 
-  response() {
+  message(): Assembled {
     if (!this.started) throw retryableError('MALFORMED_RESPONSE', 'the stream ended without message_start')
     for (const index of [...this.json.keys()]) this.close(index)
     const message: WireMessage = {
@@ -176,7 +195,7 @@ class Assembly {
       usage: this.usage,
     }
     if (this.started.model) message.model = this.started.model
-    return toResponse(message, this.argsText)
+    return { type: 'message', message, argsText: this.argsText }
   }
 }
 
