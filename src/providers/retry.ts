@@ -184,7 +184,7 @@ export function classify(
   const message = scrub(providerMessage(error))
   if (typeof err?.status === 'number') {
     const failure: Failure = {
-      retryable: RETRY_STATUS.has(err.status),
+      retryable: RETRY_STATUS.has(err.status) && !outOfCredit(error),
       code: tooLong(err.status, error, message) ? 'CONTEXT_LENGTH' : `HTTP_${err.status}`,
       status: err.status,
       message,
@@ -228,6 +228,19 @@ function tooLong(status: number, error: unknown, message: string): boolean {
   if (status === 413) return true
   if (status !== 400) return false
   return errorCode(error) === 'context_length_exceeded' || CONTEXT_WORDS.test(message)
+}
+
+/**
+ * OpenAI answers an account out of credit with a 429 like a rate limit, but with the code
+ * `insufficient_quota`: waiting does not help, so it is not retried.
+ */
+function outOfCredit(error: unknown): boolean {
+  const err = error as { type?: unknown; error?: { type?: unknown } } | undefined
+  return (
+    errorCode(error) === 'insufficient_quota' ||
+    err?.type === 'insufficient_quota' ||
+    err?.error?.type === 'insufficient_quota'
+  )
 }
 
 /** The provider's error code (OpenAI's `code`), on the SDK's error or in the body it carries. */

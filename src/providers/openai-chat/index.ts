@@ -53,6 +53,8 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
   const policy = retryPolicy(options.retry)
 
   let endpoint: Endpoint | undefined
+  // Whether streamed calls ask for their usage (`stream_options`), until a server refuses it.
+  let askUsage = true
   return adapterModel<OpenAI>({
     id,
     provider: id,
@@ -99,13 +101,22 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
       return fromCompletion(completion as WireCompletion)
     },
     async *stream(client, request, signal) {
-      const streaming: ChatCompletionCreateParamsStreaming = {
+      const streaming = (): ChatCompletionCreateParamsStreaming => ({
         ...body(request),
         stream: true,
         // Servers that do not report usage ignore this; the response then costs zero tokens.
-        stream_options: { include_usage: true },
+        ...(askUsage ? { stream_options: { include_usage: true } } : {}),
+      })
+      let chunks: unknown
+      try {
+        chunks = await client.chat.completions.create(streaming(), { signal })
+      } catch (error) {
+        // Some servers and gateways refuse the option ("Unknown parameter: 'stream_options'"):
+        // this model's streams go without it from then on.
+        if (!askUsage || !refusesStreamOptions(error)) throw error
+        askUsage = false
+        chunks = await client.chat.completions.create(streaming(), { signal })
       }
-      const chunks = await client.chat.completions.create(streaming, { signal })
       yield* streamEvents(chunks as AsyncIterable<WireChunk>, signal)
     },
   })
@@ -113,4 +124,11 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
   function body(request: ModelRequest) {
     return chatBody(model, request, options, flavor)
   }
+}
+
+/** A 400 (or 422) that names `stream_options` as what the server does not take. */
+function refusesStreamOptions(error: unknown): boolean {
+  const err = error as { status?: unknown; param?: unknown; message?: unknown } | undefined
+  if (err?.status !== 400 && err?.status !== 422) return false
+  return err.param === 'stream_options' || /stream_options/.test(String(err.message))
 }

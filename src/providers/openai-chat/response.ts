@@ -11,6 +11,7 @@ import type {
   ToolCall,
   Usage,
 } from '../../model/types.js'
+import { describe } from '../../schema/index.js'
 import { retryableError } from '../retry.js'
 import { normalizeUsage } from '../usage.js'
 
@@ -22,7 +23,8 @@ export interface WireToolCall {
 }
 
 export interface WireMessage {
-  content?: string | null
+  /** Text, or (Mistral) a list of parts: `{ type: 'text', text }`, `{ type: 'thinking', thinking }`. */
+  content?: unknown
   refusal?: string | null
   tool_calls?: WireToolCall[] | null
   /** vLLM, DeepSeek, llama.cpp. */
@@ -64,17 +66,18 @@ export function fromCompletion(completion: WireCompletion): ModelResponse {
     throw retryableError('EMPTY_RESPONSE', `the response has no choices${said}`)
   }
   const wire = choice.message ?? {}
-  const toolCalls = (wire.tool_calls ?? [])
+  const toolCalls = (Array.isArray(wire.tool_calls) ? wire.tool_calls : [])
     .filter((call) => call && (call.type == null || call.type === 'function'))
     .map(toToolCall)
-  const message: AssistantMessage = { role: 'assistant', content: wire.content ?? '' }
+  const content = contentOf(wire.content)
+  const message: AssistantMessage = { role: 'assistant', content: content.text }
   let finishReason = toFinishReason(choice.finish_reason, toolCalls.length > 0)
   if (wire.refusal) {
     message.content = wire.refusal
     finishReason = 'refusal'
   }
   if (toolCalls.length > 0) message.toolCalls = toolCalls
-  const reasoning = reasoningPart(wire)
+  const reasoning = reasoningPart(wire, content.thinking)
   if (reasoning) message.reasoning = [reasoning]
   const response: ModelResponse = { message, usage: toUsage(completion.usage), finishReason }
   if (typeof completion.model === 'string' && completion.model !== '') response.modelId = completion.model
@@ -86,15 +89,50 @@ export function fromCompletion(completion: WireCompletion): ModelResponse {
  * in thinking mode (DeepSeek) refuse the next request of a tool loop unless the assistant message
  * carries its `reasoning_content` back, so `./request.ts` sends these fields back unchanged.
  */
-function reasoningPart(wire: WireMessage): ReasoningPart | undefined {
+function reasoningPart(wire: WireMessage, thinking: string): ReasoningPart | undefined {
   const data: ReasoningData = {}
   for (const field of REASONING_FIELDS) {
     const value = wire[field]
     if (typeof value === 'string' && value !== '') data[field] = value
   }
-  const text = data.reasoning_content ?? data.reasoning
+  // Thinking given as content parts is read, not sent back (its server takes no such field).
+  const text = data.reasoning_content ?? data.reasoning ?? (thinking === '' ? undefined : thinking)
   if (text === undefined) return undefined
   return { text, provider: CHAT_PROVIDER, data }
+}
+
+/** What a message's (or a delta's) `content` says: its text, and any thinking given as parts. */
+export interface ContentText {
+  text: string
+  thinking: string
+}
+
+/**
+ * A `content` as text. Besides a string (or null), servers send a list of parts: Mistral's
+ * reasoning models answer `[{ type: 'thinking', thinking: [{ type: 'text', text }] }, { type:
+ * 'text', text }]`. Parts of other kinds (images, references) carry no answer text.
+ */
+export function contentOf(content: unknown): ContentText {
+  if (content === undefined || content === null) return { text: '', thinking: '' }
+  if (typeof content === 'string') return { text: content, thinking: '' }
+  if (!Array.isArray(content)) {
+    throw retryableError(
+      'MALFORMED_RESPONSE',
+      `the message content is ${describe(content)}, not text or a list of content parts`,
+    )
+  }
+  let text = ''
+  let thinking = ''
+  for (const part of content as unknown[]) {
+    if (typeof part === 'string') {
+      text += part
+      continue
+    }
+    const { type, text: partText, thinking: partThinking } = (part ?? {}) as Record<string, unknown>
+    if (type === 'text' && typeof partText === 'string') text += partText
+    else if (type === 'thinking') thinking += contentOf(partThinking).text
+  }
+  return { text, thinking }
 }
 
 /** Ids may be missing or repeated here: the loop gives every call a unique id. */
@@ -120,9 +158,10 @@ function toToolCall(call: WireToolCall): ToolCall {
 
 export function toFinishReason(reason: string | null | undefined, hasToolCalls: boolean): FinishReason {
   switch (reason) {
+    // Some servers (vLLM) say `tool_calls` whenever tools were offered, called or not.
     case 'tool_calls':
     case 'function_call':
-      return 'tool-calls'
+      return hasToolCalls ? 'tool-calls' : 'stop'
     case 'length':
       return 'length'
     case 'content_filter':

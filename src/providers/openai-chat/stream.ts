@@ -7,6 +7,7 @@
 import type { ModelStreamEvent } from '../../model/types.js'
 import { retryableError } from '../retry.js'
 import {
+  contentOf,
   fromCompletion,
   REASONING_FIELDS,
   type ReasoningData,
@@ -22,7 +23,8 @@ export interface WireChunk {
 }
 
 interface WireDelta {
-  content?: string | null
+  /** Text, or a list of parts (see `contentOf`). */
+  content?: unknown
   refusal?: string | null
   reasoning_content?: string | null
   reasoning?: string | null
@@ -30,6 +32,7 @@ interface WireDelta {
 }
 
 interface Slot {
+  /** The call's position among the response's calls (what the stream events carry). */
   index: number
   id: string | undefined
   name: string
@@ -58,9 +61,13 @@ class Assembly {
   private model: string | undefined
   private usage: WireUsage | undefined
   private content = ''
+  private thinking = ''
   private refusal = ''
   private readonly reasoning: ReasoningData = {}
-  private readonly slots = new Map<number, Slot>()
+  /** Every call, in the order they began. */
+  private readonly slots: Slot[] = []
+  /** The call each wire `index` is assembling now. */
+  private readonly byWireIndex = new Map<number, Slot>()
   private last: Slot | undefined;
 
   *add(chunk: WireChunk): Generator<ModelStreamEvent> {
@@ -70,9 +77,14 @@ class Assembly {
     const choice = chunk.choices?.find((c) => (c.index ?? 0) === 0)
     if (!choice) return
     const delta = choice.delta ?? {}
-    if (delta.content) {
-      this.content += delta.content
-      yield { type: 'text-delta', text: delta.content }
+    const content = contentOf(delta.content)
+    if (content.text) {
+      this.content += content.text
+      yield { type: 'text-delta', text: content.text }
+    }
+    if (content.thinking) {
+      this.thinking += content.thinking
+      yield { type: 'reasoning-delta', text: content.thinking }
     }
     if (delta.refusal) {
       // A refusal becomes the answer's text, so it streams as text too.
@@ -88,12 +100,14 @@ class Assembly {
       piece ??= value
     }
     if (piece !== undefined) yield { type: 'reasoning-delta', text: piece }
-    for (const call of delta.tool_calls ?? []) yield this.toolCall(call)
+    const started = new Set<number>()
+    for (const call of Array.isArray(delta.tool_calls) ? delta.tool_calls : [])
+      yield this.toolCall(call, started)
     if (choice.finish_reason) this.finishReason = choice.finish_reason
   }
 
-  private toolCall(call: WireToolCall): ModelStreamEvent {
-    const slot = this.slot(call)
+  private toolCall(call: WireToolCall, started: Set<number>): ModelStreamEvent {
+    const slot = this.slot(call, started)
     const event: ModelStreamEvent = { type: 'tool-call-delta', index: slot.index, argsDelta: '' }
     if (call.id) {
       slot.id ??= call.id
@@ -115,31 +129,48 @@ class Assembly {
     return event
   }
 
-  /** The call a delta belongs to: by `index`, else by a new id, else the call in progress. */
-  private slot(call: WireToolCall): Slot {
-    let index = typeof call.index === 'number' ? call.index : undefined
-    if (index === undefined) {
-      const known = call.id ? [...this.slots.values()].find((s) => s.id === call.id) : undefined
-      index = known?.index ?? (call.id || !this.last ? this.slots.size : this.last.index)
+  /**
+   * The call a delta belongs to: by its wire `index`, else by a new id, else the call in
+   * progress. Some servers (Ollama) give every call of a response index 0: a delta with another
+   * id and a name of its own, or a second delta for one index in the same chunk, begins a new call.
+   */
+  private slot(call: WireToolCall, started: Set<number>): Slot {
+    const wireIndex = typeof call.index === 'number' ? call.index : undefined
+    let slot: Slot | undefined
+    if (wireIndex !== undefined) {
+      slot = this.byWireIndex.get(wireIndex)
+      if (slot && call.id !== slot.id && this.begins(call, slot, started.has(wireIndex))) slot = undefined
+    } else if (call.id) {
+      slot = this.slots.find((s) => s.id === call.id)
+    } else {
+      slot = this.last
     }
-    let slot = this.slots.get(index)
     if (!slot) {
-      slot = { index, id: undefined, name: '', text: '' }
-      this.slots.set(index, slot)
+      slot = { index: this.slots.length, id: undefined, name: '', text: '' }
+      this.slots.push(slot)
+    }
+    if (wireIndex !== undefined) {
+      this.byWireIndex.set(wireIndex, slot)
+      started.add(wireIndex)
     }
     this.last = slot
     return slot
   }
 
+  /** Whether a delta for a wire index already in use begins another call. */
+  private begins(call: WireToolCall, current: Slot, sameChunk: boolean): boolean {
+    const name = Boolean(call.function?.name)
+    if (sameChunk) return Boolean(call.id) || name
+    return Boolean(call.id) && current.id !== undefined && name
+  }
+
   /** What was streamed, in the shape of a plain (non-streamed) completion. */
   completion(): WireCompletion {
-    const calls = [...this.slots.values()]
-      .sort((a, b) => a.index - b.index)
-      .map((slot) => ({
-        id: slot.id ?? null,
-        type: 'function',
-        function: { name: slot.name, arguments: slot.object ?? slot.text },
-      }))
+    const calls = this.slots.map((slot) => ({
+      id: slot.id ?? null,
+      type: 'function',
+      function: { name: slot.name, arguments: slot.object ?? slot.text },
+    }))
     return {
       model: this.model ?? null,
       choices: [
@@ -147,7 +178,12 @@ class Assembly {
           index: 0,
           finish_reason: this.finishReason ?? null,
           message: {
-            content: this.content || null,
+            content: this.thinking
+              ? [
+                  { type: 'thinking', thinking: this.thinking },
+                  { type: 'text', text: this.content },
+                ]
+              : this.content || null,
             refusal: this.refusal || null,
             reasoning_content: this.reasoning.reasoning_content ?? null,
             reasoning: this.reasoning.reasoning ?? null,
