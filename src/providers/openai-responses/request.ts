@@ -26,7 +26,9 @@ export function toBody(
   options: ProviderOptions,
   encrypted = true,
 ): ResponseCreateParamsNonStreaming {
-  const { instructions, input } = toInput(request.messages)
+  // Params may turn storage on; then the API can look items up by id.
+  const stored = (options.params as { store?: unknown } | undefined)?.store === true
+  const { instructions, input } = toInput(request.messages, !stored)
   const body: Record<string, unknown> = {
     model,
     input,
@@ -68,7 +70,10 @@ function schemaName(name: string): string {
  * The messages as `instructions` (the leading system messages) and `input` items (everything
  * else, in order; a later system message stays where it is).
  */
-export function toInput(messages: ModelRequest['messages']): {
+export function toInput(
+  messages: ModelRequest['messages'],
+  stateless = true,
+): {
   instructions?: string
   input: ResponseInputItem[]
 } {
@@ -83,7 +88,7 @@ export function toInput(messages: ModelRequest['messages']): {
         input.push({ role: message.role, content: message.content })
         break
       case 'assistant':
-        input.push(...assistantItems(message))
+        input.push(...assistantItems(message, stateless))
         break
       case 'tool':
         input.push({ type: 'function_call_output', call_id: message.toolCallId, output: message.content })
@@ -97,14 +102,20 @@ export function toInput(messages: ModelRequest['messages']): {
  * An assistant message as input items. One this adapter produced is re-sent as the very output
  * items the API returned (reasoning items with their ids and `encrypted_content` untouched);
  * any other is rebuilt from its text and tool calls.
+ *
+ * `stateless` (`store: false`): the API keeps nothing, so a reasoning item without its
+ * `encrypted_content` cannot be passed back (it is looked up by id, and the request fails with
+ * 404 "Item with id 'rs_…' not found"). Such a message is rebuilt without it, and without the
+ * ids of its other items, which the API would otherwise expect to follow that reasoning item.
  */
-export function assistantItems(message: AssistantMessage): ResponseInputItem[] {
+export function assistantItems(message: AssistantMessage, stateless = true): ResponseInputItem[] {
   const own = ownItems(message)
-  if (own) return own
+  if (own && !(stateless && own.some(unreplayable))) return own
   const items: ResponseInputItem[] = []
   for (const part of message.reasoning ?? []) {
-    if (part.provider === PROVIDER && isItem(part.data, 'reasoning'))
-      items.push(part.data as ResponseInputItem)
+    if (part.provider !== PROVIDER || !isItem(part.data, 'reasoning')) continue
+    if (stateless && unreplayable(part.data)) continue
+    items.push(part.data as ResponseInputItem)
   }
   if (message.content) items.push({ role: 'assistant', content: message.content })
   for (const call of message.toolCalls ?? []) items.push(functionCall(call))
@@ -131,6 +142,13 @@ function functionCall(call: ToolCall): ResponseInputItem {
     name: call.name,
     arguments: call.argsText ?? JSON.stringify(call.args ?? {}),
   }
+}
+
+/** A reasoning item that only its id could bring back (no `encrypted_content`). */
+function unreplayable(item: unknown): boolean {
+  if (!isItem(item, 'reasoning')) return false
+  const encrypted = (item as { encrypted_content?: unknown }).encrypted_content
+  return typeof encrypted !== 'string' || encrypted === ''
 }
 
 function isItem(value: unknown, type?: string): boolean {
