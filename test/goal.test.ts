@@ -267,3 +267,44 @@ describe('judge and defineScorer refuse definitions they cannot grade with', () 
     )
   })
 })
+
+describe('an answer the model did not finish', () => {
+  it('cut off at the output limit is not final: the model is told, and its whole answer is taken', async () => {
+    const model = scriptedModel([
+      { text: 'Lisbon has about 545,000 inhabit', finishReason: 'length' },
+      { text: 'Lisbon: about 545,000 people.' },
+    ])
+    const result = await run(defineAgent({ name: 'a', instructions: 'x', model }), 'go')
+    expect(result).toMatchObject({ status: 'done', output: 'Lisbon: about 545,000 people.' })
+    expect(result.usage.steps).toBe(2)
+    expect(lastUser(model.requests[1]!)).toContain('your answer was cut off at the output token limit')
+  })
+
+  it('cut off every time ends as goal_failed after maxGoalAttempts, saying why', async () => {
+    const cut = { text: 'half an answ', finishReason: 'length' as const }
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      model: scriptedModel([cut, cut]),
+      maxGoalAttempts: 2,
+    })
+    const result = await run(agent, 'go')
+    expect(result.status).toBe('goal_failed')
+    expect(result.error?.message).toMatch(
+      /^the final answer failed length 2 time\(s\); last feedback: your answer was cut off/,
+    )
+  })
+
+  it("stopped by the provider's content filter ends as a refusal", async () => {
+    const model = scriptedModel([{ text: 'Here is how to', finishReason: 'content-filter' }])
+    const result = await run(defineAgent({ name: 'a', instructions: 'x', model }), 'go')
+    expect(result).toMatchObject({
+      status: 'error',
+      stopReason: 'refusal',
+      error: {
+        code: 'MODEL_REFUSAL',
+        message: "the provider's content filter stopped the answer; it had written: Here is how to",
+      },
+    })
+  })
+})

@@ -90,11 +90,13 @@ async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
     meter?.calibrate(turn.response.usage.inputTokens)
     const { message, finishReason } = turn.response
     state.push(message)
+    // An answer cut off at the output limit is not a final answer: the model is told to give it
+    // whole (a goal attempt). A provider's content filter stopping it is the provider's refusal.
     const result = message.toolCalls?.length
       ? await dispatch(frame, state, step, message.toolCalls)
-      : finishReason === 'refusal'
-        ? stopWith(refusalOutcome(message))
-        : await checkGoal(frame, state, step, message.content)
+      : finishReason === 'refusal' || finishReason === 'content-filter'
+        ? stopWith(refusalOutcome(message, finishReason))
+        : await checkGoal(frame, state, step, message.content, finishReason === 'length')
     if (result.next === 'stop') return result.outcome
     // The one place the loop decides to stop on its own: see stop-conditions.ts.
     const stop = stopAfter({ frame, state, step, message })
@@ -107,11 +109,18 @@ function tooLong(outcome: AgentOutcome): boolean {
   return outcome.error?.code === 'MODEL_ERROR' && outcome.error.details?.code === 'CONTEXT_LENGTH'
 }
 
-function refusalOutcome(message: AssistantMessage): AgentOutcome {
+function refusalOutcome(message: AssistantMessage, reason: 'refusal' | 'content-filter'): AgentOutcome {
+  const said = message.content || '(no reason given)'
   return {
     status: 'error',
     stopReason: 'refusal',
-    error: { code: 'MODEL_REFUSAL', message: `the model refused: ${message.content || '(no reason given)'}` },
+    error: {
+      code: 'MODEL_REFUSAL',
+      message:
+        reason === 'refusal'
+          ? `the model refused: ${said}`
+          : `the provider's content filter stopped the answer${message.content ? `; it had written: ${said}` : ''}`,
+    },
   }
 }
 

@@ -16,15 +16,17 @@ import type { LoopState } from './state.js'
 import { CONTINUE, type StepResult, stopWith } from './step-result.js'
 
 /**
- * The final answer is done only when it parses against the output schema and every goal
- * check passes. A failure is feedback for the model, recorded in the state: the stop
- * conditions end the agent as `goal_failed` once `maxGoalAttempts` is used up.
+ * The final answer is done only when it was not cut off (`cutOff`: the model stopped at its
+ * output limit), it parses against the output schema, and every goal check passes. A failure is
+ * feedback for the model, recorded in the state: the stop conditions end the agent as
+ * `goal_failed` once `maxGoalAttempts` is used up.
  */
 export async function checkGoal(
   frame: Frame,
   state: LoopState,
   step: number,
   text: string,
+  cutOff = false,
 ): Promise<StepResult> {
   const { agent, path } = frame
   const key = `${path}/${step}/goal`
@@ -32,7 +34,11 @@ export async function checkGoal(
   let output: unknown = text
   let feedback: string | undefined
   let check = 'output'
-  if (agent.output) {
+  if (cutOff) {
+    check = 'length'
+    feedback =
+      'your answer was cut off at the output token limit before it ended. Give the whole answer again, shorter.'
+  } else if (agent.output) {
     const parsed = await parseOutput(text, agent.output)
     if (parsed.success) output = parsed.data
     else feedback = parsed.issues ? `${parsed.problem}\n${formatIssues(parsed.issues)}` : parsed.problem
