@@ -15,7 +15,7 @@ import type { Model, ModelRequest } from '../../model/types.js'
 import { adapterModel } from '../adapter.js'
 import { endpointOf, observingFetch } from '../endpoint.js'
 import { dispatcher } from '../http.js'
-import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
+import { checkProviderOptions, env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
 import { type Block, type BodyConfig, continuationBody, toBody } from './request.js'
 import { joinMessages, toResponse, type WireMessage } from './response.js'
 import { fromStream } from './stream.js'
@@ -51,6 +51,21 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
   if (typeof model !== 'string' || model.trim() === '') {
     throw new BatonError('INVALID_DEFINITION', 'anthropic: the model name is empty')
   }
+  checkProviderOptions('anthropic', options, ['thinking'])
+  const { thinking } = options
+  if (
+    thinking !== undefined &&
+    (typeof thinking !== 'object' ||
+      thinking === null ||
+      Object.keys(thinking).some((key) => key !== 'budgetTokens') ||
+      !Number.isInteger(thinking.budgetTokens) ||
+      thinking.budgetTokens < 1024)
+  )
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      "anthropic: thinking must be { budgetTokens }, a whole number of tokens of 1024 or more (the API's minimum)",
+      { details: { field: 'thinking' } },
+    )
   const id = `anthropic:${model}`
   const policy = retryPolicy(options.retry)
   // Key and URL are read, and checked, when the first call is about to be made: a model that is

@@ -17,7 +17,7 @@ import type { Model, ModelRequest } from '../../model/types.js'
 import { adapterModel } from '../adapter.js'
 import { endpointOf, observingFetch } from '../endpoint.js'
 import { dispatcher } from '../http.js'
-import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
+import { checkProviderOptions, env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
 import { chatBody, type Flavor } from './request.js'
 import { fromCompletion, type WireCompletion } from './response.js'
 import { streamEvents, type WireChunk } from './stream.js'
@@ -46,6 +46,7 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
   if (typeof model !== 'string' || model.trim() === '') {
     throw new BatonError('INVALID_DEFINITION', `${flavor}: the model name is empty`)
   }
+  checkProviderOptions(flavor, options)
   // Key and URL are read, and checked, when the first call is about to be made: a model that is
   // only defined, resolved or replayed needs neither (and one set after the model was made counts).
   let apiKey = options.apiKey ?? env('OPENAI_API_KEY')

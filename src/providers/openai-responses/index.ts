@@ -16,7 +16,7 @@ import type { Model, ModelRequest } from '../../model/types.js'
 import { adapterModel } from '../adapter.js'
 import { endpointOf, observingFetch } from '../endpoint.js'
 import { dispatcher } from '../http.js'
-import { env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
+import { checkProviderOptions, env, type ProviderOptions, retryPolicy, scrubber } from '../options.js'
 import { retryableError } from '../retry.js'
 import { toBody } from './request.js'
 import { fromResponse } from './response.js'
@@ -29,6 +29,9 @@ const TIMEOUT_MARGIN_MS = 5_000
 
 /** A `Model` with id `openai:<model>` that calls the Responses API. */
 export function openaiResponses(model: string, options: ProviderOptions = {}): Model {
+  if (typeof model !== 'string' || model.trim() === '')
+    throw new BatonError('INVALID_DEFINITION', 'openaiResponses: the model name is empty')
+  checkProviderOptions('openaiResponses', options)
   // Key and URL are read, and checked, when the first call is about to be made (never for a replay).
   let apiKey = options.apiKey ?? env('OPENAI_API_KEY')
   let redact = scrubber(apiKey)
