@@ -64,6 +64,21 @@ export default defineAgent({
   )
 })
 
+describe('--record', () => {
+  it('naming a directory is refused before the run, for run and replay, on one line, exit 2', () => {
+    for (const args of [
+      ['run', agent, 'Work', '--record', temp],
+      ['replay', join(root, 'agents/recordings/research-lead.jsonl'), '--record', temp],
+    ]) {
+      const { code, stdout, stderr } = baton(args)
+      expect(code).toBe(2)
+      expect(stdout).toBe('')
+      oneLine(stderr)
+      expect(stderr).toContain(`--record ${temp}: it is a directory; give the transcript's file path`)
+    }
+  })
+})
+
 describe('model prices from the command line', () => {
   it('warns about a model with no price, naming the flags that give it one', () => {
     const { code, stdout } = baton(['run', agent, 'Work', '--no-record', '--max-cost-usd', '1'])

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { EvalMode } from '../eval/index.js'
 import { parsePriceFlag, readPricesFile } from './price-flags.js'
@@ -130,7 +132,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   const positional = flags(argv, (flag, value) => {
     if (flag === '--json') args.json = true
     else if (flag === '--debug') args.debug = true
-    else if (flag === '--record') args.record = value()
+    else if (flag === '--record') args.record = recordFile(value())
     else if (flag === '--no-record') args.noRecord = true
     else if (flag === '--model') args.model = value()
     else if (flag === '--resume') args.resume = value()
@@ -209,7 +211,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
     else if (flag === '--live-tools') args.liveTools = true
     else if (flag === '--lenient') args.lenient = true
     else if (flag === '--agent') args.agent = splitTarget(value())
-    else if (flag === '--record') args.record = value()
+    else if (flag === '--record') args.record = recordFile(value())
     else if (flag === '--model') args.model = value()
     else
       throw new UsageError(
@@ -326,4 +328,13 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       'missing the database: baton worker <agent-module>… --database postgresql://… (or set BATON_DATABASE_URL)',
     )
   return { targets: positional.map(splitTarget), database, concurrency, id, otel }
+}
+
+/** A `--record` path, refused at once when it names a directory (the run would lose its transcript). */
+function recordFile(path: string): string {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    throw new UsageError(
+      `--record ${path}: it is a directory; give the transcript's file path, e.g. --record ${join(path, 'run.jsonl')}`,
+    )
+  return path
 }

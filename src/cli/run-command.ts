@@ -100,7 +100,8 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
   }
   const { printRun } = await import('./print-events.js')
   const code = await printRun(events, result, { json: args.json, strict: true, out: io.out, env: io.env })
-  if (record) await writeTrace(record, args.json, io)
+  // A run whose transcript could not be written has no trace to draw.
+  if (record && (await result).transcript) await writeTrace(record, args.json, io)
   if (otel) await (await import('./otel-flag.js')).endOtel(otel, io.err)
   if (resume) {
     // The last line, where the eye lands: how to go on with a run that stopped short.
