@@ -2,7 +2,7 @@
  * Transcripts as a recorded run writes them: the header, one line per event in stream order,
  * only new messages per request (O(n) growth), the request hash chain, and redaction.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -506,6 +506,19 @@ describe('secrets', () => {
 })
 
 describe('recording', () => {
+  it('a record path through a file ends the run at once, naming the file in the way', async () => {
+    writeFileSync(join(dir, 'notes.txt'), 'a file, not a folder')
+    const path = join(dir, 'notes.txt', 'runs', 'x.jsonl')
+    const model = scriptedModel([{ text: 'never asked' }])
+    const result = await run(defineAgent({ name: 'a', instructions: 'x', model }), 'go', { record: path })
+    expect(result.status).toBe('error')
+    expect(result.error).toMatchObject({
+      code: 'TRANSCRIPT',
+      message: `cannot write the transcript to ${path}: ${join(dir, 'notes.txt')} is a file, not a directory`,
+    })
+    expect(model.requests).toHaveLength(0)
+  })
+
   it('refuses a second run of the process that would write the same file, and frees the path when the first ends', async () => {
     const path = join(dir, 'shared.jsonl')
     const agent = (name: string, text: string) =>

@@ -332,7 +332,13 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
 
 /** A `--record` path, refused at once when it names a directory (the run would lose its transcript). */
 function recordFile(path: string): string {
-  if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+  let directory = false
+  try {
+    directory = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true
+  } catch {
+    // Not a place a file can be made (a file on the way, say): the run says so, naming it.
+  }
+  if (directory)
     throw new UsageError(
       `--record ${path}: it is a directory; give the transcript's file path, e.g. --record ${join(path, 'run.jsonl')}`,
     )

@@ -13,7 +13,16 @@
  * Every line is chained to the one before (see chain.ts): its last field is its digest. A run
  * given a signing key signs the last line of each write, so what is on disk is signed.
  */
-import { accessSync, closeSync, constants, mkdirSync, open as openFile, openSync, writeSync } from 'node:fs'
+import {
+  accessSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  open as openFile,
+  openSync,
+  statSync,
+  writeSync,
+} from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
@@ -266,10 +275,33 @@ const checkedDirs = new Set<string>()
  * directory is checked: looking the file up would wait on the directory's lock while other runs
  * create their files in it.
  */
+/** The first part of `dir` that exists and is not a directory. */
+function fileOnTheWay(dir: string): string {
+  let at = dir
+  for (let up = dirname(at); up !== at; at = up, up = dirname(at)) {
+    let directory = false
+    try {
+      directory = statSync(up, { throwIfNoEntry: false })?.isDirectory() === true
+    } catch {
+      // A path through a file cannot even be looked at: go on up.
+    }
+    if (directory) break
+  }
+  return at
+}
+
 function checkPlace(path: string): void {
   const dir = dirname(path)
   if (checkedDirs.has(dir)) return
-  mkdirSync(dir, { recursive: true })
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    // A file where a directory of the path should be: say which, not the system's words.
+    if (code === 'EEXIST' || code === 'ENOTDIR')
+      throw new Error(`${fileOnTheWay(dir)} is a file, not a directory`)
+    throw error
+  }
   try {
     accessSync(dir, constants.W_OK)
   } catch (error) {
