@@ -190,6 +190,29 @@ describe('servers that reuse one tool call index for several calls (Ollama)', ()
   })
 })
 
+describe("a call's first piece under another index than the rest (SGLang)", () => {
+  it('joins the pieces into one call', async () => {
+    answer = () =>
+      sse(
+        [
+          // The tool's place in the tool list (2), then the call's place (0).
+          chunk({
+            tool_calls: [
+              { index: 2, id: 'call_s1', type: 'function', function: { name: 'write', arguments: '' } },
+            ],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '{"path":' } }] }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '"notes.md"}' } }] }),
+          chunk({}, 'tool_calls'),
+        ],
+        { done: true },
+      )
+    const { response } = await streamed(local())
+    expect(response.message.toolCalls).toEqual([{ id: 'call_s1', name: 'write', args: { path: 'notes.md' } }])
+    expect(response.finishReason).toBe('tool-calls')
+  })
+})
+
 describe('finish_reason tool_calls with no tool call (vLLM)', () => {
   it('is an ordinary stop, plain and streamed', async () => {
     answer = (body) =>

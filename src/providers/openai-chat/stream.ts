@@ -140,6 +140,10 @@ class Assembly {
     if (wireIndex !== undefined) {
       slot = this.byWireIndex.get(wireIndex)
       if (slot && call.id !== slot.id && this.begins(call, slot, started.has(wireIndex))) slot = undefined
+      // A piece under an index not seen yet that says neither id nor name goes on with the call
+      // in progress: SGLang numbers a call's first piece by its tool's place in the tool list,
+      // and the rest by the call's place. Every server begins a call with its id or its name.
+      else if (!slot && !call.id && !call.function?.name && this.last) slot = this.last
     } else if (call.id) {
       slot = this.slots.find((s) => s.id === call.id)
     } else {
