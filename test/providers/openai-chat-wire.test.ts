@@ -213,6 +213,26 @@ describe("a call's first piece under another index than the rest (SGLang)", () =
   })
 })
 
+describe('a refusal after some text', () => {
+  it('keeps the text before the refusal: the text deltas, joined, are the text of the response', async () => {
+    answer = () =>
+      sse(
+        [
+          chunk({ role: 'assistant', content: 'I can explain the idea. ' }),
+          chunk({ refusal: 'I cannot give ' }),
+          chunk({ refusal: 'the exact steps.' }),
+          chunk({}, 'stop'),
+        ],
+        { done: true },
+      )
+    const { events, response } = await streamed(gpt())
+    const text = events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('')
+    expect(response.message.content).toBe('I can explain the idea. I cannot give the exact steps.')
+    expect(text).toBe(response.message.content)
+    expect(response.finishReason).toBe('refusal')
+  })
+})
+
 describe('finish_reason tool_calls with no tool call (vLLM)', () => {
   it('is an ordinary stop, plain and streamed', async () => {
     answer = (body) =>

@@ -73,7 +73,8 @@ export function fromCompletion(completion: WireCompletion): ModelResponse {
   const message: AssistantMessage = { role: 'assistant', content: content.text }
   let finishReason = toFinishReason(choice.finish_reason, toolCalls.length > 0)
   if (wire.refusal) {
-    message.content = wire.refusal
+    // Text written before the refusal stays before it, as it streamed.
+    message.content = content.text + wire.refusal
     finishReason = 'refusal'
   }
   if (toolCalls.length > 0) message.toolCalls = toolCalls
