@@ -62,6 +62,30 @@ describe('run()', () => {
       /maxSteps must be a non-negative integer, got -2/,
     )
     await expect(run(agent, 'go', { model: 'nope' })).rejects.toThrow(/options.model/)
+    await expect(run(agent, 'go', { clock: {} as never })).rejects.toThrow(
+      'run: options.clock must be a Clock { now(), setTimeout(fn, ms) }',
+    )
+    await expect(run(agent, 'go', { effects: { spec: 'baton.effects.v3' } as never })).rejects.toThrow(
+      'run: options.effects must be an Effects object',
+    )
+  })
+
+  it('rejects, and never crashes the process, when a clock of the caller throws', async () => {
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'x' }]) })
+    const clock = {
+      now: (): number => {
+        throw new Error('clock broke')
+      },
+      setTimeout: () => () => {},
+    }
+    await expect(run(agent, 'go', { clock })).rejects.toThrow('clock broke')
+    const events = stream(agent, 'go', { clock })
+    await expect(
+      (async () => {
+        for await (const _event of events);
+      })(),
+    ).rejects.toThrow('clock broke')
+    await expect(events.result).rejects.toThrow('clock broke')
   })
 
   it('turns a model failure into status error with the message, never an exception', async () => {

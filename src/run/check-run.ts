@@ -110,6 +110,23 @@ export function checkRun(
       typeof (options.meter as { createHistogram?: unknown }).createHistogram !== 'function')
   )
     bad('meter', 'an OpenTelemetry Meter (metrics.getMeter(...) from @opentelemetry/api)', options.meter)
+  if (options.clock !== undefined && !isClock(options.clock))
+    bad('clock', 'a Clock { now(), setTimeout(fn, ms) } (fakeClock() from baton/testing, say)', options.clock)
+  if (options.effects !== undefined) {
+    const effects = options.effects as unknown as Record<string, unknown>
+    if (
+      typeof effects !== 'object' ||
+      effects === null ||
+      effects.spec !== 'baton.effects.v3' ||
+      !isClock(effects.clock) ||
+      ['model', 'tool', 'id', 'decision'].some((method) => typeof effects[method] !== 'function')
+    )
+      bad(
+        'effects',
+        'an Effects object: spec "baton.effects.v3", a clock, and model, tool, id and decision',
+        effects,
+      )
+  }
   if (options.approve !== undefined && typeof options.approve !== 'function')
     bad('approve', 'a function', options.approve)
   if (options.elicit !== undefined && typeof options.elicit !== 'function')
@@ -187,4 +204,14 @@ export function agentsOf(root: Agent): Agent[] {
   }
   visit(root)
   return [...seen]
+}
+
+function isClock(value: unknown): boolean {
+  const clock = value as { now?: unknown; setTimeout?: unknown } | null
+  return (
+    typeof clock === 'object' &&
+    clock !== null &&
+    typeof clock.now === 'function' &&
+    typeof clock.setTimeout === 'function'
+  )
 }

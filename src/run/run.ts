@@ -117,7 +117,12 @@ function start(
     settle = resolve
     fail = reject
   })
-  const done = execute(agent, task, options, stopper, queue, settle, fail)
+  // Whatever escapes the run (a clock or an effects object of the caller's that throws) rejects
+  // its result and ends its events: it never becomes an unhandled rejection of the process.
+  const done = execute(agent, task, options, stopper, queue, settle, fail).catch((error: unknown) => {
+    fail(error)
+    if (queue && !queue.closed) queue.close(error)
+  })
   return { result, stopper, done }
 }
 
