@@ -213,3 +213,38 @@ describe('the built-in stop conditions', () => {
     expect(result.usage.steps).toBe(2)
   })
 })
+
+describe('a stop condition that cannot answer', () => {
+  const agent = (stopWhen: never) =>
+    defineAgent({
+      name: 'a',
+      instructions: 'x',
+      model: scriptedModel([{ toolCalls: [{ name: 'noop', args: {} }] }, { text: 'done' }]),
+      tools: [
+        defineTool({ name: 'noop', description: 'Does nothing', input: z.object({}), run: () => 'ok' }),
+      ],
+      stopWhen,
+    })
+
+  it('ends the agent with an error naming it when it throws', async () => {
+    const result = await run(
+      agent((() => {
+        throw new Error('no such field')
+      }) as never),
+      'go',
+    )
+    expect(result).toMatchObject({
+      status: 'error',
+      error: { code: 'INTERNAL', message: 'stopWhen[0] threw: no such field' },
+    })
+  })
+
+  it('is refused when it returns a promise: conditions are checked synchronously, never skipped', async () => {
+    const result = await run(agent([stepCountIs(10), async () => true] as never), 'go')
+    expect(result.status).toBe('error')
+    expect(result.error?.code).toBe('INVALID_DEFINITION')
+    expect(result.error?.message).toMatch(
+      /^stopWhen\[1\] returned a promise: a stop condition is checked between steps, synchronously/,
+    )
+  })
+})

@@ -6,7 +6,8 @@
  * Budget limits are not among them: the budget tree refuses a model call or a tool call before
  * it is made (it is shared with concurrent siblings, so only the call itself can ask).
  */
-import type { StepInfo } from '../agent/stop-when.js'
+import type { StepInfo, StopWhen } from '../agent/stop-when.js'
+import { BatonError } from '../errors/index.js'
 import type { AssistantMessage, ToolMessage } from '../model/types.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, stoppedOutcome } from './outcome.js'
@@ -67,8 +68,8 @@ const userStopWhen: StopCondition = ({ frame, state, step, message }) => {
       costUsd: frame.budget.used.costUsd,
     },
   }
-  for (const condition of conditions) {
-    const verdict = condition(info)
+  for (const [i, condition] of conditions.entries()) {
+    const verdict = checkedVerdict(condition, info, i)
     if (verdict === true || (typeof verdict === 'string' && verdict !== ''))
       return {
         status: 'done',
@@ -77,6 +78,28 @@ const userStopWhen: StopCondition = ({ frame, state, step, message }) => {
       }
   }
   return undefined
+}
+
+/**
+ * A user's stop condition, asked: its own failure, or a promise it returns (they are asked
+ * between steps, synchronously), is an error naming it rather than a silent "go on".
+ */
+function checkedVerdict(condition: StopWhen, info: StepInfo, i: number): unknown {
+  const where = `stopWhen[${i}]`
+  let verdict: unknown
+  try {
+    verdict = condition(info)
+  } catch (error) {
+    throw new BatonError('INTERNAL', `${where} threw: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+    })
+  }
+  if (verdict instanceof Promise || (typeof verdict === 'object' && verdict !== null))
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where} returned ${verdict instanceof Promise ? 'a promise' : 'an object'}: a stop condition is checked between steps, synchronously, and returns true, false or a reason (a string)`,
+    )
+  return verdict
 }
 
 /** In order: what stops the agent from outside first, then what its own loop noticed. */
