@@ -2,7 +2,7 @@ import { BatonError } from '../errors/index.js'
 import { checkModelString } from '../model/model-string.js'
 import { isModel } from '../model/types.js'
 import { describe } from '../schema/index.js'
-import { unknownKey } from '../schema/known-keys.js'
+import { isObjectOfStrings, unknownKey } from '../schema/known-keys.js'
 import { TOOL_NAME } from '../tool/index.js'
 import { checkAuth } from './auth/check-auth.js'
 import type { McpServerConfig } from './connect.js'
@@ -24,13 +24,7 @@ export function checkServer(server: unknown): asserts server is McpServerConfig 
       throw bad('`command` must be a non-empty string', s.command)
     if (s.args !== undefined && !(Array.isArray(s.args) && s.args.every((a) => typeof a === 'string')))
       throw bad('`args` must be an array of strings', s.args)
-    if (
-      s.env !== undefined &&
-      (typeof s.env !== 'object' ||
-        s.env === null ||
-        Array.isArray(s.env) ||
-        Object.values(s.env).some((v) => v !== undefined && typeof v !== 'string'))
-    )
+    if (s.env !== undefined && !isObjectOfStrings(s.env, true))
       throw bad('`env` must be an object of strings', s.env)
     if (s.cwd !== undefined && (typeof s.cwd !== 'string' || s.cwd === ''))
       throw bad('`cwd` must be a directory path', s.cwd)
@@ -46,13 +40,7 @@ export function checkServer(server: unknown): asserts server is McpServerConfig 
     throw bad('`url` must be an http(s) URL', s.url instanceof URL ? s.url.href : s.url)
   const headers = s.headers as Record<string, unknown> | undefined
   // Header values are credentials more often than not: only their type is ever quoted.
-  if (
-    headers !== undefined &&
-    (typeof headers !== 'object' ||
-      headers === null ||
-      Array.isArray(headers) ||
-      Object.values(headers).some((v) => typeof v !== 'string'))
-  )
+  if (headers !== undefined && !isObjectOfStrings(headers))
     throw new BatonError(
       'INVALID_OPTIONS',
       `mcpTools: \`headers\` must be an object of strings, got ${headers === null ? 'null' : Array.isArray(headers) ? 'an array' : typeof headers === 'object' ? 'a value that is not a string' : typeof headers}`,

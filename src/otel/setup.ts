@@ -10,7 +10,7 @@ import type { Tracer } from '@opentelemetry/api'
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { BatonError } from '../errors/index.js'
 import { describe } from '../schema/index.js'
-import { unknownKey } from '../schema/known-keys.js'
+import { isObjectOfStrings, unknownKey } from '../schema/known-keys.js'
 import { VERSION } from '../version.js'
 
 export interface TracingSetupOptions {
@@ -208,12 +208,7 @@ function checkSetup(options: TracingSetupOptions): void {
     ['headers', headers],
     ['env', env],
   ] as const)
-    if (
-      record !== undefined &&
-      (typeof record !== 'object' ||
-        record === null ||
-        Object.values(record).some((v) => v !== undefined && typeof v !== 'string'))
-    )
+    if (record !== undefined && !isObjectOfStrings(record, true))
       fail(`${what} must be an object of strings, got ${describe(record)}`)
   if (
     exporter !== undefined &&

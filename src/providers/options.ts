@@ -1,6 +1,6 @@
 import { BatonError } from '../errors/index.js'
 import { describe } from '../schema/index.js'
-import { unknownKey } from '../schema/known-keys.js'
+import { isObjectOfStrings, unknownKey } from '../schema/known-keys.js'
 import { secretRedactor } from '../transcript/redact.js'
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js'
 
@@ -111,13 +111,7 @@ export function checkProviderOptions(where: string, options: unknown, extra: rea
       `baseURL must be an http(s) URL such as "http://localhost:11434/v1", got ${describe(baseURL)}`,
       'baseURL',
     )
-  if (
-    headers !== undefined &&
-    (typeof headers !== 'object' ||
-      headers === null ||
-      Array.isArray(headers) ||
-      Object.values(headers).some((v) => typeof v !== 'string'))
-  )
+  if (headers !== undefined && !isObjectOfStrings(headers))
     fail('headers must be an object of strings', 'headers')
   if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
     fail(`params must be an object of request fields, got ${describe(params)}`, 'params')

@@ -84,3 +84,13 @@ export function checkOptionKeys(
       details: { field: unknown.key },
     })
 }
+
+/** Whether `value` is an object whose values are all strings (or undefined, with `orUndefined`). */
+export function isObjectOfStrings(value: unknown, orUndefined = false): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string' || (orUndefined && v === undefined))
+  )
+}

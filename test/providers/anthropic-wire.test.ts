@@ -5,22 +5,22 @@
  */
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Message, Model, ModelRequest, ModelStreamEvent } from '../../src/index.js'
+import type { Message, Model, ModelRequest } from '../../src/index.js'
 import { anthropic } from '../../src/providers/anthropic/index.js'
 import {
   BASE_URL,
   type Block,
   type Captured,
   message,
-  messagesHandler,
   type Reply,
+  repliesHandler,
   sseEvents,
   sseResponse,
   text,
   thinking,
   toolUse,
 } from './wire/anthropic.js'
-import { json, type RawEvent, sse } from './wire/raw.js'
+import { json, type RawEvent, sse, streamAll, textOf } from './wire/raw.js'
 
 const KEY = 'sk-ant-wireProbeKEY-0123456789abcdef'
 const server = setupServer()
@@ -31,17 +31,7 @@ afterAll(() => server.close())
 /** Answers the next requests with `replies`, in order; returns what the server received. */
 function serve(...replies: (Reply | ((captured: Captured) => Reply))[]): Captured[] {
   const captured: Captured[] = []
-  server.use(
-    messagesHandler(
-      KEY,
-      (entry, n) => {
-        const reply = replies[n - 1]
-        if (!reply) throw new Error(`unexpected request #${n}`)
-        return typeof reply === 'function' ? reply(entry) : reply
-      },
-      captured,
-    ),
-  )
+  server.use(repliesHandler(KEY, replies, captured))
   return captured
 }
 
@@ -53,17 +43,6 @@ const ask: ModelRequest = {
   messages: [{ role: 'user', content: 'What is new in Node 24?' }],
   tools: [lookupSpec],
 }
-
-async function streamAll(model: Model, request: ModelRequest) {
-  const events: ModelStreamEvent[] = []
-  for await (const event of model.stream!(request)) events.push(event)
-  const last = events.at(-1)
-  if (last?.type !== 'finish') throw new Error(`the stream ended with ${last?.type}`)
-  return { events, response: last.response }
-}
-
-const textOf = (events: ModelStreamEvent[]) =>
-  events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('')
 
 const citation = {
   type: 'web_search_result_location',

@@ -25,6 +25,7 @@ import {
   messagesHandler,
   type Reply,
   redactedThinking,
+  repliesHandler,
   type SseEvent,
   sseError,
   sseEvents,
@@ -60,17 +61,7 @@ afterAll(() => server.close())
 /** Answers the next requests with `replies`, in order; returns what the server received. */
 function serve(...replies: (Reply | ((captured: Captured) => Reply | Promise<Reply>))[]): Captured[] {
   const captured: Captured[] = []
-  server.use(
-    messagesHandler(
-      KEY,
-      (entry, n) => {
-        const reply = replies[n - 1]
-        if (!reply) throw new Error(`unexpected request #${n}`)
-        return typeof reply === 'function' ? reply(entry) : reply
-      },
-      captured,
-    ),
-  )
+  server.use(repliesHandler(KEY, replies, captured))
   return captured
 }
 

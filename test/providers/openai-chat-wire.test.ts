@@ -5,10 +5,10 @@
 import { http } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { ModelRequest, ModelStreamEvent, RetryInfo } from '../../src/index.js'
+import type { ModelRequest, RetryInfo } from '../../src/index.js'
 import { compatible, openai } from '../../src/providers/openai-chat/index.js'
 import { rejection } from '../helpers.js'
-import { json, type RawEvent, sse } from './wire/raw.js'
+import { json, type RawEvent, sse, streamAll, textOf } from './wire/raw.js'
 
 const URL = 'http://chat-wire.test/v1'
 const KEY = 'sk-proj-chatWIREprobeKEY-0123456789'
@@ -37,16 +37,7 @@ const request: ModelRequest = {
   tools: [{ name: 'write', description: 'Writes a file', parameters: { type: 'object' } }],
 }
 
-async function streamed(model = gpt(), onRetry?: (info: RetryInfo) => void) {
-  const events: ModelStreamEvent[] = []
-  for await (const event of model.stream!(request, onRetry ? { onRetry } : {})) events.push(event)
-  const last = events.at(-1)
-  if (last?.type !== 'finish') throw new Error(`the stream ended with ${last?.type}`)
-  return { events, response: last.response }
-}
-
-const textOf = (events: ModelStreamEvent[]) =>
-  events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('')
+const streamed = (model = gpt(), onRetry?: (info: RetryInfo) => void) => streamAll(model, request, onRetry)
 
 /** A chunk as OpenAI writes it. */
 function chunk(delta: Record<string, unknown> | null, finish: string | null = null, extra = {}): RawEvent {

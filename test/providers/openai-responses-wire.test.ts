@@ -5,7 +5,7 @@
  */
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { Model, ModelRequest, ModelStreamEvent, RetryInfo } from '../../src/index.js'
+import type { Model, ModelRequest, RetryInfo } from '../../src/index.js'
 import { openaiResponses } from '../../src/providers/openai-responses/index.js'
 import { rejection } from '../helpers.js'
 import {
@@ -19,7 +19,7 @@ import {
   sseResponse,
   streamEvents,
 } from './wire/openai-responses.js'
-import { sse } from './wire/raw.js'
+import { sse, streamAll, textOf } from './wire/raw.js'
 
 const KEY = 'sk-proj-respWIREprobeKEY-0123456789'
 const server = setupServer()
@@ -46,17 +46,6 @@ const ask: ModelRequest = {
   messages: [{ role: 'user', content: 'Look it up.' }],
   tools: [{ name: 'lookup', description: 'Looks up a word', parameters: { type: 'object' } }],
 }
-
-async function streamAll(model: Model, request: ModelRequest, onRetry?: (info: RetryInfo) => void) {
-  const events: ModelStreamEvent[] = []
-  for await (const event of model.stream!(request, onRetry ? { onRetry } : {})) events.push(event)
-  const last = events.at(-1)
-  if (last?.type !== 'finish') throw new Error(`the stream ended with ${last?.type}`)
-  return { events, response: last.response }
-}
-
-const textOf = (events: ModelStreamEvent[]) =>
-  events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('')
 
 describe('openaiResponses: a refusal', () => {
   it('streams as text: the text deltas, joined, are the refusal the response ends with', async () => {

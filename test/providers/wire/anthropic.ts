@@ -229,3 +229,23 @@ export function messagesHandler(
     return entry.body.stream ? sseResponse(sseEvents(answer)) : HttpResponse.json(answer)
   })
 }
+
+/**
+ * A handler that answers the next requests with `replies`, in order (a reply may be made from
+ * the request), and fails a request past the last; `captured` gets every request it accepted.
+ */
+export function repliesHandler(
+  apiKey: string,
+  replies: readonly (Reply | ((captured: Captured) => Reply | Promise<Reply>))[],
+  captured: Captured[],
+) {
+  return messagesHandler(
+    apiKey,
+    (entry, n) => {
+      const reply = replies[n - 1]
+      if (!reply) throw new Error(`unexpected request #${n}`)
+      return typeof reply === 'function' ? reply(entry) : reply
+    },
+    captured,
+  )
+}

@@ -4,6 +4,7 @@
  * lines are cut mid-way, and JSON bodies with a status and headers.
  */
 import { HttpResponse } from 'msw'
+import type { Model, ModelRequest, ModelStreamEvent, RetryInfo } from '../../../src/index.js'
 
 /** One SSE event: `data` is serialised as JSON unless it is a string. */
 export interface RawEvent {
@@ -48,3 +49,16 @@ export function sse(events: readonly RawEvent[], options: { done?: boolean } = {
 export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return HttpResponse.json(body as Record<string, unknown>, { status, headers })
 }
+
+/** Streams `request` through `model` to its end; the stream must end with its `finish` event. */
+export async function streamAll(model: Model, request: ModelRequest, onRetry?: (info: RetryInfo) => void) {
+  const events: ModelStreamEvent[] = []
+  for await (const event of model.stream!(request, onRetry ? { onRetry } : {})) events.push(event)
+  const last = events.at(-1)
+  if (last?.type !== 'finish') throw new Error(`the stream ended with ${last?.type}`)
+  return { events, response: last.response }
+}
+
+/** The text deltas of a stream, joined. */
+export const textOf = (events: readonly ModelStreamEvent[]): string =>
+  events.map((e) => (e.type === 'text-delta' ? e.text : '')).join('')
