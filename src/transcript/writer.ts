@@ -23,7 +23,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs'
-import { dirname, resolve } from 'node:path'
+import { resolve as absolutePath, dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
 import { lineDigest, type Signer, sign, withChain } from './chain.js'
@@ -93,9 +93,9 @@ export class TranscriptWriter {
   private failure: BatonError | undefined
   private readonly eager: boolean
   private readonly signer: Signer | undefined
-  /** The chain so far: the number and digest of the last line, and the last line signed. */
   /** The absolute path this writer holds (a file on disk), so that no other run writes it meanwhile. */
   private held: string | undefined
+  /** The chain so far: the number and digest of the last line, and the last line signed. */
   private lines = 0
   private last = ''
   private signed = 0
@@ -123,7 +123,7 @@ export class TranscriptWriter {
       })
     // Two runs of this process writing one file would interleave their lines into neither's
     // transcript: the second is refused before it starts.
-    const held = io === nodeIo ? resolve(path) : undefined
+    const held = io === nodeIo ? absolutePath(path) : undefined
     if (held !== undefined && writing.has(held))
       throw fail(new Error('another run of this process is writing it; give each run its own record path'))
     try {
