@@ -171,6 +171,29 @@ describe('definitions refuse options they do not know, pointing to the one meant
     expect(agentError({ ...base, tool_concurrency: 2 }).message).toContain('(did you mean toolConcurrency?)')
   })
 
+  it("defineAgent's nested options: stall, memory, vars", () => {
+    const agentError = (config: Record<string, unknown>) =>
+      definitionError(() => defineAgent({ name: 'a', ...base, ...config } as never))
+    expect(agentError({ stall: { repeatCall: 3 } }).message).toBe(
+      'agent "a": stall.repeatCall is not a known stall option (known: maxRepeats, maxIdleSteps, warn)',
+    )
+    expect(agentError({ stall: { warn: 'yes' } }).message).toContain('stall.warn must be true or false')
+    expect(agentError({ stall: 5 }).message).toContain(
+      'stall must be false or { maxRepeats?, maxIdleSteps?, warn? }',
+    )
+    expect(agentError({ memory: { writ: ['notes/*'] } }).message).toContain(
+      'memory.writ is not a known memory option (did you mean write?)',
+    )
+    expect(agentError({ memory: 'notes/*' }).message).toContain(
+      'memory must be { read?: [globs], write?: [globs] }',
+    )
+    expect(agentError({ vars: 'Lisbon' }).message).toContain('vars must be an object of values')
+    expect(
+      defineAgent({ name: 'a', ...base, stall: { maxRepeats: 2, warn: false }, memory: { read: ['**'] } })
+        .name,
+    ).toBe('a')
+  })
+
   it('defineWorkflow', () => {
     const plan = { tasks: [] }
     const tools = [defineTool({ name: 'look', description: 'd', input, run })]

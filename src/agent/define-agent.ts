@@ -248,7 +248,10 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     if (wrong) fail(wrong.field, wrong.problem, config.prices)
   }
 
-  const instructions = loadInstructions(config.instructions, config.vars, `${where}: instructions`)
+  const { vars } = config
+  if (vars !== undefined && (typeof vars !== 'object' || vars === null || Array.isArray(vars)))
+    fail('vars', `must be an object of values for the instructions' {{placeholders}}, got ${describe(vars)}`)
+  const instructions = loadInstructions(config.instructions, vars, `${where}: instructions`)
   const agent: Agent<Output<S>> = {
     kind: 'baton.agent',
     name,
@@ -335,8 +338,23 @@ function frozenPrices(prices: PriceTable): PriceTable {
   return Object.freeze(copy)
 }
 
+/** Refuses a nested option object that is not one, or has a key it does not know. */
+function checkNested(
+  value: unknown,
+  field: string,
+  known: ReadonlySet<string>,
+  shape: string,
+  fail: Fail,
+): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(field, `must be ${shape}, got ${describe(value)}`)
+  const unknown = unknownKey(Object.keys(value as object), known, `${field} option`)
+  if (unknown) fail(`${field}.${unknown.key}`, unknown.problem)
+}
+
 function checkScope(scope: MemoryScope | undefined, fail: Fail): MemoryScope | undefined {
   if (scope === undefined) return undefined
+  checkNested(scope, 'memory', new Set(['read', 'write']), '{ read?: [globs], write?: [globs] }', fail)
   for (const field of ['read', 'write'] as const) {
     const globs = scope[field]
     if (globs !== undefined && (!Array.isArray(globs) || globs.some((glob) => typeof glob !== 'string'))) {
@@ -361,10 +379,19 @@ function checkStopWhen(stopWhen: StopWhen | StopWhen[] | undefined, fail: Fail):
 
 function checkStall(stall: StallOptions | false | undefined, fail: Fail): Required<StallOptions> | false {
   if (stall === false) return false
+  if (stall !== undefined)
+    checkNested(
+      stall,
+      'stall',
+      new Set(['maxRepeats', 'maxIdleSteps', 'warn']),
+      'false or { maxRepeats?, maxIdleSteps?, warn? }',
+      fail,
+    )
   const out = { maxRepeats: 3, maxIdleSteps: 5, warn: true, ...stall }
   for (const field of ['maxRepeats', 'maxIdleSteps'] as const) {
     if (!Number.isInteger(out[field]) || out[field] < 1)
       fail(`stall.${field}`, `must be a positive integer, got ${describe(out[field])}`)
   }
+  if (typeof out.warn !== 'boolean') fail('stall.warn', `must be true or false, got ${describe(out.warn)}`)
   return out
 }
