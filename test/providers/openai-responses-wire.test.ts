@@ -63,9 +63,8 @@ describe('openaiResponses: reasoning items that came without encrypted content',
   const bare = { id: 'rs_68af00bare', type: 'reasoning', summary: [] }
   const call = item.functionCall('call_1', 'lookup', '{"q":"a"}')
   const message = item.message('Looking.')
-
-  it('are not sent back, and neither are the ids of the items they came with', async () => {
-    const log = serve({ output: [bare, message, call] }, { output: [item.message('done')] })
+  /** The first answer, then the request that sends it back with its call's result. */
+  const toolLoop = async () => {
     const first = await make().generate(ask)
     await make().generate({
       ...ask,
@@ -75,6 +74,11 @@ describe('openaiResponses: reasoning items that came without encrypted content',
         { role: 'tool', toolCallId: 'call_1', toolName: 'lookup', content: 'found' },
       ],
     })
+  }
+
+  it('are not sent back, and neither are the ids of the items they came with', async () => {
+    const log = serve({ output: [bare, message, call] }, { output: [item.message('done')] })
+    await toolLoop()
     const input = log[1]!.body.input as Json[]
     expect(input.some((i) => i.type === 'reasoning')).toBe(false)
     expect(input.some((i) => typeof i.id === 'string')).toBe(false)
@@ -91,15 +95,7 @@ describe('openaiResponses: reasoning items that came without encrypted content',
   it('with encrypted content they go back whole, ids and all', async () => {
     const reasoning = item.reasoning('rs_68af00enc', ['Plan.'], 'gAAAAABo-encrypted')
     const log = serve({ output: [reasoning, message, call] }, { output: [item.message('done')] })
-    const first = await make().generate(ask)
-    await make().generate({
-      ...ask,
-      messages: [
-        ...ask.messages,
-        first.message,
-        { role: 'tool', toolCallId: 'call_1', toolName: 'lookup', content: 'found' },
-      ],
-    })
+    await toolLoop()
     expect((log[1]!.body.input as Json[]).slice(1, 4)).toEqual([reasoning, message, call])
   })
 })
