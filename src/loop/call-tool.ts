@@ -67,43 +67,38 @@ export async function callTool(frame: Frame, step: number, job: Job): Promise<Ca
   return outcome
 }
 
-/** Counts one tool call against the budget (through the shared ledger for durable runs). */
-export async function takeToolCall(
+/**
+ * Counts one tool call against the budget: at once, or through the shared ledger for durable
+ * runs (a promise then).
+ */
+export function takeToolCall(
   frame: Frame,
   key: string,
   now: number,
-): Promise<BudgetRefusal | undefined> {
+): BudgetRefusal | undefined | Promise<BudgetRefusal | undefined> {
   const { run, budget } = frame
   const ledger = run.ledger?.charged(key) === false ? run.ledger : undefined
-  return ledger ? await ledger.update(budget, key, () => budget.takeToolCall(now)) : budget.takeToolCall(now)
+  return ledger ? ledger.update(budget, key, () => budget.takeToolCall(now)) : budget.takeToolCall(now)
 }
 
-async function runOne(frame: Frame, step: number, job: Job): Promise<CallOutcome> {
+// Not async: a tool's call is the promise `executeTool` makes, raced against the agent's stop.
+function runOne(frame: Frame, step: number, job: Job): Promise<CallOutcome> {
   const { call, tool, key } = job
   if (!tool)
-    return unknownTool(call.name, frame.agent.plan ? [PLAN_TOOL_NAME] : [...frame.prepared.tools.keys()])
+    return Promise.resolve(
+      unknownTool(call.name, frame.agent.plan ? [PLAN_TOOL_NAME] : [...frame.prepared.tools.keys()]),
+    )
   if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key)
   if (tool.kind === 'baton.plan') return runPlan(frame, step, call, key, tool)
   const ctx = new CallContext(frame, key, call.id, call.name, step)
-  // Rejects when the agent stops: a tool that ignores its signal is abandoned, not awaited. It
-  // waits on the frame only while this call runs, so finished calls leave nothing behind.
-  let off: () => void = noop
-  const stopped = new Promise<never>((_, reject) => {
-    off = frame.onStop(reject)
-  })
-  stopped.catch(noop)
-  const toolRun: ToolRun = { effects: frame.run.effects, ctx, stopped }
-  try {
-    if (!tool.needsApproval) return await executeTool(tool, call, toolRun)
-    toolRun.approve = approver(frame, tool, key, call)
-    // Waiting for an approval is abandoned too when the agent stops.
-    return await Promise.race([executeTool(tool, call, toolRun), stopped])
-  } finally {
-    off()
-  }
+  // A tool that ignores its signal is abandoned when the agent stops, not awaited; the call
+  // waits on the frame only while it runs, so finished calls leave nothing behind.
+  const toolRun: ToolRun = { effects: frame.run.effects, ctx, agent: frame }
+  if (!tool.needsApproval) return executeTool(tool, call, toolRun)
+  toolRun.approve = approver(frame, tool, key, call)
+  // Waiting for an approval is abandoned too when the agent stops.
+  return frame.race(executeTool(tool, call, toolRun))
 }
-
-const noop = (): void => {}
 
 /** What a tool's `run` gets as `ctx`. A class: an object literal with a getter would stay in dictionary mode. */
 class CallContext implements ToolContext {

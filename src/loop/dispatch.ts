@@ -43,7 +43,8 @@ export async function dispatch(
     const tool = frame.agent.plan && call.name !== PLAN_TOOL_NAME ? undefined : prepared.tools.get(call.name)
     const key = `${stepKey}/tool/${call.id}`
     if (tool) {
-      refusal = await takeToolCall(frame, key, now)
+      const taken = takeToolCall(frame, key, now)
+      refusal = taken instanceof Promise ? await taken : taken
       if (refusal) break
     }
     let k = 0

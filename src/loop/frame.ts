@@ -310,7 +310,7 @@ class AgentFrame extends Stopper implements Frame {
   }
 
   race<T>(work: Promise<T>): Promise<T> {
-    return raceStop(work, (stop) => this.onStop(stop))
+    return raceStop(work, this)
   }
 
   callOptions(key: string): GenerateOptions {

@@ -50,19 +50,22 @@ export function onAbort(signal: AbortSignal, fn: (reason: unknown) => void): () 
  * whichever comes first: work that ignores its signal cannot hold up whoever awaits it.
  */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  return signal ? raceStop(work, (stop) => onAbort(signal, stop)) : work
+  return signal ? raceStop(work, { onStop: (stop) => onAbort(signal, stop) }) : work
+}
+
+/** What can be waited on to stop: `onStop` registers a callback and returns what unregisters it. */
+export interface Stoppable {
+  onStop(stop: (reason: unknown) => void): () => void
 }
 
 /**
- * Settles as `work` does, or rejects as soon as `waitForStop` calls back, whichever comes first.
- * `waitForStop` registers its callback and returns the function that unregisters it.
+ * Settles as `work` does, or rejects as soon as `stopper` stops, whichever comes first; it waits
+ * on `stopper` only until then. One promise, where `Promise.race` with a promise of the stop
+ * would make three and leave a reaction on that promise for every race.
  */
-export function raceStop<T>(
-  work: Promise<T>,
-  waitForStop: (stop: (reason: unknown) => void) => () => void,
-): Promise<T> {
+export function raceStop<T>(work: Promise<T>, stopper: Stoppable): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const off = waitForStop(reject)
+    const off = stopper.onStop(reject)
     work.then(
       (value) => {
         off()

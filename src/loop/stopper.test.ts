@@ -39,3 +39,38 @@ describe('Stopper', () => {
     expect(order).toEqual(['stopping', 'waiter'])
   })
 })
+
+describe('Stopper waiters', () => {
+  it('keeps the others, in the order they came, when one in the middle, the first or the last stops waiting', () => {
+    const stopper = new Stopper()
+    const heard: string[] = []
+    const offs = ['a', 'b', 'c', 'd', 'e'].map((name) => stopper.onStop(() => heard.push(name)))
+    offs[2]!() // middle
+    offs[4]!() // the newest
+    offs[0]!() // the oldest
+    offs[2]!() // twice is harmless
+    const more = stopper.onStop(() => heard.push('f'))
+    stopper.onStop(() => heard.push('g'))
+    more()
+    stopper.onStop(() => heard.push('h'))
+    stopper.stop('x')
+    expect(heard).toEqual(['b', 'd', 'g', 'h'])
+  })
+
+  it('tells everyone waiting at the stop, in the order they came, even when one of them stops waiting on another', () => {
+    const stopper = new Stopper()
+    const heard: string[] = []
+    let offLater: () => void = () => {}
+    stopper.onStop(() => {
+      heard.push('first')
+      offLater()
+    })
+    offLater = stopper.onStop(() => heard.push('later'))
+    stopper.stop('x')
+    expect(heard).toEqual(['first', 'later'])
+    // Waiting on a stopped stopper answers at once; stopping to wait afterwards does nothing.
+    offLater()
+    stopper.onStop(() => heard.push('after'))()
+    expect(heard).toContain('after')
+  })
+})

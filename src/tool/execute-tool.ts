@@ -10,8 +10,11 @@ export interface ToolRun {
   effects: Effects
   /** The context handed to the tool; its signal is the agent's. */
   ctx: ToolContext
-  /** Rejects when the agent's signal aborts: a tool that ignores its signal is abandoned, not awaited. */
-  stopped: Promise<never>
+  /**
+   * The agent's race: settles as the work does, or rejects as soon as the agent stops. A tool that
+   * ignores its signal is abandoned, not awaited.
+   */
+  agent: { race<T>(work: Promise<T>): Promise<T> }
   /**
    * Asked after validation when the tool needs approval: true runs the call, false refuses
    * it, undefined leaves it pending (the run stops as `awaiting_approval`).
@@ -142,8 +145,8 @@ function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<ToolAn
     idempotent: tool.idempotent,
     run: async () => tool.run(input, context),
   })
-  if (!timedOut) return Promise.race([work, run.stopped])
-  return Promise.race([work, run.stopped, timedOut]).finally(() => cancelTimer?.())
+  if (!timedOut) return run.agent.race(work)
+  return run.agent.race(Promise.race([work, timedOut])).finally(() => cancelTimer?.())
 }
 
 /**
