@@ -405,4 +405,34 @@ describe('bad definitions', () => {
       'route: candidates is not a known route option (did you mean models?) (known: name, models)',
     )
   })
+
+  it('refuses a breaker that is not { failures?, coolDownMs? } or false, and names the bad field', () => {
+    const chain = (breaker: unknown) => () => fallback(['openai:gpt-4o'], { breaker: breaker as never })
+    expect(definitionError(chain({ failure: 5 }))).toBe(
+      'fallback: breaker.failure is not a known breaker option (did you mean failures?) (known: failures, coolDownMs)',
+    )
+    expect(definitionError(chain({ cooldownMs: 1_000 }))).toContain('(did you mean coolDownMs?)')
+    expect(definitionError(chain({ failures: 1.5 }))).toBe(
+      'fallback: breaker.failures: expected a whole number of failures in a row, got 1.5',
+    )
+    expect(definitionError(chain({ failures: '3' }))).toBe(
+      'fallback: breaker.failures: expected a positive number, got the string "3"',
+    )
+    for (const bad of [null, true, 'yes', 5, []])
+      expect(definitionError(chain(bad))).toMatch(
+        /^fallback: breaker: expected \{ failures\?, coolDownMs\? \} or false, got /,
+      )
+    // What is well formed still makes a chain.
+    expect(chain({ failures: 1 })().id).toBe('fallback:openai:gpt-4o')
+    expect(chain(false)().id).toBe('fallback:openai:gpt-4o')
+  })
+
+  it('refuses a router name that is not a non-empty string', () => {
+    expect(definitionError(() => route(() => 'openai:gpt-4o', { name: 5 as never }))).toBe(
+      'route: name: expected a non-empty string, got number 5',
+    )
+    expect(definitionError(() => route(() => 'openai:gpt-4o', { name: ' ' }))).toBe(
+      'route: name: expected a non-empty string, got the string " "',
+    )
+  })
 })

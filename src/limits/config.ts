@@ -1,5 +1,6 @@
 /** The limits set for the process (`setRateLimits`): each scope's buckets and slots. */
 import { BatonError } from '../errors/index.js'
+import { MODEL_PROVIDERS } from '../model/model-string.js'
 import { Bucket, Slots } from './buckets.js'
 
 /** Limits for one scope: a provider (`openai`), a model (`openai:gpt-4o`) or a server's base URL. */
@@ -21,7 +22,12 @@ export interface Scope {
 }
 
 const FIELDS = ['requestsPerMinute', 'tokensPerMinute', 'maxConcurrent'] as const
-const SCOPE = /^(?:[a-z][a-z0-9-]*|[a-z][a-z0-9-]*:\S+|https?:\/\/\S+)$/
+/**
+ * A provider, one of its models (a model id: no spaces, no commas, which would make it a chain), an
+ * account (`key:<rateLimitKey>`, any name the option takes) or a base URL. Any other name would
+ * match no call.
+ */
+const SCOPE = new RegExp(`^(?:(?:${MODEL_PROVIDERS.join('|')})(?::[^\\s,]+)?|key:.+|https?:\\/\\/\\S+)$`)
 
 const scopes = new Map<string, Scope>()
 
@@ -54,7 +60,7 @@ function scopeOf(name: string, limit: RateLimit): Scope {
   const where = `setRateLimits: scope ${JSON.stringify(name)}`
   if (!SCOPE.test(normalScope(name)))
     throw invalid(
-      `${where}: expected a provider (openai), a model (openai:gpt-4o) or a base URL (http://host:port/v1)`,
+      `${where}: expected a provider (openai), a model (openai:gpt-4o), an account (key:<rateLimitKey>) or a base URL (http://host:port/v1); the providers are ${MODEL_PROVIDERS.join(', ')}`,
     )
   if (typeof limit !== 'object' || limit === null || Array.isArray(limit))
     throw invalid(`${where}: expected { requestsPerMinute?, tokensPerMinute?, maxConcurrent? } or null`)

@@ -66,7 +66,11 @@ export function gate(
   return turn(endpoint, state, applying ?? [], tokens, options, clock)
 }
 
-/** Waits for the call's turn at the pace the endpoint was learned to take. */
+/**
+ * Waits for the call's turn at the pace the endpoint was learned to take. A turn past the
+ * deadline is refused before it is booked; a wait ended by an abort gives its turn back when no
+ * call booked one after it.
+ */
 async function paced(
   state: EndpointState,
   endpoint: Endpoint,
@@ -78,11 +82,18 @@ async function paced(
   if (!learned) return
   const now = clock.now()
   const at = Math.max(now, learned.nextAt)
-  learned.nextAt = at + learned.interval
   const ms = Math.ceil(at - now)
+  const info: QueuedInfo = { scope: endpoint.name ?? endpoint.label, reason: 'provider-limit', waitMs: ms }
+  if (ms > 0 && options.deadline !== undefined && now + ms >= options.deadline)
+    throw tooLong(endpoint, info, ms)
+  const interval = learned.interval
+  learned.nextAt = at + interval
   if (ms <= 0) return
-  queued({ scope: endpoint.name ?? endpoint.label, reason: 'provider-limit', waitMs: ms })
-  await sleep(ms, options.signal, clock)
+  queued(info)
+  await sleep(ms, options.signal, clock).catch((error: unknown) => {
+    if (learned.nextAt === at + interval) learned.nextAt = at
+    throw error
+  })
 }
 
 async function turn(
@@ -151,8 +162,12 @@ async function turn(
         throw error
       })
     }
-    // A provider may have asked for a pause while this call waited its turn.
-    await paused(endpoint, options, clock, queued)
+    // A provider may have asked for a pause while this call waited its turn; a call that does
+    // not go after all gives back what it booked.
+    await paused(endpoint, options, clock, queued).catch((error: unknown) => {
+      refund()
+      throw error
+    })
     let settled = false
     return {
       release,

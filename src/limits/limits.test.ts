@@ -2,12 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { BatonError } from '../errors/index.js'
 import type { QueuedInfo } from '../model/types.js'
 import { type FakeClock, fakeClock } from '../testing/index.js'
-import { duration } from './headers.js'
+import { askedPause, duration } from './headers.js'
 import {
   type Endpoint,
   type GateOptions,
   gate,
   observe,
+  rateLimitOf,
   resetRateLimits,
   setRateLimits,
   type Ticket,
@@ -235,6 +236,154 @@ describe('shared rate limits', () => {
     void gate(endpoint(), () => 1, { clock, onQueued: (info) => told.push(info) })
     await settle()
     expect(told[0]?.waitMs).toBe(1_000)
+  })
+
+  it('refuse a turn at the learned pace that would outlast the wall-clock budget, and give back a turn given up', async () => {
+    const clock = fakeClock(0)
+    expect(gate(endpoint(), () => 1, { clock })).toBeUndefined() // its calls are on this clock
+    observe(endpoint().key, 429, (name) => (name === 'retry-after' ? '2' : null)) // one call each 2 s
+    clock.advance(2_000)
+    expect(await gate(endpoint(), () => 1, { clock })).toBeDefined() // the first goes: the next turn is in 2 s
+    let error: unknown = 'waiting'
+    Promise.resolve(gate(endpoint(), () => 1, { clock, deadline: 3_000 })).then(
+      () => {
+        error = 'went'
+      },
+      (e: unknown) => {
+        error = e
+      },
+    )
+    await settle()
+    expect(error).toBeInstanceOf(BatonError)
+    expect((error as BatonError).details).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: 'provider-limit',
+      waitMs: 2_000,
+    })
+    expect((error as BatonError).message).toBe(
+      'openai:gpt-test: rate limited: its provider asks to wait 2000 ms (no wait: the wall-clock budget ends first)',
+    )
+    // Refused, it took no turn; aborted, it gives its turn back: each next call waits 2 s, not more.
+    const controller = new AbortController()
+    const told: QueuedInfo[] = []
+    const aborted = gate(endpoint(), () => 1, {
+      clock,
+      signal: controller.signal,
+      onQueued: (info) => told.push(info),
+    })
+    await settle()
+    controller.abort(new Error('stop'))
+    await expect(aborted).rejects.toThrow('stop')
+    void gate(endpoint(), () => 1, { clock, onQueued: (info) => told.push(info) })
+    await settle()
+    expect(told.map((info) => info.waitMs)).toEqual([2_000, 2_000])
+  })
+
+  it('give back what a call booked when a pause asked for while it waited ends it', async () => {
+    const clock = fakeClock(0)
+    setRateLimits({ openai: { tokensPerMinute: 6_000, requestsPerMinute: 60_000 } }) // 100 tokens a second
+    expect(await gate(endpoint(), () => 100, { clock })).toBeDefined() // the bucket is empty
+    // 1,000 tokens: it waits a second for the bucket, leaving it 1,000 in debt.
+    const big = Promise.resolve(gate(endpoint(), () => 1_000, { clock, deadline: 2_000 })).catch(
+      (e: unknown) => e,
+    )
+    await settle()
+    clock.advance(500)
+    observe(endpoint().key, 429, (name) => (name === 'retry-after' ? '2' : null)) // a pause until 2.5 s
+    clock.advance(500)
+    const error = (await big) as BatonError
+    expect(error.details).toMatchObject({ code: 'RATE_LIMITED', reason: 'retry-after', waitMs: 1_500 })
+    // It never went: its 1,000 tokens came back, and a call after the pause goes at once.
+    clock.advance(1_500)
+    const told: QueuedInfo[] = []
+    void gate(endpoint(), () => 100, { clock, onQueued: (info) => told.push(info) })
+    await settle()
+    expect(told).toEqual([])
+  })
+
+  it('refuse a scope that would match no call: an unknown provider, a model without its provider, a chain', () => {
+    for (const scope of [
+      'opneai',
+      'gpt-4o',
+      'mistral:large',
+      'localhost:11434',
+      'openai:gpt-4o,anthropic:x',
+      'key:',
+    ]) {
+      expect(() => setRateLimits({ [scope]: { maxConcurrent: 1 } })).toThrow(
+        `setRateLimits: scope ${JSON.stringify(scope)}: expected a provider (openai), a model (openai:gpt-4o), an account (key:<rateLimitKey>) or a base URL (http://host:port/v1); the providers are openai, anthropic, compatible`,
+      )
+    }
+    // Every scope a call can have is accepted: a rateLimitKey may be any non-empty name.
+    setRateLimits({
+      openai: { maxConcurrent: 1 },
+      'compatible:qwen3-8b': { maxConcurrent: 1 },
+      'key:team a': { maxConcurrent: 1 },
+      'http://localhost:11434/v1/': { maxConcurrent: 1 },
+    })
+    expect(rateLimitOf('key:team a')).toEqual({ maxConcurrent: 1 })
+    expect(rateLimitOf('http://localhost:11434/v1')).toEqual({ maxConcurrent: 1 })
+  })
+
+  it('read repeated headers by their most cautious value, and ignore what cannot be read', () => {
+    const now = Date.parse('2025-06-01T12:00:00Z')
+    const pause = (status: number, headers: [string, string][]) => {
+      const all = new Headers()
+      for (const [name, value] of headers) all.append(name, value)
+      return askedPause(status, (name) => all.get(name), now)
+    }
+    // Sent twice: joined with commas (an HTTP date keeps its own comma).
+    expect(
+      pause(429, [
+        ['retry-after', '2'],
+        ['retry-after', '2'],
+      ]),
+    ).toEqual({ ms: 2_000, reason: 'retry-after' })
+    expect(
+      pause(429, [
+        ['retry-after-ms', '300'],
+        ['retry-after-ms', '500'],
+      ])?.ms,
+    ).toBe(500)
+    const date = 'Sun, 01 Jun 2025 12:00:05 GMT'
+    expect(
+      pause(503, [
+        ['retry-after', date],
+        ['retry-after', date],
+      ])?.ms,
+    ).toBe(5_000)
+    expect(
+      pause(200, [
+        ['x-ratelimit-remaining-requests', '0'],
+        ['x-ratelimit-remaining-requests', '0'],
+        ['x-ratelimit-reset-requests', '1s'],
+        ['x-ratelimit-reset-requests', '1s'],
+      ]),
+    ).toEqual({ ms: 1_000, reason: 'provider-limit' })
+    const reset = '2025-06-01T12:00:03Z'
+    expect(
+      pause(200, [
+        ['anthropic-ratelimit-tokens-remaining', '0'],
+        ['anthropic-ratelimit-tokens-reset', reset],
+        ['anthropic-ratelimit-tokens-reset', reset],
+      ]),
+    ).toEqual({ ms: 3_000, reason: 'provider-limit' })
+    // Less than nothing left is nothing left.
+    expect(
+      pause(200, [
+        ['x-ratelimit-remaining-tokens', '-12'],
+        ['x-ratelimit-reset-tokens', '20ms'],
+      ])?.ms,
+    ).toBe(20)
+    // Negative, not a number, not a date of the kind the header carries: no pause.
+    for (const value of ['-5', '1e3', '0x10', 'soon'])
+      expect(pause(429, [['retry-after', value]])).toBeUndefined()
+    expect(
+      pause(200, [
+        ['anthropic-ratelimit-requests-remaining', '0'],
+        ['anthropic-ratelimit-requests-reset', '2030'],
+      ]),
+    ).toBeUndefined()
   })
 
   it('name the scope and the field of a bad limit', () => {

@@ -32,6 +32,9 @@ export interface ProviderOptions {
   rateLimitKey?: string
 }
 
+/** The longest wait or attempt timeout a retry policy may name. */
+const MAX_RETRY_MS = 2_000_000_000
+
 export function retryPolicy(option: ProviderOptions['retry']): RetryPolicy {
   if (option === false) return { ...DEFAULT_RETRY, maxAttempts: 1 }
   return { ...DEFAULT_RETRY, ...option }
@@ -136,6 +139,12 @@ export function checkProviderOptions(where: string, options: unknown, extra: rea
   if (odd) fail(`retry.${odd.key} ${odd.problem}`, `retry.${odd.key}`)
   for (const [key, value] of Object.entries(policy)) {
     const whole = key === 'maxAttempts'
+    // A timer cannot wait longer (Node fires a longer one at once), the SDK's margin included.
+    if (!whole && typeof value === 'number' && Number.isFinite(value) && value > MAX_RETRY_MS)
+      fail(
+        `retry.${key} must be at most ${MAX_RETRY_MS} ms (about 23 days: no timer waits longer), got ${value}`,
+        `retry.${key}`,
+      )
     const ok =
       typeof value === 'number' &&
       (whole

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { BatonError } from '../errors/index.js'
 import type { RetryInfo } from '../model/types.js'
+import { fakeClock } from '../testing/index.js'
+import { anthropic, compatible, openai } from './index.js'
 import {
   classify,
   DEFAULT_RETRY,
@@ -208,6 +210,29 @@ describe('withRetries', () => {
     expect(error.message).toContain('[redacted]')
   })
 
+  it('refuses, when the model is made, a wait or attempt timeout longer than a timer can wait', () => {
+    // Node fires a timer of more than 2^31 - 1 ms at once: every attempt would time out at once.
+    for (const make of [
+      () => openai('gpt-4o', { retry: { timeoutMs: 3e9 } }),
+      () => anthropic('claude-haiku-4-5', { retry: { maxDelayMs: 3e9 } }),
+      () => compatible('qwen', { baseURL: 'http://localhost:1/v1', retry: { baseDelayMs: 3e9 } }),
+    ]) {
+      const error = (() => {
+        try {
+          make()
+        } catch (thrown) {
+          return thrown as BatonError
+        }
+        throw new Error('expected an error')
+      })()
+      expect(error.code).toBe('INVALID_OPTIONS')
+      expect(error.message).toMatch(
+        /retry\.(timeoutMs|maxDelayMs|baseDelayMs) must be at most 2000000000 ms \(about 23 days: no timer waits longer\), got 3000000000/,
+      )
+    }
+    expect(openai('gpt-4o', { retry: { timeoutMs: 2_000_000_000 } }).id).toBe('openai:gpt-4o')
+  })
+
   it('has a default policy of 4 attempts and a 2-minute attempt timeout', () => {
     expect(DEFAULT_RETRY).toMatchObject({ maxAttempts: 4, timeoutMs: 120_000 })
   })
@@ -221,6 +246,52 @@ describe('retryAfterMs and classify', () => {
     expect(retryAfterMs(new Headers({ 'retry-after': inTwoSeconds }))).toBeGreaterThan(500)
     expect(retryAfterMs(new Headers({}))).toBeUndefined()
     expect(retryAfterMs(undefined)).toBeUndefined()
+  })
+
+  it('reads a repeated header by its longest wait, names in any case, and nothing from a value it cannot read', () => {
+    const twice = new Headers()
+    twice.append('retry-after', '2')
+    twice.append('retry-after', '2')
+    expect(retryAfterMs(twice)).toBe(2_000)
+    expect(retryAfterMs({ 'Retry-After': '3' })).toBe(3_000)
+    expect(retryAfterMs({ 'RETRY-AFTER-MS': '40' })).toBe(40)
+    // Negative or not a number: no wait named, so the backoff applies.
+    for (const value of ['-1', '1e3', 'soon', 'Infinity'])
+      expect(retryAfterMs(new Headers({ 'retry-after': value }))).toBeUndefined()
+  })
+
+  it('backs off, not retrying at once, when retry-after is negative', async () => {
+    const retries: RetryInfo[] = []
+    const call = flaky([httpError(503, 'busy', { 'retry-after': '-1' })], 'ok')
+    await withRetries('openai', call.attempt, fast, {
+      scrub,
+      random: () => 1,
+      onRetry: (r) => retries.push(r),
+    })
+    expect(retries.map((r) => r.delayMs)).toEqual([fast.baseDelayMs])
+  })
+
+  it('reads a retry-after date against the time of the world, not the run’s fake clock', async () => {
+    const clock = fakeClock(0)
+    const retries: RetryInfo[] = []
+    const inFiveSeconds = new Date(Date.now() + 5_000).toUTCString()
+    const call = flaky([httpError(429, 'slow down', { 'retry-after': inFiveSeconds })], 'ok')
+    const answered = withRetries(
+      'openai',
+      call.attempt,
+      { ...fast, maxDelayMs: 10_000 },
+      {
+        scrub,
+        clock,
+        onRetry: (r) => {
+          retries.push(r)
+          queueMicrotask(() => clock.advance(r.delayMs))
+        },
+      },
+    )
+    expect(await answered).toBe('ok')
+    expect(retries[0]?.delayMs).toBeGreaterThan(3_000)
+    expect(retries[0]?.delayMs).toBeLessThanOrEqual(5_000)
   })
 
   it('treats an unknown failure as final', () => {

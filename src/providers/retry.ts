@@ -7,6 +7,7 @@
  */
 import { systemClock } from '../effects/clock.js'
 import { BatonError } from '../errors/index.js'
+import { retryAfter } from '../limits/headers.js'
 import type { GenerateOptions, ModelClock, RetryInfo } from '../model/types.js'
 
 export interface RetryPolicy {
@@ -127,7 +128,7 @@ export async function afterFailure(
   const outer = context.signal
   if (outer?.aborted) throw outer.reason
   const clock = context.clock ?? systemClock
-  const failure = classify(error, attemptSignal, context.scrub, clock)
+  const failure = classify(error, attemptSignal, context.scrub)
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (n - 1))
   const delayMs = Math.round(
     failure.retryAfterMs ?? backoff / 2 + ((context.random ?? Math.random)() * backoff) / 2,
@@ -165,7 +166,6 @@ export function classify(
   error: unknown,
   attemptSignal: AbortSignal,
   scrub: (text: string) => string,
-  clock: ModelClock = systemClock,
 ): Failure {
   if (attemptSignal.aborted && attemptSignal.reason instanceof AttemptTimeout) {
     return { retryable: true, code: 'TIMEOUT', message: attemptSignal.reason.message }
@@ -189,7 +189,7 @@ export function classify(
       status: err.status,
       message,
     }
-    const after = retryAfterMs(err.headers, clock.now())
+    const after = retryAfterMs(err.headers)
     if (after !== undefined) failure.retryAfterMs = after
     return failure
   }
@@ -266,22 +266,21 @@ function providerMessage(error: unknown): string {
   return typeof err?.message === 'string' ? err.message : String(error)
 }
 
-/** `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date). */
-export function retryAfterMs(headers: unknown, now: number = systemClock.now()): number | undefined {
+/**
+ * `retry-after-ms` (milliseconds) or `retry-after` (seconds, or an HTTP date read against the
+ * system time `systemNow`: a date is a time of the world, not of the run's clock). Header names
+ * are matched whatever their case; a header sent twice counts its longest wait; a value that
+ * cannot be read (negative, a word) is undefined, and the backoff applies.
+ */
+export function retryAfterMs(headers: unknown, systemNow: number = systemClock.now()): number | undefined {
+  if (!headers || typeof headers !== 'object') return undefined
   const get = (name: string): string | null | undefined => {
-    if (!headers) return undefined
     if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name)
-    const value = (headers as Record<string, unknown>)[name]
-    return typeof value === 'string' ? value : undefined
+    for (const [key, value] of Object.entries(headers))
+      if (key.toLowerCase() === name) return Array.isArray(value) ? value.join(', ') : String(value)
+    return undefined
   }
-  const ms = Number(get('retry-after-ms'))
-  if (get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms
-  const after = get('retry-after')
-  if (!after) return undefined
-  const seconds = Number(after)
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
-  const date = Date.parse(after)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+  return retryAfter(get, systemNow)
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined, clock: ModelClock): Promise<void> {

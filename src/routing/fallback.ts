@@ -20,7 +20,8 @@ import type {
   ModelResponse,
   ModelStreamEvent,
 } from '../model/types.js'
-import { checkOptionKeys } from '../schema/known-keys.js'
+import { describe } from '../schema/index.js'
+import { checkOptionKeys, unknownKey } from '../schema/known-keys.js'
 import { type BreakerOptions, DEFAULT_BREAKER, failed, openUntil, skips, succeeded } from './breaker.js'
 import { countsAgainst, DEFAULT_FALLBACK_CODES, failureOf, type ModelFailure } from './failures.js'
 import { choiceProblem, definitionError, Member, type ModelChoice } from './members.js'
@@ -194,17 +195,41 @@ function movesOn(on: FallbackOptions['on']): (failure: ModelFailure) => boolean 
   return (failure) => codes.has(failure.code)
 }
 
+const BREAKER_KEYS: ReadonlySet<string> = new Set(['failures', 'coolDownMs'])
+
 function breakerOptions(option: FallbackOptions['breaker']): Required<BreakerOptions> | undefined {
   if (option === false) return undefined
+  if (option !== undefined && (typeof option !== 'object' || option === null || Array.isArray(option)))
+    throw definitionError(
+      'fallback',
+      `breaker: expected { failures?, coolDownMs? } or false, got ${describe(option)}`,
+      'breaker',
+    )
+  const unknown = option && unknownKey(Object.keys(option), BREAKER_KEYS, 'breaker option', BREAKER_HINTS)
+  if (unknown)
+    throw definitionError('fallback', `breaker.${unknown.key} ${unknown.problem}`, `breaker.${unknown.key}`)
   const merged = { ...DEFAULT_BREAKER, ...option }
   for (const field of ['failures', 'coolDownMs'] as const) {
     const value = merged[field]
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
       throw definitionError(
         'fallback',
-        `breaker.${field}: expected a positive number, got ${String(value)}`,
+        `breaker.${field}: expected a positive number, got ${typeof value === 'number' ? value : describe(value)}`,
         `breaker.${field}`,
       )
   }
+  if (!Number.isInteger(merged.failures))
+    throw definitionError(
+      'fallback',
+      `breaker.failures: expected a whole number of failures in a row, got ${merged.failures}`,
+      'breaker.failures',
+    )
   return merged
+}
+
+const BREAKER_HINTS = {
+  threshold: 'failures',
+  maxFailures: 'failures',
+  cooldown: 'coolDownMs',
+  resetMs: 'coolDownMs',
 }

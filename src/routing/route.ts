@@ -56,6 +56,8 @@ export function route(choose: RouteFn, options: RouteOptions = {}): Model {
     what: 'route option',
     hints: { candidates: 'models' },
   })
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.trim() === ''))
+    throw definitionError('route', `name: expected a non-empty string, got ${describe(options.name)}`, 'name')
   const name = options.name ?? (choose.name || 'router')
   const where = `route "${name}"`
   const declared = new Map<string, Member>()
