@@ -226,6 +226,66 @@ describe('plan mode', () => {
     expect(report.brief).toEqual({ skipped: expect.stringContaining('it needs "ratio", which was skipped') })
   })
 
+  it('tells the model which arguments of a task do not fit its tool, and why', async () => {
+    const { agent, model } = lead([
+      {
+        toolCalls: [
+          {
+            name: 'plan',
+            args: {
+              tasks: [
+                { id: 'lisbon', tool: 'search', args: { city: 'Lisbon' } },
+                { id: 'ratio', tool: 'calculate', args: { a: '${lisbon.city}', b: 2 } },
+              ],
+            },
+          },
+        ],
+      },
+      { text: 'a city is not a number' },
+    ])
+    const result = await run(agent, 'Compare')
+    expect(result.status).toBe('done')
+    expect(JSON.parse(lastToolMessage(model, 1)).ratio).toEqual({
+      error:
+        'invalid arguments for tool "calculate":\n- at a: Invalid input: expected number, received string',
+      code: 'INVALID_ARGUMENTS',
+    })
+  })
+
+  it('sends a plan of odd shapes back with what is wrong, rather than failing on it or losing a task', async () => {
+    const { agent, model } = lead([
+      {
+        toolCalls: [
+          {
+            name: 'plan',
+            args: {
+              tasks: [
+                { id: 'lisbon', tool: 'search', args: { city: 'Lisbon' }, after: { porto: true } },
+                { id: '__proto__', tool: 'search', args: { city: 'Porto' } },
+                { id: 'ratio', tool: 'calculate', args: 'a=${lisbon.population}, b=2' },
+                { id: 'brief', agent: 'analyst', task: 'Explain ${lisbon[population]}' },
+              ],
+            },
+          },
+        ],
+      },
+      { text: 'will fix it' },
+    ])
+    const result = await run(agent, 'Compare')
+    expect(result.status).toBe('done')
+    expect(lastToolMessage(model, 1)).toBe(
+      [
+        'Error: the plan cannot run; fix these and send it again:',
+        '- task "lisbon": "after" must be a list of task ids, got an object',
+        '- plan: task 2: "id" cannot be "__proto__"; choose another',
+        '- task "ratio": "args" must be an object of the tool\'s arguments, got "a=${lisbon.population}, b=2"',
+        '- task "brief": task has ${lisbon[population]}, which is not a reference: write ${lisbon} for its whole result, or ${lisbon.field.0} for a field (fields and list indexes after dots, no spaces)',
+      ].join('\n'),
+    )
+    // Nothing ran: the plan was refused whole.
+    expect(result.usage.toolCalls).toBe(1)
+  })
+
   it('refuses plans past maxReplans, and calls of other tools, telling the model what to do', async () => {
     const { agent, model } = lead(
       [

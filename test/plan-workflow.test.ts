@@ -174,6 +174,66 @@ describe('workflows in code', () => {
     )
   })
 
+  it('refuse options of the wrong kind when defined, naming the option', () => {
+    const { search } = tools()
+    const plan = { tasks: [{ id: 'a', tool: 'search', args: { city: 'Lisbon' } }] }
+    expect(() => defineWorkflow({ name: 'w', tools: [search], plan, concurrency: 0 })).toThrow(
+      'workflow "w": concurrency must be a whole number of 1 or more, got number 0',
+    )
+    expect(() => defineWorkflow({ name: 'w', tools: [search], plan, maxRounds: '3' as never })).toThrow(
+      'workflow "w": maxRounds must be a whole number of 1 or more, got the string "3"',
+    )
+    expect(() => defineWorkflow({ name: 'w', tools: [search], plan, output: 'a' as never })).toThrow(
+      'workflow "w": output must be a function of the results, got the string "a"',
+    )
+    expect(() =>
+      defineWorkflow({ name: 'w', tools: [search], plan: () => plan, output: (results) => results.a }),
+    ).toThrow(
+      'workflow "w": output applies to a one-plan workflow; a plan function returns { output } itself',
+    )
+  })
+
+  it('end the run naming the workflow and round when its code throws or its output is not JSON', async () => {
+    const { search } = tools()
+    const throwing = defineWorkflow({
+      name: 'throwing',
+      tools: [search],
+      plan: ({ round }) => {
+        if (round === 1) throw new TypeError('cities is not iterable')
+        return { tasks: [{ id: 'a', tool: 'search', args: { city: 'Lisbon' } }] }
+      },
+    })
+    const thrown = await run(throwing, 'x')
+    expect(thrown.status).toBe('error')
+    expect(thrown.error).toMatchObject({
+      code: 'INTERNAL',
+      message: 'workflow "throwing": its plan function threw in round 1: cities is not iterable',
+    })
+    const summing = defineWorkflow({
+      name: 'summing',
+      tools: [search],
+      plan: { tasks: [{ id: 'a', tool: 'search', args: { city: 'Lisbon' } }] },
+      output: () => {
+        throw new Error('no total')
+      },
+    })
+    expect((await run(summing, 'x')).error?.message).toBe(
+      'workflow "summing": its output function threw: no total',
+    )
+    const big = defineWorkflow({ name: 'big', tools: [search], plan: () => ({ output: 10n }) })
+    expect((await run(big, 'x')).error?.message).toBe(
+      'workflow "big": its output in round 0 cannot be sent as JSON: Do not know how to serialize a BigInt',
+    )
+  })
+
+  it('get a text task as the text, even when it reads as JSON', async () => {
+    const { search } = tools()
+    const echo = defineWorkflow({ name: 'echo', tools: [search], plan: ({ task }) => ({ output: { task } }) })
+    expect((await run(echo, '42')).output).toEqual({ task: '42' })
+    expect((await run(echo, 'null')).output).toEqual({ task: 'null' })
+    expect((await run(echo, { n: 42 })).output).toEqual({ task: { n: 42 } })
+  })
+
   it('run in evals: recorded to cassettes, then replayed from them', async () => {
     const made = tools()
     const suite = defineEval({

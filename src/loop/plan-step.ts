@@ -12,6 +12,7 @@ import type { PendingApproval } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { ToolCall } from '../model/types.js'
 import { type CheckedPlan, checkPlan, executePlan, type FilledTask, type TaskResult } from '../plan/index.js'
+import { formatIssues } from '../schema/index.js'
 import { toolFailure } from '../tool/index.js'
 import { type CallOutcome, callTool, takeToolCall } from './call-tool.js'
 import { type EarlyTask, takeEarlyTasks } from './early-plan.js'
@@ -141,7 +142,12 @@ async function planStep(
       if (outcome.ok)
         return { status: 'done', value: outcome.truncated ? outcome.value : parsed(outcome.content) }
       if (outcome.pending) pending.push(...outcome.pending)
-      return { status: 'failed', error: { code: outcome.error.code, message: outcome.error.message } }
+      // The issues say what to fix (bad arguments, a result off its schema), as for any call.
+      const { issues } = outcome.error
+      const message = issues?.length
+        ? `${outcome.error.message}\n${formatIssues(issues)}`
+        : outcome.error.message
+      return { status: 'failed', error: { code: outcome.error.code, message } }
     },
     { concurrency: frame.agent.toolConcurrency },
   )

@@ -30,7 +30,7 @@ export async function executePlan(
   runTask: RunTask,
   options: ExecuteOptions = {},
 ): Promise<Map<string, TaskResult>> {
-  const slots = new Slots(options.concurrency ?? 8)
+  const slots = new Slots(options.concurrency ?? DEFAULT_CONCURRENCY)
   const results = new Map<string, TaskResult>()
   await level(checked, '', new Map(), runTask, slots, options, results)
   return results
@@ -48,48 +48,90 @@ async function level(
 ): Promise<Map<string, TaskResult>> {
   const own = new Map<string, TaskResult>()
   const values = new Map(outer)
-  const waiting = new Map([...checked.needs].map(([id, needs]) => [id, new Set(needs)]))
   const order = checked.plan.tasks
-  let running = 0
+  const place = new Map(order.map((task, i) => [task.id, i]))
+  // How many of its needs each task still waits for, and who waits for each.
+  const left = new Map<string, number>()
+  const dependents = new Map<string, string[]>()
+  for (const task of order) {
+    const needs = checked.needs.get(task.id) ?? new Set<string>()
+    left.set(task.id, needs.size)
+    for (const need of needs) {
+      const list = dependents.get(need)
+      if (list) list.push(task.id)
+      else dependents.set(need, [task.id])
+    }
+  }
+  // Ready tasks, by their place in the plan: the first one starts first.
+  const ready = new MinHeap()
+  for (const [i, task] of order.entries()) if (left.get(task.id) === 0) ready.push(i)
+  /** The failed task at the root of each skip, so a skip names it without repeating a chain of skips. */
+  const rootCause = new Map<string, string>()
+  let unfinished = order.length
   return new Promise((resolve, reject) => {
+    let draining = false
     const ended = (id: string, result: TaskResult) => {
       own.set(id, result)
       results.set(prefix + id, result)
       if (result.status === 'done') values.set(id, result.value)
+      unfinished--
       options.onEnd?.(prefix + id, result)
-      for (const needs of waiting.values()) needs.delete(id)
-      startReady()
-    }
-    const startReady = () => {
-      for (const task of order) {
-        const needs = waiting.get(task.id)
-        if (!needs || needs.size > 0) continue
-        waiting.delete(task.id)
-        const failed = [...(checked.needs.get(task.id) ?? [])].find(
-          (need) => own.get(need)?.status !== 'done',
-        )
-        if (failed !== undefined) {
-          const cause = own.get(failed)!
-          ended(task.id, {
-            status: 'skipped',
-            error: {
-              code: 'PLAN_SKIPPED',
-              message: `skipped: it needs "${failed}", which ${cause.status === 'skipped' ? 'was skipped' : 'failed'}: ${'error' in cause ? cause.error.message : ''}`,
-            },
-          })
-          continue
-        }
-        running++
-        start(task, values)
-          .then((result) => {
-            running--
-            ended(task.id, result)
-          })
-          .catch(reject)
+      for (const next of dependents.get(id) ?? []) {
+        const count = left.get(next)! - 1
+        left.set(next, count)
+        if (count === 0) ready.push(place.get(next)!)
       }
-      if (running === 0 && waiting.size === 0) resolve(own)
+      drain()
     }
+    // A loop, not recursion: skipping a task can make thousands of others ready in turn.
+    const drain = () => {
+      if (draining) return
+      draining = true
+      try {
+        for (let i = ready.pop(); i !== undefined; i = ready.pop()) {
+          const task = order[i]!
+          const failed = [...(checked.needs.get(task.id) ?? [])].find(
+            (need) => own.get(need)?.status !== 'done',
+          )
+          if (failed === undefined) {
+            // `start` never fails: what is caught here went wrong in `onEnd`.
+            start(task, values)
+              .then((result) => ended(task.id, result))
+              .catch(reject)
+            continue
+          }
+          const cause = own.get(failed) as Exclude<TaskResult, { status: 'done' }>
+          const root = cause.status === 'skipped' ? rootCause.get(failed)! : failed
+          rootCause.set(task.id, root)
+          const message =
+            cause.status === 'skipped'
+              ? `skipped: it needs "${failed}", which was skipped: "${root}" failed: ${failure(own.get(root))}`
+              : `skipped: it needs "${failed}", which failed: ${cause.error.message}`
+          ended(task.id, { status: 'skipped', error: { code: 'PLAN_SKIPPED', message } })
+        }
+      } finally {
+        draining = false
+      }
+      if (unfinished === 0) resolve(own)
+    }
+    /** Runs one task to its result; whatever goes wrong is that task's failure, not the plan's. */
     const start = async (
+      task: (typeof order)[number],
+      known: ReadonlyMap<string, unknown>,
+    ): Promise<TaskResult> => {
+      try {
+        return await attempt(task, known)
+      } catch (error) {
+        return {
+          status: 'failed',
+          error: {
+            code: error instanceof PlanReferenceError ? 'PLAN_REFERENCE' : 'INTERNAL',
+            message: error instanceof Error ? error.message : String(error),
+          },
+        }
+      }
+    }
+    const attempt = async (
       task: (typeof order)[number],
       known: ReadonlyMap<string, unknown>,
     ): Promise<TaskResult> => {
@@ -97,13 +139,16 @@ async function level(
       const inner = checked.nested.get(task.id)
       if (inner) {
         const done = await level(inner, `${path}/`, known, runTask, slots, options, results)
-        const failed = [...done].find(([, result]) => result.status !== 'done')
-        return failed
+        // The first task that failed (a skipped one always follows a failure of its own level).
+        const failed =
+          [...done].find(([, result]) => result.status === 'failed') ??
+          [...done].find(([, result]) => result.status !== 'done')
+        return failed && failed[1].status !== 'done'
           ? {
               status: 'failed',
               error: {
-                code: 'PLAN_TASK_FAILED',
-                message: `its task "${failed[0]}" did not succeed: ${'error' in failed[1] ? failed[1].error.message : ''}`,
+                code: failed[1].error.code,
+                message: `its task "${failed[0]}" did not succeed: ${failed[1].error.message}`,
               },
             }
           : {
@@ -113,29 +158,65 @@ async function level(
               ),
             }
       }
-      let filled: FilledTask
-      try {
-        filled =
-          'tool' in task
-            ? { ...task, args: fill(task.args ?? {}, known) }
-            : { ...(task as AgentTask), task: String(fill((task as AgentTask).task, known)) }
-      } catch (error) {
-        if (!(error instanceof PlanReferenceError)) throw error
-        return { status: 'failed', error: { code: 'PLAN_REFERENCE', message: error.message } }
-      }
+      const filled: FilledTask =
+        'tool' in task
+          ? { ...task, args: fill(task.args ?? {}, known) }
+          : { ...(task as AgentTask), task: String(fill((task as AgentTask).task, known)) }
       await slots.take()
-      options.onStart?.(path)
       try {
+        options.onStart?.(path)
         return await runTask(filled, path)
-      } catch (error) {
-        return { status: 'failed', error: { code: 'INTERNAL', message: (error as Error).message } }
       } finally {
         slots.give()
       }
     }
-    startReady()
+    drain()
   })
 }
+
+/** A failed or skipped result's message. */
+const failure = (result: TaskResult | undefined) =>
+  result && result.status !== 'done' ? result.error.message : ''
+
+/** The smallest of a set of numbers first (ready tasks by their place in the plan). */
+class MinHeap {
+  private readonly items: number[] = []
+
+  push(item: number): void {
+    const { items } = this
+    items.push(item)
+    let i = items.length - 1
+    while (i > 0) {
+      const up = (i - 1) >> 1
+      if (items[up]! <= item) break
+      items[i] = items[up]!
+      i = up
+    }
+    items[i] = item
+  }
+
+  pop(): number | undefined {
+    const { items } = this
+    const top = items[0]
+    const last = items.pop()
+    if (top === undefined || last === undefined || items.length === 0) return top
+    let i = 0
+    for (;;) {
+      const left = 2 * i + 1
+      if (left >= items.length) break
+      const right = left + 1
+      const child = right < items.length && items[right]! < items[left]! ? right : left
+      if (items[child]! >= last) break
+      items[i] = items[child]!
+      i = child
+    }
+    items[i] = last
+    return top
+  }
+}
+
+/** How many tasks run at once when the caller does not say. */
+const DEFAULT_CONCURRENCY = 8
 
 /** A count of places: `take` waits for one, `give` hands it to the next in line. */
 class Slots {
@@ -143,7 +224,7 @@ class Slots {
   private readonly line: (() => void)[] = []
 
   constructor(size: number) {
-    this.free = Math.max(1, Math.floor(size))
+    this.free = Number.isNaN(size) ? DEFAULT_CONCURRENCY : Math.max(1, Math.floor(size))
   }
 
   take(): Promise<void> {

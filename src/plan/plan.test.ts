@@ -130,12 +130,95 @@ describe('checking a plan', () => {
     ).toEqual(['plan: tasks wait for each other in a cycle: a → c → b → a (each waits for the next)'])
   })
 
+  it('names what is wrong with odd shapes, rather than failing on them', () => {
+    expect(
+      problemsOf({
+        tasks: [
+          { id: 'a', tool: 'search', args: { q: 'x' }, after: {} },
+          { id: 'b', tool: 'search', args: { q: 'x' }, after: 5 },
+          { id: 'c', tool: 'search', args: { q: 'x' }, after: ['a', 1] },
+          { id: '__proto__', tool: 'search', args: { q: 'x' } },
+          { id: 'd', tool: 'search', args: 'Lisbon' },
+          { id: 'e', tool: 'search', args: null },
+          // A whole reference may name the arguments.
+          { id: 'f', tool: 'search', args: '${a.params}' },
+        ],
+      }),
+    ).toEqual([
+      'task "a": "after" must be a list of task ids, got an object',
+      'task "b": "after" must be a list of task ids, got number 5',
+      'task "c": "after" must be a list of task ids, got a list holding number 1',
+      'plan: task 4: "id" cannot be "__proto__"; choose another',
+      'task "d": "args" must be an object of the tool\'s arguments, got "Lisbon"',
+      'task "e": "args" must be an object of the tool\'s arguments, got null',
+    ])
+  })
+
+  it('refuses text that looks like a reference to a task but is not one', () => {
+    expect(
+      problemsOf({
+        tasks: [
+          { id: 'a', tool: 'search', args: { q: 'x' } },
+          {
+            id: 'b',
+            tool: 'search',
+            // `${x + y}` names no task: it is text, left as it is.
+            args: { q: '${a[0]}', r: ['${ a.city }'], s: 'at ${a.} in ${x + y}', t: '${a.city.0} ${a}' },
+          },
+          { id: 'c', agent: 'analyst', task: 'Explain ${b.rows[1]}' },
+        ],
+      }),
+    ).toEqual([
+      'task "b": args.q has ${a[0]}, which is not a reference: write ${a} for its whole result, or ${a.field.0} for a field (fields and list indexes after dots, no spaces)',
+      'task "b": args.r[0] has ${ a.city }, which is not a reference: write ${a} for its whole result, or ${a.field.0} for a field (fields and list indexes after dots, no spaces)',
+      'task "b": args.s has ${a.}, which is not a reference: write ${a} for its whole result, or ${a.field.0} for a field (fields and list indexes after dots, no spaces)',
+      'task "c": task has ${b.rows[1]}, which is not a reference: write ${b} for its whole result, or ${b.field.0} for a field (fields and list indexes after dots, no spaces)',
+    ])
+  })
+
+  it('checks a chain of many thousand tasks, and says a long cycle in short', () => {
+    // Each task needs the one after it: the search for a cycle goes 20,000 deep.
+    const chain = (last: string) =>
+      Array.from({ length: 20_000 }, (_, i) => ({
+        id: `t${i}`,
+        tool: 'calculate',
+        args: { expression: i < 19_999 ? `\${t${i + 1}} + 1` : last },
+      }))
+    expect(checkPlan({ tasks: chain('1') }, scope).ok).toBe(true)
+    expect(problemsOf({ tasks: chain('${t0} + 1') })).toEqual([
+      'plan: tasks wait for each other in a cycle: t0 → t1 → t2 → t3 → t4 → t5 → t6 → t7 → t8 → t9 → t10 → t11 → … (19979 more) → t19991 → t19992 → t19993 → t19994 → t19995 → t19996 → t19997 → t19998 → t19999 → t0 (each waits for the next)',
+    ])
+  })
+
   it('refuses what is not a plan', () => {
     expect(problemsOf('do it')).toEqual(['plan: expected an object { tasks: [...] }, got "do it"'])
     expect(problemsOf({ tasks: [] })).toEqual(['plan: "tasks" must be a non-empty list of tasks, got a list'])
     expect(problemsOf({ steps: [1] })).toEqual([
       'plan: unknown field "steps"; a plan has only "tasks"',
       'plan: "tasks" must be a non-empty list of tasks, got nothing',
+    ])
+  })
+
+  it('refuses a nested task that refers to the plan it is part of', () => {
+    expect(
+      problemsOf({
+        tasks: [
+          {
+            id: 'facts',
+            plan: {
+              tasks: [
+                { id: 'people', tool: 'search', args: { q: 'x' } },
+                {
+                  id: 'more',
+                  plan: { tasks: [{ id: 'area', tool: 'search', args: { q: '${facts.people}' } }] },
+                },
+              ],
+            },
+          },
+        ],
+      }),
+    ).toEqual([
+      'task "area": args.q refers to ${facts.people}, the result of the plan "facts" it is part of, which is known only when its tasks have ended',
     ])
   })
 
@@ -351,6 +434,74 @@ describe('executing a plan', () => {
     const results = await done
     expect(results.get('facts')).toEqual({ status: 'done', value: { people: 545796, area: 100 } })
     expect([...results.keys()]).toEqual(['city', 'facts/people', 'facts/area', 'facts', 'density'])
+  })
+
+  it('skips the rest of a long chain after a failure, each skip naming the failure at its root', async () => {
+    const chain = checked({
+      tasks: Array.from({ length: 20_000 }, (_, i) => ({
+        id: `t${i}`,
+        tool: 'calculate',
+        args: { expression: i ? `\${t${i - 1}} + 1` : '1' },
+      })),
+    })
+    const ran: string[] = []
+    const results = await executePlan(chain, async (task) => {
+      ran.push(task.id)
+      return { status: 'failed', error: { code: 'TOOL_ERROR', message: 'the calculator is down' } }
+    })
+    expect(ran).toEqual(['t0'])
+    expect(results.size).toBe(20_000)
+    expect(results.get('t1')).toEqual({
+      status: 'skipped',
+      error: {
+        code: 'PLAN_SKIPPED',
+        message: 'skipped: it needs "t0", which failed: the calculator is down',
+      },
+    })
+    expect(results.get('t19999')).toEqual({
+      status: 'skipped',
+      error: {
+        code: 'PLAN_SKIPPED',
+        message: 'skipped: it needs "t19998", which was skipped: "t0" failed: the calculator is down',
+      },
+    })
+  })
+
+  it('fails a nested plan with the code of its task that failed', async () => {
+    const plan = checked({
+      tasks: [{ id: 'facts', plan: { tasks: [{ id: 'people', tool: 'search', args: {} }] } }],
+    })
+    const results = await executePlan(plan, async () => ({
+      status: 'failed',
+      error: { code: 'TOOL_TIMEOUT', message: 'tool "search" timed out after 30 ms.' },
+    }))
+    expect(results.get('facts')).toEqual({
+      status: 'failed',
+      error: {
+        code: 'TOOL_TIMEOUT',
+        message: 'its task "people" did not succeed: tool "search" timed out after 30 ms.',
+      },
+    })
+  })
+
+  it('fails only the task whose inputs cannot be written, whatever the reason', async () => {
+    const plan = checked({
+      tasks: [
+        { id: 'big', tool: 'search', args: {} },
+        { id: 'text', tool: 'search', args: { q: 'count: ${big}' } },
+        { id: 'other', tool: 'search', args: { q: 'y' } },
+      ],
+    })
+    const results = await executePlan(plan, async (task) => ({
+      status: 'done',
+      // A value JSON cannot write, as a tool's own value may be.
+      value: 'tool' in task && task.id === 'big' ? 10n : 'ok',
+    }))
+    expect(results.get('text')).toEqual({
+      status: 'failed',
+      error: { code: 'INTERNAL', message: 'Do not know how to serialize a BigInt' },
+    })
+    expect(results.get('other')).toEqual({ status: 'done', value: 'ok' })
   })
 
   it('turns a task runner that throws into that task’s failure', async () => {

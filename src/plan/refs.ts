@@ -32,6 +32,36 @@ export function referencesIn(value: unknown, at: string): Reference[] {
   return found
 }
 
+/** Whether `text` is nothing but one reference (`${id}`, `${id.field}`): its value replaces it whole. */
+export function isWholeReference(text: string): boolean {
+  return WHOLE.test(text)
+}
+
+/** Anything written `${…}`, to tell references from text that only looks like one. */
+const BRACED = /\$\{([^{}]*)\}/g
+const LEADING_ID = /^\s*([A-Za-z0-9_-]+)/
+
+/**
+ * Text written like a reference to a task whose id is in `ids` that is not one (`${a[0]}`,
+ * `${ a.city }`, `${a.}`): left as it is, it would reach the tool as literal text.
+ */
+export function malformedReferencesIn(
+  value: unknown,
+  at: string,
+  ids: (id: string) => boolean,
+): { text: string; task: string; at: string }[] {
+  const found: { text: string; task: string; at: string }[] = []
+  walk(value, at, (text, where) => {
+    if (!text.includes('${')) return
+    for (const match of text.matchAll(BRACED)) {
+      if (WHOLE.test(match[0])) continue
+      const task = LEADING_ID.exec(match[1]!)?.[1]
+      if (task !== undefined && ids(task)) found.push({ text: match[0], task, at: where })
+    }
+  })
+  return found
+}
+
 function walk(value: unknown, at: string, onString: (text: string, at: string) => void): void {
   if (typeof value === 'string') onString(value, at)
   else if (Array.isArray(value)) {

@@ -3,10 +3,12 @@
  * tools and sub-agents it names, the tasks its references and `after` lists name, and cycles.
  * Every problem is reported (a planner fixes them all at once), each naming its task.
  */
-import { type Reference, referencesIn } from './refs.js'
+import { isWholeReference, malformedReferencesIn, type Reference, referencesIn } from './refs.js'
 import type { Plan, PlannedTask, PlanScope } from './types.js'
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/
+/** Ids that would be taken for something else where results are kept by id (a JS object's prototype). */
+const RESERVED: ReadonlySet<string> = new Set(['__proto__'])
 const FIELDS = {
   tool: ['id', 'tool', 'args', 'after'],
   agent: ['id', 'agent', 'task', 'after'],
@@ -27,15 +29,20 @@ export type PlanCheck = { ok: true; checked: CheckedPlan } | { ok: false; proble
 /** Checks `value` as a plan of calls to `scope`'s tools and sub-agents. */
 export function checkPlan(value: unknown, scope: PlanScope): PlanCheck {
   const problems: string[] = []
-  const checked = checkLevel(value, scope, [], 'plan', problems)
+  const checked = checkLevel(value, scope, [], [], 'plan', problems)
   return checked && problems.length === 0 ? { ok: true, checked } : { ok: false, problems }
 }
 
-/** One level of a plan; `outer` are the ids of the plans around it (references may reach them). */
+/**
+ * One level of a plan; `outer` are the ids of the plans around it (references may reach them),
+ * `holders` the ids of the nested-plan tasks this level is part of (their results are not known
+ * until this level has ended).
+ */
 function checkLevel(
   value: unknown,
   scope: PlanScope,
   outer: readonly string[],
+  holders: readonly string[],
   where: string,
   problems: string[],
 ): CheckedPlan | undefined {
@@ -66,7 +73,9 @@ function checkLevel(
   const byId = new Map(valid.map((task) => [task.id, task]))
   for (const task of valid) {
     const waits = new Set<string>()
-    for (const after of task.after ?? []) {
+    // A malformed `after` was reported with the task's shape.
+    const afters = Array.isArray(task.after) ? task.after.filter((a) => typeof a === 'string') : []
+    for (const after of afters) {
       if (after === task.id) problems.push(`task "${task.id}": it cannot come after itself`)
       else if (ids.has(after)) waits.add(after)
       else
@@ -77,6 +86,10 @@ function checkLevel(
     for (const reference of referencesOf(task)) {
       if (reference.task === task.id)
         problems.push(`task "${task.id}": ${reference.at} refers to its own result (${reference.text})`)
+      else if (holders.includes(reference.task))
+        problems.push(
+          `task "${task.id}": ${reference.at} refers to ${reference.text}, the result of the plan "${reference.task}" it is part of, which is known only when its tasks have ended`,
+        )
       else if (ids.has(reference.task)) {
         waits.add(reference.task)
         const missing = missingField(reference, byId.get(reference.task), scope)
@@ -87,8 +100,19 @@ function checkLevel(
           `task "${task.id}": ${reference.at} refers to ${reference.text}, but no task is called "${reference.task}"${known(ids)}`,
         )
     }
+    for (const malformed of malformedReferencesOf(task, (id) => ids.has(id) || outer.includes(id)))
+      problems.push(
+        `task "${task.id}": ${malformed.at} has ${malformed.text}, which is not a reference: write \${${malformed.task}} for its whole result, or \${${malformed.task}.field.0} for a field (fields and list indexes after dots, no spaces)`,
+      )
     if ('plan' in task) {
-      const inner = checkLevel(task.plan, scope, [...outer, ...ids], `task "${task.id}" (a plan)`, problems)
+      const inner = checkLevel(
+        task.plan,
+        scope,
+        [...outer, ...ids],
+        [...holders, task.id],
+        `task "${task.id}" (a plan)`,
+        problems,
+      )
       if (inner) {
         nested.set(task.id, inner)
         // A nested plan waits for the tasks of this level its own tasks refer to.
@@ -101,7 +125,7 @@ function checkLevel(
   const cycle = cycleIn(valid, needs)
   if (cycle)
     problems.push(
-      `${where}: tasks wait for each other in a cycle: ${cycle.join(' → ')} (each waits for the next)`,
+      `${where}: tasks wait for each other in a cycle: ${around(cycle)} (each waits for the next)`,
     )
   return { plan: { tasks: valid }, needs, nested }
 }
@@ -120,9 +144,11 @@ function checkTask(
     return undefined
   }
   const t = task as Record<string, unknown>
-  const id = typeof t.id === 'string' && ID.test(t.id) ? t.id : undefined
+  const id = typeof t.id === 'string' && ID.test(t.id) && !RESERVED.has(t.id) ? t.id : undefined
   const name = id === undefined ? at : `task "${id}"`
-  if (id === undefined)
+  if (typeof t.id === 'string' && RESERVED.has(t.id))
+    problems.push(`${at}: "id" cannot be "${t.id}"; choose another`)
+  else if (id === undefined)
     problems.push(`${at}: "id" must be 1 to 64 letters, digits, "_" or "-", got ${describe(t.id)}`)
   const kinds = (['tool', 'agent', 'plan'] as const).filter((kind) => kind in t)
   if (kinds.length !== 1) {
@@ -137,13 +163,26 @@ function checkTask(
       problems.push(
         `${name}: unknown field "${key}"; a ${kind} task has ${FIELDS[kind].map((f) => `"${f}"`).join(', ')}`,
       )
-  if (t.after !== undefined && !(Array.isArray(t.after) && t.after.every((a) => typeof a === 'string')))
-    problems.push(`${name}: "after" must be a list of task ids, got ${describe(t.after)}`)
+  if (t.after !== undefined) {
+    const odd = Array.isArray(t.after) ? t.after.find((a) => typeof a !== 'string') : t.after
+    if (!Array.isArray(t.after) || odd !== undefined)
+      problems.push(
+        `${name}: "after" must be a list of task ids, got ${Array.isArray(t.after) ? `a list holding ${describe(odd)}` : describe(t.after)}`,
+      )
+  }
   if (kind === 'tool') {
     if (typeof t.tool !== 'string')
       problems.push(`${name}: "tool" must be a tool's name, got ${describe(t.tool)}`)
     else if (!scope.tools.has(t.tool))
       problems.push(`${name}: unknown tool "${t.tool}"; the tools are ${list(scope.tools)}`)
+    // A tool's arguments are an object; a whole reference may name one.
+    const { args } = t
+    if (
+      args !== undefined &&
+      (args === null || typeof args !== 'object' || Array.isArray(args)) &&
+      !(typeof args === 'string' && isWholeReference(args))
+    )
+      problems.push(`${name}: "args" must be an object of the tool's arguments, got ${describe(args)}`)
   } else if (kind === 'agent') {
     if (typeof t.agent !== 'string')
       problems.push(`${name}: "agent" must be a sub-agent's name, got ${describe(t.agent)}`)
@@ -199,6 +238,13 @@ function referencesOf(task: PlannedTask): Reference[] {
   return []
 }
 
+/** Text in a task's own inputs that looks like a reference to one of `ids` but is not one. */
+function malformedReferencesOf(task: PlannedTask, ids: (id: string) => boolean) {
+  if ('tool' in task) return malformedReferencesIn(task.args, 'args', ids)
+  if ('agent' in task) return malformedReferencesIn(task.task, 'task', ids)
+  return []
+}
+
 /** The ids a nested plan's tasks (at any depth) refer to. */
 function innerReferences(checked: CheckedPlan): string[] {
   const out: string[] = []
@@ -215,26 +261,35 @@ function cycleIn(
   tasks: readonly PlannedTask[],
   needs: ReadonlyMap<string, ReadonlySet<string>>,
 ): string[] | undefined {
+  // A depth-first search with a stack of its own: a plan may be a chain of thousands of tasks.
   const state = new Map<string, 'open' | 'done'>()
-  const stack: string[] = []
-  const visit = (id: string): string[] | undefined => {
-    if (state.get(id) === 'done') return undefined
-    if (state.get(id) === 'open') return [...stack.slice(stack.indexOf(id)), id]
-    state.set(id, 'open')
-    stack.push(id)
-    for (const need of needs.get(id) ?? []) {
-      const found = visit(need)
-      if (found) return found
-    }
-    stack.pop()
-    state.set(id, 'done')
-    return undefined
-  }
   for (const task of tasks) {
-    const found = visit(task.id)
-    if (found) return found
+    if (state.has(task.id)) continue
+    const path: string[] = [task.id]
+    const pending: Iterator<string>[] = [(needs.get(task.id) ?? new Set<string>()).values()]
+    state.set(task.id, 'open')
+    while (pending.length > 0) {
+      const next = pending.at(-1)!.next()
+      if (next.done) {
+        state.set(path.pop()!, 'done')
+        pending.pop()
+        continue
+      }
+      const need = next.value
+      if (state.get(need) === 'open') return [...path.slice(path.indexOf(need)), need]
+      if (state.has(need)) continue
+      state.set(need, 'open')
+      path.push(need)
+      pending.push((needs.get(need) ?? new Set<string>()).values())
+    }
   }
   return undefined
+}
+
+/** A cycle's ids joined by arrows; a long one shows its start and its end, saying how many are left out. */
+function around(cycle: readonly string[]): string {
+  if (cycle.length <= 24) return cycle.join(' → ')
+  return [...cycle.slice(0, 12), `… (${cycle.length - 22} more)`, ...cycle.slice(-10)].join(' → ')
 }
 
 const list = (names: ReadonlySet<string>) =>

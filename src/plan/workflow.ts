@@ -11,6 +11,7 @@ import type { Agent } from '../agent/index.js'
 import type { BudgetLimits } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
+import { describe } from '../schema/index.js'
 import { unknownKey } from '../schema/known-keys.js'
 import type { InferSchema, SchemaInput } from '../schema/types.js'
 import type { Tool } from '../tool/index.js'
@@ -100,14 +101,32 @@ export function defineWorkflow<I extends SchemaInput | undefined = undefined>(
   if (!Number.isInteger(maxRounds) || maxRounds < 1)
     throw new BatonError(
       'INVALID_DEFINITION',
-      `${where}: maxRounds must be a whole number of 1 or more, got ${maxRounds}`,
+      `${where}: maxRounds must be a whole number of 1 or more, got ${describe(maxRounds)}`,
+    )
+  const { concurrency, output } = config
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: concurrency must be a whole number of 1 or more, got ${describe(concurrency)}`,
+    )
+  if (output !== undefined && typeof output !== 'function')
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: output must be a function of the results, got ${describe(output)}`,
+    )
+  if (output !== undefined && typeof plan === 'function')
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: output applies to a one-plan workflow; a plan function returns { output } itself`,
     )
   // The task was checked against `input` (when given) before the workflow started.
   const decide: (round: WorkflowRound) => WorkflowStep | Promise<WorkflowStep> =
     typeof plan === 'function'
       ? (plan as (round: WorkflowRound) => WorkflowStep | Promise<WorkflowStep>)
       : ({ round, results }: WorkflowRound): WorkflowStep =>
-          round === 0 ? plan : { output: config.output ? config.output(results) : lastResult(plan, results) }
+          round === 0
+            ? plan
+            : { output: output ? outputOf(where, output, results) : lastResult(plan, results) }
   return defineAgent({
     name: config.name,
     description: config.description ?? `Workflow ${config.name}`,
@@ -118,7 +137,7 @@ export function defineWorkflow<I extends SchemaInput | undefined = undefined>(
     ...(config.budget ? { budget: config.budget } : {}),
     ...(config.input ? { input: config.input } : {}),
     plan: { maxReplans: maxRounds - 1 },
-    ...(config.concurrency ? { toolConcurrency: config.concurrency } : {}),
+    ...(concurrency !== undefined ? { toolConcurrency: concurrency } : {}),
     // Its answer is its output as JSON: any JSON value.
     output: {},
     stall: false,
@@ -136,19 +155,32 @@ function workflowModel(
     async generate(request: ModelRequest): Promise<ModelResponse> {
       const rounds = planResults(request.messages, name)
       const task = taskOf(request.messages.find((message) => message.role === 'user')?.content ?? '')
-      const step = await decide({
-        task,
-        round: rounds.length,
-        results: rounds.at(-1) ?? {},
-        rounds: rounds.slice(0, -1),
-      })
+      const round = rounds.length
+      let step: WorkflowStep
+      try {
+        step = await decide({ task, round, results: rounds.at(-1) ?? {}, rounds: rounds.slice(0, -1) })
+      } catch (error) {
+        if (error instanceof BatonError) throw error
+        throw new BatonError(
+          'INTERNAL',
+          `workflow "${name}": its plan function threw in round ${round}: ${(error as Error)?.message ?? String(error)}`,
+          { cause: error, details: { name: (error as Error)?.name } },
+        )
+      }
       const usage = { inputTokens: 0, outputTokens: 0 }
-      if (step !== null && typeof step === 'object' && 'output' in step && !('tasks' in step))
-        return {
-          message: { role: 'assistant', content: JSON.stringify(step.output ?? null) },
-          finishReason: 'stop',
-          usage,
+      if (step !== null && typeof step === 'object' && 'output' in step && !('tasks' in step)) {
+        let content: string
+        try {
+          content = JSON.stringify(step.output ?? null)
+        } catch (error) {
+          throw new BatonError(
+            'INTERNAL',
+            `workflow "${name}": its output in round ${round} cannot be sent as JSON: ${(error as Error).message}`,
+            { cause: error },
+          )
         }
+        return { message: { role: 'assistant', content }, finishReason: 'stop', usage }
+      }
       return {
         message: {
           role: 'assistant',
@@ -195,6 +227,25 @@ function planResults(messages: readonly Message[], name: string): Record<string,
   return rounds
 }
 
+/** A one-plan workflow's output, from its `output` function; its failure names the workflow. */
+function outputOf(
+  where: string,
+  output: (results: Record<string, TaskResult>) => unknown,
+  results: Record<string, TaskResult>,
+): unknown {
+  try {
+    return output(results)
+  } catch (error) {
+    throw new BatonError(
+      'INTERNAL',
+      `${where}: its output function threw: ${(error as Error)?.message ?? String(error)}`,
+      {
+        cause: error,
+      },
+    )
+  }
+}
+
 /** The result of a plan's last task (its value, or its error as the output). */
 function lastResult(plan: Plan, results: Record<string, TaskResult>): unknown {
   const last = plan.tasks.at(-1)
@@ -203,10 +254,14 @@ function lastResult(plan: Plan, results: Record<string, TaskResult>): unknown {
   return result.status === 'done' ? result.value : { error: result.error.message }
 }
 
-/** The task as it was given: the brief's text, or the value it is the JSON of. */
+/**
+ * The task as it was given: the object the brief is the JSON of (an object task is sent as its
+ * JSON), or the brief's text (a task of `"42"` stays that string).
+ */
 function taskOf(brief: string): unknown {
   try {
-    return JSON.parse(brief)
+    const value: unknown = JSON.parse(brief)
+    return value !== null && typeof value === 'object' ? value : brief
   } catch {
     return brief
   }
