@@ -21,6 +21,7 @@ import {
   resume,
   run,
   stream,
+  transcriptResult,
 } from '../src/index.js'
 import { spansOf } from '../src/otel/index.js'
 import { type ScriptEntry, scriptedModel } from '../src/testing/index.js'
@@ -491,6 +492,101 @@ describe('plan mode', () => {
     expect(again.live).toEqual({ model: 0, tool: 0 })
     expect(again.output).toBe('combined')
     expect(ran).toHaveLength(2)
+  })
+
+  it('waits for the tasks it started early that no plan took up before the step ends', async () => {
+    const usage = { inputTokens: 1, outputTokens: 1 }
+    const text = (content: string) => ({
+      message: { role: 'assistant' as const, content },
+      finishReason: 'stop' as const,
+      usage,
+    })
+    const planCall = (id: string, task: string) => ({
+      message: {
+        role: 'assistant' as const,
+        content: '',
+        toolCalls: [{ id, name: 'plan', args: { tasks: [{ id: task, tool: 'fetch', args: { q: task } }] } }],
+      },
+      finishReason: 'tool-calls' as const,
+      usage,
+    })
+    const piece = (id: string, task: string) => ({
+      type: 'tool-call-delta' as const,
+      index: 0,
+      id,
+      name: 'plan',
+      argsDelta: `{"tasks":[{"id":"${task}","tool":"fetch","args":{"q":"${task}"}},`,
+    })
+    // Each way an answer can leave a task started early without a plan to take it up.
+    const scenarios = {
+      // The answer ends with text after all.
+      text: [piece('cp', 'a'), { type: 'finish' as const, response: text('no plan after all') }],
+      // The stream starts over and writes another plan.
+      restart: [
+        piece('cp', 'a'),
+        { type: 'restart' as const },
+        piece('cp', 'b'),
+        { type: 'finish' as const, response: planCall('cp', 'b') },
+      ],
+      // The plan call that runs is another than the one that streamed.
+      other: [piece('cp1', 'a'), { type: 'finish' as const, response: planCall('cp2', 'a') }],
+    }
+    for (const [name, first] of Object.entries(scenarios)) {
+      const ran: string[] = []
+      const fetch = defineTool({
+        name: 'fetch',
+        description: 'Fetches',
+        input: z.object({ q: z.string() }),
+        idempotent: true,
+        run: async ({ q }) => {
+          // Still running when the answer ends.
+          await new Promise((resolve) => setTimeout(resolve, 30))
+          ran.push(q)
+          return q
+        },
+      })
+      const model: Model = {
+        spec: 'baton.model.v1',
+        id: 'scripted:streaming',
+        generate: async () => text('unused'),
+        async *stream(request) {
+          if (request.messages.some((m) => m.role === 'tool')) {
+            yield { type: 'finish', response: text('done') }
+            return
+          }
+          yield* first
+        },
+      }
+      const agent = defineAgent({ name: 'planner', instructions: 'Plan.', model, tools: [fetch], plan: true })
+      const record = join(dir, `abandoned-${name}.jsonl`)
+      const events: BatonEvent[] = []
+      const running = stream(agent, 'Fetch', { record })
+      for await (const event of running) events.push(event)
+      const result = await running.result
+      expect(result.status, name).toBe('done')
+      // Every call that started has ended, and said so, before the run ended.
+      const calls = events.filter((e) => e.type === 'tool.call' && e.name === 'fetch').map((e) => e.path)
+      const results = events.filter((e) => e.type === 'tool.result' && e.name === 'fetch').map((e) => e.path)
+      expect(calls.length, name).toBeGreaterThan(0)
+      expect(results.sort(), name).toEqual([...calls].sort())
+      expect(ran, name).toHaveLength(calls.length)
+      const end = events.findIndex((e) => e.type === 'run.end')
+      for (const path of calls)
+        expect(
+          events.findIndex((e) => e.type === 'tool.result' && e.path === path),
+          `${name} ${path}`,
+        ).toBeLessThan(end)
+      // The transcript holds them too, and folds to the result the run returned.
+      const recorded = readTranscript(record)
+      expect(
+        recorded.events
+          .filter((e) => e.type === 'tool.result' && e.name === 'fetch')
+          .map((e) => e.path)
+          .sort(),
+        name,
+      ).toEqual([...calls].sort())
+      expect(transcriptResult(recorded), name).toEqual({ ...result, transcript: record })
+    }
   })
 
   it('reports the results in the plan’s order, whatever order the tasks ended in', async () => {

@@ -10,17 +10,18 @@ import { openPlaceholders } from '../agent/index.js'
 import { fillTemplate } from '../agent/instructions.js'
 import type { BatonEvent } from '../events/index.js'
 import type { MemoryEntry } from '../memory/index.js'
-import type { AssistantMessage } from '../model/types.js'
+import type { AssistantMessage, ModelResponse } from '../model/types.js'
 import { callModel } from './call-model.js'
 import { checkGoal } from './check-goal.js'
 import { briefOf } from './delegate.js'
 import { dispatch } from './dispatch.js'
+import { settleEarlyTasks } from './early-plan.js'
 import { contextLimits, fitContext } from './fit-context.js'
 import type { Frame } from './frame.js'
 import { offerTools } from './offer-tools.js'
 import { type AgentOutcome, errorOutcome, stoppedOutcome } from './outcome.js'
 import { LoopState } from './state.js'
-import { stopWith } from './step-result.js'
+import { type StepResult, stopWith } from './step-result.js'
 import { stopAfter } from './stop-conditions.js'
 
 /** Runs one agent (and, through delegations, its sub-agents) to its end and returns how it ended. */
@@ -78,6 +79,14 @@ async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
       meter.sending(state.chars)
     }
     const turn = await callModel(frame, state, step)
+    let result: StepResult | undefined
+    try {
+      result = turn.ok ? await answered(frame, state, step, turn.response) : undefined
+    } finally {
+      // In plan mode, tasks may have started while the answer was written: the step ends when
+      // the ones no plan took up have ended too.
+      if (frame.agent.plan) await settleEarlyTasks(frame, step)
+    }
     if (!turn.ok) {
       if (meter && !overflowed && frame.agent.context?.retryOnOverflow && tooLong(turn.outcome)) {
         overflowed = true
@@ -86,22 +95,30 @@ async function steps(frame: Frame, state: LoopState): Promise<AgentOutcome> {
       }
       return turn.outcome
     }
+    if (result!.next === 'stop') return result!.outcome
     overflowed = false
-    meter?.calibrate(turn.response.usage.inputTokens)
-    const { message, finishReason } = turn.response
-    state.push(message)
-    // An answer cut off at the output limit is not a final answer: the model is told to give it
-    // whole (a goal attempt). A provider's content filter stopping it is the provider's refusal.
-    const result = message.toolCalls?.length
-      ? await dispatch(frame, state, step, message.toolCalls)
-      : finishReason === 'refusal' || finishReason === 'content-filter'
-        ? stopWith(refusalOutcome(message, finishReason))
-        : await checkGoal(frame, state, step, message.content, finishReason === 'length')
-    if (result.next === 'stop') return result.outcome
     // The one place the loop decides to stop on its own: see stop-conditions.ts.
-    const stop = stopAfter({ frame, state, step, message })
+    const stop = stopAfter({ frame, state, step, message: turn.response.message })
     if (stop) return stop
   }
+}
+
+/** What the step does with the model's answer: its tool calls, a refusal, or its final answer. */
+function answered(
+  frame: Frame,
+  state: LoopState,
+  step: number,
+  response: ModelResponse,
+): Promise<StepResult> {
+  state.context?.calibrate(response.usage.inputTokens)
+  const { message, finishReason } = response
+  state.push(message)
+  // An answer cut off at the output limit is not a final answer: the model is told to give it
+  // whole (a goal attempt). A provider's content filter stopping it is the provider's refusal.
+  if (message.toolCalls?.length) return dispatch(frame, state, step, message.toolCalls)
+  if (finishReason === 'refusal' || finishReason === 'content-filter')
+    return Promise.resolve(stopWith(refusalOutcome(message, finishReason)))
+  return checkGoal(frame, state, step, message.content, finishReason === 'length')
 }
 
 /** Whether a model call failed because the provider found the request too long for the model. */

@@ -4,8 +4,10 @@
  * nothing (no reference, no `after`) and calls an idempotent tool starts at once, as the call it
  * will be in the plan (same step key). When the plan is complete, the plan step adopts each
  * such call whose task the plan holds unchanged; any other (a plan that cannot run, a stream
- * that restarted and changed its mind) is awaited and left out: an idempotent tool run once too
- * often does no harm. A replay streams the recorded answer again, so it starts the same calls.
+ * that restarted and changed its mind, an answer that ended with text or another plan call, a
+ * model call that failed) is awaited before the agent's step ends and left out: an idempotent
+ * tool run once too often does no harm. A replay streams the recorded answer again, so it
+ * starts the same calls.
  */
 import { PLAN_TOOL_NAME } from '../agent/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
@@ -28,17 +30,61 @@ export interface EarlyTasks {
   tasks: Map<string, EarlyTask>
 }
 
+/**
+ * What a step started early: the tasks the plan step may adopt (`current`), and the calls nobody
+ * will adopt (`abandoned`: a stream that restarted, a plan call that is not the one run).
+ */
+interface StepStarts {
+  current: EarlyTasks | undefined
+  abandoned: Promise<CallOutcome>[]
+}
+
 // Handed from the model call that streamed the plan to the plan step that runs it.
-const started = new WeakMap<Frame, Map<number, EarlyTasks>>()
+const started = new WeakMap<Frame, Map<number, StepStarts>>()
 
 /** The early tasks of `step`'s plan call `callId`, taken (a second ask gets none). */
 export function takeEarlyTasks(frame: Frame, step: number, callId: string): Map<string, EarlyTask> {
-  const byStep = started.get(frame)
-  const early = byStep?.get(step)
-  byStep?.delete(step)
-  if (!early) return new Map()
+  const starts = started.get(frame)?.get(step)
+  const early = starts?.current
+  if (!starts || !early) return new Map()
+  starts.current = undefined
+  if (early.callId === callId) return early.tasks
   // Started for another call of the step than the one that runs: nobody adopts them.
-  return early.callId === callId ? early.tasks : new Map()
+  abandon(starts, early)
+  return new Map()
+}
+
+/**
+ * Waits for the calls `step` started early that no plan adopted, and forgets the step's starts:
+ * the step's end, whatever ended it. Undefined when there is nothing to wait for.
+ */
+export function settleEarlyTasks(frame: Frame, step: number): Promise<unknown> | undefined {
+  const byStep = started.get(frame)
+  const starts = byStep?.get(step)
+  if (!starts) return undefined
+  byStep!.delete(step)
+  if (starts.current) abandon(starts, starts.current)
+  return starts.abandoned.length ? Promise.all(starts.abandoned) : undefined
+}
+
+function abandon(starts: StepStarts, early: EarlyTasks): void {
+  for (const task of early.tasks.values()) starts.abandoned.push(task.outcome)
+  if (starts.current === early) starts.current = undefined
+}
+
+/** The starts of `step`, made when the first is. */
+function startsOf(frame: Frame, step: number): StepStarts {
+  let byStep = started.get(frame)
+  if (!byStep) {
+    byStep = new Map()
+    started.set(frame, byStep)
+  }
+  let starts = byStep.get(step)
+  if (!starts) {
+    starts = { current: undefined, abandoned: [] }
+    byStep.set(step, starts)
+  }
+  return starts
 }
 
 /**
@@ -52,6 +98,7 @@ export function earlyPlanStarter(frame: Frame, step: number): (delta: ModelDelta
     if (delta.type === 'restart') {
       // The call starts over: what it wrote so far is void (what started runs on, unadopted).
       calls.clear()
+      if (early) abandon(startsOf(frame, step), early)
       early = undefined
       return
     }
@@ -76,12 +123,7 @@ export function earlyPlanStarter(frame: Frame, step: number): (delta: ModelDelta
       }
       if (!early) {
         early = { callId: call.id, tasks: new Map() }
-        let byStep = started.get(frame)
-        if (!byStep) {
-          byStep = new Map()
-          started.set(frame, byStep)
-        }
-        byStep.set(step, early)
+        startsOf(frame, step).current = early
       }
       startEarly(frame, step, early, task)
     }
