@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,7 +16,7 @@ import { contentText, inputSchema, resultValue, toolName } from '../src/mcp/conv
 import { type McpTools, mcpTools } from '../src/mcp/index.js'
 import { scriptedModel } from '../src/testing/index.js'
 import { collect, ofType, rejection, toolMessages } from './helpers.js'
-import { freePort, processAlive } from './processes.js'
+import { freePort, processAlive, readBody } from './processes.js'
 import { toolContext } from './tool-context.js'
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url))
@@ -335,6 +336,9 @@ describe('options', () => {
     [{ timeoutMs: 0 }, /timeoutMs must be a positive number/],
     [{ connectTimeoutMs: '5s' }, /connectTimeoutMs must be a positive number/],
     [{ timeout: 5_000 }, /timeout is not a known mcpTools option \(did you mean timeoutMs\?\)/],
+    // Node would fire a longer timer after 1 ms, failing every call and every connect.
+    [{ timeoutMs: 2 ** 31 }, /timeoutMs must be at most 2147483647 ms .*, got number 2147483648$/],
+    [{ connectTimeoutMs: Number.MAX_SAFE_INTEGER }, /connectTimeoutMs must be at most 2147483647 ms/],
   ])('refuses the options %j', async (options, message) => {
     const error = await rejection(mcpTools({ command: NODE }, options as never))
     expect(error.code).toBe('INVALID_OPTIONS')
@@ -400,6 +404,132 @@ describe('the connection', () => {
     expect(error.message).toContain(`could not connect to the MCP server http://127.0.0.1:${port}/mcp:`)
     expect(error.message).toContain('ECONNREFUSED')
     expect(error.message).not.toMatch(/secret|s3/)
+  })
+})
+
+describe('servers that send what the SDK would not', () => {
+  const UNRULY = root('test/fixtures/mcp-unruly-server.mjs')
+  const unruly = (scenario: string) => ({ command: NODE, args: [UNRULY, scenario] })
+
+  it('one badly listed tool does not sink the others: it is named, and exclude leaves it out', async () => {
+    const label = `${NODE} ${UNRULY} odd-tools`
+    const input = await rejection(mcpTools(unruly('odd-tools')))
+    expect(input.code).toBe('INVALID_DEFINITION')
+    expect(input.message).toBe(
+      `mcpTools: the MCP tool "takes_string" of ${label} cannot be used (tool "takes_string": input: must describe an object (JSON Schema "type": "object"), got "string"); leave it out with \`exclude\``,
+    )
+    const output = await rejection(mcpTools(unruly('odd-tools'), { exclude: ['takes_string'] }))
+    expect(output.code).toBe('INVALID_DEFINITION')
+    expect(output.message).toMatch(
+      /the MCP tool "bad_output" of .* cannot be used \(.*outputSchema: invalid JSON Schema/,
+    )
+    const mcp = await mcpTools(unruly('odd-tools'), { exclude: ['takes_string', 'bad_output'] })
+    try {
+      // A tool without a name can be neither called nor excluded: it is left out.
+      expect(mcp.tools.map((t) => t.name)).toEqual(['no_schema', 'any_x'])
+      expect(named(mcp, 'no_schema').spec.parameters).toEqual({ type: 'object' })
+      expect(named(mcp, 'any_x').spec.parameters).toEqual({ type: 'object', properties: { x: true } })
+      expect(await named(mcp, 'any_x').run({ x: [1] }, context())).toBe('any_x ran')
+    } finally {
+      await mcp.close()
+    }
+    await noChildrenLeft()
+  })
+
+  it('a tools/list cursor that repeats, or never ends, fails the connect and stops the server', async () => {
+    const repeating = await connectionFailure(mcpTools(unruly('repeating-cursor')))
+    expect(repeating.message).toBe(
+      `the MCP server ${NODE} ${UNRULY} repeating-cursor sent the tools/list cursor "again" twice: its tool list would never end`,
+    )
+    const endless = await connectionFailure(mcpTools(unruly('endless-cursor'), { connectTimeoutMs: 1_500 }))
+    expect(endless.message).toMatch(
+      /^the MCP server .* endless-cursor did not finish listing its tools within 1500 ms \(\d+ pages and \d+ tools so far\)$/,
+    )
+    await noChildrenLeft()
+  })
+
+  it('results that break the MCP shape or the outputSchema are tool errors that say so', async () => {
+    // The outputSchema is on the first page of two: it still holds.
+    const mcp = await mcpTools(unruly('paged'), { timeoutMs: 500 })
+    const label = `${NODE} ${UNRULY} paged`
+    try {
+      expect(mcp.tools.map((t) => t.name)).toEqual(['count', 'plain'])
+      const model = scriptedModel([
+        { toolCalls: [{ name: 'count', args: {} }] },
+        { toolCalls: [{ name: 'count', args: { mode: 'mismatch' } }] },
+        { toolCalls: [{ name: 'count', args: { mode: 'text-only' } }] },
+        { toolCalls: [{ name: 'plain', args: { mode: 'malformed' } }] },
+        { text: 'done' },
+      ])
+      const { result, events } = await runWith(model, mcp.tools)
+      expect(result.status).toBe('done')
+      const [counted, mismatch, textOnly, malformed] = ofType(events, 'tool.result')
+      expect(counted!.content).toBe('{"n":7}')
+      expect(mismatch!.error).toEqual({
+        code: 'INVALID_OUTPUT',
+        message: `tool "count": the MCP tool "count" of ${label} returned structuredContent that does not match its outputSchema:\n- at n: must be number`,
+      })
+      expect(textOnly!.error).toEqual({
+        code: 'INVALID_OUTPUT',
+        message: `tool "count": the MCP tool "count" of ${label} has an outputSchema but returned no structuredContent`,
+      })
+      expect(malformed!.error).toEqual({
+        code: 'TOOL_ERROR',
+        message: `tool "plain" failed: the MCP server ${label} answered the call to "plain" with a result that is not an MCP tool result: its content is the string "not a list", not a list of content blocks`,
+      })
+      // Called outside a run, the call's own time limit is a tool timeout too.
+      await expect(named(mcp, 'plain').run({ mode: 'silent' }, context())).rejects.toMatchObject({
+        code: 'TOOL_TIMEOUT',
+        message: `the MCP server ${label} did not answer the call to "plain" within 500 ms`,
+      })
+    } finally {
+      await mcp.close()
+    }
+  })
+})
+
+describe('a request over HTTP that does not get through', () => {
+  it('is an MCP_CONNECTION tool error saying why; the session stays usable', async () => {
+    let drop = false
+    // A raw JSON-RPC endpoint (no sessions) that hangs up on one tools/call.
+    const server = createServer(async (req, res) => {
+      if (req.method !== 'POST') return res.writeHead(405).end()
+      const message = JSON.parse(await readBody(req))
+      if (message.id === undefined) return res.writeHead(202).end()
+      if (message.method === 'tools/call' && drop) {
+        drop = false
+        return req.socket.destroy()
+      }
+      const result =
+        message.method === 'initialize'
+          ? {
+              protocolVersion: message.params.protocolVersion,
+              capabilities: { tools: {} },
+              serverInfo: { name: 'flaky', version: '1.0.0' },
+            }
+          : message.method === 'tools/list'
+            ? { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] }
+            : { content: [{ type: 'text', text: 'echoed' }] }
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`
+    const mcp = await mcpTools({ url })
+    try {
+      drop = true
+      const error = await rejection(Promise.resolve(mcp.tools[0]!.run({}, context())))
+      expect(error.code).toBe('MCP_CONNECTION')
+      expect(error.message).toMatch(
+        new RegExp(`^the call to "echo" could not reach the MCP server ${url}: \\S`),
+      )
+      expect(error.message).not.toContain('no longer connected')
+      expect(await mcp.tools[0]!.run({}, context())).toBe('echoed')
+    } finally {
+      await mcp.close()
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 })
 

@@ -49,6 +49,9 @@ export function checkServer(server: unknown): asserts server is McpServerConfig 
   if (s.auth !== undefined) checkAuth(s.auth)
 }
 
+/** The longest delay `setTimeout` takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647
+
 const STDIO_KEYS = ['command', 'args', 'env', 'cwd', 'stderr']
 const HTTP_KEYS = ['url', 'headers', 'auth']
 const OPTION_KEYS: ReadonlySet<string> = new Set([
@@ -116,6 +119,13 @@ export function checkOptions(options: McpToolsOptions): void {
     const ms = options[field]
     if (ms !== undefined && (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0))
       throw bad(field, 'must be a positive number', ms)
+    // Node fires a longer timer at once (after 1 ms), which would fail every call.
+    if (ms !== undefined && ms > MAX_TIMER_MS)
+      throw bad(
+        field,
+        `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node can set`,
+        ms,
+      )
   }
   const { elicitation, sampling, roots } = options
   if (elicitation !== undefined && typeof elicitation !== 'boolean')
@@ -125,7 +135,10 @@ export function checkOptions(options: McpToolsOptions): void {
       throw bad('sampling', 'must be { model, maxTokens? }', sampling)
     const { model, maxTokens } = sampling
     const problem = typeof model === 'string' ? checkModelString(model) : undefined
-    if (problem) throw bad('sampling.model', problem, model)
+    if (problem)
+      throw new BatonError('INVALID_OPTIONS', `mcpTools: sampling.model ${problem}`, {
+        details: { field: 'sampling.model', value: model },
+      })
     if (typeof model !== 'string' && !isModel(model))
       throw bad('sampling.model', 'must be a model string or a Model', model)
     if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens > 0))

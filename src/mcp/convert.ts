@@ -2,6 +2,7 @@
  * Pure conversions between MCP and Baton: tool names, input schemas, and call results.
  */
 import type { JsonSchema } from '../model/types.js'
+import { describe } from '../schema/index.js'
 
 const MAX_NAME = 64
 
@@ -23,16 +24,32 @@ const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema'
  * present (the MCP spec requires it; a few servers leave it out).
  */
 export function inputSchema(schema: unknown): JsonSchema {
-  const copy: JsonSchema =
-    typeof schema === 'object' && schema !== null && !Array.isArray(schema) ? { ...schema } : {}
+  const copy = knownDialect(schema)
+  if (copy.type === undefined) copy.type = 'object'
+  return copy
+}
+
+/**
+ * An MCP tool's `outputSchema` with a dialect Ajv knows. A value that is not an object is given
+ * back as it is, for the schema check to refuse it.
+ */
+export function outputSchema(schema: unknown): JsonSchema {
+  return isObject(schema) ? knownDialect(schema) : (schema as JsonSchema)
+}
+
+function knownDialect(schema: unknown): JsonSchema {
+  const copy: JsonSchema = isObject(schema) ? { ...schema } : {}
   const dialect = copy.$schema
   if (typeof dialect === 'string') {
     if (/draft-0[4-7]/.test(dialect)) copy.$schema = DRAFT_07
     else if (/draft\/20(19-09|20-12)/.test(dialect)) copy.$schema = DRAFT_2020
     else delete copy.$schema
   } else if (dialect !== undefined) delete copy.$schema
-  if (copy.type === undefined) copy.type = 'object'
   return copy
+}
+
+function isObject(value: unknown): value is JsonSchema {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** The content blocks of an MCP `tools/call` result (the part Baton reads). */
@@ -55,9 +72,10 @@ export class McpToolError extends Error {
 /**
  * The value a Baton tool returns for an MCP result: `structuredContent` when present, else the
  * content blocks as text (text joined, images/audio/resources described, not dumped).
- * `isError: true` throws `McpToolError` with the server's text.
+ * `isError: true` throws `McpToolError` with the server's text. A result whose `content` is not
+ * a list throws an error saying so, naming `server` when given.
  */
-export function resultValue(result: McpCallResult, mcpName: string): unknown {
+export function resultValue(result: McpCallResult, mcpName: string, server?: string): unknown {
   if (result.isError === true) {
     const text = contentText(result.content)
     throw new McpToolError(text || `the MCP tool "${mcpName}" reported an error without a message`)
@@ -65,7 +83,12 @@ export function resultValue(result: McpCallResult, mcpName: string): unknown {
   if (result.structuredContent !== undefined && result.structuredContent !== null)
     return result.structuredContent
   if (!Array.isArray(result.content) && 'toolResult' in result) return result.toolResult
-  if (!Array.isArray(result.content) || result.content.length === 0) return undefined
+  if (result.content === undefined || result.content === null) return undefined
+  if (!Array.isArray(result.content))
+    throw new Error(
+      `${server ? `the MCP server ${server}` : 'the MCP server'} answered the call to "${mcpName}" with a result that is not an MCP tool result: its content is ${describe(result.content)}, not a list of content blocks`,
+    )
+  if (result.content.length === 0) return undefined
   return contentText(result.content)
 }
 

@@ -8,13 +8,16 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
+import { describe, formatIssues, type Schema, toSchema } from '../schema/index.js'
 import { AwaitingInput, defineTool, type Tool, type ToolContext, type ToolSet } from '../tool/index.js'
 import { checkOptions, checkServer } from './check-options.js'
 import { ClientRequests } from './client-requests.js'
 import { type Connection, connect, connectionError, type McpServerConfig } from './connect.js'
-import { inputSchema, type McpCallResult, resultValue, toolName } from './convert.js'
+import { inputSchema, type McpCallResult, outputSchema, resultValue, toolName } from './convert.js'
 
 const DEFAULT_TIMEOUT_MS = 60_000
+/** The JSON-RPC error code of the SDK's request timeout. */
+const REQUEST_TIMEOUT = -32001
 
 export interface McpToolsOptions {
   /** Put before every tool name (e.g. `'fs_'`): letters, digits, `_` and `-`. */
@@ -62,14 +65,19 @@ export interface McpTools extends ToolSet {
   [Symbol.asyncDispose](): Promise<void>
 }
 
-/** One tool as listed by the server (the fields Baton reads). */
+/**
+ * One tool as listed by the server: the fields Baton reads, as the server sent them. Only the
+ * name is sure to be a string; every other field is checked where it is used, so one tool a
+ * server describes badly can be left out with `exclude` instead of failing the whole list.
+ */
 interface ListedTool {
   name: string
-  title?: string
-  description?: string
-  inputSchema: unknown
-  annotations?: { title?: string; readOnlyHint?: boolean; idempotentHint?: boolean }
-  execution?: { taskSupport?: string }
+  title?: unknown
+  description?: unknown
+  inputSchema?: unknown
+  outputSchema?: unknown
+  annotations?: { title?: unknown; readOnlyHint?: unknown; idempotentHint?: unknown } | null
+  execution?: { taskSupport?: unknown } | null
 }
 
 /**
@@ -156,23 +164,62 @@ export async function mcpTools(server: McpServerConfig, options: McpToolsOptions
   }
 }
 
+/**
+ * Every page of the server's tool list, within `timeoutMs` for all of them. The result is read
+ * leniently (each tool is checked on its own later); a tool without a name cannot be called or
+ * named in `exclude`, and is left out. A cursor the server sent before would list forever: it fails.
+ */
 async function listAll(connection: Connection, timeoutMs: number): Promise<ListedTool[]> {
+  const { ResultSchema } = await import('@modelcontextprotocol/sdk/types.js')
+  const { label } = connection
+  const deadline = Date.now() + timeoutMs
   const tools: ListedTool[] = []
+  const cursors = new Set<string>()
+  let pages = 0
+  const tooSlow = () =>
+    connectionError(
+      `the MCP server ${label} did not finish listing its tools within ${timeoutMs} ms (${pages} ${pages === 1 ? 'page' : 'pages'} and ${tools.length} tools so far)`,
+    )
   let cursor: string | undefined
   try {
     do {
-      const page = await connection.client.listTools(cursor ? { cursor } : undefined, { timeout: timeoutMs })
-      tools.push(...(page.tools as ListedTool[]))
-      cursor = page.nextCursor
-    } while (cursor)
+      const left = deadline - Date.now()
+      if (left <= 0) throw tooSlow()
+      const page = await connection.client.request(
+        { method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) },
+        ResultSchema,
+        { timeout: left },
+      )
+      pages++
+      if (!Array.isArray(page.tools))
+        throw connectionError(
+          `the MCP server ${label} answered tools/list without a list of tools (got ${describe(page.tools)})`,
+        )
+      for (const tool of page.tools as unknown[]) if (hasName(tool)) tools.push(tool)
+      const next = page.nextCursor
+      cursor = typeof next === 'string' && next !== '' ? next : undefined
+      if (cursor !== undefined) {
+        if (cursors.has(cursor))
+          throw connectionError(
+            `the MCP server ${label} sent the tools/list cursor ${JSON.stringify(cursor.slice(0, 100))} twice: its tool list would never end`,
+          )
+        cursors.add(cursor)
+      }
+    } while (cursor !== undefined)
   } catch (error) {
+    if (error instanceof BatonError) throw error
     if (connection.closed) throw connection.lostError(error)
+    if ((error as { code?: unknown }).code === REQUEST_TIMEOUT) throw tooSlow()
     throw connectionError(
-      `could not list the tools of the MCP server ${connection.label}: ${(error as Error).message}`,
+      `could not list the tools of the MCP server ${label}: ${(error as Error).message}`,
       error,
     )
   }
   return tools
+}
+
+function hasName(tool: unknown): tool is ListedTool {
+  return typeof tool === 'object' && tool !== null && typeof (tool as { name?: unknown }).name === 'string'
 }
 
 /**
@@ -245,6 +292,26 @@ function toBatonTool(
     nonEmpty(tool.title) ??
     nonEmpty(tool.annotations?.title) ??
     `The tool "${mcpName}" of the MCP server ${connection.label}.`
+  const unusable = (field: string, why: string, cause?: unknown) =>
+    new BatonError(
+      'INVALID_DEFINITION',
+      `mcpTools: the MCP tool "${mcpName}" of ${connection.label} cannot be used (${why}); leave it out with \`exclude\``,
+      { ...(cause === undefined ? {} : { cause }), details: { field, tool: mcpName } },
+    )
+  if (tool.inputSchema !== undefined && tool.inputSchema !== null && !isPlainObject(tool.inputSchema))
+    throw unusable(
+      'inputSchema',
+      `its inputSchema is ${describe(tool.inputSchema)}, not a JSON Schema object`,
+    )
+  let output: Schema | undefined
+  if (tool.outputSchema !== undefined && tool.outputSchema !== null) {
+    try {
+      output = toSchema(outputSchema(tool.outputSchema), `tool "${name}": outputSchema`)
+    } catch (error) {
+      if (!(error instanceof BatonError)) throw error
+      throw unusable('outputSchema', error.message, error)
+    }
+  }
   try {
     return defineTool({
       name,
@@ -254,34 +321,37 @@ function toBatonTool(
       // The server's own hints: a read-only tool, or one it says is idempotent, may run again
       // after a durable run's worker died during the call.
       idempotent: tool.annotations?.readOnlyHint === true || tool.annotations?.idempotentHint === true,
-      run: (args: unknown, ctx: ToolContext) => callTool(connection, requests, mcpName, args, ctx, timeoutMs),
+      run: (args: unknown, ctx: ToolContext) =>
+        callTool(connection, requests, { mcpName, output }, args, ctx, timeoutMs),
     })
   } catch (error) {
     if (!(error instanceof BatonError)) throw error
-    throw new BatonError(
-      error.code,
-      `mcpTools: the MCP tool "${mcpName}" of ${connection.label} cannot be used (${error.message}); leave it out with \`exclude\``,
-      { cause: error, details: { field: 'inputSchema', tool: mcpName } },
-    )
+    throw unusable('inputSchema', error.message, error)
   }
 }
 
 async function callTool(
   connection: Connection,
   requests: ClientRequests,
-  mcpName: string,
+  tool: { mcpName: string; output: Schema | undefined },
   args: unknown,
   ctx: ToolContext,
   timeoutMs: number,
 ): Promise<unknown> {
+  const { mcpName, output } = tool
   if (connection.closed) throw connection.lostError()
+  const { ResultSchema } = await import('@modelcontextprotocol/sdk/types.js')
   let result: McpCallResult
   try {
     // What the server asks during the call (elicitation, sampling) is relayed to this call's run.
+    // The result is read leniently: resultValue says what is wrong with one that is malformed.
     result = (await requests.during(ctx, (signal) =>
-      connection.client.callTool(
-        { name: mcpName, arguments: (args ?? {}) as Record<string, unknown> },
-        undefined,
+      connection.client.request(
+        {
+          method: 'tools/call',
+          params: { name: mcpName, arguments: (args ?? {}) as Record<string, unknown> },
+        },
+        ResultSchema,
         {
           signal,
           timeout: timeoutMs,
@@ -291,14 +361,50 @@ async function callTool(
     )) as McpCallResult
   } catch (error) {
     if (error instanceof AwaitingInput || ctx.signal.aborted) throw error
-    if (connection.closed || isFetchFailure(error)) throw connection.lostError(error)
+    if (connection.closed) throw connection.lostError(error)
+    // Over HTTP a request that did not get through leaves the session as it was: later calls may.
+    if (isFetchFailure(error))
+      throw connectionError(
+        `the call to "${mcpName}" could not reach the MCP server ${connection.label}: ${fetchReason(error)}`,
+        error,
+      )
+    if ((error as { code?: unknown }).code === REQUEST_TIMEOUT)
+      throw new BatonError(
+        'TOOL_TIMEOUT',
+        `the MCP server ${connection.label} did not answer the call to "${mcpName}" within ${timeoutMs} ms`,
+        { cause: error },
+      )
     throw error
   }
-  return resultValue(result, mcpName)
+  const value = resultValue(result, mcpName, connection.label)
+  // The server promised results of this shape (outputSchema): a result that breaks it is refused.
+  if (output && result.isError !== true) {
+    const where = `the MCP tool "${mcpName}" of ${connection.label}`
+    if (result.structuredContent === undefined || result.structuredContent === null)
+      throw new BatonError('INVALID_OUTPUT', `${where} has an outputSchema but returned no structuredContent`)
+    const checked = await output.validate(result.structuredContent)
+    if (!checked.success)
+      throw new BatonError(
+        'INVALID_OUTPUT',
+        `${where} returned structuredContent that does not match its outputSchema:\n${formatIssues(checked.issues)}`,
+      )
+  }
+  return value
 }
 
-function isFetchFailure(error: unknown): boolean {
+function isFetchFailure(error: unknown): error is TypeError {
   return error instanceof TypeError && error.message === 'fetch failed'
+}
+
+/** Why fetch failed, from its cause (`ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:3001`). */
+function fetchReason(error: TypeError): string {
+  const cause = error.cause as (Error & { code?: unknown }) | undefined
+  if (!(cause instanceof Error)) return error.message
+  return `${typeof cause.code === 'string' ? `${cause.code}: ` : ''}${cause.message}`
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function nonEmpty(value: unknown): string | undefined {
