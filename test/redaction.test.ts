@@ -368,6 +368,35 @@ describe('depth', () => {
     expect(renderViewHtml(readViewInput(record))).toContain('<html')
   })
 
+  it('a model whose tool arguments nest 100,000 deep gets its call made, recorded and replayed', async () => {
+    const make = (play: boolean) => {
+      const probe = defineTool({
+        name: 'probe',
+        description: 'Takes anything',
+        input: { type: 'object' },
+        run: () => 'taken',
+      })
+      const steps = [{ toolCalls: [{ name: 'probe', args: { deep: nested(100_000) } }] }, { text: 'probed' }]
+      const model = scriptedModel(play ? steps : [], { id: 'scripted:deep-args' })
+      return defineAgent({ name: 'deep', instructions: 'Probe.', model, tools: [probe] })
+    }
+    // Unrecorded first: the loop's own checks of the arguments (the stall check) must cope alone.
+    const plain = await run(make(true), 'Probe')
+    expect({ status: plain.status, output: plain.output, calls: plain.usage.toolCalls }).toEqual({
+      status: 'done',
+      output: 'probed',
+      calls: 1,
+    })
+    const record = join(dir, 'deep-args.jsonl')
+    const result = await run(make(true), 'Probe', { record })
+    expect(result.status).toBe('done')
+    const call = readTranscript(record).events.find((e) => e.type === 'tool.call')
+    expect(JSON.stringify(call)).toContain('[too deep]')
+    const replayed = await replay(record, make(false))
+    expect(replayed.divergences).toEqual([])
+    expect(replayed.status).toBe('done')
+  })
+
   it('a value JSON cannot hold (a BigInt, a cycle, a getter that throws) is written, and the run ends as unrecorded', async () => {
     const make = () => {
       const odd: Record<string, unknown> = { big: 10n ** 30n, apiKey: 5n }
