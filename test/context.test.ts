@@ -466,6 +466,131 @@ describe('an agent’s own policy', () => {
   })
 })
 
+describe('an agent’s own policy, handled with care', () => {
+  it('edits its own copy: what it changes in place is not sent unless it returns it, and is checked when it does', async () => {
+    let asked = 0
+    const edited: ContextOptions['policy'] = (history) => {
+      asked++
+      ;(history[0] as { content: string }).content = 'Say you are done at once.'
+      for (const message of history) if (message.role === 'tool') message.content = 'gone'
+      return undefined
+    }
+    const quiet = agentWith({ window: 40_000, threshold: 0.2, policy: edited })
+    const path = file()
+    const result = await run(quiet.agent, 'Read the report.', { record: path })
+    expect(result.status).toBe('done')
+    expect(asked).toBeGreaterThan(0)
+    for (const request of quiet.model.requests) {
+      expect(request.messages[0]!.content).toBe('Read every page, then say you are done.')
+      expect(request.messages.filter((m) => m.role === 'tool' && m.content === 'gone')).toEqual([])
+    }
+    expect(compactions(readTranscript(path).events)).toEqual([])
+
+    const returned = agentWith({
+      window: 8_000,
+      threshold: 0.5,
+      policy: (history) => {
+        ;(history[0] as { content: string }).content = 'Say you are done at once.'
+        return history
+      },
+    })
+    const refused = await run(returned.agent, 'Read the report.')
+    expect(refused.stopReason).toBe('CONTEXT_POLICY')
+    expect(refused.error?.message).toMatch(/message 0 \(the instructions\) was changed/)
+    for (const request of returned.model.requests)
+      expect(request.messages[0]!.content).toBe('Read every page, then say you are done.')
+  })
+
+  it('records no compaction when it gives back the history as it was', async () => {
+    let asked = 0
+    const same = agentWith({
+      window: 40_000,
+      threshold: 0.2,
+      policy: (history) => {
+        asked++
+        return [...history]
+      },
+    })
+    const path = file()
+    const result = await run(same.agent, 'Read the report.', { record: path })
+    expect(result.status).toBe('done')
+    expect(asked).toBeGreaterThan(0)
+    expect(compactions(readTranscript(path).events)).toEqual([])
+  })
+
+  it('ends CONTEXT_POLICY, not INTERNAL, when what it returns is malformed, the transcript readable', async () => {
+    const cases: [ContextOptions['policy'], RegExp][] = [
+      [
+        (history) => history.map((m, i) => (i === 2 ? ({ ...m, toolCalls: 'fetch_page' } as never) : m)),
+        /message 2 has toolCalls that are not an array/,
+      ],
+      [
+        (history) => history.map((m) => (m.role === 'tool' ? ({ ...m, toolName: undefined } as never) : m)),
+        /message 3 is a tool result without a toolName string/,
+      ],
+      [
+        (history) =>
+          new Proxy(history.slice(), {
+            get(target, key) {
+              if (key === 'length') throw new Error('no length today')
+              return Reflect.get(target, key)
+            },
+          }),
+        /threw: no length today/,
+      ],
+    ]
+    for (const [policy, message] of cases) {
+      const path = file()
+      const result = await run(
+        agentWith({ window: 8_000, threshold: 0.5, policy }).agent,
+        'Read the report.',
+        {
+          record: path,
+        },
+      )
+      expect(result.stopReason).toBe('CONTEXT_POLICY')
+      expect(result.error?.message).toMatch(message)
+      expect(readTranscript(path).events.at(-1)!.type).toBe('run.end')
+    }
+  })
+})
+
+describe('a provider that uses the same call ids again at each step', () => {
+  /** A reader whose every call has the id `call_0`. */
+  const sameIds = (pages: number): ScriptEntry[] =>
+    reader(pages).map((entry) => (request: ModelRequest) => {
+      const step = (entry as (r: ModelRequest) => ScriptStep)(request)
+      return step.toolCalls ? { toolCalls: step.toolCalls.map((call) => ({ ...call, id: 'call_0' })) } : step
+    })
+
+  it('keeps each stubbed result whole under its own key, and an own policy may keep the history', async () => {
+    const { agent } = agentWith(
+      { window: 8_000, threshold: 0.5, keepTurns: 2, summarize: false },
+      scriptedModel(sameIds(12), { countTokens: true }),
+    )
+    const path = file()
+    const result = await run(agent, 'Read the report.', { record: path })
+    expect(result.status).toBe('done')
+    const stubbed = compactions(readTranscript(path).events).flatMap((e) => e.stubbed)
+    expect(stubbed.length).toBeGreaterThan(3)
+    expect(new Set(stubbed).size).toBe(stubbed.length)
+    const kept = result.memory.filter((e) => e.key.startsWith('context/')).map((e) => e.value)
+    expect(kept).toEqual(Array.from({ length: stubbed.length }, (_, n) => page(n)))
+
+    const own = agentWith(
+      {
+        window: 40_000,
+        threshold: 0.2,
+        policy: (history, info) => [...history.slice(0, 2), ...history.slice(info.recentFrom)],
+      },
+      scriptedModel(sameIds(12), { countTokens: true }),
+    )
+    const kept2 = await run(own.agent, 'Read the report.')
+    expect(kept2.error).toBeUndefined()
+    expect(kept2.status).toBe('done')
+  })
+})
+
 describe('bad settings and histories that cannot fit', () => {
   it('refuses bad options when the agent is defined, naming the field', () => {
     const bad: [unknown, RegExp][] = [
@@ -481,6 +606,35 @@ describe('bad settings and histories that cannot fit', () => {
       [{ summarize: { model: 42 } }, /context\.summarize\.model must be a model string or a Model/],
       [{ compact: true }, /context\.compact is not a context option/],
       ['yes', /context must be true, a context policy function/],
+      // Numbers JSON cannot show are shown as they were given.
+      [{ window: Number.NaN }, /context\.window must be a positive whole number of tokens, got NaN/],
+      [
+        { keepTurns: Number.POSITIVE_INFINITY },
+        /context\.keepTurns must be a whole number of 0 or more, got Infinity/,
+      ],
+      [
+        { threshold: { tokens: Number.NaN } },
+        /context\.threshold\.tokens must be a positive whole number of tokens, got NaN/,
+      ],
+      // A misspelt nested option is named, not ignored.
+      [
+        { stubResults: { minchars: 10 } },
+        /context\.stubResults\.minchars is not an option of context\.stubResults \(known: minChars\)/,
+      ],
+      [
+        { summarize: { modle: 'openai:gpt-4o-mini' } },
+        /context\.summarize\.modle is not an option of context\.summarize/,
+      ],
+      [
+        { threshold: { tokens: 100, share: 0.5 } },
+        /context\.threshold\.share is not an option of context\.threshold/,
+      ],
+      [
+        { summarize: [] },
+        /context\.summarize must be true, false or \{ model, maxTokens, instructions \}, got \[\]/,
+      ],
+      [{ stubResults: [] }, /context\.stubResults must be true, false or \{ minChars \}, got \[\]/],
+      [{ summarize: { model: ' ' } }, /context\.summarize\.model must be a model string or a Model, got " "/],
     ]
     for (const [context, message] of bad) {
       let thrown: BatonError | undefined

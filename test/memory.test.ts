@@ -147,6 +147,26 @@ describe('memory scopes', () => {
     expect(toolResult!.isError).toBe(true)
   })
 
+  it('answers a tool that passes a key which is not a string with a MEMORY_SCOPE error naming it', async () => {
+    const loose = defineTool({
+      name: 'loose',
+      description: 'Reads memory with whatever key it was given',
+      input: z.object({ key: z.unknown() }),
+      run: ({ key }, ctx) => ({ value: ctx.memory.read(key as string) ?? null }),
+    })
+    const { events, result } = await runCalls([[{ name: 'loose', args: { key: 5 } }]], {
+      memory: { read: ['notes/*'] },
+      tools: [loose],
+    })
+    expect(result.status).toBe('done')
+    const [toolResult] = ofType(events, 'tool.result')
+    expect(toolResult!.isError).toBe(true)
+    expect(toolResult!.error?.code).toBe('MEMORY_SCOPE')
+    expect(toolResult!.error?.message).toContain(
+      'memory read: the key must be a string such as "notes/lisbon", got number 5',
+    )
+  })
+
   it("applies a sub-agent's own scope to its tools", async () => {
     const childModel = scriptedModel([
       {

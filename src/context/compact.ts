@@ -38,19 +38,27 @@ export interface StubbedResult {
  * Tier 1: tool results before `until` of at least `minChars` characters, replaced by a stub
  * naming the memory key `keyOf(result)` where the whole result is kept. Returns the new history
  * (the same array when nothing changed) and what was taken out.
+ *
+ * Each key names one result: a key already named by a stub in the history, given to another
+ * result of this call, or `taken` (a key memory already holds) gets a suffix (`call_0-2`), so a
+ * provider that repeats call ids across steps never has one result overwrite another.
  */
 export function stubResults(
   history: readonly Message[],
   until: number,
   minChars: number,
   keyOf: (result: ToolMessage) => string,
+  taken: (key: string) => boolean = () => false,
 ): { messages: readonly Message[]; stubbed: StubbedResult[] } {
   const stubbed: StubbedResult[] = []
   let messages: Message[] | undefined
+  let used: Set<string> | undefined
   for (let i = HEAD; i < until; i++) {
     const message = history[i]!
     if (message.role !== 'tool' || message.content.length < minChars || isStub(message.content)) continue
-    const key = keyOf(message)
+    used ??= stubKeys(history)
+    const key = freeKey(keyOf(message), (candidate) => used!.has(candidate) || taken(candidate))
+    used.add(key)
     stubbed.push({
       key,
       toolName: message.toolName,
@@ -63,14 +71,40 @@ export function stubResults(
   return { messages: messages ?? history, stubbed }
 }
 
+/** The memory keys the stubs of `history` name. */
+function stubKeys(history: readonly Message[]): Set<string> {
+  const keys = new Set<string>()
+  for (const message of history) {
+    if (message.role !== 'tool' || !isStub(message.content)) continue
+    const key = STUB_KEY.exec(message.content)?.[1]
+    if (key !== undefined) keys.add(key)
+  }
+  return keys
+}
+
+const STUB_KEY = / kept whole in memory under "([^"]*)"/
+
+/** `key`, or `key-2`, `key-3`… : the first that is not `used`. */
+function freeKey(key: string, used: (key: string) => boolean): string {
+  if (!used(key)) return key
+  for (let n = 2; ; n++) if (!used(`${key}-${n}`)) return `${key}-${n}`
+}
+
 function stubText(result: ToolMessage, key: string): string {
   const what = result.isError ? 'error' : 'result'
   return `${STUB_MARK}the ${result.content.length}-character ${what} of ${result.toolName} was taken out of the conversation to save context; it is kept whole in memory under "${key}" (read it with memory_read if you need it again)]`
 }
 
+/**
+ * Whether `content` is a stub this module wrote: the whole line, not just its start, so a tool
+ * result that merely begins like one (a fetched page can say anything) is still compacted.
+ */
 export function isStub(content: string): boolean {
-  return content.startsWith(STUB_MARK)
+  return content.startsWith(STUB_MARK) && STUB.test(content)
 }
+
+const STUB =
+  /^\[compacted: the \d+-character (?:result|error) of [^\n]* was taken out of the conversation to save context; it is kept whole in memory under "[^"\n]*" \(read it with memory_read if you need it again\)\]$/
 
 /** Characters of one message kept in the text a summariser reads. */
 const RENDER_CHARS = 4_000
@@ -120,10 +154,13 @@ export function summaryRequest(
 }
 
 function cut(text: string): string {
-  return text.length <= RENDER_CHARS
-    ? text
-    : `${text.slice(0, RENDER_CHARS)} […${text.length - RENDER_CHARS} more characters]`
+  if (text.length <= RENDER_CHARS) return text
+  // A surrogate pair is one character: it is kept or left out whole, never cut in half.
+  const end = isHighSurrogate(text.charCodeAt(RENDER_CHARS - 1)) ? RENDER_CHARS - 1 : RENDER_CHARS
+  return `${text.slice(0, end)} […${text.length - end} more characters]`
 }
+
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff
 
 /** The message that takes the place of the summarised turns. */
 export function summaryMessage(summary: string): UserMessage {
@@ -132,39 +169,84 @@ export function summaryMessage(summary: string): UserMessage {
 
 /**
  * What is wrong with `after` as a compaction of `before`, or undefined: the instructions and the
- * brief unchanged, every tool result just after the assistant message that made its call (or
- * another result of it), every call of the last turns answered, no result twice.
+ * brief unchanged, every message of a shape a model and a transcript take, every tool result
+ * just after the assistant message that made its call (or another result of it) and naming the
+ * tool called, every call of the last turns answered, no call answered twice. Call ids need only
+ * be unique within a turn: some providers use the same ids again at each step.
  */
 export function historyProblem(before: readonly Message[], after: readonly unknown[]): string | undefined {
-  if (!Array.isArray(after)) return `it returned ${typeof after}, not an array of messages`
+  if (!Array.isArray(after))
+    return `it returned ${after === null ? 'null' : typeof after}, not an array of messages`
   if (after.length < HEAD) return 'it left out the instructions or the brief (the first two messages)'
   for (let i = 0; i < HEAD; i++) {
     const was = before[i]!
-    const now = after[i] as Message
+    const now = after[i] as Message | undefined
     if (now?.role !== was.role || now.content !== was.content)
       return `message ${i} (${i === 0 ? 'the instructions' : 'the brief'}) was changed: it must stay as it is`
   }
-  let open: Set<string> | undefined
-  const answered = new Set<string>()
+  // The calls of the current turn not answered yet, and those answered, by id → tool name.
+  let open: Map<string, string> | undefined
+  let answered: Set<string> | undefined
   for (let i = HEAD; i < after.length; i++) {
+    const shape = shapeProblem(after[i])
+    if (shape) return `message ${i} ${shape}`
     const message = after[i] as Message
-    const role = (message as { role?: unknown })?.role
-    if (role !== 'user' && role !== 'assistant' && role !== 'tool')
-      return `message ${i} is not a user, assistant or tool message`
-    if (typeof message.content !== 'string') return `message ${i} has no text content`
     if (message.role === 'assistant') {
-      if (open?.size) return `message ${i}: the calls ${[...open].join(', ')} before it have no results`
-      open = new Set(message.toolCalls?.map((call) => call.id))
+      if (open?.size)
+        return `message ${i}: the calls ${[...open.keys()].join(', ')} before it have no results`
+      open = new Map(message.toolCalls?.map((call) => [call.id, call.name]))
+      answered = new Set()
     } else if (message.role === 'tool') {
-      if (answered.has(message.toolCallId)) return `message ${i}: ${message.toolCallId} is answered twice`
-      if (!open?.has(message.toolCallId))
+      if (answered?.has(message.toolCallId)) return `message ${i}: ${message.toolCallId} is answered twice`
+      const name = open?.get(message.toolCallId)
+      if (name === undefined)
         return `message ${i}: the result of ${message.toolCallId} does not follow the assistant message that made the call`
-      open.delete(message.toolCallId)
-      answered.add(message.toolCallId)
+      if (message.toolName !== name)
+        return `message ${i}: the result of ${message.toolCallId} names the tool "${message.toolName}", but the call was to "${name}"`
+      open!.delete(message.toolCallId)
+      answered!.add(message.toolCallId)
     } else if (open?.size) {
-      return `message ${i}: a user message comes between the calls ${[...open].join(', ')} and their results`
+      return `message ${i}: a user message comes between the calls ${[...open.keys()].join(', ')} and their results`
     }
   }
-  if (open?.size) return `the calls ${[...open].join(', ')} of the last turn have no results`
+  if (open?.size) return `the calls ${[...open.keys()].join(', ')} of the last turn have no results`
+  return undefined
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** What is wrong with the shape of one message after the head (completing "message i …"), or undefined. */
+function shapeProblem(value: unknown): string | undefined {
+  if (!isRecord(value))
+    return `is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}, not a message`
+  const { role } = value
+  if (role !== 'user' && role !== 'assistant' && role !== 'tool')
+    return 'is not a user, assistant or tool message'
+  if (typeof value.content !== 'string') return 'has no text content'
+  if (role === 'tool') {
+    if (typeof value.toolCallId !== 'string') return 'is a tool result without a toolCallId string'
+    if (typeof value.toolName !== 'string') return 'is a tool result without a toolName string'
+    if (value.isError !== undefined && typeof value.isError !== 'boolean')
+      return 'is a tool result whose isError is not true or false'
+  }
+  if (role === 'assistant') {
+    const { toolCalls, reasoning } = value
+    if (toolCalls !== undefined) {
+      if (!Array.isArray(toolCalls)) return 'has toolCalls that are not an array'
+      for (let c = 0; c < toolCalls.length; c++) {
+        const call: unknown = toolCalls[c]
+        if (!isRecord(call) || typeof call.id !== 'string' || typeof call.name !== 'string')
+          return `has a tool call (toolCalls[${c}]) without an id and a name`
+        if (call.argsText !== undefined && typeof call.argsText !== 'string')
+          return `has a tool call (toolCalls[${c}]) whose argsText is not a string`
+      }
+    }
+    if (reasoning !== undefined) {
+      if (!Array.isArray(reasoning)) return 'has reasoning that is not an array'
+      if (reasoning.some((part: unknown) => !isRecord(part) || typeof part.text !== 'string'))
+        return 'has a reasoning part without text'
+    }
+  }
   return undefined
 }

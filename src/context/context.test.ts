@@ -73,6 +73,48 @@ describe('tier 1: stubs', () => {
   })
 })
 
+describe('tier 1: stub keys and stub marks', () => {
+  const repeated = (): Message[] => [
+    ...head,
+    { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'read', args: { n: 0 } }] },
+    { role: 'tool', toolCallId: 'call_0', toolName: 'read', content: `0:${'x'.repeat(900)}` },
+    { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'read', args: { n: 1 } }] },
+    { role: 'tool', toolCallId: 'call_0', toolName: 'read', content: `1:${'x'.repeat(900)}` },
+    { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'read', args: { n: 2 } }] },
+    { role: 'tool', toolCallId: 'call_0', toolName: 'read', content: `2:${'x'.repeat(900)}` },
+  ]
+  const keyOf = (r: { toolCallId: string }) => `context/root/${r.toolCallId}`
+
+  it('gives each result its own key when a provider repeats call ids across steps', () => {
+    const h = repeated()
+    const first = stubResults(h, 6, 500, keyOf)
+    expect(first.stubbed.map((s) => [s.key, s.content.slice(0, 2)])).toEqual([
+      ['context/root/call_0', '0:'],
+      ['context/root/call_0-2', '1:'],
+    ])
+    // A later compaction does not reuse a key a stub in the history already names…
+    const second = stubResults(first.messages, 8, 500, keyOf)
+    expect(second.stubbed.map((s) => [s.key, s.content.slice(0, 2)])).toEqual([
+      ['context/root/call_0-3', '2:'],
+    ])
+    expect(second.messages[7]!.content).toContain('"context/root/call_0-3"')
+    // …nor one that memory already holds.
+    const taken = new Set(['context/root/call_0', 'context/root/call_0-2'])
+    const third = stubResults(h, 4, 500, keyOf, (key) => taken.has(key))
+    expect(third.stubbed.map((s) => s.key)).toEqual(['context/root/call_0-3'])
+  })
+
+  it('compacts a result that only begins like a stub, and knows its own stubs', () => {
+    const h = history(3, 900)
+    h[3] = { role: 'tool', toolCallId: 'c0', toolName: 'read', content: `[compacted: ${'y'.repeat(2_000)}` }
+    const { messages, stubbed } = stubResults(h, 6, 500, keyOf)
+    expect(stubbed.map((s) => s.toolCallId)).toEqual(['c0', 'c1'])
+    expect(isStub(messages[3]!.content)).toBe(true)
+    expect(isStub(h[3]!.content)).toBe(false)
+    expect(isStub(`${messages[3]!.content} and more`)).toBe(false)
+  })
+})
+
 describe('tier 2: the summary request', () => {
   it('reads the older turns as text, cut per message, with the instructions as its system message', () => {
     const older = [
@@ -90,6 +132,19 @@ describe('tier 2: the summary request', () => {
     )
     expect(text).toContain('Agent called read (t1) with {"n":1}')
     expect(text).toContain(`Result of read (t1): ${'z'.repeat(4_000)} […1000 more characters]`)
+  })
+
+  it('never cuts a character of two UTF-16 units (an emoji) in half', () => {
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+    for (const content of [`a${'😀'.repeat(3_000)}`, '😀'.repeat(3_000)]) {
+      const older: Message[] = [{ role: 'tool', toolCallId: 't', toolName: 'read', content }]
+      const text = summaryRequest(older, 'Summarise.', 256).messages[1]!.content
+      expect(lone.test(text)).toBe(false)
+      const kept = text.slice(text.indexOf(': ') + 2, text.indexOf(' […'))
+      const more = Number(/\[…(\d+) more characters\]/.exec(text)![1])
+      expect(kept.length).toBeLessThanOrEqual(4_000)
+      expect(kept.length + more).toBe(content.length)
+    }
   })
 })
 
@@ -116,6 +171,44 @@ describe('a history a policy returns', () => {
       /not a user, assistant or tool message/,
     )
   })
+  it('takes call ids used again in a later turn, as some providers send them', () => {
+    const again: Message[] = [
+      ...head,
+      { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'read', args: {} }] },
+      { role: 'tool', toolCallId: 'call_0', toolName: 'read', content: 'one' },
+      { role: 'assistant', content: '', toolCalls: [{ id: 'call_0', name: 'read', args: {} }] },
+      { role: 'tool', toolCallId: 'call_0', toolName: 'read', content: 'two' },
+    ]
+    expect(historyProblem(again, again)).toBeUndefined()
+    expect(historyProblem(again, [...again, again[5]])).toMatch(/message 6: call_0 is answered twice/)
+  })
+  it('names a message whose shape a model or a transcript would not take, without throwing', () => {
+    const turn = h[2] as AssistantMessage
+    const bad: [unknown, RegExp][] = [
+      [null, /message 2 is null, not a message/],
+      ['text', /message 2 is string, not a message/],
+      [{ ...turn, toolCalls: 'read' }, /message 2 has toolCalls that are not an array/],
+      [
+        { ...turn, toolCalls: [null] },
+        /message 2 has a tool call \(toolCalls\[0\]\) without an id and a name/,
+      ],
+      [{ ...turn, toolCalls: [{ id: 'c0' }] }, /toolCalls\[0\]\) without an id and a name/],
+      [{ ...turn, reasoning: [{}] }, /message 2 has a reasoning part without text/],
+    ]
+    for (const [message, problem] of bad)
+      expect(historyProblem(h, [...h.slice(0, 2), message, ...h.slice(3)])).toMatch(problem)
+    const result = h[3] as Message & { role: 'tool' }
+    const { toolName: _, ...nameless } = result
+    expect(historyProblem(h, [...h.slice(0, 3), nameless, ...h.slice(4)])).toMatch(
+      /message 3 is a tool result without a toolName string/,
+    )
+    expect(historyProblem(h, [...h.slice(0, 3), { ...result, toolName: 'write' }, ...h.slice(4)])).toMatch(
+      /message 3: the result of c0 names the tool "write", but the call was to "read"/,
+    )
+    expect(historyProblem(h, [...h.slice(0, 3), { ...result, isError: 'yes' }, ...h.slice(4)])).toMatch(
+      /isError is not true or false/,
+    )
+  })
 })
 
 describe('windows', () => {
@@ -129,6 +222,13 @@ describe('windows', () => {
     expect(windowsProblem({ a: 10 })).toBeUndefined()
     expect(windowsProblem({ a: 0 })).toBe('["a"] must be a positive whole number of tokens, got 0')
     expect(windowsProblem([])).toMatch(/must be an object/)
+  })
+  it('takes only the table’s own entries, and shows a bad value as it was given', () => {
+    expect(windowIn('constructor', DEFAULT_CONTEXT_WINDOWS)).toBeUndefined()
+    expect(windowIn('toString', { 'compatible:a': 10 })).toBeUndefined()
+    expect(windowsProblem({ a: Number.NaN })).toBe('["a"] must be a positive whole number of tokens, got NaN')
+    expect(windowsProblem({ a: Number.POSITIVE_INFINITY })).toMatch(/got Infinity$/)
+    expect(windowsProblem({ a: 10n })).toMatch(/got 10n$/)
   })
 })
 

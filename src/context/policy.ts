@@ -106,27 +106,63 @@ export function checkContext(value: unknown, fail: Fail): ContextPolicy | undefi
 }
 
 const whole = (n: unknown, min: number): n is number =>
-  typeof n === 'number' && Number.isInteger(n) && n >= min
+  typeof n === 'number' && Number.isSafeInteger(n) && n >= min
+
+/** A value as a message shows it: `NaN`, `Infinity` and `-0` as themselves (JSON says `null`, `0`). */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'symbol' || value === undefined) return String(value)
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return typeof value
+  }
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Refuses a nested option object with a key it does not know, naming it. */
+function onlyKnown(
+  value: Record<string, unknown>,
+  field: string,
+  known: readonly string[],
+  fail: Fail,
+): void {
+  for (const key of Object.keys(value))
+    if (!known.includes(key))
+      fail(`${field}.${key}`, `is not an option of ${field} (known: ${known.join(', ')})`, value[key])
+}
 
 function fill(options: ContextOptions, fail: Fail): ContextPolicy {
   const { window, threshold, keepTurns, stubResults, summarize, retryOnOverflow, policy } = options
   if (window !== undefined && !whole(window, 1))
-    fail('context.window', `must be a positive whole number of tokens, got ${JSON.stringify(window)}`, window)
+    fail('context.window', `must be a positive whole number of tokens, got ${shown(window)}`, window)
   let limit: ContextPolicy['threshold'] = { share: DEFAULT_THRESHOLD }
   if (typeof threshold === 'number') {
     if (!(threshold > 0 && threshold <= 1))
       fail(
         'context.threshold',
-        `as a number is a share of the window, above 0 and at most 1, got ${threshold} (give { tokens } for a number of tokens)`,
+        `as a number is a share of the window, above 0 and at most 1, got ${shown(threshold)} (give { tokens } for a number of tokens)`,
         threshold,
       )
     limit = { share: threshold }
   } else if (threshold !== undefined) {
-    const tokens = (threshold as { tokens?: unknown } | null)?.tokens
-    if (typeof threshold !== 'object' || !whole(tokens, 1))
+    if (!isPlainObject(threshold))
       fail(
         'context.threshold',
-        `must be a share of the window or { tokens: n }, got ${JSON.stringify(threshold)}`,
+        `must be a share of the window or { tokens: n }, got ${shown(threshold)}`,
+        threshold,
+      )
+    onlyKnown(threshold, 'context.threshold', ['tokens'], fail)
+    const { tokens } = threshold
+    if (!whole(tokens, 1))
+      fail(
+        'context.threshold.tokens',
+        `must be a positive whole number of tokens, got ${shown(tokens)}`,
+        tokens,
       )
     if (window !== undefined && (tokens as number) > window)
       fail(
@@ -137,35 +173,41 @@ function fill(options: ContextOptions, fail: Fail): ContextPolicy {
     limit = { tokens: tokens as number }
   }
   if (keepTurns !== undefined && !whole(keepTurns, 0))
-    fail(
-      'context.keepTurns',
-      `must be a whole number of 0 or more, got ${JSON.stringify(keepTurns)}`,
-      keepTurns,
-    )
+    fail('context.keepTurns', `must be a whole number of 0 or more, got ${shown(keepTurns)}`, keepTurns)
   let stub: ContextPolicy['stub'] = { minChars: DEFAULT_STUB_MIN_CHARS }
   if (stubResults === false) stub = false
-  else if (typeof stubResults === 'object' && stubResults !== null) {
+  else if (isPlainObject(stubResults)) {
+    onlyKnown(stubResults, 'context.stubResults', ['minChars'], fail)
     const { minChars } = stubResults
     if (minChars !== undefined && !whole(minChars, 0))
       fail(
         'context.stubResults.minChars',
-        `must be a whole number of 0 or more, got ${JSON.stringify(minChars)}`,
+        `must be a whole number of 0 or more, got ${shown(minChars)}`,
+        minChars,
       )
     stub = { minChars: minChars ?? DEFAULT_STUB_MIN_CHARS }
   } else if (stubResults !== undefined && stubResults !== true)
-    fail('context.stubResults', `must be true, false or { minChars }, got ${JSON.stringify(stubResults)}`)
+    fail('context.stubResults', `must be true, false or { minChars }, got ${shown(stubResults)}`, stubResults)
   let summary: ContextPolicy['summarize'] = {
     model: undefined,
     maxTokens: DEFAULT_SUMMARY_TOKENS,
     instructions: SUMMARY_INSTRUCTIONS,
   }
   if (summarize === false) summary = false
-  else if (typeof summarize === 'object' && summarize !== null) {
-    const { model, maxTokens, instructions } = summarize
-    if (model !== undefined && typeof model !== 'string' && !isModel(model))
-      fail('context.summarize.model', 'must be a model string or a Model', model)
+  else if (isPlainObject(summarize)) {
+    onlyKnown(summarize, 'context.summarize', ['model', 'maxTokens', 'instructions'], fail)
+    const { model, maxTokens, instructions } = summarize as Exclude<
+      ContextOptions['summarize'],
+      boolean | undefined
+    >
+    if (model !== undefined && !(typeof model === 'string' ? model.trim() : isModel(model)))
+      fail('context.summarize.model', `must be a model string or a Model, got ${shown(model)}`, model)
     if (maxTokens !== undefined && !whole(maxTokens, 1))
-      fail('context.summarize.maxTokens', `must be a positive whole number, got ${JSON.stringify(maxTokens)}`)
+      fail(
+        'context.summarize.maxTokens',
+        `must be a positive whole number, got ${shown(maxTokens)}`,
+        maxTokens,
+      )
     if (instructions !== undefined && (typeof instructions !== 'string' || !instructions.trim()))
       fail('context.summarize.instructions', 'must be a non-empty string')
     summary = {
@@ -176,10 +218,11 @@ function fill(options: ContextOptions, fail: Fail): ContextPolicy {
   } else if (summarize !== undefined && summarize !== true)
     fail(
       'context.summarize',
-      `must be true, false or { model, maxTokens, instructions }, got ${JSON.stringify(summarize)}`,
+      `must be true, false or { model, maxTokens, instructions }, got ${shown(summarize)}`,
+      summarize,
     )
   if (retryOnOverflow !== undefined && typeof retryOnOverflow !== 'boolean')
-    fail('context.retryOnOverflow', `must be true or false, got ${JSON.stringify(retryOnOverflow)}`)
+    fail('context.retryOnOverflow', `must be true or false, got ${shown(retryOnOverflow)}`, retryOnOverflow)
   if (policy !== undefined && typeof policy !== 'function')
     fail('context.policy', `must be a function (history, info) => history, got ${typeof policy}`)
   return Object.freeze({
@@ -189,6 +232,57 @@ function fill(options: ContextOptions, fail: Fail): ContextPolicy {
     stub: stub && Object.freeze(stub),
     summarize: summary && Object.freeze(summary),
     retryOnOverflow: retryOnOverflow ?? true,
-    custom: policy,
+    custom: policy && guarded(policy),
   })
+}
+
+/**
+ * The agent's policy as the loop asks it: given its own copy of the history (a policy that edits
+ * messages in place cannot change what was sent, or the instructions, behind the checks), its
+ * answer copied out while it is still the policy's turn (a getter or proxy that throws is the
+ * policy throwing), and a history that is the same as the one given counted as leaving it.
+ */
+function guarded(policy: ContextPolicyFn): ContextPolicyFn {
+  return async (history, info) => {
+    const given: unknown = await policy(copyHistory(history), info)
+    if (!Array.isArray(given)) return given as undefined
+    const answer = Array.from(given, copyMessage) as Message[]
+    const same = answer.length === history.length && answer.every((m, i) => sameData(m, history[i], 0))
+    return same ? undefined : answer
+  }
+}
+
+function copyHistory(history: readonly Message[]): Message[] {
+  try {
+    return structuredClone(history) as Message[]
+  } catch {
+    // A message holding what cannot be cloned (a provider's function, say): copied field by field.
+    return history.map((message) => copyMessage(message) as Message)
+  }
+}
+
+/** A message with its own arrays of calls and reasoning parts (values as they are). */
+function copyMessage(message: unknown): unknown {
+  if (!isPlainObject(message)) return message
+  const copy: Record<string, unknown> = { ...message }
+  for (const field of ['toolCalls', 'reasoning'])
+    if (Array.isArray(copy[field]))
+      copy[field] = Array.from(copy[field] as unknown[], (part) => (isPlainObject(part) ? { ...part } : part))
+  return copy
+}
+
+/** Structural equality of message data (nested no deeper than a transcript keeps it). */
+function sameData(a: unknown, b: unknown, depth: number): boolean {
+  if (Object.is(a, b)) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || depth > 1_000)
+    return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  const keys = Object.keys(a).filter((key) => (a as Record<string, unknown>)[key] !== undefined)
+  const other = Object.keys(b).filter((key) => (b as Record<string, unknown>)[key] !== undefined)
+  if (keys.length !== other.length) return false
+  return keys.every(
+    (key) =>
+      Object.hasOwn(b, key) &&
+      sameData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], depth + 1),
+  )
 }

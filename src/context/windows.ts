@@ -32,8 +32,8 @@ export const DEFAULT_CONTEXT_WINDOWS: ContextWindowTable = Object.freeze({
  * with followed by `-` or `:` (`openai:gpt-4o-2024-08-06` takes `openai:gpt-4o`'s).
  */
 export function windowIn(modelId: string, table: ContextWindowTable): number | undefined {
-  const exact = table[modelId]
-  if (exact !== undefined) return exact
+  // Own entries only: an id such as "constructor" is not a window.
+  if (Object.hasOwn(table, modelId)) return table[modelId]
   let best: string | undefined
   for (const key of Object.keys(table)) {
     const next = modelId[key.length]
@@ -48,7 +48,18 @@ export function windowsProblem(table: unknown): string | undefined {
   if (typeof table !== 'object' || table === null || Array.isArray(table))
     return 'must be an object of model id → tokens'
   for (const [model, tokens] of Object.entries(table))
-    if (typeof tokens !== 'number' || !Number.isInteger(tokens) || tokens < 1)
-      return `["${model}"] must be a positive whole number of tokens, got ${JSON.stringify(tokens)}`
+    if (typeof tokens !== 'number' || !Number.isSafeInteger(tokens) || tokens < 1)
+      return `["${model}"] must be a positive whole number of tokens, got ${shown(tokens)}`
   return undefined
+}
+
+/** A value as a message shows it: numbers as themselves (`NaN`, not JSON's `null`), never throwing. */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return typeof value
+  }
 }

@@ -128,6 +128,79 @@ describe('Memory scoped views', () => {
     )
   })
 
+  it('refuses a key or prefix that is not a string with a MEMORY_SCOPE error naming it, scoped or not', () => {
+    const memory = new Memory(() => 0)
+    memory.set('notes/a', 1, 'root', 'root/1/tool/c')
+    for (const scope of [undefined, { read: ['notes/*'], write: ['notes/*'] }]) {
+      const view = memory.scoped(
+        scope,
+        'root',
+        () => 'root/1/tool/c',
+        () => {},
+      )
+      for (const key of [5, undefined, null, {}]) {
+        expect(() => view.read(key as never)).toThrow(
+          expect.objectContaining({
+            code: 'MEMORY_SCOPE',
+            message: expect.stringMatching(/^memory read: the key must be a string/),
+          }),
+        )
+        expect(() => view.entry(key as never)).toThrow(
+          expect.objectContaining({
+            code: 'MEMORY_SCOPE',
+            message: expect.stringMatching(/^memory entry: the key must be a string/),
+          }),
+        )
+        expect(() => view.write(key as never, 1)).toThrow(
+          expect.objectContaining({
+            code: 'MEMORY_SCOPE',
+            message: expect.stringMatching(/^memory key is invalid: it must be a string/),
+          }),
+        )
+      }
+      for (const prefix of [5, null, {}])
+        expect(() => view.list(prefix as never)).toThrow(
+          expect.objectContaining({
+            code: 'MEMORY_SCOPE',
+            message: expect.stringMatching(/^memory list: the prefix must be a string/),
+          }),
+        )
+    }
+    expect(memory.size).toBe(1)
+  })
+  it('lets an agent read its own compacted results, not those of the sub-agents below it', () => {
+    const memory = new Memory(() => 0)
+    const keys = [
+      'context/root/call_9',
+      'context/root/1/agent:r-0/call_1',
+      'context/root/1/agent:r-0/2/agent:s-0/call_1',
+    ]
+    for (const key of keys) memory.set(key, key, 'root', 'root/1/compact')
+    const view = (by: string) =>
+      memory.scoped(
+        { read: ['notes/*'] },
+        by,
+        () => `${by}/1/tool/c`,
+        () => {},
+      )
+    const readable = (by: string) =>
+      keys.filter((key) => {
+        try {
+          view(by).read(key)
+          return true
+        } catch {
+          return false
+        }
+      })
+    expect(readable('root')).toEqual(['context/root/call_9'])
+    expect(readable('root/1/agent:r#0')).toEqual(['context/root/1/agent:r-0/call_1'])
+    expect(readable('root/1/agent:r#0/2/agent:s#0')).toEqual(['context/root/1/agent:r-0/2/agent:s-0/call_1'])
+    expect(
+      view('root')
+        .list('context/')
+        .map((e) => e.key),
+    ).toEqual(['context/root/call_9'])
+  })
   it('refuses malformed keys', () => {
     const memory = new Memory(() => 0)
     for (const key of ['', 'a//b', '/a', 'a/', 'has space']) {

@@ -73,32 +73,43 @@ export class Memory {
     step: () => string,
     onWrite: (entry: MemoryEntry) => void,
   ): ScopedMemory {
-    // An agent may always read back what compaction took out of its own history.
+    // An agent may always read back what compaction took out of its own history: its own
+    // `context/` keys, not those of the sub-agents below it (their paths extend its own).
     const own = ownContextPrefix(by)
     const globs = scope?.read ? compileGlobs(scope.read) : undefined
-    const canRead = globs ? (key: string) => key.startsWith(own) || globs(key) : () => true
+    const canRead = globs
+      ? (key: string) => (key.startsWith(own) && !SUB_AGENT.test(key.slice(own.length))) || globs(key)
+      : () => true
     const canWrite = scope?.write ? compileGlobs(scope.write) : () => true
     const refuse = (what: 'read' | 'write', key: string, globs: string[] | undefined): never => {
       throw new BatonError(
         'MEMORY_SCOPE',
-        `memory ${what} of "${key}" refused for ${by}: allowed ${what} keys are ${JSON.stringify(globs ?? [])}`,
+        `memory ${what} of ${JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key)} refused for ${by}: allowed ${what} keys are ${JSON.stringify(globs ?? [])}`,
         { details: { key, by, allowed: globs ?? [] } },
       )
     }
     return {
       read: (key) => {
-        if (!canRead(key)) refuse('read', key, scope?.read)
+        if (!canRead(given(key, 'read'))) refuse('read', key, scope?.read)
         return this.entries?.get(key)?.value
       },
       entry: (key) => {
-        if (!canRead(key)) refuse('read', key, scope?.read)
+        if (!canRead(given(key, 'entry'))) refuse('read', key, scope?.read)
         return this.entries?.get(key)
       },
       write: (key, value) => {
+        checkKey(key)
         if (!canWrite(key)) refuse('write', key, scope?.write)
         onWrite(this.set(key, value, by, step()))
       },
-      list: (prefix = '') => this.list(prefix).filter((entry) => canRead(entry.key)),
+      list: (prefix = '') => {
+        if (typeof prefix !== 'string')
+          throw new BatonError(
+            'MEMORY_SCOPE',
+            `memory list: the prefix must be a string such as "notes/", got ${describe(prefix)}`,
+          )
+        return this.list(prefix).filter((entry) => canRead(entry.key))
+      },
     }
   }
 }
@@ -121,11 +132,33 @@ export function keySafe(text: string): string {
   )
 }
 
+/** Where an agent's own `context/` keys continue with a sub-agent's: `<step>/agent:<name>-<n>/…`. */
+const SUB_AGENT = /^\d+\/agent:[^/]*\//
+
+/** `key`, when it is a string (a key that cannot be valid is simply not there to read). */
+function given(key: unknown, what: 'read' | 'entry'): string {
+  if (typeof key === 'string') return key
+  throw new BatonError(
+    'MEMORY_SCOPE',
+    `memory ${what}: the key must be a string such as "notes/lisbon", got ${describe(key)}`,
+  )
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object'
+  return typeof value === 'string' || typeof value === 'number'
+    ? `${typeof value} ${String(value)}`
+    : typeof value
+}
+
 function checkKey(key: string): void {
   if (typeof key !== 'string' || !KEY.test(key)) {
     throw new BatonError(
       'MEMORY_SCOPE',
-      `memory key ${JSON.stringify(key)} is invalid: use "/"-separated segments of letters, digits and _ . : @ -`,
+      typeof key === 'string'
+        ? `memory key ${JSON.stringify(key.length > 200 ? `${key.slice(0, 200)}…` : key)} is invalid: use "/"-separated segments of letters, digits and _ . : @ -`
+        : `memory key is invalid: it must be a string of "/"-separated segments of letters, digits and _ . : @ -, got ${describe(key)}`,
     )
   }
 }
