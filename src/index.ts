@@ -84,6 +84,7 @@ export {
 export {
   type BreakerOptions,
   DEFAULT_FALLBACK_CODES,
+  type FailedModel,
   type FallbackOptions,
   fallback,
   type ModelChoice,

@@ -130,6 +130,83 @@ describe('a fallback chain', () => {
     expect(ofType(transcript.events, 'model.fallback')).toHaveLength(2)
   })
 
+  it('when every model fails, the error lists each with its failure code and keeps the last one’s code', async () => {
+    const chain = fallback([
+      failing('openai:gpt-4o', 'HTTP_503', 503),
+      failing('anthropic:claude-haiku-4-5', 'HTTP_529', 529),
+      failing('compatible:qwen3-8b', 'NETWORK'),
+    ])
+    const result = await run(agentOn(chain), 'Hi')
+    expect(result.status).toBe('error')
+    expect(result.stopReason).toBe('MODEL_ERROR')
+    expect(result.error).toEqual({
+      code: 'MODEL_ERROR',
+      message:
+        'every model of the chain failed: openai:gpt-4o (HTTP_503), anthropic:claude-haiku-4-5 (HTTP_529), compatible:qwen3-8b (NETWORK); the last said: compatible:qwen3-8b: it failed (NETWORK)',
+      details: {
+        code: 'NETWORK',
+        retryable: true,
+        failures: [
+          { model: 'openai:gpt-4o', code: 'HTTP_503', status: 503 },
+          { model: 'anthropic:claude-haiku-4-5', code: 'HTTP_529', status: 529 },
+          { model: 'compatible:qwen3-8b', code: 'NETWORK' },
+        ],
+      },
+    })
+
+    // Called as a model: a BatonError of the last failure's code, the last error its cause.
+    const ask: ModelRequest = { messages: [{ role: 'user', content: 'Hi' }], tools: [] }
+    const error = (await chain.generate(ask).catch((e: unknown) => e)) as BatonError
+    expect(error).toBeInstanceOf(BatonError)
+    expect(error.code).toBe('MODEL_ERROR')
+    expect(error.details?.code).toBe('NETWORK')
+    expect((error.cause as Error).message).toBe('compatible:qwen3-8b: it failed (NETWORK)')
+  })
+
+  it('lists the models of a chain in the chain, a skipped one, and a last failure it would not move on from', async () => {
+    const inner = fallback([failing('openai:gpt-4o', 'HTTP_503'), failing('openai:gpt-4.1', 'TIMEOUT')])
+    const last = failing('anthropic:claude-haiku-4-5', 'HTTP_401', 401)
+    const { events, result } = await collect(stream(agentOn(fallback([inner, last])), 'Hi'))
+    expect(result.error?.message).toBe(
+      'every model of the chain failed: openai:gpt-4o (HTTP_503), openai:gpt-4.1 (TIMEOUT), anthropic:claude-haiku-4-5 (HTTP_401); the last said: anthropic:claude-haiku-4-5: it failed (HTTP_401)',
+    )
+    expect(result.error?.details).toMatchObject({ code: 'HTTP_401', status: 401 })
+    // The inner chain gave up on its last model as on the others: the outer one moved on.
+    expect(ofType(events, 'model.fallback').map(({ from, to, code }) => ({ from, to, code }))).toEqual([
+      { from: 'openai:gpt-4o', to: 'openai:gpt-4.1', code: 'HTTP_503' },
+      { from: 'fallback:openai:gpt-4o,openai:gpt-4.1', to: 'anthropic:claude-haiku-4-5', code: 'TIMEOUT' },
+    ])
+
+    // The chain in the chain last: what its last model said ends the message.
+    const outer = fallback([failing('compatible:qwen3-8b', 'NETWORK'), inner])
+    expect((await run(agentOn(outer), 'Hi')).error).toMatchObject({
+      code: 'MODEL_ERROR',
+      message:
+        'every model of the chain failed: compatible:qwen3-8b (NETWORK), openai:gpt-4o (HTTP_503), openai:gpt-4.1 (TIMEOUT); the last said: openai:gpt-4.1: it failed (TIMEOUT)',
+      details: { code: 'TIMEOUT' },
+    })
+
+    // A model the breaker skips is listed as such.
+    const clock = fakeClock(0)
+    const down = failing('openai:gpt-4o-mini', 'HTTP_503')
+    const skipping = () =>
+      fallback([down, failing('openai:gpt-4.1-mini', 'HTTP_500')], {
+        breaker: { failures: 1, coolDownMs: 1_000 },
+      })
+    await run(agentOn(skipping()), 'Hi', { clock })
+    expect((await run(agentOn(skipping()), 'Hi', { clock })).error?.message).toBe(
+      'every model of the chain failed: openai:gpt-4o-mini (CIRCUIT_OPEN), openai:gpt-4.1-mini (HTTP_500); the last said: openai:gpt-4.1-mini: it failed (HTTP_500)',
+    )
+    expect(down.calls).toBe(1)
+
+    // A chain of one model, or a chain stopped at its first model, ends with that model's error.
+    expect((await run(agentOn(fallback([failing('openai:gpt-4o', 'HTTP_503')])), 'Hi')).error?.message).toBe(
+      'openai:gpt-4o: it failed (HTTP_503)',
+    )
+    const stopped = fallback([failing('openai:o3', 'HTTP_401'), answering('openai:gpt-4.1', 'unused')])
+    expect((await run(agentOn(stopped), 'Hi')).error?.message).toBe('openai:o3: it failed (HTTP_401)')
+  })
+
   it('never moves on once the run is aborted', async () => {
     const controller = new AbortController()
     const next = answering('anthropic:claude-haiku-4-5', 'unused')
@@ -242,6 +319,65 @@ describe('the circuit breaker', () => {
     const big = answering('openai:gpt-4.1', 'read it')
     for (let i = 0; i < 5; i++) await run(agentOn(fallback([tooLong, big])), 'Hi', { clock })
     expect(tooLong.calls).toBe(5)
+  })
+})
+
+describe('the circuit breaker and the run’s clock', () => {
+  const chainOf = (down: Model, backup: Model) =>
+    fallback([down, backup], { breaker: { failures: 2, coolDownMs: 60_000 } })
+
+  it('keeps what it learned on one clock to that clock: the system clock’s open circuit does not hold a fake clock’s run', async () => {
+    const down = failing('openai:gpt-4o', 'HTTP_503')
+    const backup = answering('anthropic:claude-haiku-4-5', 'backup')
+    // Opened on the system clock (runs with no clock of their own)...
+    for (let i = 0; i < 3; i++)
+      expect((await run(agentOn(chainOf(down, backup)), 'Hi')).output).toBe('backup')
+    expect(down.calls).toBe(2)
+    // ...it does not keep a run on fakeClock(0) from asking the model: that clock's cool-down
+    // would otherwise end when the fake clock reaches this year.
+    const clock = fakeClock(0)
+    await run(agentOn(chainOf(down, backup)), 'Hi', { clock })
+    expect(down.calls).toBe(3)
+    await run(agentOn(chainOf(down, backup)), 'Hi', { clock })
+    expect(down.calls).toBe(4)
+    // Open on the fake clock now too, and each clock's circuit keeps its own cool-down.
+    await run(agentOn(chainOf(down, backup)), 'Hi', { clock })
+    await run(agentOn(chainOf(down, backup)), 'Hi')
+    expect(down.calls).toBe(4)
+    clock.advance(60_001)
+    await run(agentOn(chainOf(down, backup)), 'Hi', { clock })
+    expect(down.calls).toBe(5)
+  })
+
+  it('and the reverse: a circuit opened on a fake clock far ahead does not hold the system clock’s runs', async () => {
+    const down = failing('openai:gpt-4o', 'HTTP_503')
+    const backup = answering('anthropic:claude-haiku-4-5', 'backup')
+    const ahead = fakeClock(Date.UTC(2100, 0, 1))
+    for (let i = 0; i < 3; i++) await run(agentOn(chainOf(down, backup)), 'Hi', { clock: ahead })
+    expect(down.calls).toBe(2)
+    await run(agentOn(chainOf(down, backup)), 'Hi')
+    expect(down.calls).toBe(3)
+    // A clock that no run had: nothing is open on it.
+    await run(agentOn(chainOf(down, backup)), 'Hi', { clock: fakeClock(Date.UTC(2100, 0, 1)) })
+    expect(down.calls).toBe(4)
+  })
+
+  it('holds an open circuit at most one cool-down when its clock is set back', async () => {
+    const base = fakeClock(10_000_000)
+    let offset = 0
+    const clock = { now: () => base.now() + offset, setTimeout: base.setTimeout }
+    const down = failing('openai:gpt-4o', 'HTTP_503')
+    const backup = answering('anthropic:claude-haiku-4-5', 'backup')
+    for (let i = 0; i < 2; i++) await run(agentOn(chainOf(down, backup)), 'Hi', { clock })
+    expect(down.calls).toBe(2)
+    // The clock goes an hour back: the circuit is still open, for a cool-down counted from now...
+    offset = -3_600_000
+    await run(agentOn(chainOf(down, backup)), 'Hi', { clock })
+    expect(down.calls).toBe(2)
+    // ...and after it the model is tried again, not an hour later.
+    base.advance(60_001)
+    await run(agentOn(chainOf(down, backup)), 'Hi', { clock })
+    expect(down.calls).toBe(3)
   })
 })
 

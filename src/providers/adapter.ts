@@ -12,10 +12,8 @@ import {
 
 /** What a provider adapter implements: one request, plain or streamed, with no retries of its own. */
 export interface Adapter<C> {
-  /** `provider:model`, e.g. `anthropic:claude-sonnet-4-5`. */
+  /** `provider:model`, e.g. `anthropic:claude-sonnet-4-5`: what its errors begin with. */
   id: string
-  /** The provider's name in error messages. */
-  provider: string
   /** The SDK client, made (and the SDK loaded) on first use. */
   client(): Promise<C>
   generate(client: C, request: ModelRequest, signal: AbortSignal): Promise<ModelResponse>
@@ -51,7 +49,7 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
       const sdk = await getClient()
       if (!adapter.endpoint)
         return withRetries(
-          adapter.provider,
+          adapter.id,
           (signal) => adapter.generate(sdk, request, signal),
           adapter.policy,
           context(options),
@@ -71,7 +69,7 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
           attempt.end()
           ticket?.release()
         }
-        await afterFailure(adapter.provider, failed, n, attempt.signal, adapter.policy, context(options))
+        await afterFailure(adapter.id, failed, n, attempt.signal, adapter.policy, context(options))
       }
     },
     async *stream(request, options = {}) {
@@ -106,7 +104,7 @@ export function adapterModel<C>(adapter: Adapter<C>): Model {
           attempt.end()
           ticket?.release()
         }
-        await afterFailure(adapter.provider, failed, n, attempt.signal, adapter.policy, context(options))
+        await afterFailure(adapter.id, failed, n, attempt.signal, adapter.policy, context(options))
         yield { type: 'restart' }
       }
     },

@@ -70,10 +70,12 @@ export interface RetryContext extends GenerateOptions {
 
 /**
  * Runs `attempt` until it succeeds or a failure cannot (or may no longer) be retried; then
- * throws a `BatonError` with code `MODEL_ERROR` carrying the provider's own message.
+ * throws a `BatonError` with code `MODEL_ERROR` carrying the provider's own message, after the
+ * model's id (`anthropic:claude-sonnet-4-5: Overloaded`), so that the models of a chain on one
+ * provider are told apart. `details.provider` is that id too.
  */
 export async function withRetries<T>(
-  provider: string,
+  model: string,
   attempt: (signal: AbortSignal) => Promise<T>,
   policy: RetryPolicy,
   context: RetryContext,
@@ -83,7 +85,7 @@ export async function withRetries<T>(
     try {
       return await attempt(run.signal)
     } catch (error) {
-      await afterFailure(provider, error, n, run.signal, policy, context)
+      await afterFailure(model, error, n, run.signal, policy, context)
     } finally {
       run.end()
     }
@@ -118,7 +120,7 @@ export function startAttempt(
  * and waits the backoff (or what the provider asked for).
  */
 export async function afterFailure(
-  provider: string,
+  model: string,
   error: unknown,
   n: number,
   attemptSignal: AbortSignal,
@@ -145,9 +147,9 @@ export async function afterFailure(
         : tooLong
           ? ` (the provider asks to wait ${failure.retryAfterMs} ms, more than maxDelayMs ${policy.maxDelayMs})`
           : ` (no retry: the wall-clock budget ends before ${delayMs} ms)`
-    throw new BatonError('MODEL_ERROR', `${provider}: ${failure.message}${why}`, {
+    throw new BatonError('MODEL_ERROR', `${model}: ${failure.message}${why}`, {
       details: {
-        provider,
+        provider: model,
         code: failure.code,
         status: failure.status,
         attempts: n,

@@ -66,18 +66,18 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
    * The members to ask now, in order, each with the one after it. A member whose circuit is open
    * is skipped, saying so, unless it is the last: skipping that too would answer nothing.
    */
-  function* turns(options: GenerateOptions, clock: ModelClock): Generator<{ member: Member; next?: Member }> {
-    const now = clock.now()
+  function* turns(call: Call): Generator<{ member: Member; next?: Member }> {
     for (let i = 0; i < members.length; i++) {
       const member = members[i]!
       const next = members[i + 1]
-      if (breaker && next && skips(member.id, now, breaker)) skipped(member, next, options)
+      if (breaker && next && skips(member.id, call.clock, breaker)) skipped(member, next, call)
       else yield next ? { member, next } : { member }
     }
   }
 
-  const skipped = (member: Member, next: Member, options: GenerateOptions) => {
-    const until = breaker ? openUntil(member.id, breaker) : undefined
+  const skipped = (member: Member, next: Member, { options, clock, failures }: Call) => {
+    failures.push({ model: member.id, code: 'CIRCUIT_OPEN' })
+    const until = breaker ? openUntil(member.id, clock, breaker) : undefined
     const when = until === undefined ? '' : ` until ${new Date(until).toISOString()}`
     options.onFallback?.({
       from: member.id,
@@ -87,26 +87,25 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
     })
   }
 
-  const answered = (member: Member) => {
-    if (breaker) succeeded(member.id)
+  const answered = (member: Member, clock: ModelClock) => {
+    if (breaker) succeeded(member.id, clock)
   }
 
   /**
    * After `member` failed with `error`: throws it when the chain does not move on from it (or
-   * the call was aborted, or no model is left); else counts it against the member's circuit and
-   * returns how to tell the switch to the next one.
+   * the call was aborted), or, when no model is left, an error that says every model of the
+   * chain failed; else counts it against the member's circuit and returns how to tell the switch
+   * to the next one.
    */
-  const movingOn = (
-    member: Member,
-    next: Member | undefined,
-    error: unknown,
-    options: GenerateOptions,
-    clock: ModelClock,
-  ) => {
+  const movingOn = (member: Member, next: Member | undefined, error: unknown, call: Call) => {
+    const { options, clock, failures } = call
+    if (options.signal?.aborted) throw error
     const failure = failureOf(member.id, error)
-    if (options.signal?.aborted || !moves(failure)) throw error
-    if (breaker && countsAgainst(failure)) failed(member.id, clock.now())
-    if (!next) throw error
+    const movesOn = moves(failure)
+    if (movesOn && breaker && countsAgainst(failure)) failed(member.id, clock)
+    if (!next) throw everyModelFailed(failures, failure)
+    if (!movesOn) throw error
+    failures.push(...failedModels(failure))
     return () => {
       const info = { from: failure.model, to: next.id, code: failure.code, message: failure.message }
       options.onFallback?.(failure.status === undefined ? info : { ...info, status: failure.status })
@@ -118,26 +117,26 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
     id,
     candidates,
     async generate(request: ModelRequest, options: GenerateOptions = {}): Promise<ModelResponse> {
-      const clock = options.clock ?? systemClock
-      for (const { member, next } of turns(options, clock)) {
+      const call = callOf(options)
+      for (const { member, next } of turns(call)) {
         try {
           const response = await (await member.model()).generate(request, options)
-          answered(member)
+          answered(member, call.clock)
           return answeredBy(response, member.id)
         } catch (error) {
-          movingOn(member, next, error, options, clock)()
+          movingOn(member, next, error, call)()
         }
       }
       throw new Error('unreachable: the last model of a chain is always asked')
     },
     async *stream(request: ModelRequest, options: GenerateOptions = {}): AsyncIterable<ModelStreamEvent> {
-      const clock = options.clock ?? systemClock
-      for (const { member, next } of turns(options, clock)) {
+      const call = callOf(options)
+      for (const { member, next } of turns(call)) {
         let shown = false
         try {
           for await (const event of streamOf(await member.model(), request, options)) {
             if (event.type === 'finish') {
-              answered(member)
+              answered(member, call.clock)
               yield { type: 'finish', response: answeredBy(event.response, member.id) }
               return
             }
@@ -146,7 +145,7 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
           }
           throw failureOfCut(member.id)
         } catch (error) {
-          const tell = movingOn(member, next, error, options, clock)
+          const tell = movingOn(member, next, error, call)
           // What the failed model showed is void: the next one answers from the start.
           if (shown) yield { type: 'restart' }
           tell()
@@ -154,6 +153,77 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
       }
     },
   }
+}
+
+/** One call of a chain: its options, its clock, and the models that failed it so far. */
+interface Call {
+  options: GenerateOptions
+  clock: ModelClock
+  failures: FailedModel[]
+}
+
+const callOf = (options: GenerateOptions): Call => ({
+  options,
+  clock: options.clock ?? systemClock,
+  failures: [],
+})
+
+/** A model a call of a chain gave up on, and why: its failure code (`CIRCUIT_OPEN` when skipped). */
+export interface FailedModel {
+  model: string
+  code: string
+  status?: number
+}
+
+/** What the error of a chain whose every model failed stands for: the models, the last message. */
+interface ChainFailure {
+  failures: readonly FailedModel[]
+  last: string
+}
+
+/** The errors `everyModelFailed` made (a chain in a chain lists the models of the inner one). */
+const chainFailures = new WeakMap<object, ChainFailure>()
+
+/** The models a failure stands for: the model, or every model of a chain in the chain. */
+function failedModels(failure: ModelFailure): FailedModel[] {
+  const inner =
+    typeof failure.error === 'object' && failure.error ? chainFailures.get(failure.error) : undefined
+  if (inner) return [...inner.failures]
+  return [
+    failure.status === undefined
+      ? { model: failure.model, code: failure.code }
+      : { model: failure.model, code: failure.code, status: failure.status },
+  ]
+}
+
+/**
+ * The error of a chain whose last model failed after the others had failed or were skipped: it
+ * lists each model with its failure code, then says what the last one said. It keeps the last
+ * failure's code (`error.code`, `details.code`) and details, and the last error as its cause, so
+ * what handles that failure handles this one alike. A chain of one model throws its error as it is.
+ */
+function everyModelFailed(earlier: readonly FailedModel[], last: ModelFailure): unknown {
+  const error = last.error
+  if (earlier.length === 0 || !(error instanceof Error)) return error
+  const failures = [...earlier, ...failedModels(last)]
+  const said = chainFailures.get(error)?.last ?? error.message
+  const list = failures.map(({ model, code }) => `${model} (${code})`).join(', ')
+  const message = `every model of the chain failed: ${list}; the last said: ${said}`
+  let summary: Error
+  if (error instanceof BatonError)
+    summary = new BatonError(error.code, message, {
+      cause: error,
+      details: { ...error.details, failures },
+    })
+  else {
+    // Not Baton's: the same name and code, as the run reports an error it did not expect.
+    summary = new Error(message, { cause: error })
+    summary.name = error.name
+    const code = (error as { code?: unknown }).code
+    if (code !== undefined) Object.assign(summary, { code })
+  }
+  chainFailures.set(summary, { failures, last: said })
+  return summary
 }
 
 /** A model's stream, or its whole answer as one, when it can only generate. */

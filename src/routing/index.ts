@@ -1,5 +1,5 @@
 export { type BreakerOptions, DEFAULT_BREAKER, resetCircuits } from './breaker.js'
 export { DEFAULT_FALLBACK_CODES, type ModelFailure } from './failures.js'
-export { type FallbackOptions, fallback } from './fallback.js'
+export { type FailedModel, type FallbackOptions, fallback } from './fallback.js'
 export type { ModelChoice } from './members.js'
 export { type RouteAnswer, type RouteContext, type RouteFn, type RouteOptions, route } from './route.js'

@@ -467,7 +467,7 @@ describe('anthropic: failures', () => {
   it('does not retry a 400, and gives the provider message', async () => {
     const seen = serve(errorResponse(400, 'invalid_request_error', 'messages.0.content: empty'))
     await expect(make('claude-haiku-4-5', fast).generate(ask)).rejects.toThrow(
-      /anthropic: messages\.0\.content: empty/,
+      /^anthropic:claude-haiku-4-5: messages\.0\.content: empty$/,
     )
     expect(seen).toHaveLength(1)
   })

@@ -2,6 +2,7 @@ import { HttpResponse } from 'msw'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import {
+  BatonError,
   defineAgent,
   defineTool,
   fallback,
@@ -11,6 +12,7 @@ import {
   run,
   stream,
 } from '../../src/index.js'
+import { anthropic, compatible } from '../../src/providers/index.js'
 import { collect, ofType, recordedOf, streamedText } from '../helpers.js'
 import * as claude from './wire/anthropic.js'
 import {
@@ -22,6 +24,7 @@ import {
   openaiChat,
   openaiResponsesApi,
   scripted,
+  WIRES,
   type Wire,
 } from './wire/faults.js'
 import { wireServer } from './wire/msw-run.js'
@@ -295,5 +298,67 @@ describe('what a chain does not move on from', () => {
     expect(result.output).toBe('Read it all.')
     expect(ofType(events, 'model.fallback').map((e) => e.code)).toEqual(['CONTEXT_LENGTH'])
     expect(secondHits).toHaveLength(1)
+  })
+})
+
+describe('which model failed', () => {
+  const compatibleChat: Wire = {
+    ...openaiChat,
+    name: 'OpenAI-compatible server',
+    make: (options = {}) => compatible('qwen3-8b', { apiKey: KEY, baseURL: CHAT_URL, ...options }),
+  }
+
+  it.each([...WIRES, compatibleChat].map((wire) => [wire.name, wire] as const))(
+    '%s: an error begins with the model id and names it in its details, the key scrubbed',
+    async (_name, wire) => {
+      const model = wire.make({ retry: false })
+      server.use(scripted(wire.url, [() => wire.error(503, `overloaded (key ${KEY})`)], []))
+      const error = (await model
+        .generate({ messages: [{ role: 'user', content: 'Hi' }], tools: [] })
+        .catch((e: unknown) => e)) as BatonError
+      expect(error).toBeInstanceOf(BatonError)
+      expect(error.message.startsWith(`${model.id}: overloaded (key `)).toBe(true)
+      expect(error.message).toMatch(/ \(retries are off\)$/)
+      expect(error.message).not.toContain(KEY)
+      expect(error.details).toEqual({
+        provider: model.id,
+        code: 'HTTP_503',
+        status: 503,
+        attempts: 1,
+        retryable: true,
+      })
+      // The wire descriptions the fault suite checks messages against name the model alike.
+      if (wire !== compatibleChat) expect(wire.label).toBe(model.id)
+    },
+  )
+
+  it('a chain of two Anthropic models says which one failed, in the switch and in the final error', async () => {
+    const hits: Hit[] = []
+    const overloaded = () => claude.errorResponse(529, 'overloaded_error', 'Overloaded')
+    server.use(scripted(anthropicMessages.url, [overloaded, overloaded], hits))
+    const options = { apiKey: KEY, baseURL: ANTHROPIC_URL, retry: false as const }
+    const agent = defineAgent({
+      name: 'two-claudes',
+      instructions: 'Answer.',
+      model: fallback([anthropic('claude-haiku-4-5', options), anthropic('claude-sonnet-4-5', options)]),
+    })
+    const { events, result } = await collect(stream(agent, 'Hello?'))
+    expect(hits.map((hit) => hit.body.model)).toEqual(['claude-haiku-4-5', 'claude-sonnet-4-5'])
+    expect(
+      ofType(events, 'model.fallback').map(({ from, to, code, message }) => ({ from, to, code, message })),
+    ).toEqual([
+      {
+        from: 'anthropic:claude-haiku-4-5',
+        to: 'anthropic:claude-sonnet-4-5',
+        code: 'HTTP_529',
+        message: 'anthropic:claude-haiku-4-5: Overloaded (retries are off)',
+      },
+    ])
+    expect(result.status).toBe('error')
+    expect(result.error?.message).toBe(
+      'every model of the chain failed: anthropic:claude-haiku-4-5 (HTTP_529), anthropic:claude-sonnet-4-5 (HTTP_529); the last said: anthropic:claude-sonnet-4-5: Overloaded (retries are off)',
+    )
+    expect(result.error?.details).toMatchObject({ provider: 'anthropic:claude-sonnet-4-5', code: 'HTTP_529' })
+    expect(JSON.stringify(events)).not.toContain(KEY)
   })
 })

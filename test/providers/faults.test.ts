@@ -591,8 +591,8 @@ describe('retried until the policy gives up', () => {
       { model: { retry: { ...FAST, maxAttempts: 3, timeoutMs: 100 } } },
     )
     expect(run.hits).toHaveLength(3)
-    expectFailed(run, 'anthropic: no answer within 100 ms (gave up after 3 attempts)', {
-      provider: 'anthropic',
+    expectFailed(run, 'anthropic:claude-haiku-4-5: no answer within 100 ms (gave up after 3 attempts)', {
+      provider: 'anthropic:claude-haiku-4-5',
       code: 'TIMEOUT',
       attempts: 3,
       retryable: true,

@@ -344,7 +344,9 @@ describe('openaiResponses: the response', () => {
       output: [],
       error: { code: 'invalid_prompt', message: 'The prompt was flagged.' },
     }))
-    await expect(model().generate(ask)).rejects.toThrow(/openai: The prompt was flagged\. \(invalid_prompt\)/)
+    await expect(model().generate(ask)).rejects.toThrow(
+      /^openai:gpt-test: The prompt was flagged\. \(invalid_prompt\)$/,
+    )
     await expect(collect(model().stream!(ask))).rejects.toThrow(/The prompt was flagged/)
   })
 

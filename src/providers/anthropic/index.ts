@@ -81,7 +81,6 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
   let endpoint: Endpoint | undefined
   return adapterModel<Anthropic>({
     id,
-    provider: 'anthropic',
     policy,
     scrub: (text) => redact(text),
     endpoint: () => endpoint,

@@ -58,7 +58,6 @@ function chatModel(flavor: Flavor, model: string, options: ProviderOptions): Mod
   let askUsage = true
   return adapterModel<OpenAI>({
     id,
-    provider: id,
     policy,
     scrub: (text) => redact(text),
     endpoint: () => endpoint,

@@ -54,7 +54,6 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
   let endpoint: Endpoint | undefined
   return adapterModel<OpenAI>({
     id: `openai:${model}`,
-    provider: 'openai',
     policy,
     scrub: (text) => redact(text),
     endpoint: () => endpoint,
@@ -67,7 +66,7 @@ export function openaiResponses(model: string, options: ProviderOptions = {}): M
         throw new BatonError(
           'MODEL_ERROR',
           `openai:${model}: no API key: set OPENAI_API_KEY or pass the apiKey option`,
-          { details: { provider: 'openai', code: 'NO_API_KEY', retryable: false } },
+          { details: { provider: `openai:${model}`, code: 'NO_API_KEY', retryable: false } },
         )
       }
       const { default: OpenAI } = await import('openai')

@@ -170,7 +170,7 @@ export interface Wire {
   name: string
   /** The endpoint the scripted handler serves. */
   url: string
-  /** How the provider is named at the start of error messages. */
+  /** How the model is named at the start of error messages (and in `details.provider`): its id. */
   label: string
   make(options?: ProviderOptions): Model
   /** A final text answer, as JSON or as SSE (as the request asks). */
@@ -265,7 +265,7 @@ function claudeToolEvents(call: WireToolCall): claude.SseEvent[] {
 export const anthropicMessages: Wire = {
   name: 'Anthropic Messages',
   url: `${ANTHROPIC_URL}/v1/messages`,
-  label: 'anthropic',
+  label: 'anthropic:claude-haiku-4-5',
   make: (options = {}) =>
     anthropic('claude-haiku-4-5', { apiKey: KEY, baseURL: ANTHROPIC_URL, retry: FAST, ...options }),
   text: (body, text) => claudeAnswer(body, claude.message([claude.text(text)])),
@@ -310,7 +310,7 @@ function responsesAnswer(body: Json, spec: responses.ResponseSpec, stream: respo
 export const openaiResponsesApi: Wire = {
   name: 'OpenAI Responses',
   url: `${RESPONSES_URL}/responses`,
-  label: 'openai',
+  label: 'openai:gpt-test',
   make: (options = {}) =>
     openaiResponses('gpt-test', { apiKey: KEY, baseURL: RESPONSES_URL, retry: FAST, ...options }),
   text: (body, text) => responsesAnswer(body, { output: [responses.item.message(text)] }),
