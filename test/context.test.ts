@@ -589,6 +589,25 @@ describe('a provider that uses the same call ids again at each step', () => {
     expect(kept2.error).toBeUndefined()
     expect(kept2.status).toBe('done')
   })
+
+  it('keeps each stubbed result under its own key after a summary took the stubs that named the others', async () => {
+    // Both tiers: stubs first, then summaries that take the stubbed turns out of the history.
+    const { agent } = agentWith(
+      { window: 3_000, threshold: 0.5, keepTurns: 2 },
+      scriptedModel(sameIds(24), { countTokens: true }),
+    )
+    const path = file()
+    const result = await run(agent, 'Read the report.', { record: path })
+    expect(result.status).toBe('done')
+    const events = readTranscript(path).events
+    expect(compactions(events).some((e) => e.summarized > 0)).toBe(true)
+    const written = events.flatMap((e) =>
+      e.type === 'memory.write' && e.key.startsWith('context/') ? [e.key] : [],
+    )
+    expect(written.length).toBeGreaterThan(3)
+    // No key is written twice: no stubbed result overwrites another.
+    expect(new Set(written).size).toBe(written.length)
+  })
 })
 
 describe('bad settings and histories that cannot fit', () => {
@@ -739,6 +758,36 @@ describe('bad settings and histories that cannot fit', () => {
     expect(ended.stopReason).toBe('CONTEXT_SUMMARY_FAILED')
     expect(ended.error?.message).toContain('the summary of the older turns of agent "reader" failed')
     expect(ended.error?.message).toContain('scriptedModel: the script has 0 step(s)')
+  })
+
+  it('does not use a summary longer than the turns it would replace', async () => {
+    // A summariser that rambles: each summary is longer than the pages it stands for.
+    const rambling = scriptedModel(
+      Array.from({ length: 40 }, () => ({ text: `Summary: ${'and then, '.repeat(10_000)}` })),
+    )
+    const { agent, model } = agentWith({
+      window: 20_000,
+      threshold: 0.25,
+      keepTurns: 2,
+      stubResults: false,
+      summarize: { model: rambling },
+    })
+    const path = file()
+    const result = await run(agent, 'Read the report.', { record: path })
+    expect(result.status).toBe('done')
+    const noted = compactions(readTranscript(path).events)
+    expect(noted.length).toBeGreaterThan(0)
+    for (const event of noted) {
+      // The history was kept as it was, and the event says why.
+      expect(event.summarized).toBe(0)
+      expect(event.tokensAfter).toBe(event.tokensBefore)
+      expect(event.summaryError?.code).toBe('MODEL_ERROR')
+      expect(event.summaryError?.message).toMatch(
+        /^the summary \(\d+ characters\) is no shorter than the \d+ messages it would replace$/,
+      )
+    }
+    // No request the agent sent holds the rambling summary.
+    expect(model.requests.some((r) => JSON.stringify(r.messages).includes('and then, and then'))).toBe(false)
   })
 })
 

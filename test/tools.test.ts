@@ -606,6 +606,27 @@ describe('large results', () => {
     ])
   })
 
+  it('are never cut in the middle of an emoji', async () => {
+    // 9 letters, then emoji of two UTF-16 units each: a cut at 10 would fall inside the first.
+    const whole = `${'a'.repeat(9)}${'😀'.repeat(10)}`
+    const big = defineTool({
+      name: 'big',
+      description: 'Returns a lot',
+      input: z.object({}),
+      maxResultChars: 10,
+      run: () => whole,
+    })
+    const model = scriptedModel([{ toolCalls: [{ id: 'e1', name: 'big', args: {} }] }, { text: 'ok' }])
+    const result = await run(agentWith(model, [big]), 'fetch')
+    expect(result.status).toBe('done')
+    const [message] = toolMessages(model.requests[1])
+    const shown = message!.content.slice(0, message!.content.indexOf('\n[truncated'))
+    expect(shown).toBe('a'.repeat(9))
+    // No lone half of a pair is left at the end.
+    expect(/[\uD800-\uDBFF]$/.test(shown)).toBe(false)
+    expect(result.memory.find((e) => e.key === 'tools/big/e1')?.value).toBe(whole)
+  })
+
   it('a call id with characters unusual for memory keys does not end the run; the note names the real key', async () => {
     // Call ids come from the provider: Baton cannot choose their alphabet.
     const whole = 'w'.repeat(30)

@@ -129,6 +129,8 @@ export async function fitContext(
         from,
         policy.stub.minChars,
         (result) => prefix + keySafe(result.toolCallId),
+        // A key a stub the history no longer shows still names (a summary took it) stays its.
+        (candidate) => frame.run.memory.get(candidate) !== undefined,
       )
       history = tier1.messages
       for (const result of tier1.stubbed) {
@@ -149,8 +151,16 @@ export async function fitContext(
       )
       if ('outcome' in summary) return summary.outcome
       if ('text' in summary) {
-        summarized = from - HEAD
-        history = [...history.slice(0, HEAD), summaryMessage(summary.text), ...history.slice(from)]
+        const shorter = [...history.slice(0, HEAD), summaryMessage(summary.text), ...history.slice(from)]
+        // A summary no shorter than the turns it stands for would only make the request longer.
+        if (meter.estimateOf(shorter) < meter.estimateOf(history)) {
+          summarized = from - HEAD
+          history = shorter
+        } else
+          summaryError = {
+            code: 'MODEL_ERROR',
+            message: `the summary (${summary.text.length} characters) is no shorter than the ${from - HEAD} messages it would replace`,
+          }
       } else summaryError = summary.error
     }
   }

@@ -105,7 +105,13 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
   }
   if (content.length <= tool.maxResultChars) return { ok: true, value, content, truncated: false }
   const note = `\n[truncated: the result has ${content.length} characters and only the first ${tool.maxResultChars} are shown; the whole result is in memory under "${resultMemoryKey(tool.name, call.id)}"]`
-  return { ok: true, value, content: content.slice(0, tool.maxResultChars) + note, truncated: true }
+  return { ok: true, value, content: cutAt(content, tool.maxResultChars) + note, truncated: true }
+}
+
+/** The first `n` characters of `text`, one fewer when the cut would split a surrogate pair (an emoji). */
+function cutAt(text: string, n: number): string {
+  const code = text.charCodeAt(n - 1)
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n)
 }
 
 /** Where a truncated result is kept whole: `tools/<name>/<callId>` (the id made key-safe). */
