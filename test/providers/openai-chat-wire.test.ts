@@ -368,6 +368,34 @@ describe('HTTP errors with OpenAI bodies', () => {
     expect(error.details).toMatchObject({ status: 429, retryable: false })
   })
 
+  it('429 insufficient_quota does not hold the other calls of the key as a rate limit would', async () => {
+    const quota = () =>
+      json(
+        {
+          error: {
+            message: 'You exceeded your current quota, please check your plan and billing details.',
+            type: 'insufficient_quota',
+            param: null,
+            code: 'insufficient_quota',
+          },
+        },
+        429,
+        { 'retry-after': '20' },
+      )
+    answer = quota
+    await rejection(gpt().generate(request))
+    // A refusal for want of credit says nothing of the pace: the next call is not paused for 20 s
+    // (with a 5-second deadline, a pause would have refused it at once as RATE_LIMITED).
+    answer = () => json(completion({ content: 'ok' }, 'stop'))
+    const queued: unknown[] = []
+    const response = await gpt().generate(request, {
+      deadline: Date.now() + 5_000,
+      onQueued: (info) => queued.push(info),
+    })
+    expect(response.message.content).toBe('ok')
+    expect(queued).toEqual([])
+  })
+
   it('429 rate_limit_exceeded is still retried, after retry-after-ms', async () => {
     let n = 0
     answer = () =>
