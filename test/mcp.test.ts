@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { createServer, type ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -529,6 +529,320 @@ describe('a request over HTTP that does not get through', () => {
       await mcp.close()
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})
+
+/** A message as a raw MCP endpoint reads it. */
+interface RpcMessage {
+  jsonrpc: '2.0'
+  id?: number | string
+  method?: string
+  params?: { protocolVersion?: string; name?: string; arguments?: Record<string, unknown> }
+}
+
+/**
+ * A raw streamable-HTTP MCP endpoint on 127.0.0.1 (JSON answers, no SSE) with one tool, echo,
+ * that answers with the session it ran in. With sessions, `initialize` opens s1, s2…, and a
+ * request carrying an id the server does not know is answered 404, as a server that forgot the
+ * session does. `handle` may answer a request itself (it returns true), or wait before the
+ * default answer. `seen` is every POST, in order, with the session id it carried.
+ */
+async function rawMcpServer(
+  options: {
+    sessions?: boolean
+    handle?: (message: RpcMessage, session: string | undefined, res: ServerResponse) => Promise<boolean>
+  } = {},
+) {
+  const sessions = new Set<string>()
+  const seen: { method: string | undefined; session: string | undefined }[] = []
+  let opened = 0
+  const json = { 'content-type': 'application/json' }
+  const server = createServer(async (req, res) => {
+    if (req.method !== 'POST') return res.writeHead(405).end()
+    const message = JSON.parse(await readBody(req)) as RpcMessage
+    const session = req.headers['mcp-session-id'] as string | undefined
+    seen.push({ method: message.method, session })
+    if (await options.handle?.(message, session, res)) return
+    const answer = (result: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(200, { ...json, ...headers })
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: message.id, result }))
+    }
+    if (message.method === 'initialize') {
+      const result = {
+        protocolVersion: message.params?.protocolVersion,
+        capabilities: { tools: {} },
+        serverInfo: { name: 'sessions', version: '1.0.0' },
+      }
+      if (options.sessions === false) return answer(result)
+      const id = `s${++opened}`
+      sessions.add(id)
+      return answer(result, { 'mcp-session-id': id })
+    }
+    if (options.sessions !== false) {
+      const error = (status: number, text: string) =>
+        res.writeHead(status, json).end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: message.id ?? null,
+            error: { code: -32000, message: text },
+          }),
+        )
+      if (session === undefined) return error(400, 'Bad Request: No valid session ID provided')
+      if (!sessions.has(session)) return error(404, 'Session not found')
+    }
+    if (message.id === undefined) return res.writeHead(202).end()
+    if (message.method === 'tools/list')
+      return answer({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }] })
+    answer({ content: [{ type: 'text', text: `echoed in ${session ?? 'no session'}` }] })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mcp`,
+    seen,
+    /** How many sessions were opened. */
+    get opened() {
+      return opened
+    },
+    /** Forgets every session, as a restarted server does. */
+    forget: () => sessions.clear(),
+    close: async () => {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+/** A promise and the function that resolves it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return { opened, open }
+}
+
+describe('an HTTP session the server forgot', () => {
+  it('is started again once, and the call is sent again in the new session', async () => {
+    const http = await rawMcpServer()
+    const mcp = await mcpTools({ url: http.url })
+    try {
+      const echo = mcp.tools[0]!
+      expect(await echo.run({}, context())).toBe('echoed in s1')
+      http.forget()
+      const model = scriptedModel([{ toolCalls: [{ name: 'echo', args: {} }] }, { text: 'done' }])
+      const { result, events } = await runWith(model, mcp.tools)
+      expect(result.status).toBe('done')
+      const [echoed] = ofType(events, 'tool.result')
+      expect(echoed!.isError ?? false).toBe(false)
+      expect(echoed!.content).toBe('echoed in s2')
+      // The new initialize carries no session id; what follows carries the new one.
+      expect(http.seen.slice(-4)).toEqual([
+        { method: 'tools/call', session: 's1' },
+        { method: 'initialize', session: undefined },
+        { method: 'notifications/initialized', session: 's2' },
+        { method: 'tools/call', session: 's2' },
+      ])
+      expect(await echo.run({}, context())).toBe('echoed in s2')
+      expect(http.opened).toBe(2)
+    } finally {
+      await mcp.close()
+      await http.close()
+    }
+  })
+
+  it('calls made meanwhile share one new session', async () => {
+    const stale = gate()
+    const initializing = gate()
+    const initialized = gate()
+    let renewing = false
+    let staleCalls = 0
+    const http = await rawMcpServer({
+      handle: async (message, session) => {
+        if (!renewing) return false
+        // The three calls in the forgotten session are all answered 404 at once.
+        if (message.method === 'tools/call' && session === 's1') {
+          if (++staleCalls === 3) stale.open()
+          await stale.opened
+        }
+        // The new session is held open until a fourth call was made during its start.
+        if (message.method === 'initialize') {
+          initializing.open()
+          await initialized.opened
+        }
+        return false
+      },
+    })
+    const mcp = await mcpTools({ url: http.url })
+    try {
+      const echo = mcp.tools[0]!
+      renewing = true
+      http.forget()
+      const calls = [1, 2, 3].map(() => Promise.resolve(echo.run({}, context())))
+      await Promise.race([initializing.opened, Promise.allSettled(calls)])
+      const late = Promise.resolve(echo.run({}, context()))
+      // Time for a call that did not wait for the new session to reach the server without one.
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      initialized.open()
+      expect(await Promise.all([...calls, late])).toEqual(Array(4).fill('echoed in s2'))
+      expect(http.opened).toBe(2)
+      expect(http.seen.filter((m) => m.method === 'initialize')).toHaveLength(2)
+      expect(http.seen.filter((m) => m.method === 'tools/call').map((m) => m.session)).toEqual([
+        's1',
+        's1',
+        's1',
+        's2',
+        's2',
+        's2',
+        's2',
+      ])
+    } finally {
+      await mcp.close()
+      await http.close()
+    }
+  })
+
+  it('a server that forgets every session fails the call after one new session, naming the server', async () => {
+    let forgetful = false
+    let forgot: () => void = () => {}
+    const http = await rawMcpServer({
+      handle: async (message) => {
+        if (forgetful && message.method === 'tools/call') forgot()
+        return false
+      },
+    })
+    forgot = http.forget
+    const mcp = await mcpTools({ url: http.url })
+    try {
+      forgetful = true
+      const model = scriptedModel([
+        { toolCalls: [{ name: 'echo', args: {} }] },
+        { toolCalls: [{ name: 'echo', args: {} }] },
+        { text: 'gave up' },
+      ])
+      const { result, events } = await runWith(model, mcp.tools)
+      expect(result.status).toBe('done')
+      const failed = ofType(events, 'tool.result')
+      expect(failed).toHaveLength(2)
+      for (const call of failed)
+        expect(call.error).toEqual({
+          code: 'MCP_CONNECTION',
+          message: `tool "echo": the call to "echo" could not reach the MCP server ${http.url}: it forgot the session, and the new one started for this call too: HTTP 404 (Not Found): Session not found`,
+        })
+      // One new session per call, no more.
+      expect(http.opened).toBe(3)
+      expect(http.seen.filter((m) => m.method === 'tools/call')).toHaveLength(4)
+    } finally {
+      await mcp.close()
+      await http.close()
+    }
+  })
+
+  it('a new session that cannot be started fails the call; the next call starts one', async () => {
+    let broken = false
+    const http = await rawMcpServer({
+      handle: async (message, _session, res) => {
+        if (!broken || message.method !== 'initialize') return false
+        res.writeHead(500, { 'content-type': 'text/html' })
+        res.end('<html><head><title>500</title></head><body>\n<h1>Upstream   exploded</h1>\n</body></html>')
+        return true
+      },
+    })
+    const mcp = await mcpTools({ url: http.url })
+    try {
+      const echo = mcp.tools[0]!
+      http.forget()
+      broken = true
+      const error = await connectionFailure(Promise.resolve(echo.run({}, context())))
+      expect(error.message).toBe(
+        `the call to "echo" could not reach the MCP server ${http.url}: it forgot the session, and starting a new session failed: HTTP 500 (Internal Server Error): Upstream exploded`,
+      )
+      broken = false
+      expect(await echo.run({}, context())).toBe('echoed in s2')
+      expect(http.seen.filter((m) => m.method === 'initialize')).toHaveLength(3)
+    } finally {
+      await mcp.close()
+      await http.close()
+    }
+  })
+})
+
+describe('HTTP error answers', () => {
+  it('at connect: the status and a short line of the page, naming the URL', async () => {
+    const page = `<!DOCTYPE html>\n<html><head><title>Error</title><style>body { color: red }</style></head>\n<body><h1>Internal Server Error</h1>\n<pre>${'    at handler (/srv/app.js:1:1)\n'.repeat(300)}</pre></body></html>`
+    const http = await rawMcpServer({
+      handle: async (_message, _session, res) => {
+        res.writeHead(500, { 'content-type': 'text/html' }).end(page)
+        return true
+      },
+    })
+    try {
+      const error = await connectionFailure(mcpTools({ url: `${http.url}?key=secret` }))
+      const prefix = `could not connect to the MCP server ${http.url}: HTTP 500 (Internal Server Error): `
+      expect(error.message.startsWith(prefix)).toBe(true)
+      const excerpt = error.message.slice(prefix.length)
+      expect(excerpt.startsWith('Internal Server Error at handler (/srv/app.js:1:1) at handler')).toBe(true)
+      expect(excerpt.length).toBeLessThanOrEqual(200)
+      expect(excerpt.endsWith('…')).toBe(true)
+      expect(error.message).not.toMatch(/[\n<>]|secret|color/)
+    } finally {
+      await http.close()
+    }
+  })
+
+  it('during a call: HTTP 500 and 404 and JSON-RPC errors name the server and the tool', async () => {
+    const http = await rawMcpServer({
+      sessions: false,
+      handle: async (message, _session, res) => {
+        if (message.method !== 'tools/call') return false
+        const mode = message.params?.arguments?.mode
+        if (mode === 'crash')
+          res
+            .writeHead(500, { 'content-type': 'text/html' })
+            .end('<html><body><h1>Something broke</h1></body></html>')
+        else if (mode === 'gone') res.writeHead(404, { 'content-type': 'text/plain' }).end('Cannot POST /mcp')
+        else if (mode === 'refused')
+          res.writeHead(200, { 'content-type': 'application/json' }).end(
+            JSON.stringify({
+              jsonrpc: '2.0',
+              id: message.id,
+              error: { code: -32602, message: 'Unknown tool: nope' },
+            }),
+          )
+        else return false
+        return true
+      },
+    })
+    const mcp = await mcpTools({ url: http.url })
+    try {
+      const model = scriptedModel([
+        { toolCalls: [{ name: 'echo', args: { mode: 'crash' } }] },
+        { toolCalls: [{ name: 'echo', args: { mode: 'gone' } }] },
+        { toolCalls: [{ name: 'echo', args: { mode: 'refused' } }] },
+        { toolCalls: [{ name: 'echo', args: {} }] },
+        { text: 'done' },
+      ])
+      const { result, events } = await runWith(model, mcp.tools)
+      expect(result.status).toBe('done')
+      const [crash, gone, refused, echoed] = ofType(events, 'tool.result')
+      expect(crash!.error).toEqual({
+        code: 'MCP_CONNECTION',
+        message: `tool "echo": the MCP server ${http.url} answered the call to "echo" with HTTP 500 (Internal Server Error): Something broke`,
+      })
+      // Without a session, a 404 is an answer like any other: no new session is started.
+      expect(gone!.error).toEqual({
+        code: 'MCP_CONNECTION',
+        message: `tool "echo": the MCP server ${http.url} answered the call to "echo" with HTTP 404 (Not Found): Cannot POST /mcp`,
+      })
+      expect(refused!.error).toEqual({
+        code: 'TOOL_ERROR',
+        message: `tool "echo" failed: the MCP server ${http.url} answered the call to "echo" with the JSON-RPC error -32602: Unknown tool: nope`,
+      })
+      expect(echoed!.content).toBe('echoed in no session')
+      expect(http.seen.filter((m) => m.method === 'initialize')).toHaveLength(1)
+    } finally {
+      await mcp.close()
+      await http.close()
     }
   })
 })

@@ -9,6 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { isAbsolute, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import type { Model } from '../model/types.js'
 import { AwaitingInput, type ToolContext } from '../tool/index.js'
 import { type SamplingParams, samplingMessages, samplingResult } from './sampling.js'
@@ -58,19 +59,23 @@ export class ClientRequests {
     return this.options.elicitation || this.options.sampling !== undefined
   }
 
-  /** Declares the capabilities on a client not yet connected, and answers the server's requests. */
-  async serve(client: Client): Promise<void> {
+  /**
+   * Declares the capabilities on a client not yet connected, and answers the server's requests.
+   * Returns the capabilities, which a new session declares again.
+   */
+  async serve(client: Client): Promise<ClientCapabilities> {
     const types = await import('@modelcontextprotocol/sdk/types.js')
     const { McpError, ErrorCode } = types
     const fail = (message: string) => new McpError(ErrorCode.InvalidRequest, message)
     this.client = client
     const { elicitation, sampling, roots } = this.options
-    client.registerCapabilities({
+    const capabilities: ClientCapabilities = {
       // Form mode only, defaults applied (SEP-1034): Baton has no browser to send a user to.
       ...(elicitation ? { elicitation: { form: { applyDefaults: true } } } : {}),
       ...(sampling ? { sampling: {} } : {}),
       ...(roots ? { roots: { listChanged: true } } : {}),
-    })
+    }
+    client.registerCapabilities(capabilities)
     if (elicitation)
       client.setRequestHandler(types.ElicitRequestSchema, async (request) => {
         const { params } = request
@@ -112,6 +117,7 @@ export class ClientRequests {
       })
     if (roots) client.setRequestHandler(types.ListRootsRequestSchema, () => ({ roots: this.roots }))
     client.setNotificationHandler(types.ToolListChangedNotificationSchema, () => this.onToolsChanged?.())
+    return capabilities
   }
 
   /**

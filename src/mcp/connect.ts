@@ -1,5 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js'
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js'
 import { BatonError } from '../errors/index.js'
 import { VERSION } from '../version.js'
 import type { McpAuth } from './auth/types.js'
@@ -45,7 +46,28 @@ export interface Connection {
   readonly closed: boolean
   /** A BatonError saying the server is not reachable, with the last lines of its stderr. */
   lostError(cause?: unknown): BatonError
+  /** The session of a streamable HTTP server (undefined over stdio). */
+  readonly session: Session | undefined
   close(): Promise<void>
+}
+
+/**
+ * A streamable HTTP session, started again when the server forgets it (it answers HTTP 404 to a
+ * request carrying its `Mcp-Session-Id`): a new `initialize` without the old id. Calls that meet
+ * the same forgotten session share one new session.
+ */
+export interface Session {
+  /**
+   * Waits for a new session being started, if any, and starts one when the last attempt failed.
+   * True when the caller waited for (or made) a start: its call has had its new session. Rejects
+   * with why the start failed.
+   */
+  ready(): Promise<boolean>
+  /**
+   * Starts a new session in place of `expired` (the id a request carried when the server
+   * answered 404), unless one was started since; shares a start under way. Rejects with why it failed.
+   */
+  renew(expired: string): Promise<void>
 }
 
 const CONNECTION = 'MCP_CONNECTION'
@@ -64,18 +86,19 @@ export function connectionError(message: string, cause?: unknown): BatonError {
 export async function connect(
   server: McpServerConfig,
   timeoutMs: number,
-  serve?: (client: Client) => Promise<void>,
+  serve?: (client: Client) => Promise<ClientCapabilities>,
 ): Promise<Connection> {
   // The MCP SDK loads here, on first use: importing Baton never loads it.
   const { Client } = await import('@modelcontextprotocol/sdk/client/index.js')
   const client = new Client({ name: 'baton', version: VERSION })
-  await serve?.(client)
+  const capabilities = (await serve?.(client)) ?? {}
   let stderr = ''
   let transport: Transport
   let label: string
   let getPid: () => number | undefined = () => undefined
   let terminate: (() => Promise<void>) | undefined
   let dispose: (() => Promise<void>) | undefined
+  let session: Session | undefined
 
   if ('command' in server) {
     const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js')
@@ -109,6 +132,7 @@ export async function connect(
     terminate = () => http.transport.terminateSession()
     dispose = http.dispose
     transport = http.transport
+    session = httpSession(client, http.transport, http.forgetSession, capabilities, timeoutMs)
   }
 
   let closed = false
@@ -141,6 +165,7 @@ export async function connect(
     get closed() {
       return closed
     },
+    session,
     lostError(cause) {
       const why = cause instanceof Error ? ` (${cause.message})` : ''
       return connectionError(
@@ -170,6 +195,72 @@ export async function connect(
     )
   }
   return connection
+}
+
+/**
+ * The session of a streamable HTTP transport, started again when the server forgot it: the same
+ * handshake `Client.connect` makes (`initialize`, then `notifications/initialized`), on the same
+ * client and transport, so the handlers of the server's requests stay in place.
+ */
+function httpSession(
+  client: Client,
+  transport: { readonly sessionId: string | undefined; setProtocolVersion(version: string): void },
+  forget: () => void,
+  capabilities: ClientCapabilities,
+  timeoutMs: number,
+): Session {
+  let starting: Promise<void> | undefined
+  // The last start failed: the transport has no session, and the next call starts one first.
+  let failed = false
+  const start = (): Promise<void> => {
+    starting ??= (async () => {
+      const { InitializeResultSchema, LATEST_PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } = await import(
+        '@modelcontextprotocol/sdk/types.js'
+      )
+      forget()
+      try {
+        const result = await client.request(
+          {
+            method: 'initialize',
+            params: {
+              protocolVersion: LATEST_PROTOCOL_VERSION,
+              capabilities,
+              clientInfo: { name: 'baton', version: VERSION },
+            },
+          },
+          InitializeResultSchema,
+          { timeout: timeoutMs },
+        )
+        if (!SUPPORTED_PROTOCOL_VERSIONS.includes(result.protocolVersion))
+          throw new Error(`the server's protocol version ${result.protocolVersion} is not supported`)
+        transport.setProtocolVersion(result.protocolVersion)
+        await client.notification({ method: 'notifications/initialized' })
+        failed = false
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    })().finally(() => {
+      starting = undefined
+    })
+    return starting
+  }
+  return {
+    async ready() {
+      if (starting) {
+        await starting
+        return true
+      }
+      if (!failed) return false
+      await start()
+      return true
+    },
+    renew(expired) {
+      if (starting || failed || transport.sessionId === expired) return start()
+      // Another call started a new session since this request was sent.
+      return Promise.resolve()
+    },
+  }
 }
 
 /** Why a connection failed, in words (spawn errors, refused connections, timeouts). */

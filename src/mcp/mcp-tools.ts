@@ -14,6 +14,7 @@ import { checkOptions, checkServer } from './check-options.js'
 import { ClientRequests } from './client-requests.js'
 import { type Connection, connect, connectionError, type McpServerConfig } from './connect.js'
 import { inputSchema, type McpCallResult, outputSchema, resultValue, toolName } from './convert.js'
+import { HttpStatusError } from './http-error.js'
 
 const DEFAULT_TIMEOUT_MS = 60_000
 /** The JSON-RPC error code of the SDK's request timeout. */
@@ -339,13 +340,20 @@ async function callTool(
   timeoutMs: number,
 ): Promise<unknown> {
   const { mcpName, output } = tool
+  const { label, session } = connection
   if (connection.closed) throw connection.lostError()
-  const { ResultSchema } = await import('@modelcontextprotocol/sdk/types.js')
-  let result: McpCallResult
-  try {
+  const { McpError, ResultSchema } = await import('@modelcontextprotocol/sdk/types.js')
+  const unreachable = (why: string, cause?: unknown) =>
+    connectionError(`the call to "${mcpName}" could not reach the MCP server ${label}: ${why}`, cause)
+  // A new session that could not be started; a failed authorization stays an MCP_AUTH error.
+  const notStarted = (failure: unknown) =>
+    failure instanceof BatonError && failure.code === 'MCP_AUTH'
+      ? failure
+      : unreachable(`it forgot the session, and starting a new session failed: ${reasonOf(failure)}`, failure)
+  const send = () =>
     // What the server asks during the call (elicitation, sampling) is relayed to this call's run.
     // The result is read leniently: resultValue says what is wrong with one that is malformed.
-    result = (await requests.during(ctx, (signal) =>
+    requests.during(ctx, (signal) =>
       connection.client.request(
         {
           method: 'tools/call',
@@ -358,20 +366,57 @@ async function callTool(
           onprogress: (progress) => ctx.progress(progress),
         },
       ),
-    )) as McpCallResult
+    )
+  // One new session per call at most: a server that forgets every session fails the call.
+  let renewed = false
+  let result: McpCallResult
+  try {
+    try {
+      renewed = (await session?.ready()) ?? false
+    } catch (failure) {
+      throw notStarted(failure)
+    }
+    for (;;) {
+      try {
+        result = (await send()) as McpCallResult
+        break
+      } catch (error) {
+        if (!(error instanceof HttpStatusError && error.sessionExpired && session) || ctx.signal.aborted)
+          throw error
+        if (renewed)
+          throw unreachable(
+            `it forgot the session, and the new one started for this call too: ${error.message}`,
+            error,
+          )
+        renewed = true
+        try {
+          await session.renew(error.sessionId as string)
+        } catch (failure) {
+          throw notStarted(failure)
+        }
+      }
+    }
   } catch (error) {
     if (error instanceof AwaitingInput || ctx.signal.aborted) throw error
     if (connection.closed) throw connection.lostError(error)
+    if (error instanceof BatonError) throw error
     // Over HTTP a request that did not get through leaves the session as it was: later calls may.
-    if (isFetchFailure(error))
+    if (isFetchFailure(error)) throw unreachable(fetchReason(error), error)
+    if (error instanceof HttpStatusError)
       throw connectionError(
-        `the call to "${mcpName}" could not reach the MCP server ${connection.label}: ${fetchReason(error)}`,
+        `the MCP server ${label} answered the call to "${mcpName}" with ${error.message}`,
         error,
       )
     if ((error as { code?: unknown }).code === REQUEST_TIMEOUT)
       throw new BatonError(
         'TOOL_TIMEOUT',
-        `the MCP server ${connection.label} did not answer the call to "${mcpName}" within ${timeoutMs} ms`,
+        `the MCP server ${label} did not answer the call to "${mcpName}" within ${timeoutMs} ms`,
+        { cause: error },
+      )
+    // A JSON-RPC error answer: a tool error the model reads, naming where it came from.
+    if (error instanceof McpError)
+      throw new Error(
+        `the MCP server ${label} answered the call to "${mcpName}" with the JSON-RPC error ${error.code}: ${error.message.replace(/^MCP error -?\d+: /, '')}`,
         { cause: error },
       )
     throw error
@@ -401,6 +446,12 @@ function fetchReason(error: TypeError): string {
   const cause = error.cause as (Error & { code?: unknown }) | undefined
   if (!(cause instanceof Error)) return error.message
   return `${typeof cause.code === 'string' ? `${cause.code}: ` : ''}${cause.message}`
+}
+
+/** Why a request failed, in words (a failed fetch says why from its cause). */
+function reasonOf(error: unknown): string {
+  if (isFetchFailure(error)) return fetchReason(error)
+  return error instanceof Error ? error.message : String(error)
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -11,6 +11,7 @@ import type {
 import type { FetchLike, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import { BatonError } from '../../errors/index.js'
+import { bodyExcerpt, HttpStatusError } from '../http-error.js'
 import { checkAuth, keyAlgorithm, pkcs8 } from './check-auth.js'
 import { freeRedirectUrl, isLoopbackRedirect } from './loopback.js'
 import { BatonAuthProvider, LoginNeeded } from './provider.js'
@@ -35,6 +36,11 @@ export interface HttpTransport {
   secrets(): string[]
   /** Stops waiting for a browser, if a login is under way. */
   dispose(): Promise<void>
+  /**
+   * Forgets the session id and protocol version, so that the next request (an `initialize`)
+   * starts a new session.
+   */
+  forgetSession(): void
 }
 
 /** Builds the transport for `server`, with its auth provider; `extra` is for `baton mcp login`. */
@@ -89,6 +95,7 @@ export async function httpTransport(
       options?: TransportSendOptions,
     ): Promise<void> {
       const flows = auth?.flows ?? 0
+      const session = this.sessionId
       try {
         try {
           return await super.send(message, options)
@@ -108,6 +115,7 @@ export async function httpTransport(
           auth,
           auth !== undefined && auth.flows > flows,
           secrets(),
+          session,
         )
       }
     }
@@ -125,7 +133,14 @@ export async function httpTransport(
       onerror = handler
     },
   })
-  return { transport, label, provider, secrets, dispose: async () => auth?.dispose() }
+  // The SDK keeps both in private fields and offers no way to clear them: a new `initialize` must
+  // go without the session id the server no longer knows.
+  const forgetSession = () => {
+    const fields = transport as unknown as { _sessionId?: string; _protocolVersion?: string }
+    fields._sessionId = undefined
+    fields._protocolVersion = undefined
+  }
+  return { transport, label, provider, secrets, dispose: async () => auth?.dispose(), forgetSession }
 }
 
 /** The redirect URI of a login: the one given, else the loopback one registered before, else a free port. */
@@ -174,7 +189,11 @@ function sharedRefreshes(): FetchLike {
   }
 }
 
-/** What a failed send becomes: an `MCP_AUTH` error in one line when authorization failed, else the error scrubbed. */
+/**
+ * What a failed send becomes: an `MCP_AUTH` error in one line when authorization failed, an
+ * `HttpStatusError` (the status and a short excerpt of the body) for another HTTP error status,
+ * else the error scrubbed. `session`: the session id the request carried.
+ */
 function failure(
   error: unknown,
   HttpError: typeof StreamableHTTPError,
@@ -182,9 +201,10 @@ function failure(
   provider: BatonAuthProvider | undefined,
   duringAuth: boolean,
   secrets: string[],
+  session: string | undefined,
 ): unknown {
   scrubError(error, secrets)
-  if (error instanceof BatonError) return error
+  if (error instanceof BatonError || error instanceof HttpStatusError) return error
   const details = { server: label }
   if (error instanceof LoginNeeded) {
     const message = error.hadLogin
@@ -201,12 +221,24 @@ function failure(
         : `the MCP server ${label} refused access (${status}${/upscoping/.test(error.message) ? ', even with the scope it asked for' : ''})`
     return new BatonError('MCP_AUTH', message, { cause: error, details: { ...details, status: error.code } })
   }
+  // The SDK's message quotes the whole body (`Error POSTing to endpoint: <html>…`).
+  const status = error instanceof HttpError ? error.code : undefined
+  const reported =
+    status !== undefined && status >= 400
+      ? new HttpStatusError(
+          status,
+          bodyExcerpt(
+            (error as Error).message.replace(/^Streamable HTTP error: (Error POSTing to endpoint: )?/, ''),
+          ),
+          session,
+        )
+      : error
   if (duringAuth) {
-    const why = scrub(error instanceof Error ? error.message : String(error), secrets)
+    const why = scrub(reported instanceof Error ? reported.message : String(reported), secrets)
     return new BatonError('MCP_AUTH', `could not authorize with the MCP server ${label}: ${why}`, {
-      cause: error,
+      cause: reported,
       details: { ...details, reason: 'oauth' },
     })
   }
-  return error
+  return reported
 }
