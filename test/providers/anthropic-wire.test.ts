@@ -305,6 +305,42 @@ describe('anthropic: pause_turn', () => {
   })
 })
 
+describe('anthropic: a paused turn within its max_tokens', () => {
+  const pausedAfter = (output: number) =>
+    message([serverToolUse], { stop: 'pause_turn', usage: { input_tokens: 100, output_tokens: output } })
+  const resumed = message([text('Done.')], {
+    stop: 'end_turn',
+    usage: { input_tokens: 300, output_tokens: 20 },
+  })
+
+  it('lets each continuation write only what the calls before it left of the answer’s max_tokens', async () => {
+    const seen = serve(pausedAfter(300), pausedAfter(500), resumed)
+    const response = await make().generate({ ...ask, maxTokens: 1_000 })
+    expect(seen.map((call) => call.body.max_tokens)).toEqual([1_000, 700, 200])
+    expect(response.finishReason).toBe('stop')
+    expect(response.usage.outputTokens).toBe(820)
+  })
+
+  it('ends the answer as cut at its limit when a pause leaves nothing of it, plain or streamed', async () => {
+    const plain = serve(pausedAfter(600), pausedAfter(400), resumed)
+    const cut = await make().generate({ ...ask, maxTokens: 1_000 })
+    expect(plain).toHaveLength(2)
+    expect(cut.finishReason).toBe('length')
+    expect(cut.usage.outputTokens).toBe(1_000)
+
+    const streamed = serve(
+      () => sseResponse(sseEvents(pausedAfter(600))),
+      () => sseResponse(sseEvents(pausedAfter(400))),
+      () => sseResponse(sseEvents(resumed)),
+    )
+    const { events, response } = await streamAll(make(), { ...ask, maxTokens: 1_000 })
+    expect(streamed).toHaveLength(2)
+    expect(streamed[1]!.body.max_tokens).toBe(400)
+    expect(events.filter((e) => e.type === 'finish')).toHaveLength(1)
+    expect(response.finishReason).toBe('length')
+  })
+})
+
 describe('anthropic: a refusal streams its whole text', () => {
   it('the text deltas, joined, are the text of the response', async () => {
     const refused = message([text('I can help with part of that.')], {

@@ -44,6 +44,34 @@ function paused(message: WireMessage, calls: number): boolean {
 }
 
 /**
+ * The body of the next call of an answer: the request itself, or its continuation after a pause.
+ * The calls of one answer share its `max_tokens` (what the budget granted the answer): each
+ * continuation may write only what the calls before it left. Undefined when nothing is left.
+ */
+function nextBody(
+  first: Record<string, unknown>,
+  parts: readonly WireMessage[],
+): Record<string, unknown> | undefined {
+  if (!parts.length) return first
+  const spent = parts.reduce((sum, part) => sum + (Number(part.usage?.output_tokens) || 0), 0)
+  const left = (first.max_tokens as number) - spent
+  // With thinking on, the API wants max_tokens above the thinking budget: a turn begun with
+  // thinking goes on with it, or not at all.
+  const thinking = first.thinking as { budget_tokens?: unknown } | undefined
+  const floor = typeof thinking?.budget_tokens === 'number' ? thinking.budget_tokens : 0
+  if (!(left > floor)) return undefined
+  return { ...continuationBody(first, contentOf(parts)), max_tokens: left }
+}
+
+/**
+ * The answer of a paused turn that used all its `max_tokens` before the API finished it: cut at
+ * the output limit, as an answer that reached `max_tokens` is.
+ */
+function cutAtLimit(parts: readonly WireMessage[]): WireMessage {
+  return { ...joinMessages(parts), stop_reason: 'max_tokens', stop_details: null }
+}
+
+/**
  * An Anthropic model, e.g. `anthropic('claude-sonnet-4-5')`, with the id `anthropic:<model>`.
  * The API key and base URL default to `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL`.
  */
@@ -118,7 +146,8 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
       const first = body(request)
       const parts: WireMessage[] = []
       do {
-        const params = (parts.length ? continuationBody(first, contentOf(parts)) : first) as unknown
+        const params = nextBody(first, parts) as unknown
+        if (params === undefined) return toResponse(cutAtLimit(parts))
         const message = await client.messages.create(params as MessageCreateParamsNonStreaming, { signal })
         parts.push(message as unknown as WireMessage)
       } while (paused(parts.at(-1)!, parts.length))
@@ -130,7 +159,8 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
       const argsText = new Map<Block, string>()
       let tools = 0
       for (;;) {
-        const params = { ...(parts.length ? continuationBody(first, contentOf(parts)) : first), stream: true }
+        // Another call is made only when the one before left room for it (see below).
+        const params = { ...nextBody(first, parts), stream: true }
         const events = await client.messages.create(params as unknown as MessageCreateParamsStreaming, {
           signal,
         })
@@ -143,9 +173,12 @@ export function anthropic(model: string, options: AnthropicOptions = {}): Model 
           parts.push(item.message)
           for (const [block, text] of item.argsText) argsText.set(block, text)
           tools += item.message.content.filter((block) => block.type === 'tool_use').length
-          again = paused(item.message, parts.length)
+          again = paused(item.message, parts.length) && nextBody(first, parts) !== undefined
           // The rest of the body is still read (by fromStream), after the answer is out.
-          if (!again) yield { type: 'finish', response: toResponse(joinMessages(parts), argsText) }
+          if (!again) {
+            const whole = paused(item.message, parts.length) ? cutAtLimit(parts) : joinMessages(parts)
+            yield { type: 'finish', response: toResponse(whole, argsText) }
+          }
         }
         if (!again) return
       }
