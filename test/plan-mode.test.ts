@@ -589,6 +589,28 @@ describe('plan mode', () => {
     }
   })
 
+  it('sends a plan nested thousands deep back to the model with what is wrong, streamed or not', async () => {
+    let plan: Record<string, unknown> = { tasks: [{ id: 'leaf', tool: 'search', args: { city: 'Lisbon' } }] }
+    for (let i = 0; i < 3_000; i++) plan = { tasks: [{ id: `n${i}`, plan }] }
+    for (const streamed of [false, true]) {
+      const { agent, model } = lead([{ toolCalls: [{ name: 'plan', args: plan }] }, { text: 'gave up' }])
+      const result = streamed
+        ? await (async () => {
+            const running = stream(agent, 'Go deep')
+            for await (const _ of running);
+            return running.result
+          })()
+        : await run(agent, 'Go deep')
+      expect(result.status, `streamed ${streamed}`).toBe('done')
+      expect(result.output).toBe('gave up')
+      // Nothing but the plan call ran; the model was told where the plan stops being a plan.
+      expect(result.usage.toolCalls).toBe(1)
+      expect(lastToolMessage(model, 1)).toMatch(
+        /\(a plan\): expected an object \{ tasks: \[\.\.\.\] \}, got "\[too deep\]"/,
+      )
+    }
+  })
+
   it('reports the results in the plan’s order, whatever order the tasks ended in', async () => {
     const wait = defineTool({
       name: 'wait',

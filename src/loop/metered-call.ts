@@ -4,6 +4,7 @@ import { BatonError, toErrorInfo } from '../errors/index.js'
 import { type BatonEvent, isSideCall } from '../events/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
 import type { Model, ModelResponse, ToolCall } from '../model/types.js'
+import { fitArgs } from './deep-args.js'
 import { earlyPlanStarter } from './early-plan.js'
 import type { Frame } from './frame.js'
 import { stoppedOutcome } from './outcome.js'
@@ -141,9 +142,17 @@ function checkResponse(given: ModelResponse, step: number): ModelResponse {
   }
   // A custom model may leave out what a transcript line must hold (its reader checks every
   // line): the text, the finish reason, the token counts. They are filled in as recorded.
-  const response = complete(given)
+  let response = complete(given)
   const usage = response.usage
-  const calls = response.message.toolCalls
+  let calls = response.message.toolCalls
+  // Arguments nested deeper than a transcript holds are cut as it cuts them (see deep-args.ts).
+  if (calls?.some((call) => fitArgs(call.args) !== call.args)) {
+    calls = calls.map((call) => {
+      const args = fitArgs(call.args)
+      return args === call.args ? call : { ...call, args }
+    })
+    response = { ...response, message: { ...response.message, toolCalls: calls } }
+  }
   const single = calls?.length === 1 && typeof calls[0]!.id === 'string' && calls[0]!.id !== ''
   if (calls?.length && !single) {
     const seen = new Set<string>()

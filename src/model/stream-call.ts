@@ -25,10 +25,19 @@ export function deltasOf(response: ModelResponse): ModelDelta[] {
   if (calls)
     for (let index = 0; index < calls.length; index++) {
       const call = calls[index]!
-      const argsDelta = call.argsText ?? JSON.stringify(call.args ?? {})
+      const argsDelta = call.argsText ?? argsJson(call.args)
       deltas.push({ type: 'tool-call-delta', index, id: call.id, name: call.name, argsDelta })
     }
   return deltas
+}
+
+/** The arguments as JSON text; `{}` for arguments nested too deep for JSON.stringify (the response holds them). */
+function argsJson(args: unknown): string {
+  try {
+    return JSON.stringify(args ?? {}) ?? '{}'
+  } catch {
+    return '{}'
+  }
 }
 
 /**
