@@ -310,6 +310,115 @@ export default defineEval({ name: 'bad name', agent: () => null, cases: [] })
   })
 })
 
+describe.concurrent('baton eval on eval files that misbehave', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-eval-misbehave-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const from = (path: string) => JSON.stringify(pathToFileURL(join(root, path)).href)
+  const header = `import { defineEval } from ${from('dist/eval/index.js')}
+import { defineAgent, defineScorer } from ${from('dist/index.js')}
+import { scriptedModel } from ${from('dist/testing/index.js')}
+const agent = () => defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'hi' }]) })
+`
+  const evalFile = (name: string, body: string) => {
+    const file = join(dir, `${name}.eval.mjs`)
+    writeFileSync(file, header + body)
+    return file
+  }
+
+  it('fails a case whose scorer never settles, naming it, instead of exiting 0 with no report', async () => {
+    const file = evalFile(
+      'stuck',
+      `export default defineEval({ name: 'stuck', agent, cases: [
+  { name: 'fine', input: 'go', scorers: [defineScorer('ok', () => true)] },
+  { name: 'hangs', input: 'go', scorers: [defineScorer('forever', () => new Promise(() => {}))] },
+] })
+`,
+    )
+    const json = join(dir, 'stuck.json')
+    const { code, stdout, stderr } = await baton(['eval', file, '--mode', 'live', '--json', json])
+    expect(stderr).toBe('')
+    expect(code).toBe(1)
+    expect(stdout).toContain(
+      '✗ stuck/hangs: scorer "forever" never finished: it waits on a promise that nothing is left to settle (no timer, request or process is pending)',
+    )
+    expect(stdout).toContain('Pass rate: 50% (1/2 runs)')
+    const report = JSON.parse(readFileSync(json, 'utf8')) as EvalReport
+    expect(report.evals[0]!.results.map((r) => [r.case, r.pass])).toEqual([
+      ['fine', true],
+      ['hangs', false],
+    ])
+  })
+
+  it('refuses an eval file whose import never settles, with one line and exit 2', async () => {
+    const file = join(dir, 'never.eval.mjs')
+    writeFileSync(file, 'await new Promise(() => {})\n')
+    const { code, stdout, stderr } = await baton(['eval', file])
+    expect(stderr.trim().split('\n')).toEqual([
+      `baton: cannot load ${file}: its import never finished: it waits on a promise that nothing is left to settle (no timer, request or process is pending)`,
+    ])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+  })
+
+  it("calls an eval module's close() when it is done, so that what it started does not hold the CLI", async () => {
+    const closed = join(dir, 'closed.txt')
+    const file = evalFile(
+      'server',
+      `import { createServer } from 'node:http'
+import { writeFileSync } from 'node:fs'
+const server = createServer(() => {}).listen(0)
+export function close() {
+  server.close()
+  writeFileSync(${JSON.stringify(closed)}, 'closed')
+}
+export default defineEval({ name: 'server', agent, cases: [{ name: 'one', input: 'go' }] })
+`,
+    )
+    const { code, stdout } = await baton(['eval', file, '--mode', 'live'])
+    expect(code).toBe(0)
+    expect(stdout).toContain('Pass rate: 100% (1/1 runs)')
+    expect(readFileSync(closed, 'utf8')).toBe('closed')
+  })
+
+  it('refuses a baseline with a malformed field before running anything, naming the field', async () => {
+    const baseline = join(dir, 'no-cases.json')
+    writeFileSync(
+      baseline,
+      JSON.stringify({
+        version: 1,
+        baton: '0.1.0',
+        createdAt: '2025-01-01T00:00:00.000Z',
+        durationMs: 1,
+        summary: {
+          cases: 0,
+          runs: 0,
+          passed: 0,
+          passRate: 0,
+          passedAtK: 0,
+          passAtK: 0,
+          score: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          costUsd: 0,
+          meanLatencyMs: 0,
+        },
+        evals: [{ name: 'support-desk', mode: 'replay', trials: 1, summary: {}, results: [] }],
+      }),
+    )
+    const { code, stdout, stderr } = await baton([
+      'eval',
+      'evals/support-desk.eval.ts',
+      '--baseline',
+      baseline,
+    ])
+    expect(stderr.trim().split('\n')).toEqual([
+      `baton: --baseline: ${baseline}: not a well-formed eval report: evals[0].cases must be an array, got undefined`,
+    ])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+  })
+})
+
 describe('progress', async () => {
   const row = (pass: boolean, name = 'late-order'): CaseResult => ({
     case: name,

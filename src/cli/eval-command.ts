@@ -19,6 +19,8 @@ import {
   renderHtml,
   runEval,
 } from '../eval/index.js'
+import { abortIfStalled, isStall } from '../eval/stall.js'
+import { raceAbort } from '../loop/on-abort.js'
 import { type EvalArgs, UsageError } from './args.js'
 import { inFlags } from './flag-wording.js'
 import { importModule } from './load-agent.js'
@@ -51,7 +53,21 @@ export async function evalCommand(args: EvalArgs, io: EvalCommandIO): Promise<nu
       throw new UsageError(`--baseline: ${(error as Error).message}`)
     }
   }
-  const evals = await loadEvals(files)
+  const modules: Record<string, unknown>[] = []
+  try {
+    return await runEvals(await loadEvals(files, modules), args, io, baseline, started)
+  } finally {
+    await closeModules(modules, files)
+  }
+}
+
+async function runEvals(
+  evals: readonly LoadedEval[],
+  args: EvalArgs,
+  io: EvalCommandIO,
+  baseline: EvalReport | undefined,
+  started: number,
+): Promise<number> {
   const cassetteDir = args.cassettes ?? DEFAULT_CASSETTE_DIR
   const trialsOf = (definition: Eval) => args.trials ?? definition.trials ?? 1
   const total = evals.reduce((n, { definition }) => n + definition.cases.length * trialsOf(definition), 0)
@@ -146,13 +162,20 @@ function evalFilesIn(dir: string): string[] {
     .map((name) => join(dir, name))
 }
 
-/** Imports each file (TypeScript through tsx) and takes every export made by `defineEval`. */
-export async function loadEvals(files: readonly string[]): Promise<LoadedEval[]> {
+/**
+ * Imports each file (TypeScript through tsx) and takes every export made by `defineEval`. Each
+ * module imported is added to `modules` at once, so that its `close()` is called whatever happens
+ * next.
+ */
+export async function loadEvals(
+  files: readonly string[],
+  modules: Record<string, unknown>[] = [],
+): Promise<LoadedEval[]> {
   const evals: LoadedEval[] = []
   const byName = new Map<string, string>()
   for (const file of files) {
-    const absolute = resolve(file)
-    const module = await importModule(absolute, file)
+    const module = await importEvalFile(file)
+    modules.push(module)
     const found = [...new Set(Object.values(module).filter(isEval))]
     if (found.length === 0)
       throw new UsageError(
@@ -169,6 +192,35 @@ export async function loadEvals(files: readonly string[]): Promise<LoadedEval[]>
     }
   }
   return evals
+}
+
+/**
+ * Imports one eval file. A file whose top-level code awaits what can never settle would let
+ * Node exit quietly with code 0; it is a usage error instead.
+ */
+async function importEvalFile(file: string): Promise<Record<string, unknown>> {
+  const stop = new AbortController()
+  const unwatch = abortIfStalled(stop)
+  try {
+    return await raceAbort(importModule(resolve(file), file), stop.signal)
+  } catch (error) {
+    if (isStall(error)) throw new UsageError(`cannot load ${file}: its import ${error.message}`)
+    throw error
+  } finally {
+    unwatch()
+  }
+}
+
+/** Calls each eval module's exported `close()` (stopping an MCP server, say), as `baton run` does. */
+async function closeModules(modules: readonly Record<string, unknown>[], files: readonly string[]) {
+  for (const [i, module] of modules.entries()) {
+    if (typeof module.close !== 'function') continue
+    try {
+      await (module.close as () => unknown)()
+    } catch (error) {
+      process.stderr.write(`baton: the close() of ${files[i]} failed: ${(error as Error).message}\n`)
+    }
+  }
 }
 
 function describeMode(mode: EvalArgs['mode'], cassetteDir: string): string {

@@ -1,3 +1,5 @@
+import { BatonError } from '../errors/index.js'
+import { describe } from '../schema/index.js'
 import { type CaseSummary, checkReport, type EvalReport } from './report.js'
 
 export interface BaselineThresholds {
@@ -42,8 +44,13 @@ export function compareToBaseline(
 ): BaselineComparison {
   checkReport(report, 'compareToBaseline: report')
   checkReport(baseline, 'compareToBaseline: baseline')
-  const costIncrease = thresholds.costIncrease ?? 0.2
-  const stepsIncrease = thresholds.stepsIncrease ?? 0.2
+  if (typeof thresholds !== 'object' || thresholds === null)
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `compareToBaseline: thresholds must be an object { costIncrease?, stepsIncrease? }, got ${describe(thresholds)}`,
+    )
+  const costIncrease = threshold(thresholds.costIncrease, 'costIncrease')
+  const stepsIncrease = threshold(thresholds.stepsIncrease, 'stepsIncrease')
   const before = casesOf(baseline)
   const now = casesOf(report)
   const regressions: Regression[] = []
@@ -82,6 +89,18 @@ export function compareToBaseline(
     missing: [...before.keys()].filter((id) => !now.has(id)),
     added: [...now.keys()].filter((id) => !before.has(id)),
   }
+}
+
+/** A threshold given, checked (a string or NaN would compare as never rising). */
+function threshold(value: unknown, field: keyof BaselineThresholds): number {
+  if (value === undefined) return 0.2
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `compareToBaseline: thresholds.${field} must be a fraction of 0 or more (0.2 allows a 20% rise), got ${describe(value)}`,
+      { details: { field } },
+    )
+  return value
 }
 
 function casesOf(report: EvalReport): Map<string, CaseSummary> {

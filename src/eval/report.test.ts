@@ -12,6 +12,7 @@ import {
   byCase,
   type CaseResult,
   type EvalReport,
+  type EvalResult,
   mergeReports,
   parseReport,
   readReport,
@@ -105,6 +106,48 @@ describe('JSON report', () => {
     )
   })
 
+  it('refuses a report whose fields are missing or of the wrong kind, naming the field', () => {
+    const good = reportOf([{}, {}])
+    const broken = (edit: (report: EvalReport) => void) => {
+      const copy = JSON.parse(JSON.stringify(good)) as EvalReport
+      edit(copy)
+      return JSON.stringify(copy)
+    }
+    const cases: [(report: EvalReport) => void, string][] = [
+      [
+        (r) => delete (r.evals[0] as Partial<EvalResult>).cases,
+        'evals[0].cases must be an array, got undefined',
+      ],
+      [
+        (r) => ((r.evals[0]!.cases[1] as unknown as Record<string, unknown>).costUsd = 'cheap'),
+        'evals[0].cases[1].costUsd must be a number, got the string "cheap"',
+      ],
+      [
+        (r) => ((r.evals[0]!.cases[0] as unknown as Record<string, unknown>).steps = null),
+        'evals[0].cases[0].steps must be a number, got null',
+      ],
+      [
+        (r) => ((r.evals[0]!.results[1] as unknown as Record<string, unknown>).pass = 'yes'),
+        'evals[0].results[1].pass must be a boolean, got the string "yes"',
+      ],
+      [
+        (r) => (r.evals[0]!.results[0]!.scores = [{ name: 'x', pass: true } as never]),
+        'evals[0].results[0].scores[0].score must be a number, got undefined',
+      ],
+      [(r) => delete (r as Partial<EvalReport>).summary, 'summary must be an object, got undefined'],
+    ]
+    for (const [edit, problem] of cases) {
+      const text = broken(edit)
+      expect(() => parseReport(text, 'b.json')).toThrow(`b.json: not a well-formed eval report: ${problem}`)
+      expect(() => compareToBaseline(good, JSON.parse(text))).toThrow(
+        `compareToBaseline: baseline: not a well-formed eval report: ${problem}`,
+      )
+      expect(() => renderHtml(JSON.parse(text))).toThrow(
+        `renderHtml: not a well-formed eval report: ${problem}`,
+      )
+    }
+  })
+
   it('merges the reports of several evals', () => {
     const merged = mergeReports([reportOf([{}, { pass: false }], 'one'), reportOf([{}], 'two')])
     expect(merged.evals.map((e) => e.name)).toEqual(['one', 'two'])
@@ -176,6 +219,30 @@ describe('compareToBaseline', () => {
     )
     const lenient = compareToBaseline(now, before, { costIncrease: 0.3, stepsIncrease: 0.6 })
     expect(lenient.regressed).toBe(false)
+  })
+
+  it('refuses thresholds that are not fractions of 0 or more', () => {
+    const report = reportOf([{}])
+    for (const [thresholds, shown] of [
+      [
+        { costIncrease: '0.1' },
+        'costIncrease must be a fraction of 0 or more (0.2 allows a 20% rise), got the string "0.1"',
+      ],
+      [
+        { stepsIncrease: Number.NaN },
+        'stepsIncrease must be a fraction of 0 or more (0.2 allows a 20% rise), got number NaN',
+      ],
+      [
+        { costIncrease: -1 },
+        'costIncrease must be a fraction of 0 or more (0.2 allows a 20% rise), got number -1',
+      ],
+    ] as const)
+      expect(() => compareToBaseline(report, report, thresholds as never)).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_OPTIONS',
+          message: `compareToBaseline: thresholds.${shown}`,
+        }),
+      )
   })
 
   it('lists cases that appeared or disappeared without calling them regressions', () => {

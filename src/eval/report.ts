@@ -191,7 +191,11 @@ export function readReport(path: string): EvalReport {
   return parseReport(text, path)
 }
 
-/** Throws unless `value` is an eval report (what runEval returns, or readReport reads). */
+/**
+ * Throws unless `value` is an eval report (what runEval returns, or readReport reads), down to
+ * every field that the HTML page and the baseline comparison read; the error names the field
+ * (`evals[0].cases[2].costUsd must be a number, got the string "cheap"`).
+ */
 export function checkReport(value: unknown, where: string): asserts value is EvalReport {
   const report = value as Partial<EvalReport>
   if (
@@ -204,6 +208,114 @@ export function checkReport(value: unknown, where: string): asserts value is Eva
       'INVALID_OPTIONS',
       `${where}: not an eval report (what runEval returns or readReport reads: { evals: [{ results }] }), got ${describe(value)}`,
     )
+  const problem = reportProblem(report as EvalReport)
+  if (problem) throw new BatonError('INVALID_OPTIONS', `${where}: not a well-formed eval report: ${problem}`)
+}
+
+type Kind = 'string' | 'number' | 'boolean' | 'array' | 'object'
+
+const SUMMARY: Record<keyof EvalSummary, Kind> = {
+  cases: 'number',
+  runs: 'number',
+  passed: 'number',
+  passRate: 'number',
+  passedAtK: 'number',
+  passAtK: 'number',
+  score: 'number',
+  inputTokens: 'number',
+  outputTokens: 'number',
+  costUsd: 'number',
+  meanLatencyMs: 'number',
+}
+const CASE: Record<keyof CaseSummary, Kind> = {
+  case: 'string',
+  trials: 'number',
+  passed: 'number',
+  passAtK: 'boolean',
+  score: 'number',
+  costUsd: 'number',
+  steps: 'number',
+  latencyMs: 'number',
+}
+const RESULT: Partial<Record<keyof CaseResult, Kind>> = {
+  case: 'string',
+  trial: 'number',
+  pass: 'boolean',
+  score: 'number',
+  scores: 'array',
+  status: 'string',
+  stopReason: 'string',
+  inputTokens: 'number',
+  outputTokens: 'number',
+  costUsd: 'number',
+  latencyMs: 'number',
+  steps: 'number',
+  toolCalls: 'number',
+}
+const OPTIONAL_RESULT: Partial<Record<keyof CaseResult, Kind>> = {
+  failure: 'string',
+  cassette: 'string',
+  error: 'object',
+}
+const SCORE: Record<string, Kind> = { name: 'string', pass: 'boolean', score: 'number' }
+
+/** The first field of a report that is missing or of the wrong kind, said as `<path> must be …`. */
+function reportProblem(report: EvalReport): string | undefined {
+  return (
+    fields(report, { baton: 'string', createdAt: 'string', durationMs: 'number', summary: 'object' }, '') ??
+    fields(report.summary, SUMMARY, 'summary.') ??
+    first(report.evals, (result, i) => {
+      const at = `evals[${i}].`
+      return (
+        fields(
+          result,
+          { name: 'string', mode: 'string', trials: 'number', summary: 'object', cases: 'array' },
+          at,
+        ) ??
+        fields(result.summary, SUMMARY, `${at}summary.`) ??
+        first(result.cases, (c, j) => fields(c, CASE, `${at}cases[${j}].`)) ??
+        first(
+          result.results,
+          (r, j) =>
+            fields(r, RESULT, `${at}results[${j}].`) ??
+            fields(r, OPTIONAL_RESULT, `${at}results[${j}].`, true) ??
+            first(r.scores, (s, k) => {
+              const path = `${at}results[${j}].scores[${k}].`
+              return fields(s, SCORE, path) ?? fields(s, { reason: 'string' }, path, true)
+            }),
+        )
+      )
+    })
+  )
+}
+
+function first<T>(items: readonly T[], problem: (item: T, i: number) => string | undefined) {
+  for (const [i, item] of items.entries()) {
+    const found = problem(item, i)
+    if (found) return found
+  }
+  return undefined
+}
+
+function fields(value: unknown, kinds: object, at: string, optional = false): string | undefined {
+  const path = at.endsWith('.') ? at.slice(0, -1) : at
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `${path || 'the report'} must be an object, got ${describe(value)}`
+  for (const [key, kind] of Object.entries(kinds) as [string, Kind][]) {
+    const field = (value as Record<string, unknown>)[key]
+    if (optional && field === undefined) continue
+    const ok =
+      kind === 'array'
+        ? Array.isArray(field)
+        : kind === 'object'
+          ? typeof field === 'object' && field !== null && !Array.isArray(field)
+          : kind === 'number'
+            ? typeof field === 'number' && Number.isFinite(field)
+            : typeof field === kind
+    if (!ok)
+      return `${at}${key} must be ${kind === 'array' || kind === 'object' ? 'an' : 'a'} ${kind}, got ${describe(field)}`
+  }
+  return undefined
 }
 
 /** Parses a JSON eval report; `where` names it in errors. */

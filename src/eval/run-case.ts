@@ -3,6 +3,7 @@ import { isAgent } from '../agent/index.js'
 import { BatonError, type ErrorInfo, toErrorInfo } from '../errors/index.js'
 import type { StopReason } from '../events/index.js'
 import { checkedScore, type ScoreInput } from '../goal/index.js'
+import { raceAbort } from '../loop/on-abort.js'
 import { stableStringify } from '../loop/stable-stringify.js'
 import type { Model } from '../model/types.js'
 import { type ReplayOptions, replay } from '../replay/index.js'
@@ -10,11 +11,13 @@ import { run } from '../run/index.js'
 import type { RunOptions, RunResult } from '../run/types.js'
 import { describe } from '../schema/index.js'
 import { readTranscript } from '../transcript/index.js'
+import { safeStringify } from '../transcript/safe-json.js'
 import { cassettePath, scoresPath } from './cassettes.js'
 import type { Eval, EvalCase } from './define-eval.js'
 import type { CaseResult, EvalMode, ScorerResult } from './report.js'
 import { scorerAnswers } from './scorer-answers.js'
 import { show } from './scorers/show.js'
+import { isStall } from './stall.js'
 
 export interface CaseRunOptions {
   mode: EvalMode
@@ -94,16 +97,31 @@ export async function runCase<O>(
     const ctx = { generate: answers.generate, signal: signal ?? new AbortController().signal }
     for (const scorer of [...definition.scorers, ...(item.scorers ?? [])]) {
       try {
-        const verdict = checkedScore(await scorer.score(input, ctx), scorer.name)
+        // Raced with the signal: a scorer that ignores it cannot hold the eval past an abort.
+        const work = Promise.resolve().then(() => scorer.score(input, ctx))
+        const verdict = checkedScore(await raceAbort(work, signal), scorer.name)
         const score: ScorerResult = { name: scorer.name, pass: verdict.pass, score: clamp(verdict.score) }
         if (verdict.reason) score.reason = verdict.reason
         scores.push(score)
       } catch (thrown) {
         const info = toErrorInfo(thrown)
-        // A verdict that is not a score is said so; any other failure was thrown.
-        const what = info.code === 'GOAL_CHECK_FAILED' ? info.message : `threw: ${info.message}`
+        const stopped = signal?.aborted === true && thrown === signal.reason
+        // A verdict that is not a score is said so, a scorer stopped by the abort too; any other
+        // failure was thrown.
+        const what =
+          info.code === 'GOAL_CHECK_FAILED' || isStall(thrown)
+            ? info.message
+            : stopped
+              ? 'was stopped before it finished: the eval was aborted'
+              : `threw: ${info.message}`
         scores.push({ name: scorer.name, pass: false, score: 0, reason: what })
-        error ??= { ...info, message: `${which}: scorer "${scorer.name}" ${what}` }
+        // A run that ended otherwise already says why it failed; the abort stopped its scorers too.
+        if (!stopped || result.status === 'done')
+          error ??= {
+            ...info,
+            code: stopped ? 'ABORTED' : info.code,
+            message: `${which}: scorer "${scorer.name}" ${what}`,
+          }
       }
     }
   }
@@ -133,7 +151,7 @@ export async function runCase<O>(
     toolCalls: usage?.toolCalls ?? 0,
   }
   const problem = error ?? result?.error
-  if (problem) row.error = problem
+  if (problem) row.error = jsonSafe(problem)
   if (!pass) row.failure = error?.message ?? failureOf(row)
   if (cassette) row.cassette = cassette
   return row
@@ -178,6 +196,23 @@ function failureOf(row: CaseResult): string {
     return `the run ended ${row.status} (${row.stopReason})${row.error ? `: ${row.error.message}` : ''}`
   const failed = row.scores.find((s) => !s.pass)
   return failed ? `${failed.name}: ${failed.reason ?? `score ${failed.score}`}` : 'failed'
+}
+
+/**
+ * An error as the report can hold it: the report is JSON, and details come from anywhere (a
+ * scorer's or a tool's own error), so BigInts become strings and cycles markers.
+ */
+function jsonSafe(error: ErrorInfo): ErrorInfo {
+  if (error.details === undefined) return error
+  let details: Record<string, unknown> | undefined
+  try {
+    details = JSON.parse(safeStringify(error.details)) as Record<string, unknown>
+  } catch {
+    // A getter that throws: the code and the message still say what went wrong.
+    details = undefined
+  }
+  const { details: _, ...rest } = error
+  return details === undefined ? rest : { ...rest, details }
 }
 
 function clamp(score: number): number {

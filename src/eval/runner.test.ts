@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { defineAgent } from '../agent/index.js'
+import { BatonError } from '../errors/index.js'
 import { defineScorer, judge, type Scorer } from '../goal/index.js'
 import type { ModelRequest, ToolMessage } from '../model/types.js'
 import { type ScriptedModel, scriptedModel } from '../testing/index.js'
@@ -411,6 +412,86 @@ describe('running cases', () => {
     const thrown = (await runEval(throwing, { mode: 'live' })).evals[0]!.results[0]!
     expect(thrown.scores).toEqual([{ name: 'boom', pass: false, score: 0, reason: 'threw: kaput' }])
     expect(thrown.failure).toBe('case "one": scorer "boom" threw: kaput')
+  })
+
+  it('an abort stops a scorer that never settles; the cases around it are still reported', async () => {
+    const controller = new AbortController()
+    const definition = defineEval({
+      name: 'stuck',
+      concurrency: 1,
+      agent: () => defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'hi' }]) }),
+      cases: [
+        { name: 'before', input: 'go', scorers: [defineScorer('fine', () => true)] },
+        {
+          name: 'stuck',
+          input: 'go',
+          scorers: [
+            defineScorer('forever', () => {
+              controller.abort()
+              return new Promise<boolean>(() => {})
+            }),
+          ],
+        },
+        { name: 'after', input: 'go' },
+      ],
+    })
+    const report = await runEval(definition, { mode: 'live', signal: controller.signal })
+    const [before, stuck, after] = report.evals[0]!.results
+    expect(before).toMatchObject({ case: 'before', pass: true })
+    expect(stuck).toMatchObject({ case: 'stuck', pass: false, status: 'done' })
+    expect(stuck!.scores).toEqual([
+      {
+        name: 'forever',
+        pass: false,
+        score: 0,
+        reason: 'was stopped before it finished: the eval was aborted',
+      },
+    ])
+    expect(stuck!.failure).toBe(
+      'case "stuck": scorer "forever" was stopped before it finished: the eval was aborted',
+    )
+    expect(stuck!.error?.code).toBe('ABORTED')
+    // Not started before the abort: it ends aborted, and says so rather than blaming a scorer.
+    expect(after).toMatchObject({ case: 'after', pass: false, status: 'aborted' })
+    expect(after!.failure).toMatch(/^the run ended aborted/)
+  })
+
+  it('keeps the report JSON when an error carries details that are not (a BigInt, a cycle)', async () => {
+    const cycle: Record<string, unknown> = { name: 'loop' }
+    cycle.self = cycle
+    const definition = defineEval({
+      name: 'details',
+      agent: () => defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'hi' }]) }),
+      cases: [
+        {
+          name: 'bigint',
+          input: 'go',
+          scorers: [
+            defineScorer('big', () => {
+              throw new BatonError('TOOL_ERROR', 'too big', { details: { size: 10n } })
+            }),
+          ],
+        },
+        {
+          name: 'cycle',
+          input: 'go',
+          scorers: [
+            defineScorer('loop', () => {
+              throw new BatonError('TOOL_ERROR', 'looped', { details: { cycle } })
+            }),
+          ],
+        },
+      ],
+    })
+    const report = await runEval(definition, { mode: 'live' })
+    const [big, looped] = report.evals[0]!.results
+    expect(big!.error).toEqual({
+      code: 'TOOL_ERROR',
+      message: 'case "bigint": scorer "big" threw: too big',
+      details: { size: '10' },
+    })
+    expect(looped!.error?.details).toEqual({ cycle: { name: 'loop', self: '[Circular]' } })
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report)
   })
 
   it('an agent function that returns no agent fails each case, saying so', async () => {

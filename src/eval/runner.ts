@@ -1,4 +1,5 @@
 import { BatonError } from '../errors/index.js'
+import { onAbort } from '../loop/on-abort.js'
 import type { Model } from '../model/types.js'
 import { describe } from '../schema/index.js'
 import { VERSION } from '../version.js'
@@ -13,6 +14,7 @@ import {
   summarize,
 } from './report.js'
 import { runCase } from './run-case.js'
+import { abortIfStalled } from './stall.js'
 
 export interface RunEvalOptions {
   /** `replay` (default): offline, from cassettes; `record`: live, writes cassettes; `live`: no cassettes. */
@@ -75,12 +77,23 @@ export async function runEval<O>(definition: Eval<O>, options: RunEvalOptions = 
   await pool(jobs.length, concurrency, async (i) => {
     const { item, trial } = jobs[i]!
     options.onProgress?.({ type: 'case.start', eval: definition.name, case: item.name, trial })
-    const result = await runCase(definition, item, trial, {
-      mode,
-      cassetteDir,
-      signal: options.signal,
-      ...(options.model ? { model: options.model } : {}),
-    })
+    // Each run has its own signal: the caller's abort stops every run, a run that can never
+    // finish (a scorer whose promise never settles) stops alone.
+    const stop = new AbortController()
+    const unlink = options.signal ? onAbort(options.signal, (reason) => stop.abort(reason)) : undefined
+    const unwatch = abortIfStalled(stop)
+    let result: CaseResult
+    try {
+      result = await runCase(definition, item, trial, {
+        mode,
+        cassetteDir,
+        signal: stop.signal,
+        ...(options.model ? { model: options.model } : {}),
+      })
+    } finally {
+      unwatch()
+      unlink?.()
+    }
     results[i] = result
     options.onProgress?.({ type: 'case.end', eval: definition.name, result })
   })

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
-import { scorerAnswers } from './scorer-answers.js'
+import { type ScorerAnswersFile, scorerAnswers } from './scorer-answers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-scorer-answers-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -49,6 +49,28 @@ describe('scorer answers', () => {
     const redactedOutput = judgeRequest('Use sk-[redacted] to deploy')
     expect(await replaying.generate('openai:gpt-4o-mini', redactedOutput)).toEqual(verdict)
     expect(model.calls).toBe(1)
+  })
+
+  it('refuses a hand-edited answer that is not a model response, naming the file and the answer', async () => {
+    const file = join(dir, 'edited.scores.json')
+    const recording = scorerAnswers('record', file)
+    await recording.generate(answering(verdict), judgeRequest('42'))
+    recording.save()
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as ScorerAnswersFile
+    const [key] = Object.keys(saved.answers)
+    for (const [response, problem] of [
+      [null, '.response must be a model response object, got null'],
+      [{ usage: {} }, '.response.message must be the assistant message object, got undefined'],
+    ] as const) {
+      saved.answers[key!]!.response = response as never
+      writeFileSync(file, JSON.stringify(saved))
+      await expect(
+        scorerAnswers('replay', file).generate('openai:gpt-4o-mini', judgeRequest('42')),
+      ).rejects.toMatchObject({
+        code: 'TRANSCRIPT',
+        message: `${file}: answers["${key}"]${problem}; record it with \`baton eval --mode record\``,
+      })
+    }
   })
 
   it('rejects with the abort reason when the eval is aborted, even if the model ignores its signal', async () => {

@@ -7,6 +7,7 @@ import { raceAbort } from '../loop/on-abort.js'
 import { stableStringify } from '../loop/stable-stringify.js'
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
 import { resolveModel } from '../providers/resolve.js'
+import { describe } from '../schema/index.js'
 import { redactor, redactValue } from '../transcript/redact.js'
 import type { EvalMode } from './report.js'
 
@@ -100,5 +101,23 @@ function load(file: string): ScorerAnswersFile {
   }
   if (data?.version !== 1 || typeof data.answers !== 'object' || data.answers === null)
     throw new BatonError('TRANSCRIPT', `${file}: not a scorer answers file of version 1; ${RECORD_HINT}`)
+  // A hand-edited answer would reach the scorer as a response it cannot read.
+  for (const [key, answer] of Object.entries(data.answers)) {
+    const response = (answer as { response?: unknown } | null)?.response
+    const message = (response as { message?: unknown } | null)?.message
+    const problem = !isObject(response)
+      ? `.response must be a model response object, got ${describe(response)}`
+      : !isObject(message)
+        ? `.response.message must be the assistant message object, got ${describe(message)}`
+        : undefined
+    if (problem)
+      throw new BatonError('TRANSCRIPT', `${file}: answers["${key}"]${problem}; ${RECORD_HINT}`, {
+        details: { path: file, key },
+      })
+  }
   return data as ScorerAnswersFile
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
