@@ -448,14 +448,7 @@ describe('an agent’s own policy', () => {
       ],
     ]
     for (const [policy, message] of cases) {
-      const path = file()
-      const result = await run(
-        agentWith({ window: 8_000, threshold: 0.5, policy }).agent,
-        'Read the report.',
-        {
-          record: path,
-        },
-      )
+      const { result, path } = await recordedWith(policy)
       expect(result.status).toBe('error')
       expect(result.stopReason).toBe('CONTEXT_POLICY')
       expect(result.error?.message).toMatch(message)
@@ -540,14 +533,7 @@ describe('an agent’s own policy, handled with care', () => {
       ],
     ]
     for (const [policy, message] of cases) {
-      const path = file()
-      const result = await run(
-        agentWith({ window: 8_000, threshold: 0.5, policy }).agent,
-        'Read the report.',
-        {
-          record: path,
-        },
-      )
+      const { result, path } = await recordedWith(policy)
       expect(result.stopReason).toBe('CONTEXT_POLICY')
       expect(result.error?.message).toMatch(message)
       expect(readTranscript(path).events.at(-1)!.type).toBe('run.end')
@@ -790,6 +776,15 @@ describe('bad settings and histories that cannot fit', () => {
     expect(model.requests.some((r) => JSON.stringify(r.messages).includes('and then, and then'))).toBe(false)
   })
 })
+
+/** A recorded run of the reader whose context is kept by `policy`, its own. */
+async function recordedWith(policy: ContextOptions['policy']) {
+  const path = file()
+  const result = await run(agentWith({ window: 8_000, threshold: 0.5, policy }).agent, 'Read the report.', {
+    record: path,
+  })
+  return { result, path }
+}
 
 /** Tool results that do not follow the assistant message that made their call. */
 function pairsBroken(messages: readonly Message[]): string[] {

@@ -347,19 +347,23 @@ describe('a server that refuses stream_options', () => {
 })
 
 describe('HTTP errors with OpenAI bodies', () => {
-  it('429 insufficient_quota is not retried: waiting does not add credit', async () => {
-    answer = () =>
-      json(
-        {
-          error: {
-            message: 'You exceeded your current quota, please check your plan and billing details.',
-            type: 'insufficient_quota',
-            param: null,
-            code: 'insufficient_quota',
-          },
+  /** OpenAI's answer to a key out of credit. */
+  const outOfQuota = (headers?: Record<string, string>) =>
+    json(
+      {
+        error: {
+          message: 'You exceeded your current quota, please check your plan and billing details.',
+          type: 'insufficient_quota',
+          param: null,
+          code: 'insufficient_quota',
         },
-        429,
-      )
+      },
+      429,
+      headers,
+    )
+
+  it('429 insufficient_quota is not retried: waiting does not add credit', async () => {
+    answer = () => outOfQuota()
     const retries: RetryInfo[] = []
     const error = await rejection(gpt().generate(request, { onRetry: (info) => retries.push(info) }))
     expect(retries).toEqual([])
@@ -369,20 +373,7 @@ describe('HTTP errors with OpenAI bodies', () => {
   })
 
   it('429 insufficient_quota does not hold the other calls of the key as a rate limit would', async () => {
-    const quota = () =>
-      json(
-        {
-          error: {
-            message: 'You exceeded your current quota, please check your plan and billing details.',
-            type: 'insufficient_quota',
-            param: null,
-            code: 'insufficient_quota',
-          },
-        },
-        429,
-        { 'retry-after': '20' },
-      )
-    answer = quota
+    answer = () => outOfQuota({ 'retry-after': '20' })
     await rejection(gpt().generate(request))
     // A refusal for want of credit says nothing of the pace: the next call is not paused for 20 s
     // (with a 5-second deadline, a pause would have refused it at once as RATE_LIMITED).
