@@ -5,7 +5,7 @@
  * stopped short, runnable as printed.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -30,6 +30,12 @@ function baton(args: string[], cwd = root) {
 }
 
 const oneLine = (stderr: string) => expect(stderr.trim().split('\n')).toHaveLength(1)
+
+const write = (name: string, text: string) => {
+  const file = join(temp, name)
+  writeFileSync(file, text)
+  return file
+}
 
 /**
  * `worker` on model `local:tiny` (no known price) calls `work` three times, one call per step,
@@ -76,6 +82,142 @@ describe('--record', () => {
       oneLine(stderr)
       expect(stderr).toContain(`--record ${temp}: it is a directory; give the transcript's file path`)
     }
+  })
+})
+
+describe('--record refuses, before the run, a path the transcript cannot go to', () => {
+  it.each([
+    ['an empty path', () => '', /--record needs a file path/],
+    [
+      'a path under a file',
+      () => join(write('in-the-way.txt', 'notes'), 'run.jsonl'),
+      /in-the-way\.txt is a file, not a directory/,
+    ],
+    [
+      'an existing file that is not a transcript',
+      () => write('notes.txt', 'my notes'),
+      /notes\.txt: the file exists and is not a Baton transcript, so it would be overwritten/,
+    ],
+  ])('%s, on one line, exit 2, with nothing run or overwritten', (_, path, message) => {
+    const target = path()
+    const before = existsSync(target) ? readFileSync(target, 'utf8') : undefined
+    const { code, stdout, stderr } = baton(['run', agent, 'Work', '--record', target])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    oneLine(stderr)
+    expect(stderr).toMatch(message)
+    if (before === undefined) expect(existsSync(target)).toBe(false)
+    else expect(readFileSync(target, 'utf8')).toBe(before)
+  })
+
+  it('an existing transcript is written over, as running again with the same --record expects', () => {
+    const file = join(temp, 'again.jsonl')
+    expect(baton(['run', agent, 'Work', '--record', file]).code).toBe(0)
+    const again = baton(['run', agent, 'Work again', '--record', file])
+    expect(again.code, again.stderr).toBe(0)
+    expect(readTranscript(file).header.task).toBe('Work again')
+  })
+})
+
+describe('flags a user gets wrong', () => {
+  it.each([
+    [['run', agent, 'Work', '--modle', 'x'], '--model'],
+    [['run', agent, 'Work', '--max-cost', '1'], '--max-cost-usd'],
+    [['run', agent, 'Work', '--max-step', '3'], '--max-steps'],
+    [['replay', 'x.jsonl', '--agnet', agent], '--agent'],
+    [['view', 'x.jsonl', '--outt', 'x.html'], '--out'],
+    [['verify', 'x.jsonl', '--jsn'], '--json'],
+    [['runs', 'list', '--limt', '3'], '--limit'],
+    [['rnu', agent, 'Work'], 'run'],
+  ])('%j says which flag or command it most likely means, on one line, exit 2', (args, meant) => {
+    const { code, stdout, stderr } = baton(args)
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    oneLine(stderr)
+    expect(stderr.trim()).toMatch(new RegExp(`did you mean ${meant}\\?$`))
+  })
+
+  it('a task that starts with "-" goes after --, and without it the error says so', () => {
+    const refused = baton(['run', agent, '-5 degrees: how cold?', '--no-record'])
+    expect(refused.code).toBe(2)
+    oneLine(refused.stderr)
+    expect(refused.stderr).toContain('put -- before it')
+    const { code, stdout, stderr } = baton([
+      'run',
+      agent,
+      '--no-record',
+      '--json',
+      '--',
+      '-5 degrees: how cold?',
+    ])
+    expect(code, stderr).toBe(0)
+    expect(JSON.parse(stdout).status).toBe('done')
+  })
+
+  it('a flag given twice with different values is refused; the same value twice, or --price twice, is not', () => {
+    const twice = baton(['run', agent, 'Work', '--no-record', '--max-steps=2', '--max-steps', '50'])
+    expect(twice.code).toBe(2)
+    expect(twice.stdout).toBe('')
+    oneLine(twice.stderr)
+    expect(twice.stderr).toContain('--max-steps is given twice, as "2" and "50"; keep one')
+    const replay = baton(['replay', 'x.jsonl', '--model', 'openai:a', '--model', 'openai:b'])
+    expect(replay.code).toBe(2)
+    expect(replay.stderr).toContain('--model is given twice')
+    const same = baton(['run', agent, 'Work', '--no-record', '--json', '--max-steps', '50', '--max-steps=50'])
+    expect(same.code, same.stderr).toBe(0)
+    const prices = baton([
+      'run',
+      agent,
+      'Work',
+      '--no-record',
+      '--json',
+      '--price',
+      'local:tiny=1,0',
+      '--price',
+      'other:x=2,2',
+    ])
+    expect(prices.code, prices.stderr).toBe(0)
+    expect(JSON.parse(prices.stdout).usage.costUsd).toBeCloseTo(0.004, 10)
+  })
+})
+
+describe('text from a run or a module never reaches the terminal as escape sequences', () => {
+  const ESC = '\u001b'
+  it('the answer, in a run and in the replay of its transcript, keeps its lines but not its escapes', () => {
+    const module = join(temp, 'escapes.mjs')
+    const dist = (file: string) => JSON.stringify(pathToFileURL(join(root, 'dist', file)).href)
+    writeFileSync(
+      module,
+      `import { defineAgent } from ${dist('index.js')}
+import { scriptedModel } from ${dist('testing/index.js')}
+export default defineAgent({
+  name: 'escapes',
+  instructions: 'x',
+  model: scriptedModel([{ text: 'hello\\u001b]0;title\\u0007\\u001b[2J world\\r\\nline two' }], { id: 'local:tiny' }),
+})
+`,
+    )
+    const transcript = join(temp, 'escapes.jsonl')
+    const run = baton(['run', module, 'Say hello', '--record', transcript])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.stdout).toContain('hello world\nline two')
+    expect(run.stdout).not.toContain(ESC)
+    const replay = baton(['replay', transcript, '--agent', module])
+    expect(replay.code, replay.stderr).toBe(0)
+    expect(replay.stdout).toContain('hello world\nline two')
+    expect(replay.stdout).not.toContain(ESC)
+    // --json is data: the answer is kept as it was, escaped by JSON.
+    const json = baton(['replay', transcript, '--agent', module, '--json'])
+    expect(JSON.parse(json.stdout).output).toContain(`${ESC}[2J`)
+  })
+
+  it('an error a module throws is one line with no escape sequence', () => {
+    const module = write('throws.mjs', `throw new Error('bad\\u001b[2J\\u001b]0;title\\u0007 module')\n`)
+    const { code, stderr } = baton(['run', module, 'Work'])
+    expect(code).toBe(2)
+    oneLine(stderr)
+    expect(stderr).not.toContain(ESC)
+    expect(stderr).toContain('bad module')
   })
 })
 
@@ -127,11 +269,6 @@ describe('model prices from the command line', () => {
     expect(JSON.parse(both.stdout).usage.costUsd).toBeCloseTo(0.0004, 10)
   })
 
-  const write = (name: string, text: string) => {
-    const file = join(temp, name)
-    writeFileSync(file, text)
-    return file
-  }
   it.each([
     [
       'a missing file',

@@ -99,3 +99,31 @@ describe.each(['commonjs (none)', 'module'] as const)('a package whose type is %
     )
   })
 })
+
+describe('a module path that is no JavaScript module file', () => {
+  const dir = makePackage('module')
+
+  it('a directory is named as one, on one line, exit 2, with no Node wording', () => {
+    mkdirSync(join(dir, 'agents'))
+    const { code, stdout, stderr } = baton(['run', 'agents', 'task'], dir)
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(stderr).toMatch(/^baton: agents is a directory; name the agent module in it/)
+    expect(stderr).not.toMatch(/Directory import|load-agent/)
+  })
+
+  it.each([
+    ['an ES module', 'broken.mjs', 'const a = 1\nexport const b = a +;\n', 2, 21],
+    ['a CommonJS module', 'broken.cjs', 'const a = 1\n\nexports.b = a +;\n', 3, 16],
+  ])(
+    'a syntax error in %s is named with file:line:column, like TypeScript',
+    (_, file, source, line, column) => {
+      writeFileSync(join(dir, file), source)
+      const { code, stderr } = baton(['run', file, 'task'], dir)
+      expect(code).toBe(2)
+      expect(stderr.trim().split('\n')).toHaveLength(1)
+      expect(stderr).toContain(`baton: cannot load ${file}: ${file}:${line}:${column}: `)
+    },
+  )
+})

@@ -1,5 +1,14 @@
-import { statSync } from 'node:fs'
-import { join } from 'node:path'
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readSync,
+  type Stats,
+  statSync,
+} from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { EvalMode } from '../eval/index.js'
 import { parsePriceFlag, readPricesFile } from './price-flags.js'
@@ -76,14 +85,24 @@ const BUDGET_FLAGS: Record<string, keyof BudgetLimits> = {
   '--max-depth': 'maxDepth',
 }
 
-/** Splits `--flag=value`, and reads a flag's value from the next argument otherwise. */
+/**
+ * Splits `--flag=value`, and reads a flag's value from the next argument otherwise. `--` ends
+ * the flags: every argument after it is positional (a task or a path that starts with `-`). A
+ * flag given twice with different values is refused, unless it is `repeatable`.
+ */
 export function flags(
   argv: readonly string[],
   onFlag: (flag: string, value: () => string) => void,
+  options: { repeatable?: readonly string[] } = {},
 ): string[] {
   const positional: string[] = []
+  const given = new Map<string, string>()
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1))
+      break
+    }
     const [flag, inline] =
       arg.startsWith('--') && arg.includes('=')
         ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
@@ -94,6 +113,12 @@ export function flags(
       const next = inline ?? argv[++i]
       if (next === undefined || (inline === undefined && next.startsWith('--')))
         throw new UsageError(`${flag} needs a value`)
+      const before = given.get(flag)
+      if (before !== undefined && before !== next && !options.repeatable?.includes(flag))
+        throw new UsageError(
+          `${flag} is given twice, as ${JSON.stringify(before)} and ${JSON.stringify(next)}; keep one`,
+        )
+      given.set(flag, next)
       return next
     }
     if (flag.startsWith('-') && flag !== '-') {
@@ -104,6 +129,53 @@ export function flags(
   return positional
 }
 
+/**
+ * `unknown flag … for "baton <command>"; expected one of …`, ending with the flag it most likely
+ * means, or, for what is no flag at all (`-5 degrees`), how to pass it as an argument.
+ */
+export function unknownFlag(flag: string, command: string, known: readonly string[]): UsageError {
+  return new UsageError(
+    `unknown flag ${flag} for "baton ${command}"; expected one of ${known.join(', ')}${didYouMean(flag, known) ?? (flag.startsWith('--') ? '' : `; if ${JSON.stringify(flag)} is an argument, not a flag, put -- before it: baton ${command} … -- ${JSON.stringify(flag)}`)}`,
+  )
+}
+
+/** `; did you mean --model?` for a word close to one of `known` (a typo, a prefix), else undefined. */
+export function didYouMean(word: string, known: readonly string[]): string | undefined {
+  const bare = (w: string) => w.replace(/^-+/, '').toLowerCase()
+  const typed = bare(word)
+  if (typed === '') return undefined
+  const prefixed = known.filter((k) => typed.length >= 3 && bare(k).startsWith(typed))
+  if (prefixed.length === 1) return `; did you mean ${prefixed[0]}?`
+  let best: string | undefined
+  let bestDistance = Math.min(2, Math.floor(typed.length / 3))
+  for (const candidate of known) {
+    const distance = editDistance(typed, bare(candidate))
+    if (distance <= bestDistance && (best === undefined || distance < editDistance(typed, bare(best)))) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best === undefined ? undefined : `; did you mean ${best}?`
+}
+
+/** Levenshtein distance, a swap of two neighbours counting as one edit. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  )
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(
+        d[i - 1]![j]! + 1,
+        d[i]![j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
+    }
+  return d[a.length]![b.length]!
+}
+
 /** `path/to/module.ts#export` → the module and the export name. */
 export function splitTarget(target: string): { module: string; exportName: string | undefined } {
   const hash = target.lastIndexOf('#')
@@ -111,6 +183,23 @@ export function splitTarget(target: string): { module: string; exportName: strin
     ? { module: target.slice(0, hash), exportName: target.slice(hash + 1) }
     : { module: target, exportName: undefined }
 }
+
+const RUN_FLAGS = [
+  '--json',
+  '--record',
+  '--no-record',
+  '--model',
+  '--resume',
+  '--database',
+  '--run-id',
+  '--otel',
+  '--prices',
+  '--price',
+  ...Object.keys(BUDGET_FLAGS),
+  '--debug',
+]
+
+const REPLAY_FLAGS = ['--agent', '--live-tools', '--lenient', '--model', '--json', '--record', '--debug']
 
 /** Parses `baton run <module>[#export] "<task>" [flags]` and `baton run <module>[#export] --resume <file> [flags]`. */
 export function parseRunArgs(argv: readonly string[]): RunArgs {
@@ -129,32 +218,34 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
   }
   let fromFile: PriceTable | undefined
   const single: PriceTable = {}
-  const positional = flags(argv, (flag, value) => {
-    if (flag === '--json') args.json = true
-    else if (flag === '--debug') args.debug = true
-    else if (flag === '--record') args.record = recordFile(value())
-    else if (flag === '--no-record') args.noRecord = true
-    else if (flag === '--model') args.model = value()
-    else if (flag === '--resume') args.resume = value()
-    else if (flag === '--database') args.database = value()
-    else if (flag === '--run-id') args.runId = value()
-    else if (flag === '--otel') args.otel = true
-    else if (flag === '--prices') fromFile = readPricesFile(value())
-    else if (flag === '--price') {
-      const [model, price] = parsePriceFlag(value())
-      single[model] = price
-    } else if (flag in BUDGET_FLAGS) {
-      const raw = value()
-      const number = Number(raw)
-      if (raw.trim() === '' || !Number.isFinite(number) || number < 0)
-        throw new UsageError(`${flag} must be a non-negative number, got ${JSON.stringify(raw)}`)
-      args.budget[BUDGET_FLAGS[flag]!] = number
-    } else {
-      throw new UsageError(
-        `unknown flag ${flag} for "baton run"; expected one of --json, --record, --no-record, --model, --resume, --database, --run-id, --otel, --prices, --price, ${Object.keys(BUDGET_FLAGS).join(', ')}, --debug`,
-      )
-    }
-  })
+  const positional = flags(
+    argv,
+    (flag, value) => {
+      if (flag === '--json') args.json = true
+      else if (flag === '--debug') args.debug = true
+      else if (flag === '--record') args.record = recordFile(value())
+      else if (flag === '--no-record') args.noRecord = true
+      else if (flag === '--model') args.model = value()
+      else if (flag === '--resume') args.resume = value()
+      else if (flag === '--database') args.database = value()
+      else if (flag === '--run-id') args.runId = value()
+      else if (flag === '--otel') args.otel = true
+      else if (flag === '--prices') fromFile = readPricesFile(value())
+      else if (flag === '--price') {
+        const [model, price] = parsePriceFlag(value())
+        single[model] = price
+      } else if (flag in BUDGET_FLAGS) {
+        const raw = value()
+        const number = Number(raw)
+        if (raw.trim() === '' || !Number.isFinite(number) || number < 0)
+          throw new UsageError(`${flag} must be a non-negative number, got ${JSON.stringify(raw)}`)
+        args.budget[BUDGET_FLAGS[flag]!] = number
+      } else {
+        throw unknownFlag(flag, 'run', RUN_FLAGS)
+      }
+    },
+    { repeatable: ['--price'] },
+  )
   if (fromFile !== undefined || Object.keys(single).length > 0) args.prices = { ...fromFile, ...single }
   if (args.noRecord && args.record !== undefined)
     throw new UsageError('--record and --no-record contradict each other; keep one')
@@ -213,10 +304,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
     else if (flag === '--agent') args.agent = splitTarget(value())
     else if (flag === '--record') args.record = recordFile(value())
     else if (flag === '--model') args.model = value()
-    else
-      throw new UsageError(
-        `unknown flag ${flag} for "baton replay"; expected one of --agent, --live-tools, --lenient, --model, --json, --record, --debug`,
-      )
+    else throw unknownFlag(flag, 'replay', REPLAY_FLAGS)
   })
   if (positional.length === 0)
     throw new UsageError(
@@ -330,17 +418,62 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   return { targets: positional.map(splitTarget), database, concurrency, id, otel }
 }
 
-/** A `--record` path, refused at once when it names a directory (the run would lose its transcript). */
+/**
+ * A `--record` path, refused at once (before the run, which would otherwise lose its transcript
+ * or someone's file) when it is empty, names a directory, lies under a file or a directory that
+ * cannot be written, or names an existing file that is not a transcript (it would be overwritten).
+ */
 function recordFile(path: string): string {
-  let directory = false
+  if (path.trim() === '') throw new UsageError('--record needs a file path, e.g. --record runs/x.jsonl')
+  let stats: Stats | undefined
   try {
-    directory = statSync(path, { throwIfNoEntry: false })?.isDirectory() === true
+    stats = statSync(path, { throwIfNoEntry: false })
   } catch {
-    // Not a place a file can be made (a file on the way, say): the run says so, naming it.
+    // Not a place a file can be made (a file on the way, say): found below.
   }
-  if (directory)
+  if (stats?.isDirectory())
     throw new UsageError(
       `--record ${path}: it is a directory; give the transcript's file path, e.g. --record ${join(path, 'run.jsonl')}`,
     )
+  if (stats?.isFile()) {
+    if (stats.size > 0 && !startsAsTranscript(path))
+      throw new UsageError(
+        `--record ${path}: the file exists and is not a Baton transcript, so it would be overwritten; choose another path, or delete it first`,
+      )
+    if (!writable(path))
+      throw new UsageError(`--record ${path}: the file cannot be written (permission denied)`)
+    return path
+  }
+  if (stats) return path
+  // The file is made, with the folders it needs, in the nearest folder that exists.
+  let dir = dirname(resolve(path))
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
+  if (!statSync(dir).isDirectory())
+    throw new UsageError(`--record ${path}: ${dir} is a file, not a directory; choose another path`)
+  if (!writable(dir)) throw new UsageError(`--record ${path}: cannot write in ${dir} (permission denied)`)
   return path
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Whether the file starts with a transcript's header line. */
+function startsAsTranscript(path: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const start = Buffer.alloc(64)
+    const read = readSync(fd, start, 0, start.length, 0)
+    return /^\s*\{\s*"type"\s*:\s*"header"/.test(start.subarray(0, read).toString('utf8'))
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }

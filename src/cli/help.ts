@@ -49,6 +49,7 @@ Flags:
                          message contents only with
                          OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
   --debug                show stack traces
+  --                     the end of the flags: a task that starts with "-" goes after it
 
 Examples:
   baton run agents/research-lead.ts "How much bigger is Lisbon than Porto?"
@@ -88,6 +89,7 @@ Flags:
   --json                 print the result as JSON (with its divergences) instead of the log
   --record <file>        write the replay's own transcript to <file>
   --debug                show stack traces
+  --                     the end of the flags: a path that starts with "-" goes after it
 
 Examples:
   baton replay runs/research-lead-20261124-101502.jsonl

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Agent, isAgent } from '../agent/index.js'
 import { UsageError } from './args.js'
@@ -23,6 +24,10 @@ export async function loadAgentModule(
 ): Promise<LoadedAgent> {
   const file = resolve(modulePath)
   if (!existsSync(file)) throw new UsageError(`agent module not found: ${modulePath} (looked at ${file})`)
+  if (statSync(file).isDirectory())
+    throw new UsageError(
+      `${modulePath} is a directory; name the agent module in it, e.g. ${join(modulePath, 'agent.ts')}`,
+    )
   const module = await importModule(file, modulePath)
   try {
     return { agent: pickAgent(module, modulePath, exportName), module }
@@ -52,7 +57,7 @@ function pickAgent(
   if (found.length === 1) return module[found[0]!] as Agent
   if (found.length > 1)
     throw new UsageError(
-      `${modulePath} exports several agents (${found.join(', ')}); pick one: baton run ${modulePath}#${found[0]} "<task>"`,
+      `${modulePath} exports several agents (${found.join(', ')}); pick one after #, e.g. ${modulePath}#${found[0]}`,
     )
   throw new UsageError(
     `${modulePath} exports no agent; export one made by defineAgent (export default defineAgent({...}))`,
@@ -81,7 +86,8 @@ export async function importModule(file: string, shown: string): Promise<Record<
     }
   } catch (error) {
     if (error instanceof UsageError) throw error
-    throw new UsageError(`cannot load ${shown}: ${loadProblem(error)}`, { cause: error })
+    const where = error instanceof SyntaxError && !TYPESCRIPT.test(file) ? syntaxErrorAt(file) : undefined
+    throw new UsageError(`cannot load ${shown}: ${where ?? loadProblem(error)}`, { cause: error })
   }
   return commonJsExports(module)
 }
@@ -115,6 +121,30 @@ export function loadProblem(error: unknown): string {
     return `${shortPath(path!)}:${line}:${Number(column) + 1}: ${text}`
   }
   return message.split('\n')[0]!
+}
+
+/**
+ * `<file>:<line>:<column>: <message>` for a JavaScript module Node refused as a syntax error (Node
+ * does not say where in an ES module), found by compiling it with esbuild (tsx's); undefined when
+ * esbuild is not there or finds no error in the file itself (it was in a module it imports).
+ */
+function syntaxErrorAt(file: string): string | undefined {
+  try {
+    const esbuild = createRequire(import.meta.resolve('tsx/esm/api'))('esbuild') as {
+      transformSync(code: string, options: object): unknown
+    }
+    esbuild.transformSync(readFileSync(file, 'utf8'), {
+      loader: 'js',
+      format: /\.cjs$/.test(file) ? 'cjs' : 'esm',
+      sourcefile: file,
+    })
+  } catch (error) {
+    const first = (error as { errors?: { text: string; location?: { line: number; column: number } }[] })
+      .errors?.[0]
+    if (first?.location)
+      return `${shortPath(file)}:${first.location.line}:${first.location.column + 1}: ${first.text}`
+  }
+  return undefined
 }
 
 /**

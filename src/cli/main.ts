@@ -9,10 +9,11 @@
 // loop, providers, transcripts, eval) when it runs, so that `baton --help` starts fast.
 import type { ReplayResult } from '../replay/index.js'
 import type { RunResult, RunStream } from '../run/index.js'
-import { parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
+import { didYouMean, parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
 import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
+import { oneLine } from './terminal-text.js'
 
 const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs', 'export-otel', 'verify', 'mcp'] as const
 type Command = (typeof COMMANDS)[number]
@@ -27,7 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
-      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker", "runs", "export-otel", "verify" or "mcp" (see baton --help)`,
+      `unknown command "${command}"; expected "run", "replay", "eval", "view", "worker", "runs", "export-otel", "verify" or "mcp" (see baton --help)${didYouMean(command, COMMANDS) ?? ''}`,
     )
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(await helpOf(command as Command))
@@ -98,7 +99,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { loadAgentModule, readTranscript, replayTarget, startAgain } = await replayParts()
     const model = args.model === undefined ? undefined : await modelFlag(args.model, !args.lenient)
     const transcript = readTranscript(args.transcript)
-    const target = replayTarget(transcript, args.agent, (line) => process.stderr.write(`baton: ${line}\n`))
+    const target = replayTarget(transcript, args.agent, (line) =>
+      process.stderr.write(`baton: ${oneLine(line)}\n`),
+    )
     const { agent, module } = await loadAgentModule(target.module, target.exportName)
     try {
       const again = startAgain(transcript, agent, 'replay', {
@@ -236,10 +239,12 @@ main(process.argv.slice(2)).then(
     const { BatonError } = await import('../errors/index.js')
     const usage = error instanceof UsageError || (error instanceof BatonError && error.code !== 'INTERNAL')
     const { inFlags } = await import('./flag-wording.js')
-    const message = inFlags(String((error as Error)?.message ?? error))
+    const { terminalText } = await import('./terminal-text.js')
+    // The message may quote a transcript or a module's error: no escape sequence reaches the terminal.
+    const message = terminalText(inFlags(String((error as Error)?.message ?? error)))
     // A usage error is one line (a compiler's error about the agent module may span several).
     process.stderr.write(`baton: ${usage && !debug ? message.replace(/\s*\n\s*/g, ' ') : message}\n`)
-    if (debug && error instanceof Error) process.stderr.write(`${error.stack}\n`)
+    if (debug && error instanceof Error) process.stderr.write(`${terminalText(String(error.stack))}\n`)
     process.exitCode = usage ? 2 : 1
   },
 )

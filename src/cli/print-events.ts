@@ -6,6 +6,7 @@ import { drawsTree } from './draws-tree.js'
 import { inFlags } from './flag-wording.js'
 import { LiveTree, oneLine, type TreeOutput } from './live-tree.js'
 import { count, type ResumeTarget, resumeCommand } from './resume-hint.js'
+import { terminalText } from './terminal-text.js'
 
 export interface PrintOptions {
   /** Print the result as JSON, and nothing while the run goes on. */
@@ -61,8 +62,16 @@ export async function printRun(
 
 const depthOf = (path: string): number => (path.match(/agent:/g) ?? []).length
 
-/** One plain line per interesting event, indented by sub-agent depth. */
+/**
+ * One plain line per interesting event, indented by sub-agent depth, with no escape sequence or
+ * control character from the run (a transcript being replayed may come from anyone).
+ */
 export function formatEvent(event: BatonEvent): string | undefined {
+  const line = eventLine(event)
+  return line === undefined ? undefined : terminalText(line)
+}
+
+function eventLine(event: BatonEvent): string | undefined {
   const indent = '  '.repeat(depthOf(event.path))
   switch (event.type) {
     case 'agent.start':
@@ -143,6 +152,7 @@ export interface ReplayInfo {
   lenient: boolean
 }
 
+/** The result as the CLI prints it; text from the run (its answer, errors, diffs) is made safe to print. */
 export function formatResult(result: RunResult, replay?: ReplayInfo): string {
   const { usage } = result
   const output = typeof result.output === 'string' ? result.output : JSON.stringify(result.output, null, 2)
@@ -165,7 +175,7 @@ export function formatResult(result: RunResult, replay?: ReplayInfo): string {
     ...(output === undefined ? [] : ['', output]),
     ...(result.transcript ? ['', `transcript: ${shortPath(result.transcript)}`] : []),
   ]
-  return lines.join('\n')
+  return terminalText(lines.join('\n'))
 }
 
 const DIFFERS = 'the request differs from the recording: '

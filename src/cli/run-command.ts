@@ -15,6 +15,7 @@ import type { LoadedAgent } from './load-agent.js'
 import { standIn } from './model-flag.js'
 import { shortPath } from './print-events.js'
 import type { ResumeTarget } from './resume-hint.js'
+import { terminalText } from './terminal-text.js'
 
 interface Output {
   write(text: string): unknown
@@ -66,7 +67,7 @@ export async function runCommand(args: RunArgs, loaded: LoadedAgent, io: RunIO):
       `Set ${[...new Set(missing.map((m) => m.variable))].join(' and ')} to run it live.`,
     ]
     record = recordPath()
-    ;(args.json ? io.err : io.out).write(`${notice.join('\n')}\n\n`)
+    ;(args.json ? io.err : io.out).write(`${terminalText(notice.join('\n'))}\n\n`)
     const again = replayStream(transcript, agent, 'replay', {
       strict: true,
       deltas: drawsTree(args.json, io.out, io.env),

@@ -1,5 +1,5 @@
 /** Parses `baton runs …`: the durable runs in a database, from the command line. */
-import { flags, UsageError } from './args.js'
+import { didYouMean, flags, UsageError } from './args.js'
 
 export type RunsAction = 'list' | 'show' | 'follow' | 'cancel' | 'approve' | 'export'
 
@@ -24,6 +24,7 @@ export interface RunsArgs {
   debug: boolean
 }
 
+const RUNS_FLAGS = ['--database', '--status', '--limit', '--deny', '--by', '--output', '--json', '--debug']
 const RUNS_ACTIONS: readonly RunsAction[] = ['list', 'show', 'follow', 'cancel', 'approve', 'export']
 const RUNS_USAGE = 'baton runs [list|show|follow|cancel|approve|export] … --database <url>'
 
@@ -69,14 +70,14 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
       args.limit = number
     } else
       throw new UsageError(
-        `unknown flag ${flag} for "baton runs"; expected one of --database, --status, --limit, --deny, --by, --output (-o), --json, --debug`,
+        `unknown flag ${flag} for "baton runs"; expected one of --database, --status, --limit, --deny, --by, --output (-o), --json, --debug${didYouMean(flag, RUNS_FLAGS) ?? ''}`,
       )
   })
   const [first, ...rest] = positional
   const action = (first ?? 'list') as RunsAction
   if (!RUNS_ACTIONS.includes(action))
     throw new UsageError(
-      `unknown action ${JSON.stringify(first)} for "baton runs"; expected one of ${RUNS_ACTIONS.join(', ')}: ${RUNS_USAGE}`,
+      `unknown action ${JSON.stringify(first)} for "baton runs"; expected one of ${RUNS_ACTIONS.join(', ')}: ${RUNS_USAGE}${didYouMean(first!, RUNS_ACTIONS) ?? ''}`,
     )
   for (const flag of seen) {
     const actions = allowed[flag]

@@ -27,6 +27,17 @@ export function oneLine(text: string): string {
   return text.replace(CSI, '').replace(OSC, '').replace(CONTROLS, ' ').trim()
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
+const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+
+/**
+ * Text that may span lines (a run's answer, an error message) made safe to print: escape
+ * sequences and control characters are removed, line breaks and tabs are kept.
+ */
+export function terminalText(text: string): string {
+  return text.replace(/\r\n/g, '\n').replace(CSI, '').replace(OSC, '').replace(CONTROLS_BUT_LINES, '')
+}
+
 /** The text cut to `max` characters, with `…` where it was cut. */
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text

@@ -5,7 +5,7 @@
  * chained, or not signed by the key; 2 not a transcript.
  */
 import { fileProblem, readTextFile } from '../files/read-text.js'
-import { UsageError } from './args.js'
+import { didYouMean, UsageError } from './args.js'
 
 export interface VerifyArgs {
   transcript: string
@@ -21,12 +21,18 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
   let json = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
+    if (arg === '--') {
+      files.push(...argv.slice(i + 1))
+      break
+    }
     if (arg === '--json') json = true
     else if (arg === '--key' || arg.startsWith('--key=')) {
       key = arg === '--key' ? argv[++i] : arg.slice('--key='.length)
       if (!key) throw new UsageError('--key needs a public key: a PEM file, e.g. --key signing.pub.pem')
     } else if (arg.startsWith('-'))
-      throw new UsageError(`unknown flag ${arg} for "baton verify"; expected --key or --json`)
+      throw new UsageError(
+        `unknown flag ${arg} for "baton verify"; expected --key or --json${didYouMean(arg, ['--key', '--json']) ?? ''}`,
+      )
     else files.push(arg)
   }
   if (files.length !== 1)

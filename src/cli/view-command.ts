@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { basename, dirname, resolve } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import { readViewInput, renderViewHtml } from '../view/index.js'
-import { UsageError } from './args.js'
+import { didYouMean, UsageError } from './args.js'
 
 export interface ViewArgs {
   /** The transcript (JSONL) or eval report (JSON) to show. */
@@ -23,6 +23,10 @@ export function parseViewArgs(argv: readonly string[]): ViewArgs {
   const positional: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1))
+      break
+    }
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1
     const flag = eq > 0 ? arg.slice(0, eq) : arg
     if (flag === '--debug') debug = true
@@ -32,7 +36,9 @@ export function parseViewArgs(argv: readonly string[]): ViewArgs {
         throw new UsageError(`${flag} needs a file path: baton view <transcript> --out <file.html>`)
       out = value
     } else if (flag.startsWith('-') && flag !== '-')
-      throw new UsageError(`unknown flag ${flag} for "baton view"; expected --out <file.html> or --debug`)
+      throw new UsageError(
+        `unknown flag ${flag} for "baton view"; expected --out <file.html> or --debug${didYouMean(flag, ['--out', '--debug']) ?? ''}`,
+      )
     else positional.push(arg)
   }
   if (positional.length === 0)
