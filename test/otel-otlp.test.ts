@@ -350,6 +350,60 @@ describe('Baton’s OTLP/HTTP set-up', () => {
     receiver = await otlpReceiver()
   })
 
+  it('says why the collector refused the spans: its HTTP status and its answer', async () => {
+    const refusing = await otlpReceiver({ status: 413, body: 'request body too large:\n max 4 MiB' })
+    try {
+      const setup = await setupTracing({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: refusing.url } })
+      await run(team(), 'How much bigger is Lisbon?', { tracer: setup.tracer })
+      await setup.shutdown()
+      expect(setup.sent.spans).toBe(0)
+      expect(setup.sent.failed).toBeGreaterThan(0)
+      expect(setup.sent.error).toBe('HTTP 413 Payload Too Large: request body too large: max 4 MiB')
+    } finally {
+      await refusing.close()
+    }
+  })
+
+  it('reads the OTEL_* variables of `env` only, not those of process.env', async () => {
+    const before = { ...process.env }
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-from-process=leaked'
+    process.env.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT = '100000'
+    let setup: Awaited<ReturnType<typeof setupTracing>>
+    try {
+      setup = await setupTracing({
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '24' },
+      })
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in before)) delete process.env[name]
+    }
+    expect(process.env.OTEL_EXPORTER_OTLP_HEADERS).toBe(before.OTEL_EXPORTER_OTLP_HEADERS)
+    await run(team(), 'How much bigger is Lisbon?', { tracer: setup.tracer, traceContent: true })
+    await setup.shutdown()
+    expect(receiver.headers[0]).not.toHaveProperty('x-from-process')
+    const chat = receiver.spans.find((span) => span.attributes['baton.step_key'] === 'root/2/model')!
+    expect(chat.attributes['gen_ai.input.messages']).toHaveLength(24)
+  })
+
+  it.each([
+    [
+      { OTEL_EXPORTER_OTLP_HEADERS: 'api-key:abc' },
+      /OTEL_EXPORTER_OTLP_HEADERS: "api-key:abc" is not a header/,
+    ],
+    [{ OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x k=v' }, /OTEL_EXPORTER_OTLP_TRACES_HEADERS: "x k=v"/],
+    [{ OTEL_EXPORTER_OTLP_TIMEOUT: 'ten' }, /OTEL_EXPORTER_OTLP_TIMEOUT=ten: expected a positive number/],
+    [{ OTEL_BSP_SCHEDULE_DELAY: '-5' }, /OTEL_BSP_SCHEDULE_DELAY=-5: expected a positive number/],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' },
+      /OTEL_EXPORTER_OTLP_ENDPOINT=localhost:4318: expected an http/,
+    ],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector' }, /OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=collector/],
+  ])('refuses the malformed variable %j, naming it', async (env, message) => {
+    await expect(setupTracing({ env })).rejects.toMatchObject({
+      code: 'INVALID_OPTIONS',
+      message: expect.stringMatching(message),
+    })
+  })
+
   it('refuses what it cannot send, naming the variable', async () => {
     await expect(setupTracing({ env: { OTEL_TRACES_EXPORTER: 'zipkin' } })).rejects.toThrow(
       /OTEL_TRACES_EXPORTER=zipkin/,
@@ -404,6 +458,43 @@ describe('the GenAI client metrics (the `meter` run option)', () => {
         'gen_ai.provider.name': 'scripted',
         'gen_ai.request.model': 'model',
       })
+    await provider.shutdown()
+  })
+
+  it('does not measure a call cut off with its transcript (its duration and usage are not known)', async () => {
+    const record = join(dir, 'cut-metrics.jsonl')
+    await run(team(), 'How much bigger is Lisbon?', { record })
+    const transcript = readTranscript(record)
+    // Cut right after the researcher's first call was sent.
+    const at = transcript.events.findIndex(
+      (event) => event.type === 'model.request' && event.path === 'root/1/agent:researcher#0/1/model',
+    )
+    const reader = new CollectingReader()
+    const provider = new MeterProvider({ readers: [reader] })
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+      '@opentelemetry/sdk-trace-base'
+    )
+    const exporter = new InMemorySpanExporter()
+    const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer(
+      'cut',
+    )
+    await traceTranscript({ ...transcript, events: transcript.events.slice(0, at + 1) }, tracer, {
+      meter: provider.getMeter('test'),
+    })
+    const cut = exporter
+      .getFinishedSpans()
+      .find((span) => span.name === 'chat model' && span.attributes['baton.unfinished'])
+    expect(cut?.attributes['baton.step_key']).toBe('root/1/agent:researcher#0/1/model')
+    const { resourceMetrics } = await reader.collect()
+    const duration = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .find((metric) => metric.descriptor.name === 'gen_ai.client.operation.duration')!
+    const count = (duration.dataPoints as unknown as { value: { count: number } }[]).reduce(
+      (sum, point) => sum + point.value.count,
+      0,
+    )
+    // The lead's first call, answered; not the researcher's, cut off.
+    expect(count).toBe(1)
     await provider.shutdown()
   })
 

@@ -58,7 +58,8 @@ function plain(value: AnyValue | undefined): Plain {
 const attributesOf = (list: KeyValues): Record<string, Plain> =>
   Object.fromEntries((list ?? []).map(({ key, value }) => [key, plain(value)]))
 
-export async function otlpReceiver(): Promise<OtlpReceiver> {
+/** `answer`: the status and body of every answer instead of taking the spans (a collector that refuses). */
+export async function otlpReceiver(answer?: { status: number; body: string }): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = []
   const headers: IncomingHttpHeaders[] = []
   const waiting = new Set<() => void>()
@@ -71,6 +72,10 @@ export async function otlpReceiver(): Promise<OtlpReceiver> {
         return
       }
       headers.push(req.headers)
+      if (answer) {
+        res.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body)
+        return
+      }
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
       for (const resourceSpans of body.resourceSpans ?? []) {
         const resource = attributesOf(resourceSpans.resource?.attributes)

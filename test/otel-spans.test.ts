@@ -17,6 +17,7 @@ import {
   run,
   setupTracing,
   stream,
+  traceTranscript,
 } from '../src/index.js'
 import { SpanBuilder, spansOf } from '../src/otel/index.js'
 import { scriptedModel } from '../src/testing/index.js'
@@ -246,6 +247,69 @@ describe('the trace in an OpenTelemetry tracer', () => {
     }
     expect(await started(new AlwaysOffSampler())).toBe(1)
     expect(await started(new AlwaysOnSampler())).toBeGreaterThan(5)
+  })
+
+  it('puts error messages on spans redacted as the transcript, message contents on or off', async () => {
+    const SECRET = 'sk-proj-abcdefghijklmnopqrstuvwx0123'
+    const login = defineTool({
+      name: 'login',
+      description: 'Logs in',
+      input: z.object({ token: z.string() }),
+      run: ({ token }) => {
+        throw new Error(`refused ${token} (Authorization: Bearer ${SECRET})`)
+      },
+    })
+    for (const traceContent of [false, true]) {
+      const traced = await provide()
+      const record = join(dir, `secret-${traceContent}.jsonl`)
+      const agent = defineAgent({
+        name: 'a',
+        instructions: 'x',
+        tools: [login],
+        model: scriptedModel([{ toolCalls: [{ name: 'login', args: { token: SECRET } }] }, { text: 'ok' }]),
+      })
+      await run(agent, 'Log in', { tracer: traced.tracer, traceContent, record })
+      const spans = traced.exporter.getFinishedSpans()
+      expect(JSON.stringify(spans.map((span) => [span.attributes, span.status]))).not.toContain(SECRET)
+      const result = readTranscript(record).events.find((event) => event.type === 'tool.result')!
+      const failed = spans.find((span) => span.name === 'execute_tool login')!
+      expect(failed.status.message).toBe(result.type === 'tool.result' && result.error?.message)
+      expect(failed.status.message).toContain('[redacted]')
+    }
+  })
+
+  it('keeps a transcript with a missing or repeated start, or events after its end, in one trace of ended spans', async () => {
+    const transcript = readTranscript('agents/recordings/research-lead.jsonl')
+    const events = transcript.events
+    const sub = events.findIndex((event) => event.type === 'agent.start' && event.path !== 'root')
+    const call = events.findIndex((event) => event.type === 'model.request' && event.path !== 'root/1/model')
+    const end = events.findIndex((event) => event.type === 'run.end')
+    const damaged = {
+      'a sub-agent without its agent.start': events.filter((_, i) => i !== sub),
+      'a model.request written twice': [
+        ...events.slice(0, call + 1),
+        events[call]!,
+        ...events.slice(call + 1),
+      ],
+      'an agent.start written twice': [...events.slice(0, sub + 1), events[sub]!, ...events.slice(sub + 1)],
+      'events after run.end': [...events.slice(0, end + 1), ...events.slice(3, 9)],
+    }
+    for (const [what, given] of Object.entries(damaged)) {
+      const traced = await provide()
+      await traceTranscript({ ...transcript, events: given }, traced.tracer)
+      const spans = traced.exporter.getFinishedSpans()
+      expect(new Set(spans.map((span) => span.spanContext().traceId)).size, what).toBe(1)
+      const ids = new Set(spans.map((span) => span.spanContext().spanId))
+      for (const span of spans)
+        if (span.parentSpanContext) expect(ids.has(span.parentSpanContext.spanId), what).toBe(true)
+      // Every span started was ended (an open one is never exported): as many as the records.
+      const records = spansOf(given, 'x')
+      expect(spans.length, what).toBe(records.length)
+    }
+    // A sub-agent without its start: its calls sit under the span above it, the delegation's.
+    const orphaned = spansOf(damaged['a sub-agent without its agent.start'], 'x')
+    const first = orphaned.find((span) => span.key === 'root/1/agent:researcher#0/1/model')!
+    expect(first.parent).toBe('root/1/tool/call_1_0')
   })
 
   it('refuses a tracer that is not one, naming the option', async () => {

@@ -79,9 +79,14 @@ export class Contents {
 
   /** A text value (a task, a tool result) as the transcript stores it. */
   text(value: unknown): string {
-    const stored = this.stored(value)
-    return typeof stored === 'string' ? stored : JSON.stringify(stored)
+    return storedText(value, this.redact)
   }
+}
+
+/** A value as text, as the transcript stores it (secrets redacted, nesting cut). */
+export function storedText(value: unknown, redact: Redactor): string {
+  const stored = JSON.parse(transcriptJson(value, redact))
+  return typeof stored === 'string' ? stored : JSON.stringify(stored)
 }
 
 function conventionMessage(message: Exclude<Message, { role: 'system' }>): ConventionMessage {

@@ -42,7 +42,8 @@ export class CallMetrics {
 
   /** Takes an ended span: a model call's is measured, the rest are not metrics. */
   ended(span: SpanRecord): void {
-    if (span.kind !== 'client') return
+    // A call cut off with its transcript has no known duration or usage: it is not measured.
+    if (span.kind !== 'client' || span.attributes['baton.unfinished'] === true) return
     const attributes: Attributes = {}
     for (const name of CALL_ATTRIBUTES)
       if (span.attributes[name] !== undefined) attributes[name] = span.attributes[name]

@@ -99,14 +99,26 @@ function checkProtocol(env: TracingSetupOptions['env'] & object): void {
   }
 }
 
-/** The traces URL the variables give. */
+/** The traces URL the variables give; one that is not an http(s) URL is refused, naming the variable. */
 function tracesUrl(env: TracingSetupOptions['env'] & object): string {
-  const own = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim()
-  if (own) return own
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()
-  if (base) return `${base.replace(/\/+$/, '')}/v1/traces`
+  for (const [variable, suffix] of [
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ''],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', '/v1/traces'],
+  ] as const) {
+    const given = env[variable]?.trim()
+    if (!given) continue
+    if (!isHttpUrl(given))
+      throw new BatonError(
+        'INVALID_OPTIONS',
+        `${variable}=${given}: expected an http:// or https:// URL (http://localhost:4318)`,
+        { details: { variable } },
+      )
+    return suffix ? `${given.replace(/\/+$/, '')}${suffix}` : given
+  }
   return 'http://localhost:4318/v1/traces'
 }
+
+const isHttpUrl = (url: string): boolean => /^https?:\/\/[^/]/.test(url) && URL.canParse(url)
 
 /** Parses `key=value,key=value` (percent-encoded values), as the OTLP variables are written. */
 function pairs(text: string | undefined): Record<string, string> {
@@ -122,6 +134,75 @@ function pairs(text: string | undefined): Record<string, string> {
     }
   }
   return out
+}
+
+// A header's name, as HTTP allows it (RFC 9110's token).
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** The headers the variables give; a pair that is not `name=value` is refused, naming the variable. */
+function envHeaders(env: TracingSetupOptions['env'] & object): Record<string, string> {
+  const variable = ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'].find(
+    (name) => env[name] !== undefined,
+  )
+  if (variable === undefined) return {}
+  const text = env[variable]!
+  for (const pair of text.split(',')) {
+    if (pair.trim() === '') continue
+    const at = pair.indexOf('=')
+    const name = at > 0 ? pair.slice(0, at).trim() : ''
+    if (!HEADER_NAME.test(name))
+      throw new BatonError(
+        'INVALID_OPTIONS',
+        `${variable}: ${JSON.stringify(pair.trim().slice(0, 40))} is not a header as name=value (a comma between headers, the value percent-encoded)`,
+        { details: { variable } },
+      )
+  }
+  return pairs(text)
+}
+
+/** The export timeouts must be numbers of milliseconds, or the exporter quietly takes 10 s. */
+function checkNumbers(env: TracingSetupOptions['env'] & object): void {
+  for (const variable of [
+    'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+    'OTEL_EXPORTER_OTLP_TIMEOUT',
+    'OTEL_BSP_SCHEDULE_DELAY',
+    'OTEL_BSP_EXPORT_TIMEOUT',
+    'OTEL_BSP_MAX_QUEUE_SIZE',
+    'OTEL_BSP_MAX_EXPORT_BATCH_SIZE',
+  ]) {
+    const value = env[variable]?.trim()
+    if (!value) continue
+    const number = Number(value)
+    if (!Number.isFinite(number) || number <= 0)
+      throw new BatonError(
+        'INVALID_OPTIONS',
+        `${variable}=${value}: expected a positive number${variable.includes('SIZE') ? '' : ' of milliseconds'}`,
+        { details: { variable } },
+      )
+  }
+}
+
+/**
+ * Runs `make` with the `OTEL_*` variables of `process.env` replaced by those of `env`: the SDK's
+ * constructors read their settings (timeout, headers, compression, batch sizes, span limits,
+ * sampler) from `process.env`, and a set-up given `env` reads those of `env` only.
+ */
+function withOtelEnv<T>(env: TracingSetupOptions['env'] & object, make: () => T): T {
+  if (env === process.env) return make()
+  const saved: Record<string, string | undefined> = {}
+  for (const name of Object.keys(process.env))
+    if (name.startsWith('OTEL_')) {
+      saved[name] = process.env[name]
+      delete process.env[name]
+    }
+  for (const [name, value] of Object.entries(env))
+    if (name.startsWith('OTEL_') && value !== undefined) process.env[name] = value
+  try {
+    return make()
+  } finally {
+    for (const name of Object.keys(process.env)) if (name.startsWith('OTEL_')) delete process.env[name]
+    Object.assign(process.env, saved)
+  }
 }
 
 /**
@@ -143,6 +224,7 @@ export async function setupTracing(options: TracingSetupOptions = {}): Promise<T
       shutdown: async () => {},
     }
   }
+  checkNumbers(env)
   const sdk = await load('@opentelemetry/sdk-trace-base', () => import('@opentelemetry/sdk-trace-base'))
   const resources = await load('@opentelemetry/resources', () => import('@opentelemetry/resources'))
   let exporter: SpanExporter
@@ -155,23 +237,26 @@ export async function setupTracing(options: TracingSetupOptions = {}): Promise<T
     destination = 'console'
   } else {
     checkProtocol(env)
-    const otlp = await load(OTLP_HTTP, () => import('@opentelemetry/exporter-trace-otlp-http'))
     const url = options.url ?? tracesUrl(env)
-    const headers =
-      options.headers ?? pairs(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS)
-    exporter = new otlp.OTLPTraceExporter({ url, headers })
+    const headers = options.headers ?? envHeaders(env)
+    const otlp = await load(OTLP_HTTP, () => import('@opentelemetry/exporter-trace-otlp-http'))
+    exporter = withOtelEnv(env, () => new otlp.OTLPTraceExporter({ url, headers }))
     destination = `otlp ${url}`
   }
   const resource = resources.resourceFromAttributes({
     ...pairs(env.OTEL_RESOURCE_ATTRIBUTES),
-    'service.name': options.serviceName ?? env.OTEL_SERVICE_NAME?.trim() ?? 'baton',
+    'service.name': options.serviceName ?? (env.OTEL_SERVICE_NAME?.trim() || 'baton'),
   })
   const sent: TracingSetup['sent'] = { spans: 0, failed: 0 }
   // Spans go in batches (the `OTEL_BSP_*` variables apply), the way production tracing does.
-  const provider = new sdk.BasicTracerProvider({
-    resource,
-    spanProcessors: [new sdk.BatchSpanProcessor(counted(exporter, sent))],
-  })
+  const provider = withOtelEnv(
+    env,
+    () =>
+      new sdk.BasicTracerProvider({
+        resource,
+        spanProcessors: [new sdk.BatchSpanProcessor(counted(exporter, sent))],
+      }),
+  )
   return {
     tracer: provider.getTracer('baton', VERSION),
     destination,
@@ -200,7 +285,7 @@ function checkSetup(options: TracingSetupOptions): void {
   const { serviceName, url, headers, exporter, env } = options
   if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName.trim() === ''))
     fail(`serviceName must be a non-empty string, got ${describe(serviceName)}`)
-  if (url !== undefined && (typeof url !== 'string' || !/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)))
+  if (url !== undefined && (typeof url !== 'string' || !isHttpUrl(url)))
     fail(
       `url must be the full URL of the traces endpoint (http://127.0.0.1:4318/v1/traces), got ${describe(url)}`,
     )
@@ -234,7 +319,7 @@ function counted(exporter: SpanExporter, sent: TracingSetup['sent']): SpanExport
         if (result.code === 0) sent.spans += spans.length
         else {
           sent.failed += spans.length
-          sent.error = result.error?.message ?? 'the exporter said it failed'
+          sent.error = exportFailure(result.error)
         }
         done(result)
       })
@@ -242,4 +327,16 @@ function counted(exporter: SpanExporter, sent: TracingSetup['sent']): SpanExport
     shutdown: () => exporter.shutdown(),
     ...(exporter.forceFlush ? { forceFlush: () => exporter.forceFlush!() } : {}),
   }
+}
+
+/**
+ * Why an export failed, in one line: the collector's HTTP status and what it answered, when it
+ * answered (`HTTP 413 Payload Too Large: request body too large`), else the exporter's reason.
+ */
+function exportFailure(error: (Error & { code?: unknown; data?: unknown }) | undefined): string {
+  if (!error) return 'the exporter said it failed'
+  const status = typeof error.code === 'number' ? `HTTP ${error.code} ` : ''
+  const answered = typeof error.data === 'string' ? error.data.replace(/\s+/g, ' ').trim() : ''
+  const said = answered ? `: ${answered.length > 200 ? `${answered.slice(0, 200)}…` : answered}` : ''
+  return `${status}${error.message || 'failed'}${said}`
 }

@@ -10,7 +10,8 @@
 
 import type { BudgetLeft } from '../budget/index.js'
 import { agentPathOf, type BatonEvent, isSideCall } from '../events/index.js'
-import { Contents, FINISH_REASONS } from './content.js'
+import { type Redactor, redactor } from '../transcript/redact.js'
+import { Contents, FINISH_REASONS, storedText } from './content.js'
 
 export type AttributeValue = string | number | boolean | string[]
 
@@ -44,6 +45,9 @@ const agentOf = agentPathOf
 const parentAgentOf = (path: string): string | undefined =>
   path === 'root' ? undefined : path.replace(/\/\d+\/agent:[^/]+$/, '')
 
+/** The events that open a span, keyed by their path. */
+const OPENING: ReadonlySet<string> = new Set(['agent.start', 'model.request', 'tool.call'])
+
 /** `provider:model` → its parts; an id of another shape is the model, of no known provider. */
 function modelParts(id: string): { provider?: string; model: string } {
   const at = id.indexOf(':')
@@ -63,6 +67,10 @@ export class SpanBuilder {
   private readonly plannedBy = new Map<string, string>()
   /** The agents' conversations, when message contents go on the spans. */
   private readonly contents: Contents | undefined
+  /** Every span started so far, open or ended, by key. */
+  private readonly started = new Map<string, SpanRecord>()
+  /** Error messages go on spans redacted as the transcript redacts them, contents on or off. */
+  private readonly redact: Redactor = redactor()
 
   /**
    * `content`: put message contents on the spans (prompts, answers, tool arguments and results),
@@ -79,6 +87,8 @@ export class SpanBuilder {
   /** Takes the next event: the span it opened or closed, if any. */
   add(event: BatonEvent): SpanChange | undefined {
     const t = event.t ?? 0
+    // The same span opened again while it is open (a line written twice): the span is already there.
+    if (OPENING.has(event.type) && this.open.has(event.path)) return undefined
     switch (event.type) {
       case 'agent.start':
         return this.start(
@@ -225,8 +235,11 @@ export class SpanBuilder {
         if (event.error?.code === 'APPROVAL_DENIED') span.attributes['baton.approval'] = 'denied'
         if (event.error?.code === 'AWAITING_APPROVAL') span.attributes['baton.approval'] = 'waiting'
         if (this.contents) span.attributes['gen_ai.tool.call.result'] = this.contents.text(event.content)
-        if (event.isError)
-          this.fail(span, event.error?.code ?? 'TOOL_ERROR', event.error?.message ?? event.content)
+        if (event.isError) {
+          const code = event.error?.code ?? 'TOOL_ERROR'
+          // Without contents, a failure with no message of its own is said by its code, not its result.
+          this.fail(span, code, event.error?.message ?? (this.contents ? event.content : code))
+        }
         return this.end(span, t)
       }
       case 'stall.warning':
@@ -301,6 +314,17 @@ export class SpanBuilder {
     return plan !== undefined && this.open.has(plan) ? plan : agentOf(key)
   }
 
+  /**
+   * The span above a key that has none: its agent's for a call; for an agent, the delegation
+   * that started it, else its parent agent's.
+   */
+  private above(key: string): string | undefined {
+    const agent = agentOf(key)
+    if (agent !== key) return agent
+    const call = this.delegatedBy.get(key)
+    return call !== undefined && this.started.has(call) ? call : parentAgentOf(key)
+  }
+
   /** The span a sub-agent's sits under: the delegation's tool call while open, else its parent agent's. */
   private causeOf(path: string): string | undefined {
     const call = this.delegatedBy.get(path)
@@ -326,9 +350,13 @@ export class SpanBuilder {
     t: number,
     attributes: Record<string, AttributeValue>,
   ): SpanChange {
+    // A parent that never started (its start event missing from a transcript): the nearest
+    // span above it that did, so that every span stays in the run's one trace.
+    let under = parent
+    while (under !== undefined && !this.started.has(under)) under = this.above(under)
     const span: SpanRecord = {
       key,
-      parent,
+      parent: under,
       name,
       kind,
       start: t,
@@ -337,6 +365,7 @@ export class SpanBuilder {
       status: { code: 'unset' },
     }
     this.open.set(key, span)
+    this.started.set(key, span)
     this.spans.push(span)
     return { started: span }
   }
@@ -349,7 +378,7 @@ export class SpanBuilder {
 
   private fail(span: SpanRecord, type: string, message: string): void {
     span.attributes['error.type'] = type
-    span.status = { code: 'error', message }
+    span.status = { code: 'error', message: storedText(message, this.redact) }
   }
 
   private count(key: string, attribute: string): undefined {

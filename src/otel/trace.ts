@@ -3,7 +3,7 @@
  * run option), or after the fact from a transcript with its original timing. `@opentelemetry/api`
  * is loaded only here, when a tracer is given: a run without one pays nothing.
  */
-import type { Context, Meter, Span, Tracer } from '@opentelemetry/api'
+import type { Context, Meter, Span, SpanContext, Tracer } from '@opentelemetry/api'
 import type { BatonEvent } from '../events/index.js'
 import { givenTranscript } from '../transcript/given.js'
 import type { Transcript } from '../transcript/index.js'
@@ -50,6 +50,8 @@ export async function startTracing(
   const api = await import('@opentelemetry/api')
   const builder = new SpanBuilder(runId, { content: tracesContent(options.content) })
   const open = new Map<string, Span>()
+  // Every span's context, ended or not: a span that starts after its parent ended is still its child.
+  const started = new Map<string, SpanContext>()
   const metrics = options.meter ? new CallMetrics(options.meter) : undefined
   // A run whose root span is not recorded (a no-op tracer, or a sampler that left this trace
   // out) has no span recorded under it either: the rest of it is not built.
@@ -57,7 +59,7 @@ export async function startTracing(
   const take = (change: SpanChange | undefined) => {
     if (!change || unrecorded) return
     if (tracer) {
-      apply(api, tracer, open, change, startedAt)
+      apply(api, tracer, open, started, change, startedAt)
       const root = change.started?.parent === undefined ? change.started : undefined
       if (root && !metrics && open.get(root.key)?.isRecording() === false) unrecorded = true
     }
@@ -95,13 +97,14 @@ function apply(
   api: Api,
   tracer: Tracer,
   open: Map<string, Span>,
+  contexts: Map<string, SpanContext>,
   change: SpanChange,
   startedAt: number,
 ): void {
   const { started, ended } = change
   if (started) {
-    const parent = started.parent === undefined ? undefined : open.get(started.parent)
-    const context: Context = parent ? api.trace.setSpan(api.ROOT_CONTEXT, parent) : api.ROOT_CONTEXT
+    const parent = started.parent === undefined ? undefined : contexts.get(started.parent)
+    const context: Context = parent ? api.trace.setSpanContext(api.ROOT_CONTEXT, parent) : api.ROOT_CONTEXT
     const span = tracer.startSpan(
       started.name,
       {
@@ -112,6 +115,7 @@ function apply(
       context,
     )
     open.set(started.key, span)
+    contexts.set(started.key, span.spanContext())
   }
   for (const record of ended ?? []) {
     const span = open.get(record.key)
