@@ -1,20 +1,12 @@
-import {
-  accessSync,
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readSync,
-  type Stats,
-  statSync,
-} from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { EvalMode } from '../eval/index.js'
+import { didYouMean } from './did-you-mean.js'
 import { parsePriceFlag, readPricesFile } from './price-flags.js'
+import { recordFile } from './record-path.js'
+import { UsageError } from './usage-error.js'
 
-/** A command-line mistake: printed as one line, exit code 2. */
-export class UsageError extends Error {}
+export { didYouMean } from './did-you-mean.js'
+export { UsageError } from './usage-error.js'
 
 export interface RunArgs {
   module: string
@@ -137,43 +129,6 @@ export function unknownFlag(flag: string, command: string, known: readonly strin
   return new UsageError(
     `unknown flag ${flag} for "baton ${command}"; expected one of ${known.join(', ')}${didYouMean(flag, known) ?? (flag.startsWith('--') ? '' : `; if ${JSON.stringify(flag)} is an argument, not a flag, put -- before it: baton ${command} … -- ${JSON.stringify(flag)}`)}`,
   )
-}
-
-/** `; did you mean --model?` for a word close to one of `known` (a typo, a prefix), else undefined. */
-export function didYouMean(word: string, known: readonly string[]): string | undefined {
-  const bare = (w: string) => w.replace(/^-+/, '').toLowerCase()
-  const typed = bare(word)
-  if (typed === '') return undefined
-  const prefixed = known.filter((k) => typed.length >= 3 && bare(k).startsWith(typed))
-  if (prefixed.length === 1) return `; did you mean ${prefixed[0]}?`
-  let best: string | undefined
-  let bestDistance = Math.min(2, Math.floor(typed.length / 3))
-  for (const candidate of known) {
-    const distance = editDistance(typed, bare(candidate))
-    if (distance <= bestDistance && (best === undefined || distance < editDistance(typed, bare(best)))) {
-      best = candidate
-      bestDistance = distance
-    }
-  }
-  return best === undefined ? undefined : `; did you mean ${best}?`
-}
-
-/** Levenshtein distance, a swap of two neighbours counting as one edit. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  )
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(
-        d[i - 1]![j]! + 1,
-        d[i]![j - 1]! + 1,
-        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      )
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
-    }
-  return d[a.length]![b.length]!
 }
 
 /** `path/to/module.ts#export` → the module and the export name. */
@@ -416,64 +371,4 @@ export function parseWorkerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       'missing the database: baton worker <agent-module>… --database postgresql://… (or set BATON_DATABASE_URL)',
     )
   return { targets: positional.map(splitTarget), database, concurrency, id, otel }
-}
-
-/**
- * A `--record` path, refused at once (before the run, which would otherwise lose its transcript
- * or someone's file) when it is empty, names a directory, lies under a file or a directory that
- * cannot be written, or names an existing file that is not a transcript (it would be overwritten).
- */
-function recordFile(path: string): string {
-  if (path.trim() === '') throw new UsageError('--record needs a file path, e.g. --record runs/x.jsonl')
-  let stats: Stats | undefined
-  try {
-    stats = statSync(path, { throwIfNoEntry: false })
-  } catch {
-    // Not a place a file can be made (a file on the way, say): found below.
-  }
-  if (stats?.isDirectory())
-    throw new UsageError(
-      `--record ${path}: it is a directory; give the transcript's file path, e.g. --record ${join(path, 'run.jsonl')}`,
-    )
-  if (stats?.isFile()) {
-    if (stats.size > 0 && !startsAsTranscript(path))
-      throw new UsageError(
-        `--record ${path}: the file exists and is not a Baton transcript, so it would be overwritten; choose another path, or delete it first`,
-      )
-    if (!writable(path))
-      throw new UsageError(`--record ${path}: the file cannot be written (permission denied)`)
-    return path
-  }
-  if (stats) return path
-  // The file is made, with the folders it needs, in the nearest folder that exists.
-  let dir = dirname(resolve(path))
-  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir)
-  if (!statSync(dir).isDirectory())
-    throw new UsageError(`--record ${path}: ${dir} is a file, not a directory; choose another path`)
-  if (!writable(dir)) throw new UsageError(`--record ${path}: cannot write in ${dir} (permission denied)`)
-  return path
-}
-
-function writable(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK)
-    return true
-  } catch {
-    return false
-  }
-}
-
-/** Whether the file starts with a transcript's header line. */
-function startsAsTranscript(path: string): boolean {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    const start = Buffer.alloc(64)
-    const read = readSync(fd, start, 0, start.length, 0)
-    return /^\s*\{\s*"type"\s*:\s*"header"/.test(start.subarray(0, read).toString('utf8'))
-  } catch {
-    return false
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
 }

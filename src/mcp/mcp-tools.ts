@@ -15,10 +15,9 @@ import { ClientRequests } from './client-requests.js'
 import { type Connection, connect, connectionError, type McpServerConfig } from './connect.js'
 import { inputSchema, type McpCallResult, outputSchema, resultValue, toolName } from './convert.js'
 import { HttpStatusError } from './http-error.js'
+import { type ListedTool, listAll, REQUEST_TIMEOUT } from './list-tools.js'
 
 const DEFAULT_TIMEOUT_MS = 60_000
-/** The JSON-RPC error code of the SDK's request timeout. */
-const REQUEST_TIMEOUT = -32001
 
 export interface McpToolsOptions {
   /** Put before every tool name (e.g. `'fs_'`): letters, digits, `_` and `-`. */
@@ -64,21 +63,6 @@ export interface McpTools extends ToolSet {
   /** Ends the session (HTTP) or the server process (stdio). Safe to call twice. */
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
-}
-
-/**
- * One tool as listed by the server: the fields Baton reads, as the server sent them. Only the
- * name is sure to be a string; every other field is checked where it is used, so one tool a
- * server describes badly can be left out with `exclude` instead of failing the whole list.
- */
-interface ListedTool {
-  name: string
-  title?: unknown
-  description?: unknown
-  inputSchema?: unknown
-  outputSchema?: unknown
-  annotations?: { title?: unknown; readOnlyHint?: unknown; idempotentHint?: unknown } | null
-  execution?: { taskSupport?: unknown } | null
 }
 
 /**
@@ -163,64 +147,6 @@ export async function mcpTools(server: McpServerConfig, options: McpToolsOptions
     await connection.close()
     throw error
   }
-}
-
-/**
- * Every page of the server's tool list, within `timeoutMs` for all of them. The result is read
- * leniently (each tool is checked on its own later); a tool without a name cannot be called or
- * named in `exclude`, and is left out. A cursor the server sent before would list forever: it fails.
- */
-async function listAll(connection: Connection, timeoutMs: number): Promise<ListedTool[]> {
-  const { ResultSchema } = await import('@modelcontextprotocol/sdk/types.js')
-  const { label } = connection
-  const deadline = Date.now() + timeoutMs
-  const tools: ListedTool[] = []
-  const cursors = new Set<string>()
-  let pages = 0
-  const tooSlow = () =>
-    connectionError(
-      `the MCP server ${label} did not finish listing its tools within ${timeoutMs} ms (${pages} ${pages === 1 ? 'page' : 'pages'} and ${tools.length} tools so far)`,
-    )
-  let cursor: string | undefined
-  try {
-    do {
-      const left = deadline - Date.now()
-      if (left <= 0) throw tooSlow()
-      const page = await connection.client.request(
-        { method: 'tools/list', ...(cursor === undefined ? {} : { params: { cursor } }) },
-        ResultSchema,
-        { timeout: left },
-      )
-      pages++
-      if (!Array.isArray(page.tools))
-        throw connectionError(
-          `the MCP server ${label} answered tools/list without a list of tools (got ${describe(page.tools)})`,
-        )
-      for (const tool of page.tools as unknown[]) if (hasName(tool)) tools.push(tool)
-      const next = page.nextCursor
-      cursor = typeof next === 'string' && next !== '' ? next : undefined
-      if (cursor !== undefined) {
-        if (cursors.has(cursor))
-          throw connectionError(
-            `the MCP server ${label} sent the tools/list cursor ${JSON.stringify(cursor.slice(0, 100))} twice: its tool list would never end`,
-          )
-        cursors.add(cursor)
-      }
-    } while (cursor !== undefined)
-  } catch (error) {
-    if (error instanceof BatonError) throw error
-    if (connection.closed) throw connection.lostError(error)
-    if ((error as { code?: unknown }).code === REQUEST_TIMEOUT) throw tooSlow()
-    throw connectionError(
-      `could not list the tools of the MCP server ${label}: ${(error as Error).message}`,
-      error,
-    )
-  }
-  return tools
-}
-
-function hasName(tool: unknown): tool is ListedTool {
-  return typeof tool === 'object' && tool !== null && typeof (tool as { name?: unknown }).name === 'string'
 }
 
 /**

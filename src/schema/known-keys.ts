@@ -44,8 +44,11 @@ function sameLetters(key: string, known: ReadonlySet<string>): string | undefine
   return keys.find((k) => editDistance(plain(k), given) <= allowed)
 }
 
-/** Letters to insert, delete, change or swap with the next to turn `a` into `b`. */
-function editDistance(a: string, b: string): number {
+/**
+ * Letters to insert, delete, change or swap with the next to turn `a` into `b`; 3 for words whose
+ * lengths differ by more than 2 (only near words are of interest).
+ */
+export function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 2) return 3
   const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i])
   for (let j = 1; j <= b.length; j++) rows[0]![j] = j
