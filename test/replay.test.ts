@@ -25,6 +25,7 @@ import {
   TRANSCRIPT_VERSION,
 } from '../src/index.js'
 import { fakeClock, type ScriptEntry, type ScriptedModel, scriptedModel } from '../src/testing/index.js'
+import { toolMessages } from './helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-replay-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -354,6 +355,39 @@ describe('a faithful replay', () => {
     const replayed = await replay(record, again.agent)
     expect(summary(replayed)).toEqual(summary(original))
     expect(again.runs()).toBe(0)
+  })
+
+  it('keeps each truncated result whole when a provider reuses a call id across steps, live and in a replay', async () => {
+    // Some OpenAI-compatible servers number calls per response: `c1` comes back every step.
+    const make = (models: 'play' | 'none') => {
+      const page = defineTool({
+        name: 'page',
+        description: 'Returns a long page',
+        input: z.object({ n: z.number() }),
+        maxResultChars: 20,
+        run: ({ n }) => `page ${n} `.repeat(10),
+      })
+      const steps = [1, 2, 3].map((n) => ({ toolCalls: [{ name: 'page', args: { n }, id: 'c1' }] }))
+      const model = scriptedModel(models === 'play' ? [...steps, { text: 'read them' }] : [])
+      const agent = defineAgent({ name: 'reader', instructions: 'Read.', model, tools: [page] })
+      return { agent, model }
+    }
+    const record = file('reused-call-id')
+    const live = make('play')
+    const original = await run(live.agent, 'Read three pages', { record })
+    expect(original.status).toBe('done')
+    const kept = new Map(original.memory.map((e) => [e.key, e.value]))
+    expect([...kept.values()].sort()).toEqual([1, 2, 3].map((n) => `page ${n} `.repeat(10)))
+    // Each note names the key its own whole value is under.
+    const notes = live.model.requests.slice(1).map((request) => toolMessages(request).at(-1)!.content)
+    notes.forEach((note, i) => {
+      const key = /"(tools\/page\/[^"]+)"/.exec(note)?.[1]
+      expect(kept.get(key!)).toBe(`page ${i + 1} `.repeat(10))
+    })
+    expect(kept.has('tools/page/c1')).toBe(true)
+
+    const replayed = await replay(record, make('none').agent)
+    expect(summary(replayed)).toEqual(summary(original))
   })
 })
 

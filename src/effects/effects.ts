@@ -59,6 +59,8 @@ export interface RecordedToolResult {
   /** The whole value, when `content` is a truncated copy of it. */
   value?: unknown
   truncated?: boolean
+  /** The memory key the whole value was written under, when truncated. */
+  memoryKey?: string
   error?: ErrorInfo & { issues?: { path: (string | number)[]; message: string }[] }
 }
 

@@ -7,6 +7,7 @@ import { resultMemoryKey } from '../tool/index.js'
 import { type CallOutcome, callTool, type Job, takeToolCall } from './call-tool.js'
 import type { Frame } from './frame.js'
 import { budgetOutcome, stoppedOutcome } from './outcome.js'
+import { releaseResultKey } from './result-key.js'
 import type { LoopState } from './state.js'
 import { CONTINUE, type StepResult, stopWith } from './step-result.js'
 
@@ -76,12 +77,9 @@ export async function dispatch(
     if (outcome.ok && stall?.fresh[i] !== false) progress = true
     if (outcome.ok === false && outcome.pending) pending.push(...outcome.pending)
     if (outcome.ok && outcome.truncated) {
-      const entry = run.memory.set(
-        resultMemoryKey(call.name, call.id),
-        outcome.value,
-        frame.path,
-        jobs[i]!.key,
-      )
+      const key = outcome.memoryKey ?? resultMemoryKey(call.name, call.id)
+      const entry = run.memory.set(key, outcome.value, frame.path, jobs[i]!.key)
+      releaseResultKey(run.memory, key)
       run.emit({ type: 'memory.write', path: jobs[i]!.key, key: entry.key, value: entry.value, by: entry.by })
     }
     const warning = stall?.warnings.length ? stall.warnings.find((w) => w.index === i) : undefined

@@ -15,8 +15,10 @@ import type { BatonEvent, ElicitationAnswer, ElicitationRequest, PendingApproval
 import type { Task } from '../goal/index.js'
 import type { Memory, MemoryEntry } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
+import { resultMemoryKey } from '../tool/index.js'
 import { raceStop } from './on-abort.js'
 import { type AgentOutcome, StopSignal } from './outcome.js'
+import { claimResultKey } from './result-key.js'
 import { Stopper } from './stopper.js'
 
 /**
@@ -166,6 +168,8 @@ export interface Frame {
    * first: work that ignores its signal (a hung model, a goal check) is abandoned, not awaited.
    */
   race<T>(work: Promise<T>): Promise<T>
+  /** The memory key for the whole value of a truncated tool result (see `claimResultKey`). */
+  resultKey(toolName: string, callId: string, step: string): string
   /** Offers the agent these tools from its next model call on (its live tool sets changed). */
   offer(prepared: PreparedAgent): void
   /** Says that `concurrentCalls` tool calls are about to share this agent's signal. */
@@ -311,6 +315,10 @@ class AgentFrame extends Stopper implements Frame {
 
   race<T>(work: Promise<T>): Promise<T> {
     return raceStop(work, this)
+  }
+
+  resultKey(toolName: string, callId: string, step: string): string {
+    return claimResultKey(this.run.memory, resultMemoryKey(toolName, callId), step)
   }
 
   callOptions(key: string): GenerateOptions {

@@ -25,6 +25,8 @@ export class Recording {
   readonly toolResults = new Map<string, ToolResultEvent>()
   /** Memory writes a tool made itself (not the loop's writes for it), by the tool's step key. */
   readonly toolWrites = new Map<string, MemoryWriteEvent[]>()
+  /** The memory key each truncated tool result was kept whole under, by the call's step key. */
+  readonly resultKeys = new Map<string, string>()
   /** The memory key each delegation's result was written under, by the delegation's step key. */
   readonly delegationKeys = new Map<string, string>()
   /** The routing choices and fallbacks made for each model call, in order, by step key. */
@@ -74,7 +76,10 @@ export class Recording {
         continue
       }
       const result = this.toolResults.get(write.path)
-      if (result?.truncated && write.key === resultMemoryKey(result.name, result.callId)) continue
+      if (result?.truncated && isResultKey(write.key, resultMemoryKey(result.name, result.callId))) {
+        this.resultKeys.set(write.path, write.key)
+        continue
+      }
       const list = this.toolWrites.get(write.path) ?? []
       list.push(write)
       this.toolWrites.set(write.path, list)
@@ -92,4 +97,9 @@ export class Recording {
     for (const name of names) node = node?.agents.find((child) => child.name === name)
     return node
   }
+}
+
+/** Whether `key` is where the loop keeps a truncated result whose usual key is `base` (see `claimResultKey`). */
+function isResultKey(key: string, base: string): boolean {
+  return key === base || (key.startsWith(`${base}/`) && /^\d+$/.test(key.slice(base.length + 1)))
 }

@@ -161,6 +161,8 @@ export function replayEffects(
       const recorded: RecordedToolResult = { isError, content }
       if (value !== undefined) recorded.value = value
       if (truncated !== undefined) recorded.truncated = truncated
+      const memoryKey = truncated ? recording.resultKeys.get(key) : undefined
+      if (memoryKey !== undefined) recorded.memoryKey = memoryKey
       if (error !== undefined) recorded.error = error
       const asked = recording.toolRequests.get(key)
       return asked

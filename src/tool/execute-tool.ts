@@ -14,7 +14,11 @@ export interface ToolRun {
    * The agent's race: settles as the work does, or rejects as soon as the agent stops. A tool that
    * ignores its signal is abandoned, not awaited.
    */
-  agent: { race<T>(work: Promise<T>): Promise<T> }
+  agent: {
+    race<T>(work: Promise<T>): Promise<T>
+    /** The memory key for a truncated result's whole value; `resultMemoryKey` when absent. */
+    resultKey?(toolName: string, callId: string, step: string): string
+  }
   /**
    * Asked after validation when the tool needs approval: true runs the call, false refuses
    * it, undefined leaves it pending (the run stops as `awaiting_approval`).
@@ -104,8 +108,11 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
     )
   }
   if (content.length <= tool.maxResultChars) return { ok: true, value, content, truncated: false }
-  const note = `\n[truncated: the result has ${content.length} characters and only the first ${tool.maxResultChars} are shown; the whole result is in memory under "${resultMemoryKey(tool.name, call.id)}"]`
-  return { ok: true, value, content: cutAt(content, tool.maxResultChars) + note, truncated: true }
+  const memoryKey = run.agent.resultKey
+    ? run.agent.resultKey(tool.name, call.id, run.ctx.step)
+    : resultMemoryKey(tool.name, call.id)
+  const note = `\n[truncated: the result has ${content.length} characters and only the first ${tool.maxResultChars} are shown; the whole result is in memory under "${memoryKey}"]`
+  return { ok: true, value, content: cutAt(content, tool.maxResultChars) + note, truncated: true, memoryKey }
 }
 
 /** The first `n` characters of `text`, one fewer when the cut would split a surrogate pair (an emoji). */
@@ -170,12 +177,14 @@ async function replayed(
     const error = result.error ?? { code: 'TOOL_ERROR', message: result.content }
     return { ok: false, error, content: result.content, fatal: error.code === 'TOOL_FATAL' }
   }
-  return {
+  const outcome: ToolOutcome = {
     ok: true,
     value: result.value ?? result.content,
     content: result.content,
     truncated: result.truncated === true,
   }
+  if (result.memoryKey !== undefined) outcome.memoryKey = result.memoryKey
+  return outcome
 }
 
 function failureOf(tool: Tool, error: unknown): ToolOutcome {

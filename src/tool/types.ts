@@ -89,6 +89,8 @@ export interface ToolSuccess {
   value: unknown
   content: string
   truncated: boolean
+  /** Where the whole value is kept in memory, when `content` is truncated. */
+  memoryKey?: string
 }
 
 export interface ToolFailure {
