@@ -10,10 +10,15 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }))
 
 // The built CLI, as a user runs it (`npm test` builds first).
 function baton(...args: string[]) {
+  return batonWith({}, ...args)
+}
+
+function batonWith(options: { input?: string }, ...args: string[]) {
   const child = spawnSync(process.execPath, ['dist/cli/main.js', ...args], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,
+    input: options.input ?? '',
   })
   return { code: child.status, stdout: child.stdout, stderr: child.stderr }
 }
@@ -81,5 +86,42 @@ describe('baton run', () => {
     expect(code).toBe(2)
     expect(stderr).toContain(message)
     expect(stderr.trim().split('\n')).toHaveLength(1)
+  })
+})
+
+describe('the task from standard input, and --version', () => {
+  it('takes the task "-" from standard input, without its final newline', () => {
+    const transcript = join(temp, 'stdin.jsonl')
+    const { code, stdout, stderr } = batonWith(
+      { input: 'Plan a two-day trip to Lisbon\n' },
+      'run',
+      'agents/trip-planner.ts',
+      '-',
+      '--record',
+      transcript,
+    )
+    expect(code, stderr).toBe(0)
+    expect(stdout).toContain('status: done (goal)')
+    const header = JSON.parse(readFileSync(transcript, 'utf8').split('\n')[0]!)
+    expect(header.task).toBe('Plan a two-day trip to Lisbon')
+  })
+
+  it.each([
+    ['', 'the task on standard input ("-") is empty'],
+    [' \n\n', 'the task on standard input ("-") is empty'],
+    ['x'.repeat(1_100_000), 'the task on standard input is over 1048576 bytes'],
+  ])('refuses a task on standard input that is empty or too long (%#), with exit 2', (input, message) => {
+    const { code, stderr } = batonWith({ input }, 'run', 'agents/trip-planner.ts', '-', '--no-record')
+    expect(code).toBe(2)
+    expect(stderr).toContain(message)
+  })
+
+  it('prints the version with --version and -v', () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout } = baton(flag)
+      expect(code).toBe(0)
+      expect(stdout).toBe(`baton ${version}\n`)
+    }
   })
 })

@@ -51,6 +51,8 @@ Flags:
   --debug                show stack traces
   --                     the end of the flags: a task that starts with "-" goes after it
 
+The task "-" is read from standard input: echo "Plan a trip" | baton run agents/x.ts -
+
 Examples:
   baton run agents/research-lead.ts "How much bigger is Lisbon than Porto?"
   baton run agents/support-desk.ts#triage "My invoice is wrong" --max-cost-usd 0.05
@@ -159,6 +161,7 @@ Usage:
   baton verify <transcript> [--key <public key>]
   baton mcp login <url> [--scope <scopes>] [--client-id <id>]   (and baton mcp logout <url>)
   baton <command> --help      (or baton help <command>) for a command's flags and examples
+  baton --version
 
 run     Runs the agent exported by a .js or .ts module on the task, showing each agent and
         tool call, and leaves its transcript and HTML trace in runs/. With no API key for the

@@ -9,10 +9,12 @@
 // loop, providers, transcripts, eval) when it runs, so that `baton --help` starts fast.
 import type { ReplayResult } from '../replay/index.js'
 import type { RunResult, RunStream } from '../run/index.js'
+import { VERSION } from '../version.js'
 import { didYouMean, parseEvalArgs, parseReplayArgs, parseRunArgs, UsageError } from './args.js'
 import { drawsTree } from './draws-tree.js'
 import { EVAL_HELP, HELP, REPLAY_HELP, RUN_HELP } from './help.js'
 import type { ResumeTarget } from './resume-hint.js'
+import { taskFromStdin } from './stdin-task.js'
 import { oneLine } from './terminal-text.js'
 
 const COMMANDS = ['run', 'replay', 'eval', 'view', 'worker', 'runs', 'export-otel', 'verify', 'mcp'] as const
@@ -25,6 +27,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP)
     return command === undefined ? 2 : 0
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`baton ${VERSION}\n`)
+    return 0
   }
   if (!(COMMANDS as readonly string[]).includes(command))
     throw new UsageError(
@@ -118,7 +124,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
 
-  const args = parseRunArgs(rest)
+  const parsed = parseRunArgs(rest)
+  const args = parsed.task === '-' ? { ...parsed, task: await taskFromStdin(process.stdin) } : parsed
   if (args.model !== undefined) await modelFlag(args.model, false)
   if (args.resume !== undefined) {
     const { loadAgentModule, readTranscript, startAgain } = await replayParts()
