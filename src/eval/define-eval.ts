@@ -67,6 +67,9 @@ export interface Eval<O = unknown> {
   readonly model: Model | string | undefined
 }
 
+/** More trials than pass@k needs; past it a typo (`1e6`) would fill the memory with runs to make. */
+export const MAX_TRIALS = 1_000
+
 const KNOWN_KEYS = new Set(['name', 'agent', 'cases', 'scorers', 'trials', 'concurrency', 'budget', 'model'])
 const CASE_KEYS = new Set(['name', 'input', 'expected', 'scorers', 'vars'])
 
@@ -137,6 +140,8 @@ export function defineEval<O>(config: EvalConfig<O>): Eval<O> {
     const value = config[field]
     if (value !== undefined && (!Number.isInteger(value) || value < 1))
       fail(field, `must be a whole number of 1 or more, got ${describe(value)}`, value)
+    if (field === 'trials' && value !== undefined && value > MAX_TRIALS)
+      fail(field, `must be at most ${MAX_TRIALS}, got ${describe(value)}`, value)
     return value
   }
   const budget =

@@ -328,6 +328,60 @@ describe('running cases', () => {
     expect(byDefault.peak()).toBe(4)
   })
 
+  it('a progress listener that throws ends the eval with its error, once the runs in flight have stopped', async () => {
+    // "quick" ends at once and its case.end throws; the others would take a minute each.
+    const signals: (AbortSignal | undefined)[] = []
+    const definition = defineEval({
+      name: 'listener',
+      agent: ({ case: name }) => {
+        const model = scriptedModel([{ text: 'done' }], { latencyMs: name === 'quick' ? 0 : 60_000 })
+        const { generate, stream } = model
+        model.generate = (request, options) => {
+          signals.push(options?.signal)
+          return generate.call(model, request, options)
+        }
+        model.stream = (request, options) => {
+          signals.push(options?.signal)
+          return stream!.call(model, request, options)
+        }
+        return defineAgent({ name: 'a', instructions: 'x', model })
+      },
+      cases: ['quick', 'slow-1', 'slow-2', 'slow-3'].map((name) => ({ name, input: 'go' })),
+      scorers: [exact()],
+      concurrency: 2,
+    })
+    const seen: string[] = []
+    const failure = new Error('the progress bar broke')
+    const rejected = await runEval(definition, {
+      mode: 'live',
+      onProgress: (event) => {
+        seen.push(`${event.type} ${event.type === 'case.end' ? event.result.case : event.case}`)
+        if (event.type === 'case.end') throw failure
+      },
+    }).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(rejected).toBe(failure)
+    // The slow run that had started was stopped, and no case started after the error.
+    expect(seen).toEqual(['case.start quick', 'case.start slow-1', 'case.end quick'])
+    expect(signals).toHaveLength(2)
+    expect(signals.map((signal) => signal?.aborted)).toEqual([false, true])
+  })
+
+  it.each([1_001, 1e9])('refuses %d trials, in defineEval and in runEval', async (trials) => {
+    const config = {
+      name: 'many',
+      agent: defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'x' }]) }),
+      cases: [{ name: 'one', input: 'go' }],
+      scorers: [exact()],
+    }
+    expect(() => defineEval({ ...config, trials })).toThrow(/trials must be at most 1000/)
+    const error = await runEval(defineEval(config), { trials }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(BatonError)
+    expect((error as BatonError).message).toContain('options.trials must be at most 1000')
+  })
+
   it('runs each case k times: per-trial pass rate and pass@k, one cassette per trial', async () => {
     // "flaky" passes on its second trial only; "broken" never does.
     const definition = defineEval({

@@ -4,7 +4,7 @@ import type { Model } from '../model/types.js'
 import { describe } from '../schema/index.js'
 import { VERSION } from '../version.js'
 import { DEFAULT_CASSETTE_DIR } from './cassettes.js'
-import { type Eval, isEval } from './define-eval.js'
+import { type Eval, isEval, MAX_TRIALS } from './define-eval.js'
 import {
   byCase,
   type CaseResult,
@@ -59,7 +59,7 @@ export async function runEval<O>(definition: Eval<O>, options: RunEvalOptions = 
     throw new BatonError('INVALID_OPTIONS', `runEval: options must be an object, got ${describe(options)}`)
   const mode = options.mode ?? 'replay'
   if (!MODES.has(mode)) bad('mode', '"replay", "record" or "live"', mode)
-  const trials = count('trials', options.trials ?? definition.trials ?? 1)
+  const trials = count('trials', options.trials ?? definition.trials ?? 1, MAX_TRIALS)
   const concurrency = count(
     'concurrency',
     options.concurrency ?? definition.concurrency ?? DEFAULT_EVAL_CONCURRENCY,
@@ -74,12 +74,28 @@ export async function runEval<O>(definition: Eval<O>, options: RunEvalOptions = 
     Array.from({ length: trials }, (_, k) => ({ item, trial: k + 1 })),
   )
   const results: CaseResult[] = new Array(jobs.length)
+  // A progress listener that throws ends the eval with its error, once the runs in flight have
+  // stopped: none goes on unseen after runEval has rejected.
+  const halt = new AbortController()
+  let thrown: { error: unknown } | undefined
+  const progress = (event: EvalProgress): void => {
+    if (!options.onProgress || thrown) return
+    try {
+      options.onProgress(event)
+    } catch (error) {
+      thrown = { error }
+      halt.abort(error)
+    }
+  }
   await pool(jobs.length, concurrency, async (i) => {
+    if (thrown) return
     const { item, trial } = jobs[i]!
-    options.onProgress?.({ type: 'case.start', eval: definition.name, case: item.name, trial })
+    progress({ type: 'case.start', eval: definition.name, case: item.name, trial })
+    if (thrown) return
     // Each run has its own signal: the caller's abort stops every run, a run that can never
     // finish (a scorer whose promise never settles) stops alone.
     const stop = new AbortController()
+    const unhalt = onAbort(halt.signal, (reason) => stop.abort(reason))
     const unlink = options.signal ? onAbort(options.signal, (reason) => stop.abort(reason)) : undefined
     const unwatch = abortIfStalled(stop)
     let result: CaseResult
@@ -93,10 +109,12 @@ export async function runEval<O>(definition: Eval<O>, options: RunEvalOptions = 
     } finally {
       unwatch()
       unlink?.()
+      unhalt()
     }
     results[i] = result
-    options.onProgress?.({ type: 'case.end', eval: definition.name, result })
+    progress({ type: 'case.end', eval: definition.name, result })
   })
+  if (thrown) throw thrown.error
   const summary = summarize(results)
   return {
     version: REPORT_VERSION,
@@ -117,9 +135,10 @@ async function pool(count: number, limit: number, task: (i: number) => Promise<v
   await Promise.all(Array.from({ length: Math.min(limit, count) }, worker))
 }
 
-function count(field: string, value: unknown): number {
+function count(field: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1)
     bad(field, 'a whole number of 1 or more', value)
+  if ((value as number) > max) bad(field, `at most ${max}`, value)
   return value as number
 }
 
