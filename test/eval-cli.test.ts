@@ -204,7 +204,7 @@ describe.concurrent('baton eval --mode record', async () => {
     expect(replayed.stdout).toContain('Pass rate: 100% (6/6 runs)')
   })
 
-  it('with --trials, runs each case k times and reports pass@k', async () => {
+  it('with --trials, runs each case k times and reports pass@k and pass^k', async () => {
     const cassettes = join(temp, 'trials')
     const { code, stdout } = await baton([
       'eval',
@@ -223,7 +223,9 @@ describe.concurrent('baton eval --mode record', async () => {
       'baton eval: 1 eval, 6 cases (12 runs), live mode (calls the models, no cassettes)',
     )
     expect(stdout).toMatch(/^support-desk\s+vague #2\s+✓ pass/m)
-    expect(stdout).toContain('Pass rate: 100% (12/12 runs) · pass@2: 100% (6/6 cases)')
+    expect(stdout).toContain(
+      'Pass rate: 100% (12/12 runs) · pass@2: 100% (6/6 cases) · pass^2: 100% (6/6 cases)',
+    )
     expect(existsSync(cassettes)).toBe(false)
   })
 })

@@ -330,14 +330,19 @@ export function renderFailures(report: EvalReport): string {
     : ''
 }
 
-/** Totals, the pass rate and pass@k. */
+/** Totals, the pass rate, pass@k and, with trials, pass^k. */
 export function renderTotals(report: EvalReport): string {
   const s: EvalSummary = report.summary
   const trials = new Set(report.evals.map((e) => e.trials))
   const k = trials.size === 1 ? String([...trials][0]) : 'k'
   return [
     `Totals: ${count(s.runs, 'run')} of ${count(s.cases, 'case')} · ${s.passed} passed · ${s.runs - s.passed} failed · tokens ${s.inputTokens}+${s.outputTokens} · cost ${dollars(s.costUsd)} · mean latency ${Math.round(s.meanLatencyMs)} ms · ${(report.durationMs / 1000).toFixed(1)} s`,
-    `Pass rate: ${percent(s.passRate)} (${s.passed}/${s.runs} runs) · pass@${k}: ${percent(s.passAtK)} (${s.passedAtK}/${s.cases} cases)`,
+    `Pass rate: ${percent(s.passRate)} (${s.passed}/${s.runs} runs) · pass@${k}: ${percent(s.passAtK)} (${s.passedAtK}/${s.cases} cases)${
+      // With one trial, every case's pass^1 is its pass@1.
+      s.passAllK !== undefined && report.evals.some((e) => e.trials > 1)
+        ? ` · pass^${k}: ${percent(s.passAllK)} (${s.passedAllK}/${s.cases} cases)`
+        : ''
+    }`,
   ].join('\n')
 }
 

@@ -43,20 +43,26 @@ export function renderHtml(report: EvalReport): string {
 <body>
 <h1>${esc(title)}</h1>
 <div class="meta">${esc(`${report.createdAt} · Baton ${report.baton} · ${(report.durationMs / 1000).toFixed(1)} s`)}</div>
-${cards(report.summary)}
+${cards(
+  report.summary,
+  report.evals.some((e) => e.trials > 1),
+)}
 ${report.evals.map((result) => section(result, report.evals.length > 1)).join('\n')}
 </body>
 </html>
 `
 }
 
-function cards(summary: EvalSummary): string {
+function cards(summary: EvalSummary, trials: boolean): string {
   const card = (value: string, label: string) =>
     `<div class="card"><b>${esc(value)}</b><span>${esc(label)}</span></div>`
   return `<div class="cards">${[
     card(`${summary.passed}/${summary.runs}`, 'runs passed'),
     card(percent(summary.passRate), 'pass rate'),
     card(`${percent(summary.passAtK)} (${summary.passedAtK}/${summary.cases})`, 'pass@k (cases)'),
+    ...(trials && summary.passAllK !== undefined
+      ? [card(`${percent(summary.passAllK)} (${summary.passedAllK}/${summary.cases})`, 'pass^k (cases)')]
+      : []),
     card(summary.score.toFixed(2), 'mean score'),
     card(`${summary.inputTokens} / ${summary.outputTokens}`, 'tokens in / out'),
     card(dollars(summary.costUsd), 'cost'),
@@ -79,7 +85,7 @@ const HEAD = [
 
 function section(result: EvalResult, several: boolean): string {
   return `<h2>${esc(result.name)} <small class="meta">${esc(`${result.mode} · ${result.trials} trial(s)`)}</small></h2>
-${several ? cards(result.summary) : ''}
+${several ? cards(result.summary, result.trials > 1) : ''}
 ${result.trials > 1 ? passAtK(result) : ''}
 <table>
 <thead><tr>${HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>
@@ -89,13 +95,13 @@ ${result.results.map(row).join('\n')}
 </table>`
 }
 
-/** Each case over its trials: how many passed, and pass@k. */
+/** Each case over its trials: how many passed, pass@k and pass^k. */
 function passAtK(result: EvalResult): string {
   const rows = result.cases.map(
     (c) =>
-      `<tr><td>${esc(c.case)}</td><td class="n">${c.passed}/${c.trials}</td>${verdict(c.passAtK)}<td class="n">${c.score.toFixed(2)}</td></tr>`,
+      `<tr><td>${esc(c.case)}</td><td class="n">${c.passed}/${c.trials}</td>${verdict(c.passAtK)}${verdict(c.passAllK ?? c.passed === c.trials)}<td class="n">${c.score.toFixed(2)}</td></tr>`,
   )
-  return `<table class="k"><thead><tr><th>case</th><th>trials passed</th><th>pass@${result.trials}</th><th>mean score</th></tr></thead>
+  return `<table class="k"><thead><tr><th>case</th><th>trials passed</th><th>pass@${result.trials}</th><th>pass^${result.trials}</th><th>mean score</th></tr></thead>
 <tbody>${rows.join('')}</tbody></table>`
 }
 

@@ -162,6 +162,62 @@ describe('JSON report', () => {
   })
 })
 
+describe('pass^k', () => {
+  // Two trials each: "steady" passes both, "flaky" one, "broken" none.
+  const trials = (): EvalReport => {
+    const rows = (name: string, passes: boolean[]) =>
+      passes.map((pass, i) => ({ ...reportOf([{ pass }]).evals[0]!.results[0]!, case: name, trial: i + 1 }))
+    const results = [
+      ...rows('steady', [true, true]),
+      ...rows('flaky', [false, true]),
+      ...rows('broken', [false, false]),
+    ]
+    const summary = summarize(results)
+    return {
+      version: 1,
+      baton: '0',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      durationMs: 1,
+      summary,
+      evals: [{ name: 'k', mode: 'replay', trials: 2, summary, cases: byCase(results), results }],
+    }
+  }
+
+  it('counts the cases whose every trial passed, beside pass@k', () => {
+    const report = trials()
+    expect(report.evals[0]!.cases.map((c) => [c.case, c.passAtK, c.passAllK])).toEqual([
+      ['steady', true, true],
+      ['flaky', true, false],
+      ['broken', false, false],
+    ])
+    expect(report.summary).toMatchObject({ passedAtK: 2, passAtK: 2 / 3, passedAllK: 1, passAllK: 1 / 3 })
+    expect(mergeReports([report, trials()]).summary).toMatchObject({ passedAllK: 2, passAllK: 1 / 3 })
+    const html = renderHtml(report)
+    expect(html).toContain('<th>pass^2</th>')
+    expect(html).toContain('pass^k (cases)')
+  })
+
+  it('reads a report written before pass^k, and refuses one whose pass^k is not a number', () => {
+    const old = JSON.parse(JSON.stringify(trials()))
+    delete old.summary.passedAllK
+    delete old.summary.passAllK
+    for (const e of old.evals) {
+      delete e.summary.passedAllK
+      delete e.summary.passAllK
+      for (const c of e.cases) delete c.passAllK
+    }
+    const read = parseReport(JSON.stringify(old))
+    expect(read.summary.passAllK).toBeUndefined()
+    expect(renderHtml(read)).toContain('<th>pass^2</th>')
+    expect(mergeReports([read, trials()]).summary.passedAllK).toBe(1)
+    const bad = trials() as unknown as { summary: Record<string, unknown> }
+    bad.summary.passAllK = 'most'
+    expect(() => parseReport(JSON.stringify(bad))).toThrow(
+      'summary.passAllK must be a number, got the string "most"',
+    )
+  })
+})
+
 describe('HTML report', () => {
   it('is one self-contained page that escapes every text', async () => {
     const html = renderHtml(await sampleReport())

@@ -51,6 +51,11 @@ export interface CaseSummary {
   passed: number
   /** pass@k: at least one of the k trials passed. */
   passAtK: boolean
+  /**
+   * pass^k: every one of the k trials passed — how reliably the agent does it, not whether it
+   * can (τ-bench). Absent from reports written before Baton reported it.
+   */
+  passAllK?: boolean
   /** Means over the trials. */
   score: number
   costUsd: number
@@ -70,6 +75,10 @@ export interface EvalSummary {
   passedAtK: number
   /** passedAtK / cases. */
   passAtK: number
+  /** Cases whose every trial passed (pass^k); absent from reports written before. */
+  passedAllK?: number
+  /** passedAllK / cases. */
+  passAllK?: number
   /** The mean score over runs. */
   score: number
   inputTokens: number
@@ -107,6 +116,7 @@ export function summarize(results: readonly CaseResult[]): EvalSummary {
   const cases = byCase(results)
   const passed = results.filter((r) => r.pass).length
   const passedAtK = cases.filter((c) => c.passAtK).length
+  const passedAllK = cases.filter((c) => c.passAllK).length
   return {
     cases: cases.length,
     runs: results.length,
@@ -114,6 +124,8 @@ export function summarize(results: readonly CaseResult[]): EvalSummary {
     passRate: ratio(passed, results.length),
     passedAtK,
     passAtK: ratio(passedAtK, cases.length),
+    passedAllK,
+    passAllK: ratio(passedAllK, cases.length),
     score: mean(results.map((r) => r.score)),
     inputTokens: sum(results.map((r) => r.inputTokens)),
     outputTokens: sum(results.map((r) => r.outputTokens)),
@@ -124,7 +136,7 @@ export function summarize(results: readonly CaseResult[]): EvalSummary {
 
 /** The summary of several evals (case names are only unique within an eval). */
 function combine(summaries: readonly EvalSummary[]): EvalSummary {
-  const total = (field: keyof EvalSummary) => sum(summaries.map((s) => s[field]))
+  const total = (field: keyof EvalSummary) => sum(summaries.map((s) => s[field] ?? 0))
   const runs = total('runs')
   const cases = total('cases')
   const byRuns = (field: 'score' | 'meanLatencyMs') =>
@@ -136,6 +148,8 @@ function combine(summaries: readonly EvalSummary[]): EvalSummary {
     passRate: ratio(total('passed'), runs),
     passedAtK: total('passedAtK'),
     passAtK: ratio(total('passedAtK'), cases),
+    passedAllK: total('passedAllK'),
+    passAllK: ratio(total('passedAllK'), cases),
     score: byRuns('score'),
     inputTokens: total('inputTokens'),
     outputTokens: total('outputTokens'),
@@ -157,6 +171,7 @@ export function byCase(results: readonly CaseResult[]): CaseSummary[] {
     trials: runs.length,
     passed: runs.filter((r) => r.pass).length,
     passAtK: runs.some((r) => r.pass),
+    passAllK: runs.every((r) => r.pass),
     score: mean(runs.map((r) => r.score)),
     costUsd: mean(runs.map((r) => r.costUsd)),
     steps: mean(runs.map((r) => r.steps)),
@@ -214,7 +229,7 @@ export function checkReport(value: unknown, where: string): asserts value is Eva
 
 type Kind = 'string' | 'number' | 'boolean' | 'array' | 'object'
 
-const SUMMARY: Record<keyof EvalSummary, Kind> = {
+const SUMMARY: Record<Exclude<keyof EvalSummary, 'passedAllK' | 'passAllK'>, Kind> = {
   cases: 'number',
   runs: 'number',
   passed: 'number',
@@ -227,7 +242,9 @@ const SUMMARY: Record<keyof EvalSummary, Kind> = {
   costUsd: 'number',
   meanLatencyMs: 'number',
 }
-const CASE: Record<keyof CaseSummary, Kind> = {
+// Fields a report of an earlier Baton lacks.
+const OPTIONAL_SUMMARY = { passedAllK: 'number', passAllK: 'number' } as const
+const CASE: Record<Exclude<keyof CaseSummary, 'passAllK'>, Kind> = {
   case: 'string',
   trials: 'number',
   passed: 'number',
@@ -264,6 +281,7 @@ function reportProblem(report: EvalReport): string | undefined {
   return (
     fields(report, { baton: 'string', createdAt: 'string', durationMs: 'number', summary: 'object' }, '') ??
     fields(report.summary, SUMMARY, 'summary.') ??
+    fields(report.summary, OPTIONAL_SUMMARY, 'summary.', true) ??
     first(report.evals, (result, i) => {
       const at = `evals[${i}].`
       return (
@@ -273,7 +291,13 @@ function reportProblem(report: EvalReport): string | undefined {
           at,
         ) ??
         fields(result.summary, SUMMARY, `${at}summary.`) ??
-        first(result.cases, (c, j) => fields(c, CASE, `${at}cases[${j}].`)) ??
+        fields(result.summary, OPTIONAL_SUMMARY, `${at}summary.`, true) ??
+        first(
+          result.cases,
+          (c, j) =>
+            fields(c, CASE, `${at}cases[${j}].`) ??
+            fields(c, { passAllK: 'boolean' }, `${at}cases[${j}].`, true),
+        ) ??
         first(
           result.results,
           (r, j) =>
