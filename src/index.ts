@@ -121,5 +121,6 @@ export {
   type Verification,
   type VerifyOptions,
   verifyTranscript,
+  verifyTranscriptFile,
 } from './transcript/verify.js'
 export { VERSION } from './version.js'

@@ -4,7 +4,7 @@
  * changed. Exit 0 intact (a run cut short is intact up to its last whole line), 1 changed, not
  * chained, or not signed by the key; 2 not a transcript.
  */
-import { fileProblem, readTextFile } from '../files/read-text.js'
+import { fileProblem } from '../files/read-text.js'
 import { didYouMean, UsageError } from './args.js'
 
 export interface VerifyArgs {
@@ -49,13 +49,9 @@ interface Output {
 }
 
 export async function verifyCommand(args: VerifyArgs, io: { out: Output }): Promise<number> {
-  const { NotATranscript, trustedKey, verifyTranscript } = await import('../transcript/verify.js')
-  let text: string
-  try {
-    text = readTextFile(args.transcript)
-  } catch (error) {
-    throw new UsageError(`${args.transcript}: cannot read the transcript: ${fileProblem(error)}`)
-  }
+  const { NotATranscript, TranscriptUnreadable, trustedKey, verifyTranscriptFile } = await import(
+    '../transcript/verify.js'
+  )
   let publicKey: ReturnType<typeof trustedKey>
   try {
     publicKey = trustedKey(args.key, '--key')
@@ -63,10 +59,13 @@ export async function verifyCommand(args: VerifyArgs, io: { out: Output }): Prom
     throw new UsageError((error as Error).message)
   }
   try {
-    const report = verifyTranscript(text, publicKey ? { publicKey } : {})
+    // Read a piece at a time: a long run's transcript can be larger than a string can hold.
+    const report = verifyTranscriptFile(args.transcript, publicKey ? { publicKey } : {})
     io.out.write(args.json ? `${JSON.stringify(report)}\n` : `${args.transcript}: ${report.message}\n`)
     return report.intact && report.chained ? 0 : 1
   } catch (error) {
+    if (error instanceof TranscriptUnreadable)
+      throw new UsageError(`${args.transcript}: cannot read the transcript: ${fileProblem(error.cause)}`)
     if (error instanceof NotATranscript)
       throw new UsageError(`${args.transcript}: not a Baton transcript: ${error.message}`)
     throw error
