@@ -2,7 +2,8 @@ import type { LookupAddress } from 'node:dns'
 import { BatonError, defineTool, type Tool, type ToolContext, VERSION } from 'baton'
 import { discard, header, readBody } from './http-body.js'
 import { type AddressPolicy, bareHost, checkedAddresses, normalizeHost, pinnedLookup } from './http-guard.js'
-import { checkBoolean, knownOptions } from './options.js'
+import { checkedHeaders } from './http-headers.js'
+import { checkBoolean, checkCount, knownOptions, MAX_BYTES, MAX_MS } from './options.js'
 
 export interface HttpFetchOptions {
   /** Fetch private, loopback, link-local and other non-public addresses too. Default false. */
@@ -45,9 +46,6 @@ export interface HttpFetchResult {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const KEPT_HEADERS = ['content-type', 'content-length', 'content-language', 'last-modified', 'etag']
-// Headers the transport owns; the model setting them could only confuse the request.
-const FORBIDDEN_HEADERS =
-  /^(?:host|connection|content-length|transfer-encoding|upgrade|keep-alive|te|trailer|expect|proxy-.*)$/i
 // Dropped when a redirect leaves the origin, as browsers do.
 const CREDENTIAL_HEADERS = /^(?:authorization|cookie|proxy-authorization)$/i
 
@@ -103,7 +101,7 @@ async function fetchUrl(
 ): Promise<HttpFetchResult> {
   let url = parseUrl(input.url)
   const method = input.method ?? 'GET'
-  let headers = { ...settings.headers, ...modelHeaders(input.headers) }
+  let headers = { ...settings.headers, ...checkedHeaders(input.headers ?? {}) }
   const timeout = AbortSignal.timeout(settings.timeoutMs)
   const signal = AbortSignal.any([ctx.signal, timeout])
   const { Agent, request } = await import('undici')
@@ -178,18 +176,6 @@ function parseUrl(text: string, base?: URL): URL {
   return url
 }
 
-function modelHeaders(headers: Record<string, string> | undefined): Record<string, string> {
-  for (const name of Object.keys(headers ?? {})) {
-    if (FORBIDDEN_HEADERS.test(name)) throw new Error(`the header "${name}" cannot be set`)
-  }
-  return lowerCased(headers ?? {})
-}
-
-// Lower-case names, so that the model's `User-Agent` replaces the default `user-agent`.
-function lowerCased(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))
-}
-
 function withoutCredentials(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.test(name)))
 }
@@ -220,13 +206,15 @@ function checkOptions(given: HttpFetchOptions): Settings {
     options.headers !== undefined &&
     (typeof options.headers !== 'object' ||
       options.headers === null ||
+      Array.isArray(options.headers) ||
       Object.values(options.headers).some((value) => typeof value !== 'string'))
   )
     throw fail('headers must be an object of header names to string values')
-  const positive = (name: 'maxBytes' | 'timeoutMs', fallback: number) => {
-    const value = options[name] ?? fallback
-    if (!Number.isFinite(value) || value <= 0) throw fail(`${name} must be a positive number, got ${value}`)
-    return value
+  let headers: Record<string, string>
+  try {
+    headers = checkedHeaders(options.headers ?? {})
+  } catch (error) {
+    throw fail(`headers: ${(error as Error).message}`)
   }
   const maxRedirects = options.maxRedirects ?? 5
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
@@ -241,13 +229,9 @@ function checkOptions(given: HttpFetchOptions): Settings {
   })
   return {
     policy: { allowPrivate: options.allowPrivate === true, allowHosts },
-    maxBytes: positive('maxBytes', 1024 * 1024),
-    timeoutMs: positive('timeoutMs', 10_000),
+    maxBytes: checkCount('httpFetch', 'maxBytes', options.maxBytes, 1024 * 1024, MAX_BYTES),
+    timeoutMs: checkCount('httpFetch', 'timeoutMs', options.timeoutMs, 10_000, MAX_MS),
     maxRedirects,
-    headers: {
-      'user-agent': `baton/${VERSION} (http_fetch)`,
-      accept: '*/*',
-      ...lowerCased(options.headers ?? {}),
-    },
+    headers: { 'user-agent': `baton/${VERSION} (http_fetch)`, accept: '*/*', ...headers },
   }
 }

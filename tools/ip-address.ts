@@ -27,6 +27,11 @@ const IPV6_NAMED: readonly Range[] = [
   [[0xfe, 0xc0], 10, 'a private (site-local)'],
   [[0xff], 8, 'a multicast'],
   [[0x20, 0x01, 0x0d, 0xb8], 32, 'a documentation'],
+  [[0x3f, 0xff, 0x00], 20, 'a documentation'],
+  // Inside 2000::/3 but not ordinary hosts (IANA's special-purpose registry): Teredo hides an
+  // IPv4 address, which a relay reaches; the rest of 2001::/23 is protocols and benchmarking.
+  [[0x20, 0x01, 0x00, 0x00], 32, 'a Teredo tunnel'],
+  [[0x20, 0x01, 0x00], 23, 'a special-purpose (IETF protocol)'],
 ]
 
 /**

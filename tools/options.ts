@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer'
 import { BatonError } from 'baton'
 
 /**
@@ -24,3 +25,29 @@ export function checkBoolean(tool: string, name: string, value: unknown): void {
       `${tool}: ${name} must be true or false, got ${JSON.stringify(value) ?? typeof value}`,
     )
 }
+
+/**
+ * A whole number of at least 1 and at most `max`, or `fallback` when absent; else an error naming
+ * the option. A fraction is refused too: a timer given one throws when the call is made, and
+ * a byte limit given one counts half bytes.
+ */
+export function checkCount(
+  tool: string,
+  name: string,
+  value: unknown,
+  fallback: number,
+  max: { limit: number; why: string },
+): number {
+  const fail = (message: string) => new BatonError('INVALID_DEFINITION', `${tool}: ${name} ${message}`)
+  const given = value ?? fallback
+  if (typeof given !== 'number' || !Number.isFinite(given) || given <= 0)
+    throw fail(`must be a positive number, got ${typeof given === 'number' ? given : JSON.stringify(given)}`)
+  if (!Number.isInteger(given)) throw fail(`must be a whole number, got ${given}`)
+  if (given > max.limit) throw fail(`must be at most ${max.limit}${max.why}, got ${given}`)
+  return given
+}
+
+/** The most bytes a limit may allow: what is read becomes one string. */
+export const MAX_BYTES = { limit: constants.MAX_STRING_LENGTH, why: ' (the longest string)' }
+/** The most milliseconds a timer holds (Node fires a longer one after 1 ms). */
+export const MAX_MS = { limit: 2 ** 31 - 1, why: '' }

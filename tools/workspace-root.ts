@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs'
-import { lstat, mkdir, realpath, stat } from 'node:fs/promises'
+import { type FileHandle, lstat, mkdir, readlink, realpath, rmdir, stat } from 'node:fs/promises'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { quoted, shownName } from './shown-name.js'
 
@@ -32,14 +32,17 @@ export class WorkspaceRoot {
       throw fsError(path, error)
     }
     this.confine(path, root, real)
-    return { real, shown: shownPath(rel), stats: await stat(real) }
+    const stats = await stat(real).catch((error) => {
+      throw fsError(path, error)
+    })
+    return { real, shown: shownPath(rel), stats }
   }
 
   /**
    * Where to write a file: its real path, once every directory on the way (created if missing)
    * is checked to be inside the root. An existing symbolic link is followed only if it stays inside.
    */
-  async writable(path: string): Promise<Resolved> {
+  async writable(path: string): Promise<Resolved & { undo: () => Promise<void> }> {
     const { root, rel } = await this.lexical(path)
     if (rel === '') throw new Error(`${quoted(path)}: is the workspace root, not a file`)
     const shown = shownPath(rel)
@@ -66,16 +69,63 @@ export class WorkspaceRoot {
       }
     }
     this.confine(path, root, real)
-    const stats = await stat(real)
+    const stats = await stat(real).catch((error) => {
+      throw fsError(path, error)
+    })
     if (missing.length === 0) {
       if (stats.isDirectory()) throw new Error(`${quoted(path)}: is a directory, not a file`)
       if (!stats.isFile()) throw new Error(`${quoted(path)}: is not a regular file`)
-      return { real, shown }
+      return { real, shown, undo: async () => {} }
     }
     if (!stats.isDirectory())
       throw new Error(`${quoted(path)}: ${shownPath(relative(root, real))} is a file, not a directory`)
-    if (missing.length > 1) await mkdir(join(real, ...missing.slice(0, -1)), { recursive: true })
-    return { real: join(real, ...missing), shown }
+    // One by one, so that a write that fails can remove the directories it made (and only those).
+    const created: string[] = []
+    const undo = async () => {
+      for (const dir of created.reverse()) await rmdir(dir).catch(() => {})
+    }
+    let dir = real
+    for (const name of missing.slice(0, -1)) {
+      dir = join(dir, name)
+      try {
+        await mkdir(dir)
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue
+        await undo()
+        throw fsError(path, error)
+      }
+      created.push(dir)
+    }
+    return { real: join(dir, missing.at(-1) ?? ''), shown, undo }
+  }
+
+  /**
+   * Checks that an open file or directory is inside the root: a directory on the checked path
+   * swapped for a link to the outside, after the check and before the open, took the open there.
+   * Returns where the handle really is when the system says (Linux's /proc), else `undefined`.
+   */
+  async confineOpen(path: string, handle: FileHandle, real: string): Promise<string | undefined> {
+    const root = await this.realRoot()
+    const changed = () =>
+      new Error(`${quoted(path)}: the path changed while it was opened and now leads outside the workspace`)
+    const at = await this.openedAt(handle)
+    if (at !== undefined) {
+      if (leavesRoot(relative(root, at))) throw changed()
+      return at
+    }
+    // Elsewhere: the path, resolved again, must still be inside and name the very file opened.
+    const again = await realpath(real).catch(() => undefined)
+    if (again === undefined || leavesRoot(relative(root, again))) throw changed()
+    const [now, opened] = await Promise.all([stat(again).catch(() => undefined), handle.stat()])
+    if (now?.ino !== opened.ino || now.dev !== opened.dev) throw changed()
+    return undefined
+  }
+
+  /** Where an open handle is, from Linux's /proc (`undefined` elsewhere). */
+  async openedAt(handle: FileHandle): Promise<string | undefined> {
+    if (process.platform !== 'linux') return undefined
+    const at = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined)
+    return at?.startsWith('/') ? at.replace(/ \(deleted\)$/, '') : undefined
   }
 
   /** The root-relative, `/`-separated form of a real path inside the root, as a model reads it. */
@@ -137,11 +187,34 @@ function shownPath(rel: string): string {
   return shownName(relativePath(rel))
 }
 
-function fsError(path: string, error: unknown): Error {
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is a file, not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EMFILE: 'too many open files; try again',
+  ENFILE: 'too many open files; try again',
+  EBUSY: 'the file is busy',
+  EFBIG: 'the file would be too large',
+  EIO: 'an input/output error',
+}
+
+/**
+ * A file system error as the model reads it: the path it gave and the reason. Never Node's
+ * message, which names the host's absolute path.
+ */
+export function fsError(path: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException).code
-  if (code === 'ENOENT') return new Error(`${quoted(path)}: no such file or directory`)
-  if (code === 'ENOTDIR') return new Error(`${quoted(path)}: a part of the path is a file, not a directory`)
-  if (code === 'EACCES' || code === 'EPERM') return new Error(`${quoted(path)}: permission denied`)
-  if (code === 'ELOOP') return new Error(`${quoted(path)}: too many levels of symbolic links`)
-  return new Error(`${quoted(path)}: ${(error as Error).message}`)
+  if (typeof code !== 'string') return error instanceof Error ? error : new Error(String(error))
+  return new Error(`${quoted(path)}: ${REASONS[code] ?? `cannot be used (${code})`}`)
+}
+
+/** Whether an error is one the file system raised (it has a code and names a system call). */
+export function isSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).syscall === 'string'
 }
