@@ -2,8 +2,19 @@
  * `baton view <transcript | report.json> [--out <file.html>]`: writes one self-contained HTML
  * page for a transcript or an eval report and prints its path.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { basename, dirname, resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import { readViewInput, renderViewHtml } from '../view/index.js'
 import { didYouMean, UsageError } from './args.js'
@@ -62,9 +73,14 @@ export function defaultOutPath(input: string): string {
 /** Runs `baton view`; returns the exit code. Bad input throws `UsageError` (exit 2, one line). */
 export function viewCommand(args: ViewArgs, io: { out: { write(text: string): unknown } }): number {
   const out = args.out ?? defaultOutPath(args.input)
-  if (resolve(out) === resolve(args.input))
+  const existing = statSync(out, { throwIfNoEntry: false })
+  if (resolve(out) === resolve(args.input) || (existing && sameFile(existing, args.input)))
     throw new UsageError(
       `--out ${out} is the file being shown; write the page elsewhere, e.g. --out ${out}.html`,
+    )
+  if (existing?.isFile() && !isViewPage(out))
+    throw new UsageError(
+      `${out} already exists and is not a page baton view wrote; remove it or choose another path with --out <file.html>`,
     )
   let html: string
   try {
@@ -75,7 +91,9 @@ export function viewCommand(args: ViewArgs, io: { out: { write(text: string): un
   }
   try {
     mkdirSync(dirname(resolve(out)), { recursive: true })
-    writeFileSync(out, html)
+    // A device or a pipe (--out /dev/stdout) is written as it is; a file is replaced whole.
+    if (existing && !existing.isFile()) writeFileSync(out, html)
+    else replaceFile(out, html)
   } catch (error) {
     throw new UsageError(
       `cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; choose another path with --out <file.html>`,
@@ -84,6 +102,45 @@ export function viewCommand(args: ViewArgs, io: { out: { write(text: string): un
   }
   io.out.write(`${out}\n`)
   return 0
+}
+
+/** Whether a file exists at `path` and is the same file as `stats` (a hard or symbolic link). */
+function sameFile(stats: Stats, path: string): boolean {
+  const other = statSync(path, { throwIfNoEntry: false })
+  return other !== undefined && other.dev === stats.dev && other.ino === stats.ino
+}
+
+/** The mark of a page `baton view` wrote (the generator meta tag, in the first lines). */
+const PAGE_MARK = '<meta name="generator" content="baton view '
+
+function isViewPage(path: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const head = Buffer.alloc(2048)
+    const read = readSync(fd, head, 0, head.length, 0)
+    return head.subarray(0, read).toString('utf8').includes(PAGE_MARK)
+  } catch {
+    // Unreadable: the write will say why, if it fails too.
+    return true
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * Writes beside the target and renames over it: a failed write (a full disk) leaves the old page
+ * whole, and a symbolic link at the target is replaced, not written through.
+ */
+function replaceFile(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`)
+  try {
+    writeFileSync(temp, text, { flag: 'wx' })
+    renameSync(temp, path)
+  } catch (error) {
+    rmSync(temp, { force: true })
+    throw error
+  }
 }
 
 export const VIEW_HELP = `baton view — a transcript or an eval report as one HTML page
@@ -104,6 +161,8 @@ Flags:
   --out <file.html>  where to write the page (default: the input with .html for .jsonl/.json)
   --debug            show stack traces
 
+It replaces only a page baton view wrote before: any other file at that path is left alone.
+
 Exit codes: 0 the page was written, 2 usage error (a missing file, a file that is not a
-transcript or an eval report, a bad flag).
+transcript or an eval report, a bad flag, another file where the page would go).
 `

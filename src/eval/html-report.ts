@@ -1,3 +1,4 @@
+import { VERSION } from '../version.js'
 import {
   type CaseResult,
   checkReport,
@@ -6,6 +7,15 @@ import {
   type EvalSummary,
   type ScorerResult,
 } from './report.js'
+
+/** The policy of a report's page: it has no script, so none may run; nothing is fetched either. */
+export const REPORT_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  'img-src data:',
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ')
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;color:#1d1d1f;background:#fafafa}
@@ -23,7 +33,8 @@ table.k{width:auto;margin-bottom:1rem}details summary{cursor:pointer;color:#555}
 `
 
 /**
- * Renders a report as one self-contained HTML page: inline styles, no scripts, nothing fetched.
+ * Renders a report as one self-contained HTML page: inline styles, no scripts (its policy lets
+ * none run), nothing fetched. It says Baton wrote it, so `baton view` may write over it.
  *
  * @example
  * writeFileSync('eval-report.html', renderHtml(report))
@@ -36,6 +47,8 @@ export function renderHtml(report: EvalReport): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CONTENT_SECURITY_POLICY}">
+<meta name="generator" content="baton view ${VERSION}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
 <style>${CSS}</style>

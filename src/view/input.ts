@@ -38,6 +38,8 @@ export function readViewInput(path: string): ViewInput {
 
 /** Like `readViewInput`, for text already in memory; `path` names it in errors. */
 export function parseViewInput(text: string, path = '<input>'): ViewInput {
+  // A byte-order mark an editor put in front is not part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   const newline = text.indexOf('\n')
   const first = tryJson(newline < 0 ? text : text.slice(0, newline))
   if (isRecord(first) && first.type === 'header') {

@@ -15,7 +15,12 @@ function toolText(row) {
 
 function errorText(error) {
   if (!error || typeof error !== 'object') return preview(error, 160);
-  return preview((error.code ? error.code + ': ' : '') + (error.message || ''), 200);
+  return preview((error.code ? str(error.code) + ': ' : '') + str(error.message || ''), 200);
+}
+
+/** A list of names (tools, keys, task ids) as one line of text. */
+function names(list, max) {
+  return preview(list.map(function (item) { return str(item); }).join(', '), max);
 }
 
 /** What a call sent: an agent's step its new messages, a side call (judge, summary) its whole request. */
@@ -44,30 +49,30 @@ var UPDATE = {
   'run.end': function (ix, row, e) {
     ix.runEnd = e;
     row.title = 'run end';
-    row.text = String(e.status) + ' (' + String(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
+    row.text = str(e.status) + ' (' + str(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
     if (e.status !== 'done') flagRow(row, 2);
-    if (e.usage) row.meta = fmtInt((e.usage.inputTokens || 0) + (e.usage.outputTokens || 0)) + ' tok \u00b7 ' + fmtUsd(e.usage.costUsd || 0);
+    if (e.usage) row.meta = fmtInt(num(e.usage.inputTokens) + num(e.usage.outputTokens)) + ' tok \u00b7 ' + fmtUsd(num(e.usage.costUsd));
   },
   'agent.start': function (ix, row, e, agent) {
     if (typeof e.model === 'string') agent.model = e.model;
     agent.task = preview(e.task, 300);
     row.title = 'agent start';
     row.text = agentLabel(agent) + (agent.model ? ' (' + agent.model + ')' : '') + ': ' + preview(e.task, 160);
-    if (Array.isArray(e.memoryKeys) && e.memoryKeys.length) row.meta = 'memory: ' + preview(e.memoryKeys.join(', '), 60);
+    if (Array.isArray(e.memoryKeys) && e.memoryKeys.length) row.meta = 'memory: ' + names(e.memoryKeys, 60);
   },
   'agent.end': function (ix, row, e, agent) {
-    agent.status = e.status;
-    agent.stopReason = e.stopReason;
+    agent.status = str(e.status);
+    agent.stopReason = e.stopReason === undefined ? '' : str(e.stopReason);
     agent.error = e.error || null;
-    agent.usage = e.usage || null;
+    agent.usage = e.usage && typeof e.usage === 'object' ? e.usage : null;
     row.title = 'agent end';
-    row.text = agentLabel(agent) + ': ' + String(e.status) + ' (' + String(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
+    row.text = agentLabel(agent) + ': ' + str(e.status) + ' (' + str(e.stopReason) + ')' + (e.error ? ' \u2014 ' + errorText(e.error) : '');
     if (e.status !== 'done') flagRow(row, 2);
-    if (e.usage) row.meta = plural(e.usage.steps || 0, 'step') + ' \u00b7 ' + fmtInt((e.usage.inputTokens || 0) + (e.usage.outputTokens || 0)) + ' tok';
+    if (e.usage) row.meta = plural(num(e.usage.steps), 'step') + ' \u00b7 ' + fmtInt(num(e.usage.inputTokens) + num(e.usage.outputTokens)) + ' tok';
   },
   'model.request': function (ix, row, e, agent, t) {
     row.title = row.goal ? 'judge call' : row.side ? 'summary call' : 'model call';
-    row.model = e.model;
+    row.model = str(e.model);
     row.messages = Array.isArray(e.messages) ? e.messages.length : 0;
     row.text = sentText(row);
     ix.totals.steps++;
@@ -77,7 +82,7 @@ var UPDATE = {
   'model.retry': function (ix, row, e) {
     row.retries = (row.retries || 0) + 1;
     flagRow(row, 1);
-    row.note = 'retry ' + String(e.attempt) + ': ' + preview(e.code, 40);
+    row.note = 'retry ' + str(e.attempt) + ': ' + preview(e.code, 40);
     if (!row.title) row.title = 'model call';
   },
   'model.queued': function (ix, row, e) {
@@ -85,14 +90,14 @@ var UPDATE = {
     if (!row.title) row.title = 'model call';
   },
   'model.route': function (ix, row, e) {
-    row.model = e.model;
+    row.model = str(e.model);
     row.note = 'routed to ' + preview(e.model, 60) + (e.reason ? ': ' + preview(e.reason, 60) : '');
     if (!row.title) row.title = 'model call';
   },
   'model.fallback': function (ix, row, e) {
     row.fallbacks = (row.fallbacks || 0) + 1;
     flagRow(row, 1);
-    row.model = e.to;
+    row.model = str(e.to);
     row.note = preview(e.from, 40) + ' \u2192 ' + preview(e.to, 40) + ' (' + preview(e.code, 20) + ')';
     if (!row.title) row.title = 'model call';
   },
@@ -110,13 +115,13 @@ var UPDATE = {
     var m = e.message || {};
     if (typeof e.model === 'string') row.model = e.model;
     var calls = Array.isArray(m.toolCalls) ? m.toolCalls.map(function (c) { return c && c.name; }) : [];
-    var said = calls.length ? calls.join(', ') : '\u201c' + preview(m.content, 140) + '\u201d';
+    var said = calls.length ? names(calls, 200) : '\u201c' + preview(m.content, 140) + '\u201d';
     if (!row.title) row.title = 'model call';
     row.text = (row.messages !== undefined ? sentText(row) + ' \u2192 ' : '\u2192 ') + said;
     var u = e.usage || {};
-    var input = u.inputTokens || 0;
-    var output = u.outputTokens || 0;
-    var cost = typeof e.costUsd === 'number' ? e.costUsd : 0;
+    var input = num(u.inputTokens);
+    var output = num(u.outputTokens);
+    var cost = num(e.costUsd);
     row.meta = fmtInt(input) + '/' + fmtInt(output) + ' tok' + (cost ? ' \u00b7 ' + fmtUsd(cost) : '') + ' \u00b7 ' + fmtMs(e.durationMs);
     if (e.finishReason === 'length' || e.finishReason === 'refusal' || e.finishReason === 'content-filter') flagRow(row, 1);
     ix.totals.inputTokens += input;
@@ -133,7 +138,7 @@ var UPDATE = {
     row.text = (row.messages !== undefined ? sentText(row) + ' \u2192 ' : '') + '\u2717 ' + errorText(e.error);
   },
   'tool.call': function (ix, row, e, agent, t) {
-    row.title = String(e.name);
+    row.title = str(e.name);
     row.args = preview(e.args, 120);
     row.text = toolText(row);
     ix.totals.toolCalls++;
@@ -143,11 +148,11 @@ var UPDATE = {
   'plan.start': function (ix, row, e) {
     var tasks = Array.isArray(e.tasks) ? e.tasks : [];
     if (!row.title) row.title = 'plan';
-    row.note = 'plan of ' + plural(tasks.length, 'task') + ': ' + preview(tasks.map(function (task) { return task && task.id; }).join(', '), 80);
+    row.note = 'plan of ' + plural(tasks.length, 'task') + ': ' + names(tasks.map(function (task) { return task && task.id; }), 80);
     row.plan = {
-      callId: String(e.callId),
+      callId: str(e.callId),
       tasks: tasks.filter(function (task) { return task && typeof task === 'object'; }).map(function (task) {
-        return { id: String(task.id), kind: String(task.kind), name: String(task.name), needs: Array.isArray(task.needs) ? task.needs.map(String) : [] };
+        return { id: str(task.id), kind: str(task.kind), name: str(task.name), needs: Array.isArray(task.needs) ? task.needs.map(str) : [] };
       }),
     };
   },
@@ -158,18 +163,18 @@ var UPDATE = {
   },
   'approval.request': function (ix, row, e) {
     row.approval = true;
-    if (!row.title) row.title = String(e.name);
+    if (!row.title) row.title = str(e.name);
     if (row.args === undefined) row.args = preview(e.args, 120);
     flagRow(row, 1);
     row.text = toolText(row);
   },
   'approval.decision': function (ix, row, e) {
-    if (!row.title) row.title = String(e.name);
-    row.decision = (e.approved ? 'approved' : 'refused') + (e.by ? ' by ' + String(e.by) : '');
+    if (!row.title) row.title = str(e.name);
+    row.decision = (e.approved ? 'approved' : 'refused') + (e.by ? ' by ' + str(e.by) : '');
     row.note = row.decision;
   },
   'tool.result': function (ix, row, e) {
-    if (!row.title) row.title = String(e.name);
+    if (!row.title) row.title = str(e.name);
     row.isError = e.isError === true;
     row.result = preview(e.content, 160);
     if (row.isError) flagRow(row, 2);
@@ -179,14 +184,14 @@ var UPDATE = {
   },
   'elicitation.request': function (ix, row, e) {
     row.title = 'input';
-    row.asked = String(e.server) + ' asks: ' + preview(e.message, 120);
+    row.asked = str(e.server) + ' asks: ' + preview(e.message, 120);
     row.text = row.asked + ' \u2014 awaiting an answer';
-    row.meta = 'during ' + String(e.name);
+    row.meta = 'during ' + str(e.name);
     flagRow(row, 1);
   },
   'elicitation.answer': function (ix, row, e) {
     row.title = 'input';
-    var answer = String(e.action) + (e.content ? ' ' + preview(e.content, 80) : '');
+    var answer = str(e.action) + (e.content ? ' ' + preview(e.content, 80) : '');
     row.text = (row.asked || 'input') + ' \u2192 ' + answer;
     row.flag = 0;
     if (e.error) flagRow(row, 2);
@@ -195,19 +200,19 @@ var UPDATE = {
     var messages = Array.isArray(e.messages) ? e.messages : [];
     var last = messages.length ? messages[messages.length - 1] : null;
     row.title = 'sampling';
-    row.text = String(e.server) + ' asks ' + String(e.model) + ': ' + preview(last && last.content, 140);
-    row.meta = 'during ' + String(e.name) + ' \u00b7 max ' + fmtInt(e.maxTokens) + ' tokens';
+    row.text = str(e.server) + ' asks ' + str(e.model) + ': ' + preview(last && last.content, 140);
+    row.meta = 'during ' + str(e.name) + ' \u00b7 max ' + fmtInt(e.maxTokens) + ' tokens';
   },
   'tools.change': function (ix, row, e) {
     var tools = Array.isArray(e.tools) ? e.tools : [];
     row.title = 'tools';
-    row.text = 'offered ' + plural(tools.length, 'tool') + ': ' + preview(tools.map(function (tool) { return tool && tool.name; }).join(', '), 160);
+    row.text = 'offered ' + plural(tools.length, 'tool') + ': ' + names(tools.map(function (tool) { return tool && tool.name; }), 160);
   },
   'memory.write': function (ix, row, e) {
     ix.memoryWrites++;
     row.title = 'memory';
-    row.key = String(e.key);
-    row.text = String(e.key) + ' = ' + preview(e.value, 140);
+    row.key = str(e.key);
+    row.text = str(e.key) + ' = ' + preview(e.value, 140);
     row.meta = 'by ' + preview(e.by, 60);
   },
   'context.compact': function (ix, row, e, agent) {
@@ -221,14 +226,14 @@ var UPDATE = {
   },
   'goal.check': function (ix, row, e) {
     row.title = 'goal check';
-    row.text = String(e.check) + ': ' + (e.passed ? 'passed' : 'failed') + ' (attempt ' + String(e.attempt) + ')' +
+    row.text = str(e.check) + ': ' + (e.passed ? 'passed' : 'failed') + ' (attempt ' + str(e.attempt) + ')' +
       (e.feedback ? ' \u2014 ' + preview(e.feedback, 140) : '');
     if (typeof e.score === 'number') row.meta = 'score ' + e.score.toFixed(2);
     if (!e.passed) flagRow(row, 1);
   },
   'budget.exceeded': function (ix, row, e) {
     row.title = 'budget exceeded';
-    row.text = String(e.limit) + ': used ' + fmtInt(e.used) + ' of ' + fmtInt(e.max) + ' (at ' + String(e.at) + ')';
+    row.text = str(e.limit) + ': used ' + fmtInt(e.used) + ' of ' + fmtInt(e.max) + ' (at ' + str(e.at) + ')';
     flagRow(row, 2);
   },
   'budget.warning': function (ix, row, e) {
@@ -238,7 +243,7 @@ var UPDATE = {
   },
   'stall.warning': function (ix, row, e) {
     row.title = 'stall';
-    row.text = String(e.reason) + ': ' + preview(e.message, 180);
+    row.text = str(e.reason) + ': ' + preview(e.message, 180);
     flagRow(row, typeof e.message === 'string' && e.message.indexOf('stopping') === 0 ? 2 : 1);
   },
 };

@@ -53,8 +53,46 @@ function safeJson(value) {
     var text = JSON.stringify(value);
     return text === undefined ? String(value) : text;
   } catch (error) {
-    return String(value);
+    // Too deep for this engine: String() would throw as well on an object like {"toString":1}.
+    return Array.isArray(value) ? '[\u2026]' : '{\u2026}';
   }
+}
+
+/**
+ * Any value of a transcript as text. String() and + call an object's own toString and valueOf,
+ * and a transcript can hold {"toString":1}: that would throw and stop the page. Objects are
+ * written as JSON instead.
+ */
+function str(value) {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') return String(value);
+  return safeJson(value);
+}
+
+/** A transcript's value as a number to add up: anything else (a string, an object) counts 0. */
+function num(value) {
+  return typeof value === 'number' && isFinite(value) ? value : 0;
+}
+
+/**
+ * Text as the page shows it: a bidirectional control (U+202E RIGHT-TO-LEFT OVERRIDE and the
+ * like) is written out as its code point, so that a name, an argument or a result cannot read
+ * backwards or reorder the text after it.
+ */
+var BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+function shown(text) {
+  return text.replace(BIDI_CONTROLS, function (c) {
+    return '\u27e8U+' + ('000' + c.charCodeAt(0).toString(16).toUpperCase()).slice(-4) + '\u27e9';
+  });
+}
+
+var hasOwn = Object.prototype.hasOwnProperty;
+/**
+ * A table's entry for a key from a transcript: never one every object inherits (an event type
+ * "valueOf" or "__proto__" must not find Object.prototype's).
+ */
+function lookup(table, key) {
+  return hasOwn.call(table, key) ? table[key] : undefined;
 }
 
 /** One line of text, at most max characters. */
@@ -67,7 +105,7 @@ function preview(value, max) {
 
 /** 12345 -> "12,345" (toLocaleString is far too slow for a hundred thousand rows). */
 function fmtInt(n) {
-  if (typeof n !== 'number' || !isFinite(n) || Math.abs(n) >= 1e21) return String(n);
+  if (typeof n !== 'number' || !isFinite(n) || Math.abs(n) >= 1e21) return str(n);
   var digits = String(Math.abs(Math.round(n)));
   var out = '';
   while (digits.length > 3) {
@@ -78,7 +116,7 @@ function fmtInt(n) {
 }
 
 function fmtUsd(n) {
-  if (typeof n !== 'number' || !isFinite(n)) return String(n);
+  if (typeof n !== 'number' || !isFinite(n)) return str(n);
   return '$' + (n !== 0 && Math.abs(n) < 0.01 ? n.toFixed(6) : n.toFixed(4));
 }
 
@@ -140,7 +178,8 @@ function createIndex(header) {
     openCalls: new Map(),
     series: { x: [], tokens: [], cost: [], steps: [], tools: [] },
     totals: { inputTokens: 0, outputTokens: 0, costUsd: 0, steps: 0, toolCalls: 0 },
-    counts: {},
+    // No prototype: an event type "__proto__" or "constructor" is counted like any other.
+    counts: Object.create(null),
     events: 0,
     lastT: 0,
     runStart: null,
@@ -151,11 +190,28 @@ function createIndex(header) {
   };
 }
 
+/**
+ * The agent at an agent path, made (with any ancestors not seen yet) when new. A loop, not a
+ * recursion: a hand-made step key can nest agents deeper than the stack goes.
+ */
 function ensureAgent(ix, path) {
   var id = ix.agentByPath.get(path);
   if (id !== undefined) return ix.agents[id];
-  var parentPath = parentAgentPath(path);
-  var parent = parentPath === null ? null : ensureAgent(ix, parentPath);
+  var missing = [path];
+  var parent = null;
+  for (var up = parentAgentPath(path); up !== null; up = parentAgentPath(up)) {
+    var known = ix.agentByPath.get(up);
+    if (known !== undefined) {
+      parent = ix.agents[known];
+      break;
+    }
+    missing.push(up);
+  }
+  for (var i = missing.length - 1; i >= 0; i--) parent = newAgent(ix, missing[i], parent);
+  return parent;
+}
+
+function newAgent(ix, path, parent) {
   var cut = path.lastIndexOf('/agent:');
   var name = path;
   var k = '';
@@ -211,13 +267,13 @@ function pushSeries(ix, t) {
 /** Adds one event (from line number line) to the index. */
 function addEvent(ix, line, e) {
   ix.events++;
-  var type = String(e.type);
-  var path = String(e.path);
+  var type = str(e.type);
+  var path = str(e.path);
   ix.counts[type] = (ix.counts[type] || 0) + 1;
   var t = typeof e.t === 'number' ? e.t : ix.lastT;
   if (t > ix.lastT) ix.lastT = t;
   var agent = ensureAgent(ix, agentPathOf(path));
-  var group = GROUP[type];
+  var group = lookup(GROUP, type);
   var row;
   if (group) {
     var open = ix.openCalls.get(path);
@@ -230,7 +286,7 @@ function addEvent(ix, line, e) {
   if (!row) {
     row = {
       id: ix.rows.length,
-      kind: group || KIND[type] || 'other',
+      kind: group || lookup(KIND, type) || 'other',
       type: type,
       seq: typeof e.seq === 'number' ? e.seq : ix.events - 1,
       t0: t,
@@ -250,7 +306,7 @@ function addEvent(ix, line, e) {
     agent.rows.push(row.id);
     if (group) ix.openCalls.set(path, row.id);
   }
-  var update = UPDATE[type];
+  var update = lookup(UPDATE, type);
   if (update) update(ix, row, e, agent, t);
   else {
     row.title = type;

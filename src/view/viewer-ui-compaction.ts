@@ -21,16 +21,16 @@ export const VIEWER_UI_COMPACTION = String.raw`
       typeof e.window === 'number' ? ['window', fmtInt(e.window) + ' tokens'] : null,
       e.custom ? ['policy', 'the agent\u2019s own'] : null,
       ['stubbed', stubbed.length ? plural(stubbed.length, 'tool result') + ' (kept whole in memory)' : 'none'],
-      ['summarised', e.summarized > 0 ? plural(e.summarized, 'message') : 'none'],
+      ['summarised', typeof e.summarized === 'number' && e.summarized > 0 ? plural(e.summarized, 'message') : 'none'],
       summary ? ['summary call', h('span', null, [rowButton(summary, 'open it', 'open-summary-call'), ' ', h('span', { class: 'muted', text: summary.meta })])] : null,
-      ['hash', String(e.hash)],
+      ['hash', str(e.hash)],
     ], 'compaction-fields'));
     if (stubbed.length) {
       var keys = section('Stubbed results', 'compaction-stubbed');
       stubbed.forEach(function (key) {
         var write = null;
         agent.rows.forEach(function (id) { var r = ix.rows[id]; if (r.kind === 'memory' && r.path === row.path && r.key === key) write = r; });
-        keys.appendChild(h('div', null, write ? rowButton(write, String(key), 'stubbed-key') : h('code', { testid: 'stubbed-key', text: String(key) })));
+        keys.appendChild(h('div', null, write ? rowButton(write, str(key), 'stubbed-key') : h('code', { testid: 'stubbed-key', text: str(key) })));
       });
       box.appendChild(keys);
     }

@@ -25,7 +25,7 @@ export const VIEWER_UI_DETAIL = String.raw`
       h('span', { class: 'badge k-' + row.kind, text: kindLabel(row) }), ' ',
       h('b', { testid: 'detail-title', text: row.kind === 'tool' ? row.title : row.title || row.type }), ' ',
       h('code', { text: row.path }),
-      h('span', { class: 'muted', text: ' \u00b7 seq ' + events.map(function (e) { return e ? e.seq : '?'; }).join(', ') + ' \u00b7 t ' + fmtMs(row.t0) + ' \u00b7 agent ' }),
+      h('span', { class: 'muted', text: ' \u00b7 seq ' + events.map(function (e) { return e ? str(e.seq) : '?'; }).join(', ') + ' \u00b7 t ' + fmtMs(row.t0) + ' \u00b7 agent ' }),
       agentButton(agent),
     ])];
     var render = DETAIL[row.kind] || detailFields;
@@ -41,11 +41,13 @@ export const VIEWER_UI_DETAIL = String.raw`
   }
   function messageEl(m) {
     if (!m || typeof m !== 'object') return jsonBlock(m);
-    var role = String(m.role);
+    var role = str(m.role);
+    // The role names a class: only the four a message has, so a transcript cannot style the page.
+    var roleClass = /^(system|user|assistant|tool)$/.test(role) ? role : 'other';
     var head = [h('span', { class: 'role', text: role })];
-    if (role === 'tool') head.push(' ', h('code', { text: String(m.toolName) + ' \u00b7 ' + String(m.toolCallId) }));
+    if (role === 'tool') head.push(' ', h('code', { text: str(m.toolName) + ' \u00b7 ' + str(m.toolCallId) }));
     if (m.isError) head.push(' ', h('span', { class: 'errtag', text: 'error' }));
-    var el = h('div', { class: 'msg r-' + role + (m.isError ? ' is-error' : ''), testid: 'message', 'data-role': role }, h('div', { class: 'mhead' }, head));
+    var el = h('div', { class: 'msg r-' + roleClass + (m.isError ? ' is-error' : ''), testid: 'message', 'data-role': role }, h('div', { class: 'mhead' }, head));
     if (Array.isArray(m.reasoning) && m.reasoning.length) el.appendChild(reasoningEl(m.reasoning));
     if (m.content !== undefined && m.content !== '') el.appendChild(contentBlock(m.content, 'message-content'));
     if (Array.isArray(m.toolCalls)) m.toolCalls.forEach(function (c) { el.appendChild(toolCallEl(c)); });
@@ -53,7 +55,7 @@ export const VIEWER_UI_DETAIL = String.raw`
   }
   function toolCallEl(call) {
     var el = h('div', { class: 'tcall', testid: 'tool-call' }, [
-      h('div', null, ['\u2192 ', h('b', { text: String(call && call.name) }), ' ', h('code', { class: 'muted', text: String(call && call.id) })]),
+      h('div', null, ['\u2192 ', h('b', { text: str(call && call.name) }), ' ', h('code', { class: 'muted', text: str(call && call.id) })]),
     ]);
     if (call && call.argsText !== undefined) {
       el.appendChild(h('div', { class: 'warning', text: 'arguments that are not valid JSON:' }));
@@ -66,7 +68,7 @@ export const VIEWER_UI_DETAIL = String.raw`
     parts.forEach(function (part) {
       if (part && part.text) el.appendChild(textBlock(part.text, 'thinking'));
       if (part && part.data !== undefined) {
-        var data = h('details', null, h('summary', { text: 'provider data' + (part.provider ? ' (' + part.provider + ')' : '') }));
+        var data = h('details', null, h('summary', { text: 'provider data' + (part.provider ? ' (' + str(part.provider) + ')' : '') }));
         data.appendChild(jsonBlock(part.data));
         el.appendChild(data);
       }
@@ -102,9 +104,9 @@ export const VIEWER_UI_DETAIL = String.raw`
       var failure = find(events, 'model.error');
       if (request) {
         box.appendChild(kv([
-          ['model', String(request.model)],
-          ['request hash', String(request.hash)],
-          ['spec hash', String(request.specHash)],
+          ['model', str(request.model)],
+          ['request hash', str(request.hash)],
+          ['spec hash', str(request.specHash)],
           request.maxTokens !== undefined ? ['max tokens', fmtInt(request.maxTokens)] : null,
         ]));
         var messages = Array.isArray(request.messages) ? request.messages : [];
@@ -128,7 +130,7 @@ export const VIEWER_UI_DETAIL = String.raw`
       if (retries.length) {
         var retry = section('Retries', 'retries', 'warn');
         retries.forEach(function (e) {
-          retry.appendChild(h('div', { testid: 'retry', text: 'attempt ' + e.attempt + ' failed: ' + e.code + (e.status ? ' (HTTP ' + e.status + ')' : '') + ' ' + preview(e.message, 300) + '; waited ' + fmtMs(e.delayMs) }));
+          retry.appendChild(h('div', { testid: 'retry', text: 'attempt ' + str(e.attempt) + ' failed: ' + str(e.code) + (e.status ? ' (HTTP ' + str(e.status) + ')' : '') + ' ' + preview(e.message, 300) + '; waited ' + fmtMs(e.delayMs) }));
         });
         box.appendChild(retry);
       }
@@ -136,7 +138,7 @@ export const VIEWER_UI_DETAIL = String.raw`
         var answer = section('Response', 'response');
         var u = response.usage || {};
         answer.appendChild(kv([
-          ['finish', String(response.finishReason)],
+          ['finish', str(response.finishReason)],
           ['tokens', 'in ' + fmtInt(u.inputTokens || 0) + ' \u00b7 out ' + fmtInt(u.outputTokens || 0) + (u.cachedInputTokens ? ' \u00b7 cached ' + fmtInt(u.cachedInputTokens) : '') + (u.reasoningTokens ? ' \u00b7 reasoning ' + fmtInt(u.reasoningTokens) : '')],
           ['cost', fmtUsd(response.costUsd || 0)],
           ['duration', fmtMs(response.durationMs)],
@@ -170,8 +172,8 @@ export const VIEWER_UI_DETAIL = String.raw`
       var approval = find(events, 'approval.request');
       var first = call || approval || result || {};
       box.appendChild(kv([
-        ['tool', String(first.name)],
-        ['call id', String(first.callId)],
+        ['tool', str(first.name)],
+        ['call id', str(first.callId)],
         result ? ['duration', fmtMs(result.durationMs)] : null,
       ]));
       if (row.title.indexOf('delegate_') === 0 && row.step !== null) {
@@ -191,8 +193,8 @@ export const VIEWER_UI_DETAIL = String.raw`
       if (decision) {
         var decided = section(decision.approved ? 'Approved' : 'Refused', 'approval-decision', decision.approved ? '' : 'bad');
         decided.appendChild(kv([
-          ['decided by', decision.by === undefined ? '(not said)' : String(decision.by)],
-          ['at', String(decision.at)],
+          ['decided by', decision.by === undefined ? '(not said)' : str(decision.by)],
+          ['at', str(decision.at)],
         ]));
         box.appendChild(decided);
       }
@@ -204,7 +206,7 @@ export const VIEWER_UI_DETAIL = String.raw`
       }
       if (result) {
         var out = section(result.isError ? 'Result: error' : 'Result', 'tool-result', result.isError ? 'bad' : '');
-        out.setAttribute('data-error', String(result.isError === true));
+        out.setAttribute('data-error', str(result.isError === true));
         if (result.error) out.appendChild(errorBlock(result.error, 'tool-error'));
         out.appendChild(contentBlock(result.content, 'tool-result-content'));
         if (result.truncated) {
@@ -218,13 +220,13 @@ export const VIEWER_UI_DETAIL = String.raw`
     },
     memory: function (row, events) {
       var e = events[0] || {};
-      var by = ix.agentByPath.get(String(e.by));
+      var by = ix.agentByPath.get(str(e.by));
       var box = h('div', { testid: 'memory-write' });
       box.appendChild(kv([
-        ['key', h('code', { text: String(e.key) })],
-        ['written by', by !== undefined ? agentButton(ix.agents[by], String(e.by)) : String(e.by)],
-        ['at', h('code', { text: String(e.path) })],
-        ['step', row.step !== null ? String(row.step) : ''],
+        ['key', h('code', { text: str(e.key) })],
+        ['written by', by !== undefined ? agentButton(ix.agents[by], str(e.by)) : str(e.by)],
+        ['at', h('code', { text: str(e.path) })],
+        ['step', row.step !== null ? str(row.step) : ''],
       ], 'memory-provenance'));
       var value = section('Value', 'memory-value');
       value.appendChild(jsonBlock(e.value));
@@ -238,7 +240,8 @@ export const VIEWER_UI_DETAIL = String.raw`
    */
   function planSection(row, agent) {
     var base = row.path.slice(0, row.path.lastIndexOf('/') + 1) + row.plan.callId + '.';
-    var byPath = {};
+    // No prototype: a step key "__proto__" is a key like any other.
+    var byPath = Object.create(null);
     agent.rows.forEach(function (id) { var r = ix.rows[id]; if (r.kind === 'tool') byPath[r.path] = r; });
     var tasks = row.plan.tasks.filter(function (task) { return task.kind !== 'plan'; }).map(function (task) {
       var ran = byPath[base + task.id.split('/').join('.')];
@@ -267,7 +270,7 @@ export const VIEWER_UI_DETAIL = String.raw`
   }
   /** From the task that ended last, back through the input of each that ended last. */
   function criticalPathOf(tasks) {
-    var byId = {};
+    var byId = Object.create(null);
     tasks.forEach(function (t) { byId[t.task.id] = t; });
     function end(t) { return t && t.start !== undefined && t.ms !== undefined ? t.start + t.ms : undefined; }
     function latest(ids) {
@@ -303,7 +306,7 @@ export const VIEWER_UI_DETAIL = String.raw`
         var value = e[key];
         if (key === 'error') value = errorBlock(value, 'event-error');
         else if (typeof value === 'string' && value.length > 200) value = textBlock(value);
-        else if (typeof value !== 'object' || value === null) value = String(value);
+        else if (typeof value !== 'object' || value === null) value = str(value);
         pairs.push([key, value]);
       });
       box.appendChild(kv(pairs, 'event-fields'));

@@ -11,24 +11,24 @@ export const VIEWER_UI_SUMMARY = String.raw`
   function renderHeader() {
     var end = ix.runEnd || earlyEnd;
     var root = header.agent || {};
-    var status = end ? String(end.status) : state.ready ? 'unfinished' : 'reading';
+    var status = end ? str(end.status) : state.ready ? 'unfinished' : 'reading';
     var usage = end && end.usage ? end.usage : null;
     var totals = usage || ix.totals;
     var parts = [];
     parts.push(h('div', { class: 'h-top' }, [
-      h('h1', { testid: 'run-agent', text: String(root.name || 'run') }),
+      h('h1', { testid: 'run-agent', text: str(root.name || 'run') }),
       h('span', { class: 'status ' + statusClass(status), testid: 'run-status', text: status }),
-      end ? h('span', { class: 'stop' }, ['stop reason ', h('b', { testid: 'stop-reason', text: String(end.stopReason) })]) : null,
-      h('span', { class: 'muted grow', text: [header.runId, header.startedAt, 'Baton ' + header.baton, 'schema v' + header.version].filter(Boolean).join(' \u00b7 ') }),
+      end ? h('span', { class: 'stop' }, ['stop reason ', h('b', { testid: 'stop-reason', text: str(end.stopReason) })]) : null,
+      h('span', { class: 'muted grow', text: [header.runId, header.startedAt, 'Baton ' + str(header.baton), 'schema v' + str(header.version)].filter(Boolean).map(str).join(' \u00b7 ') }),
     ]));
     if (end && end.error) parts.push(errorBlock(end.error, 'run-error'));
     var task = typeof header.task === 'string' ? header.task : pretty(header.task);
     parts.push(h('div', { class: 'task', testid: 'run-task' }, [h('span', { class: 'muted', text: 'task ' }), preview(task, 400)]));
     var stats = [
-      ['tokens in / out', fmtInt(totals.inputTokens || 0) + ' / ' + fmtInt(totals.outputTokens || 0)],
-      ['cost', fmtUsd(totals.costUsd || 0)],
-      ['model calls', fmtInt(totals.steps || 0)],
-      ['tool calls', fmtInt(totals.toolCalls || 0)],
+      ['tokens in / out', fmtInt(num(totals.inputTokens)) + ' / ' + fmtInt(num(totals.outputTokens))],
+      ['cost', fmtUsd(num(totals.costUsd))],
+      ['model calls', fmtInt(num(totals.steps))],
+      ['tool calls', fmtInt(num(totals.toolCalls))],
     ];
     if (usage && typeof usage.wallMs === 'number') stats.push(['wall time', fmtMs(usage.wallMs)]);
     if (usage && usage.cachedInputTokens) stats.push(['cached input', fmtInt(usage.cachedInputTokens)]);
@@ -40,8 +40,10 @@ export const VIEWER_UI_SUMMARY = String.raw`
       return h('span', { class: 'stat' }, [h('b', { text: s[1] }), h('small', { text: s[0] })]);
     })));
     var notes = [];
-    if (header.from) notes.push('This run ' + (header.from.mode === 'replay' ? 'replayed' : header.from.mode === 'resume' ? 'resumed' : 'forked') + ' run ' + header.from.runId + (header.from.digest ? ' (transcript digest ' + header.from.digest.slice(0, 16) + '\u2026)' : '') + '.');
-    if (header.source) notes.push('Agent module: ' + header.source.module + (header.source.export ? '#' + header.source.export : '') + '.');
+    var from = header.from && typeof header.from === 'object' ? header.from : null;
+    if (from) notes.push('This run ' + (from.mode === 'replay' ? 'replayed' : from.mode === 'resume' ? 'resumed' : 'forked') + ' run ' + str(from.runId) + (from.digest ? ' (transcript digest ' + str(from.digest).slice(0, 16) + '\u2026)' : '') + '.');
+    var source = header.source && typeof header.source === 'object' ? header.source : null;
+    if (source) notes.push('Agent module: ' + str(source.module) + (source.export ? '#' + str(source.export) : '') + '.');
     if (notes.length) parts.push(h('div', { class: 'muted', text: notes.join(' ') }));
     if (meta.verification) {
       var v = meta.verification;

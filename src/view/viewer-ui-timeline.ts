@@ -39,7 +39,7 @@ export const VIEWER_UI_TIMELINE = String.raw`
       agentChip.hidden = false;
       var clear = h('button', { class: 'x', title: 'show every agent', text: '\u00d7' });
       clear.addEventListener('click', function () { setAgentFilter(-1); });
-      agentChip.replaceChildren('agent: ' + agentLabel(ix.agents[id]) + ' ', clear);
+      agentChip.replaceChildren(shown('agent: ' + agentLabel(ix.agents[id]) + ' '), clear);
     } else {
       agentChip.hidden = true;
       agentChip.replaceChildren();
@@ -166,7 +166,7 @@ export const VIEWER_UI_TIMELINE = String.raw`
       class: 'row k-' + row.kind + flagClass(row) + (row.id === state.selected ? ' sel' : ''),
       testid: 'timeline-row', 'data-row': row.id, 'data-seq': row.seq, 'data-kind': row.kind, title: row.path,
     }, [
-      h('span', { class: 'c-seq', text: String(row.seq) }),
+      h('span', { class: 'c-seq', text: str(row.seq) }),
       h('span', { class: 'c-t', text: fmtMs(row.t0) }),
       h('span', { class: 'c-when' }, mark),
       who,

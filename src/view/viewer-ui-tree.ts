@@ -24,11 +24,11 @@ export const VIEWER_UI_TREE = String.raw`
     var open = state.expanded.has(id);
     var u = a.usage || a.total || a.own;
     var status = a.status || 'unfinished';
-    var node = h('div', { class: 'node', testid: 'agent-node', 'data-agent-id': id, 'data-path': a.path, 'data-agent': a.name, 'data-expanded': String(open) });
+    var node = h('div', { class: 'node', testid: 'agent-node', 'data-agent-id': id, 'data-path': a.path, 'data-agent': a.name, 'data-expanded': str(open) });
     var label = h('button', { class: 'alabel', testid: 'agent-label', title: 'Show only this agent (and its sub-agents) in the timeline: ' + a.path, text: agentLabel(a) });
     label.style.color = agentColor(a);
     label.addEventListener('click', function () { setAgentFilter(state.agentFilter === id ? -1 : id); });
-    var toggle = h('button', { class: 'tog', testid: 'agent-toggle', 'aria-expanded': String(open), title: open ? 'collapse' : 'expand: steps and sub-agents', text: open ? '\u25be' : '\u25b8' });
+    var toggle = h('button', { class: 'tog', testid: 'agent-toggle', 'aria-expanded': str(open), title: open ? 'collapse' : 'expand: steps and sub-agents', text: open ? '\u25be' : '\u25b8' });
     toggle.addEventListener('click', function () {
       if (state.expanded.has(id)) state.expanded.delete(id); else state.expanded.add(id);
       rerenderNode(id);
@@ -40,7 +40,7 @@ export const VIEWER_UI_TREE = String.raw`
       toggle, label,
       from ? h('span', { class: 'muted small', title: a.path, text: 'step ' + from }) : null,
       h('span', { class: 'status ' + statusClass(status), testid: 'agent-status', text: status }),
-      h('span', { class: 'nstats', testid: 'agent-stats', text: plural(u.steps || 0, 'step') + ' \u00b7 ' + fmtInt((u.inputTokens || 0) + (u.outputTokens || 0)) + ' tok \u00b7 ' + fmtUsd(u.costUsd || 0) }),
+      h('span', { class: 'nstats', testid: 'agent-stats', text: plural(num(u.steps), 'step') + ' \u00b7 ' + fmtInt(num(u.inputTokens) + num(u.outputTokens)) + ' tok \u00b7 ' + fmtUsd(num(u.costUsd)) }),
     ]));
     if (open) node.appendChild(nodeBody(a));
     return node;

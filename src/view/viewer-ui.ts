@@ -30,6 +30,15 @@ const START = String.raw`
   var LONG_TEXT = 20000;
 
   var app = document.getElementById('app');
+  // Should a transcript still find a way to break the viewer, the page says so instead of
+  // staying at "Reading…" with no word.
+  window.addEventListener('error', function (event) {
+    var problem = document.createElement('div');
+    problem.className = 'warning';
+    problem.setAttribute('data-testid', 'viewer-error');
+    problem.textContent = 'The viewer failed, and what it shows may be incomplete: ' + str(event.message);
+    app.insertBefore(problem, app.firstChild);
+  });
   var dataEl = document.getElementById('baton-data');
   var meta = {};
   try { meta = JSON.parse(document.getElementById('baton-meta').textContent || '{}'); } catch (error) { meta = {}; }
@@ -66,10 +75,10 @@ const START = String.raw`
         var value = attrs[key];
         if (value === null || value === undefined || value === false) continue;
         if (key === 'class') el.className = value;
-        else if (key === 'text') el.textContent = String(value);
+        else if (key === 'text') el.textContent = shown(str(value));
         else if (key === 'testid') el.setAttribute('data-testid', value);
         else if (key.indexOf('on') === 0) el.addEventListener(key.slice(2), value);
-        else el.setAttribute(key, value === true ? '' : String(value));
+        else el.setAttribute(key, value === true ? '' : key === 'title' ? shown(str(value)) : str(value));
       }
     }
     add(el, children);
@@ -79,22 +88,22 @@ const START = String.raw`
     if (child === null || child === undefined || child === false) return;
     if (Array.isArray(child)) { for (var i = 0; i < child.length; i++) add(el, child[i]); return; }
     if (typeof child === 'object') el.appendChild(child);
-    else el.appendChild(document.createTextNode(String(child)));
+    else el.appendChild(document.createTextNode(shown(str(child))));
   }
   function svg(tag, attrs) {
     var el = document.createElementNS('http://www.w3.org/2000/svg', tag);
-    for (var key in attrs) el.setAttribute(key, String(attrs[key]));
+    for (var key in attrs) el.setAttribute(key, str(attrs[key]));
     return el;
   }
   function pretty(value) {
     try {
       var text = JSON.stringify(value, null, 2);
-      return text === undefined ? String(value) : text;
-    } catch (error) { return String(value); }
+      return text === undefined ? str(value) : text;
+    } catch (error) { return str(value); }
   }
   /** A <pre>, cut at LONG_TEXT characters with a button for the rest. */
   function textBlock(text, cls, testid) {
-    text = String(text);
+    text = shown(str(text));
     var pre = h('pre', { class: 'pre ' + (cls || ''), testid: testid });
     if (text.length <= LONG_TEXT) { pre.textContent = text; return pre; }
     pre.textContent = text.slice(0, LONG_TEXT);
@@ -144,14 +153,15 @@ const START = String.raw`
     return 'hsl(' + ((agent.id * 137) % 360) + ' 55% 34%)';
   }
   function errorBlock(error, testid) {
-    if (!error || typeof error !== 'object') return textBlock(String(error), 'err-text', testid);
+    if (!error || typeof error !== 'object') return textBlock(str(error), 'err-text', testid);
     var box = h('div', { class: 'errbox', testid: testid }, [
-      h('b', { text: String(error.code || 'error') }), ': ', String(error.message || ''),
+      h('b', { text: str(error.code || 'error') }), ': ', str(error.message || ''),
     ]);
     if (Array.isArray(error.issues) && error.issues.length) {
       box.appendChild(h('ul', null, error.issues.map(function (issue) {
-        var where = Array.isArray(issue.path) ? issue.path.join('.') : issue.path;
-        return h('li', null, [h('code', { text: String(where || '(root)') }), ' ', String(issue.message)]);
+        if (!issue || typeof issue !== 'object') return h('li', { text: str(issue) });
+        var where = Array.isArray(issue.path) ? issue.path.map(str).join('.') : issue.path;
+        return h('li', null, [h('code', { text: str(where || '(root)') }), ' ', str(issue.message)]);
       })));
     }
     if (error.details !== undefined) box.appendChild(jsonBlock(error.details));
@@ -173,7 +183,12 @@ const READING = String.raw`
     while (next < lines.length) {
       var event = parseLine(next);
       if (!event || typeof event !== 'object') event = { type: 'invalid', path: '?', seq: next - 1 };
-      addEvent(ix, next, event);
+      try {
+        addEvent(ix, next, event);
+      } catch (error) {
+        // One event the viewer cannot read is a row that says so, not the end of the page.
+        addEvent(ix, next, { type: 'invalid', path: '?', seq: next - 1, problem: 'the viewer could not read this event: ' + str(error && error.message) });
+      }
       next++;
       if ((next & 127) === 0 && performance.now() > until) break;
     }
