@@ -123,6 +123,9 @@ describe('transcript lines are checked against their event type when read', () =
     expect(
       problemWith(4, JSON.stringify({ seq: event.seq, t: 0, type: 'plan.step', path: 'root', plan: 1 })),
     ).toBeUndefined()
+    // Types named like what every object has are unknown types too, not a crash.
+    for (const type of ['__proto__', 'constructor', 'valueOf', 'toString', 'hasOwnProperty'])
+      expect(problemWith(4, JSON.stringify({ seq: event.seq, t: 0, type, path: 'root' }))).toBeUndefined()
   })
 
   it('holds what a custom model left out (the text, the finish reason, the token counts) as recorded', async () => {

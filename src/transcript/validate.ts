@@ -213,7 +213,9 @@ const common = object({ seq: count, t: num, type: str, path: str })
 
 /** What does not fit in an event line, or undefined. */
 export function eventMisfit(record: Record<string, unknown>): Misfit | undefined {
-  return common(record) ?? EVENTS[record.type as string]?.(record)
+  const type = record.type as string
+  // Only the table's own types: `__proto__` or `valueOf` is a type this Baton does not know.
+  return common(record) ?? (Object.hasOwn(EVENTS, type) ? EVENTS[type]!(record) : undefined)
 }
 
 const agentTree: Check = (value) =>
