@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -86,6 +86,27 @@ describe('baton run', () => {
     expect(code).toBe(2)
     expect(stderr).toContain(message)
     expect(stderr.trim().split('\n')).toHaveLength(1)
+  })
+})
+
+describe('the HTML trace beside the transcript', () => {
+  it('is written over a trace Baton wrote, and never over a file of someone else', () => {
+    const transcript = join(temp, 'mine.jsonl')
+    const page = join(temp, 'mine.html')
+    expect(baton('run', 'agents/trip-planner.ts', 'Plan a trip', '--record', transcript).code).toBe(0)
+    expect(readFileSync(page, 'utf8')).toContain('<meta name="generator" content="baton view')
+    // A second run replaces the trace the first one wrote.
+    rmSync(transcript)
+    expect(baton('run', 'agents/trip-planner.ts', 'Plan a trip', '--record', transcript).code).toBe(0)
+    expect(readFileSync(page, 'utf8')).toContain('<meta name="generator" content="baton view')
+    writeFileSync(page, 'my own notes')
+    rmSync(transcript)
+    const { code, stderr } = baton('run', 'agents/trip-planner.ts', 'Plan a trip', '--record', transcript)
+    expect(code).toBe(0)
+    expect(stderr).toContain('the HTML trace was not written:')
+    expect(stderr).toContain('exists and is not a page Baton wrote')
+    expect(readFileSync(page, 'utf8')).toBe('my own notes')
+    expect(readFileSync(transcript, 'utf8')).toContain('"type":"run.end"')
   })
 })
 

@@ -4,7 +4,7 @@
  * a recording (`export const recording = '<transcript path>'`), the recorded run is replayed
  * instead, and the CLI says so: a first run works offline and never pretends to be live.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { basename, join, relative, resolve, sep } from 'node:path'
 import type { Agent } from '../agent/index.js'
 import type { ReplayResult } from '../replay/index.js'
@@ -13,6 +13,7 @@ import { type RunArgs, UsageError } from './args.js'
 import { drawsTree } from './draws-tree.js'
 import type { LoadedAgent } from './load-agent.js'
 import { standIn } from './model-flag.js'
+import { isViewPage, replaceFile } from './page-file.js'
 import { shortPath } from './print-events.js'
 import type { ResumeTarget } from './resume-hint.js'
 import { terminalText } from './terminal-text.js'
@@ -123,8 +124,15 @@ export async function writeTrace(transcript: string, json: boolean, io: RunIO): 
   const out = json ? io.err : io.out
   if (json) out.write(`transcript: ${shortPath(transcript)}\n`)
   try {
+    // Someone's own file of that name is left alone: only a page Baton wrote is replaced.
+    if (statSync(html, { throwIfNoEntry: false })?.isFile() && !isViewPage(html)) {
+      io.err.write(
+        `baton: the HTML trace was not written: ${shortPath(html)} exists and is not a page Baton wrote (baton view ${shortPath(transcript)} --out <file.html> writes it elsewhere)\n`,
+      )
+      return
+    }
     const { readViewInput, renderViewHtml } = await import('../view/index.js')
-    writeFileSync(html, renderViewHtml(readViewInput(transcript), { source: basename(transcript) }))
+    replaceFile(html, renderViewHtml(readViewInput(transcript), { source: basename(transcript) }))
     out.write(`trace:      ${shortPath(html)}  (open it in a browser)\n`)
   } catch (error) {
     io.err.write(`baton: the HTML trace was not written: ${(error as Error).message}\n`)

@@ -2,22 +2,12 @@
  * `baton view <transcript | report.json> [--out <file.html>]`: writes one self-contained HTML
  * page for a transcript or an eval report and prints its path.
  */
-import { randomBytes } from 'node:crypto'
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  type Stats,
-  statSync,
-  writeFileSync,
-} from 'node:fs'
-import { basename, dirname, join, resolve } from 'node:path'
+import { mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { basename, dirname, resolve } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import { readViewInput, renderViewHtml } from '../view/index.js'
 import { didYouMean, UsageError } from './args.js'
+import { isViewPage, replaceFile, sameFile } from './page-file.js'
 
 export interface ViewArgs {
   /** The transcript (JSONL) or eval report (JSON) to show. */
@@ -102,45 +92,6 @@ export function viewCommand(args: ViewArgs, io: { out: { write(text: string): un
   }
   io.out.write(`${out}\n`)
   return 0
-}
-
-/** Whether a file exists at `path` and is the same file as `stats` (a hard or symbolic link). */
-function sameFile(stats: Stats, path: string): boolean {
-  const other = statSync(path, { throwIfNoEntry: false })
-  return other !== undefined && other.dev === stats.dev && other.ino === stats.ino
-}
-
-/** The mark of a page `baton view` wrote (the generator meta tag, in the first lines). */
-const PAGE_MARK = '<meta name="generator" content="baton view '
-
-function isViewPage(path: string): boolean {
-  let fd: number | undefined
-  try {
-    fd = openSync(path, 'r')
-    const head = Buffer.alloc(2048)
-    const read = readSync(fd, head, 0, head.length, 0)
-    return head.subarray(0, read).toString('utf8').includes(PAGE_MARK)
-  } catch {
-    // Unreadable: the write will say why, if it fails too.
-    return true
-  } finally {
-    if (fd !== undefined) closeSync(fd)
-  }
-}
-
-/**
- * Writes beside the target and renames over it: a failed write (a full disk) leaves the old page
- * whole, and a symbolic link at the target is replaced, not written through.
- */
-function replaceFile(path: string, text: string): void {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`)
-  try {
-    writeFileSync(temp, text, { flag: 'wx' })
-    renameSync(temp, path)
-  } catch (error) {
-    rmSync(temp, { force: true })
-    throw error
-  }
 }
 
 export const VIEW_HELP = `baton view — a transcript or an eval report as one HTML page
