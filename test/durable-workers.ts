@@ -66,6 +66,25 @@ export class WorkerProcesses {
     await gone
   }
 
+  /**
+   * Stops a worker dead in its tracks (SIGSTOP) as a long pause or a cut network would, without
+   * killing it: `resume` (SIGCONT) lets it carry on from where it was.
+   */
+  pause(id: string): void {
+    this.children.get(id)?.kill('SIGSTOP')
+  }
+
+  resume(id: string): void {
+    this.children.get(id)?.kill('SIGCONT')
+  }
+
+  /** Resolves with the worker's exit code once it exits (at once if it is not running). */
+  exited(id: string): Promise<number | null> {
+    const child = this.children.get(id)
+    if (!child) return Promise.resolve(null)
+    return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+  }
+
   async killAll(): Promise<void> {
     await Promise.all(this.alive.map((id) => this.kill(id)))
   }

@@ -14,8 +14,12 @@ export interface Postgres {
   /** `postgresql://postgres@127.0.0.1:<port>/<database>` for a database of that name. */
   url(database: string): string
   readonly port: number
-  /** The postmaster's pid. */
+  /** The postmaster's pid (a new one after `up`). */
   readonly pid: number
+  /** Stops the server (fast shutdown: its connections are cut) and keeps its data, for `up`. */
+  down(): Promise<void>
+  /** Starts the server again on the same port, with the same data. */
+  up(): void
   /** Stops the server (fast shutdown) and removes its directory. */
   stop(): Promise<void>
 }
@@ -70,23 +74,46 @@ export async function startPostgres(): Promise<Postgres> {
   ])
   const port = await freePort()
   const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=200`
-  pgRun(bin, 'pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start'])
-  const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+  const start = () => {
+    pgRun(bin, 'pg_ctl', [
+      '-D',
+      data,
+      '-o',
+      options,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ])
+    return Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0])
+  }
+  let pid = start()
   let stopped = false
+  const down = async () => {
+    try {
+      process.kill(pid, 'SIGINT') // fast shutdown
+    } catch {
+      // Already gone.
+    }
+    for (let i = 0; i < 300 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100))
+    if (processAlive(pid)) process.kill(pid, 'SIGKILL')
+  }
   return {
     port,
-    pid,
+    get pid() {
+      return pid
+    },
     url: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
+    down,
+    up() {
+      pid = start()
+    },
     async stop() {
       if (stopped) return
       stopped = true
-      try {
-        process.kill(pid, 'SIGINT') // fast shutdown
-      } catch {
-        // Already gone.
-      }
-      for (let i = 0; i < 300 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 100))
-      if (processAlive(pid)) process.kill(pid, 'SIGKILL')
+      await down()
       rmSync(dir, { recursive: true, force: true })
     },
   }

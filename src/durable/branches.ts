@@ -28,7 +28,9 @@ import {
 import type { Transcript } from '../transcript/types.js'
 import { VERSION } from '../version.js'
 import { databaseLedger } from './ledger.js'
+import { OUTAGE_ATTEMPTS, outage, stored } from './outage.js'
 import type { DurableStore, RunRow } from './store.js'
+import { isTakenOver } from './store-errors.js'
 import { databaseIo, durableDoor } from './transcript-io.js'
 import type { SubmitOptions } from './types.js'
 
@@ -140,35 +142,49 @@ async function branchEvents(store: DurableStore, branchId: string): Promise<Bato
 /** The workflow of a branch: one attempt at it, from its stored transcript if an earlier one left any. */
 export function branchWorkflow(world: BranchWorld) {
   const attempt = attemptBranch(world)
+  const stop = () => world.disowned() || world.closing()
+  const reachable = () => world.store.reachable()
   return async (input: { runId: string; branchId: string }): Promise<AgentOutcome> => {
-    try {
-      return await attempt(input)
-    } catch (error) {
-      // A branch that fails in its worker ends with the error, so its parent does not wait for ever.
-      if (world.disowned() || world.closing()) throw error
-      const outcome: AgentOutcome = {
-        status: 'error',
-        stopReason: 'INTERNAL',
-        error: {
-          code: 'INTERNAL',
-          message: `sub-agent ${input.branchId} failed in its worker: ${(error as Error).message}`,
-        },
+    for (let attempts = 1; ; attempts++) {
+      // The attempt this workflow makes, once numbered: what it stores is fenced by it.
+      const started: { attempt?: number } = {}
+      try {
+        return await attempt(input, started)
+      } catch (error) {
+        // A branch that fails in its worker ends with the error, so its parent does not wait for ever.
+        if (stop()) throw error
+        const outcome: AgentOutcome = {
+          status: 'error',
+          stopReason: 'INTERNAL',
+          error: {
+            code: 'INTERNAL',
+            message: `sub-agent ${input.branchId} failed in its worker: ${(error as Error).message}`,
+          },
+        }
+        // Taken over (this worker was silent, and woke up): the branch is the newer attempt's.
+        if (isTakenOver(error)) return outcome
+        // The database went away under it: once it is back, it goes on from its transcript.
+        if (attempts < OUTAGE_ATTEMPTS && (await outage(error, reachable, stop))) continue
+        const { branchId } = input
+        await stored(() => world.store.finishBranch(branchId, outcome, started.attempt), reachable, stop)
+        return outcome
       }
-      await world.store.finishBranch(input.branchId, outcome)
-      return outcome
     }
   }
 }
 
 function attemptBranch(world: BranchWorld) {
-  return async (input: { runId: string; branchId: string }): Promise<AgentOutcome> => {
+  return async (
+    input: { runId: string; branchId: string },
+    started: { attempt?: number },
+  ): Promise<AgentOutcome> => {
     const { runId, branchId } = input
     const { store } = world
     const branch = await store.branch(branchId)
     if (!branch) throw new Error(`branch ${branchId} is not in the database`)
     if (branch.outcome) return branch.outcome as AgentOutcome
     const finish = async (outcome: AgentOutcome) => {
-      await store.finishBranch(branchId, JSON.parse(JSON.stringify(outcome)))
+      await store.finishBranch(branchId, JSON.parse(JSON.stringify(outcome)), started.attempt)
       return outcome
     }
     const run = await store.get(runId)
@@ -178,6 +194,7 @@ function attemptBranch(world: BranchWorld) {
     const request = branch.request as BranchRequest
     const from = await store.furthestAttempt(branchId)
     const attempt = await store.startBranchAttempt(branchId)
+    started.attempt = attempt
     const io = databaseIo(store, branchId, attempt)
     const ids = world.ids(runId)
     let effects: Effects = liveEffects({ ids })

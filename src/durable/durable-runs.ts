@@ -18,12 +18,13 @@ import { type Agent, isAgent } from '../agent/index.js'
 import { BatonError } from '../errors/index.js'
 import { describe } from '../schema/index.js'
 import { follow } from './follow.js'
-import { cancelledWaiting } from './outcomes.js'
+import { lostDatabase } from './outage.js'
+import { cancelled, cancelledWaiting } from './outcomes.js'
 import { agentQueues } from './queues.js'
 import { APP_VERSION, type Dbos, type DbosClient, type Runner, WORKFLOW } from './runner.js'
 import { DURABLE_STATUSES, ended } from './status.js'
 import { DurableStore, type RunRow, workflowId } from './store.js'
-import { notFound, redactUrl } from './store-errors.js'
+import { databaseError, notFound, redactUrl } from './store-errors.js'
 import { treeHash } from './tree-hash.js'
 import type { DurableOptions, DurableRun, DurableRuns } from './types.js'
 import { durableWorker } from './worker.js'
@@ -54,7 +55,13 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       throw fail(`unknown option ${JSON.stringify(key)} (known: ${OPTION_KEYS.join(', ')})`)
   const { database } = options
   if (typeof database !== 'string' || !/^postgres(ql)?:\/\//.test(database))
-    throw fail(`database must be a postgresql:// URL, got ${JSON.stringify(database)}`)
+    throw fail(
+      `database must be a postgresql:// URL, got ${JSON.stringify(typeof database === 'string' ? redactUrl(database) : database)}`,
+    )
+  if (!URL.canParse(database))
+    throw fail(
+      `database is not a valid URL: ${redactUrl(database)} (check its host and port, and percent-encode the characters of the user name and password that a URL reserves: @ as %40, : as %3A, / as %2F, # as %23, ? as %3F)`,
+    )
   if (options.agents !== undefined && !Array.isArray(options.agents))
     throw fail(`agents must be an array of agents made by defineAgent, got ${describe(options.agents)}`)
   const agents = new Map<string, Agent>()
@@ -72,7 +79,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
   const where = redactUrl(database)
   const dbos: Dbos = await import('@dbos-inc/dbos-sdk')
   await quietly(() => dbos.DBOS.migrate(database)).catch((error: unknown) => {
-    throw new BatonError('DATABASE', `${where}: ${(error as Error).message}`, { cause: error })
+    throw databaseError(error, where, database)
   })
   const store = await DurableStore.open(database)
   let client: DbosClient | undefined
@@ -142,13 +149,17 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       const changes = store.changes(runId, ['status'])
       try {
         for (;;) {
-          const found = await row(runId)
-          if (ended(found.status) && found.result) return found.result
           const left = timeoutMs === undefined ? POLL_MS : timeoutMs - (Date.now() - started)
+          // A database restarted meanwhile is waited out, as the run itself waits it out.
+          const found = await row(runId).catch((error: unknown) => {
+            if (left < 0 || !lostDatabase(error)) throw error
+            return undefined
+          })
+          if (found && ended(found.status) && found.result) return found.result
           if (left < 0)
             throw new BatonError(
               'ABORTED',
-              `run ${runId} has not ended after ${timeoutMs} ms (it is ${found.status})`,
+              `run ${runId} has not ended after ${timeoutMs} ms (it is ${found?.status ?? 'unknown: the database does not answer'})`,
             )
           await changes.wait(Math.min(POLL_MS, left + 1))
         }
@@ -199,14 +210,22 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
         if (await store.finishWaiting(runId, result)) return worker.traceEnd(runId, result)
         return runs.cancel(runId)
       }
-      if (ended(found.status) || !(await store.requestCancel(runId)))
+      // A queued run has no worker either (none may ever come for its agent): it ends here. A
+      // worker that dequeues it afterwards finds it ended and leaves it.
+      if (found.status === 'queued') {
+        if (await store.finishQueued(runId, cancelled(runId, found.rounds > 1))) return
+        return runs.cancel(runId)
+      }
+      if (ended(found.status) || !(await store.requestCancel(runId))) {
+        const status = ended(found.status) ? found.status : (await row(runId)).status
         throw new BatonError(
           'RUN_FINISHED',
-          `run ${runId} has already ended (${found.status}): there is nothing to cancel`,
+          `run ${runId} has already ended (${status}): there is nothing to cancel`,
           {
-            details: { runId, status: found.status },
+            details: { runId, status },
           },
         )
+      }
     },
 
     async transcript(runId) {

@@ -17,7 +17,8 @@ export function failed(code: 'UNKNOWN_AGENT' | 'AGENT_CHANGED' | 'INTERNAL', mes
   }
 }
 
-export function cancelled(runId: string): RunResult {
+/** A run cancelled while it waited on the queue: before it started, or (`paused`) before it went on after a pause. */
+export function cancelled(runId: string, paused = false): RunResult {
   return {
     status: 'aborted',
     stopReason: 'signal',
@@ -26,7 +27,10 @@ export function cancelled(runId: string): RunResult {
     memory: [],
     trajectory: [],
     runId,
-    error: { code: 'ABORTED', message: `run ${runId} was cancelled before it started` },
+    error: {
+      code: 'ABORTED',
+      message: `run ${runId} was cancelled ${paused ? 'while queued to go on after its approvals' : 'before it started'}`,
+    },
   }
 }
 

@@ -13,9 +13,11 @@ import type { InternalRunOptions, RunResult, RunStream } from '../run/types.js'
 import { parseTranscript } from '../transcript/index.js'
 import { type BranchWorld, branchDelegations, chargedKeys, endedAgents } from './branches.js'
 import { databaseLedger } from './ledger.js'
+import { OUTAGE_ATTEMPTS, outage, stored } from './outage.js'
 import { cancelled, failed, never, superseded } from './outcomes.js'
 import { ended } from './status.js'
 import type { RunRow } from './store.js'
+import { isTakenOver } from './store-errors.js'
 import { databaseIo, durableDoor } from './transcript-io.js'
 import type { SubmitOptions } from './types.js'
 
@@ -40,23 +42,36 @@ export function runWorkflow(
   const { world, row, rootOf, traceEnd } = worker
   const { store, where, ids, watch, approve: approver } = world
 
+  const stop = () => world.disowned() || world.closing()
+  const reachable = () => store.reachable()
   const runWorkflow = async (input: { runId: string; round?: number }): Promise<RunResult> => {
-    try {
-      return await attemptRun(input)
-    } catch (error) {
-      if (world.disowned() || world.closing()) throw error
-      const result = failed(
-        'INTERNAL',
-        `run ${input.runId} failed in worker ${worker.executor()}: ${(error as Error).message}`,
-      )
-      await store.finish(input.runId, result)
-      await traceEnd(input.runId, result)
-      return result
+    for (let attempts = 1; ; attempts++) {
+      // The attempt this workflow makes, once numbered: what it stores is fenced by it.
+      const started: { attempt?: number } = {}
+      try {
+        return await attemptRun(input, started)
+      } catch (error) {
+        if (stop()) throw error
+        const result = failed(
+          'INTERNAL',
+          `run ${input.runId} failed in worker ${worker.executor()}: ${(error as Error).message}`,
+        )
+        // Taken over (this worker was silent, and woke up): the run is the newer attempt's.
+        if (isTakenOver(error)) return result
+        // The database went away under it: once it is back, the run goes on from its transcript.
+        if (attempts < OUTAGE_ATTEMPTS && (await outage(error, reachable, stop))) continue
+        await stored(() => store.finish(input.runId, result, started.attempt), reachable, stop)
+        await traceEnd(input.runId, result)
+        return result
+      }
     }
   }
 
   /** One attempt at a run, from its stored transcript if an earlier one left any. */
-  const attemptRun = async (input: { runId: string; round?: number }): Promise<RunResult> => {
+  const attemptRun = async (
+    input: { runId: string; round?: number },
+    started: { attempt?: number },
+  ): Promise<RunResult> => {
     const { runId, round = 1 } = input
     const submitted = await row(runId)
     if (ended(submitted.status) && submitted.result) return submitted.result
@@ -64,7 +79,7 @@ export function runWorkflow(
     // the approvals queued the next round): the later round carries the run on, not this one.
     if (round !== submitted.rounds) return superseded(runId, round, submitted.rounds)
     const finish = async (result: RunResult) => {
-      await store.finish(runId, result)
+      await store.finish(runId, result, started.attempt)
       await traceEnd(runId, result)
       return result
     }
@@ -74,6 +89,9 @@ export function runWorkflow(
     const from = await store.furthestAttempt(runId)
     const approve = await approver(runId)
     const attempt = await store.startAttempt(runId)
+    // Ended meanwhile (cancelled while queued): its result is stored.
+    if (attempt === undefined) return (await row(runId)).result ?? cancelled(runId)
+    started.attempt = attempt
     const io = databaseIo(store, runId, attempt)
     if (world.disowned()) return never()
     const watching = watch(runId)

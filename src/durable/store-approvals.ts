@@ -2,8 +2,11 @@
  * The answers to calls waiting for approval (table `baton.approvals`): storing one, and putting
  * the run back on the queue once every waiting call has one.
  */
+
+import type { PoolClient } from 'pg'
 import type { PendingApproval } from '../events/index.js'
 import type { RunResult } from '../run/types.js'
+import { fromJsonb } from './jsonb.js'
 import type { DurableStatus } from './status.js'
 import type { StoreDb } from './store-db.js'
 import { noSuchApproval, notFound } from './store-errors.js'
@@ -26,10 +29,17 @@ export async function answerApproval(
     ])
     const run = found.rows[0] as { status: DurableStatus; result: RunResult | null } | undefined
     if (!run) throw notFound(runId)
+    const pending =
+      run.status === 'awaiting_approval' ? (fromJsonb<RunResult | null>(run.result)?.pending ?? []) : []
+    const matches = pending.filter((p) => p.callId === call || p.path === call)
+    // An answer given again (a second click, a retried command) is the one already stored.
+    if (matches.length === 0) {
+      const given = await answeredBefore(client, runId, call, approved)
+      if (given === true) return { waiting: pending, rounds: undefined }
+      if (given) throw noSuchApproval(runId, `${given} (the run is ${run.status})`)
+    }
     if (run.status !== 'awaiting_approval')
       throw noSuchApproval(runId, `run ${runId} is not waiting for approval (it is ${run.status})`)
-    const pending = run.result?.pending ?? []
-    const matches = pending.filter((p) => p.callId === call || p.path === call)
     const listed = pending.map((p) => `${p.callId} (${p.tool}, ${p.path})`).join(', ')
     if (matches.length === 0)
       throw noSuchApproval(
@@ -62,6 +72,27 @@ export async function answerApproval(
     )
     return { waiting, rounds: queued.rows[0]?.rounds as number }
   })
+}
+
+/**
+ * Whether call `call` (its id or step key) of a run was answered before: true when with the same
+ * answer, a sentence saying who answered otherwise and when, undefined when it never was.
+ */
+async function answeredBefore(
+  client: PoolClient,
+  runId: string,
+  call: string,
+  approved: boolean,
+): Promise<true | string | undefined> {
+  const found = await client.query(
+    `SELECT call_id, approved, decided_by, decided_at FROM baton.approvals
+     WHERE run_id = $1 AND (call_id = $2 OR path = $2)`,
+    [runId, call],
+  )
+  if (found.rows.length !== 1) return undefined
+  const given = found.rows[0] as { call_id: string; approved: boolean; decided_by: string; decided_at: Date }
+  if (given.approved === approved) return true
+  return `call ${given.call_id} of run ${runId} was already ${given.approved ? 'approved' : 'refused'} by ${given.decided_by} at ${given.decided_at.toISOString()}: an answer cannot be changed once the run has gone on`
 }
 
 /** The answers given to a run's waiting calls, by step key, with who gave each. */

@@ -2,6 +2,7 @@
  * Sub-agents' branches of a run (table `baton.branches`): what each parent asked for, each
  * branch's attempts and how it ended; and the numbering of delegations (table `baton.counters`).
  */
+import { fromJsonb, toJsonb } from './jsonb.js'
 import type { StoreDb } from './store-db.js'
 
 /** A sub-agent's branch of a run: what its parent asked for, and how it ended. */
@@ -26,7 +27,7 @@ export async function addBranch(
   const inserted = await db.query(
     `INSERT INTO baton.branches (branch_id, run_id, path, request) VALUES ($1, $2, $3, $4)
      ON CONFLICT (branch_id) DO NOTHING`,
-    [branchId, runId, path, JSON.stringify(request)],
+    [branchId, runId, path, toJsonb(request)],
   )
   return inserted.rowCount === 1
 }
@@ -39,8 +40,8 @@ export async function getBranch(db: StoreDb, branchId: string): Promise<BranchRo
     branchId: row.branch_id as string,
     runId: row.run_id as string,
     path: row.path as string,
-    request: row.request,
-    outcome: (row.outcome ?? undefined) as unknown,
+    request: fromJsonb(row.request),
+    outcome: fromJsonb(row.outcome) ?? undefined,
     attempts: row.attempts as number,
   }
 }
@@ -75,11 +76,17 @@ export async function startBranchAttempt(db: StoreDb, branchId: string): Promise
   return updated.rows[0]?.attempts as number
 }
 
-export async function finishBranch(db: StoreDb, branchId: string, outcome: unknown): Promise<void> {
-  await db.query(`UPDATE baton.branches SET outcome = $2 WHERE branch_id = $1`, [
-    branchId,
-    JSON.stringify(outcome),
-  ])
+/** Stores how a branch ended; with `attempt`, only while that attempt is the branch's newest. */
+export async function finishBranch(
+  db: StoreDb,
+  branchId: string,
+  outcome: unknown,
+  attempt?: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE baton.branches SET outcome = $2 WHERE branch_id = $1 AND ($3::int IS NULL OR attempts = $3)`,
+    [branchId, toJsonb(outcome), attempt ?? null],
+  )
 }
 
 /** The next number of `agents/<name>/<n>` in a run, shared by every worker that runs its agents. */

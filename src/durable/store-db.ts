@@ -22,10 +22,19 @@ export function storeDb(pool: Pool, liveness: Pool, where: string): StoreDb {
     liveness,
     where,
     async query(text, values, on = pool) {
-      try {
-        return await on.query(text, values)
-      } catch (error) {
-        throw databaseError(error, where)
+      for (let tries = 1; ; tries++) {
+        try {
+          return await on.query(text, values)
+        } catch (error) {
+          // One statement, rolled back whole to break a deadlock (DBOS's own transactions on
+          // its queue take the same rows) or a conflict: it is safe to run again.
+          const code = (error as { code?: string }).code
+          if (tries < 4 && (code === '40P01' || code === '40001')) {
+            await new Promise((resolve) => setTimeout(resolve, 20 * tries * Math.random()))
+            continue
+          }
+          throw databaseError(error, where)
+        }
       }
     },
   }

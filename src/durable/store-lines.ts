@@ -3,6 +3,7 @@
  * taken up again after its worker died writes a new, complete transcript.
  */
 import type { StoreDb } from './store-db.js'
+import { takenOver } from './store-errors.js'
 
 /** The attempt whose transcript got furthest (most lines), if any wrote one. */
 export async function furthestAttempt(db: StoreDb, runId: string): Promise<number | undefined> {
@@ -53,7 +54,12 @@ export async function everyAttempt(
   return attempts
 }
 
-/** Appends lines `first`, `first + 1`, … of an attempt's transcript. */
+/**
+ * Appends lines `first`, `first + 1`, … of an attempt's transcript, while it is the newest
+ * attempt of its run (or sub-agent's branch). Lines are stored before each effect: an attempt
+ * that another worker took over (this one stalled, and woke up) fails here, before it starts
+ * a step the new attempt makes too.
+ */
 export async function appendLines(
   db: StoreDb,
   runId: string,
@@ -62,9 +68,12 @@ export async function appendLines(
   lines: readonly string[],
 ): Promise<void> {
   if (lines.length === 0) return
-  await db.query(
+  const inserted = await db.query(
     `INSERT INTO baton.lines (run_id, attempt, n, line)
-     SELECT $1, $2, $3 + i - 1, line FROM unnest($4::text[]) WITH ORDINALITY AS t(line, i)`,
+     SELECT $1, $2, $3 + i - 1, line FROM unnest($4::text[]) WITH ORDINALITY AS t(line, i)
+     WHERE EXISTS (SELECT 1 FROM baton.runs WHERE run_id = $1 AND attempts = $2)
+        OR EXISTS (SELECT 1 FROM baton.branches WHERE branch_id = $1 AND attempts = $2)`,
     [runId, attempt, first, lines],
   )
+  if (inserted.rowCount === 0) throw takenOver(runId, attempt)
 }

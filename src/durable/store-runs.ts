@@ -3,6 +3,7 @@
  * attempts and result, and whether it was asked to stop.
  */
 import type { RunResult } from '../run/types.js'
+import { fromJsonb, toJsonb } from './jsonb.js'
 import type { DurableStatus } from './status.js'
 import type { StoreDb } from './store-db.js'
 import { notFound } from './store-errors.js'
@@ -37,7 +38,7 @@ export async function submitRun(db: StoreDb, run: RunSubmission): Promise<boolea
   const inserted = await db.query(
     `INSERT INTO baton.runs (run_id, agent, task, tree_hash, options) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (run_id) DO NOTHING`,
-    [run.runId, run.agent, JSON.stringify(run.task), run.treeHash, JSON.stringify(run.options)],
+    [run.runId, run.agent, toJsonb(run.task), run.treeHash, toJsonb(run.options)],
   )
   return inserted.rowCount === 1
 }
@@ -62,24 +63,46 @@ export async function listRuns(
   return found.rows.map(rowOf)
 }
 
-/** Marks the run as taken up by a worker and numbers this attempt (1 for the first). */
-export async function startAttempt(db: StoreDb, runId: string): Promise<number> {
+/**
+ * Marks the run as taken up by a worker and numbers this attempt (1 for the first); undefined
+ * when the run has ended meanwhile (it was cancelled while queued): an ended run never runs again.
+ */
+export async function startAttempt(db: StoreDb, runId: string): Promise<number | undefined> {
   const updated = await db.query(
     `UPDATE baton.runs SET status = 'running', attempts = attempts + 1, updated_at = now()
-     WHERE run_id = $1 RETURNING attempts`,
+     WHERE run_id = $1 AND status IN ('queued', 'running') RETURNING attempts`,
     [runId],
   )
   const attempt = updated.rows[0]?.attempts as number | undefined
-  if (attempt === undefined) throw notFound(runId)
+  if (attempt === undefined && !(await getRun(db, runId))) throw notFound(runId)
   return attempt
 }
 
-export async function finishRun(db: StoreDb, runId: string, result: RunResult): Promise<void> {
-  await db.query(`UPDATE baton.runs SET status = $2, result = $3, updated_at = now() WHERE run_id = $1`, [
-    runId,
-    result.status,
-    JSON.stringify(result),
-  ])
+/**
+ * Stores the run's result. With `attempt`, only while that attempt is the run's newest: one
+ * that another worker took over leaves the run to it.
+ */
+export async function finishRun(
+  db: StoreDb,
+  runId: string,
+  result: RunResult,
+  attempt?: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE baton.runs SET status = $2, result = $3, updated_at = now()
+     WHERE run_id = $1 AND ($4::int IS NULL OR attempts = $4)`,
+    [runId, result.status, toJsonb(result), attempt ?? null],
+  )
+}
+
+/** Ends a run still queued (no worker has taken it) with `result`; false when it is queued no more. */
+export async function finishQueued(db: StoreDb, runId: string, result: RunResult): Promise<boolean> {
+  const updated = await db.query(
+    `UPDATE baton.runs SET status = $2, result = $3, cancel_requested = true, updated_at = now()
+     WHERE run_id = $1 AND status = 'queued' RETURNING run_id`,
+    [runId, result.status, toJsonb(result)],
+  )
+  return updated.rowCount === 1
 }
 
 /**
@@ -109,7 +132,7 @@ export async function finishWaiting(db: StoreDb, runId: string, result: RunResul
   const updated = await db.query(
     `UPDATE baton.runs SET status = $2, result = $3, updated_at = now()
      WHERE run_id = $1 AND status = 'awaiting_approval' RETURNING run_id`,
-    [runId, result.status, JSON.stringify(result)],
+    [runId, result.status, toJsonb(result)],
   )
   return updated.rowCount === 1
 }
@@ -133,11 +156,11 @@ function rowOf(row: Record<string, unknown>): RunRow {
   return {
     runId: row.run_id as string,
     agent: row.agent as string,
-    task: row.task,
+    task: fromJsonb(row.task),
     treeHash: row.tree_hash as string,
-    options: (row.options ?? {}) as Record<string, unknown>,
+    options: fromJsonb<Record<string, unknown> | null>(row.options) ?? {},
     status: row.status as DurableStatus,
-    result: (row.result ?? undefined) as RunResult | undefined,
+    result: fromJsonb<RunResult | null>(row.result) ?? undefined,
     attempts: row.attempts as number,
     rounds: row.rounds as number,
     cancelRequested: row.cancel_requested as boolean,

@@ -52,9 +52,12 @@ export async function takeOver(
   return inTransaction(db.liveness, async (client) => {
     const locked = await client.query(`SELECT pg_try_advisory_xact_lock(7160246) AS locked`)
     if (!locked.rows[0]?.locked) return []
+    // A database that started less than staleMs ago heard nobody while it was down: its
+    // workers are judged by the signs of life they give once it is up, not by their silence.
     const stale = await client.query(
       `SELECT executor_id FROM baton.workers
-       WHERE executor_id <> $1 AND seen_at < now() - make_interval(secs => $2::float / 1000)`,
+       WHERE executor_id <> $1 AND seen_at < now() - make_interval(secs => $2::float / 1000)
+         AND pg_postmaster_start_time() < now() - make_interval(secs => $2::float / 1000)`,
       [by, staleMs],
     )
     const dead = stale.rows.map((row) => row.executor_id as string)

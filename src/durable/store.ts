@@ -33,6 +33,7 @@ import { appendLines, attemptLines, everyAttempt, furthestAttempt, latestAttempt
 import { adoptQueued, requeueWaiting } from './store-queues.js'
 import {
   cancelRequested,
+  finishQueued,
   finishRun,
   finishWaiting,
   getRun,
@@ -111,9 +112,17 @@ export class DurableStore {
       })
     } catch (error) {
       await Promise.all([pool.end(), liveness.end()]).catch(() => {})
-      throw databaseError(error, store.where)
+      throw databaseError(error, store.where, url)
     }
     return store
+  }
+
+  /** Whether the database answers now. */
+  async reachable(): Promise<boolean> {
+    return this.pool.query('SELECT 1').then(
+      () => true,
+      () => false,
+    )
   }
 
   async close(): Promise<void> {
@@ -136,13 +145,19 @@ export class DurableStore {
     return listRuns(this.db, filter)
   }
 
-  /** Marks the run as taken up by a worker and numbers this attempt (1 for the first). */
-  startAttempt(runId: string): Promise<number> {
+  /** Marks the run as taken up by a worker and numbers this attempt (1 for the first); undefined when it has ended. */
+  startAttempt(runId: string): Promise<number | undefined> {
     return startAttempt(this.db, runId)
   }
 
-  finish(runId: string, result: RunResult): Promise<void> {
-    return finishRun(this.db, runId, result)
+  /** Stores the run's result; with `attempt`, only while that attempt is the run's newest. */
+  finish(runId: string, result: RunResult, attempt?: number): Promise<void> {
+    return finishRun(this.db, runId, result, attempt)
+  }
+
+  /** Ends a run still queued with `result` (it was cancelled); false when it is queued no more. */
+  finishQueued(runId: string, result: RunResult): Promise<boolean> {
+    return finishQueued(this.db, runId, result)
   }
 
   /** Runs queued for longer than `olderThanMs` (their workflow may never have reached the queue). */
@@ -219,8 +234,9 @@ export class DurableStore {
     return startBranchAttempt(this.db, branchId)
   }
 
-  finishBranch(branchId: string, outcome: unknown): Promise<void> {
-    return finishBranch(this.db, branchId, outcome)
+  /** Stores how a branch ended; with `attempt`, only while that attempt is the branch's newest. */
+  finishBranch(branchId: string, outcome: unknown, attempt?: number): Promise<void> {
+    return finishBranch(this.db, branchId, outcome, attempt)
   }
 
   /** The next number of `agents/<name>/<n>` in a run, shared by every worker that runs its agents. */

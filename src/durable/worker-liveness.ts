@@ -28,14 +28,28 @@ export function livenessTimers({
   disown,
 }: WorkerLiveness): NodeJS.Timeout[] {
   const { store, dbosClient, queues, enqueue } = runner
+  // Since when (this process's monotonic clock) every sign of life of this worker reached the
+  // database; undefined while they fail. Trusted from the start: the worker just registered.
+  let connectedSince: number | undefined = performance.now() - staleMs
   const beat = async () => {
+    let alive: boolean
+    try {
+      alive = await store.heartbeat(executorId)
+    } catch (error) {
+      connectedSince = undefined
+      throw error
+    }
+    connectedSince ??= performance.now()
     // Declared dead (silent for too long): other workers run this one's runs now.
-    if (!(await store.heartbeat(executorId))) disown()
+    if (!alive) disown()
   }
   // DBOS alone leaves a dead executor's workflows pending until it comes back under the
-  // same id: one living worker at a time puts them back on the queue for any worker.
-  const takeOver = () =>
-    store.takeOver(executorId, staleMs, async (dead) => {
+  // same id: one living worker at a time puts them back on the queue for any worker. A worker
+  // that was cut off from the database judges nobody until it has been back for staleMs: the
+  // others were cut off too, most likely, and need the time to show their signs of life again.
+  const takeOver = async () => {
+    if (connectedSince === undefined || performance.now() - connectedSince < staleMs) return
+    await store.takeOver(executorId, staleMs, async (dead) => {
       const dbosNow = await dbosClient()
       const pending = await dbosNow.listWorkflows({
         status: 'PENDING',
@@ -50,6 +64,7 @@ export function livenessTimers({
       }
       for (const [queueName, ids] of byQueue) await dbosNow.resumeWorkflows(ids, { queueName })
     })
+  }
   // A run queued in the database whose workflow never reached DBOS's queue (the process that
   // queued it died in between) is queued again; enqueuing is idempotent by workflow id.
   const requeue = async () => {
