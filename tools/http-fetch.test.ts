@@ -201,6 +201,47 @@ describe('http_fetch redirects', () => {
   })
 })
 
+describe('credentials', () => {
+  it('go only to their origin: not to another the model asks for, nor after a redirect there', async () => {
+    const options: HttpFetchOptions = {
+      allowPrivate: true,
+      credentials: { [local]: { authorization: 'Bearer secret', 'x-api-key': 'k1' } },
+    }
+    const own = JSON.parse((await fetchWith(options, { url: `${local}/echo` })).body)
+    expect(own).toMatchObject({ authorization: 'Bearer secret', 'x-api-key': 'k1' })
+    // The same server under another name is another origin.
+    const other = `http://localhost:${port}/echo`
+    const elsewhere = JSON.parse((await fetchWith(options, { url: other })).body)
+    expect(elsewhere).not.toHaveProperty('authorization')
+    expect(elsewhere).not.toHaveProperty('x-api-key')
+    const redirected = await fetchWith(options, { url: `${local}/redirect?to=${encodeURIComponent(other)}` })
+    expect(JSON.parse(redirected.body)).not.toHaveProperty('authorization')
+  })
+
+  it.each([
+    [
+      { headers: { Authorization: 'Bearer secret' } },
+      'httpFetch: headers.authorization would be sent to every URL the model asks for',
+    ],
+    [{ headers: { 'x-api-key': 'k' } }, 'give it for the origins that need it: credentials:'],
+    [{ credentials: { 'api.example.com': {} } }, 'credentials: "api.example.com" is not an origin'],
+    [
+      { credentials: { 'https://api.example.com/v1': {} } },
+      'is not an origin; write it as scheme://host[:port]',
+    ],
+    [{ credentials: { 'https://u:p@api.example.com': {} } }, 'is not an origin'],
+    [{ credentials: { 'ftp://api.example.com': {} } }, 'is not an origin'],
+    [
+      { credentials: { 'https://api.example.com': { authorization: 5 } } },
+      'must be an object of header names to string values',
+    ],
+    [{ credentials: { 'https://api.example.com': { 'x-k': 'a\nb' } } }, 'line break'],
+    [{ credentials: [] }, 'credentials must be an object of origins to headers'],
+  ])('refuses %j when the tool is made', (options, message) => {
+    expect(() => httpFetch(options as HttpFetchOptions)).toThrow(message)
+  })
+})
+
 describe('http_fetch limits', () => {
   it('cuts the body at maxBytes and says so', async () => {
     const result = await fetchWith({ allowPrivate: true, maxBytes: 1000 }, { url: `${local}/big` })

@@ -19,8 +19,16 @@ export interface HttpFetchOptions {
   timeoutMs?: number
   /** Redirects followed at most. Default 5. */
   maxRedirects?: number
-  /** Headers sent with every request (the model's own headers come on top). */
+  /**
+   * Headers sent with every request, to whatever URL the model asks for (the model's own headers
+   * come on top). Credentials are refused here: give them in `credentials`.
+   */
   headers?: Record<string, string>
+  /**
+   * Headers sent only to one origin each, e.g. `{ 'https://api.example.com': { authorization:
+   * 'Bearer …' } }`: a model told by a page to fetch another site never sends them there.
+   */
+  credentials?: Record<string, Record<string, string>>
 }
 
 /** The arguments the model gives. */
@@ -46,8 +54,8 @@ export interface HttpFetchResult {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
 const KEPT_HEADERS = ['content-type', 'content-length', 'content-language', 'last-modified', 'etag']
-// Dropped when a redirect leaves the origin, as browsers do.
-const CREDENTIAL_HEADERS = /^(?:authorization|cookie|proxy-authorization)$/i
+// Dropped when a redirect leaves the origin, as browsers do, and kept out of `headers`.
+const CREDENTIAL_HEADERS = /^(?:authorization|cookie|proxy-authorization|x-api-key|api-key|x-auth-token)$/i
 
 const INPUT = {
   type: 'object',
@@ -92,6 +100,8 @@ interface Settings {
   timeoutMs: number
   maxRedirects: number
   headers: Record<string, string>
+  /** Headers by origin (`https://api.example.com`). */
+  credentials: Map<string, Record<string, string>>
 }
 
 async function fetchUrl(
@@ -111,7 +121,9 @@ async function fetchUrl(
   try {
     for (let redirects = 0; ; redirects++) {
       pins.set(bareHost(url), await checkedAddresses(url, settings.policy, signal))
-      const response = await request(url, { dispatcher, method, headers, signal }).catch(failed(url))
+      const own = settings.credentials.get(url.origin)
+      const sent = own ? { ...headers, ...own } : headers
+      const response = await request(url, { dispatcher, method, headers: sent, signal }).catch(failed(url))
       const location = header(response.headers, 'location')
       if (REDIRECTS.has(response.statusCode) && location !== undefined) {
         discard(response.body)
@@ -197,6 +209,7 @@ function checkOptions(given: HttpFetchOptions): Settings {
     'timeoutMs',
     'maxRedirects',
     'headers',
+    'credentials',
   ])
   const fail = (message: string) => new BatonError('INVALID_DEFINITION', `httpFetch: ${message}`)
   checkBoolean('httpFetch', 'allowPrivate', options.allowPrivate)
@@ -216,6 +229,12 @@ function checkOptions(given: HttpFetchOptions): Settings {
   } catch (error) {
     throw fail(`headers: ${(error as Error).message}`)
   }
+  const secret = Object.keys(headers).find((name) => CREDENTIAL_HEADERS.test(name))
+  if (secret)
+    throw fail(
+      `headers.${secret} would be sent to every URL the model asks for, an attacker's too; give it for the origins that need it: credentials: { "https://api.example.com": { "${secret}": "…" } }`,
+    )
+  const credentials = credentialsOf(options.credentials, fail)
   const maxRedirects = options.maxRedirects ?? 5
   if (!Number.isInteger(maxRedirects) || maxRedirects < 0) {
     throw fail(`maxRedirects must be a whole number of 0 or more, got ${maxRedirects}`)
@@ -233,5 +252,48 @@ function checkOptions(given: HttpFetchOptions): Settings {
     timeoutMs: checkCount('httpFetch', 'timeoutMs', options.timeoutMs, 10_000, MAX_MS),
     maxRedirects,
     headers: { 'user-agent': `baton/${VERSION} (http_fetch)`, accept: '*/*', ...headers },
+    credentials,
   }
+}
+
+/** The `credentials` option by origin, each key an http(s) origin and nothing more. */
+function credentialsOf(
+  given: HttpFetchOptions['credentials'],
+  fail: (message: string) => Error,
+): Map<string, Record<string, string>> {
+  const byOrigin = new Map<string, Record<string, string>>()
+  if (given === undefined) return byOrigin
+  if (typeof given !== 'object' || given === null || Array.isArray(given))
+    throw fail(
+      'credentials must be an object of origins to headers: { "https://api.example.com": { authorization: "…" } }',
+    )
+  for (const [key, headers] of Object.entries(given)) {
+    let origin: URL | undefined
+    try {
+      origin = new URL(key)
+    } catch {
+      // Said below.
+    }
+    if (
+      !origin ||
+      (origin.protocol !== 'https:' && origin.protocol !== 'http:') ||
+      `${origin.origin}/` !== origin.href.replace(/\/?$/, '/')
+    )
+      throw fail(
+        `credentials: ${JSON.stringify(key)} is not an origin; write it as scheme://host[:port], e.g. "https://api.example.com"`,
+      )
+    if (
+      typeof headers !== 'object' ||
+      headers === null ||
+      Array.isArray(headers) ||
+      Object.values(headers).some((value) => typeof value !== 'string')
+    )
+      throw fail(`credentials["${key}"] must be an object of header names to string values`)
+    try {
+      byOrigin.set(origin.origin, checkedHeaders(headers))
+    } catch (error) {
+      throw fail(`credentials["${key}"]: ${(error as Error).message}`)
+    }
+  }
+  return byOrigin
 }
