@@ -201,6 +201,18 @@ describe('http_fetch redirects', () => {
   })
 })
 
+describe('ports of other protocols', () => {
+  it('are not fetched, given by the model or by a redirect, as browsers do not', async () => {
+    await expect(fetchWith({ allowPrivate: true }, { url: 'http://127.0.0.1:25/' })).rejects.toThrow(
+      'port 25 is for another protocol than HTTP, and is not fetched (http://127.0.0.1:25/)',
+    )
+    const to = encodeURIComponent('http://127.0.0.1:6667/')
+    await expect(fetchWith({ allowPrivate: true }, { url: `${local}/redirect?to=${to}` })).rejects.toThrow(
+      /port 6667 is for another protocol than HTTP, and is not fetched \(a redirect from/,
+    )
+  })
+})
+
 describe('credentials', () => {
   it('go only to their origin: not to another the model asks for, nor after a redirect there', async () => {
     const options: HttpFetchOptions = {

@@ -1,5 +1,6 @@
 import type { LookupAddress } from 'node:dns'
 import { BatonError, defineTool, type Tool, type ToolContext, VERSION } from 'baton'
+import { blockedPort } from './blocked-ports.js'
 import { discard, header, readBody } from './http-body.js'
 import { type AddressPolicy, bareHost, checkedAddresses, normalizeHost, pinnedLookup } from './http-guard.js'
 import { checkedHeaders } from './http-headers.js'
@@ -182,6 +183,11 @@ function parseUrl(text: string, base?: URL): URL {
   if (url.username || url.password) {
     throw new Error(
       `URLs with a user name or password are not fetched (${where}); send an authorization header`,
+    )
+  }
+  if (blockedPort(url)) {
+    throw new Error(
+      `port ${url.port} is for another protocol than HTTP, and is not fetched (${where}), as browsers do not`,
     )
   }
   url.hash = ''
