@@ -6,7 +6,7 @@
  */
 import type { Usage } from '../model/types.js'
 import type { BudgetLimit, BudgetLimits } from './limits.js'
-import type { ModelPrice } from './price-table.js'
+import { type ModelPrice, tokens } from './price-table.js'
 
 export interface BudgetUsage {
   steps: number
@@ -191,6 +191,15 @@ export class Budget {
 
   /** Settles a model call: releases its reservation and charges its real usage up the tree. */
   settleModelCall(grant: ModelCallGrant | undefined, usage: Usage | undefined, costUsd: number): void {
+    // One NaN would stick to the node for good and no limit would ever be reached again: what
+    // cannot be counted is 0. An infinite count is kept finite (the limits still see it as spent).
+    const counted = {
+      inputTokens: finite(tokens(usage?.inputTokens)),
+      outputTokens: finite(tokens(usage?.outputTokens)),
+      cachedInputTokens: finite(tokens(usage?.cachedInputTokens)),
+      reasoningTokens: finite(tokens(usage?.reasoningTokens)),
+      costUsd: finite(tokens(costUsd)),
+    }
     // Plain loops on the tree here and below: these run for every call of every agent.
     for (let node: Budget | undefined = this; node; node = node.parent) {
       if (grant) {
@@ -200,11 +209,11 @@ export class Budget {
       }
       if (!usage) continue
       node.used.steps += 1
-      node.used.inputTokens += usage.inputTokens
-      node.used.outputTokens += usage.outputTokens
-      node.used.cachedInputTokens += usage.cachedInputTokens ?? 0
-      node.used.reasoningTokens += usage.reasoningTokens ?? 0
-      node.used.costUsd += costUsd
+      node.used.inputTokens += counted.inputTokens
+      node.used.outputTokens += counted.outputTokens
+      node.used.cachedInputTokens += counted.cachedInputTokens
+      node.used.reasoningTokens += counted.reasoningTokens
+      node.used.costUsd += counted.costUsd
     }
   }
 
@@ -273,4 +282,9 @@ export class Budget {
     }
     return undefined
   }
+}
+
+/** A count or cost that stays finite: infinity becomes the largest number there is. */
+function finite(n: number): number {
+  return n === Number.POSITIVE_INFINITY ? Number.MAX_VALUE : n
 }

@@ -122,12 +122,20 @@ export function costOf(
   price: ModelPrice,
   usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number; cacheWriteTokens?: number },
 ): number {
-  const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens)
-  const written = Math.min(usage.cacheWriteTokens ?? 0, usage.inputTokens - cached)
+  // A provider's counts are data, not a promise: a NaN or negative count would make the cost NaN
+  // (which no limit ever reaches) or skew it; such a count is 0, and cache counts at most the input.
+  const input = tokens(usage.inputTokens)
+  const cached = Math.min(tokens(usage.cachedInputTokens), input)
+  const written = Math.min(tokens(usage.cacheWriteTokens), input - cached)
   const dollars =
-    (usage.inputTokens - cached - written) * price.input +
+    (input - cached - written) * price.input +
     cached * (price.cachedInput ?? price.input) +
     written * (price.cacheWrite ?? price.input) +
-    usage.outputTokens * price.output
+    tokens(usage.outputTokens) * price.output
   return dollars / 1_000_000
+}
+
+/** A token count as a number of 0 or more (NaN, negatives and non-numbers are 0; infinity stays). */
+export function tokens(count: unknown): number {
+  return typeof count === 'number' && count > 0 ? count : 0
 }

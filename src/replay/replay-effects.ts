@@ -10,7 +10,7 @@ import {
   type ToolAnswer,
   type ToolEffect,
 } from '../effects/index.js'
-import { BatonError, type ErrorCode } from '../errors/index.js'
+import { BatonError, isErrorCode } from '../errors/index.js'
 import type { ModelFallbackEvent, ModelRouteEvent } from '../events/index.js'
 import { deltasOf } from '../model/stream-call.js'
 import type { ModelResponse } from '../model/types.js'
@@ -40,6 +40,11 @@ export interface ReplayPolicy {
    * answers the model that the call was interrupted. Default `run`.
    */
   inFlightTools?: 'run' | 'report'
+  /**
+   * The recorded model failure that ended the run (a rate limit, a network error) is made again
+   * live instead of failing the same way (a resume). Failures the run got over still replay.
+   */
+  retryEndingFailure?: boolean
 }
 
 export interface ReplayEffects extends Effects {
@@ -47,6 +52,12 @@ export interface ReplayEffects extends Effects {
   readonly divergences: Divergence[]
   /** Model calls and tool calls made live. */
   readonly live: { model: number; tool: number }
+  /**
+   * Step keys of recorded answers (model answers, model failures, tool results) the run never
+   * asked for, leaving out those of agents that went live (their recording was set aside): a
+   * run that stopped before the end of its recording has some.
+   */
+  unreached(): string[]
 }
 
 // Recorded errors that only say the run stopped around the call: there is nothing to replay.
@@ -67,6 +78,9 @@ export function replayEffects(
   const livePaths: string[] = []
   const isLive = (key: string) =>
     policy.liveFrom?.(key) === true || livePaths.some((p) => key === p || key.startsWith(`${p}/`))
+  // Every step key the run asked for, answered from the recording or live.
+  const reached = new Set<string>()
+  const retried = policy.retryEndingFailure ? endingFailure(recording) : undefined
   const goLive = (effect: ModelEffect): Promise<ModelResponse> => {
     live.model++
     return callModelEffect(effect)
@@ -74,7 +88,7 @@ export function replayEffects(
   const missing = (key: string, what: string) =>
     new BatonError(
       'REPLAY_MISSING',
-      `${key}: the recording has no ${what} for this step (${recording.transcript.path})`,
+      `${key}: the recording has no ${what} for this step (${recording.transcript.path})${wallStopNote(recording, key)}`,
       {
         details: { step: key, path: recording.transcript.path },
       },
@@ -85,6 +99,7 @@ export function replayEffects(
     clock: world.clock ?? systemClock,
     divergences,
     live,
+    unreached: () => recordedAnswers(recording).filter((key) => !reached.has(key) && !isLive(key)),
     id: world.ids ?? ((kind) => `${kind}_${randomUUID()}`),
     async decision(kind, key, decide) {
       const recorded = isLive(key) ? undefined : recordedDecision(recording, kind, key)
@@ -93,11 +108,13 @@ export function replayEffects(
 
     async model(effect) {
       const { key } = effect
+      reached.add(key)
       if (isLive(key)) return goLive(effect)
       const request = recording.requests.get(key)
       const response = recording.responses.get(key)
       const error = recording.errors.get(key)
-      const answered = response !== undefined || (error !== undefined && !CUT_SHORT.has(error.error.code))
+      const answered =
+        response !== undefined || (error !== undefined && !CUT_SHORT.has(error.error.code) && key !== retried)
       if (!request || !answered) {
         if (policy.onMissing === 'live') {
           livePaths.push(agentPathOf(key))
@@ -134,13 +151,20 @@ export function replayEffects(
       // The recorded call failed for good: the replay fails the same way, with the same code.
       retell(recording.routing.get(key), effect)
       const failure = error!.error
-      throw new BatonError(failure.code as ErrorCode, failure.message, {
+      // A code this Baton does not know (a newer Baton's, a hand edit) must not leak out as one.
+      if (!isErrorCode(failure.code)) {
+        throw new BatonError('MODEL_ERROR', failure.message, {
+          details: { ...failure.details, recordedCode: failure.code, replayed: true },
+        })
+      }
+      throw new BatonError(failure.code, failure.message, {
         details: { ...failure.details, replayed: true },
       })
     },
 
     async tool(effect: ToolEffect): Promise<ToolAnswer> {
       const { key } = effect
+      reached.add(key)
       if (policy.liveTools || isLive(key)) {
         live.tool++
         return { from: 'tool', value: await effect.run() }
@@ -170,6 +194,40 @@ export function replayEffects(
         : { from: 'recording', result: recorded, memoryWrites }
     },
   }
+}
+
+/**
+ * Why a recording may have no answer where the replay asks for one: the recorded run was stopped
+ * there by a wall-clock deadline, which a replay (as fast as the recording answers) never meets.
+ */
+function wallStopNote(recording: Recording, key: string): string {
+  for (const event of recording.transcript.events) {
+    if (event.type !== 'budget.exceeded' || event.limit !== 'maxWallMs') continue
+    if (key.startsWith(`${event.at}/`))
+      return `: the recorded run was stopped by maxWallMs (${event.max} ms) at ${event.at}, and wall time does not replay`
+  }
+  return ''
+}
+
+/**
+ * The step key of the model failure that ended the recorded run, if one did: the last
+ * `model.error` of a run whose `run.end` reports the same error (earlier failures were got over).
+ */
+function endingFailure(recording: Recording): string | undefined {
+  const { events } = recording.transcript
+  const end = events.at(-1)
+  if (end?.type !== 'run.end' || end.status !== 'error' || !end.error) return undefined
+  const last = events.findLast((event) => event.type === 'model.error')
+  if (last?.type !== 'model.error') return undefined
+  const same = last.error.code === end.error.code && last.error.message === end.error.message
+  return same ? last.path : undefined
+}
+
+/** The step keys the recording holds an answer for: what a replay of all of it asks for. */
+function recordedAnswers(recording: Recording): string[] {
+  const keys = [...recording.responses.keys(), ...recording.toolResults.keys()]
+  for (const [key, event] of recording.errors) if (!CUT_SHORT.has(event.error.code)) keys.push(key)
+  return keys
 }
 
 /** Tells the caller the routing choices and fallbacks the recording made for a call, in order. */

@@ -4,7 +4,7 @@
  * with no network, `resume` replays a crashed, stopped or paused run and goes on live, and
  * `fork` re-runs it from a step with a different model, prompt or tool.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { type Agent, isAgent } from '../agent/index.js'
 import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
@@ -16,8 +16,10 @@ import { describe } from '../schema/index.js'
 import { givenTranscript } from '../transcript/given.js'
 import type { Transcript } from '../transcript/index.js'
 import type { TranscriptIo } from '../transcript/writer.js'
+import { checkGiven } from './check-given.js'
 import { Recording } from './recording.js'
 import { type Divergence, type ReplayEffects, type ReplayPolicy, replayEffects } from './replay-effects.js'
+import { resumeFile } from './resume-file.js'
 
 export interface ReplayOptions {
   /** Fail on the first divergence (default), or go on live from it (needs a model that can answer). */
@@ -167,6 +169,7 @@ export function replayStream<O>(
   }
   if (mode === 'replay') refuseUnfinished(recording)
   const policy = replayPolicy(mode, options)
+  checkGiven(recording, mode, options)
   if (options.inFlightTools) policy.inFlightTools = options.inFlightTools
   const effects = replayEffects(recording, policy, options)
   const runOptions: InternalRunOptions = {
@@ -193,23 +196,30 @@ export function replayStream<O>(
   if (options.transcriptIo) runOptions.transcriptIo = options.transcriptIo
   if (options.ledger) runOptions.ledger = options.ledger
   if (options.delegations) runOptions.delegations = options.delegations
-  // A resume writes next to its recording and replaces it only once it got past the prefix:
-  // a resume that fails on a divergence keeps the recording a fixed agent can still resume.
-  const replaces = mode === 'resume' && options.record === undefined && existsSync(path)
-  const record = replaces ? `${path}.resuming` : options.record
-  if (record) runOptions.record = record
-  const events = streamRun(agent, header.task, runOptions)
-  const result = events.result.then((result) => {
-    if (replaces) {
-      const kept = result.stopReason === 'REPLAY_DIVERGENCE' || result.stopReason === 'REPLAY_MISSING'
-      if (kept) rmSync(record!, { force: true })
-      else {
-        renameSync(record!, path)
-        result.transcript = path
-      }
-    }
-    return { ...result, divergences: effects.divergences, live: { ...effects.live } }
-  })
+  const file = resumeFile(
+    path,
+    mode === 'resume' ? options.record : undefined,
+    mode === 'resume' && !options.transcriptIo && existsSync(path),
+  )
+  if (mode !== 'resume' && options.record) runOptions.record = options.record
+  else if (file.record) runOptions.record = file.record
+  let events: RunStream<O>
+  try {
+    events = streamRun(agent, header.task, runOptions)
+  } catch (error) {
+    file.abandon()
+    throw error
+  }
+  const result = events.result.then(
+    (result) => {
+      file.settle(result, effects)
+      return { ...result, divergences: effects.divergences, live: { ...effects.live } }
+    },
+    (error: unknown) => {
+      file.abandon()
+      throw error
+    },
+  )
   result.catch(() => {})
   return { events, result }
 }
@@ -231,6 +241,7 @@ export function replayPolicy(mode: ReplayMode, options: ReplayOptions & { from?:
       onDivergence: strict ? 'error' : 'live',
       liveTools: false,
       recordedModels: options.recordedModels === true,
+      retryEndingFailure: true,
     }
   const from = options.from
   if (from === undefined || !Number.isInteger(from) || from < 1) {
