@@ -6,8 +6,9 @@
  */
 import { type DelegationTool, PLAN_TOOL_NAME, type PlanTool } from '../agent/index.js'
 import type { BudgetRefusal } from '../budget/index.js'
+import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import type { TrajectoryStep } from '../goal/index.js'
+import { shownValue, type TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
 import {
@@ -169,8 +170,14 @@ function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
           approve && (await approve({ path: key, callId: call.id, tool: tool.name, args: input }))
         if (answer === undefined || answer === null) return undefined
         const at = new Date(frame.run.clock.now()).toISOString()
-        if (typeof answer !== 'object') return { approved: Boolean(answer), at }
-        const decided: Decision = { approved: answer.approved === true, at }
+        if (typeof answer === 'boolean') return { approved: answer, at }
+        // Anything else is not taken for a yes or a no (a string "no" is truthy): the call does not run.
+        if (typeof answer !== 'object' || typeof answer.approved !== 'boolean')
+          throw new BatonError(
+            'INVALID_OPTIONS',
+            `approve answered ${shownValue(answer)} for tool "${tool.name}"; answer true, false, { approved: true | false, by? }, or undefined to leave the call waiting`,
+          )
+        const decided: Decision = { approved: answer.approved, at }
         if (typeof answer.by === 'string' && answer.by) decided.by = answer.by
         return decided
       },
