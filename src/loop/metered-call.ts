@@ -3,7 +3,7 @@ import type { ModelEffect } from '../effects/index.js'
 import { BatonError, toErrorInfo } from '../errors/index.js'
 import { type BatonEvent, isSideCall } from '../events/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
-import type { Model, ModelResponse, ToolCall } from '../model/types.js'
+import type { Model, ModelResponse, ToolCall, Usage } from '../model/types.js'
 import { fitArgs } from './deep-args.js'
 import { earlyPlanStarter } from './early-plan.js'
 import type { Frame } from './frame.js'
@@ -173,6 +173,8 @@ function checkResponse(given: ModelResponse, step: number): ModelResponse {
   return response
 }
 
+const OPTIONAL_COUNTS = ['cachedInputTokens', 'reasoningTokens', 'cacheWriteTokens'] as const
+
 const count = (n: unknown): number => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0)
 
 /** The response with its text, finish reason and token counts present (the same object when they are). */
@@ -184,13 +186,22 @@ function complete(response: ModelResponse): ModelResponse {
     typeof usage === 'object' &&
     usage !== null &&
     count(usage.inputTokens) === usage.inputTokens &&
-    count(usage.outputTokens) === usage.outputTokens
+    count(usage.outputTokens) === usage.outputTokens &&
+    OPTIONAL_COUNTS.every((key) => usage[key] === undefined || count(usage[key]) === usage[key])
   if (whole) return response
   const calls = Array.isArray(message.toolCalls) && message.toolCalls.length > 0
+  const counted: Usage = {
+    ...usage,
+    inputTokens: count(usage?.inputTokens),
+    outputTokens: count(usage?.outputTokens),
+  }
+  // A count that is not one (NaN, negative, a string) is not known: left out, never written as null.
+  for (const key of OPTIONAL_COUNTS)
+    if (counted[key] !== undefined && count(counted[key]) !== counted[key]) delete counted[key]
   return {
     ...response,
     message: typeof message.content === 'string' ? message : { ...message, content: '' },
-    usage: { ...usage, inputTokens: count(usage?.inputTokens), outputTokens: count(usage?.outputTokens) },
+    usage: counted,
     finishReason: typeof finishReason === 'string' ? finishReason : calls ? 'tool-calls' : 'stop',
   }
 }

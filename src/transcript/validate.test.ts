@@ -155,6 +155,32 @@ describe('transcript lines are checked against their event type when read', () =
     ])
   })
 
+  it('leaves out the cache and reasoning counts a custom model gives that are not counts, so the file replays', async () => {
+    const model = (): Model => ({
+      spec: 'baton.model.v1',
+      id: 'scripted:odd-counts',
+      generate: async () =>
+        ({
+          message: { role: 'assistant', content: 'hi' },
+          finishReason: 'stop',
+          usage: {
+            inputTokens: 10,
+            outputTokens: 2,
+            cachedInputTokens: Number.NaN,
+            reasoningTokens: -3,
+            cacheWriteTokens: 'some',
+          },
+        }) as unknown as ModelResponse,
+    })
+    const record = join(dir, 'odd-counts.jsonl')
+    const agent = defineAgent({ name: 'a', instructions: 'x', model: model() })
+    const result = await run(agent, 'go', { record })
+    expect(result.status).toBe('done')
+    const [response] = readTranscript(record).events.filter((e) => e.type === 'model.response')
+    expect(response!.usage).toEqual({ inputTokens: 10, outputTokens: 2 })
+    expect((await replay(record, agent)).status).toBe('done')
+  })
+
   it('makes replay() fail with the line and the field, not deep inside the replay', async () => {
     const at = lines.findIndex((line) => line.includes('"type":"model.response"'))
     const response = JSON.parse(lines[at]!)
