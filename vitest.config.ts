@@ -46,6 +46,7 @@ export const e2eFiles = [
   'test/view-hostile-browser.test.ts',
   'test/view.test.ts',
   'tools/http-fetch.test.ts',
+  'tools/http-hostile.test.ts',
   'tools/http-pinning.test.ts',
   'tools/run.test.ts',
   'tools/workspace-hostile.test.ts',

@@ -1044,7 +1044,7 @@ describe('baton help and usage errors', () => {
   })
 
   const bad: [string[], string][] = [
-    [['--version'], 'unknown command "--version"; expected "run", "replay"'],
+    [['--verbose'], 'unknown command "--verbose"; expected "run", "replay"'],
     [['Run'], 'unknown command "Run"; expected "run"'],
     [
       ['run', 'agents/trip-planner.ts', 'task', '-x'],
