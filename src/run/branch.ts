@@ -72,8 +72,11 @@ export async function runBranch(options: BranchOptions): Promise<AgentOutcome> {
   const memory = new Memory(() => clock.now())
   for (const entry of options.memory) memory.set(entry.key, entry.value, entry.by, entry.step, entry.at)
   let seq = 0
+  // Never going back, as in a whole run: a clock set back mid-run gives no earlier `t`.
+  let last = 0
   const emit = (event: BatonEvent): void => {
-    const t = clock.now() - startedAt
+    last = Math.max(last, clock.now() - startedAt)
+    const t = last
     const delta = event.type === 'model.delta' || event.type === 'model.restart'
     if (!delta) options.emit(event, seq, t)
     event.seq = delta ? seq : seq++

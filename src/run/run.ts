@@ -28,6 +28,7 @@ import { agentsOf, checkRun } from './check-run.js'
 import { runContext } from './context.js'
 import { EventQueue } from './event-queue.js'
 import { foldMismatch, RunFold } from './fold.js'
+import { RunReader } from './run-reader.js'
 import { rootText, serverSentEvents, serverSentResponse } from './stream-ends.js'
 import type { InternalRunOptions, RunOptions, RunResult, RunStream } from './types.js'
 
@@ -84,7 +85,7 @@ export function streamRun<O>(agent: Agent<O>, task: Task, options: InternalRunOp
         { details: { taken, asked: form } },
       )
     taken = form
-    const reader = read(queue, started)
+    const reader = new RunReader(queue, started.stopper, started.done)
     return { [Symbol.asyncIterator]: () => reader }
   }
   return {
@@ -126,31 +127,6 @@ function start(
   return { result, stopper, done }
 }
 
-// The run's one event stream, read: events as the loop emits them. A reader that stops early
-// aborts the run (and waits for it to end, so its transcript is complete).
-async function* read(queue: EventQueue, started: Started): AsyncGenerator<BatonEvent> {
-  try {
-    for (;;) {
-      const event = queue.take()
-      if (event) yield event
-      else if (queue.closed) break
-      else await queue.more()
-    }
-    if (queue.error !== undefined) throw queue.error
-  } finally {
-    if (!queue.closed) {
-      started.stopper.stop(
-        new StopSignal({
-          status: 'aborted',
-          stopReason: 'consumer',
-          error: { code: 'ABORTED', message: 'the consumer stopped reading the run events' },
-        }),
-      )
-      await started.done
-    }
-  }
-}
-
 async function execute(
   agent: Agent,
   task: Task,
@@ -190,6 +166,13 @@ async function execute(
   // The run as a trace, when a tracer is given (loaded only then).
   let tracing: Tracing | undefined
   let seq = 0
+  // Time since the start, never going back: a system clock set back mid-run (NTP, a laptop
+  // waking up) must not give events an earlier or negative `t`, nor the run a negative wallMs.
+  let elapsedMs = 0
+  const elapsed = (): number => {
+    elapsedMs = Math.max(elapsedMs, clock.now() - startedAt)
+    return elapsedMs
+  }
   const keepDeltas = options.recordDeltas === true
   const record = (event: BatonEvent, t: number): void => {
     if (!writer) return
@@ -213,7 +196,7 @@ async function execute(
     }
   }
   const emit = (event: BatonEvent): void => {
-    const t = clock.now() - startedAt
+    const t = elapsed()
     // Deltas take no place in the run's order: a transcript is the same, streamed or not.
     const delta = event.type === 'model.delta' || event.type === 'model.restart'
     if (!delta || keepDeltas) record(event, t)
@@ -298,7 +281,7 @@ async function execute(
     status: outcome.status,
     stopReason: outcome.stopReason,
     output: outcome.output,
-    usage: { ...budget.used, wallMs: clock.now() - startedAt },
+    usage: { ...budget.used, wallMs: elapsed() },
   }
   if (outcome.error) end.error = outcome.error
   emit(end)

@@ -6,6 +6,7 @@ import { toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { redactor } from '../transcript/redact.js'
 import { transcriptJson } from '../transcript/transcript-json.js'
+import { DeltaRedaction } from './delta-redaction.js'
 import type { EventStreamBody } from './types.js'
 
 // The root agent's own model calls (`root/3/model`), not its goal scorers' nor sub-agents'.
@@ -14,20 +15,39 @@ const ROOT_STEP = /^root\/\d+\/model$/
 /**
  * The root agent's text as it is written. A call whose deltas were not streamed (deltas turned
  * off, or a model that answered in one piece before its response was known) gives its whole
- * text when its response arrives.
+ * text when its response arrives. Not an async generator: leaving (`return()`) must reach the
+ * events' reader at once, even while a `next()` waits, so that the run stops then.
  */
-export async function* rootText(events: AsyncIterable<BatonEvent>): AsyncGenerator<string> {
+export function rootText(events: AsyncIterable<BatonEvent>): AsyncIterableIterator<string> {
+  const source = events[Symbol.asyncIterator]()
   const streamed = new Set<string>()
-  for await (const event of events) {
-    if (!ROOT_STEP.test(event.path)) continue
+  const pieceOf = (event: BatonEvent): string | undefined => {
+    if (!ROOT_STEP.test(event.path)) return undefined
     if (event.type === 'model.delta') {
-      if (event.kind !== 'text' || !event.text) continue
+      if (event.kind !== 'text' || !event.text) return undefined
       streamed.add(event.path)
-      yield event.text
-    } else if (event.type === 'model.response' && !streamed.has(event.path) && event.message.content) {
-      yield event.message.content
+      return event.text
     }
+    if (event.type === 'model.response' && !streamed.has(event.path) && event.message.content)
+      return event.message.content
+    return undefined
   }
+  const text: AsyncIterableIterator<string> = {
+    async next() {
+      for (;;) {
+        const next = await source.next()
+        if (next.done) return { done: true, value: undefined }
+        const piece = pieceOf(next.value)
+        if (piece !== undefined) return { done: false, value: piece }
+      }
+    },
+    async return() {
+      await source.return?.()
+      return { done: true, value: undefined }
+    },
+    [Symbol.asyncIterator]: () => text,
+  }
+  return text
 }
 
 /**
@@ -41,7 +61,8 @@ export function serverSentEvent(event: BatonEvent, redact = redactor()): string 
 }
 
 /**
- * The events as a byte stream of server-sent events, read as the consumer pulls. Cancelling it
+ * The events as a byte stream of server-sent events, read as the consumer pulls. Deltas are
+ * redacted as their call's whole text would be (a secret split across them included). Cancelling it
  * (a client that goes away) stops reading the events, which aborts the run. A run that cannot
  * start ends the stream with an `error` event.
  */
@@ -49,19 +70,31 @@ export function serverSentEvents(events: AsyncIterable<BatonEvent>): EventStream
   const iterator = events[Symbol.asyncIterator]()
   const encoder = new TextEncoder()
   const redact = redactor()
+  const deltas = new DeltaRedaction(redact)
+  // Set by a cancel that came while a pull waited: that pull must then leave the body alone.
+  let cancelled = false
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const next = await iterator.next()
-        if (next.done) controller.close()
-        else controller.enqueue(encoder.encode(serverSentEvent(next.value, redact)))
+        // A delta may be held back (see DeltaRedaction): pull until there is something to send.
+        for (;;) {
+          const next = await iterator.next()
+          if (cancelled) return
+          if (next.done) return controller.close()
+          const out = deltas.through(next.value)
+          if (out.length === 0) continue
+          const text = out.map((event) => serverSentEvent(event, redact)).join('')
+          return controller.enqueue(encoder.encode(text))
+        }
       } catch (error) {
+        if (cancelled) return
         const data = transcriptJson(toErrorInfo(error), redact)
         controller.enqueue(encoder.encode(`event: error\ndata: ${data}\n\n`))
         controller.close()
       }
     },
     async cancel() {
+      cancelled = true
       await iterator.return?.()
     },
   })
