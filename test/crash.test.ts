@@ -45,9 +45,11 @@ afterEach(async () => {
 const steps = (events: readonly BatonEvent[]) => events.map((e) => `${e.type} ${e.path}`)
 
 /** How many model responses the file at `path` holds so far. */
+/** Model responses in the transcript's whole lines: a line still being written is not one yet. */
 function responsesIn(path: string): number {
   if (!existsSync(path)) return 0
-  return readFileSync(path, 'utf8').split('"type":"model.response"').length - 1
+  const text = readFileSync(path, 'utf8')
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('"type":"model.response"').length - 1
 }
 
 interface Reported {
