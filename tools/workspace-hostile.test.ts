@@ -127,3 +127,50 @@ describe('hard links', () => {
     expect(found).toContain('[1 file(s) with several hard links were not searched]')
   })
 })
+
+describe('version control metadata', () => {
+  it('refuses writes into .git (any case, any depth, a .git file too) and creates nothing there', async () => {
+    await mkdir(join(root, 'repo', '.git', 'hooks'), { recursive: true })
+    for (const path of [
+      '.git/hooks/pre-commit',
+      'repo/.git/hooks/post-checkout',
+      'repo/.GIT/config',
+      '.git',
+      'sub/.hg/hgrc',
+      'deep/new/.svn/entries',
+      '.git./x',
+    ]) {
+      const error = await call('write_file', { path, content: '#!/bin/sh\ntouch pwned\n' }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      )
+      expect(error, path).toMatch(/version control directory/)
+      expect(error).toContain(JSON.stringify(path))
+    }
+    await expect(readFile(join(root, 'repo', '.git', 'hooks', 'post-checkout'))).rejects.toThrow()
+    await expect(readFile(join(root, '.git'))).rejects.toThrow()
+    await expect(realpath(join(root, 'deep'))).rejects.toThrow()
+  })
+
+  it('refuses a write through a link inside the workspace that leads into .git', async () => {
+    await mkdir(join(root, 'repo2', '.git', 'hooks'), { recursive: true })
+    execFileSync('ln', ['-s', join(root, 'repo2', '.git', 'hooks'), join(root, 'hooks-link')])
+    const error = await call('write_file', { path: 'hooks-link/pre-push', content: 'x' }).then(
+      () => undefined,
+      (e: Error) => e.message,
+    )
+    expect(error).toMatch(/version control directory/)
+    await expect(readFile(join(root, 'repo2', '.git', 'hooks', 'pre-push'))).rejects.toThrow()
+  })
+
+  it('still writes files whose names only start like one (.gitignore, .github/)', async () => {
+    expect(await call('write_file', { path: '.gitignore', content: 'dist\n' })).toMatch(/^wrote/)
+    expect(await call('write_file', { path: '.github/workflows/ci.yml', content: 'on: push\n' })).toMatch(
+      /^wrote/,
+    )
+    expect(await readFile(join(root, '.gitignore'), 'utf8')).toBe('dist\n')
+    // Reading stays allowed: the tools only refuse to write there.
+    await writeFile(join(root, 'repo', '.git', 'HEAD'), 'ref: refs/heads/main\n')
+    expect(await call('read_file', { path: 'repo/.git/HEAD' })).toContain('refs/heads/main')
+  })
+})

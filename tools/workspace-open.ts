@@ -2,7 +2,7 @@ import { constants, type Dirent } from 'node:fs'
 import { type FileHandle, open, readdir, unlink } from 'node:fs/promises'
 import { looksBinary } from './binary.js'
 import { quoted } from './shown-name.js'
-import { fsError, type WorkspaceRoot } from './workspace-root.js'
+import { fsError, refuseMetadata, type WorkspaceRoot } from './workspace-root.js'
 
 // Refuse to open a symbolic link swapped in after the path was checked (0 where unsupported).
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0
@@ -47,12 +47,18 @@ export async function openFile(
       throw new HardLinkError(
         `${quoted(path)}: has ${stats.nlink} hard links; files with more than one are refused, since another name may lie outside the workspace`,
       )
-    await ws.confineOpen(path, handle, real).catch(async (error: Error) => {
-      // The file this call made, wherever it landed: /proc says where, else nothing is known.
-      const at = created ? await ws.openedAt(handle) : undefined
-      if (at) await unlink(at).catch(() => {})
-      throw error
-    })
+    await ws
+      .confineOpen(path, handle, real)
+      .then(async (at) => {
+        // A directory swapped for a link into a repository's metadata since the check.
+        if (mode === 'write' && at !== undefined) refuseMetadata(path, await ws.relativeSystem(at))
+      })
+      .catch(async (error: Error) => {
+        // The file this call made, wherever it landed: /proc says where, else nothing is known.
+        const at = created ? await ws.openedAt(handle) : undefined
+        if (at) await unlink(at).catch(() => {})
+        throw error
+      })
     return handle
   } catch (error) {
     await handle.close()

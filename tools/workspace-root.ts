@@ -45,6 +45,7 @@ export class WorkspaceRoot {
   async writable(path: string): Promise<Resolved & { undo: () => Promise<void> }> {
     const { root, rel } = await this.lexical(path)
     if (rel === '') throw new Error(`${quoted(path)}: is the workspace root, not a file`)
+    refuseMetadata(path, rel)
     const shown = shownPath(rel)
     let ancestor = join(root, rel)
     const missing: string[] = []
@@ -69,6 +70,8 @@ export class WorkspaceRoot {
       }
     }
     this.confine(path, root, real)
+    // A link inside the workspace that leads into a repository's metadata is refused as well.
+    refuseMetadata(path, join(relative(root, real), ...missing))
     const stats = await stat(real).catch((error) => {
       throw fsError(path, error)
     })
@@ -133,6 +136,11 @@ export class WorkspaceRoot {
     return shownName(await this.relative(real))
   }
 
+  /** The root-relative form of a real path inside the root, in the system's separators. */
+  async relativeSystem(real: string): Promise<string> {
+    return relative(await this.realRoot(), real)
+  }
+
   /** The root-relative, `/`-separated form of a real path inside the root (what globs match). */
   async relative(real: string): Promise<string> {
     return relativePath(relative(await this.realRoot(), real))
@@ -173,6 +181,24 @@ export class WorkspaceRoot {
     })
     return this.real
   }
+}
+
+// The metadata directories of version control systems. A file written there runs as code or
+// rewrites history the next time someone uses the repository (`.git/hooks/pre-commit`,
+// `.git/config`'s `core.fsmonitor`, a `.git` file that points git elsewhere), so no model writes
+// there, whatever the case of the name (case-insensitive file systems).
+const METADATA = /^\.(?:git|hg|svn|bzr|jj)$/i
+
+/**
+ * Refuses a write to a path (relative to the root, in the system's separators) that is or goes
+ * through a version control metadata directory.
+ */
+export function refuseMetadata(path: string, rel: string): void {
+  const part = rel.split(sep).find((name) => METADATA.test(name.replace(/[. ]+$/, '') || name))
+  if (part !== undefined)
+    throw new Error(
+      `${quoted(path)}: is inside "${part}", a version control directory; the workspace tools do not write there`,
+    )
 }
 
 function leavesRoot(rel: string): boolean {
