@@ -103,6 +103,7 @@ export {
   type RunResult,
   type RunStream,
   run,
+  type ServerSentOptions,
   stream,
   transcriptResult,
 } from './run/index.js'

@@ -8,7 +8,7 @@
 import type { Meter, Tracer } from '@opentelemetry/api'
 import type { Agent } from '../agent/index.js'
 import { Budget, type BudgetLimits } from '../budget/index.js'
-import { liveEffects } from '../effects/index.js'
+import { liveEffects, systemClock } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { Task } from '../goal/index.js'
@@ -29,7 +29,7 @@ import { runContext } from './context.js'
 import { EventQueue } from './event-queue.js'
 import { foldMismatch, RunFold } from './fold.js'
 import { RunReader } from './run-reader.js'
-import { rootText, serverSentEvents, serverSentResponse } from './stream-ends.js'
+import { heartbeatOf, rootText, serverSentEvents, serverSentResponse } from './stream-ends.js'
 import type { InternalRunOptions, RunOptions, RunResult, RunStream } from './types.js'
 
 const defaultEffects = liveEffects()
@@ -74,6 +74,8 @@ export function streamRun<O>(agent: Agent<O>, task: Task, options: InternalRunOp
   checkRun(agent, task, options, true)
   const queue = new EventQueue()
   const started = start(agent, task, options, queue)
+  // Heartbeats of server-sent events go by the run's clock (a test's fake clock included).
+  const clock = options.effects?.clock ?? options.clock ?? systemClock
   started.result.catch(() => {})
   // The events go to one reader, in one form: a second would silently get what the first left.
   let taken: string | undefined
@@ -92,8 +94,14 @@ export function streamRun<O>(agent: Agent<O>, task: Task, options: InternalRunOp
     result: started.result as Promise<RunResult<O>>,
     [Symbol.asyncIterator]: () => take('iterating the stream')[Symbol.asyncIterator](),
     text: () => rootText(take('text()')),
-    toReadableStream: () => serverSentEvents(take('toReadableStream()')),
-    toResponse: (init) => serverSentResponse(take('toResponse()'), init),
+    toReadableStream: (sse) => {
+      const beat = heartbeatOf(sse, 'toReadableStream')
+      return serverSentEvents(take('toReadableStream()'), clock, beat)
+    },
+    toResponse: (init, sse) => {
+      const beat = heartbeatOf(sse, 'toResponse')
+      return serverSentResponse(take('toResponse()'), clock, beat, init)
+    },
   }
 }
 

@@ -133,7 +133,17 @@ export interface RunStream<O = unknown> extends AsyncIterable<BatonEvent> {
    */
   text(): AsyncIterable<string>
   /** The events as server-sent events (`event: <type>`, `data: <JSON>`), secrets redacted. */
-  toReadableStream(): EventStreamBody
+  toReadableStream(options?: ServerSentOptions): EventStreamBody
   /** A `text/event-stream` response of those events, for Hono, Next.js route handlers or any fetch server. */
-  toResponse(init?: ResponseInit): Response
+  toResponse(init?: ResponseInit, options?: ServerSentOptions): Response
+}
+
+/** How a run's events are sent as server-sent events. */
+export interface ServerSentOptions {
+  /**
+   * After this long without an event (a long tool or model call), a comment line
+   * (`: keep-alive`) is sent, which clients ignore, so that proxies that close idle connections
+   * keep this one open. 0: never. Default 15,000 ms.
+   */
+  heartbeatMs?: number
 }
