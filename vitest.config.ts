@@ -18,6 +18,7 @@ export const e2eFiles = [
   'test/durable.test.ts',
   'test/durable-hostile.test.ts',
   'test/durable-outage.test.ts',
+  'test/durable-slot-lease.test.ts',
   'test/docs-code.test.ts',
   'test/worker-cli.test.ts',
   'test/runs-cli.test.ts',

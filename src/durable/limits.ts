@@ -9,8 +9,12 @@ import type { Pool } from 'pg'
 import { pausedElsewhere, type SharedLimits } from '../limits/index.js'
 import { inTransaction } from './transaction.js'
 
-/** How long a slot is held at most by a worker that died with the call in flight. */
-const SLOT_LEASE_MS = 10 * 60_000
+/**
+ * How long a slot is held at most by a worker that died with the call in flight: a live worker
+ * renews the leases of the slots it holds three times a lease, so a call may take as long as it
+ * takes, and a dead worker's slots come free within one lease.
+ */
+const SLOT_LEASE_MS = 30_000
 
 const NOW_MS = `extract(epoch from clock_timestamp()) * 1000`
 
@@ -19,15 +23,24 @@ export class DatabaseLimits implements SharedLimits {
   private listener: import('pg').Client | undefined
   private readonly holder = `limits_${randomUUID()}`
   private slots = 0
+  /** The slots this worker holds now, by holder id, and the timer that renews their leases. */
+  private readonly held = new Set<string>()
+  private renewal: NodeJS.Timeout | undefined
 
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    private readonly leaseMs: number,
+  ) {}
 
-  /** Connects, and listens for the pauses and freed slots of the other workers. */
-  static async open(url: string): Promise<DatabaseLimits> {
+  /**
+   * Connects, and listens for the pauses and freed slots of the other workers. `slotLeaseMs`:
+   * how long a slot of a worker that stopped renewing stays taken (default 30 s).
+   */
+  static async open(url: string, { slotLeaseMs = SLOT_LEASE_MS } = {}): Promise<DatabaseLimits> {
     const { default: pg } = await import('pg')
     const pool = new pg.Pool({ connectionString: url, max: 4 })
     pool.on('error', () => {})
-    const limits = new DatabaseLimits(pool)
+    const limits = new DatabaseLimits(pool, slotLeaseMs)
     const listener = new pg.Client({ connectionString: url })
     listener.on('error', () => {})
     listener.on('notification', (message) => limits.told(message.payload ?? ''))
@@ -85,12 +98,14 @@ export class DatabaseLimits implements SharedLimits {
       await client.query(
         `INSERT INTO baton.rate_slots (scope, holder, expires_at)
          VALUES ($1, $2, now() + make_interval(secs => $3::float8 / 1000))`,
-        [scope, holder, SLOT_LEASE_MS],
+        [scope, holder, this.leaseMs],
       )
       return true
     })
     if (!taken) return undefined
+    this.hold(holder)
     return () => {
+      this.release(holder)
       this.pool
         .query(
           `WITH freed AS (DELETE FROM baton.rate_slots WHERE scope = $1 AND holder = $2 RETURNING scope)
@@ -122,7 +137,33 @@ export class DatabaseLimits implements SharedLimits {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.renewal)
+    this.renewal = undefined
     await Promise.all([this.listener?.end().catch(() => {}), this.pool.end().catch(() => {})])
+  }
+
+  private hold(holder: string): void {
+    this.held.add(holder)
+    if (this.renewal) return
+    // One query a third of a lease renews every slot held: a renewal lost to a slow database
+    // leaves two more before the lease runs out.
+    this.renewal = setInterval(() => {
+      this.pool
+        .query(
+          `UPDATE baton.rate_slots SET expires_at = now() + make_interval(secs => $2::float8 / 1000)
+           WHERE holder = ANY($1::text[])`,
+          [[...this.held], this.leaseMs],
+        )
+        .catch(() => {})
+    }, this.leaseMs / 3)
+    this.renewal.unref()
+  }
+
+  private release(holder: string): void {
+    this.held.delete(holder)
+    if (this.held.size > 0 || !this.renewal) return
+    clearInterval(this.renewal)
+    this.renewal = undefined
   }
 
   /** A notification: `s|<scope>` (a slot was freed) or `p|<reason>|<until>|<endpoint>` (a pause). */
