@@ -39,12 +39,20 @@ describe('durable runs when the database goes away', () => {
     const id = await runs.submit('ticker', 'tick', { runId: 'through-outage' })
     // A few ticks in, the database stops for longer than a worker may stay silent.
     while (modelCalls < 3) await new Promise((resolve) => setTimeout(resolve, 50))
-    // Its caller waits through the outage too.
+    // Its caller waits through the outage too, and so does whoever follows its events.
     const waiting = runs.result(id, { timeoutMs: 90_000 })
+    const followed: { type: string; seq?: number }[] = []
+    const following = (async () => {
+      for await (const event of runs.follow(id)) followed.push(event)
+    })()
+    while (followed.length === 0) await new Promise((resolve) => setTimeout(resolve, 20))
     await postgres.down()
     await new Promise((resolve) => setTimeout(resolve, 3_000))
     postgres.up()
     const result = await waiting
+    await following
+    expect(followed.at(-1)?.type).toBe('run.end')
+    expect(followed.filter((event) => event.type === 'model.response')).toHaveLength(TICKS + 1)
     expect(result.status, result.error?.message).toBe('done')
     expect(result.output).toBe(`ticked ${TICKS}`)
     // Completed steps were not made again: at most the calls in flight while it was down.

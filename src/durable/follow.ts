@@ -1,5 +1,6 @@
 import type { BatonEvent } from '../events/index.js'
 import { lineRecord } from '../transcript/index.js'
+import { lostDatabase } from './outage.js'
 import { ended } from './status.js'
 import type { DurableStore } from './store.js'
 import { notFound } from './store-errors.js'
@@ -8,10 +9,11 @@ import { notFound } from './store-errors.js'
  * A run's events as its workers store them, live: those of its newest attempt, and those of
  * its sub-agents on other workers as they happen (their parent takes them into its own
  * transcript once they end: those copies are not yielded again). An event another attempt or a
- * sub-agent already yielded is skipped.
+ * sub-agent already yielded is skipped. A database that goes away meanwhile (restarted, failed
+ * over) is waited out, as the run itself waits it out: the events go on from where they were.
  */
 export async function* follow(store: DurableStore, runId: string): AsyncGenerator<BatonEvent> {
-  if (!(await store.get(runId))) throw notFound(runId)
+  if (!(await untilAnswered(() => store.get(runId)))) throw notFound(runId)
   const seen = new Set<string>()
   const run = new Tail(store, runId)
   const branches = new Map<string, { tail: Tail; done: boolean }>()
@@ -26,7 +28,7 @@ export async function* follow(store: DurableStore, runId: string): AsyncGenerato
   async function* events(): AsyncGenerator<BatonEvent> {
     for (;;) {
       let read = 0
-      for (const event of await run.read()) {
+      for (const event of await untilAnswered(() => run.read())) {
         read++
         const key = identity(event)
         if (seen.has(key)) continue
@@ -34,19 +36,19 @@ export async function* follow(store: DurableStore, runId: string): AsyncGenerato
         if (event.type === 'run.end') {
           // The end line is written before the run's status: whoever acts on the end (answers
           // its approvals, reads its result) must find the status saying so.
-          if (await superseded(store, runId, run.attempt!, changes)) continue
+          if (await untilAnswered(() => superseded(store, runId, run.attempt!, changes))) continue
           yield event
           return
         }
         yield event
       }
-      for (const { branchId, ended: over } of await store.branchStates(runId)) {
+      for (const { branchId, ended: over } of await untilAnswered(() => store.branchStates(runId))) {
         const branch = branches.get(branchId) ?? { tail: new Tail(store, branchId), done: false }
         branches.set(branchId, branch)
         if (branch.done) continue
         // Read once more after the branch ended: its last lines were written before its end.
         if (over) branch.done = true
-        for (const event of await branch.tail.read()) {
+        for (const event of await untilAnswered(() => branch.tail.read())) {
           read++
           const key = identity(event)
           if (seen.has(key)) continue
@@ -55,12 +57,28 @@ export async function* follow(store: DurableStore, runId: string): AsyncGenerato
         }
       }
       if (read === 0) {
-        const found = await store.get(runId)
+        const found = await untilAnswered(() => store.get(runId))
         // Ended without a run.end line (refused before it started): nothing more will come.
-        if (found && ended(found.status) && (await run.finished())) return
+        if (found && ended(found.status) && (await untilAnswered(() => run.finished()))) return
         await changes.wait(1_000)
       }
     }
+  }
+}
+
+/**
+ * `read()`, again and again while the database cannot be reached (waiting 100 ms, doubling up
+ * to 2 s): every read here can be made again, since where a tail has got to moves only once a
+ * read succeeded. Any other error is thrown.
+ */
+async function untilAnswered<T>(read: () => Promise<T>): Promise<T> {
+  for (let waitMs = 100; ; waitMs = Math.min(waitMs * 2, 2_000)) {
+    try {
+      return await read()
+    } catch (error) {
+      if (!lostDatabase(error)) throw error
+    }
+    await new Promise((resolve) => setTimeout(resolve, waitMs))
   }
 }
 
