@@ -19,6 +19,7 @@ export const e2eFiles = [
   'test/durable-hostile.test.ts',
   'test/durable-outage.test.ts',
   'test/durable-slot-lease.test.ts',
+  'test/durable-prune.test.ts',
   'test/docs-code.test.ts',
   'test/worker-cli.test.ts',
   'test/runs-cli.test.ts',

@@ -287,6 +287,7 @@ describe('baton run --database and baton runs', () => {
       [['runs', 'show', '--database', database], 'missing the run id: baton runs show <run-id>'],
       [['runs', 'show', 'x', '--deny', '--database', database], '--deny does not go with "baton runs show"'],
       [['runs', 'list'], 'missing the database'],
+      [['runs', 'prune', '--database', database], 'missing --older-than'],
       [
         ['run', stocktake, 'Count 2 shelves', '--run-id', 'x'],
         '--run-id names a durable run: it goes with --database',
@@ -301,6 +302,10 @@ describe('baton run --database and baton runs', () => {
       expect(status, `baton ${args.join(' ')}: ${stderr}`).toBe(2)
       expect(stderr).toContain(message)
     }
+    // Pruning a database with no runs that ended long ago deletes nothing, and says so.
+    const pruned = await baton(['runs', 'prune', '--older-than', '30d', '--json', '--database', database])
+    expect(pruned.status, pruned.stderr).toBe(0)
+    expect(JSON.parse(pruned.stdout)).toEqual({ runIds: [] })
     // A database nobody listens on: the error names it, without a password.
     const closed = `postgresql://baton:secret@127.0.0.1:${await freePort()}/baton`
     const { status, stderr } = await baton(['runs', '--database', closed])

@@ -1,7 +1,7 @@
 /** Parses `baton runs …`: the durable runs in a database, from the command line. */
 import { didYouMean, flags, UsageError } from './args.js'
 
-export type RunsAction = 'list' | 'show' | 'follow' | 'cancel' | 'approve' | 'export'
+export type RunsAction = 'list' | 'show' | 'follow' | 'cancel' | 'approve' | 'export' | 'prune'
 
 export interface RunsArgs {
   action: RunsAction
@@ -18,15 +18,40 @@ export interface RunsArgs {
   status: string | undefined
   /** `list --limit <n>` (default 20). */
   limit: number
+  /** `prune --older-than <duration>`: in milliseconds. */
+  olderThanMs: number | undefined
+  /** `list --limit` (default 20) and `prune --limit` (default: every run). */
+  limitGiven: boolean
   /** `export -o <file>`; undefined: stdout. */
   output: string | undefined
   json: boolean
   debug: boolean
 }
 
-const RUNS_FLAGS = ['--database', '--status', '--limit', '--deny', '--by', '--output', '--json', '--debug']
-const RUNS_ACTIONS: readonly RunsAction[] = ['list', 'show', 'follow', 'cancel', 'approve', 'export']
-const RUNS_USAGE = 'baton runs [list|show|follow|cancel|approve|export] … --database <url>'
+const RUNS_FLAGS = [
+  '--database',
+  '--status',
+  '--limit',
+  '--deny',
+  '--by',
+  '--output',
+  '--older-than',
+  '--json',
+  '--debug',
+]
+const RUNS_ACTIONS: readonly RunsAction[] = ['list', 'show', 'follow', 'cancel', 'approve', 'export', 'prune']
+const RUNS_USAGE = 'baton runs [list|show|follow|cancel|approve|export|prune] … --database <url>'
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `30d`, `12h`, `90m`, `45s` in milliseconds. */
+function duration(raw: string): number {
+  const match = /^(\d{1,9})([smhd])$/.exec(raw)
+  if (!match)
+    throw new UsageError(
+      `--older-than must be a whole number and a unit (s, m, h or d), e.g. 30d or 12h, got ${JSON.stringify(raw)}`,
+    )
+  return Number(match[1]) * UNITS[match[2]!]!
+}
 
 /**
  * `baton runs [list] [--status s] [--limit n]`, `baton runs show|follow|cancel|export <run-id>`,
@@ -39,6 +64,8 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     by: undefined,
     status: undefined,
     limit: 20,
+    limitGiven: false,
+    olderThanMs: undefined,
     output: undefined,
     json: false,
     debug: false,
@@ -47,10 +74,11 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     '--deny': ['approve'],
     '--by': ['approve'],
     '--status': ['list'],
-    '--limit': ['list'],
+    '--limit': ['list', 'prune'],
+    '--older-than': ['prune'],
     '--output': ['export'],
     '-o': ['export'],
-    '--json': ['list', 'show', 'follow'],
+    '--json': ['list', 'show', 'follow', 'prune'],
   }
   const seen: string[] = []
   const positional = flags(argv, (flag, value) => {
@@ -62,15 +90,17 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     else if (flag === '--by') args.by = value()
     else if (flag === '--status') args.status = value()
     else if (flag === '--output' || flag === '-o') args.output = value()
+    else if (flag === '--older-than') args.olderThanMs = duration(value())
     else if (flag === '--limit') {
       const raw = value()
       const number = Number(raw)
       if (!Number.isInteger(number) || number < 1)
         throw new UsageError(`--limit must be a whole number of runs, 1 or more, got ${JSON.stringify(raw)}`)
       args.limit = number
+      args.limitGiven = true
     } else
       throw new UsageError(
-        `unknown flag ${flag} for "baton runs"; expected one of --database, --status, --limit, --deny, --by, --output (-o), --json, --debug${didYouMean(flag, RUNS_FLAGS) ?? ''}`,
+        `unknown flag ${flag} for "baton runs"; expected one of --database, --status, --limit, --deny, --by, --output (-o), --older-than, --json, --debug${didYouMean(flag, RUNS_FLAGS) ?? ''}`,
       )
   })
   const [first, ...rest] = positional
@@ -86,8 +116,12 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
         `${flag} does not go with "baton runs ${action}" (it goes with ${actions.join(', ')})`,
       )
   }
-  const most = action === 'list' ? 0 : action === 'approve' ? 2 : 1
-  if (action !== 'list' && rest.length === 0)
+  const most = action === 'list' || action === 'prune' ? 0 : action === 'approve' ? 2 : 1
+  if (action === 'prune' && args.olderThanMs === undefined)
+    throw new UsageError(
+      'missing --older-than: baton runs prune --older-than <duration, e.g. 30d> --database <url> deletes the runs that ended longer ago than that',
+    )
+  if (action !== 'list' && action !== 'prune' && rest.length === 0)
     throw new UsageError(
       `missing the run id: baton runs ${action} <run-id>${action === 'approve' ? ' [<call-id>]' : ''} --database <url>`,
     )

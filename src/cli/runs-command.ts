@@ -40,6 +40,10 @@ Usage:
                                              run goes on in a worker once every call has one
   baton runs export <run-id> [-o <file>]     its transcript (JSONL) so far, for baton replay,
                                              baton view and evals
+  baton runs prune --older-than <30d|12h|…> [--limit n] [--json]
+                                             deletes the runs that ended longer ago than that,
+                                             with their transcripts (not those waiting for
+                                             approval, nor runs under way)
 
 Every action takes --database <postgresql-url> (or BATON_DATABASE_URL). Runs are submitted
 with baton run <agent-module> "<task>" --database <url>, or durableRuns().submit, and served
@@ -51,6 +55,7 @@ aborted, error.
 Examples:
   baton runs --database postgresql://baton@127.0.0.1/baton --status running
   baton runs approve req-42 call_7 --by alice
+  baton runs prune --older-than 30d
   baton runs export req-42 -o runs/req-42.jsonl && baton replay runs/req-42.jsonl
 
 Exit codes: 0 done (follow: the run is done), 1 the run ended without success, 2 usage error
@@ -107,6 +112,19 @@ export async function runsCommand(args: RunsArgs, io: RunsIO): Promise<number> {
       }
       case 'approve':
         return await approve(runs, runId, args, io)
+      case 'prune': {
+        const endedBefore = Date.now() - args.olderThanMs!
+        const { runIds } = await runs.prune({
+          endedBefore,
+          ...(args.limitGiven ? { limit: args.limit } : {}),
+        })
+        if (args.json) io.out.write(`${JSON.stringify({ runIds })}\n`)
+        else
+          io.out.write(
+            `deleted ${count(runIds.length, 'run')} that ended before ${new Date(endedBefore).toISOString()}${runIds.length ? `: ${runIds.join(', ')}` : ''}\n`,
+          )
+        return 0
+      }
       case 'export': {
         const { status } = await runs.get(runId)
         const text = await runs.transcript(runId)

@@ -30,6 +30,29 @@ import type { DurableOptions, DurableRun, DurableRuns } from './types.js'
 import { durableWorker } from './worker.js'
 
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/
+/** Runs deleted in one go by `prune`. */
+const PRUNE_BATCH = 500
+
+/** `prune`'s options checked: the moment as a Date, and the most runs to delete. */
+function pruneOptions(given: unknown): { endedBefore: Date; limit: number } {
+  const bad = (message: string) => new BatonError('INVALID_OPTIONS', `prune: ${message}`)
+  if (typeof given !== 'object' || given === null)
+    throw bad(`options must be { endedBefore }, got ${describe(given)}`)
+  const { endedBefore, limit, ...rest } = given as { endedBefore?: unknown; limit?: unknown }
+  const unknown = Object.keys(rest)
+  if (unknown.length) throw bad(`unknown option ${JSON.stringify(unknown[0])} (known: endedBefore, limit)`)
+  const at =
+    endedBefore instanceof Date
+      ? endedBefore.getTime()
+      : typeof endedBefore === 'number'
+        ? endedBefore
+        : Number.NaN
+  if (!Number.isFinite(at) || Math.abs(at) > 8.64e15)
+    throw bad(`endedBefore must be a Date or epoch milliseconds, got ${describe(endedBefore)}`)
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && (limit as number) >= 1))
+    throw bad(`limit must be a whole number of runs, 1 or more, got ${describe(limit)}`)
+  return { endedBefore: new Date(at), limit: (limit as number | undefined) ?? Number.MAX_SAFE_INTEGER }
+}
 
 /** How often a wait reads the database again without being told of a change. */
 const POLL_MS = 1_000
@@ -234,6 +257,25 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       if (attempt === undefined) return ''
       const lines = await store.lines(runId, attempt)
       return lines.length ? `${lines.join('\n')}\n` : ''
+    },
+
+    async prune(options) {
+      const { endedBefore, limit } = pruneOptions(options)
+      const runIds: string[] = []
+      while (runIds.length < limit) {
+        const batch = await store.prunable(endedBefore, Math.min(PRUNE_BATCH, limit - runIds.length))
+        if (batch.length === 0) break
+        // The engine's workflows first: a run whose rows outlive them is still a whole ended run.
+        const workflows: string[] = []
+        for (const { runId, rounds } of batch) {
+          for (let round = 1; round <= rounds; round++) workflows.push(workflowId(runId, round))
+          workflows.push(...(await store.branches(runId)))
+        }
+        await (await dbosClient()).deleteWorkflows(workflows, true)
+        runIds.push(...(await store.deleteRuns(batch.map((run) => run.runId))))
+        if (batch.length < PRUNE_BATCH) break
+      }
+      return { runIds }
     },
 
     serve: (serve) => worker.serve(serve),

@@ -7,6 +7,7 @@ export type {
   DurableOptions,
   DurableRun,
   DurableRuns,
+  PruneOptions,
   ServeOptions,
   SubmitOptions,
 } from './types.js'

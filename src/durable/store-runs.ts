@@ -6,7 +6,8 @@ import type { RunResult } from '../run/types.js'
 import { fromJsonb, toJsonb } from './jsonb.js'
 import type { DurableStatus } from './status.js'
 import type { StoreDb } from './store-db.js'
-import { notFound } from './store-errors.js'
+import { databaseError, notFound } from './store-errors.js'
+import { inTransaction } from './transaction.js'
 
 /** What `submit` stores: plain data a worker on another machine can run. */
 export interface RunSubmission {
@@ -167,4 +168,49 @@ function rowOf(row: Record<string, unknown>): RunRow {
     submittedAt: row.submitted_at as Date,
     updatedAt: row.updated_at as Date,
   }
+}
+
+/** Statuses of runs that are over for good (a run waiting for approval may still go on). */
+const PRUNABLE: DurableStatus[] = ['done', 'goal_failed', 'budget_exceeded', 'stalled', 'aborted', 'error']
+
+/** Up to `limit` runs that ended before `endedBefore`, the oldest first, with their rounds. */
+export async function prunableRuns(
+  db: StoreDb,
+  endedBefore: Date,
+  limit: number,
+): Promise<{ runId: string; rounds: number }[]> {
+  const found = await db.query(
+    `SELECT run_id, rounds FROM baton.runs WHERE status = ANY($1) AND updated_at < $2
+     ORDER BY updated_at, run_id LIMIT $3`,
+    [PRUNABLE, endedBefore, limit],
+  )
+  return found.rows.map((row) => ({ runId: row.run_id as string, rounds: row.rounds as number }))
+}
+
+/**
+ * Deletes ended runs and everything stored for them: their lines and their sub-agents' (branches),
+ * approvals, charges, holds and counters. A run that is no longer ended (none can be, but the
+ * check is in the statement) is kept. Returns the ids deleted.
+ */
+export async function deleteRuns(db: StoreDb, runIds: string[]): Promise<string[]> {
+  if (runIds.length === 0) return []
+  return inTransaction(db.pool, async (client) => {
+    const gone = await client.query(
+      `DELETE FROM baton.runs WHERE run_id = ANY($1) AND status = ANY($2) RETURNING run_id`,
+      [runIds, PRUNABLE],
+    )
+    const ids = gone.rows.map((row) => row.run_id as string)
+    if (ids.length === 0) return ids
+    const branches = await client.query(
+      `DELETE FROM baton.branches WHERE run_id = ANY($1) RETURNING branch_id`,
+      [ids],
+    )
+    const lineIds = [...ids, ...branches.rows.map((row) => row.branch_id as string)]
+    await client.query(`DELETE FROM baton.lines WHERE run_id = ANY($1)`, [lineIds])
+    for (const table of ['approvals', 'charges', 'holds', 'counters'])
+      await client.query(`DELETE FROM baton.${table} WHERE run_id = ANY($1)`, [ids])
+    return ids
+  }).catch((error: unknown) => {
+    throw databaseError(error, db.where)
+  })
 }

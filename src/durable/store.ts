@@ -33,12 +33,14 @@ import { appendLines, attemptLines, everyAttempt, furthestAttempt, latestAttempt
 import { adoptQueued, requeueWaiting } from './store-queues.js'
 import {
   cancelRequested,
+  deleteRuns,
   finishQueued,
   finishRun,
   finishWaiting,
   getRun,
   listRuns,
   longQueued,
+  prunableRuns,
   type RunRow,
   type RunSubmission,
   requestCancel,
@@ -143,6 +145,16 @@ export class DurableStore {
   /** Runs, newest first. */
   list(filter: { status?: DurableStatus; limit?: number } = {}): Promise<RunRow[]> {
     return listRuns(this.db, filter)
+  }
+
+  /** Up to `limit` runs that ended for good before `endedBefore`, the oldest first. */
+  prunable(endedBefore: Date, limit: number): Promise<{ runId: string; rounds: number }[]> {
+    return prunableRuns(this.db, endedBefore, limit)
+  }
+
+  /** Deletes ended runs and all that is stored for them; returns the ids deleted. */
+  deleteRuns(runIds: string[]): Promise<string[]> {
+    return deleteRuns(this.db, runIds)
   }
 
   /** Marks the run as taken up by a worker and numbers this attempt (1 for the first); undefined when it has ended. */

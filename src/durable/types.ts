@@ -84,6 +84,13 @@ export interface DurableRun {
   updatedAt: Date
 }
 
+export interface PruneOptions {
+  /** Runs that ended before this moment go (a `Date`, or epoch milliseconds). */
+  endedBefore: Date | number
+  /** At most this many runs (default: all of them, deleted 500 at a time). */
+  limit?: number
+}
+
 export interface DurableRuns {
   /** Queues a run of `agent` (one of `agents`) on `task`; returns its id. */
   submit(agent: string | Agent, task: Task, options?: SubmitOptions): Promise<string>
@@ -105,6 +112,13 @@ export interface DurableRuns {
   cancel(runId: string): Promise<void>
   /** The run's transcript so far, as the JSONL that `replay`, `baton view` and evals read. */
   transcript(runId: string): Promise<string>
+  /**
+   * Deletes the runs that ended (done, failed, cancelled: not those waiting for approval) before
+   * `endedBefore`, with all that is stored for them: transcripts, their sub-agents', approvals,
+   * and the engine's workflows. Runs under way or queued are never touched. Returns the ids of
+   * the runs deleted, the oldest first.
+   */
+  prune(options: PruneOptions): Promise<{ runIds: string[] }>
   /** Makes this process a worker that runs queued runs (once per process). */
   serve(options?: ServeOptions): Promise<{ executorId: string }>
   /** Stops serving (runs under way are taken over by other workers) and disconnects. */
