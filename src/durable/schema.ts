@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS baton.runs (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS runs_status ON baton.runs (status, submitted_at);
+-- The newest runs (list) and the oldest ended (prune), without reading the whole table.
+CREATE INDEX IF NOT EXISTS runs_submitted ON baton.runs (submitted_at);
+CREATE INDEX IF NOT EXISTS runs_updated ON baton.runs (updated_at);
 CREATE TABLE IF NOT EXISTS baton.lines (
   run_id text NOT NULL,
   attempt integer NOT NULL,
