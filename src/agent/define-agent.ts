@@ -13,11 +13,14 @@ import { isModel, type Model } from '../model/types.js'
 import { describe, type InferSchema, type SchemaInput, toObjectSchema, toSchema } from '../schema/index.js'
 import { type KeyHints, unknownKey } from '../schema/known-keys.js'
 import { isTool, isToolSet, type Tool, type ToolSet } from '../tool/index.js'
-import { loadInstructions, openPlaceholders } from './instructions.js'
+import { isMemoryTool } from '../tool/memory-tools.js'
+import { loadInstructions, openPlaceholders, varsProblem } from './instructions.js'
 import { PLAN_TOOL_NAME, type PlanMode } from './plan-tool.js'
 import { checkAgentTree, delegationToolName, prepareAgent } from './prepare-agent.js'
 import type { StopWhen } from './stop-when.js'
 import type { Agent, StallOptions } from './types.js'
+
+const MEMORY_READ = 'memory_read'
 
 export const AGENT_NAME = /^[A-Za-z0-9_-]{1,55}$/
 
@@ -86,6 +89,13 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
    */
   context?: boolean | ContextOptions | ContextPolicyFn
 }
+
+/** The largest value each numeric option takes. */
+const MAX_OPTION = {
+  maxOutputTokens: 2_147_483_647,
+  toolConcurrency: 10_000,
+  maxGoalAttempts: 1_000,
+} as const
 
 type Output<S> = S extends SchemaInput ? InferSchema<S> : string
 
@@ -231,6 +241,7 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
   })
 
   const goal = config.goal === undefined ? [] : Array.isArray(config.goal) ? config.goal : [config.goal]
+  checkNoHoles(goal, 'goal', fail)
   goal.forEach((check, i) => {
     if (typeof check !== 'function' && !isScorer(check))
       fail(`goal[${i}]`, `must be a function or a scorer, got ${describe(check)}`)
@@ -240,6 +251,8 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) {
       fail(field, `must be a positive integer, got ${describe(value)}`, value)
     }
+    if (value !== undefined && value > MAX_OPTION[field])
+      fail(field, `must be a whole number from 1 to ${MAX_OPTION[field]}, got ${describe(value)}`, value)
     return value
   }
 
@@ -251,6 +264,10 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
   const { vars } = config
   if (vars !== undefined && (typeof vars !== 'object' || vars === null || Array.isArray(vars)))
     fail('vars', `must be an object of values for the instructions' {{placeholders}}, got ${describe(vars)}`)
+  if (vars !== undefined) {
+    const wrong = varsProblem(vars)
+    if (wrong) fail(`vars.${wrong.name}`, wrong.problem)
+  }
   const instructions = loadInstructions(config.instructions, vars, `${where}: instructions`)
   const agent: Agent<Output<S>> = {
     kind: 'baton.agent',
@@ -278,10 +295,28 @@ export function defineAgent<S extends SchemaInput | undefined = undefined>(
     plan: checkPlanMode(config.plan, [...tools, ...toolSets.flatMap((set) => set.tools)], agents, fail),
     context: checkContext(config.context, fail),
   }
+  if (agent.context?.stub) checkMemoryReadFree(given, fail)
   checkAgentTree(agent)
   // Tool table, specs and their hash are computed now, once per definition, not in the first run.
   prepareAgent(agent)
   return agent
+}
+
+/**
+ * An agent whose context policy stubs old tool results reads them back with Baton's own
+ * `memory_read`: a tool of the user's with that name would take its place without a word.
+ */
+function checkMemoryReadFree(given: readonly (Tool | ToolSet)[], fail: Fail): void {
+  given.forEach((item, i) => {
+    const list = isTool(item) ? [item] : item.tools
+    for (const tool of list)
+      if (tool.name === MEMORY_READ && !isMemoryTool(tool))
+        fail(
+          isTool(item) ? `tools[${i}]` : `tools[${i}] (a tool set: "${tool.name}")`,
+          `is named "${MEMORY_READ}", the name of the memory tool that context compaction adds to read stubbed results back; rename it (or pass memoryTools() for Baton's own)`,
+          tool.name,
+        )
+  })
 }
 
 /** Plan mode's settings, or undefined when off; it needs something to plan calls to. */
@@ -299,10 +334,15 @@ function checkPlanMode(
     for (const key of Object.keys(value))
       if (key !== 'maxReplans') fail(`plan.${key}`, 'is not a plan option (known: maxReplans)')
     if (value.maxReplans !== undefined) {
-      if (typeof value.maxReplans !== 'number' || !Number.isInteger(value.maxReplans) || value.maxReplans < 0)
+      if (
+        typeof value.maxReplans !== 'number' ||
+        !Number.isInteger(value.maxReplans) ||
+        value.maxReplans < 0 ||
+        value.maxReplans > 1_000
+      )
         fail(
           'plan.maxReplans',
-          `must be a whole number of 0 or more, got ${describe(value.maxReplans)}`,
+          `must be a whole number of 0 or more (at most 1000), got ${describe(value.maxReplans)}`,
           value.maxReplans,
         )
       maxReplans = value.maxReplans
@@ -325,10 +365,18 @@ type Fail = (field: string, message: string, value?: unknown) => never
 function listOf<T>(value: unknown, field: string, is: (v: unknown) => v is T, what: string, fail: Fail): T[] {
   if (value === undefined) return []
   if (!Array.isArray(value)) return fail(field, `must be an array, got ${describe(value)}`)
+  checkNoHoles(value, field, fail)
   value.forEach((item, i) => {
     if (!is(item)) fail(`${field}[${i}]`, `must be ${what}, got ${describe(item)}`)
   })
   return [...value]
+}
+
+/** Refuses a sparse array (`[a, , b]`): `forEach` and its kin skip the hole without a word. */
+export function checkNoHoles(list: readonly unknown[], field: string, fail: Fail): void {
+  for (let i = 0; i < list.length; i++)
+    if (!(i in list))
+      fail(`${field}[${i}]`, 'is a hole in the array (an empty slot); remove it or give a value')
 }
 
 // A copy: the table the caller keeps cannot change the agent's prices after it is defined.
@@ -357,6 +405,7 @@ function checkScope(scope: MemoryScope | undefined, fail: Fail): MemoryScope | u
   checkNested(scope, 'memory', new Set(['read', 'write']), '{ read?: [globs], write?: [globs] }', fail)
   for (const field of ['read', 'write'] as const) {
     const globs = scope[field]
+    if (Array.isArray(globs)) checkNoHoles(globs, `memory.${field}`, fail)
     if (globs !== undefined && (!Array.isArray(globs) || globs.some((glob) => typeof glob !== 'string'))) {
       fail(`memory.${field}`, `must be an array of key globs, got ${JSON.stringify(globs)}`)
     }
@@ -367,6 +416,7 @@ function checkScope(scope: MemoryScope | undefined, fail: Fail): MemoryScope | u
 function checkStopWhen(stopWhen: StopWhen | StopWhen[] | undefined, fail: Fail): StopWhen[] {
   if (stopWhen === undefined) return []
   const list = Array.isArray(stopWhen) ? stopWhen : [stopWhen]
+  checkNoHoles(list, 'stopWhen', fail)
   list.forEach((condition, i) => {
     if (typeof condition !== 'function')
       fail(
@@ -391,6 +441,8 @@ function checkStall(stall: StallOptions | false | undefined, fail: Fail): Requir
   for (const field of ['maxRepeats', 'maxIdleSteps'] as const) {
     if (!Number.isInteger(out[field]) || out[field] < 1)
       fail(`stall.${field}`, `must be a positive integer, got ${describe(out[field])}`)
+    if (out[field] > 1_000_000)
+      fail(`stall.${field}`, `must be a whole number from 1 to 1000000, got ${describe(out[field])}`)
   }
   if (typeof out.warn !== 'boolean') fail('stall.warn', `must be true or false, got ${describe(out.warn)}`)
   return out

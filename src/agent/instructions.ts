@@ -30,14 +30,57 @@ export function loadInstructions(
   return vars ? fillTemplate(text, vars) : text
 }
 
-/** Fills known `{{var}}` placeholders and leaves the others in place. */
+/**
+ * Fills known `{{var}}` placeholders and leaves the others in place. Only the values' own
+ * properties count: `{{toString}}` or `{{__proto__}}` is not filled from what objects inherit.
+ */
 export function fillTemplate(text: string, vars: Record<string, unknown>): string {
   return text.replace(PLACEHOLDER, (whole, name: string) => {
-    const value = name
-      .split('.')
-      .reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], vars)
+    let value: unknown = vars
+    for (const part of name.split('.')) {
+      if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return whole
+      value = (value as Record<string, unknown>)[part]
+    }
     return value === undefined ? whole : typeof value === 'string' ? value : JSON.stringify(value)
   })
+}
+
+/**
+ * What is wrong with the values given for placeholders, naming the variable (`trip.city`), or
+ * undefined. A value is a string or a finite number; a plain object holds values for dotted
+ * names (`{{trip.city}}`).
+ */
+export function varsProblem(
+  vars: object,
+  prefix = '',
+  depth = 0,
+): { name: string; problem: string } | undefined {
+  for (const name of Object.keys(vars)) {
+    const at = `${prefix}${name}`
+    const property = Object.getOwnPropertyDescriptor(vars, name)!
+    if (!('value' in property)) return { name: at, problem: 'is a getter; give the value itself' }
+    const value: unknown = property.value
+    if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) continue
+    const proto = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined
+    if ((proto === Object.prototype || proto === null) && depth < 20) {
+      const inner = varsProblem(value as object, `${at}.`, depth + 1)
+      if (inner) return inner
+      continue
+    }
+    const shown =
+      typeof value === 'number'
+        ? String(value)
+        : Array.isArray(value)
+          ? 'an array'
+          : value === null
+            ? 'null'
+            : typeof value
+    return {
+      name: at,
+      problem: `must be a string or a finite number (or an object of them, for {{${at}.name}}), got ${shown}`,
+    }
+  }
+  return undefined
 }
 
 /** The placeholders still open in a text. */

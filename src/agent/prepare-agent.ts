@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { BatonError } from '../errors/index.js'
 import type { ToolSpec } from '../model/types.js'
 import type { Tool } from '../tool/index.js'
-import { memoryTools } from '../tool/memory-tools.js'
+import { isMemoryTool, memoryTools } from '../tool/memory-tools.js'
 import { type DelegationTool, delegationTool } from './delegation.js'
 import { type PlanTool, planTool } from './plan-tool.js'
 import type { Agent } from './types.js'
@@ -58,8 +58,9 @@ export function prepareWith(
 ): PreparedAgent {
   const tools = new Map<string, Tool | DelegationTool | PlanTool>()
   for (const tool of own) tools.set(tool.name, tool)
-  // Results that compaction takes out of the history are read back from memory.
-  if (agent.context?.stub && !tools.has(MEMORY_READ)) tools.set(MEMORY_READ, memoryRead())
+  // Results that compaction takes out of the history are read back from memory, with Baton's
+  // own memory_read (a tool set's tool of that name is left out, as any other clash is).
+  if (agent.context?.stub && !isMemoryTool(tools.get(MEMORY_READ))) tools.set(MEMORY_READ, memoryRead())
   for (const child of agent.agents) {
     const delegation = delegationTool(child)
     tools.set(delegation.name, delegation)
@@ -90,20 +91,53 @@ function ownTools(tools: readonly Tool[], lists: readonly (readonly Tool[])[]): 
   return own
 }
 
-/** Refuses delegation cycles: an agent that is (or is named like) one of its own ancestors. */
+/**
+ * Refuses delegation cycles: an agent that is (or is named like) one of its own ancestors. Each
+ * agent is visited once, however many paths lead to it (a sub-agent shared by many parents).
+ */
 export function checkAgentTree(root: Agent): void {
+  // For each agent checked: the names of every agent below it.
+  const below = new Map<Agent, Set<string>>()
   const path: Agent[] = []
-  const visit = (agent: Agent): void => {
-    const again = path.findIndex((up) => up === agent || up.name === agent.name)
-    if (again !== -1) {
-      const cycle = [...path.slice(again), agent].map((a) => a.name).join(' → ')
-      throw new BatonError('INVALID_DEFINITION', `agent "${root.name}": agents: delegation cycle ${cycle}`, {
-        details: { field: 'agents', cycle },
-      })
-    }
+  const onPath = new Set<Agent>()
+  const refuse = (chain: readonly Agent[]): never => {
+    const cycle = chain.map((a) => a.name).join(' → ')
+    throw new BatonError('INVALID_DEFINITION', `agent "${root.name}": agents: delegation cycle ${cycle}`, {
+      details: { field: 'agents', cycle },
+    })
+  }
+  const visit = (agent: Agent): Set<string> => {
+    const known = below.get(agent)
+    if (known) return known
+    if (onPath.has(agent)) refuse([...path.slice(path.indexOf(agent)), agent])
     path.push(agent)
-    for (const child of agent.agents) visit(child)
+    onPath.add(agent)
+    const names = new Set<string>()
+    for (const child of agent.agents) {
+      names.add(child.name)
+      for (const name of visit(child)) names.add(name)
+    }
+    if (names.has(agent.name)) refuse([agent, ...chainTo(agent, agent.name)])
     path.pop()
+    onPath.delete(agent)
+    below.set(agent, names)
+    return names
   }
   visit(root)
+}
+
+/** The agents from a child of `from` down to the first one named `name` (each agent tried once). */
+function chainTo(from: Agent, name: string): Agent[] {
+  const tried = new Set<Agent>()
+  const search = (agent: Agent): Agent[] | undefined => {
+    for (const child of agent.agents) {
+      if (child.name === name) return [child]
+      if (tried.has(child)) continue
+      tried.add(child)
+      const rest = search(child)
+      if (rest) return [child, ...rest]
+    }
+    return undefined
+  }
+  return search(from) ?? []
 }

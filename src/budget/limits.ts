@@ -26,6 +26,8 @@ export const LIMITS: readonly BudgetLimit[] = [
   'maxToolCalls',
   'maxDepth',
 ]
+/** The longest wall-clock limit: its deadline is a timer, and Node fires longer ones at once. */
+const MAX_WALL_MS = 2_147_483_647
 const INTEGER_LIMITS = new Set<BudgetLimit>(['maxSteps', 'maxTokens', 'maxToolCalls', 'maxDepth'])
 
 /** Validates a budget object; the error names the field and the value. */
@@ -61,6 +63,12 @@ export function checkBudgetLimits(value: unknown, where: string): BudgetLimits {
         { details: { field: `${where}.${key}`, value: limit } },
       )
     }
+    if (key === 'maxWallMs' && limit > MAX_WALL_MS)
+      throw new BatonError(
+        'INVALID_DEFINITION',
+        `${where}.maxWallMs must be from 0 to ${MAX_WALL_MS} (milliseconds; Node fires longer timers at once), got ${limit}`,
+        { details: { field: `${where}.maxWallMs`, value: limit } },
+      )
     out[key as BudgetLimit] = limit
   }
   return out

@@ -11,6 +11,7 @@ import type { BatonEvent } from '../events/index.js'
 import { shownValue, type TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
+import { prototypeKey, prototypeKeyProblem, thrownText } from '../schema/index.js'
 import {
   executeTool,
   type Tool,
@@ -53,7 +54,7 @@ export async function callTool(frame: Frame, step: number, job: Job): Promise<Ca
   } catch (error) {
     outcome = frame.stopped
       ? toolFailure('ABORTED', `tool "${call.name}" was stopped because the agent is stopping`)
-      : toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${(error as Error).message}`)
+      : toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${thrownText(error)}`)
   }
   if (outcome.ok === false && outcome.fatal) {
     run.stop(
@@ -89,6 +90,17 @@ function runOne(frame: Frame, step: number, job: Job): Promise<CallOutcome> {
     return Promise.resolve(
       unknownTool(call.name, frame.agent.plan ? [PLAN_TOOL_NAME] : [...frame.prepared.tools.keys()]),
     )
+  if (tool.kind !== 'baton.tool') {
+    // A tool's arguments are checked in executeTool; a delegation's and a plan's here.
+    const bad = prototypeKey(call.args)
+    if (bad)
+      return Promise.resolve(
+        toolFailure(
+          'INVALID_ARGUMENTS',
+          `invalid arguments for tool "${tool.name}": ${prototypeKeyProblem(bad)}`,
+        ),
+      )
+  }
   if (tool.kind === 'baton.delegation') return delegate(frame, step, job.k, call, tool, key)
   if (tool.kind === 'baton.plan') return runPlan(frame, step, call, key, tool)
   const ctx = new CallContext(frame, key, call.id, call.name, step)
@@ -156,8 +168,7 @@ class CallContext implements ToolContext {
 
 function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
   return async (input: unknown, ctx: ToolContext): Promise<boolean | undefined> => {
-    const needs =
-      typeof tool.needsApproval === 'function' ? await tool.needsApproval(input, ctx) : tool.needsApproval
+    const needs = await needsApproval(tool, input, ctx)
     if (!needs) return true
     frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
     // A decision of the run: a replay makes it as the recording says.
@@ -195,6 +206,30 @@ function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
     frame.run.emit(event)
     return decision.approved
   }
+}
+
+/**
+ * The tool's `needsApproval` answer. One that throws, or answers anything but true or false, is
+ * not taken for a yes or a no: the call fails, naming the tool.
+ */
+async function needsApproval(tool: Tool, input: unknown, ctx: ToolContext): Promise<boolean> {
+  const check = tool.needsApproval
+  if (typeof check !== 'function') return check
+  let answer: unknown
+  try {
+    answer = await check(input, ctx)
+  } catch (error) {
+    throw new BatonError(
+      'TOOL_ERROR',
+      `tool "${tool.name}": needsApproval threw, so the call was not made: ${thrownText(error)}`,
+    )
+  }
+  if (typeof answer !== 'boolean')
+    throw new BatonError(
+      'TOOL_ERROR',
+      `tool "${tool.name}": needsApproval answered ${shownValue(answer)}, not true or false, so the call was not made`,
+    )
+  return answer
 }
 
 /** An approval as recorded: a replay takes it from the transcript (older ones say only yes or no). */

@@ -2,6 +2,7 @@ import type { DelegationInput, DelegationTool } from '../agent/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
+import { copyPlain, thrownText, type ValidationResult } from '../schema/index.js'
 import { type ToolOutcome, toolFailure } from '../tool/index.js'
 import { agentLoop } from './agent-loop.js'
 import { createFrame, type Frame } from './frame.js'
@@ -35,7 +36,16 @@ export async function delegate(
       `the arguments for tool "${tool.name}" are not valid JSON: ${JSON.stringify(call.argsText.slice(0, 200))}`,
     )
   }
-  const parsed = await tool.input.validate(call.args ?? {})
+  let parsed: ValidationResult<unknown>
+  try {
+    // A copy: the schema's transforms cannot change the arguments as recorded.
+    parsed = await tool.input.validate(copyPlain(call.args ?? {}))
+  } catch (error) {
+    return toolFailure(
+      'TOOL_ERROR',
+      `tool "${tool.name}": the input schema of agent "${agent.name}" threw while checking the arguments: ${thrownText(error)}`,
+    )
+  }
   if (!parsed.success)
     return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
   const input = parsed.data as DelegationInput

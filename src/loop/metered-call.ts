@@ -4,6 +4,7 @@ import { BatonError, toErrorInfo } from '../errors/index.js'
 import { type BatonEvent, isSideCall } from '../events/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
 import type { Model, ModelResponse, ToolCall, Usage } from '../model/types.js'
+import { describe } from '../schema/index.js'
 import { fitArgs } from './deep-args.js'
 import { earlyPlanStarter } from './early-plan.js'
 import type { Frame } from './frame.js'
@@ -145,6 +146,7 @@ function checkResponse(given: ModelResponse, step: number): ModelResponse {
   let response = complete(given)
   const usage = response.usage
   let calls = response.message.toolCalls
+  if (calls !== undefined) checkCalls(calls)
   // Arguments nested deeper than a transcript holds are cut as it cuts them (see deep-args.ts).
   if (calls?.some((call) => fitArgs(call.args) !== call.args)) {
     calls = calls.map((call) => {
@@ -171,6 +173,28 @@ function checkResponse(given: ModelResponse, step: number): ModelResponse {
     if (fixed) return { ...response, usage, message: { ...response.message, toolCalls: fixed } }
   }
   return response
+}
+
+/** Refuses a list of tool calls that is not one: a hole (`[a, , b]`) or a call that is not an object. */
+function checkCalls(calls: unknown): void {
+  if (!Array.isArray(calls))
+    throw new BatonError(
+      'MODEL_ERROR',
+      `the model returned toolCalls that are not an array (${describe(calls)})`,
+    )
+  for (let i = 0; i < calls.length; i++) {
+    if (!(i in calls))
+      throw new BatonError(
+        'MODEL_ERROR',
+        `the model returned toolCalls with a hole at index ${i} (an empty slot)`,
+      )
+    const call: unknown = calls[i]
+    if (typeof call !== 'object' || call === null || typeof (call as ToolCall).name !== 'string')
+      throw new BatonError(
+        'MODEL_ERROR',
+        `the model returned toolCalls[${i}] that is not a tool call ({ id, name, args }), got ${describe(call)}`,
+      )
+  }
 }
 
 const OPTIONAL_COUNTS = ['cachedInputTokens', 'reasoningTokens', 'cacheWriteTokens'] as const

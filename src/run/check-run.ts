@@ -1,5 +1,12 @@
 import { KeyObject } from 'node:crypto'
-import { type Agent, checkAgentTree, fillTemplate, isAgent, openPlaceholders } from '../agent/index.js'
+import {
+  type Agent,
+  checkAgentTree,
+  fillTemplate,
+  isAgent,
+  openPlaceholders,
+  varsProblem,
+} from '../agent/index.js'
 import { checkBudgetLimits, pricesProblem } from '../budget/index.js'
 import { windowsProblem } from '../context/windows.js'
 import { BatonError } from '../errors/index.js'
@@ -133,6 +140,13 @@ export function checkRun(
     bad('elicit', 'a function', options.elicit)
   if (options.vars !== undefined && (typeof options.vars !== 'object' || options.vars === null))
     bad('vars', 'an object', options.vars)
+  if (options.vars !== undefined) {
+    const wrong = varsProblem(options.vars)
+    if (wrong)
+      throw new BatonError('INVALID_OPTIONS', `run: options.vars.${wrong.name} ${wrong.problem}`, {
+        details: { field: `vars.${wrong.name}` },
+      })
+  }
   if (options.model !== undefined) {
     if (typeof options.model === 'string') {
       const problem = checkModelString(options.model)

@@ -12,7 +12,19 @@ export function formatPath(path: readonly (string | number)[]): string {
   return out
 }
 
-/** One line per issue, path first, so a model can fix exactly what is wrong. */
+/**
+ * How many issues a message shows: a hostile schema or argument can produce thousands, and a
+ * model fixes the first ones first.
+ */
+export const MAX_ISSUES = 20
+
+/**
+ * One line per issue, path first, so a model can fix exactly what is wrong; at most
+ * `MAX_ISSUES`, then a line saying how many were left out.
+ */
 export function formatIssues(issues: readonly SchemaIssue[]): string {
-  return issues.map((issue) => `- at ${formatPath(issue.path)}: ${issue.message}`).join('\n')
+  const lines = issues.slice(0, MAX_ISSUES).map((issue) => `- at ${formatPath(issue.path)}: ${issue.message}`)
+  const left = issues.length - MAX_ISSUES
+  if (left > 0) lines.push(`- … and ${left} more issue${left === 1 ? '' : 's'} not shown`)
+  return lines.join('\n')
 }

@@ -1,4 +1,12 @@
-export { formatIssues, formatPath } from './format-issues.js'
+export { formatIssues, formatPath, MAX_ISSUES } from './format-issues.js'
+export {
+  copyPlain,
+  outputJsonProblem,
+  prototypeKey,
+  prototypeKeyProblem,
+  schemaJsonProblem,
+  thrownText,
+} from './plain-json.js'
 export { describe, toObjectSchema, toSchema } from './to-schema.js'
 export type {
   InferSchema,

@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module'
 import { BatonError } from '../errors/index.js'
 import type { JsonSchema } from '../model/types.js'
+import { thrownText } from './plain-json.js'
 import type { Schema, SchemaIssue, StandardSchemaLike, ValidationResult } from './types.js'
+import { zod3WithoutJsonForm } from './zod3-json-form.js'
 
 const require = createRequire(import.meta.url)
 
@@ -65,7 +67,7 @@ function zod4ToJsonSchema(schema: AnySchema, where: string): JsonSchema {
   } catch (error) {
     throw new BatonError(
       'INVALID_DEFINITION',
-      `${where}: this zod schema cannot be described as JSON Schema: ${(error as Error).message}`,
+      `${where}: this zod schema cannot be described as JSON Schema: ${thrownText(error)}`,
     )
   }
 }
@@ -73,6 +75,13 @@ function zod4ToJsonSchema(schema: AnySchema, where: string): JsonSchema {
 // zod-to-json-schema is only correct for zod 3 (on zod 4 it silently returns `{}`), so it is
 // reached only after `isZod3`, and loaded only when a zod 3 schema is actually used.
 function zod3ToJsonSchema(schema: AnySchema, where: string): JsonSchema {
+  const found = zod3WithoutJsonForm(schema)
+  if (found)
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: at ${found.path}, ${found.what} has no JSON Schema form, so a model cannot send one; use a type JSON has (a string, a number, an array, an object)${found.what === 'a date' || found.what === 'a bigint' ? ' or z.coerce' : ''}`,
+      { details: { path: found.path } },
+    )
   try {
     const { zodToJsonSchema } = require('zod-to-json-schema') as {
       zodToJsonSchema: (s: unknown, o: object) => JsonSchema
@@ -81,7 +90,7 @@ function zod3ToJsonSchema(schema: AnySchema, where: string): JsonSchema {
   } catch (error) {
     throw new BatonError(
       'INVALID_DEFINITION',
-      `${where}: this zod 3 schema cannot be described as JSON Schema: ${(error as Error).message}`,
+      `${where}: this zod 3 schema cannot be described as JSON Schema: ${thrownText(error)}`,
     )
   }
 }

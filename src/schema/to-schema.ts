@@ -36,7 +36,15 @@ export function toSchema(input: SchemaInput | undefined, where: string): Schema 
 /** Like `toSchema`, and also requires the schema to describe a JSON object (what tools take). */
 export function toObjectSchema(input: SchemaInput | undefined, where: string): Schema {
   const schema = toSchema(input, where)
-  const type = schema.jsonSchema.type
+  const json = schema.jsonSchema
+  const type = json.type
+  const union = (['anyOf', 'oneOf'] as const).find((key) => Array.isArray(json[key]))
+  if (type !== 'object' && (union || Array.isArray(type))) {
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: must describe an object (JSON Schema "type": "object"), got a union (${union ?? `"type": ${JSON.stringify(type)}`}): tool parameters must be one object schema; put the alternatives in a property of it (e.g. a discriminated union under one key)`,
+    )
+  }
   if (type !== 'object') {
     throw new BatonError(
       'INVALID_DEFINITION',

@@ -70,9 +70,15 @@ export function scriptedModel(
 ): ScriptedModel {
   if (!Array.isArray(steps))
     throw new BatonError('INVALID_DEFINITION', 'scriptedModel: steps must be an array')
-  steps.forEach((step, index) => {
+  for (let index = 0; index < steps.length; index++) {
+    if (!(index in steps))
+      throw new BatonError(
+        'INVALID_DEFINITION',
+        `scriptedModel: step ${index} is a hole in the array (an empty slot); give a step or remove it`,
+      )
+    const step = steps[index]
     if (typeof step !== 'function') checkStep(step, index)
-  })
+  }
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new BatonError(
       'INVALID_DEFINITION',
@@ -224,6 +230,9 @@ function checkStep(step: unknown, index: number): ScriptStep {
     throw fail(`text must be a string, got ${describe(text)}`)
   if (toolCalls !== undefined && !Array.isArray(toolCalls))
     throw fail(`toolCalls must be an array of { name, args }, got ${describe(toolCalls)}`)
+  if (toolCalls)
+    for (let i = 0; i < toolCalls.length; i++)
+      if (!(i in toolCalls)) throw fail(`toolCalls[${i}] is a hole in the array (an empty slot)`)
   toolCalls?.forEach((call, i) => {
     if (typeof call !== 'object' || call === null || typeof call.name !== 'string' || call.name === '')
       throw fail(`toolCalls[${i}] must be { name, args } with a tool's name, got ${describe(call)}`)

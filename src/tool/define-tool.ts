@@ -113,8 +113,13 @@ export function defineTool<S extends SchemaInput, O = unknown>(
       `${where}: run must be a function, got ${describe(config.run)}`,
     )
   }
-  checkPositive(config.timeoutMs, `${where}: timeoutMs`)
-  checkPositive(config.maxResultChars, `${where}: maxResultChars`)
+  checkWhole(
+    config.timeoutMs,
+    `${where}: timeoutMs`,
+    MAX_TIMER_MS,
+    ' (milliseconds; Node fires longer timers at once)',
+  )
+  checkWhole(config.maxResultChars, `${where}: maxResultChars`, Number.MAX_SAFE_INTEGER)
   const needsApproval = config.needsApproval ?? false
   if (typeof needsApproval !== 'boolean' && typeof needsApproval !== 'function') {
     throw new BatonError(
@@ -159,9 +164,17 @@ export function isToolSet(value: unknown): value is ToolSet {
   )
 }
 
-function checkPositive(value: unknown, where: string): void {
+/** The longest delay Node's timers take (2^31 - 1 ms): a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647
+
+function checkWhole(value: unknown, where: string, max: number, unit = ''): void {
   if (value === undefined) return
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new BatonError('INVALID_DEFINITION', `${where} must be a positive number, got ${describe(value)}`)
   }
+  if (!Number.isInteger(value) || value > max)
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where} must be a whole number from 1 to ${max}${unit}, got ${describe(value)}`,
+    )
 }

@@ -1,6 +1,15 @@
 import type { Effects, ToolAnswer } from '../effects/index.js'
 import { BatonError, FatalToolError } from '../errors/index.js'
 import type { ToolCall } from '../model/types.js'
+import {
+  copyPlain,
+  formatPath,
+  outputJsonProblem,
+  prototypeKey,
+  prototypeKeyProblem,
+  thrownText,
+  type ValidationResult,
+} from '../schema/index.js'
 import { AwaitingInput } from './awaiting-input.js'
 import { toolFailure } from './tool-errors.js'
 import type { Tool, ToolContext, ToolOutcome } from './types.js'
@@ -38,13 +47,23 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
       `the arguments for tool "${tool.name}" are not valid JSON: ${JSON.stringify(call.argsText.slice(0, 200))}`,
     )
   }
-  const validated = tool.input.validate(call.args ?? {})
-  const parsed = validated instanceof Promise ? await validated : validated
+  const refused = argumentsProblem(tool.name, call)
+  if (refused) return refused
+  // The schema checks a copy: a transform or a refinement cannot change the arguments as recorded.
+  const verdict = checked(tool, 'input', 'the arguments', copyPlain(call.args ?? {}))
+  const parsed = verdict instanceof Promise ? await verdict : verdict
+  if ('ok' in parsed) return parsed
   if (!parsed.success) {
     return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
   }
   if (run.approve) {
-    const decision = await run.approve(parsed.data, run.ctx)
+    let decision: boolean | undefined
+    try {
+      decision = await run.approve(copyPlain(parsed.data), run.ctx)
+    } catch (error) {
+      if (error instanceof BatonError) return toolFailure(error.code, error.message)
+      throw error
+    }
     if (decision === undefined) {
       const pending = { path: run.ctx.step, callId: call.id, tool: tool.name, args: parsed.data }
       return {
@@ -60,7 +79,8 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
   }
   let value: unknown
   try {
-    const answer = await runWithLimits(tool, parsed.data, run)
+    // The tool gets its own copy: what it changes in it is not what the transcript recorded.
+    const answer = await runWithLimits(tool, parsed.data, copyPlain(parsed.data), run)
     // A replay hands back the recorded result: use it exactly as it was.
     if (answer.from === 'recording') return await replayed(answer, run.ctx)
     value = answer.value
@@ -88,24 +108,35 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
     return failureOf(tool, error)
   }
   if (tool.output) {
-    const checked = await tool.output.validate(value)
-    if (!checked.success) {
+    const result = await checked(tool, 'output', 'its result', value)
+    if ('ok' in result) return result
+    if (!result.success) {
       return toolFailure(
         'INVALID_OUTPUT',
         `tool "${tool.name}" returned a result that does not match its output schema:`,
-        checked.issues,
+        result.issues,
       )
     }
-    value = checked.data
+    value = result.data
   }
   let content: string
-  try {
-    content = typeof value === 'string' ? value : value === undefined ? '(no result)' : JSON.stringify(value)
-  } catch (error) {
-    return toolFailure(
-      'INVALID_OUTPUT',
-      `tool "${tool.name}" returned a result that cannot be sent as JSON: ${(error as Error).message}`,
-    )
+  if (typeof value === 'string') content = value
+  else if (value === undefined) content = '(no result)'
+  else {
+    const problem = outputJsonProblem(value)
+    if (problem)
+      return toolFailure(
+        'INVALID_OUTPUT',
+        `tool "${tool.name}" returned a result that cannot be sent as JSON: ${problem.path.length ? `at ${formatPath(problem.path)}, the value ` : 'it '}${problem.problem}`,
+      )
+    try {
+      content = JSON.stringify(value)
+    } catch (error) {
+      return toolFailure(
+        'INVALID_OUTPUT',
+        `tool "${tool.name}" returned a result that cannot be sent as JSON: ${thrownText(error)}`,
+      )
+    }
   }
   if (content.length <= tool.maxResultChars) return { ok: true, value, content, truncated: false }
   const memoryKey = run.agent.resultKey
@@ -128,8 +159,48 @@ export function resultMemoryKey(toolName: string, callId: string): string {
 
 class ToolTimeout extends Error {}
 
+/**
+ * The model's arguments refused before any schema sees them: keys that would reach an object's
+ * prototype when a schema or a tool copies them.
+ */
+function argumentsProblem(name: string, call: ToolCall): ToolOutcome | undefined {
+  const path = prototypeKey(call.args)
+  if (!path) return undefined
+  return toolFailure(
+    'INVALID_ARGUMENTS',
+    `invalid arguments for tool "${name}": ${prototypeKeyProblem(path)}`,
+  )
+}
+
+/**
+ * A schema's verdict, or a TOOL_ERROR outcome when the schema's own code (a refinement, a
+ * transform) threw: the tool's code failed, not Baton. Not async: a schema that checks at once
+ * lets the tool start in the same turn as its `tool.call` event.
+ */
+function checked(
+  tool: Tool,
+  which: 'input' | 'output',
+  what: string,
+  value: unknown,
+): Checked | Promise<Checked> {
+  const schema = which === 'input' ? tool.input : tool.output!
+  const threw = (error: unknown): ToolOutcome =>
+    toolFailure(
+      'TOOL_ERROR',
+      `tool "${tool.name}": its ${which} schema threw while checking ${what}: ${thrownText(error)}`,
+    )
+  try {
+    const result = schema.validate(value)
+    return result instanceof Promise ? result.catch(threw) : result
+  } catch (error) {
+    return threw(error)
+  }
+}
+
+type Checked = ValidationResult<unknown> | ToolOutcome
+
 // Not async: the common case (no timeout) is one race, with nothing to clean up.
-function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<ToolAnswer> {
+function runWithLimits(tool: Tool, args: unknown, input: unknown, run: ToolRun): Promise<ToolAnswer> {
   const { effects } = run
   let { ctx } = run
   let cancelTimer: (() => void) | undefined
@@ -154,7 +225,7 @@ function runWithLimits(tool: Tool, input: unknown, run: ToolRun): Promise<ToolAn
   const work = effects.tool({
     key: ctx.step,
     name: tool.name,
-    args: input,
+    args,
     idempotent: tool.idempotent,
     run: async () => tool.run(input, context),
   })
@@ -191,7 +262,7 @@ function failureOf(tool: Tool, error: unknown): ToolOutcome {
   if (error instanceof ToolTimeout) return toolFailure('TOOL_TIMEOUT', `${error.message}.`)
   if (error instanceof FatalToolError) return toolFailure('TOOL_FATAL', error.message, undefined, true)
   if (error instanceof BatonError) return toolFailure(error.code, `tool "${tool.name}": ${error.message}`)
-  const message = error instanceof Error ? error.message : String(error)
+  const message = thrownText(error)
   const code = error instanceof Error && error.name === 'AbortError' ? 'ABORTED' : 'TOOL_ERROR'
   return toolFailure(code, `tool "${tool.name}" failed: ${message}`)
 }

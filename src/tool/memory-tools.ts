@@ -3,9 +3,19 @@ import type { Tool } from './types.js'
 
 const KEY = { type: 'string', description: 'A "/"-separated key, e.g. "notes/lisbon".' }
 
+const made = new WeakSet<Tool>()
+
+/** Whether a tool is one of Baton's memory tools (made by `memoryTools`), not a user's of the same name. */
+export function isMemoryTool(tool: unknown): boolean {
+  return typeof tool === 'object' && tool !== null && made.has(tool as Tool)
+}
+
+/** The names of Baton's memory tools. */
+export const MEMORY_TOOL_NAMES: readonly string[] = ['memory_read', 'memory_write', 'memory_list']
+
 /** Tools that let a model read, write and list shared memory (within its agent's scope). */
 export function memoryTools(): Tool[] {
-  return [
+  const tools = [
     defineTool({
       name: 'memory_read',
       idempotent: true,
@@ -42,4 +52,6 @@ export function memoryTools(): Tool[] {
         ctx.memory.list((input as { prefix?: string }).prefix ?? '').map(({ key, by }) => ({ key, by })),
     }),
   ]
+  for (const tool of tools) made.add(tool)
+  return tools
 }

@@ -106,4 +106,6 @@ export interface ToolFailure {
 export interface ToolErrorInfo extends ErrorInfo {
   /** Validation problems, path + message, when the arguments or the output did not fit. */
   issues?: { path: (string | number)[]; message: string }[]
+  /** How many more issues there were than the 20 kept in `issues`. */
+  issuesLeftOut?: number
 }
