@@ -132,6 +132,12 @@ describe('a raw JSON Schema must be plain JSON, at most 500 levels deep', () => 
       'properties.__proto__',
       /__proto__/,
     ],
+    [
+      'a constructor.prototype path',
+      JSON.parse('{"type": "object", "properties": {"constructor": {"prototype": {"type": "string"}}}}'),
+      'properties.constructor.prototype',
+      /prototype/,
+    ],
     ['a symbol key', { type: 'object', [Symbol('x')]: 1 }, '(root)', /symbol/],
     ['a sparse array', { type: 'object', required: withHole(['a', 'x', 'b'], 1) }, 'required[1]', /hole/],
   ])('%s is refused at defineTool, naming the path', (_label, schema, path, problem) => {
@@ -224,5 +230,23 @@ describe('formatIssues shows at most 20 issues', () => {
     expect(lines).toHaveLength(21)
     expect(lines[19]).toBe('- at f19: bad')
     expect(lines[20]).toContain('980 more issues not shown')
+  })
+})
+
+describe('zod 4 types with no JSON Schema form', () => {
+  it.each([
+    [
+      'a date deep inside',
+      z.object({ trip: z.object({ legs: z.array(z.object({ at: z.date() })) }) }),
+      'trip.legs[].at',
+      /Date/,
+    ],
+    ['a bigint in an optional field', z.object({ n: z.bigint().optional() }), 'n', /BigInt/i],
+    ['a map in a union', z.object({ m: z.union([z.string(), z.map(z.string(), z.string())]) }), 'm', /Map/],
+  ])('%s is refused at definition, naming the field', (_label, input, path, what) => {
+    const error = definitionError(() => toolWith(input, 'calendar'))
+    expect(error.message).toContain('tool "calendar": input')
+    expect(error.message).toMatch(what)
+    expect(error.message).toContain(`(at ${path})`)
   })
 })

@@ -112,6 +112,30 @@ describe('a tool that changes its arguments', () => {
     expect(seen).toEqual([nested(), nested()])
     expect(shared).toEqual(nested())
   })
+
+  it('a needsApproval check that changes its input changes neither the approval request nor the call', async () => {
+    let given: unknown
+    const tool = defineTool({
+      name: 'pay',
+      description: 'Pays',
+      input: json,
+      needsApproval: (args) => {
+        ;(args as { list: number[] }).list.push(99)
+        return true
+      },
+      run: (args: unknown) => {
+        given = structuredClone(args)
+        return 'paid'
+      },
+    })
+    const model = scriptedModel([{ toolCalls: [{ name: 'pay', args: nested() }] }, { text: 'done' }])
+    const events: BatonEvent[] = []
+    const running = stream(agentWith(model, [tool]), 'go', { approve: () => true })
+    for await (const event of running) events.push(event)
+    expect((await running.result).status).toBe('done')
+    expect(ofType(events, 'approval.request')[0]!.args).toEqual(nested())
+    expect(given).toEqual(nested())
+  })
 })
 
 describe('arguments with keys that reach a prototype', () => {

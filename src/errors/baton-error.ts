@@ -20,11 +20,14 @@ export const ERROR_CODES = {
   NO_PROVIDER: 'a model string names no known provider',
   SCRIPT_EXHAUSTED: 'a scriptedModel was asked for more replies than it has',
   // Tools, as tool error results the model sees (the run goes on).
-  TOOL_ERROR: 'a tool threw an error',
+  TOOL_ERROR:
+    "a tool threw (an Error or anything else), its schema's own code (a refine, a transform) threw while checking, or its needsApproval threw or answered neither true nor false",
   TOOL_TIMEOUT: 'a tool took longer than its timeoutMs',
   TOOL_FATAL: 'a tool threw FatalToolError: the run stops',
-  INVALID_ARGUMENTS: "the model's arguments do not fit the tool's input schema, or are not JSON",
-  INVALID_OUTPUT: "the tool's result does not fit its output schema, or cannot be sent as JSON",
+  INVALID_ARGUMENTS:
+    "the model's arguments do not fit the tool's input schema (at most 20 issues are listed), are not JSON, or hold a `__proto__` key",
+  INVALID_OUTPUT:
+    "the tool's result does not fit its output schema, or cannot be sent as JSON unchanged (a function, a bigint, NaN, a cycle, a toJSON that throws: the path is named)",
   UNKNOWN_TOOL: 'the model called a tool the agent does not have',
   TOOL_INTERRUPTED:
     "a durable run's worker died during a call to a tool that is not idempotent: it may or may not have happened",

@@ -11,7 +11,7 @@ import type { BatonEvent } from '../events/index.js'
 import { shownValue, type TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
-import { prototypeKey, prototypeKeyProblem, thrownText } from '../schema/index.js'
+import { copyPlain, prototypeKey, prototypeKeyProblem, thrownText } from '../schema/index.js'
 import {
   executeTool,
   type Tool,
@@ -168,7 +168,8 @@ class CallContext implements ToolContext {
 
 function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
   return async (input: unknown, ctx: ToolContext): Promise<boolean | undefined> => {
-    const needs = await needsApproval(tool, input, ctx)
+    // Its own copy: what the check changes is not what the approval request shows.
+    const needs = await needsApproval(tool, copyPlain(input), ctx)
     if (!needs) return true
     frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
     // A decision of the run: a replay makes it as the recording says.

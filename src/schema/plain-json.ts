@@ -74,7 +74,8 @@ function copy(value: unknown, seen: Map<object, unknown>): unknown {
 
 /**
  * Why a JSON Schema given as a plain object is not plain JSON (functions, symbols, bigints,
- * numbers that are not finite, cycles, getters, class instances, `__proto__` keys, more than
+ * numbers that are not finite, cycles, getters, class instances, `__proto__` keys (or
+ * `constructor.prototype`), more than
  * `maxDepth` levels), or undefined when it is.
  */
 export function schemaJsonProblem(schema: unknown, maxDepth: number): JsonProblem | undefined {
@@ -96,6 +97,8 @@ export function schemaJsonProblem(schema: unknown, maxDepth: number): JsonProble
     for (const key of Object.keys(value)) {
       const at = [...path, array ? Number(key) : key]
       if (!array && key === '__proto__') return { path: at, problem: 'is a "__proto__" key' }
+      if (!array && key === 'prototype' && path.at(-1) === 'constructor')
+        return { path: at, problem: 'is a "prototype" key under "constructor"' }
       const property = Object.getOwnPropertyDescriptor(value, key)!
       if (!('value' in property)) return { path: at, problem: 'is a getter, not a value' }
       const found = walk(property.value, at)

@@ -52,24 +52,71 @@ function toValidation(
 
 // zod 4 converts itself (`io: 'input'`: the shape the model must produce, before transforms).
 function zod4ToJsonSchema(schema: AnySchema, where: string): JsonSchema {
-  try {
+  const convert = (options: object): JsonSchema => {
     const own = schema.toJSONSchema
-    const json =
-      typeof own === 'function'
-        ? (own as (o: object) => JsonSchema).call(schema, { io: 'input' })
-        : (require('zod/v4/core') as { toJSONSchema: (s: unknown, o: object) => JsonSchema }).toJSONSchema(
-            schema,
-            {
-              io: 'input',
-            },
-          )
-    return withoutDialect(json)
+    return typeof own === 'function'
+      ? (own as (o: object) => JsonSchema).call(schema, options)
+      : (require('zod/v4/core') as { toJSONSchema: (s: unknown, o: object) => JsonSchema }).toJSONSchema(
+          schema,
+          options,
+        )
+  }
+  try {
+    return withoutDialect(convert({ io: 'input' }))
   } catch (error) {
+    const at = zod4Unrepresentable(convert)
     throw new BatonError(
       'INVALID_DEFINITION',
-      `${where}: this zod schema cannot be described as JSON Schema: ${thrownText(error)}`,
+      `${where}: this zod schema cannot be described as JSON Schema: ${thrownText(error)}${at === undefined ? '' : ` (at ${at})`}`,
+      at === undefined ? undefined : { details: { path: at } },
     )
   }
+}
+
+/** Where the first type zod 4 cannot describe sits, as a field path (`trip.legs[].at`), when it says. */
+function zod4Unrepresentable(convert: (options: object) => JsonSchema): string | undefined {
+  let found: (string | number)[] | undefined
+  try {
+    convert({
+      io: 'input',
+      unrepresentable: 'any',
+      override(ctx: { zodSchema: { _zod?: { def?: { type?: unknown } } }; path: (string | number)[] }) {
+        if (!found && UNREPRESENTABLE.has(String(ctx.zodSchema._zod?.def?.type))) found = ctx.path
+      },
+    })
+  } catch {
+    return undefined
+  }
+  return found && fieldPath(found)
+}
+
+const UNREPRESENTABLE = new Set([
+  'date',
+  'bigint',
+  'map',
+  'set',
+  'symbol',
+  'function',
+  'promise',
+  'nan',
+  'undefined',
+  'void',
+  'custom',
+  'transform',
+])
+
+/** A JSON Schema location (`properties/a/items/properties/b`) as the field path it describes (`a[].b`). */
+function fieldPath(path: readonly (string | number)[]): string {
+  let out = ''
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i]
+    if (part === 'properties' && i + 1 < path.length) out += `${out ? '.' : ''}${String(path[++i])}`
+    else if (part === 'items' || part === 'additionalItems') out += '[]'
+    else if (part === 'additionalProperties') out += '[*]'
+    else if (part === 'prefixItems' && i + 1 < path.length) out += `[${String(path[++i])}]`
+    else if ((part === 'anyOf' || part === 'oneOf' || part === 'allOf') && i + 1 < path.length) i++
+  }
+  return out || '(root)'
 }
 
 // zod-to-json-schema is only correct for zod 3 (on zod 4 it silently returns `{}`), so it is
