@@ -11,6 +11,7 @@ import {
   BatonError,
   defineAgent,
   defineTool,
+  defineWorkflow,
   type Model,
   memoryTools,
   run,
@@ -107,7 +108,7 @@ describe('numeric options are finite whole numbers in range', () => {
 
   it('nested counts: plan.maxReplans, stall limits, budget.maxWallMs', () => {
     expect(agentError({ tools: [tool('t')], plan: { maxReplans: 1e9 } }).message).toContain(
-      'plan.maxReplans must be a whole number of 0 or more (at most 1000)',
+      'plan.maxReplans must be a whole number of 0 or more (at most 1000000)',
     )
     expect(agentError({ stall: { maxRepeats: 1e300 } }).message).toContain(
       'stall.maxRepeats must be a whole number from 1 to 1000000',
@@ -364,5 +365,19 @@ describe('tool names and descriptions', () => {
     expect(agentError({ tools: [tool('search'), tool('search')] }).message).toMatch(/tools\[1\].*"search"/)
     const set: ToolSet = { kind: 'baton.toolset', tools: [tool('search')] }
     expect(agentError({ tools: [tool('search'), set] as (Tool | ToolSet)[] }).message).toContain('"search"')
+  })
+})
+
+describe('a workflow keeps within the ranges of the agent it makes', () => {
+  it('maxRounds and concurrency out of range are refused with the workflow option named', () => {
+    const plan = { tasks: [{ id: 'a', tool: 't', args: {} }] }
+    expect(
+      definitionError(() => defineWorkflow({ name: 'w', tools: [tool('t')], plan, maxRounds: 1e9 })).message,
+    ).toContain('maxRounds must be a whole number from 1 to 1000001')
+    expect(
+      definitionError(() => defineWorkflow({ name: 'w', tools: [tool('t')], plan, concurrency: 1e6 }))
+        .message,
+    ).toContain('concurrency must be a whole number from 1 to 10000')
+    expect(() => defineWorkflow({ name: 'w', tools: [tool('t')], plan, maxRounds: 5_000 })).not.toThrow()
   })
 })

@@ -90,10 +90,15 @@ export interface AgentConfig<S extends SchemaInput | undefined = undefined> {
   context?: boolean | ContextOptions | ContextPolicyFn
 }
 
+/** The most tool calls of one response that run at once. */
+export const MAX_TOOL_CONCURRENCY = 10_000
+/** The most plans plan mode (or a workflow) makes after the first. */
+export const MAX_REPLANS = 1_000_000
+
 /** The largest value each numeric option takes. */
 const MAX_OPTION = {
   maxOutputTokens: 2_147_483_647,
-  toolConcurrency: 10_000,
+  toolConcurrency: MAX_TOOL_CONCURRENCY,
   maxGoalAttempts: 1_000,
 } as const
 
@@ -338,11 +343,11 @@ function checkPlanMode(
         typeof value.maxReplans !== 'number' ||
         !Number.isInteger(value.maxReplans) ||
         value.maxReplans < 0 ||
-        value.maxReplans > 1_000
+        value.maxReplans > MAX_REPLANS
       )
         fail(
           'plan.maxReplans',
-          `must be a whole number of 0 or more (at most 1000), got ${describe(value.maxReplans)}`,
+          `must be a whole number of 0 or more (at most ${MAX_REPLANS}), got ${describe(value.maxReplans)}`,
           value.maxReplans,
         )
       maxReplans = value.maxReplans

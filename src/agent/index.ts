@@ -1,4 +1,11 @@
-export { AGENT_NAME, type AgentConfig, defineAgent, isAgent } from './define-agent.js'
+export {
+  AGENT_NAME,
+  type AgentConfig,
+  defineAgent,
+  isAgent,
+  MAX_REPLANS,
+  MAX_TOOL_CONCURRENCY,
+} from './define-agent.js'
 export { type DelegationInput, type DelegationTool, delegationToolName } from './delegation.js'
 export { fillTemplate, loadInstructions, openPlaceholders, varsProblem } from './instructions.js'
 export { PLAN_TOOL_NAME, type PlanMode, type PlanTool } from './plan-tool.js'

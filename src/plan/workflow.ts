@@ -6,7 +6,7 @@
  * an agent does (`run`, `stream`, `baton run`, evals, sub-agent of another agent, durable
  * workers), with budgets, transcripts, replay and resume, and costs no tokens.
  */
-import { defineAgent } from '../agent/define-agent.js'
+import { defineAgent, MAX_REPLANS, MAX_TOOL_CONCURRENCY } from '../agent/define-agent.js'
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits } from '../budget/index.js'
 import { BatonError } from '../errors/index.js'
@@ -103,11 +103,21 @@ export function defineWorkflow<I extends SchemaInput | undefined = undefined>(
       'INVALID_DEFINITION',
       `${where}: maxRounds must be a whole number of 1 or more, got ${describe(maxRounds)}`,
     )
+  if (maxRounds > MAX_REPLANS + 1)
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: maxRounds must be a whole number from 1 to ${MAX_REPLANS + 1}, got ${describe(maxRounds)}`,
+    )
   const { concurrency, output } = config
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
     throw new BatonError(
       'INVALID_DEFINITION',
       `${where}: concurrency must be a whole number of 1 or more, got ${describe(concurrency)}`,
+    )
+  if (concurrency !== undefined && concurrency > MAX_TOOL_CONCURRENCY)
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `${where}: concurrency must be a whole number from 1 to ${MAX_TOOL_CONCURRENCY}, got ${describe(concurrency)}`,
     )
   if (output !== undefined && typeof output !== 'function')
     throw new BatonError(
