@@ -41,8 +41,8 @@ export function prototypeKeyProblem(path: Path): string {
 }
 
 /**
- * A deep copy of the arrays and plain objects in `value` (keys defined, never assigned, so no
- * key reaches a prototype); anything else (a Date, a class instance a schema made) is kept as is.
+ * A deep copy of the arrays and plain objects in `value` (a `__proto__` key is defined, never
+ * assigned, so no key reaches a prototype); anything else (a Date, a class instance a schema made) is kept as is.
  */
 export function copyPlain<T>(value: T): T {
   return copy(value, new Map()) as T
@@ -62,13 +62,13 @@ function copy(value: unknown, seen: Map<object, unknown>): unknown {
   if (proto !== Object.prototype && proto !== null) return value
   const out: Record<string, unknown> = proto === null ? Object.create(null) : {}
   seen.set(value, out)
-  for (const key of Object.keys(value))
-    Object.defineProperty(out, key, {
-      value: copy((value as Record<string, unknown>)[key], seen),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
+  for (const key of Object.keys(value)) {
+    const item = copy((value as Record<string, unknown>)[key], seen)
+    // Only an assignment to `__proto__` reaches the prototype: that key alone is defined.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true })
+    else out[key] = item
+  }
   return out
 }
 
