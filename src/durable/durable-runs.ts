@@ -167,6 +167,13 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
     },
 
     async result(runId, { timeoutMs } = {}) {
+      // A timeout that is not a number would poll the database every millisecond, for ever.
+      if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0))
+        throw new BatonError(
+          'INVALID_OPTIONS',
+          `result: options.timeoutMs must be a number of milliseconds (0 or more), got ${describe(timeoutMs)}`,
+          { details: { field: 'timeoutMs' } },
+        )
       const started = Date.now()
       // Told when the run's status changes; read again at least every second regardless.
       const changes = store.changes(runId, ['status'])

@@ -10,6 +10,7 @@ import { BatonError } from '../errors/index.js'
 import { shareRateLimits } from '../limits/index.js'
 import type { RunResult } from '../run/types.js'
 import { BRANCH_WORKFLOW, type BranchWorld, branchWorkflow } from './branches.js'
+import { checkServe } from './check-serve.js'
 import { DatabaseLimits } from './limits.js'
 import { failed } from './outcomes.js'
 import { registerQueues, servedQueues } from './queues.js'
@@ -138,6 +139,7 @@ export function durableWorker(runner: Runner): DurableWorker {
   const workflow = runWorkflow({ world, row: runner.row, rootOf, traceEnd, executor: () => executor })
 
   async function serve(serve: ServeOptions = {}): Promise<{ executorId: string }> {
+    checkServe(serve)
     if (served)
       throw new BatonError('INVALID_OPTIONS', 'serve: this process is already a worker (one per process)')
     served = true

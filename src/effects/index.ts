@@ -1,4 +1,4 @@
-export { type Clock, systemClock } from './clock.js'
+export { armTimer, type Clock, MAX_TIMER_MS, systemClock } from './clock.js'
 export {
   callModelEffect,
   type DecisionKind,

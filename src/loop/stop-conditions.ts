@@ -8,6 +8,7 @@
  */
 import type { StepInfo, StopWhen } from '../agent/stop-when.js'
 import { BatonError } from '../errors/index.js'
+import { shownValue } from '../goal/index.js'
 import type { AssistantMessage, ToolMessage } from '../model/types.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, stoppedOutcome } from './outcome.js'
@@ -81,10 +82,11 @@ const userStopWhen: StopCondition = ({ frame, state, step, message }) => {
 }
 
 /**
- * A user's stop condition, asked: its own failure, or a promise it returns (they are asked
- * between steps, synchronously), is an error naming it rather than a silent "go on".
+ * A user's stop condition, asked: its own failure, or an answer that is not one (a promise, a
+ * number, an object), is an error naming it rather than a silent "go on". Conditions are asked
+ * between steps, synchronously.
  */
-function checkedVerdict(condition: StopWhen, info: StepInfo, i: number): unknown {
+function checkedVerdict(condition: StopWhen, info: StepInfo, i: number): boolean | string | undefined {
   const where = `stopWhen[${i}]`
   let verdict: unknown
   try {
@@ -92,14 +94,17 @@ function checkedVerdict(condition: StopWhen, info: StepInfo, i: number): unknown
   } catch (error) {
     throw new BatonError('INTERNAL', `${where} threw: ${(error as Error)?.message ?? String(error)}`, {
       cause: error,
+      details: { name: (error as Error)?.name ?? typeof error, in: where },
     })
   }
-  if (verdict instanceof Promise || (typeof verdict === 'object' && verdict !== null))
-    throw new BatonError(
-      'INVALID_DEFINITION',
-      `${where} returned ${verdict instanceof Promise ? 'a promise' : 'an object'}: a stop condition is checked between steps, synchronously, and returns true, false or a reason (a string)`,
-    )
-  return verdict
+  if (verdict === undefined || typeof verdict === 'boolean' || typeof verdict === 'string') return verdict
+  // A promise is never awaited: its failure must not become an unhandled rejection.
+  if (verdict instanceof Promise) verdict.catch(() => {})
+  throw new BatonError(
+    'INVALID_DEFINITION',
+    `${where} returned ${verdict instanceof Promise ? 'a promise' : shownValue(verdict)}: a stop condition is checked between steps, synchronously, and returns true, false, undefined or a reason (a string)`,
+    { details: { in: where } },
+  )
 }
 
 /** In order: what stops the agent from outside first, then what its own loop noticed. */

@@ -26,12 +26,7 @@ export function checkGiven(
     const problem = pricesProblem(header.prices)
     if (problem) throw bad(`${problem.field} ${problem.problem}`)
   }
-  try {
-    checkBudgetLimits(options.budget, `${mode}: options.budget`)
-  } catch (error) {
-    const { message, details } = error as BatonError
-    throw new BatonError('INVALID_OPTIONS', message, details ? { details } : {})
-  }
+  checkBudgetLimits(options.budget, `${mode}: options.budget`, 'INVALID_OPTIONS')
   if (mode !== 'resume' && options.record !== undefined && resolve(options.record) === resolve(path)) {
     throw new BatonError(
       'INVALID_OPTIONS',

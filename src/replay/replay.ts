@@ -17,6 +17,7 @@ import { givenTranscript } from '../transcript/given.js'
 import type { Transcript } from '../transcript/index.js'
 import type { TranscriptIo } from '../transcript/writer.js'
 import { checkGiven } from './check-given.js'
+import { checkReplayOptions } from './check-options.js'
 import { Recording } from './recording.js'
 import { type Divergence, type ReplayEffects, type ReplayPolicy, replayEffects } from './replay-effects.js'
 import { resumeFile } from './resume-file.js'
@@ -96,6 +97,7 @@ export async function replay<O>(
   agent: Agent<O>,
   options: ReplayOptions = {},
 ): Promise<ReplayResult<O>> {
+  checkReplayOptions('replay', options)
   return finish(replayStream(transcript, agent, 'replay', { ...options, deltas: false }))
 }
 
@@ -109,6 +111,7 @@ export async function resume<O>(
   agent: Agent<O>,
   options: ResumeOptions = {},
 ): Promise<ReplayResult<O>> {
+  checkReplayOptions('resume', options)
   return finish(replayStream(transcript, agent, 'resume', { ...options, deltas: false }))
 }
 
@@ -118,6 +121,7 @@ export async function fork<O>(
   agent: Agent<O>,
   options: ForkOptions,
 ): Promise<ReplayResult<O>> {
+  checkReplayOptions('fork', options)
   return finish(replayStream(transcript, agent, 'fork', { ...options, deltas: false }))
 }
 

@@ -138,7 +138,10 @@ export function checkRun(
     bad('approve', 'a function', options.approve)
   if (options.elicit !== undefined && typeof options.elicit !== 'function')
     bad('elicit', 'a function', options.elicit)
-  if (options.vars !== undefined && (typeof options.vars !== 'object' || options.vars === null))
+  if (
+    options.vars !== undefined &&
+    (typeof options.vars !== 'object' || options.vars === null || Array.isArray(options.vars))
+  )
     bad('vars', 'an object', options.vars)
   if (options.vars !== undefined) {
     const wrong = varsProblem(options.vars)
@@ -150,7 +153,10 @@ export function checkRun(
   if (options.model !== undefined) {
     if (typeof options.model === 'string') {
       const problem = checkModelString(options.model)
-      if (problem) throw new BatonError('INVALID_OPTIONS', `run: options.model: ${problem}`)
+      if (problem)
+        throw new BatonError('INVALID_OPTIONS', `run: options.model: ${problem}`, {
+          details: { field: 'model' },
+        })
     } else if (!isModel(options.model)) bad('model', 'a model string or a Model', options.model)
   }
   if (options.prices !== undefined) {
@@ -167,7 +173,7 @@ export function checkRun(
         details: { field: 'contextWindows' },
       })
   }
-  checkBudgetLimits(options.budget, 'run: options.budget')
+  checkBudgetLimits(options.budget, 'run: options.budget', 'INVALID_OPTIONS')
   for (const each of agentsOf(agent)) {
     if (each.placeholders.length === 0) continue
     const open = openPlaceholders(fillTemplate(each.instructions, options.vars ?? {}))

@@ -212,22 +212,30 @@ async function execute(
     event.t = t
     if (!delta) {
       fold.add(event)
-      tracing?.add(event)
+      if (tracing) traced(tracing, event)
     }
     queue?.push(event)
+  }
+  // The caller's tracer or meter failing ends the run, naming it: the trace would be wrong.
+  const traced = (to: Tracing, event: BatonEvent): void => {
+    try {
+      to.add(event)
+    } catch (error) {
+      tracing = undefined
+      stopper.stop(new StopSignal(errorOutcome(observerFailed(options, error))))
+    }
   }
   let outcome: AgentOutcome
   try {
     if (options.tracer || options.meter)
-      tracing = await (await import('../otel/trace.js')).startTracing(
-        options.tracer as Tracer | undefined,
-        startedAt,
-        runId,
-        {
+      tracing = await (await import('../otel/trace.js'))
+        .startTracing(options.tracer as Tracer | undefined, startedAt, runId, {
           ...(options.traceContent === undefined ? {} : { content: options.traceContent }),
           ...(options.meter ? { meter: options.meter as Meter } : {}),
-        },
-      )
+        })
+        .catch((error: unknown) => {
+          throw observerFailed(options, error)
+        })
     const models = resolveModelsNow(agent, options.model) ?? (await resolveModels(agent, options.model))
     if (options.record) {
       const signer = runSigner(options.sign)
@@ -314,6 +322,22 @@ async function execute(
   }
   settle(result)
   queue?.close()
+}
+
+/** An error of the caller's tracer or meter, named as the option that gave it. */
+function observerFailed(options: RunOptions, error: unknown): BatonError {
+  const which =
+    options.tracer && options.meter
+      ? 'options.tracer or options.meter'
+      : options.tracer
+        ? 'options.tracer'
+        : 'options.meter'
+  const name = error instanceof Error ? error.name : typeof error
+  const message = error instanceof Error ? error.message : String(error)
+  return new BatonError('INTERNAL', `run: ${which} threw: ${message}`, {
+    cause: error,
+    details: { name, in: which },
+  })
 }
 
 /** The models of the tree when every one is already a Model object (no provider to load). */

@@ -2,6 +2,7 @@
  * @module testing
  * The fakes Baton's own tests use, shipped so yours can use them too.
  */
+import { MAX_TIMER_MS } from '../effects/clock.js'
 import { BatonError } from '../errors/index.js'
 import { deltasOf } from '../model/stream-call.js'
 import type {
@@ -96,6 +97,11 @@ export function scriptedModel(
     throw new BatonError(
       'INVALID_DEFINITION',
       `scriptedModel: latencyMs must be a number of milliseconds (0 or more), got ${describe(latencyMs)}`,
+    )
+  if (latencyMs !== undefined && latencyMs > MAX_TIMER_MS)
+    throw new BatonError(
+      'INVALID_DEFINITION',
+      `scriptedModel: latencyMs must be at most ${MAX_TIMER_MS} ms (about 24.8 days), the longest timer Node keeps, got ${latencyMs}`,
     )
   if (id !== undefined && (typeof id !== 'string' || id === ''))
     throw new BatonError(

@@ -2,7 +2,9 @@
  * A login to an MCP server ahead of the runs that use it (`baton mcp login`): the authorization
  * code flow with PKCE, through the browser, its tokens kept in the store for `mcpTools`.
  */
+import { MAX_TIMER_MS } from '../../effects/clock.js'
 import { BatonError } from '../../errors/index.js'
+import { describe } from '../../schema/index.js'
 import { VERSION } from '../../version.js'
 import { checkServer } from '../check-options.js'
 import type { McpAuthStore } from './store.js'
@@ -58,6 +60,17 @@ export async function mcpLogin(url: string | URL, options: McpLoginOptions): Pro
   }
   const server = { url, auth }
   checkServer(server)
+  const { timeoutMs } = options
+  // The MCP client arms one timer with it: Node fires one it cannot keep (NaN, past 2^31 - 1 ms) at once.
+  if (
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)
+  )
+    throw new BatonError(
+      'INVALID_OPTIONS',
+      `mcpLogin: timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describe(timeoutMs)}`,
+      { details: { field: 'timeoutMs' } },
+    )
   const [{ httpTransport }, { Client }] = await Promise.all([
     import('./http-transport.js'),
     import('@modelcontextprotocol/sdk/client/index.js'),
