@@ -1,18 +1,34 @@
 /**
  * Options, timers and callbacks of run(), stream(), replay(), resume() and fork() given by a
  * careless or hostile caller: a budget too long for one timer, a budget that is no budget, a
- * stop condition that answers something else than a verdict, a tracer that throws.
+ * stop condition that answers something else than a verdict, a tracer that throws, and an agent
+ * graph shaped as a diamond (one sub-agent shared by many parents) for the transcript header.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
+import { type Agent, delegationToolName } from '../src/agent/index.js'
 import { checkServe } from '../src/durable/check-serve.js'
+import { treeHash } from '../src/durable/tree-hash.js'
 import { armTimer, MAX_TIMER_MS, systemClock } from '../src/effects/index.js'
-import { defineAgent, defineTool, fork, replay, resume, run, type StopWhen, stream } from '../src/index.js'
+import {
+  defineAgent,
+  defineTool,
+  fork,
+  type ModelRequest,
+  readTranscript,
+  replay,
+  resume,
+  run,
+  type StopWhen,
+  stream,
+} from '../src/index.js'
 import { mcpLogin } from '../src/mcp/auth/login.js'
 import { fakeClock, scriptedModel } from '../src/testing/index.js'
+import { agentTree } from '../src/transcript/index.js'
+import { readViewInput, renderViewHtml } from '../src/view/index.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'baton-hostile-options-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -350,5 +366,116 @@ describe('a tracer or meter of the caller that fails', () => {
       code: 'INTERNAL',
       message: 'run: options.meter threw: no histograms',
     })
+  })
+})
+
+/**
+ * A diamond `depth` levels deep: the root has sub-agents x1 and y1; x(k) and y(k) both have
+ * x(k+1) and y(k+1); the last level has none. 2^depth paths, 2 * depth + 1 agents. `make`
+ * builds one agent from its name and sub-agents.
+ */
+function diamond(depth: number, make: (name: string, agents: Agent[]) => Agent): Agent {
+  let level: Agent[] = []
+  for (let k = depth; k >= 1; k--) level = [make(`x${k}`, level), make(`y${k}`, level)]
+  return make('root', level)
+}
+
+/** Delegates to its first sub-agent (or answers, without one) and answers once it has a result. */
+function delegating(name: string, agents: Agent[]): Agent {
+  const next = agents[0]
+  const step = (request: ModelRequest) =>
+    request.messages.some((m) => m.role === 'tool') || !next
+      ? { text: `${name} done` }
+      : { toolCalls: [{ name: delegationToolName(next.name), args: { task: 'go on' } }] }
+  return defineAgent({
+    name,
+    description: `Agent ${name}`,
+    instructions: 'x',
+    model: scriptedModel(
+      Array.from({ length: 8 }, () => step),
+      { id: `scripted:${name}` },
+    ),
+    agents,
+  })
+}
+
+describe('the transcript header of a diamond of agents', () => {
+  it('writes each distinct agent of a diamond 25 levels deep once, quickly', () => {
+    // Built without defineAgent's own checks, which visit each path (see the report of this change).
+    const bare = defineAgent({ name: 'bare', description: 'b', instructions: 'x', model: 'openai:gpt-4o' })
+    const root = diamond(25, (name, agents) => ({ ...bare, name, agents }) as Agent)
+    const started = performance.now()
+    const header = JSON.stringify(agentTree(root))
+    expect(performance.now() - started).toBeLessThan(2_000)
+    expect(header.length).toBeLessThan(30_000)
+    // Each agent is written whole once; every other mention is a reference.
+    expect(header.match(/"specHash"/g)).toHaveLength(51)
+    expect(header.match(/"ref"/g)).toHaveLength(2 * 24)
+    expect(treeHash(root)).toMatch(/^[0-9a-f]+$/)
+  })
+
+  it('writes a tree without shared agents as before: no references', () => {
+    const leaf = defineAgent({ name: 'leaf', description: 'l', instructions: 'x', model: 'openai:gpt-4o' })
+    const mid = defineAgent({
+      name: 'mid',
+      description: 'm',
+      instructions: 'x',
+      model: 'openai:gpt-4o',
+      agents: [leaf],
+    })
+    const tree = agentTree(
+      defineAgent({ name: 'top', instructions: 'x', model: 'openai:gpt-4o', agents: [mid] }),
+    )
+    expect(JSON.stringify(tree)).not.toContain('"ref"')
+    expect(tree.agents[0]).toMatchObject({ name: 'mid', agents: [{ name: 'leaf', tools: [], agents: [] }] })
+  })
+
+  it('runs, reads back, replays, resumes, forks and views a run that goes through shared agents', async () => {
+    const depth = 8
+    // The root delegates to y1, which delegates to x2, ..., written under x1: references, all.
+    const root = diamond(depth, (name, agents) =>
+      delegating(name, name === 'root' ? [...agents].reverse() : agents),
+    )
+    const path = file('diamond')
+    const result = await run(root, 'go', { record: path, budget: { maxDepth: 20 } })
+    expect(result).toMatchObject({ status: 'done', output: 'root done' })
+    const header = readFileSync(path, 'utf8').split('\n')[0]!
+    expect(header.length).toBeLessThan(20_000)
+    expect(header.match(/"specHash"/g)).toHaveLength(2 * depth + 1)
+
+    const transcript = readTranscript(path)
+    expect(transcript.header.agent.agents.map((a) => a.name)).toEqual(['y1', 'x1'])
+    const steps = (r: { trajectory: { name: string }[] }) => r.trajectory.map((s) => s.name)
+    expect(steps(result)).toContain(delegationToolName(`x${depth}`))
+
+    const again = () =>
+      diamond(depth, (name, agents) => delegating(name, name === 'root' ? [...agents].reverse() : agents))
+    const replayed = await replay(path, again())
+    expect(replayed).toMatchObject({ status: 'done', output: 'root done', divergences: [] })
+    expect(steps(replayed)).toEqual(steps(result))
+    const resumed = await resume(path, again(), { record: file('resumed') })
+    expect(resumed).toMatchObject({ status: 'done', output: 'root done' })
+    const forked = await fork(path, again(), { from: 1, record: file('forked') })
+    expect(forked).toMatchObject({ status: 'done', output: 'root done' })
+
+    const html = renderViewHtml(readViewInput(path))
+    expect(html).toContain('root')
+  })
+
+  it('reads a header whose reference names no agent written whole as a damaged transcript', async () => {
+    const root = diamond(2, delegating)
+    const path = file('bad-ref')
+    await run(root, 'go', { record: path })
+    const [header, ...rest] = readFileSync(path, 'utf8').split('\n')
+    const broken = header!.replace(/"ref":\["x1","x2"\]/, '"ref":["nowhere"]')
+    expect(broken).not.toBe(header)
+    const damaged = file('damaged')
+    writeFileSync(damaged, [broken, ...rest].join('\n'))
+    expect(() => readTranscript(damaged)).toThrow(
+      expect.objectContaining({
+        code: 'TRANSCRIPT',
+        message: expect.stringMatching(/:1: header: "agent\.agents\.1\.agents\.0" refers to \["nowhere"\]/),
+      }),
+    )
   })
 })

@@ -162,7 +162,10 @@ export function runsPath(agentName: string, io: Pick<RunIO, 'cwd' | 'now'>): str
 /** Every model string of the agent tree, once each. */
 export function modelsOf(agent: Agent): string[] {
   const found = new Set<string>()
+  const seen = new Set<Agent>()
   const visit = (a: Agent) => {
+    if (seen.has(a)) return
+    seen.add(a)
     if (typeof a.model === 'string') found.add(a.model)
     for (const sub of a.agents) visit(sub)
   }

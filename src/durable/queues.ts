@@ -93,6 +93,13 @@ export async function registerQueues(
 const branchDepths = (agent: Agent): number => Math.min(BRANCH_DEPTHS, treeDepth(agent))
 
 /** How many levels of sub-agents an agent has (0: none). */
-function treeDepth(agent: Agent): number {
-  return agent.agents.length === 0 ? 0 : 1 + Math.max(...agent.agents.map(treeDepth))
+function treeDepth(agent: Agent, known = new Map<Agent, number>()): number {
+  // Each agent once: a sub-agent shared by several parents would be measured once per path.
+  let depth = known.get(agent)
+  if (depth === undefined) {
+    depth =
+      agent.agents.length === 0 ? 0 : 1 + Math.max(...agent.agents.map((child) => treeDepth(child, known)))
+    known.set(agent, depth)
+  }
+  return depth
 }

@@ -13,7 +13,7 @@ import {
   type ToolsChangeEvent,
 } from '../events/index.js'
 import { resultMemoryKey } from '../tool/index.js'
-import type { AgentTree, Transcript } from '../transcript/index.js'
+import { type AgentTree, childAgent, type Transcript } from '../transcript/index.js'
 
 export { agentPathOf } from '../events/index.js'
 
@@ -93,8 +93,9 @@ export class Recording {
   /** The recorded definition of the agent at an agent path (by name down the tree). */
   agentAt(path: string): AgentTree | undefined {
     const names = [...path.matchAll(/agent:([^#/]+)#/g)].map((m) => m[1]!)
-    let node: AgentTree | undefined = this.header.agent
-    for (const name of names) node = node?.agents.find((child) => child.name === name)
+    const root = this.header.agent
+    let node: AgentTree | undefined = root
+    for (const name of names) node = childAgent(root, node, name)
     return node
   }
 }

@@ -129,7 +129,10 @@ export function agentsOnPath(root: Agent, path: string): Agent[] {
   return agents
 }
 
-function* subtree(agent: Agent): Generator<Agent> {
+/** The agent and every agent below it, each once however many parents it has. */
+function* subtree(agent: Agent, seen = new Set<Agent>()): Generator<Agent> {
+  if (seen.has(agent)) return
+  seen.add(agent)
   yield agent
-  for (const child of agent.agents) yield* subtree(child)
+  for (const child of agent.agents) yield* subtree(child, seen)
 }

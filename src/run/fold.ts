@@ -17,16 +17,20 @@ import {
 import type { TrajectoryStep } from '../goal/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import { givenTranscript } from '../transcript/given.js'
-import { readTranscript, type Transcript } from '../transcript/index.js'
+import { childAgent, readTranscript, type Transcript } from '../transcript/index.js'
 import { redactor } from '../transcript/redact.js'
 import { transcriptJson } from '../transcript/transcript-json.js'
 import { secretKey } from '../transcript/writer.js'
 import type { RunResult } from './types.js'
 
-/** What a fold needs to know besides the events: the agents (to tell delegations from tools). */
+/**
+ * What a fold needs to know besides the events: the agents (to tell delegations from tools). A
+ * transcript's tree may name a shared sub-agent by a reference (`ref`) to where it is written.
+ */
 export interface FoldTree {
   readonly name: string
-  readonly agents: readonly FoldTree[]
+  readonly agents?: readonly FoldTree[]
+  readonly ref?: readonly string[]
 }
 
 /** A tool call that got a result in an agent's step. */
@@ -47,7 +51,7 @@ interface OpenStep {
 /** An agent path's agent in the tree: `root/2/agent:researcher#0` → researcher. */
 function agentAt(tree: FoldTree, path: string): FoldTree | undefined {
   let node: FoldTree | undefined = tree
-  for (const match of path.matchAll(/agent:([^#/]+)#/g)) node = node?.agents.find((a) => a.name === match[1])
+  for (const match of path.matchAll(/agent:([^#/]+)#/g)) node = childAgent(tree, node, match[1]!)
   return node
 }
 
@@ -192,7 +196,7 @@ export class RunFold {
     let found = this.delegates.get(agent)
     if (!found) {
       const node = agentAt(this.tree, agent)
-      found = node?.agents.length
+      found = node?.agents?.length
         ? new Map(node.agents.map((a) => [delegationToolName(a.name), a.name]))
         : NO_DELEGATES
       this.delegates.set(agent, found)

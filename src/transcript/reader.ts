@@ -1,9 +1,10 @@
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { fileProblem, readTextFile } from '../files/read-text.js'
+import { agentRefProblem } from './agent-refs.js'
 import { deeperThan, MAX_DEPTH } from './depth.js'
 import { migrations } from './migrations/index.js'
-import { TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'
+import { type AgentTree, TRANSCRIPT_VERSION, type Transcript, type TranscriptHeader } from './types.js'
 import { describeMisfit, eventMisfit, headerMisfit } from './validate.js'
 
 /**
@@ -89,6 +90,8 @@ export function parseTranscript(text: string, path = '<transcript>'): Transcript
   }
   const wrongHeader = headerMisfit(header)
   if (wrongHeader) fail(1, `header: ${describeMisfit(wrongHeader)}`)
+  const wrongRef = agentRefProblem(header.agent as AgentTree)
+  if (wrongRef) fail(1, `header: "${wrongRef.field}" ${wrongRef.problem}`)
   records.forEach((record, i) => {
     const wrong = eventMisfit(record)
     if (!wrong) return

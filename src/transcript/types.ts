@@ -15,8 +15,21 @@ export interface AgentTree {
   tools: { name: string; description: string; parameters: JsonSchema }[]
   specHash: string
   output?: JsonSchema
-  agents: AgentTree[]
+  /** Its sub-agents: each written whole where the tree first meets it, else a reference to that place. */
+  agents: AgentNode[]
 }
+
+/**
+ * A sub-agent the tree has written whole already (it has several parents): `ref` is the names
+ * of the agents from the root (left out) down to where it is written.
+ */
+export interface AgentRef {
+  name: string
+  model: string
+  ref: string[]
+}
+
+export type AgentNode = AgentTree | AgentRef
 
 /** Line 1 of every transcript. */
 export interface TranscriptHeader {

@@ -218,10 +218,17 @@ export function eventMisfit(record: Record<string, unknown>): Misfit | undefined
   return common(record) ?? (Object.hasOwn(EVENTS, type) ? EVENTS[type]!(record) : undefined)
 }
 
+// A sub-agent met before is a reference to where it is written whole (see `agentTree`).
+const agentRef = object({ name: str, model: str, ref: arrayOf(str) })
 const agentTree: Check = (value) =>
-  object({ name: str, model: str, 'tools?': arrayOf(object({ name: str })), 'agents?': arrayOf(agentTree) })(
-    value,
-  )
+  typeof value === 'object' && value !== null && 'ref' in value
+    ? agentRef(value)
+    : object({
+        name: str,
+        model: str,
+        'tools?': arrayOf(object({ name: str })),
+        'agents?': arrayOf(agentTree),
+      })(value)
 
 const header = object({
   version: count,
