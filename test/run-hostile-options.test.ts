@@ -25,7 +25,9 @@ import {
   type StopWhen,
   stream,
 } from '../src/index.js'
+import { clearEndpoints, endpointState, observe, pauseLeft } from '../src/limits/pace.js'
 import { mcpLogin } from '../src/mcp/auth/login.js'
+import { withRetries } from '../src/providers/retry.js'
 import { fakeClock, scriptedModel } from '../src/testing/index.js'
 import { agentTree } from '../src/transcript/index.js'
 import { readViewInput, renderViewHtml } from '../src/view/index.js'
@@ -143,6 +145,37 @@ describe('timers longer than one setTimeout keeps', () => {
           /^mcpLogin: timeoutMs must be a number of milliseconds from 1 to 2147483647/,
         ),
       })
+  })
+
+  it('a retry-after of 30 days from a hostile server fails the call clearly, never a retry storm', async () => {
+    const clock = fakeClock()
+    const days30 = String(30 * 24 * 3_600)
+    let attempts = 0
+    const failing = () => {
+      attempts++
+      return Promise.reject(
+        Object.assign(new Error('slow down'), { status: 429, headers: { 'retry-after': days30 } }),
+      )
+    }
+    // The largest maxDelayMs a model factory takes.
+    const policy = { maxAttempts: 5, baseDelayMs: 10, maxDelayMs: 2_000_000_000, timeoutMs: 1_000 }
+    await expect(withRetries('openai:x', failing, policy, { scrub: (t) => t, clock })).rejects.toMatchObject({
+      code: 'MODEL_ERROR',
+      message: expect.stringContaining(
+        'the provider asks to wait 2592000000 ms, more than maxDelayMs 2000000000',
+      ),
+    })
+    expect(attempts).toBe(1)
+    // The pause every caller of the provider shares is capped: it is asked again after a minute.
+    clearEndpoints()
+    try {
+      observe('hostile', 429, (name) => (name === 'retry-after' ? days30 : null))
+      const left = pauseLeft(endpointState('hostile', systemClock), systemClock)
+      expect(left).toBeGreaterThan(0)
+      expect(left).toBeLessThanOrEqual(60_000)
+    } finally {
+      clearEndpoints()
+    }
   })
 
   it('scriptedModel refuses a latency no timer keeps', () => {
