@@ -27,8 +27,6 @@ export const LIMITS: readonly BudgetLimit[] = [
   'maxToolCalls',
   'maxDepth',
 ]
-/** The longest wall-clock limit: its deadline is a timer, and Node fires longer ones at once. */
-const MAX_WALL_MS = 2_147_483_647
 const INTEGER_LIMITS = new Set<BudgetLimit>(['maxSteps', 'maxTokens', 'maxToolCalls', 'maxDepth'])
 
 /**
@@ -71,12 +69,6 @@ export function checkBudgetLimits(
         { details: { field: `${where}.${key}`, value: typeof limit === 'bigint' ? String(limit) : limit } },
       )
     }
-    if (key === 'maxWallMs' && limit > MAX_WALL_MS)
-      throw new BatonError(
-        'INVALID_DEFINITION',
-        `${where}.maxWallMs must be from 0 to ${MAX_WALL_MS} (milliseconds; Node fires longer timers at once), got ${limit}`,
-        { details: { field: `${where}.maxWallMs`, value: limit } },
-      )
     out[key as BudgetLimit] = limit
   }
   return out
