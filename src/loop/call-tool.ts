@@ -21,6 +21,7 @@ import {
   toolFailure,
   unknownTool,
 } from '../tool/index.js'
+import { agentMemory } from './agent-memory.js'
 import { delegate } from './delegate.js'
 import type { Frame } from './frame.js'
 import { StopSignal } from './outcome.js'
@@ -143,25 +144,14 @@ class CallContext implements ToolContext {
 
   // Built on first use: most tools never touch memory.
   get memory(): ScopedMemory {
-    const { frame, step } = this
-    this.scoped ??= frame.run.memory.scoped(
-      frame.agent.memory,
-      frame.path,
-      () => step,
-      (entry) =>
-        frame.run.emit({
-          type: 'memory.write',
-          path: step,
-          key: entry.key,
-          value: entry.value,
-          by: entry.by,
-        }),
-    )
+    this.scoped ??= agentMemory(this.frame, this.step)
     return this.scoped
   }
 
   // A bound function: tools destructure it (`run: (input, { progress }) => …`).
   readonly progress = (data: unknown): void => {
+    // Progress of a call its stopped agent abandoned is not the run's any more.
+    if (this.frame.stopped) return
     this.frame.run.emit({ type: 'tool.progress', path: this.step, callId: this.callId, data })
   }
 }

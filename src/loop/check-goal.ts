@@ -9,6 +9,7 @@ import {
   shownValue,
 } from '../goal/index.js'
 import { formatIssues } from '../schema/index.js'
+import { agentMemory } from './agent-memory.js'
 import type { Frame } from './frame.js'
 import { type AgentOutcome, stoppedOutcome } from './outcome.js'
 import { sideCall } from './side-call.js'
@@ -101,13 +102,7 @@ async function runCheck(
   key: string,
   step: number,
 ): Promise<Verdict> {
-  const memory = frame.run.memory.scoped(
-    frame.agent.memory,
-    frame.path,
-    () => key,
-    (entry) =>
-      frame.run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by }),
-  )
+  const memory = agentMemory(frame, key)
   if (!isScorer(goal)) {
     const result: unknown = await goal(output, { task: frame.task, text, path: frame.path, memory })
     if (result === true) return {}

@@ -1,4 +1,5 @@
 import type { DelegationInput, DelegationTool } from '../agent/index.js'
+import { toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
@@ -52,21 +53,27 @@ export async function delegate(
   const task = agent.input ? (parsed.data as Record<string, unknown>) : input.task
   const memoryKeys = agent.input ? undefined : input.memoryKeys
 
-  // Only entries the parent may read can be handed over, and they must exist.
+  const path = `${frame.path}/${step}/agent:${agent.name}#${k}`
+  // Only entries that exist, that the parent may read and the sub-agent too (its own scope
+  // holds for what it is handed) can be handed over.
   const handed: MemoryEntry[] = []
   if (memoryKeys?.length) {
-    const view = run.memory.scoped(
-      frame.agent.memory,
-      frame.path,
-      () => key,
-      () => {},
-    )
+    const view = run.memory.scoped(frame.agent.memory, frame.path, () => key, noWrite)
+    const childView = run.memory.scoped(agent.memory, path, () => key, noWrite)
     for (const memoryKey of memoryKeys) {
       let entry: MemoryEntry | undefined
       try {
         entry = view.entry(memoryKey)
       } catch (error) {
-        return toolFailure('MEMORY_SCOPE', (error as Error).message)
+        return toolFailure('MEMORY_SCOPE', toErrorInfo(error).message)
+      }
+      try {
+        if (entry) childView.entry(memoryKey)
+      } catch (error) {
+        return toolFailure(
+          'MEMORY_SCOPE',
+          `cannot hand memory key "${memoryKey}" to sub-agent "${agent.name}", which may not read it: ${toErrorInfo(error).message}`,
+        )
       }
       if (!entry) {
         const known = view.list().map((e) => e.key)
@@ -79,7 +86,6 @@ export async function delegate(
     }
   }
 
-  const path = `${frame.path}/${step}/agent:${agent.name}#${k}`
   const n = run.nextDelegation(agent.name)
   // A decision of the run: a replay keeps the key the recording used (concurrent delegations
   // may number differently).
@@ -99,6 +105,14 @@ export async function delegate(
     outcome = elsewhere.outcome
   } else outcome = await agentLoop(createFrame(run, agent, path, budget, frame, task, memoryKeys), handed)
   if (outcome.status === 'done') {
+    // An output schema's transform may make what JSON cannot carry: the parent could not read
+    // it, nor a transcript keep it, so it is a failure of the call and nothing is written.
+    const problem = typeof outcome.output === 'string' ? undefined : notJson(outcome.output)
+    if (problem)
+      return toolFailure(
+        'INVALID_OUTPUT',
+        `the output of sub-agent "${agent.name}" cannot be sent as JSON: ${problem} (check the transforms of its output schema)`,
+      )
     const entry = run.memory.set(resultKey, outcome.output, path, key)
     run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by })
     const content = typeof outcome.output === 'string' ? outcome.output : JSON.stringify(outcome.output)
@@ -109,6 +123,36 @@ export async function delegate(
     `sub-agent "${agent.name}" stopped with status ${outcome.status} (${outcome.stopReason})${outcome.error ? `: ${outcome.error.message}` : ''}`,
   )
   return outcome.pending ? { ...failure, pending: outcome.pending } : failure
+}
+
+const noWrite = (): void => {}
+
+/** What keeps `value` from being JSON (undefined, a function, a BigInt, a cycle), or undefined when nothing does. */
+function notJson(value: unknown): string | undefined {
+  const seen = new Set<object>()
+  const walk = (v: unknown, at: string): string | undefined => {
+    if (typeof v === 'bigint') return `it holds a BigInt at ${at}`
+    if (typeof v !== 'object' || v === null) return undefined
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return undefined
+    if (seen.has(v)) return `it refers to itself at ${at}`
+    seen.add(v)
+    const items: [string, unknown][] = Array.isArray(v)
+      ? v.map((item, i) => [`${at}[${i}]`, item])
+      : Object.entries(v).map(([k, item]) => [`${at}.${k}`, item])
+    for (const [where, item] of items) {
+      const problem = walk(item, where)
+      if (problem) return problem
+    }
+    seen.delete(v)
+    return undefined
+  }
+  if (value === undefined) return 'it is undefined'
+  if (typeof value === 'function' || typeof value === 'symbol') return `it is a ${typeof value}`
+  try {
+    return walk(value, '(root)')
+  } catch {
+    return 'it nests too deep'
+  }
 }
 
 /** The first user message of an agent: the task, and any memory entries handed to it. */

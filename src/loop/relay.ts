@@ -11,6 +11,7 @@ import { type BatonEvent, type ElicitationAnswer, elicitationOf } from '../event
 import type { Message, Model, ModelResponse } from '../model/types.js'
 import { describe, formatIssues, toSchema } from '../schema/index.js'
 import { AwaitingInput, type ToolRelay } from '../tool/index.js'
+import { stoppedError } from './agent-memory.js'
 import type { Frame } from './frame.js'
 import { sideCall } from './side-call.js'
 
@@ -35,6 +36,7 @@ export class CallRelay implements ToolRelay {
     const { frame, callId, tool } = this
     const { run } = frame
     const { server, message, schema } = asked
+    if (frame.stopped) throw stoppedError(frame, `the elicitation of MCP server "${server}"`)
     const key = `${this.key}/elicit/${this.elicits++}`
     const event = { path: key, callId, name: tool, server, message, schema }
     run.emit({ type: 'elicitation.request', ...event })
@@ -71,6 +73,7 @@ export class CallRelay implements ToolRelay {
   }): Promise<ModelResponse> {
     const { frame, callId, tool } = this
     const { server, model, messages, maxTokens } = asked
+    if (frame.stopped) throw stoppedError(frame, `the sampling request of MCP server "${server}"`)
     const key = `${this.key}/sample/${this.samples++}`
     frame.run.emit({
       type: 'sampling.request',

@@ -88,7 +88,7 @@ export function replayEffects(
   const missing = (key: string, what: string) =>
     new BatonError(
       'REPLAY_MISSING',
-      `${key}: the recording has no ${what} for this step (${recording.transcript.path})${wallStopNote(recording, key)}`,
+      `${key}: the recording has no ${what} for this step (${recording.transcript.path})${stopNote(recording, key)}`,
       {
         details: { step: key, path: recording.transcript.path },
       },
@@ -198,14 +198,18 @@ export function replayEffects(
 
 /**
  * Why a recording may have no answer where the replay asks for one: the recorded run was stopped
- * there by a wall-clock deadline, which a replay (as fast as the recording answers) never meets.
+ * there by a wall-clock deadline, which a replay (as fast as the recording answers) never meets,
+ * or it was aborted with work in flight, and an abort is not in the recording to replay.
  */
-function wallStopNote(recording: Recording, key: string): string {
+function stopNote(recording: Recording, key: string): string {
   for (const event of recording.transcript.events) {
     if (event.type !== 'budget.exceeded' || event.limit !== 'maxWallMs') continue
     if (key.startsWith(`${event.at}/`))
       return `: the recorded run was stopped by maxWallMs (${event.max} ms) at ${event.at}, and wall time does not replay`
   }
+  const end = recording.transcript.events.at(-1)
+  if (end?.type === 'run.end' && end.status === 'aborted')
+    return `: the recorded run was aborted (${end.error?.message ?? end.stopReason}) before this step, and an abort does not replay`
   return ''
 }
 
