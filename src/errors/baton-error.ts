@@ -141,5 +141,30 @@ export function toErrorInfo(error: unknown): ErrorInfo {
     if (typeof own === 'string' || typeof own === 'number') details.code = own
     return { code: 'INTERNAL', message: error.message, details }
   }
-  return { code: 'INTERNAL', message: String(error), details: { thrown: typeof error } }
+  return { code: 'INTERNAL', message: thrownMessage(error), details: { thrown: typeof error } }
+}
+
+/**
+ * The message of anything thrown: an Error's own, a string as it is, an object's `message` when
+ * it has one, any other object as (the start of) its JSON; never `[object Object]`.
+ */
+export function thrownMessage(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message
+  if (typeof thrown === 'string') return thrown
+  if (typeof thrown === 'object' && thrown !== null) {
+    const message = (thrown as { message?: unknown }).message
+    if (typeof message === 'string') return message
+    try {
+      const json = JSON.stringify(thrown)
+      if (json !== undefined) return json.length > 200 ? `${json.slice(0, 200)}…` : json
+    } catch {
+      // A cycle or a BigInt: said below.
+    }
+    return 'an object that cannot be shown as JSON'
+  }
+  try {
+    return String(thrown)
+  } catch {
+    return `a ${typeof thrown}`
+  }
 }

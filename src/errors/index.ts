@@ -5,5 +5,6 @@ export {
   type ErrorInfo,
   FatalToolError,
   isErrorCode,
+  thrownMessage,
   toErrorInfo,
 } from './baton-error.js'

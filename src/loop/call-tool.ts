@@ -6,7 +6,7 @@
  */
 import { type DelegationTool, PLAN_TOOL_NAME, type PlanTool } from '../agent/index.js'
 import type { BudgetRefusal } from '../budget/index.js'
-import { BatonError } from '../errors/index.js'
+import { BatonError, thrownMessage } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import { shownValue, type TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
@@ -55,7 +55,7 @@ export async function callTool(frame: Frame, step: number, job: Job): Promise<Ca
   } catch (error) {
     outcome = frame.stopped
       ? toolFailure('ABORTED', `tool "${call.name}" was stopped because the agent is stopping`)
-      : toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${thrownText(error)}`)
+      : toolFailure('INTERNAL', `tool "${call.name}" could not be run: ${thrownMessage(error)}`)
   }
   if (outcome.ok === false && outcome.fatal) {
     run.stop(

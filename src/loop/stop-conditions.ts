@@ -7,7 +7,7 @@
  * it is made (it is shared with concurrent siblings, so only the call itself can ask).
  */
 import type { StepInfo, StopWhen } from '../agent/stop-when.js'
-import { BatonError } from '../errors/index.js'
+import { BatonError, thrownMessage } from '../errors/index.js'
 import { shownValue } from '../goal/index.js'
 import type { AssistantMessage, ToolMessage } from '../model/types.js'
 import type { Frame } from './frame.js'
@@ -92,7 +92,7 @@ function checkedVerdict(condition: StopWhen, info: StepInfo, i: number): boolean
   try {
     verdict = condition(info)
   } catch (error) {
-    throw new BatonError('INTERNAL', `${where} threw: ${(error as Error)?.message ?? String(error)}`, {
+    throw new BatonError('INTERNAL', `${where} threw: ${thrownMessage(error)}`, {
       cause: error,
       details: { name: (error as Error)?.name ?? typeof error, in: where },
     })

@@ -9,7 +9,7 @@
 import { defineAgent, MAX_REPLANS, MAX_TOOL_CONCURRENCY } from '../agent/define-agent.js'
 import type { Agent } from '../agent/index.js'
 import type { BudgetLimits } from '../budget/index.js'
-import { BatonError } from '../errors/index.js'
+import { BatonError, thrownMessage } from '../errors/index.js'
 import type { Message, Model, ModelRequest, ModelResponse } from '../model/types.js'
 import { describe } from '../schema/index.js'
 import { unknownKey } from '../schema/known-keys.js'
@@ -173,7 +173,7 @@ function workflowModel(
         if (error instanceof BatonError) throw error
         throw new BatonError(
           'INTERNAL',
-          `workflow "${name}": its plan function threw in round ${round}: ${(error as Error)?.message ?? String(error)}`,
+          `workflow "${name}": its plan function threw in round ${round}: ${thrownMessage(error)}`,
           { cause: error, details: { name: (error as Error)?.name } },
         )
       }
@@ -246,13 +246,9 @@ function outputOf(
   try {
     return output(results)
   } catch (error) {
-    throw new BatonError(
-      'INTERNAL',
-      `${where}: its output function threw: ${(error as Error)?.message ?? String(error)}`,
-      {
-        cause: error,
-      },
-    )
+    throw new BatonError('INTERNAL', `${where}: its output function threw: ${thrownMessage(error)}`, {
+      cause: error,
+    })
   }
 }
 
