@@ -1,3 +1,4 @@
+export { fewIssues, MAX_ISSUES } from './few-issues.js'
 export { type JudgeOptions, judge } from './judge.js'
 export { parseOutput } from './parse-output.js'
 export { checkedScore, defineScorer, isScorer, shownValue } from './scorer.js'

@@ -56,6 +56,13 @@ export function judge(options: JudgeOptions): Scorer {
         tools: [],
         output: { name: 'grade', schema: GRADE_SCHEMA },
       })
+      const { finishReason } = response
+      if (finishReason === 'refusal' || finishReason === 'content-filter')
+        return {
+          pass: false,
+          score: 0,
+          reason: `the judge refused to grade: ${JSON.stringify(response.message.content.slice(0, 200))}`,
+        }
       return readGrade(response.message.content, threshold)
     },
   }
@@ -110,7 +117,14 @@ function readGrade(text: string, threshold: number): Score {
       reason: `the judge reply lacks "pass" or "score": ${JSON.stringify(text.slice(0, 200))}`,
     }
   }
-  const score = Math.max(0, Math.min(1, grade.score))
+  // A grade off the scale is a judge that did not follow its instructions, not a pass.
+  if (!(grade.score >= 0 && grade.score <= 1)) {
+    return {
+      pass: false,
+      score: 0,
+      reason: `the judge gave score ${grade.score}, not a number from 0 to 1: ${JSON.stringify(text.slice(0, 200))}`,
+    }
+  }
   const reason = typeof grade.reason === 'string' ? grade.reason : ''
-  return { pass: grade.pass && score >= threshold, score, reason }
+  return { pass: grade.pass && grade.score >= threshold, score: grade.score, reason }
 }

@@ -36,7 +36,7 @@ export function defineScorer<O = unknown>(
 }
 
 /**
- * What a scorer returned, checked: a `Score` with a boolean `pass` and a finite `score`. Anything
+ * What a scorer returned, checked: a `Score` with a boolean `pass` and a `score` from 0 to 1. Anything
  * else is a mistake in the scorer, not a failed answer: a `GOAL_CHECK_FAILED` error says so, its
  * message starting `returned …` for the caller to put the scorer's name before.
  */
@@ -47,7 +47,8 @@ export function checkedScore(verdict: unknown, scorer: string): Score {
     verdict !== null &&
     typeof score.pass === 'boolean' &&
     typeof score.score === 'number' &&
-    Number.isFinite(score.score) &&
+    score.score >= 0 &&
+    score.score <= 1 &&
     (score.reason === undefined || typeof score.reason === 'string')
   )
     return score

@@ -1,4 +1,4 @@
-import { BatonError, toErrorInfo } from '../errors/index.js'
+import { BatonError, thrownMessage, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import {
   checkedScore,
@@ -40,7 +40,17 @@ export async function checkGoal(
     feedback =
       'your answer was cut off at the output token limit before it ended. Give the whole answer again, shorter.'
   } else if (agent.output) {
-    const parsed = await parseOutput(text, agent.output)
+    let parsed: Awaited<ReturnType<typeof parseOutput>>
+    try {
+      parsed = await parseOutput(text, agent.output)
+    } catch (error) {
+      // The schema itself failed (a refine or transform that throws): not the model's to fix.
+      return stopWith({
+        status: 'error',
+        stopReason: 'GOAL_CHECK_FAILED',
+        error: { code: 'GOAL_CHECK_FAILED', message: `the output schema threw: ${thrownMessage(error)}` },
+      })
+    }
     if (parsed.success) output = parsed.data
     else feedback = parsed.issues ? `${parsed.problem}\n${formatIssues(parsed.issues)}` : parsed.problem
   }

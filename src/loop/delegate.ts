@@ -1,6 +1,7 @@
 import type { DelegationInput, DelegationTool } from '../agent/index.js'
 import { toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
+import { fewIssues } from '../goal/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
 import { copyPlain, thrownText, type ValidationResult } from '../schema/index.js'
@@ -48,7 +49,11 @@ export async function delegate(
     )
   }
   if (!parsed.success)
-    return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
+    return toolFailure(
+      'INVALID_ARGUMENTS',
+      `invalid arguments for tool "${tool.name}":`,
+      fewIssues(parsed.issues),
+    )
   const input = parsed.data as DelegationInput
   const task = agent.input ? (parsed.data as Record<string, unknown>) : input.task
   const memoryKeys = agent.input ? undefined : input.memoryKeys
