@@ -18,6 +18,7 @@ import {
   readTranscript,
   replay,
   run,
+  type Scorer,
   stream,
   transcriptResult,
 } from '../src/index.js'
@@ -345,6 +346,158 @@ describe('work a stopped sub-agent left behind', () => {
     const childEnd = events.findIndex((e) => e.type === 'agent.end' && e.path.includes('agent:helper'))
     const after = events.slice(childEnd + 1).filter((e) => e.path.includes('agent:helper'))
     expect(after).toEqual([])
+  })
+
+  it('a goal scorer it left behind cannot call a model once its agent has ended', async () => {
+    const clock = fakeClock()
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const judgeModel = scriptedModel([{ text: '{"pass":true,"score":1,"reason":"late"}' }])
+    const outcomes: string[] = []
+    const late: Scorer = {
+      kind: 'baton.scorer',
+      name: 'late',
+      async score(_input, ctx) {
+        await gate
+        try {
+          await ctx.generate(judgeModel, { messages: [{ role: 'user', content: 'grade' }], tools: [] })
+          outcomes.push('called')
+        } catch (error) {
+          outcomes.push((error as { code?: string }).code ?? 'threw')
+        }
+        return { pass: true, score: 1 }
+      },
+    }
+    const child = helper([{ text: 'answer' }], { goal: late, budget: { maxWallMs: 1000 } })
+    const parent = lead(
+      [
+        { toolCalls: [delegation({ task: 'x' })] },
+        async () => {
+          open()
+          await new Promise((resolve) => setTimeout(resolve, 10))
+          return { text: 'fine' }
+        },
+      ],
+      child.agent,
+    )
+    let advanced = false
+    const { result, events } = await collect(stream(parent.agent, 'go', { clock }), (event) => {
+      if (!advanced && event.type === 'model.response' && event.path.includes('agent:helper')) {
+        advanced = true
+        setTimeout(() => clock.advance(1000), 0)
+      }
+    })
+    expect(result.status).toBe('done')
+    expect(outcomes).toEqual(['ABORTED'])
+    expect(judgeModel.requests).toHaveLength(0)
+    const childEnd = events.findIndex((e) => e.type === 'agent.end' && e.path.includes('agent:helper'))
+    expect(events.slice(childEnd + 1).filter((e) => e.path.includes('agent:helper'))).toEqual([])
+  })
+
+  it('calls still queued when a sub-agent stops never start', async () => {
+    const clock = fakeClock()
+    const started: number[] = []
+    const slow = defineTool({
+      name: 'slow',
+      description: 'Ignores its signal',
+      input: z.object({ i: z.number() }),
+      run: ({ i }) => {
+        started.push(i)
+        return never()
+      },
+    })
+    const child = helper([{ toolCalls: [0, 1, 2, 3].map((i) => ({ name: 'slow', args: { i } })) }], {
+      tools: [slow],
+      toolConcurrency: 1,
+      budget: { maxWallMs: 1000 },
+    })
+    const parent = lead([{ toolCalls: [delegation({ task: 'x' })] }, { text: 'fine' }], child.agent)
+    let advanced = false
+    const { result, events } = await collect(stream(parent.agent, 'go', { clock }), (event) => {
+      if (!advanced && event.type === 'tool.call' && event.path.includes('agent:helper')) {
+        advanced = true
+        setTimeout(() => clock.advance(1000), 0)
+      }
+    })
+    expect(result.status).toBe('done')
+    expect(started).toEqual([0])
+    const calls = ofType(events, 'tool.result').filter((e) => e.name === 'slow')
+    expect(calls.map((e) => e.error?.code)).toEqual(['ABORTED', 'ABORTED', 'ABORTED', 'ABORTED'])
+  })
+
+  it('a call approved after its agent stopped does not run', async () => {
+    const controller = new AbortController()
+    const paid: number[] = []
+    const pay = defineTool({
+      name: 'pay',
+      description: 'Pays',
+      input: z.object({ eur: z.number() }),
+      needsApproval: true,
+      run: ({ eur }) => {
+        paid.push(eur)
+        return 'paid'
+      },
+    })
+    let approveNow!: () => void
+    const approval = new Promise<boolean>((resolve) => {
+      approveNow = () => resolve(true)
+    })
+    const child = helper([{ toolCalls: [{ name: 'pay', args: { eur: 5 } }] }, { text: 'done' }], {
+      tools: [pay],
+    })
+    const parent = lead([{ toolCalls: [delegation({ task: 'x' })] }, { text: 'fine' }], child.agent)
+    const record = file()
+    const { result } = await collect(
+      stream(parent.agent, 'go', { record, signal: controller.signal, approve: () => approval }),
+      (event) => {
+        if (event.type === 'approval.request') controller.abort()
+      },
+    )
+    expect(result.status).toBe('aborted')
+    const written = readFileSync(record, 'utf8')
+    approveNow()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(paid).toEqual([])
+    expect(readFileSync(record, 'utf8')).toBe(written)
+  })
+
+  it('an approval asked for after its agent stopped is never put to approve', async () => {
+    const controller = new AbortController()
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    const asked: string[] = []
+    const pay = defineTool({
+      name: 'pay',
+      description: 'Pays',
+      input: z.object({ eur: z.number() }),
+      needsApproval: async () => {
+        await gate
+        return true
+      },
+      run: () => 'paid',
+    })
+    const child = helper([{ toolCalls: [{ name: 'pay', args: { eur: 5 } }] }], { tools: [pay] })
+    const parent = lead([{ toolCalls: [delegation({ task: 'x' })] }, { text: 'fine' }], child.agent)
+    const { result } = await collect(
+      stream(parent.agent, 'go', {
+        signal: controller.signal,
+        approve: (request) => {
+          asked.push(request.tool)
+          return true
+        },
+      }),
+      (event) => {
+        if (event.type === 'tool.call' && event.path.includes('agent:helper')) controller.abort()
+      },
+    )
+    expect(result.status).toBe('aborted')
+    open()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    expect(asked).toEqual([])
   })
 
   it('after the parent is aborted, nothing keeps writing once run() returned', async () => {

@@ -21,7 +21,7 @@ import {
   toolFailure,
   unknownTool,
 } from '../tool/index.js'
-import { agentMemory } from './agent-memory.js'
+import { agentMemory, stoppedError } from './agent-memory.js'
 import { delegate } from './delegate.js'
 import type { Frame } from './frame.js'
 import { StopSignal } from './outcome.js'
@@ -161,6 +161,8 @@ function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
     // Its own copy: what the check changes is not what the approval request shows.
     const needs = await needsApproval(tool, copyPlain(input), ctx)
     if (!needs) return true
+    // A `needsApproval` that settled after its agent stopped: nobody is asked about a dead call.
+    if (frame.stopped) throw stoppedError(frame, `the approval of tool "${tool.name}"`)
     frame.run.emit({ type: 'approval.request', path: key, callId: call.id, name: tool.name, args: input })
     // A decision of the run: a replay makes it as the recording says.
     const approve = frame.run.approve
@@ -185,6 +187,8 @@ function approver(frame: Frame, tool: Tool, key: string, call: ToolCall) {
       },
     )
     if (decision === undefined) return undefined
+    // Answered after its agent stopped: the call will not run, and the run has moved on.
+    if (frame.stopped) throw stoppedError(frame, `the approval of tool "${tool.name}"`)
     const event: BatonEvent = {
       type: 'approval.decision',
       path: key,

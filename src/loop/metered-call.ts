@@ -5,6 +5,7 @@ import { type BatonEvent, isSideCall } from '../events/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
 import type { Model, ModelResponse, ToolCall, Usage } from '../model/types.js'
 import { describe } from '../schema/index.js'
+import { stoppedError } from './agent-memory.js'
 import { fitArgs } from './deep-args.js'
 import { earlyPlanStarter } from './early-plan.js'
 import type { Frame } from './frame.js'
@@ -37,6 +38,9 @@ export type Metered = { ok: true; response: ModelResponse } | { ok: false; refus
  */
 export async function meteredCall(frame: Frame, call: MeteredCall): Promise<Metered> {
   const { run, budget } = frame
+  // A stopped agent makes no more calls: work it abandoned (a scorer that ignored its signal)
+  // must not add requests, refusals or errors after its end.
+  if (frame.stopped) throw stoppedError(frame, `the model call at ${call.key}`)
   let ticket: CostTicket | undefined
   // Priced models and runs without a cost limit never wait here: the hot path stays synchronous.
   if (!call.price && frame.costLimited) {
