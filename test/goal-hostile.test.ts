@@ -124,6 +124,23 @@ describe('a goal check that never settles', () => {
   })
 })
 
+describe('the goal attempts limit', () => {
+  it('ends goal_failed after maxGoalAttempts, the last failure sending no feedback', async () => {
+    const { model, agent } = answering(() => 'not yet', [{ text: 'a' }, { text: 'b' }], {
+      maxGoalAttempts: 2,
+    })
+    const record = file()
+    const result = await run(agent, 'go', { record })
+    typed(result)
+    expect(result.status).toBe('goal_failed')
+    expect(result.stopReason).toBe('goal')
+    expect(result.usage.steps).toBe(2)
+    expect(model.requests).toHaveLength(2)
+    expect(result.error?.message).toContain('not yet')
+    await replaysTheSame(record, agent, result)
+  })
+})
+
 describe('scores out of range', () => {
   it('a scorer whose score is outside [0, 1] is a GOAL_CHECK_FAILED naming it, not a pass', async () => {
     const wild: Scorer = { kind: 'baton.scorer', name: 'wild', score: () => ({ pass: true, score: 42 }) }
@@ -249,6 +266,27 @@ describe('hostile output for an output schema', () => {
     expect(feedback).toContain('more problems')
     expect(feedback.length).toBeLessThan(5_000)
     expect(result.error!.message.length).toBeLessThan(5_000)
+    await replaysTheSame(record, agent, result)
+  })
+
+  it('an answer with a "__proto__" key pollutes nothing and fools no goal check', async () => {
+    const seen: unknown[] = []
+    const model = scriptedModel([{ text: '{"__proto__":{"isAdmin":true},"a":1}' }])
+    const agent = defineAgent({
+      name: 'a',
+      instructions: 'x',
+      model,
+      output: z.record(z.string(), z.unknown()),
+      goal: (output) => {
+        seen.push((output as { isAdmin?: unknown }).isAdmin)
+        return true
+      },
+    })
+    const record = file()
+    const result = await run(agent, 'go', { record })
+    expect(result.status).toBe('done')
+    expect(seen).toEqual([undefined])
+    expect(({} as { isAdmin?: unknown }).isAdmin).toBeUndefined()
     await replaysTheSame(record, agent, result)
   })
 

@@ -111,6 +111,33 @@ describe('a delegation call with hostile arguments', () => {
   })
 })
 
+describe('a sub-agent with its own typed input', () => {
+  it('arguments wrong in thousands of places get a bounded tool error listing the first', async () => {
+    const model = scriptedModel([])
+    const typedChild = defineAgent({
+      name: 'helper',
+      description: 'Sums',
+      instructions: 'Sum.',
+      model,
+      input: z.object({ numbers: z.array(z.number()) }),
+    })
+    const parent = lead(
+      [{ toolCalls: [delegation({ numbers: Array.from({ length: 5000 }, () => 'x') })] }, { text: 'fine' }],
+      typedChild,
+    )
+    const record = file()
+    const { result, events } = await collect(stream(parent.agent, 'go', { record }))
+    expect(result.status).toBe('done')
+    expect(model.requests).toHaveLength(0)
+    const refused = ofType(events, 'tool.result').find((e) => e.name === 'delegate_helper')!
+    expect(refused.error?.code).toBe('INVALID_ARGUMENTS')
+    expect(refused.content).toContain('at numbers[0]')
+    expect(refused.content).toContain('more problems')
+    expect(refused.content.length).toBeLessThan(5_000)
+    await replaysTheSame(record, parent.agent, result)
+  })
+})
+
 describe('a flood of delegations in one response', () => {
   it('1,000 calls to one sub-agent end on the shared budget, with a typed outcome', async () => {
     const child = helper(Array.from({ length: 1000 }, () => ({ text: 'ok' })))
