@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import { defineEval, runEval } from '../src/eval/index.js'
 import {
   type Agent,
   defineAgent,
@@ -153,6 +154,22 @@ describe('scores out of range', () => {
     expect(result.error?.message).toContain('wild returned')
     expect(result.error?.message).toContain('42')
     await replaysTheSame(record, agent, result)
+  })
+
+  it('the same scorer in an eval fails its case the same way, instead of being clamped to a pass', async () => {
+    const wild: Scorer = { kind: 'baton.scorer', name: 'wild', score: () => ({ pass: true, score: 1.5 }) }
+    const definition = defineEval({
+      name: 'wild-scores',
+      agent: () => defineAgent({ name: 'a', instructions: 'x', model: scriptedModel([{ text: 'answer' }]) }),
+      cases: [{ name: 'one', input: 'go' }],
+      scorers: [wild],
+    })
+    const report = await runEval(definition, { mode: 'live' })
+    const [row] = report.evals[0]!.results
+    expect(row!.pass).toBe(false)
+    expect(row!.scores[0]).toMatchObject({ name: 'wild', pass: false, score: 0 })
+    expect(row!.error?.code).toBe('GOAL_CHECK_FAILED')
+    expect(row!.error?.message).toContain('scorer "wild" returned {"pass":true,"score":1.5}')
   })
 })
 

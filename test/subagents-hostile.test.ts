@@ -282,7 +282,7 @@ describe('sub-agents that fail', () => {
     'one stuck in %s is ended by its maxWallMs and reported; the run goes on',
     async (_, extra, steps) => {
       const clock = fakeClock()
-      const child = helper(steps as ScriptEntry[], { ...extra, budget: { maxWallMs: 1000 } })
+      const child = helper(steps as unknown as ScriptEntry[], { ...extra, budget: { maxWallMs: 1000 } })
       const parent = lead([{ toolCalls: [delegation({ task: 'x' })] }, { text: 'fine' }], child.agent)
       let advanced = false
       const { result } = await collect(stream(parent.agent, 'go', { clock }), (event) => {

@@ -100,7 +100,7 @@ export async function runCase<O>(
         // Raced with the signal: a scorer that ignores it cannot hold the eval past an abort.
         const work = Promise.resolve().then(() => scorer.score(input, ctx))
         const verdict = checkedScore(await raceAbort(work, signal), scorer.name)
-        const score: ScorerResult = { name: scorer.name, pass: verdict.pass, score: clamp(verdict.score) }
+        const score: ScorerResult = { name: scorer.name, pass: verdict.pass, score: verdict.score }
         if (verdict.reason) score.reason = verdict.reason
         scores.push(score)
       } catch (thrown) {
@@ -213,8 +213,4 @@ function jsonSafe(error: ErrorInfo): ErrorInfo {
   }
   const { details: _, ...rest } = error
   return details === undefined ? rest : { ...rest, details }
-}
-
-function clamp(score: number): number {
-  return Number.isFinite(score) ? Math.max(0, Math.min(1, score)) : 0
 }
