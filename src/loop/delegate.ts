@@ -112,15 +112,14 @@ export async function delegate(
   if (outcome.status === 'done') {
     // An output schema's transform may make what JSON cannot carry: the parent could not read
     // it, nor a transcript keep it, so it is a failure of the call and nothing is written.
-    const problem = typeof outcome.output === 'string' ? undefined : notJson(outcome.output)
-    if (problem)
+    const content = typeof outcome.output === 'string' ? outcome.output : jsonOf(outcome.output)
+    if (content === undefined)
       return toolFailure(
         'INVALID_OUTPUT',
-        `the output of sub-agent "${agent.name}" cannot be sent as JSON: ${problem} (check the transforms of its output schema)`,
+        `the output of sub-agent "${agent.name}" cannot be sent as JSON: ${notJson(outcome.output)} (check the transforms of its output schema)`,
       )
     const entry = run.memory.set(resultKey, outcome.output, path, key)
     run.emit({ type: 'memory.write', path: key, key: entry.key, value: entry.value, by: entry.by })
-    const content = typeof outcome.output === 'string' ? outcome.output : JSON.stringify(outcome.output)
     return { ok: true, value: outcome.output, content, truncated: false }
   }
   const failure = toolFailure(
@@ -132,8 +131,17 @@ export async function delegate(
 
 const noWrite = (): void => {}
 
-/** What keeps `value` from being JSON (undefined, a function, a BigInt, a cycle), or undefined when nothing does. */
-function notJson(value: unknown): string | undefined {
+/** `value` as JSON, or undefined when JSON cannot carry it. */
+function jsonOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value)
+  } catch {
+    return undefined
+  }
+}
+
+/** What keeps `value` from being JSON (undefined, a function, a BigInt, a cycle), said for a message. */
+function notJson(value: unknown): string {
   const seen = new Set<object>()
   const walk = (v: unknown, at: string): string | undefined => {
     if (typeof v === 'bigint') return `it holds a BigInt at ${at}`
@@ -154,7 +162,7 @@ function notJson(value: unknown): string | undefined {
   if (value === undefined) return 'it is undefined'
   if (typeof value === 'function' || typeof value === 'symbol') return `it is a ${typeof value}`
   try {
-    return walk(value, '(root)')
+    return walk(value, '(root)') ?? 'it is not JSON'
   } catch {
     return 'it nests too deep'
   }
