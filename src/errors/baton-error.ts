@@ -145,26 +145,35 @@ export function toErrorInfo(error: unknown): ErrorInfo {
 }
 
 /**
- * The message of anything thrown: an Error's own, a string as it is, an object's `message` when
- * it has one, any other object as (the start of) its JSON; never `[object Object]`.
+ * A readable message for anything thrown: an Error's message, a string as it is, an object's
+ * `message` when it has one, any other object as (the start of) its JSON, and for other values
+ * (undefined, a symbol, an object that cannot be shown) a short description; never
+ * `[object Object]`. Never throws (a getter that throws is described instead).
  */
 export function thrownMessage(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message
-  if (typeof thrown === 'string') return thrown
-  if (typeof thrown === 'object' && thrown !== null) {
-    const message = (thrown as { message?: unknown }).message
-    if (typeof message === 'string') return message
-    try {
-      const json = JSON.stringify(thrown)
-      if (json !== undefined) return json.length > 200 ? `${json.slice(0, 200)}…` : json
-    } catch {
-      // A cycle or a BigInt: said below.
-    }
-    return 'an object that cannot be shown as JSON'
-  }
   try {
+    if (thrown instanceof Error) return thrown.message || thrown.name || 'an error without a message'
+    if (typeof thrown === 'string') return thrown || 'an empty string'
+    if (thrown === undefined) return 'undefined'
+    if (thrown === null) return 'null'
+    if (typeof thrown === 'symbol') return thrown.toString()
+    if (typeof thrown === 'object') {
+      const message = (thrown as { message?: unknown }).message
+      if (typeof message === 'string' && message) return message
+      try {
+        const json = JSON.stringify(thrown)
+        if (json !== undefined) return json.length > 500 ? `${json.slice(0, 500)}…` : json
+      } catch {
+        // Not JSON (a cycle, a bigint): described below.
+      }
+      const name = (Object.getPrototypeOf(thrown) as { constructor?: { name?: unknown } } | null)?.constructor
+        ?.name
+      // "an Object", "a Map": the article goes by the name's first letter.
+      if (typeof name !== 'string' || !name) return 'an object that cannot be shown was thrown'
+      return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name} was thrown`
+    }
     return String(thrown)
   } catch {
-    return `a ${typeof thrown}`
+    return 'a value that cannot be shown was thrown'
   }
 }

@@ -1,4 +1,3 @@
-export { fewIssues, MAX_ISSUES } from './few-issues.js'
 export { type JudgeOptions, judge } from './judge.js'
 export { parseOutput } from './parse-output.js'
 export { checkedScore, defineScorer, isScorer, shownValue } from './scorer.js'

@@ -1,6 +1,5 @@
 import type { Schema, SchemaIssue } from '../schema/index.js'
 import { deeperThan, MAX_DEPTH } from '../transcript/depth.js'
-import { fewIssues } from './few-issues.js'
 
 const FENCE = /^```(?:json|JSON)?\s*\n([\s\S]*?)\n?```$/
 
@@ -40,6 +39,7 @@ export async function parseOutput(
   return {
     success: false,
     problem: 'the final answer does not match the output schema:',
-    issues: fewIssues(result.issues),
+    // As many as a message shows are shown (formatIssues counts the rest).
+    issues: result.issues,
   }
 }

@@ -11,7 +11,7 @@ import type { BatonEvent } from '../events/index.js'
 import { shownValue, type TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
-import { copyPlain, prototypeKey, prototypeKeyProblem, thrownText } from '../schema/index.js'
+import { copyPlain, prototypeKey, prototypeKeyProblem } from '../schema/index.js'
 import {
   executeTool,
   type Tool,
@@ -216,7 +216,7 @@ async function needsApproval(tool: Tool, input: unknown, ctx: ToolContext): Prom
   } catch (error) {
     throw new BatonError(
       'TOOL_ERROR',
-      `tool "${tool.name}": needsApproval threw, so the call was not made: ${thrownText(error)}`,
+      `tool "${tool.name}": needsApproval threw, so the call was not made: ${thrownMessage(error)}`,
     )
   }
   if (typeof answer !== 'boolean')

@@ -1,10 +1,9 @@
 import type { DelegationInput, DelegationTool } from '../agent/index.js'
-import { toErrorInfo } from '../errors/index.js'
+import { thrownMessage, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
-import { fewIssues } from '../goal/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
-import { copyPlain, thrownText, type ValidationResult } from '../schema/index.js'
+import { copyPlain, type ValidationResult } from '../schema/index.js'
 import { type ToolOutcome, toolFailure } from '../tool/index.js'
 import { agentLoop } from './agent-loop.js'
 import { createFrame, type Frame } from './frame.js'
@@ -45,14 +44,14 @@ export async function delegate(
   } catch (error) {
     return toolFailure(
       'TOOL_ERROR',
-      `tool "${tool.name}": the input schema of agent "${agent.name}" threw while checking the arguments: ${thrownText(error)}`,
+      `tool "${tool.name}": the input schema of agent "${agent.name}" threw while checking the arguments: ${thrownMessage(error)}`,
     )
   }
   if (!parsed.success)
     return toolFailure(
       'INVALID_ARGUMENTS',
       `invalid arguments for tool "${tool.name}":`,
-      fewIssues(parsed.issues),
+      parsed.issues,
     )
   const input = parsed.data as DelegationInput
   const task = agent.input ? (parsed.data as Record<string, unknown>) : input.task

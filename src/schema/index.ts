@@ -5,7 +5,6 @@ export {
   prototypeKey,
   prototypeKeyProblem,
   schemaJsonProblem,
-  thrownText,
 } from './plain-json.js'
 export { describe, toObjectSchema, toSchema } from './to-schema.js'
 export type {

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module'
-import { BatonError } from '../errors/index.js'
+import { BatonError, thrownMessage } from '../errors/index.js'
 import type { JsonSchema } from '../model/types.js'
 import { formatPath } from './format-issues.js'
-import { schemaJsonProblem, thrownText } from './plain-json.js'
+import { schemaJsonProblem } from './plain-json.js'
 import { describe } from './to-schema.js'
 import type { Schema, SchemaIssue } from './types.js'
 
@@ -77,7 +77,7 @@ export function fromJsonSchema(schema: JsonSchema, where: string): Schema {
   try {
     check = ajvFor(schema, draft07).compile(schema)
   } catch (error) {
-    throw new BatonError('INVALID_DEFINITION', `${where}: invalid JSON Schema: ${thrownText(error)}`)
+    throw new BatonError('INVALID_DEFINITION', `${where}: invalid JSON Schema: ${thrownMessage(error)}`)
   }
   const { $schema: _dialect, ...jsonSchema } = schema
   return {

@@ -3,6 +3,7 @@
  * object's prototype), a raw JSON Schema (no functions, cycles, getters or class instances) and
  * a tool's result (nothing `JSON.stringify` would drop, change or choke on).
  */
+import { thrownMessage } from '../errors/index.js'
 import { formatPath } from './format-issues.js'
 
 type Path = (string | number)[]
@@ -129,7 +130,7 @@ export function outputJsonProblem(result: unknown): JsonProblem | undefined {
         try {
           value = toJSON.call(value, key)
         } catch (error) {
-          return { path, problem: `its toJSON threw: ${thrownText(error)}` }
+          return { path, problem: `its toJSON threw: ${thrownMessage(error)}` }
         }
       }
     }
@@ -153,7 +154,10 @@ export function outputJsonProblem(result: unknown): JsonProblem | undefined {
       try {
         item = (value as Record<string, unknown>)[k]
       } catch (error) {
-        return { path: [...path, array ? Number(k) : k], problem: `reading it threw: ${thrownText(error)}` }
+        return {
+          path: [...path, array ? Number(k) : k],
+          problem: `reading it threw: ${thrownMessage(error)}`,
+        }
       }
       if (item === undefined) continue
       const found = walk(item, [...path, array ? Number(k) : k], k)
@@ -190,33 +194,4 @@ function className(value: object): string {
   const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor
     ?.name
   return typeof name === 'string' && name ? `a ${name}` : 'an object with a prototype'
-}
-
-/**
- * A readable message for anything thrown: an Error's message, a string as it is, and for other
- * values (undefined, a symbol, an object without a usable toString) a short description.
- * Never throws.
- */
-export function thrownText(error: unknown): string {
-  try {
-    if (error instanceof Error) return error.message || error.name || 'an error without a message'
-    if (typeof error === 'string') return error || 'an empty string'
-    if (error === undefined) return 'undefined (nothing was thrown with it)'
-    if (error === null) return 'null'
-    if (typeof error === 'symbol') return error.toString()
-    if (typeof error === 'object') {
-      const message = (error as { message?: unknown }).message
-      if (typeof message === 'string' && message) return message
-      try {
-        const json = JSON.stringify(error)
-        if (json !== undefined) return json.length > 500 ? `${json.slice(0, 500)}…` : json
-      } catch {
-        // Not JSON (a cycle, a bigint): described below.
-      }
-      return `${className(error)} was thrown`
-    }
-    return String(error)
-  } catch {
-    return 'a value that cannot be shown was thrown'
-  }
 }

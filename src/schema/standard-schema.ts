@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module'
-import { BatonError } from '../errors/index.js'
+import { BatonError, thrownMessage } from '../errors/index.js'
 import type { JsonSchema } from '../model/types.js'
-import { thrownText } from './plain-json.js'
 import type { Schema, SchemaIssue, StandardSchemaLike, ValidationResult } from './types.js'
 import { zod3WithoutJsonForm } from './zod3-json-form.js'
 
@@ -67,7 +66,7 @@ function zod4ToJsonSchema(schema: AnySchema, where: string): JsonSchema {
     const at = zod4Unrepresentable(convert)
     throw new BatonError(
       'INVALID_DEFINITION',
-      `${where}: this zod schema cannot be described as JSON Schema: ${thrownText(error)}${at === undefined ? '' : ` (at ${at})`}`,
+      `${where}: this zod schema cannot be described as JSON Schema: ${thrownMessage(error)}${at === undefined ? '' : ` (at ${at})`}`,
       at === undefined ? undefined : { details: { path: at } },
     )
   }
@@ -137,7 +136,7 @@ function zod3ToJsonSchema(schema: AnySchema, where: string): JsonSchema {
   } catch (error) {
     throw new BatonError(
       'INVALID_DEFINITION',
-      `${where}: this zod 3 schema cannot be described as JSON Schema: ${thrownText(error)}`,
+      `${where}: this zod 3 schema cannot be described as JSON Schema: ${thrownMessage(error)}`,
     )
   }
 }

@@ -1,5 +1,5 @@
 import type { Effects, ToolAnswer } from '../effects/index.js'
-import { BatonError, FatalToolError } from '../errors/index.js'
+import { BatonError, FatalToolError, thrownMessage } from '../errors/index.js'
 import type { ToolCall } from '../model/types.js'
 import {
   copyPlain,
@@ -7,7 +7,6 @@ import {
   outputJsonProblem,
   prototypeKey,
   prototypeKeyProblem,
-  thrownText,
   type ValidationResult,
 } from '../schema/index.js'
 import { AwaitingInput } from './awaiting-input.js'
@@ -134,7 +133,7 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
     } catch (error) {
       return toolFailure(
         'INVALID_OUTPUT',
-        `tool "${tool.name}" returned a result that cannot be sent as JSON: ${thrownText(error)}`,
+        `tool "${tool.name}" returned a result that cannot be sent as JSON: ${thrownMessage(error)}`,
       )
     }
   }
@@ -187,7 +186,7 @@ function checked(
   const threw = (error: unknown): ToolOutcome =>
     toolFailure(
       'TOOL_ERROR',
-      `tool "${tool.name}": its ${which} schema threw while checking ${what}: ${thrownText(error)}`,
+      `tool "${tool.name}": its ${which} schema threw while checking ${what}: ${thrownMessage(error)}`,
     )
   try {
     const result = schema.validate(value)
@@ -262,7 +261,7 @@ function failureOf(tool: Tool, error: unknown): ToolOutcome {
   if (error instanceof ToolTimeout) return toolFailure('TOOL_TIMEOUT', `${error.message}.`)
   if (error instanceof FatalToolError) return toolFailure('TOOL_FATAL', error.message, undefined, true)
   if (error instanceof BatonError) return toolFailure(error.code, `tool "${tool.name}": ${error.message}`)
-  const message = thrownText(error)
+  const message = thrownMessage(error)
   const code = error instanceof Error && error.name === 'AbortError' ? 'ABORTED' : 'TOOL_ERROR'
   return toolFailure(code, `tool "${tool.name}" failed: ${message}`)
 }
