@@ -82,3 +82,23 @@ describe('the commands and flags the README and docs/ use', () => {
     expect(unknown.map(({ command, at }) => `${at}: baton ${command}`)).toEqual([])
   })
 })
+
+describe('the help texts', () => {
+  it('name only flags that some command lists under its flags', async () => {
+    const help = await helpTexts()
+    // A flag a command offers is in its usage lines, or starts a line of its flag list.
+    const offered = new Set(['--help', '--version'])
+    for (const text of Object.values(help)) {
+      const usage = /Usage:\n([\s\S]*?)\n\n/.exec(text)?.[1] ?? ''
+      for (const [, flag] of usage.matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)) offered.add(flag!)
+      for (const [, flag] of text.matchAll(/^\s+(--[a-z][a-z-]*)/gm)) offered.add(flag!)
+    }
+    const unknown = Object.entries(help).flatMap(([command, text]) =>
+      [...text.matchAll(/(?<![\w-])(--[a-z][a-z-]*)/g)]
+        .map((m) => m[1]!)
+        .filter((flag) => !offered.has(flag))
+        .map((flag) => `baton ${command} --help: ${flag}`),
+    )
+    expect(unknown).toEqual([])
+  })
+})

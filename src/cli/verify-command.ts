@@ -83,8 +83,8 @@ line: intact (events, agents, the run's digest, who signed it), or the first lin
 edited, deleted, inserted, moved or appended after the run's end. A transcript cut short by a
 crash is intact up to its last whole line, and said to be unfinished.
 
-A run recorded with a signing key (the sign run option, --sign-key, or BATON_SIGNING_KEY) has
-its digest signed at each write. With --key, the signatures are checked against that Ed25519
+A run recorded with a signing key (the sign run option, or BATON_SIGNING_KEY for baton run and
+baton worker) has its digest signed at each write. With --key, the signatures are checked against that Ed25519
 public key (a PEM file, PEM text, or the base64 key a transcript's header shows).
 
 Flags:
