@@ -100,7 +100,10 @@ export interface RunResult<O = unknown> {
   usage: RunUsage
   /** Shared memory at the end, each entry with its provenance. */
   memory: MemoryEntry[]
-  /** Every tool call and delegation, sub-agents' included, in the order they finished. */
+  /**
+   * Every tool call and delegation, sub-agents' included: each step's calls in the order the model
+   * made them, a sub-agent's calls before the delegation that started it.
+   */
   trajectory: TrajectoryStep[]
   /** The transcript path, when recorded. */
   transcript?: string
