@@ -48,11 +48,7 @@ export async function delegate(
     )
   }
   if (!parsed.success)
-    return toolFailure(
-      'INVALID_ARGUMENTS',
-      `invalid arguments for tool "${tool.name}":`,
-      parsed.issues,
-    )
+    return toolFailure('INVALID_ARGUMENTS', `invalid arguments for tool "${tool.name}":`, parsed.issues)
   const input = parsed.data as DelegationInput
   const task = agent.input ? (parsed.data as Record<string, unknown>) : input.task
   const memoryKeys = agent.input ? undefined : input.memoryKeys
