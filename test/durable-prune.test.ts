@@ -1,5 +1,5 @@
 /**
- * `prune` deletes the durable runs that ended before a moment, with all that is stored for them
+ * `list` picks runs by status and agent, page after page; `prune` deletes the durable runs that ended before a moment, with all that is stored for them
  * (their lines and their sub-agents', approvals, charges, the engine's workflows), and leaves
  * alone every run that may still go on: one waiting for approval, one that ended later.
  */
@@ -56,6 +56,39 @@ async function rowsOf(runIds: string[]): Promise<Record<string, number>> {
     await db.end()
   }
 }
+
+describe('list', () => {
+  it('picks runs by agent and status, and pages on with submittedBefore', async () => {
+    const ids = []
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        await runs.submit('lead', `Task page${i}: have the clerks buy the items`, { runId: `page-${i}` }),
+      )
+    for (const id of ids) await runs.result(id, { timeoutMs: 90_000 })
+    const leads = await runs.list({ agent: 'lead', limit: 2 })
+    expect(leads.map((run) => run.runId)).toEqual(['page-2', 'page-1'])
+    const next = await runs.list({ agent: 'lead', limit: 2, submittedBefore: leads.at(-1)!.submittedAt })
+    expect(next.map((run) => run.runId)).toEqual(['page-0'])
+    expect(await runs.list({ agent: 'cautious-clerk', status: 'done' })).toEqual([])
+    expect((await runs.list({ agent: 'lead', status: 'done' })).map((run) => run.runId).sort()).toEqual(ids)
+    await runs.prune({ endedBefore: Date.now() + 60_000 })
+    expect(await runs.list({ agent: 'lead' })).toEqual([])
+  }, 120_000)
+
+  it('refuses a filter it does not know, naming it', async () => {
+    for (const filter of [
+      { agents: 'lead' },
+      { agent: '' },
+      { status: 'finished' },
+      { submittedBefore: 'yesterday' },
+      { limit: 0 },
+    ])
+      await expect(runs.list(filter as never)).rejects.toMatchObject({
+        code: 'INVALID_OPTIONS',
+        message: expect.stringMatching(/^list: /),
+      })
+  })
+})
 
 describe('prune', () => {
   it('deletes runs that ended before the moment with everything stored for them, and nothing else', async () => {

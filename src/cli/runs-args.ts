@@ -16,6 +16,8 @@ export interface RunsArgs {
   by: string | undefined
   /** `list --status <status>`. */
   status: string | undefined
+  /** `list --agent <name>`. */
+  agent: string | undefined
   /** `list --limit <n>` (default 20). */
   limit: number
   /** `prune --older-than <duration>`: in milliseconds. */
@@ -31,6 +33,7 @@ export interface RunsArgs {
 const RUNS_FLAGS = [
   '--database',
   '--status',
+  '--agent',
   '--limit',
   '--deny',
   '--by',
@@ -63,6 +66,7 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     deny: false,
     by: undefined,
     status: undefined,
+    agent: undefined,
     limit: 20,
     limitGiven: false,
     olderThanMs: undefined,
@@ -74,6 +78,7 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     '--deny': ['approve'],
     '--by': ['approve'],
     '--status': ['list'],
+    '--agent': ['list'],
     '--limit': ['list', 'prune'],
     '--older-than': ['prune'],
     '--output': ['export'],
@@ -89,6 +94,7 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     else if (flag === '--deny') args.deny = true
     else if (flag === '--by') args.by = value()
     else if (flag === '--status') args.status = value()
+    else if (flag === '--agent') args.agent = value()
     else if (flag === '--output' || flag === '-o') args.output = value()
     else if (flag === '--older-than') args.olderThanMs = duration(value())
     else if (flag === '--limit') {
@@ -100,7 +106,7 @@ export function parseRunsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
       args.limitGiven = true
     } else
       throw new UsageError(
-        `unknown flag ${flag} for "baton runs"; expected one of --database, --status, --limit, --deny, --by, --output (-o), --older-than, --json, --debug${didYouMean(flag, RUNS_FLAGS) ?? ''}`,
+        `unknown flag ${flag} for "baton runs"; expected one of --database, --status, --agent, --limit, --deny, --by, --output (-o), --older-than, --json, --debug${didYouMean(flag, RUNS_FLAGS) ?? ''}`,
       )
   })
   const [first, ...rest] = positional

@@ -31,7 +31,8 @@ export interface RunsIO {
 export const RUNS_HELP = `baton runs — the durable runs in a PostgreSQL database
 
 Usage:
-  baton runs [list] [--status <status>] [--limit n] [--json]   the newest runs first
+  baton runs [list] [--status <status>] [--agent <name>] [--limit n] [--json]
+                                             the newest runs first
   baton runs show <run-id> [--json]          its status, task, attempts, waiting calls, result
   baton runs follow <run-id> [--json]        its events live (the live tree), then its result
   baton runs cancel <run-id>                 stops it (it ends aborted)
@@ -160,7 +161,11 @@ async function list(runs: DurableRuns, args: RunsArgs, io: RunsIO): Promise<numb
     throw new UsageError(
       `--status must be one of ${DURABLE_STATUSES.join(', ')}, got ${JSON.stringify(status)}`,
     )
-  const found = await runs.list({ limit: args.limit, ...(status ? { status } : {}) })
+  const found = await runs.list({
+    limit: args.limit,
+    ...(status ? { status } : {}),
+    ...(args.agent !== undefined ? { agent: args.agent } : {}),
+  })
   if (args.json) {
     io.out.write(`${JSON.stringify(found, null, 2)}\n`)
     return 0

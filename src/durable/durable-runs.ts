@@ -25,13 +25,48 @@ import { APP_VERSION, type Dbos, type DbosClient, type Runner, WORKFLOW } from '
 import { DURABLE_STATUSES, ended } from './status.js'
 import { DurableStore, type RunRow, workflowId } from './store.js'
 import { databaseError, notFound, redactUrl } from './store-errors.js'
+import type { RunFilter } from './store-runs.js'
 import { treeHash } from './tree-hash.js'
-import type { DurableOptions, DurableRun, DurableRuns } from './types.js'
+import type { DurableOptions, DurableRun, DurableRuns, ListFilter } from './types.js'
 import { durableWorker } from './worker.js'
 
 const RUN_ID = /^[A-Za-z0-9_.:-]{1,200}$/
 /** Runs deleted in one go by `prune`. */
 const PRUNE_BATCH = 500
+
+/** `list`'s filter checked, with its moment as a Date. */
+function listFilter(given: unknown): RunFilter {
+  const bad = (message: string) => new BatonError('INVALID_OPTIONS', `list: ${message}`)
+  if (given === null || typeof given !== 'object')
+    throw bad(`the filter must be an object, got ${describe(given)}`)
+  const { status, agent, submittedBefore, limit, ...rest } = given as ListFilter
+  const unknown = Object.keys(rest)
+  if (unknown.length)
+    throw bad(`unknown filter ${JSON.stringify(unknown[0])} (known: status, agent, submittedBefore, limit)`)
+  const filter: RunFilter = {}
+  if (status !== undefined) {
+    if (!DURABLE_STATUSES.includes(status))
+      throw bad(`status must be one of ${DURABLE_STATUSES.join(', ')}, got ${JSON.stringify(status)}`)
+    filter.status = status
+  }
+  if (agent !== undefined) {
+    if (typeof agent !== 'string' || agent === '')
+      throw bad(`agent must be an agent's name, got ${describe(agent)}`)
+    filter.agent = agent
+  }
+  if (submittedBefore !== undefined) {
+    const at = submittedBefore instanceof Date ? submittedBefore.getTime() : submittedBefore
+    if (typeof at !== 'number' || !Number.isFinite(at) || Math.abs(at) > 8.64e15)
+      throw bad(`submittedBefore must be a Date or epoch milliseconds, got ${describe(submittedBefore)}`)
+    filter.submittedBefore = new Date(at)
+  }
+  if (limit !== undefined) {
+    if (!(Number.isSafeInteger(limit) && limit > 0))
+      throw bad(`limit must be a whole number, 1 or more, got ${JSON.stringify(limit)}`)
+    filter.limit = limit
+  }
+  return filter
+}
 
 /** `prune`'s options checked: the moment as a Date, and the most runs to delete. */
 function pruneOptions(given: unknown): { endedBefore: Date; limit: number } {
@@ -207,17 +242,7 @@ export async function durableRuns(options: DurableOptions): Promise<DurableRuns>
       return run
     },
     async list(filter = {}) {
-      if (filter.status !== undefined && !DURABLE_STATUSES.includes(filter.status))
-        throw new BatonError(
-          'INVALID_OPTIONS',
-          `list: status must be one of ${DURABLE_STATUSES.join(', ')}, got ${JSON.stringify(filter.status)}`,
-        )
-      if (filter.limit !== undefined && !(Number.isInteger(filter.limit) && filter.limit > 0))
-        throw new BatonError(
-          'INVALID_OPTIONS',
-          `list: limit must be a whole number, 1 or more, got ${JSON.stringify(filter.limit)}`,
-        )
-      return (await store.list(filter)).map(info)
+      return (await store.list(listFilter(filter))).map(info)
     },
 
     async approve(runId, call, approved, options = {}) {

@@ -7,6 +7,7 @@ export type {
   DurableOptions,
   DurableRun,
   DurableRuns,
+  ListFilter,
   PruneOptions,
   ServeOptions,
   SubmitOptions,

@@ -49,18 +49,29 @@ export async function getRun(db: StoreDb, runId: string): Promise<RunRow | undef
   return found.rows[0] ? rowOf(found.rows[0]) : undefined
 }
 
+/** What `list` picks runs by (every field optional). */
+export interface RunFilter {
+  status?: DurableStatus
+  agent?: string
+  /** Only runs submitted before this moment: the next page after the oldest run of a page. */
+  submittedBefore?: Date
+  limit?: number
+}
+
 /** Runs, newest first. */
-export async function listRuns(
-  db: StoreDb,
-  filter: { status?: DurableStatus; limit?: number } = {},
-): Promise<RunRow[]> {
-  const limit = filter.limit ?? 100
-  const found = filter.status
-    ? await db.query(`SELECT * FROM baton.runs WHERE status = $1 ORDER BY submitted_at DESC LIMIT $2`, [
-        filter.status,
-        limit,
-      ])
-    : await db.query(`SELECT * FROM baton.runs ORDER BY submitted_at DESC LIMIT $1`, [limit])
+export async function listRuns(db: StoreDb, filter: RunFilter = {}): Promise<RunRow[]> {
+  const where: string[] = []
+  const values: unknown[] = []
+  if (filter.status !== undefined) where.push(`status = $${values.push(filter.status)}`)
+  if (filter.agent !== undefined) where.push(`agent = $${values.push(filter.agent)}`)
+  if (filter.submittedBefore !== undefined)
+    where.push(`submitted_at < $${values.push(filter.submittedBefore)}`)
+  const limit = `$${values.push(filter.limit ?? 100)}`
+  const found = await db.query(
+    `SELECT * FROM baton.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY submitted_at DESC, run_id DESC LIMIT ${limit}`,
+    values,
+  )
   return found.rows.map(rowOf)
 }
 

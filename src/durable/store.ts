@@ -14,7 +14,6 @@ import type { PendingApproval } from '../events/index.js'
 import type { RunResult } from '../run/types.js'
 import { ChangeFeed, type ChangeKind, type Changes } from './change-feed.js'
 import { META, SCHEMA, SCHEMA_VERSION } from './schema.js'
-import type { DurableStatus } from './status.js'
 import { answerApproval, approvalAnswers } from './store-approvals.js'
 import {
   addBranch,
@@ -41,6 +40,7 @@ import {
   listRuns,
   longQueued,
   prunableRuns,
+  type RunFilter,
   type RunRow,
   type RunSubmission,
   requestCancel,
@@ -143,7 +143,7 @@ export class DurableStore {
   }
 
   /** Runs, newest first. */
-  list(filter: { status?: DurableStatus; limit?: number } = {}): Promise<RunRow[]> {
+  list(filter: RunFilter = {}): Promise<RunRow[]> {
     return listRuns(this.db, filter)
   }
 

@@ -84,6 +84,13 @@ export interface DurableRun {
   updatedAt: Date
 }
 
+export interface ListFilter {
+  status?: DurableStatus
+  agent?: string
+  submittedBefore?: Date | number
+  limit?: number
+}
+
 export interface PruneOptions {
   /** Runs that ended before this moment go (a `Date`, or epoch milliseconds). */
   endedBefore: Date | number
@@ -99,8 +106,12 @@ export interface DurableRuns {
   /** The run's events as they are stored, from the first, live until it ends (no repeats after a takeover). */
   follow(runId: string): AsyncIterable<BatonEvent>
   get(runId: string): Promise<DurableRun>
-  /** Runs, newest first. */
-  list(filter?: { status?: DurableStatus; limit?: number }): Promise<DurableRun[]>
+  /**
+   * Runs, newest first: at most `limit` (default 100), of one `status` or `agent` if given.
+   * `submittedBefore` (a `Date` or epoch ms) pages on: pass the `submittedAt` of the oldest run
+   * of the page before.
+   */
+  list(filter?: ListFilter): Promise<DurableRun[]>
   /**
    * Answers a tool call that waits for approval (the run is `awaiting_approval`): `approved`
    * true runs it, false refuses it. The answer is stored in the database, so any process may
