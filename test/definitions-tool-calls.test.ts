@@ -3,10 +3,10 @@
  * keys that reach a prototype, thousands of validation issues, results that are not JSON,
  * throws of things that are not errors, and needsApproval checks that throw or do not answer.
  */
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { z as z3 } from 'zod/v3'
 import {
@@ -23,6 +23,7 @@ import { scriptedModel } from '../src/testing/index.js'
 import { ofType, toolMessages } from './helpers.js'
 
 const temp = mkdtempSync(join(tmpdir(), 'baton-tool-calls-'))
+afterAll(() => rmSync(temp, { recursive: true, force: true }))
 let files = 0
 const file = () => join(temp, `run-${files++}.jsonl`)
 
