@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import {
   type Agent,
-  BatonError,
   defineAgent,
   defineTool,
   defineWorkflow,
@@ -19,23 +18,12 @@ import {
   type ToolSet,
 } from '../src/index.js'
 import { scriptedModel } from '../src/testing/index.js'
-import { rejection } from './helpers.js'
+import { definitionError, rejection } from './helpers.js'
 
 const model = scriptedModel([])
 const base = { instructions: 'x', model }
 const tool = (name: string) =>
   defineTool({ name, description: `the ${name} tool`, input: z.object({}), run: () => name })
-
-function definitionError(fn: () => unknown): BatonError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(BatonError)
-    expect((error as BatonError).code).toBe('INVALID_DEFINITION')
-    return error as BatonError
-  }
-  throw new Error('expected a definition error')
-}
 
 /** `items` with an empty slot (a hole, not `undefined`) at `at`. */
 function holeAt<T>(at: number, ...items: T[]): T[] {

@@ -6,20 +6,10 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { z as z3 } from 'zod/v3'
-import { BatonError, defineAgent, defineTool } from '../src/index.js'
+import { defineAgent, defineTool } from '../src/index.js'
 import { formatIssues } from '../src/schema/index.js'
 import { scriptedModel } from '../src/testing/index.js'
-
-function definitionError(fn: () => unknown): BatonError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(BatonError)
-    expect((error as BatonError).code).toBe('INVALID_DEFINITION')
-    return error as BatonError
-  }
-  throw new Error('expected a definition error')
-}
+import { definitionError } from './helpers.js'
 
 /** `items` with the slot at `at` emptied (a hole, not `undefined`). */
 function withHole<T>(items: T[], at: number): T[] {

@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { BatonError, defineAgent, defineTool, defineWorkflow, run } from '../src/index.js'
+import { defineAgent, defineTool, defineWorkflow, run } from '../src/index.js'
 import { scriptedModel } from '../src/testing/index.js'
+import { definitionError } from './helpers.js'
 
 const tool = (name: string) =>
   defineTool({ name, description: `the ${name} tool`, input: z.object({}), run: () => name })
 const model = scriptedModel([])
 const base = { instructions: 'x', model }
-
-function definitionError(fn: () => unknown): BatonError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(BatonError)
-    expect((error as BatonError).code).toBe('INVALID_DEFINITION')
-    return error as BatonError
-  }
-  throw new Error('expected a definition error')
-}
 
 describe('defineAgent refuses bad definitions, naming the field and the value', () => {
   it('duplicate tool names', () => {

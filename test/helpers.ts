@@ -8,6 +8,18 @@ import {
   type ToolMessage,
 } from '../src/index.js'
 
+/** The INVALID_DEFINITION error `fn` throws (fails the test when it throws nothing or something else). */
+export function definitionError(fn: () => unknown): BatonError {
+  try {
+    fn()
+  } catch (error) {
+    expect(error).toBeInstanceOf(BatonError)
+    expect((error as BatonError).code).toBe('INVALID_DEFINITION')
+    return error as BatonError
+  }
+  throw new Error('expected a definition error')
+}
+
 /** The BatonError a promise rejects with (fails the test when it resolves or throws something else). */
 export async function rejection(promise: Promise<unknown>): Promise<BatonError> {
   const error = await promise.then(
