@@ -225,6 +225,16 @@ function ratios(results: Map<Scenario['id'], Samples>): Ratio[] {
       target: 1.1,
     })
     out.push({
+      label: '(floor) S1 JSON.stringify of the events alone / hand-written loop',
+      value: perRound(s1.jsonEvents, s1.hand),
+      target: 2,
+    })
+    out.push({
+      label: '(floor) S1 JSON.stringify of the responses and results alone / hand-written loop',
+      value: perRound(s1.jsonNeeded, s1.hand),
+      target: 2,
+    })
+    out.push({
       label: 'S1 per turn, 200 turns / 20 turns, without a transcript',
       value: perRound(s1.off, s1.shortOff),
       target: 1.2,
@@ -300,6 +310,14 @@ function rows(results: Map<Scenario['id'], Samples>): Row[] {
       label: 'S1 µs per tool turn, parts alone (the events folded · the transcript lines made, no disk)',
       off: m(s1, 'foldAlone'),
       on: m(s1, 'linesAlone'),
+      digits: 2,
+      target: '',
+      floorHere: m(s1, 'hand'),
+    })
+    out.push({
+      label: 'S1 µs per tool turn, JSON.stringify alone (every event · the responses and results)',
+      off: m(s1, 'jsonEvents'),
+      on: m(s1, 'jsonNeeded'),
       digits: 2,
       target: '',
       floorHere: m(s1, 'hand'),

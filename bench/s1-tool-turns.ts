@@ -104,7 +104,22 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
     closeSync: () => {},
     check: () => {},
   }
+  // The floor of any transcript of this run: the events it holds as JSON, with nothing else
+  // (no redaction check, no chain, no disk). Over the event objects a live run emits, all of
+  // them and then only what a replay needs (the model's responses and the tools' results).
+  const live: BatonEvent[] = []
+  for await (const event of stream(agent, 'Echo many times.', { model: scriptedModel(long), deltas: false }))
+    live.push(event)
+  const needed = live.filter((event) => event.type === 'model.response' || event.type === 'tool.result')
+  const stringified = (list: BatonEvent[]) =>
+    timed(TURNS, async () => {
+      let length = 0
+      for (let i = 0; i < list.length; i++) length += JSON.stringify(list[i])!.length
+      if (length === 0) throw new Error('S1 JSON: nothing was serialized')
+    })
   const parts = {
+    jsonEvents: () => stringified(live),
+    jsonNeeded: () => stringified(needed),
     fold: () =>
       timed(TURNS, async () => {
         const fold = new RunFold(agent, 0)
@@ -137,6 +152,8 @@ export async function measure(options: MeasureOptions): Promise<Samples> {
     tracedMemory: () => traced('memory'),
     foldAlone: parts.fold,
     linesAlone: parts.lines,
+    jsonEvents: parts.jsonEvents,
+    jsonNeeded: parts.jsonNeeded,
   }
   const samples: Samples = {}
   const warmup = options.warmup ?? 20

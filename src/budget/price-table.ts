@@ -4,6 +4,7 @@
  * (`defineAgent({ prices })`) or with the `prices` run option (the CLI's `--prices` file).
  */
 import { BatonError } from '../errors/index.js'
+import { layered as laidOver } from '../objects.js'
 import { describe } from '../schema/index.js'
 
 export interface ModelPrice {
@@ -64,7 +65,7 @@ export function layerPrices(base: PriceTable, over: PriceTable): PriceTable {
   }
   let table = byOver.get(over)
   if (!table) {
-    table = Object.freeze({ ...base, ...over })
+    table = Object.freeze(laidOver(base, over))
     byOver.set(over, table)
   }
   return table

@@ -5,6 +5,7 @@
  * separates a tool call from its result.
  */
 import type { Message, ModelRequest, ToolMessage, UserMessage } from '../model/types.js'
+import { withFields } from '../objects.js'
 
 /** Messages before the turns: the instructions and the brief. */
 export const HEAD = 2
@@ -66,7 +67,7 @@ export function stubResults(
       content: message.content,
     })
     messages ??= history.slice()
-    messages[i] = { ...message, content: stubText(message, key) }
+    messages[i] = withFields(message, { content: stubText(message, key) })
   }
   return { messages: messages ?? history, stubbed }
 }

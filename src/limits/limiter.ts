@@ -9,6 +9,7 @@
 import { systemClock } from '../effects/clock.js'
 import { BatonError } from '../errors/index.js'
 import type { ModelClock, QueuedInfo } from '../model/types.js'
+import { withFields } from '../objects.js'
 import type { Bucket, Slots } from './buckets.js'
 import { clearScopes, type Scope, scopesAmong } from './config.js'
 import { clearEndpoints, type EndpointState, endpointState, LEARNED_FOR_MS, pauseLeft } from './pace.js'
@@ -156,7 +157,7 @@ async function turn(
         refund()
         throw tooLong(endpoint, longest, ms)
       }
-      queued({ ...longest, waitMs: ms })
+      queued(withFields(longest, { waitMs: ms }))
       await sleep(ms, options.signal, clock).catch((error: unknown) => {
         refund()
         throw error

@@ -11,6 +11,7 @@ import type { BatonEvent } from '../events/index.js'
 import { shownValue, type TrajectoryStep } from '../goal/index.js'
 import type { ScopedMemory } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { copyPlain, prototypeKey, prototypeKeyProblem } from '../schema/index.js'
 import {
   executeTool,
@@ -62,7 +63,7 @@ export async function callTool(frame: Frame, step: number, job: Job): Promise<Ca
       new StopSignal({
         status: 'error',
         stopReason: 'TOOL_FATAL',
-        error: { ...outcome.error, details: { path: key } },
+        error: withFields(outcome.error, { details: { path: key } }),
       }),
     )
   }

@@ -3,6 +3,7 @@ import { thrownMessage, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
 import type { MemoryEntry } from '../memory/index.js'
 import type { ToolCall } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { copyPlain, type ValidationResult } from '../schema/index.js'
 import { type ToolOutcome, toolFailure } from '../tool/index.js'
 import { agentLoop } from './agent-loop.js'
@@ -121,7 +122,7 @@ export async function delegate(
     'SUB_AGENT_FAILED',
     `sub-agent "${agent.name}" stopped with status ${outcome.status} (${outcome.stopReason})${outcome.error ? `: ${outcome.error.message}` : ''}`,
   )
-  return outcome.pending ? { ...failure, pending: outcome.pending } : failure
+  return outcome.pending ? withFields(failure, { pending: outcome.pending }) : failure
 }
 
 const noWrite = (): void => {}

@@ -15,6 +15,7 @@ import type { BatonEvent, ElicitationAnswer, ElicitationRequest, PendingApproval
 import type { Task } from '../goal/index.js'
 import type { Memory, MemoryEntry } from '../memory/index.js'
 import type { GenerateOptions, Model } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { resultMemoryKey } from '../tool/index.js'
 import { raceStop } from './on-abort.js'
 import { type AgentOutcome, StopSignal } from './outcome.js'
@@ -333,7 +334,9 @@ class AgentFrame extends Stopper implements Frame {
       clock: this.run.clock,
     }
     const left = this.budget.wallMsLeft(this.run.clock.now())
-    return left === undefined ? this.options : { ...this.options, deadline: this.run.clock.now() + left }
+    return left === undefined
+      ? this.options
+      : withFields(this.options, { deadline: this.run.clock.now() + left })
   }
 
   dispose(): void {

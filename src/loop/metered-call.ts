@@ -4,6 +4,7 @@ import { BatonError, toErrorInfo } from '../errors/index.js'
 import { type BatonEvent, isSideCall } from '../events/index.js'
 import type { ModelDelta } from '../model/stream-call.js'
 import type { Model, ModelResponse, ToolCall, Usage } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { describe } from '../schema/index.js'
 import { stoppedError } from './agent-memory.js'
 import { fitArgs } from './deep-args.js'
@@ -155,9 +156,9 @@ function checkResponse(given: ModelResponse, step: number): ModelResponse {
   if (calls?.some((call) => fitArgs(call.args) !== call.args)) {
     calls = calls.map((call) => {
       const args = fitArgs(call.args)
-      return args === call.args ? call : { ...call, args }
+      return args === call.args ? call : withFields(call, { args })
     })
-    response = { ...response, message: { ...response.message, toolCalls: calls } }
+    response = withFields(response, { message: withFields(response.message, { toolCalls: calls }) })
   }
   const single = calls?.length === 1 && typeof calls[0]!.id === 'string' && calls[0]!.id !== ''
   if (calls?.length && !single) {
@@ -172,9 +173,10 @@ function checkResponse(given: ModelResponse, step: number): ModelResponse {
       fixed ??= calls.slice()
       const id = `call_${step}_${i}`
       seen.add(id)
-      fixed[i] = { ...call, id }
+      fixed[i] = withFields(call, { id })
     })
-    if (fixed) return { ...response, usage, message: { ...response.message, toolCalls: fixed } }
+    if (fixed)
+      return withFields(response, { usage, message: withFields(response.message, { toolCalls: fixed }) })
   }
   return response
 }
@@ -218,18 +220,16 @@ function complete(response: ModelResponse): ModelResponse {
     OPTIONAL_COUNTS.every((key) => usage[key] === undefined || count(usage[key]) === usage[key])
   if (whole) return response
   const calls = Array.isArray(message.toolCalls) && message.toolCalls.length > 0
-  const counted: Usage = {
-    ...usage,
+  const counted: Usage = withFields(usage ?? {}, {
     inputTokens: count(usage?.inputTokens),
     outputTokens: count(usage?.outputTokens),
-  }
+  })
   // A count that is not one (NaN, negative, a string) is not known: left out, never written as null.
   for (const key of OPTIONAL_COUNTS)
     if (counted[key] !== undefined && count(counted[key]) !== counted[key]) delete counted[key]
-  return {
-    ...response,
-    message: typeof message.content === 'string' ? message : { ...message, content: '' },
+  return withFields(response, {
+    message: typeof message.content === 'string' ? message : withFields(message, { content: '' }),
     usage: counted,
     finishReason: typeof finishReason === 'string' ? finishReason : calls ? 'tool-calls' : 'stop',
-  }
+  })
 }

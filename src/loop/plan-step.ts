@@ -11,6 +11,7 @@ import type { BudgetRefusal } from '../budget/index.js'
 import type { PendingApproval } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { ToolCall } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { type CheckedPlan, checkPlan, executePlan, type FilledTask, type TaskResult } from '../plan/index.js'
 import { formatIssues } from '../schema/index.js'
 import { toolFailure } from '../tool/index.js'
@@ -169,11 +170,13 @@ async function planStep(
   )
   const trajectory = tasks.flatMap((task) => ran.get(task.path) ?? [])
   if (pending.length)
-    return {
-      ...toolFailure('AWAITING_APPROVAL', `${pending.length} task(s) of the plan need approval`),
-      pending,
-      trajectory,
-    }
+    return withFields(
+      toolFailure('AWAITING_APPROVAL', `${pending.length} task(s) of the plan need approval`),
+      {
+        pending,
+        trajectory,
+      },
+    )
   const outcome: CallOutcome = { ok: true, value, content, truncated: false, trajectory }
   if (refusal) outcome.refusal = refusal
   return outcome

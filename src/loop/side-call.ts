@@ -1,5 +1,6 @@
 import type { BatonEvent } from '../events/index.js'
 import type { Model, ModelRequest, ModelResponse } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { redactor } from '../transcript/redact.js'
 import type { Frame } from './frame.js'
 import { transcriptHash } from './hash.js'
@@ -28,7 +29,7 @@ export async function sideCall(
     inputTokens: Math.ceil(chars / 4),
     maxTokens: request.maxTokens,
     effect: (maxTokens) => {
-      const sent = maxTokens === undefined ? request : { ...request, maxTokens }
+      const sent = maxTokens === undefined ? request : withFields(request, { maxTokens })
       // Over the request as recorded (redacted), like every request hash.
       const hash = transcriptHash('', sent, redactor(), 1)
       if (run.observed) {

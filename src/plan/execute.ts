@@ -6,6 +6,8 @@
  * task does not sink the plan: its error is its result, and the tasks that needed it are
  * skipped, saying which task failed and why.
  */
+
+import { withFields } from '../objects.js'
 import { fill, PlanReferenceError } from './refs.js'
 import type { AgentTask, TaskResult, ToolTask } from './types.js'
 import type { CheckedPlan } from './validate.js'
@@ -160,8 +162,8 @@ async function level(
       }
       const filled: FilledTask =
         'tool' in task
-          ? { ...task, args: fill(task.args ?? {}, known) }
-          : { ...(task as AgentTask), task: String(fill((task as AgentTask).task, known)) }
+          ? withFields(task, { args: fill(task.args ?? {}, known) })
+          : withFields(task as AgentTask, { task: String(fill((task as AgentTask).task, known)) })
       await slots.take()
       try {
         options.onStart?.(path)

@@ -14,6 +14,7 @@ import { BatonError, isErrorCode } from '../errors/index.js'
 import type { ModelFallbackEvent, ModelRouteEvent } from '../events/index.js'
 import { deltasOf } from '../model/stream-call.js'
 import type { ModelResponse } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { describeDivergence } from './diff.js'
 import { agentPathOf, type Recording } from './recording.js'
 
@@ -154,11 +155,11 @@ export function replayEffects(
       // A code this Baton does not know (a newer Baton's, a hand edit) must not leak out as one.
       if (!isErrorCode(failure.code)) {
         throw new BatonError('MODEL_ERROR', failure.message, {
-          details: { ...failure.details, recordedCode: failure.code, replayed: true },
+          details: withFields(failure.details ?? {}, { recordedCode: failure.code, replayed: true }),
         })
       }
       throw new BatonError(failure.code, failure.message, {
-        details: { ...failure.details, replayed: true },
+        details: withFields(failure.details ?? {}, { replayed: true }),
       })
     },
 

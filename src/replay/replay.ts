@@ -10,6 +10,7 @@ import type { BudgetLimits, PriceTable } from '../budget/index.js'
 import type { Clock, Effects } from '../effects/index.js'
 import { BatonError } from '../errors/index.js'
 import type { Model } from '../model/types.js'
+import { layered, withFields } from '../objects.js'
 import { streamRun } from '../run/run.js'
 import type { InternalRunOptions, RunOptions, RunResult, RunStream } from '../run/types.js'
 import { describe } from '../schema/index.js'
@@ -98,7 +99,7 @@ export async function replay<O>(
   options: ReplayOptions = {},
 ): Promise<ReplayResult<O>> {
   checkReplayOptions('replay', options)
-  return finish(replayStream(transcript, agent, 'replay', { ...options, deltas: false }))
+  return finish(replayStream(transcript, agent, 'replay', withFields(options, { deltas: false })))
 }
 
 /**
@@ -112,7 +113,7 @@ export async function resume<O>(
   options: ResumeOptions = {},
 ): Promise<ReplayResult<O>> {
   checkReplayOptions('resume', options)
-  return finish(replayStream(transcript, agent, 'resume', { ...options, deltas: false }))
+  return finish(replayStream(transcript, agent, 'resume', withFields(options, { deltas: false })))
 }
 
 /** Re-runs a transcript from root step `from` on: earlier steps come from the recording as they are. */
@@ -122,7 +123,7 @@ export async function fork<O>(
   options: ForkOptions,
 ): Promise<ReplayResult<O>> {
   checkReplayOptions('fork', options)
-  return finish(replayStream(transcript, agent, 'fork', { ...options, deltas: false }))
+  return finish(replayStream(transcript, agent, 'fork', withFields(options, { deltas: false })))
 }
 
 async function finish<O>(started: ReplayStream<O>): Promise<ReplayResult<O>> {
@@ -178,14 +179,14 @@ export function replayStream<O>(
   const effects = replayEffects(recording, policy, options)
   const runOptions: InternalRunOptions = {
     effects: options.door ? options.door(effects) : effects,
-    budget: { ...header.budget, ...options.budget },
+    budget: layered(header.budget ?? {}, options.budget),
     from: {
       runId: header.runId,
       mode,
       ...(recording.transcript.digest ? { digest: recording.transcript.digest } : {}),
     },
   }
-  if (header.prices || options.prices) runOptions.prices = { ...header.prices, ...options.prices }
+  if (header.prices || options.prices) runOptions.prices = layered(header.prices ?? {}, options.prices)
   if (header.contextWindows) runOptions.contextWindows = header.contextWindows
   if (header.vars) runOptions.vars = header.vars
   if (header.source) runOptions.source = header.source
@@ -217,7 +218,7 @@ export function replayStream<O>(
   const result = events.result.then(
     (result) => {
       file.settle(result, effects)
-      return { ...result, divergences: effects.divergences, live: { ...effects.live } }
+      return withFields(result, { divergences: effects.divergences, live: { ...effects.live } })
     },
     (error: unknown) => {
       file.abandon()

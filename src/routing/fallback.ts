@@ -20,6 +20,7 @@ import type {
   ModelResponse,
   ModelStreamEvent,
 } from '../model/types.js'
+import { layered, withFields } from '../objects.js'
 import { describe } from '../schema/index.js'
 import { checkOptionKeys, unknownKey } from '../schema/known-keys.js'
 import { type BreakerOptions, DEFAULT_BREAKER, failed, openUntil, skips, succeeded } from './breaker.js'
@@ -108,7 +109,7 @@ export function fallback(models: readonly ModelChoice[], options: FallbackOption
     failures.push(...failedModels(failure))
     return () => {
       const info = { from: failure.model, to: next.id, code: failure.code, message: failure.message }
-      options.onFallback?.(failure.status === undefined ? info : { ...info, status: failure.status })
+      options.onFallback?.(failure.status === undefined ? info : withFields(info, { status: failure.status }))
     }
   }
 
@@ -213,7 +214,7 @@ function everyModelFailed(earlier: readonly FailedModel[], last: ModelFailure): 
   if (error instanceof BatonError)
     summary = new BatonError(error.code, message, {
       cause: error,
-      details: { ...error.details, failures },
+      details: withFields(error.details ?? {}, { failures }),
     })
   else {
     // Not Baton's: the same name and code, as the run reports an error it did not expect.
@@ -243,7 +244,7 @@ async function* streamOf(
 
 /** The response, saying which model answered (the innermost one, for chains of chains). */
 function answeredBy(response: ModelResponse, model: string): ModelResponse {
-  return response.model === undefined ? { ...response, model } : response
+  return response.model === undefined ? withFields(response, { model }) : response
 }
 
 function failureOfCut(model: string): BatonError {
@@ -278,7 +279,7 @@ function breakerOptions(option: FallbackOptions['breaker']): Required<BreakerOpt
   const unknown = option && unknownKey(Object.keys(option), BREAKER_KEYS, 'breaker option', BREAKER_HINTS)
   if (unknown)
     throw definitionError('fallback', `breaker.${unknown.key} ${unknown.problem}`, `breaker.${unknown.key}`)
-  const merged = { ...DEFAULT_BREAKER, ...option }
+  const merged = layered(DEFAULT_BREAKER, option)
   for (const field of ['failures', 'coolDownMs'] as const) {
     const value = merged[field]
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)

@@ -11,6 +11,7 @@
 import { estimateTokens, messageChars } from '../budget/estimate-tokens.js'
 import { BatonError } from '../errors/index.js'
 import type { GenerateOptions, Model, ModelRequest, ModelResponse, ModelStreamEvent } from '../model/types.js'
+import { withFields } from '../objects.js'
 import { describe } from '../schema/index.js'
 import { checkOptionKeys } from '../schema/known-keys.js'
 import { choiceProblem, definitionError, idOf, Member, type ModelChoice } from './members.js'
@@ -117,7 +118,7 @@ export function route(choose: RouteFn, options: RouteOptions = {}): Model {
     async generate(request: ModelRequest, options: GenerateOptions = {}): Promise<ModelResponse> {
       const member = await memberFor(request, options)
       const response = await (await member.model()).generate(request, options)
-      return response.model === undefined ? { ...response, model: member.id } : response
+      return response.model === undefined ? withFields(response, { model: member.id }) : response
     },
     async *stream(request: ModelRequest, options: GenerateOptions = {}): AsyncIterable<ModelStreamEvent> {
       const member = await memberFor(request, options)
@@ -126,13 +127,13 @@ export function route(choose: RouteFn, options: RouteOptions = {}): Model {
         const response = await model.generate(request, options)
         yield {
           type: 'finish',
-          response: response.model === undefined ? { ...response, model: member.id } : response,
+          response: response.model === undefined ? withFields(response, { model: member.id }) : response,
         }
         return
       }
       for await (const event of model.stream(request, options)) {
         if (event.type === 'finish' && event.response.model === undefined)
-          yield { type: 'finish', response: { ...event.response, model: member.id } }
+          yield { type: 'finish', response: withFields(event.response, { model: member.id }) }
         else yield event
       }
     },

@@ -6,6 +6,7 @@
  * just before them.
  */
 import type { BatonEvent } from '../events/index.js'
+import { withFields } from '../objects.js'
 import type { Redactor } from '../transcript/redact.js'
 
 type Delta = Extract<BatonEvent, { type: 'model.delta' }>
@@ -49,13 +50,11 @@ export class DeltaRedaction {
       calls.set(
         event.toolCall.index,
         before
-          ? {
-              ...before,
-              toolCall: {
-                ...before.toolCall,
+          ? withFields(before, {
+              toolCall: withFields(before.toolCall, {
                 argsDelta: before.toolCall.argsDelta + event.toolCall.argsDelta,
-              },
-            }
+              }),
+            })
           : event,
       )
       return []
@@ -107,7 +106,7 @@ export class DeltaRedaction {
     }
     // Sent just before the response: their seq is its seq, as for any delta.
     for (const call of this.args.get(event.path)?.values() ?? [])
-      out.push({ ...call, seq: event.seq, t: event.t })
+      out.push(withFields(call, { seq: event.seq, t: event.t }))
     this.forget(event.path)
     return out
   }
@@ -128,6 +127,6 @@ function withPiece(
   const stamp = at ? { seq: at.seq, t: at.t } : { seq: delta.seq, t: delta.t }
   const base = { type: 'model.delta' as const, path: delta.path, ...stamp }
   return delta.kind === 'text'
-    ? { ...base, kind: 'text', text: piece }
-    : { ...base, kind: 'reasoning', reasoning: piece }
+    ? withFields(base, { kind: 'text', text: piece })
+    : withFields(base, { kind: 'reasoning', reasoning: piece })
 }

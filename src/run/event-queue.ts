@@ -1,4 +1,5 @@
 import type { BatonEvent } from '../events/index.js'
+import { withFields } from '../objects.js'
 
 type Delta = Extract<BatonEvent, { type: 'model.delta' }>
 
@@ -159,8 +160,8 @@ class Joined {
   event(): Delta {
     const all = this.chunks.join('') + this.parts.join('')
     const { first } = this
-    if (first.kind === 'text') return { ...first, text: all }
-    if (first.kind === 'reasoning') return { ...first, reasoning: all }
-    return { ...first, toolCall: { ...first.toolCall, argsDelta: all } }
+    if (first.kind === 'text') return withFields(first, { text: all })
+    if (first.kind === 'reasoning') return withFields(first, { reasoning: all })
+    return withFields(first, { toolCall: withFields(first.toolCall, { argsDelta: all }) })
   }
 }

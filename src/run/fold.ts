@@ -16,6 +16,7 @@ import {
 } from '../events/index.js'
 import type { TrajectoryStep } from '../goal/index.js'
 import type { MemoryEntry } from '../memory/index.js'
+import { withFields } from '../objects.js'
 import { givenTranscript } from '../transcript/given.js'
 import { childAgent, readTranscript, type Transcript } from '../transcript/index.js'
 import { redactor } from '../transcript/redact.js'
@@ -346,9 +347,9 @@ export function foldMismatch(result: RunResult, transcript?: Transcript): string
   const held = (value: RunResult | undefined) => transcriptJson(value, redact)
   // A memory entry under a secret's name is written without its value.
   const memory = result.memory.map((entry) =>
-    secretKey(entry.key, redact) ? { ...entry, value: '[redacted]' } : entry,
+    secretKey(entry.key, redact) ? withFields(entry, { value: '[redacted]' }) : entry,
   )
-  const [live, folded] = [held({ ...result, memory }), held(read)]
+  const [live, folded] = [held(withFields(result, { memory })), held(read)]
   if (live === folded || live.includes('"[too deep]"')) return undefined
   return `the transcript ${result.transcript} does not fold to the run's result:\nresult: ${live}\nfolded: ${folded}`
 }

@@ -18,6 +18,7 @@ import { errorOutcome } from '../loop/outcome.js'
 import { Stopper } from '../loop/stopper.js'
 import { Memory } from '../memory/index.js'
 import type { Model } from '../model/types.js'
+import { layered, withFields } from '../objects.js'
 import type { Tracing } from '../otel/trace.js'
 import { resolveModel } from '../providers/resolve.js'
 import { formatIssues } from '../schema/index.js'
@@ -167,7 +168,7 @@ async function execute(
   const unlink = options.signal ? onAbort(options.signal, abortRun) : undefined
 
   const memory = new Memory(() => clock.now())
-  const limits = { ...DEFAULT_BUDGET, ...agent.budget, ...options.budget }
+  const limits = layered(DEFAULT_BUDGET, agent.budget, options.budget)
   const budget = new Budget('root', limits, startedAt)
   let writer: TranscriptWriter | undefined
   const fold = new RunFold(agent, startedAt, runId)
@@ -297,7 +298,7 @@ async function execute(
     status: outcome.status,
     stopReason: outcome.stopReason,
     output: outcome.output,
-    usage: { ...budget.used, wallMs: elapsed() },
+    usage: withFields(budget.used, { wallMs: elapsed() }),
   }
   if (outcome.error) end.error = outcome.error
   emit(end)

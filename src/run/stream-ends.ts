@@ -5,6 +5,7 @@
 import type { Clock } from '../effects/index.js'
 import { BatonError, toErrorInfo } from '../errors/index.js'
 import type { BatonEvent } from '../events/index.js'
+import { withFields } from '../objects.js'
 import { redactor } from '../transcript/redact.js'
 import { transcriptJson } from '../transcript/transcript-json.js'
 import { DeltaRedaction } from './delta-redaction.js'
@@ -152,5 +153,5 @@ export function serverSentResponse(
   const headers = new Headers(init.headers)
   if (!headers.has('content-type')) headers.set('content-type', 'text/event-stream; charset=utf-8')
   if (!headers.has('cache-control')) headers.set('cache-control', 'no-cache')
-  return new Response(serverSentEvents(events, clock, heartbeatMs), { ...init, headers })
+  return new Response(serverSentEvents(events, clock, heartbeatMs), withFields(init ?? {}, { headers }))
 }

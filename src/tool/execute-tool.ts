@@ -1,6 +1,7 @@
 import type { Effects, ToolAnswer } from '../effects/index.js'
 import { BatonError, FatalToolError, thrownMessage } from '../errors/index.js'
 import type { ToolCall } from '../model/types.js'
+import { withFields } from '../objects.js'
 import {
   copyPlain,
   formatPath,
@@ -65,10 +66,10 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
     }
     if (decision === undefined) {
       const pending = { path: run.ctx.step, callId: call.id, tool: tool.name, args: parsed.data }
-      return {
-        ...toolFailure('AWAITING_APPROVAL', `the call to tool "${tool.name}" is waiting for approval`),
-        pending: [pending],
-      }
+      return withFields(
+        toolFailure('AWAITING_APPROVAL', `the call to tool "${tool.name}" is waiting for approval`),
+        { pending: [pending] },
+      )
     }
     if (!decision)
       return toolFailure(
@@ -93,13 +94,13 @@ export async function executeTool(tool: Tool, call: ToolCall, run: ToolRun): Pro
         args: parsed.data,
         elicitation: request,
       }
-      return {
-        ...toolFailure(
+      return withFields(
+        toolFailure(
           'AWAITING_APPROVAL',
           `the call to tool "${tool.name}" is waiting for input the MCP server ${request.server} asked for`,
         ),
-        pending: [pending],
-      }
+        { pending: [pending] },
+      )
     }
     if (run.ctx.signal.aborted && !(error instanceof FatalToolError)) {
       return toolFailure('ABORTED', `tool "${tool.name}" was stopped because the agent is stopping`)

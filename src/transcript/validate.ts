@@ -4,6 +4,7 @@
  * newer Baton adds are allowed (they are not checked), and so are event types this version does
  * not know (only their common fields are checked).
  */
+import { withFields } from '../objects.js'
 
 /** A field that does not fit: where (`usage.inputTokens`) and what was expected. */
 export interface Misfit {
@@ -45,7 +46,7 @@ function object(fields: Record<string, Check>): Check {
         return { field: name, expected: 'present', got: undefined }
       }
       const wrong = check(field)
-      if (wrong) return { ...wrong, field: wrong.field ? `${name}.${wrong.field}` : name }
+      if (wrong) return withFields(wrong, { field: wrong.field ? `${name}.${wrong.field}` : name })
     }
     return undefined
   }
@@ -56,7 +57,7 @@ function arrayOf(check: Check): Check {
     if (!Array.isArray(value)) return misfit('an array', value)
     for (let i = 0; i < value.length; i++) {
       const wrong = check(value[i])
-      if (wrong) return { ...wrong, field: wrong.field ? `${i}.${wrong.field}` : String(i) }
+      if (wrong) return withFields(wrong, { field: wrong.field ? `${i}.${wrong.field}` : String(i) })
     }
     return undefined
   }
@@ -206,7 +207,7 @@ const EVENTS: Record<string, Check> = {
   'goal.check': object({ check: str, passed: bool, attempt: count, 'feedback?': str, 'score?': num }),
   'stall.warning': object({ reason: str, message: str }),
   'agent.end': object({ agent: str, ...ending, usage: runUsage }),
-  'run.end': object({ ...ending, usage: object({ wallMs: num }) }),
+  'run.end': object(withFields(ending, { usage: object({ wallMs: num }) })),
 }
 
 const common = object({ seq: count, t: num, type: str, path: str })

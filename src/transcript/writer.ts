@@ -26,6 +26,7 @@ import {
 import { resolve as absolutePath, dirname } from 'node:path'
 import { BatonError } from '../errors/index.js'
 import type { BatonEvent, BatonEventType } from '../events/index.js'
+import { withFields } from '../objects.js'
 import { lineDigest, type Signer, sign, withChain } from './chain.js'
 import { knownJson } from './known-json.js'
 import { REDACTED, type Redactor, redactor } from './redact.js'
@@ -323,7 +324,7 @@ function checkPlace(path: string): void {
  */
 function headerJson(header: TranscriptHeader, redact: Redactor): string {
   const { agent, ...rest } = header
-  const schemas: Redactor = { ...redact, secretName: () => false }
+  const schemas: Redactor = withFields(redact, { secretName: () => false })
   return `${transcriptJson(rest, redact).slice(0, -1)},"agent":${transcriptJson(agent, schemas, 2)}}`
 }
 
@@ -348,7 +349,7 @@ function eventJson(event: BatonEvent, redact: Redactor): string {
   if (messages === undefined) return transcriptJson(event, redact)
   // The spread keeps every field in its place; `"messages":0` cannot occur inside a JSON string
   // (a quote in a string is escaped), and no field before it nests objects.
-  const json = transcriptJson({ ...event, messages: 0 }, redact)
+  const json = transcriptJson(withFields(event, { messages: 0 }), redact)
   const at = json.indexOf(MESSAGES_AT)
   if (at < 0) return transcriptJson(event, redact)
   return `${json.slice(0, at + MESSAGES_AT.length - 1)}${messages}${json.slice(at + MESSAGES_AT.length)}`
@@ -357,7 +358,7 @@ function eventJson(event: BatonEvent, redact: Redactor): string {
 /** A memory entry is a named field too: `secrets/api_key` keeps its key and loses its value. */
 function secretEntry(event: BatonEvent, redact: Redactor): BatonEvent {
   if (event.type !== 'memory.write' || !secretKey(event.key, redact)) return event
-  return { ...event, value: REDACTED }
+  return withFields(event, { value: REDACTED }) as BatonEvent
 }
 
 /** Whether a memory key names a secret (its last segment does): its value is never written. */
