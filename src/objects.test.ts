@@ -22,10 +22,13 @@ describe('withFields', () => {
 
   it('copies own enumerable fields only, reading getters once, as a spread does', () => {
     let reads = 0
-    const base = Object.create({ inherited: 1 }, {
-      own: { enumerable: true, get: () => ++reads },
-      hidden: { enumerable: false, value: 2 },
-    }) as object
+    const base = Object.create(
+      { inherited: 1 },
+      {
+        own: { enumerable: true, get: () => ++reads },
+        hidden: { enumerable: false, value: 2 },
+      },
+    ) as object
     const out = withFields(base, { z: 0 }) as Record<string, unknown>
     expect(out).toEqual({ own: 1, z: 0 })
     expect(reads).toBe(1)

@@ -9,10 +9,21 @@ import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 
 const ROOT = join(import.meta.dirname, '..')
-const LAYERS = ['loop', 'run', 'transcript', 'routing', 'budget', 'tool', 'replay', 'limits', 'plan', 'context']
+const LAYERS = [
+  'loop',
+  'run',
+  'transcript',
+  'routing',
+  'budget',
+  'tool',
+  'replay',
+  'limits',
+  'plan',
+  'context',
+]
 
 /** The places in `text` where a literal starts with a spread of a value and then has fields. */
-export function spreadThenFields(text: string): number[] {
+function spreadThenFields(text: string): number[] {
   const lines: number[] = []
   const start = /(?:[({[,:=?>]|\breturn|\byield)\s*\{\s*\.\.\.(?!\()/g
   for (let match = start.exec(text); match; match = start.exec(text)) {
@@ -27,7 +38,13 @@ export function spreadThenFields(text: string): number[] {
       } else if (c === ',' && depth === 0) break
     }
     if (text[i] !== ',') continue
-    if (text.slice(i + 1).trimStart().startsWith('}')) continue
+    if (
+      text
+        .slice(i + 1)
+        .trimStart()
+        .startsWith('}')
+    )
+      continue
     lines.push(text.slice(0, match.index).split('\n').length)
   }
   return lines
