@@ -30,9 +30,14 @@ export function lineDigest(before: string, n: number, body: string): string {
   return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex')
 }
 
-/** `body` (a JSON object's text) with its chain field added. */
-export function withChain(body: string, n: number, digest: string): string {
-  return `${body.slice(0, -1)},"chain":"${n}.${digest}"}`
+/**
+ * Line `n` as a writer writes it, with its newline: its text without the chain field is `open`,
+ * then `inner`, then the closing brace (what `digest` covers); the chain field goes before that
+ * brace. Taken in parts so that the line is one concatenation, with no copy of its text made
+ * just to cut the brace off.
+ */
+export function withChain(open: string, inner: string, n: number, digest: string): string {
+  return `${open}${inner},"chain":"${n}.${digest}"}\n`
 }
 
 /** The event (or header) a stored line holds: its JSON, without the line's chain field. */

@@ -135,7 +135,7 @@ export class TranscriptWriter {
     }
     this.held = held
     if (held !== undefined) writing.add(held)
-    this.buffer = this.chained(headerJson(header, this.redact))
+    this.buffer = this.chained('{', headerJson(header, this.redact))
     io.attach?.(() => this.flush())
     this.opened = new Promise((resolve) => {
       io.open(path, 'w', (error, fd) => {
@@ -164,7 +164,8 @@ export class TranscriptWriter {
   write(event: BatonEvent, seq: number, t: number): void {
     if (this.closed) return
     this.buffer += this.chained(
-      `{"seq":${seq},"t":${t},${eventJson(secretEntry(event, this.redact), this.redact).slice(1)}`,
+      `{"seq":${seq},"t":${t},`,
+      eventJson(secretEntry(event, this.redact), this.redact),
     )
     if (this.buffer.length >= MAX_BUFFER || (this.eager && slowStep(event))) this.flush()
     else if (!OPENING.has(event.type)) this.idleFlush ??= setImmediate(() => this.flush())
@@ -196,11 +197,15 @@ export class TranscriptWriter {
     return this.last
   }
 
-  /** One line, its chain field added, with its newline. */
-  private chained(body: string): string {
+  /**
+   * One line, its chain field added, with its newline: `open` (`{` and the fields that go
+   * first), then the fields of `json` (a JSON object's text).
+   */
+  private chained(open: string, json: string): string {
     const n = ++this.lines
-    this.last = lineDigest(this.last, n, body)
-    return `${withChain(body, n, this.last)}\n`
+    const inner = json.slice(1, -1)
+    this.last = lineDigest(this.last, n, `${open}${inner}}`)
+    return withChain(open, inner, n, this.last)
   }
 
   /** Resolves once the file exists, with the error if it could not be created or written. */
